@@ -1,0 +1,22 @@
+#!/usr/bin/env python3
+"""Writes the PyTorch oracle fixtures under test/fixtures/. Run with Debian's python3-torch:
+    /usr/bin/python3 scripts/make-fixtures.py [group ...]
+Each module in scripts/fixtures/ (other than common) defines generate(); naming groups runs only those."""
+import importlib
+import os
+import sys
+
+import torch
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), 'fixtures'))
+torch.use_deterministic_algorithms(True)
+torch.set_num_threads(1)
+
+here = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'fixtures')
+groups = sorted(f[:-3] for f in os.listdir(here) if f.endswith('.py') and f != 'common.py')
+wanted = sys.argv[1:] or groups
+for name in wanted:
+    if name not in groups:
+        sys.exit(f'make-fixtures: unknown group {name!r}; known: {", ".join(groups)}')
+    importlib.import_module(name).generate()
+    print(f'fixtures: {name}')

@@ -1,0 +1,73 @@
+// Reuses storage buffers by exact (16-byte rounded) size. A released buffer may still be read by work recorded
+// but not yet submitted, so it only becomes reusable after the next submit.
+
+export interface PoolStats {
+  liveBuffers: number;
+  liveBytes: number;
+  freeBuffers: number;
+  freeBytes: number;
+  /** Buffers ever created by the pool: flat across identical training steps means nothing is allocated per step. */
+  created: number;
+}
+
+// WebGPU spec values; the GPUBufferUsage global only exists once Dawn's globals are installed.
+export const Usage = { MAP_READ: 0x1, COPY_SRC: 0x4, COPY_DST: 0x8, UNIFORM: 0x40, STORAGE: 0x80 } as const;
+export const TENSOR_USAGE = Usage.STORAGE | Usage.COPY_SRC | Usage.COPY_DST;
+
+export function roundBytes(bytes: number): number {
+  return Math.max(16, Math.ceil(bytes / 16) * 16);
+}
+
+export class BufferPool {
+  private free = new Map<number, GPUBuffer[]>();
+  private pending: GPUBuffer[] = [];
+  private stats: PoolStats = { liveBuffers: 0, liveBytes: 0, freeBuffers: 0, freeBytes: 0, created: 0 };
+
+  constructor(private device: GPUDevice) {}
+
+  acquire(bytes: number): GPUBuffer {
+    const size = roundBytes(bytes);
+    const list = this.free.get(size);
+    let buffer = list?.pop();
+    if (buffer) {
+      this.stats.freeBuffers--;
+      this.stats.freeBytes -= size;
+    } else {
+      buffer = this.device.createBuffer({ size, usage: TENSOR_USAGE });
+      this.stats.created++;
+    }
+    this.stats.liveBuffers++;
+    this.stats.liveBytes += size;
+    return buffer;
+  }
+
+  release(buffer: GPUBuffer): void {
+    this.stats.liveBuffers--;
+    this.stats.liveBytes -= buffer.size;
+    this.pending.push(buffer);
+  }
+
+  /** Called right after a queue submit: what was released before it is now safe to hand out again. */
+  afterSubmit(): void {
+    for (const buffer of this.pending) {
+      const list = this.free.get(buffer.size) ?? [];
+      list.push(buffer);
+      this.free.set(buffer.size, list);
+      this.stats.freeBuffers++;
+      this.stats.freeBytes += buffer.size;
+    }
+    this.pending = [];
+  }
+
+  /** Destroys idle buffers (e.g. between phases with different shapes). */
+  trim(): void {
+    for (const list of this.free.values()) for (const b of list) b.destroy();
+    this.free.clear();
+    this.stats.freeBuffers = 0;
+    this.stats.freeBytes = 0;
+  }
+
+  getStats(): PoolStats {
+    return { ...this.stats };
+  }
+}

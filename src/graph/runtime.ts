@@ -1,0 +1,202 @@
+// Records every dispatch of a step into one command encoder / compute pass and submits once on flush or readback.
+import { readFileSync, existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { BufferPool, Usage } from './pool.js';
+import { getGpu, checkDeviceAlive, type DeviceOptions, type GpuContext } from './device.js';
+
+const MAX_WORKGROUPS_PER_DIM = 65535;
+const UNIFORM_CACHE_LIMIT = 4096;
+
+function findShaderDir(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    if (existsSync(join(dir, 'shaders')) && existsSync(join(dir, 'package.json'))) return join(dir, 'shaders');
+    dir = dirname(dir);
+  }
+  throw new Error('cannot find the shaders/ folder next to package.json');
+}
+
+const shaderDir = findShaderDir();
+const shaderSources = new Map<string, string>();
+
+/** WGSL from shaders/NAME.wgsl with {{KEY}} placeholders replaced: WGSL has no preprocessor, and register
+ * tile sizes must be compile-time constants. */
+export function shaderSource(name: string, consts: Record<string, string | number> = {}): string {
+  let src = shaderSources.get(name);
+  if (src === undefined) {
+    src = readFileSync(join(shaderDir, `${name}.wgsl`), 'utf8');
+    shaderSources.set(name, src);
+  }
+  return src.replace(/\{\{(\w+)\}\}/g, (_, key: string) => {
+    if (!(key in consts)) throw new Error(`shader ${name}: no value for {{${key}}}`);
+    return String(consts[key]);
+  });
+}
+
+/** Uniform block: u32 (or i32, same bits) fields first, then f32 fields, matching the shader's Params struct. */
+export function packParams(ints: number[], floats: number[] = []): ArrayBuffer {
+  const words = ints.length + floats.length;
+  const buf = new ArrayBuffer(Math.max(16, Math.ceil(words / 4) * 16));
+  new Uint32Array(buf, 0, ints.length).set(ints.map((v) => v >>> 0));
+  new Float32Array(buf, ints.length * 4, floats.length).set(floats);
+  return buf;
+}
+
+/** Workgroup counts for n invocations of a 1-D kernel; shaders rebuild the index as gid.x + gid.y * nwg.x * WG. */
+export function grid1d(n: number, workgroupSize = 256): [number, number, number] {
+  const groups = Math.max(1, Math.ceil(n / workgroupSize));
+  if (groups <= MAX_WORKGROUPS_PER_DIM) return [groups, 1, 1];
+  const y = Math.ceil(groups / MAX_WORKGROUPS_PER_DIM);
+  return [Math.ceil(groups / y), y, 1];
+}
+
+export class Runtime {
+  readonly device: GPUDevice;
+  readonly pool: BufferPool;
+  private pipelines = new Map<string, GPUComputePipeline>();
+  private uniforms = new Map<string, GPUBuffer>();
+  private retiredUniforms: GPUBuffer[] = [];
+  private staging = new Map<number, GPUBuffer[]>();
+  private encoder: GPUCommandEncoder | null = null;
+  private pass: GPUComputePassEncoder | null = null;
+  private firstError: string | null = null;
+  /** Dispatches recorded since the runtime started: for overhead accounting in benchmarks. */
+  dispatchCount = 0;
+  submitCount = 0;
+
+  constructor(readonly gpu: GpuContext) {
+    this.device = gpu.device;
+    this.pool = new BufferPool(this.device);
+    this.device.onuncapturederror = (ev: GPUUncapturedErrorEvent) => {
+      this.firstError ??= ev.error.message;
+    };
+  }
+
+  pipeline(shader: string, consts: Record<string, string | number> = {}): GPUComputePipeline {
+    const key = `${shader}|${JSON.stringify(consts)}`;
+    let p = this.pipelines.get(key);
+    if (!p) {
+      const module = this.device.createShaderModule({ code: shaderSource(shader, consts), label: shader });
+      p = this.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' }, label: shader });
+      this.pipelines.set(key, p);
+    }
+    return p;
+  }
+
+  /** Identical parameter blocks recur every training step, so they are uploaded once and reused. */
+  private uniformBuffer(params: ArrayBuffer): GPUBuffer {
+    const key = Buffer.from(params).toString('base64');
+    let buf = this.uniforms.get(key);
+    if (buf) {
+      this.uniforms.delete(key);
+      this.uniforms.set(key, buf);
+      return buf;
+    }
+    buf = this.device.createBuffer({ size: params.byteLength, usage: Usage.UNIFORM, mappedAtCreation: true });
+    new Uint8Array(buf.getMappedRange()).set(new Uint8Array(params));
+    buf.unmap();
+    this.uniforms.set(key, buf);
+    if (this.uniforms.size > UNIFORM_CACHE_LIMIT) {
+      const [oldKey, old] = this.uniforms.entries().next().value as [string, GPUBuffer];
+      this.uniforms.delete(oldKey);
+      this.retiredUniforms.push(old); // may still be used by unsubmitted work
+    }
+    return buf;
+  }
+
+  private computePass(): GPUComputePassEncoder {
+    if (!this.pass) {
+      this.encoder ??= this.device.createCommandEncoder();
+      this.pass = this.encoder.beginComputePass();
+    }
+    return this.pass;
+  }
+
+  /** Records one dispatch: params at binding 0, then the storage buffers at bindings 1..n. */
+  dispatch(pipeline: GPUComputePipeline, buffers: GPUBuffer[], params: ArrayBuffer, workgroups: [number, number?, number?]): void {
+    const [x, y = 1, z = 1] = workgroups;
+    if (x > MAX_WORKGROUPS_PER_DIM || y > MAX_WORKGROUPS_PER_DIM || z > MAX_WORKGROUPS_PER_DIM) {
+      throw new Error(`dispatch of ${pipeline.label}: ${x}×${y}×${z} workgroups exceeds ${MAX_WORKGROUPS_PER_DIM} per dimension`);
+    }
+    const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: this.uniformBuffer(params) } }];
+    buffers.forEach((buffer, i) => entries.push({ binding: i + 1, resource: { buffer } }));
+    const bindGroup = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
+    const pass = this.computePass();
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, bindGroup);
+    pass.dispatchWorkgroups(x, y, z);
+    this.dispatchCount++;
+  }
+
+  /** Copies between buffers inside the current step (ends the compute pass; the next dispatch opens a new one). */
+  copy(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, bytes: number): void {
+    this.endPass();
+    this.encoder ??= this.device.createCommandEncoder();
+    this.encoder.copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
+  }
+
+  private endPass(): void {
+    if (this.pass) {
+      this.pass.end();
+      this.pass = null;
+    }
+  }
+
+  /** Submits everything recorded so far. */
+  flush(): void {
+    checkDeviceAlive();
+    this.endPass();
+    if (this.encoder) {
+      this.device.queue.submit([this.encoder.finish()]);
+      this.encoder = null;
+      this.submitCount++;
+    }
+    this.pool.afterSubmit();
+    for (const b of this.retiredUniforms) b.destroy();
+    this.retiredUniforms = [];
+    if (this.firstError) {
+      const msg = this.firstError;
+      this.firstError = null;
+      throw new Error(`WebGPU validation error: ${msg}`);
+    }
+  }
+
+  write(buffer: GPUBuffer, data: ArrayBufferView, offset = 0): void {
+    this.device.queue.writeBuffer(buffer, offset, data.buffer, data.byteOffset, data.byteLength);
+  }
+
+  /** Submits pending work and reads bytes back. */
+  async read(buffer: GPUBuffer, bytes: number, offset = 0): Promise<ArrayBuffer> {
+    const size = Math.ceil(bytes / 4) * 4;
+    const stagingList = this.staging.get(size) ?? [];
+    const staging = stagingList.pop() ?? this.device.createBuffer({ size, usage: Usage.MAP_READ | Usage.COPY_DST });
+    this.copy(buffer, offset, staging, 0, size);
+    this.flush();
+    await staging.mapAsync(1 /* GPUMapMode.READ */);
+    const out = staging.getMappedRange().slice(0, bytes);
+    staging.unmap();
+    stagingList.push(staging);
+    this.staging.set(size, stagingList);
+    return out;
+  }
+
+  /** Waits until the GPU has finished all submitted work (benchmarks). */
+  async sync(): Promise<void> {
+    this.flush();
+    await this.device.queue.onSubmittedWorkDone();
+  }
+}
+
+let runtime: Runtime | null = null;
+
+/** Opens the GPU (once) and returns the runtime; every tensor operation needs this to have been awaited. */
+export async function initGpu(opts: DeviceOptions = {}): Promise<Runtime> {
+  if (!runtime) runtime = new Runtime(await getGpu(opts));
+  return runtime;
+}
+
+export function rt(): Runtime {
+  if (!runtime) throw new Error('GPU not initialised: call `await initGpu()` before creating tensors');
+  return runtime;
+}

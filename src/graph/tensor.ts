@@ -1,0 +1,202 @@
+// Float32 NCHW tensors on the GPU: shape checks, upload/download, reference-counted storage and scopes.
+import { rt } from './runtime.js';
+
+export type Shape = readonly number[];
+
+/** What the autograd tape hangs on a tensor it produced; released when the tensor dies. */
+export interface GradNodeRef {
+  release(): void;
+}
+
+class Storage {
+  refs = 1;
+  constructor(readonly buffer: GPUBuffer, readonly bytes: number) {}
+  retain(): void {
+    this.refs++;
+  }
+  release(): void {
+    if (--this.refs === 0) rt().pool.release(this.buffer);
+  }
+}
+
+export function shapeSize(shape: Shape): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+export function fmtShape(shape: Shape): string {
+  return `[${shape.join(', ')}]`;
+}
+
+function checkShape(shape: Shape, what: string): void {
+  if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 1)) {
+    throw new Error(`${what}: shape must be a list of positive integers, got ${JSON.stringify(shape)}`);
+  }
+}
+
+type Scope = Set<Tensor>;
+const scopes: Scope[] = [];
+let nextId = 0;
+
+export class Tensor {
+  readonly id = nextId++;
+  readonly shape: Shape;
+  readonly size: number;
+  requiresGrad = false;
+  /** Accumulated gradient of a leaf that requires grad. */
+  grad: Tensor | null = null;
+  /** The tape node that produced this tensor, while its graph is alive. */
+  node: GradNodeRef | null = null;
+  name: string | undefined;
+  private storage: Storage;
+  private refs = 1;
+  private disposed = false;
+
+  private constructor(shape: Shape, storage: Storage) {
+    this.shape = Object.freeze([...shape]);
+    this.size = shapeSize(shape);
+    this.storage = storage;
+    scopes.at(-1)?.add(this);
+  }
+
+  /** Uninitialised tensor (its buffer may hold a previous tensor's data). */
+  static empty(shape: Shape): Tensor {
+    checkShape(shape, 'Tensor.empty');
+    const bytes = shapeSize(shape) * 4;
+    const limit = rt().gpu.limits.maxStorageBufferBindingSize;
+    if (bytes > limit) {
+      throw new Error(`tensor ${fmtShape(shape)} needs ${bytes} bytes, above this adapter's binding limit of ${limit}; use smaller tiles or batches`);
+    }
+    return new Tensor(shape, new Storage(rt().pool.acquire(bytes), bytes));
+  }
+
+  static fromArray(data: ArrayLike<number>, shape: Shape): Tensor {
+    checkShape(shape, 'Tensor.fromArray');
+    if (data.length !== shapeSize(shape)) {
+      throw new Error(`Tensor.fromArray: ${data.length} values given for shape ${fmtShape(shape)} (expected ${shapeSize(shape)})`);
+    }
+    const t = Tensor.empty(shape);
+    const f32 = data instanceof Float32Array ? data : Float32Array.from(data);
+    rt().write(t.storage.buffer, f32);
+    return t;
+  }
+
+  static fill(shape: Shape, value: number): Tensor {
+    return Tensor.fromArray(new Float32Array(shapeSize(shape)).fill(value), shape);
+  }
+
+  static zeros(shape: Shape): Tensor {
+    return Tensor.fill(shape, 0);
+  }
+
+  get rank(): number {
+    return this.shape.length;
+  }
+
+  get isDisposed(): boolean {
+    return this.disposed;
+  }
+
+  describe(): string {
+    return `tensor${this.name ? ` '${this.name}'` : ''} ${fmtShape(this.shape)}`;
+  }
+
+  /** The GPU buffer, for kernels; throws if the user disposed this tensor. */
+  get buffer(): GPUBuffer {
+    this.assertLive();
+    return this.storage.buffer;
+  }
+
+  /** The GPU buffer even after the user's dispose: for backward passes over tensors the tape still holds. */
+  get savedBuffer(): GPUBuffer {
+    if (this.refs <= 0) throw new Error(`internal: ${this.describe()} was freed while the tape still needed it`);
+    return this.storage.buffer;
+  }
+
+  assertLive(what = 'operation'): void {
+    if (this.disposed) throw new Error(`${what}: ${this.describe()} was disposed and can no longer be used`);
+  }
+
+  async data(): Promise<Float32Array> {
+    this.assertLive('data()');
+    return new Float32Array(await rt().read(this.storage.buffer, this.size * 4));
+  }
+
+  async item(): Promise<number> {
+    if (this.size !== 1) throw new Error(`item(): expected a tensor with one element, got ${fmtShape(this.shape)}`);
+    return (await this.data())[0];
+  }
+
+  /** A view with another shape over the same storage (no copy). */
+  view(shape: Shape): Tensor {
+    this.assertLive('view');
+    checkShape(shape, 'view');
+    if (shapeSize(shape) !== this.size) {
+      throw new Error(`view: cannot view ${this.describe()} (${this.size} elements) as ${fmtShape(shape)} (${shapeSize(shape)} elements)`);
+    }
+    this.storage.retain();
+    return new Tensor(shape, this.storage);
+  }
+
+  /** Same storage, outside the autograd graph. */
+  detach(): Tensor {
+    return this.view(this.shape);
+  }
+
+  /** Used by the tape to keep saved tensors alive past the user's dispose. */
+  retain(): this {
+    this.refs++;
+    return this;
+  }
+
+  release(): void {
+    if (--this.refs > 0) return;
+    this.storage.release();
+    const node = this.node;
+    this.node = null;
+    node?.release();
+  }
+
+  /** Gives up the user's reference; the buffer returns to the pool once the tape no longer needs it. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const s of scopes) s.delete(this);
+    this.release();
+  }
+
+  /** Removes this tensor from the enclosing scopes so it outlives them. */
+  keep(): this {
+    for (const s of scopes) s.delete(this);
+    return this;
+  }
+}
+
+type Kept = Tensor | Kept[] | { [k: string]: Kept } | number | string | boolean | null | undefined | void;
+
+function collect(value: unknown, into: Set<Tensor>): void {
+  if (value instanceof Tensor) into.add(value);
+  else if (Array.isArray(value)) value.forEach((v) => collect(v, into));
+  else if (value && typeof value === 'object' && !(value instanceof Promise)) Object.values(value).forEach((v) => collect(v, into));
+}
+
+/** Runs fn and disposes every tensor created inside it except those it returns (and their grads). */
+export function scope<T extends Kept>(fn: () => T): T {
+  const s: Scope = new Set();
+  scopes.push(s);
+  let result: T;
+  try {
+    result = fn();
+  } catch (err) {
+    for (const t of s) t.dispose();
+    throw err;
+  } finally {
+    scopes.pop();
+  }
+  const keep = new Set<Tensor>();
+  collect(result, keep);
+  for (const t of s) {
+    if (keep.has(t)) scopes.at(-1)?.add(t);
+    else t.dispose();
+  }
+  return result;
+}

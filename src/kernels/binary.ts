@@ -1,0 +1,41 @@
+// Elementwise add, sub, mul over equal shapes, and in-place accumulation for gradients.
+import { Tensor } from '../graph/tensor.js';
+import { rt, packParams, grid1d } from '../graph/runtime.js';
+import { record } from '../autograd/tape.js';
+import { sameShape } from './check.js';
+import { scale } from './unary.js';
+
+const OPS = { add: '+', sub: '-', mul: '*' } as const;
+type BinaryOp = keyof typeof OPS;
+
+function dispatchBinary(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
+  const out = Tensor.empty(a.shape);
+  const r = rt();
+  r.dispatch(r.pipeline('binary', { OP: OPS[op] }), [a.savedBuffer, b.savedBuffer, out.buffer], packParams([a.size]), grid1d(a.size));
+  return out;
+}
+
+export function add(a: Tensor, b: Tensor): Tensor {
+  sameShape('add', a, b);
+  return record('add', [a, b], dispatchBinary('add', a, b), [], (g) => [g.detach(), g.detach()]);
+}
+
+export function sub(a: Tensor, b: Tensor): Tensor {
+  sameShape('sub', a, b);
+  return record('sub', [a, b], dispatchBinary('sub', a, b), [], (g) => [g.detach(), scale(g, -1)]);
+}
+
+export function mul(a: Tensor, b: Tensor): Tensor {
+  sameShape('mul', a, b);
+  return record('mul', [a, b], dispatchBinary('mul', a, b), [a, b], (g) => [
+    a.requiresGrad ? dispatchBinary('mul', g, b) : null,
+    b.requiresGrad ? dispatchBinary('mul', g, a) : null,
+  ]);
+}
+
+/** dst += src in place (not recorded on the tape). */
+export function accumulate(dst: Tensor, src: Tensor): void {
+  sameShape('accumulate', dst, src);
+  const r = rt();
+  r.dispatch(r.pipeline('accumulate'), [src.savedBuffer, dst.buffer], packParams([dst.size]), grid1d(dst.size));
+}

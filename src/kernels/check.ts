@@ -1,0 +1,31 @@
+// Argument checks shared by the ops: messages say what was expected and what was given.
+import { Tensor, fmtShape } from '../graph/tensor.js';
+
+export function live(op: string, ...tensors: Tensor[]): void {
+  for (const t of tensors) {
+    if (!(t instanceof Tensor)) throw new Error(`${op}: expected a Tensor, got ${t === null ? 'null' : typeof t}`);
+    t.assertLive(op);
+  }
+}
+
+export function sameShape(op: string, a: Tensor, b: Tensor): void {
+  live(op, a, b);
+  if (a.shape.length !== b.shape.length || a.shape.some((d, i) => d !== b.shape[i])) {
+    throw new Error(`${op}: shapes must match, got ${fmtShape(a.shape)} and ${fmtShape(b.shape)}`);
+  }
+}
+
+export function rank(op: string, t: Tensor, expected: number, what = 'input'): void {
+  live(op, t);
+  if (t.rank !== expected) {
+    throw new Error(`${op}: ${what} must have rank ${expected}${expected === 4 ? ' (N, C, H, W)' : ''}, got ${fmtShape(t.shape)}`);
+  }
+}
+
+export function positiveInt(op: string, name: string, v: number): void {
+  if (!Number.isInteger(v) || v < 1) throw new Error(`${op}: ${name} must be a positive integer, got ${v}`);
+}
+
+export function nonNegativeInt(op: string, name: string, v: number): void {
+  if (!Number.isInteger(v) || v < 0) throw new Error(`${op}: ${name} must be a non-negative integer, got ${v}`);
+}

@@ -1,0 +1,43 @@
+// Full reductions (sum, mean) to a one-element tensor, and segmented sums used by other kernels' backward passes.
+import { Tensor, type Shape } from '../graph/tensor.js';
+import { rt, packParams, grid1d } from '../graph/runtime.js';
+import { record } from '../autograd/tape.js';
+import { live } from './check.js';
+
+/** Above this many elements a full sum runs in two passes so no workgroup loops over the whole tensor. */
+const SINGLE_PASS_LIMIT = 65536;
+
+/** out[s] = alpha · sum of segment s: `segments` contiguous runs of `len` elements, the last one cut at `n`. */
+export function segmentSum(buffer: GPUBuffer, len: number, segments: number, alpha = 1, n = len * segments): Tensor {
+  const out = Tensor.empty([segments]);
+  const r = rt();
+  r.dispatch(r.pipeline('reduce_sum'), [buffer, out.buffer], packParams([len, segments, n], [alpha]), grid1d(segments, 1));
+  return out;
+}
+
+function sumAll(x: Tensor, alpha: number): Tensor {
+  if (x.size <= SINGLE_PASS_LIMIT) return segmentSum(x.buffer, x.size, 1, alpha);
+  const len = Math.ceil(x.size / 1024);
+  const segments = Math.ceil(x.size / len);
+  const partials = segmentSum(x.buffer, len, segments, 1, x.size);
+  const out = segmentSum(partials.buffer, segments, 1, alpha);
+  partials.dispose();
+  return out;
+}
+
+/** out[i] = alpha · g[0] for a tensor of the given shape. */
+export function broadcastScalar(g: Tensor, shape: Shape, alpha: number): Tensor {
+  const out = Tensor.empty(shape);
+  const r = rt();
+  r.dispatch(r.pipeline('broadcast_scalar'), [g.savedBuffer, out.buffer], packParams([out.size], [alpha]), grid1d(out.size));
+  return out;
+}
+
+function reduceAll(op: string, x: Tensor, alpha: number): Tensor {
+  live(op, x);
+  const out = sumAll(x, alpha);
+  return record(op, [x], out, [], (g) => [broadcastScalar(g, x.shape, alpha)]);
+}
+
+export const sum = (x: Tensor): Tensor => reduceAll('sum', x, 1);
+export const mean = (x: Tensor): Tensor => reduceAll('mean', x, 1 / x.size);

@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+// One GPU device per worker process; lavapipe shares 2 cores, so tests run in a single fork, files in sequence.
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    pool: 'forks',
+    maxWorkers: 1,
+    fileParallelism: false,
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+  },
+});
