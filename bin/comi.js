@@ -1,0 +1,9 @@
+#!/usr/bin/env node
+// The `comi` command: compiled CLI in dist/ (built by `npm install` / `npm run build`).
+import { existsSync } from 'node:fs';
+const entry = new URL('../dist/src/cli/main.js', import.meta.url);
+if (!existsSync(entry)) {
+  process.stderr.write('comi: not built yet — run `npm install` (or `npm run build`) in the project folder first\n');
+  process.exit(1);
+}
+await import(entry.href);

@@ -1,0 +1,46 @@
+// Flag parsing on node:util.parseArgs with typed, validated accessors that throw UsageError.
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { UsageError } from './errors.js';
+
+export type FlagSpec = NonNullable<ParseArgsConfig['options']>;
+
+export interface Parsed {
+  values: Record<string, string | boolean | undefined>;
+  positionals: string[];
+}
+
+export function parseFlags(argv: string[], options: FlagSpec, allowPositionals = false): Parsed {
+  try {
+    const { values, positionals } = parseArgs({ args: argv, options, allowPositionals, strict: true });
+    return { values: values as Parsed['values'], positionals };
+  } catch (err) {
+    // parseArgs messages are already one line ("Unknown option '--x'") but carry a code prefix in some versions.
+    throw new UsageError((err as Error).message.replace(/^TypeError \[\w+\]: /, ''));
+  }
+}
+
+export function num(values: Parsed['values'], flag: string, fallback: number, check?: { min?: number; max?: number; int?: boolean; minExclusive?: boolean }): number {
+  const raw = values[flag];
+  if (raw === undefined) return fallback;
+  const v = Number(raw);
+  const bad = (why: string) => new UsageError(`--${flag} ${why}, got '${raw}'`);
+  if (typeof raw !== 'string' || raw.trim() === '' || !Number.isFinite(v)) throw bad('must be a number');
+  if (check?.int && !Number.isInteger(v)) throw bad('must be an integer');
+  if (check?.min !== undefined && (check.minExclusive ? v <= check.min : v < check.min)) {
+    throw bad(`must be ${check.minExclusive ? '>' : '≥'} ${check.min}`);
+  }
+  if (check?.max !== undefined && v > check.max) throw bad(`must be ≤ ${check.max}`);
+  return v;
+}
+
+export function choice<T extends string>(values: Parsed['values'], flag: string, allowed: readonly T[], fallback: T): T {
+  const raw = values[flag];
+  if (raw === undefined) return fallback;
+  if (!allowed.includes(raw as T)) throw new UsageError(`--${flag} must be one of ${allowed.join(', ')}, got '${raw}'`);
+  return raw as T;
+}
+
+export function str(values: Parsed['values'], flag: string, fallback?: string): string | undefined {
+  const raw = values[flag];
+  return typeof raw === 'string' ? raw : fallback;
+}
