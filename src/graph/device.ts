@@ -41,17 +41,27 @@ function dawnFlags(opts: DeviceOptions): string[] {
   return flags;
 }
 
+/** Dawn rejects an unknown adapter name with "no suitable backends found" and lists the adapters it has on the
+ * following lines: keep those names on the one line the user sees. */
+function dawnDetail(message: string): string {
+  const [first, ...rest] = message.split('\n');
+  const names = rest.map((line) => /name: '([^']*)'/.exec(line)?.[1]).filter(Boolean);
+  return names.length ? `${first}; Dawn has: ${names.join(', ')}` : first;
+}
+
 async function open(opts: DeviceOptions): Promise<GpuContext> {
   process.env.XDG_RUNTIME_DIR ??= '/tmp';
   Object.assign(globalThis, globals);
   let adapter: GPUAdapter | null = null;
+  const wantedName = opts.adapter ?? process.env.COMI_ADAPTER;
+  const named = (detail: string) => [wantedName && `adapter '${wantedName}'`, detail].filter(Boolean).join(': ');
   try {
     dawnInstance = create(dawnFlags(opts)) as unknown as GPU;
     adapter = await dawnInstance.requestAdapter({ powerPreference: opts.powerPreference ?? 'high-performance' });
   } catch (err) {
-    throw new NoAdapterError((err as Error).message.split('\n')[0]);
+    throw new NoAdapterError(named(dawnDetail((err as Error).message)));
   }
-  if (!adapter) throw new NoAdapterError('');
+  if (!adapter) throw new NoAdapterError(named(''));
   const wanted = ['timestamp-query', 'shader-f16', 'subgroups'] as const;
   const requiredFeatures = wanted.filter((f) => adapter!.features.has(f)) as GPUFeatureName[];
   // Ask for the adapter's maximum buffer sizes: the defaults (128/256 MiB) are below what 256² training needs on GPUs.

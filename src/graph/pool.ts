@@ -1,5 +1,6 @@
-// Reuses storage buffers by exact (16-byte rounded) size. A released buffer may still be read by work recorded
-// but not yet submitted, so it only becomes reusable after the next submit.
+// Reuses storage buffers by exact (16-byte rounded) size. A buffer released while commands are being recorded may
+// still be read by them, so it only becomes reusable after the next submit; one released while nothing is recorded
+// is reusable at once (later submits run after earlier ones on the queue).
 
 export interface PoolStats {
   liveBuffers: number;
@@ -21,6 +22,7 @@ export function roundBytes(bytes: number): number {
 export class BufferPool {
   private free = new Map<number, GPUBuffer[]>();
   private pending: GPUBuffer[] = [];
+  private recording = false;
   private stats: PoolStats = { liveBuffers: 0, liveBytes: 0, freeBuffers: 0, freeBytes: 0, created: 0 };
 
   constructor(private device: GPUDevice) {}
@@ -44,19 +46,28 @@ export class BufferPool {
   release(buffer: GPUBuffer): void {
     this.stats.liveBuffers--;
     this.stats.liveBytes -= buffer.size;
-    this.pending.push(buffer);
+    if (this.recording) this.pending.push(buffer);
+    else this.recycle(buffer);
+  }
+
+  /** Called when the runtime opens a command encoder. */
+  beginRecording(): void {
+    this.recording = true;
+  }
+
+  private recycle(buffer: GPUBuffer): void {
+    const list = this.free.get(buffer.size) ?? [];
+    list.push(buffer);
+    this.free.set(buffer.size, list);
+    this.stats.freeBuffers++;
+    this.stats.freeBytes += buffer.size;
   }
 
   /** Called right after a queue submit: what was released before it is now safe to hand out again. */
   afterSubmit(): void {
-    for (const buffer of this.pending) {
-      const list = this.free.get(buffer.size) ?? [];
-      list.push(buffer);
-      this.free.set(buffer.size, list);
-      this.stats.freeBuffers++;
-      this.stats.freeBytes += buffer.size;
-    }
+    for (const buffer of this.pending) this.recycle(buffer);
     this.pending = [];
+    this.recording = false;
   }
 
   /** Destroys idle buffers (e.g. between phases with different shapes). */

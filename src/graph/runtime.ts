@@ -105,10 +105,17 @@ export class Runtime {
     return buf;
   }
 
+  private commandEncoder(): GPUCommandEncoder {
+    if (!this.encoder) {
+      this.encoder = this.device.createCommandEncoder();
+      this.pool.beginRecording();
+    }
+    return this.encoder;
+  }
+
   private computePass(): GPUComputePassEncoder {
     if (!this.pass) {
-      this.encoder ??= this.device.createCommandEncoder();
-      this.pass = this.encoder.beginComputePass();
+      this.pass = this.commandEncoder().beginComputePass();
     }
     return this.pass;
   }
@@ -132,8 +139,7 @@ export class Runtime {
   /** Copies between buffers inside the current step (ends the compute pass; the next dispatch opens a new one). */
   copy(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, bytes: number): void {
     this.endPass();
-    this.encoder ??= this.device.createCommandEncoder();
-    this.encoder.copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
+    this.commandEncoder().copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
   }
 
   private endPass(): void {

@@ -116,6 +116,17 @@ export class Tensor {
     if (this.disposed) throw new Error(`${what}: ${this.describe()} was disposed and can no longer be used`);
   }
 
+  /** Overwrites the contents. Pending recorded work is submitted first: a queue write would otherwise land
+   * before dispatches that were recorded earlier but not yet submitted. */
+  writeData(data: ArrayLike<number>): void {
+    this.assertLive('writeData');
+    if (data.length !== this.size) {
+      throw new Error(`writeData: ${data.length} values given for ${this.describe()} (expected ${this.size})`);
+    }
+    rt().flush();
+    rt().write(this.storage.buffer, data instanceof Float32Array ? data : Float32Array.from(data));
+  }
+
   async data(): Promise<Float32Array> {
     this.assertLive('data()');
     return new Float32Array(await rt().read(this.storage.buffer, this.size * 4));

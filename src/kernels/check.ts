@@ -29,3 +29,9 @@ export function positiveInt(op: string, name: string, v: number): void {
 export function nonNegativeInt(op: string, name: string, v: number): void {
   if (!Number.isInteger(v) || v < 0) throw new Error(`${op}: ${name} must be a non-negative integer, got ${v}`);
 }
+
+/** A per-channel vector such as a norm's weight: rank 1 with exactly n elements. */
+export function vectorOfLength(op: string, what: string, t: Tensor, n: number): void {
+  live(op, t);
+  if (t.rank !== 1 || t.size !== n) throw new Error(`${op}: ${what} must have shape [${n}], got ${fmtShape(t.shape)}`);
+}

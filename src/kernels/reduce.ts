@@ -15,7 +15,8 @@ export function segmentSum(buffer: GPUBuffer, len: number, segments: number, alp
   return out;
 }
 
-function sumAll(x: Tensor, alpha: number): Tensor {
+/** alpha · sum of all elements of x as a one-element tensor (not recorded on the tape). */
+export function sumAll(x: Tensor, alpha: number): Tensor {
   if (x.size <= SINGLE_PASS_LIMIT) return segmentSum(x.buffer, x.size, 1, alpha);
   const len = Math.ceil(x.size / 1024);
   const segments = Math.ceil(x.size / len);

@@ -1,0 +1,56 @@
+// Backward of training-mode batch_norm: one workgroup per channel c. With x̂ = (x − mean_c)·rstd_c and M = N·H·W:
+// dx = w·rstd·(dy − Σdy/M − x̂·Σ(dy·x̂)/M), dweight = Σ dy·x̂, dbias = Σ dy (sums over the channel's N planes).
+struct Params { N: u32, C: u32, L: u32, hasWeight: u32 }
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> stats: array<f32>;
+@group(0) @binding(3) var<storage, read> weight: array<f32>;
+@group(0) @binding(4) var<storage, read> dy: array<f32>;
+@group(0) @binding(5) var<storage, read_write> dx: array<f32>;
+@group(0) @binding(6) var<storage, read_write> dweight: array<f32>;
+@group(0) @binding(7) var<storage, read_write> dbias: array<f32>;
+
+var<workgroup> partial: array<vec2f, 256>;
+
+fn workgroupSum(lid: u32, v: vec2f) -> vec2f {
+  partial[lid] = v;
+  workgroupBarrier();
+  for (var s = 128u; s > 0u; s >>= 1u) {
+    if (lid < s) { partial[lid] += partial[lid + s]; }
+    workgroupBarrier();
+  }
+  let total = partial[0];
+  workgroupBarrier();
+  return total;
+}
+
+@compute @workgroup_size(256)
+fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let c = wid.x + wid.y * nwg.x;
+  if (c >= p.C) { return; }
+  var w = 1.0;
+  if (p.hasWeight != 0u) { w = weight[c]; }
+  let mean = stats[2u * c];
+  let rstd = stats[2u * c + 1u];
+  var acc = vec2f(0.0);
+  for (var n = 0u; n < p.N; n++) {
+    let base = (n * p.C + c) * p.L;
+    for (var i = lid; i < p.L; i += 256u) {
+      let g = dy[base + i];
+      acc += vec2f(g, g * (x[base + i] - mean) * rstd);
+    }
+  }
+  let sums = workgroupSum(lid, acc);
+  let k = sums / f32(p.N * p.L);
+  for (var n = 0u; n < p.N; n++) {
+    let base = (n * p.C + c) * p.L;
+    for (var i = lid; i < p.L; i += 256u) {
+      let xhat = (x[base + i] - mean) * rstd;
+      dx[base + i] = w * rstd * (dy[base + i] - k.x - xhat * k.y);
+    }
+  }
+  if (lid == 0u) {
+    dweight[c] = sums.y;
+    dbias[c] = sums.x;
+  }
+}

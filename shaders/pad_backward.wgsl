@@ -1,0 +1,39 @@
+// Backward of pad as a gather (no atomics): each input element sums the output gradients of every position that
+// copied it. Per axis that is the direct position plus, when REFLECT, at most one mirror on each side (pad < dim).
+const REFLECT = {{REFLECT}};
+struct Params { H: u32, W: u32, OH: u32, OW: u32, left: u32, top: u32, right: u32, bottom: u32, n: u32 }
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> dy: array<f32>;
+@group(0) @binding(2) var<storage, read_write> dx: array<f32>;
+
+// Output coordinates along one axis that read input coordinate i (−1: none).
+fn sources(i: i32, n: i32, before: i32, after: i32) -> vec3<i32> {
+  var s = vec3<i32>(i + before, -1, -1);
+  if (REFLECT) {
+    if (i >= 1 && i <= before) { s.y = before - i; }
+    if (i <= n - 2 && i >= n - 1 - after) { s.z = before + 2 * (n - 1) - i; }
+  }
+  return s;
+}
+
+@compute @workgroup_size(256)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = gid.x + gid.y * nwg.x * 256u;
+  if (i >= p.n) { return; }
+  let ix = i % p.W;
+  let rest = i / p.W;
+  let iy = rest % p.H;
+  let plane = rest / p.H;
+  let sy = sources(i32(iy), i32(p.H), i32(p.top), i32(p.bottom));
+  let sx = sources(i32(ix), i32(p.W), i32(p.left), i32(p.right));
+  let base = plane * p.OH * p.OW;
+  var acc = 0.0;
+  for (var a = 0; a < 3; a++) {
+    if (sy[a] < 0) { continue; }
+    for (var b = 0; b < 3; b++) {
+      if (sx[b] < 0) { continue; }
+      acc += dy[base + u32(sy[a]) * p.OW + u32(sx[b])];
+    }
+  }
+  dx[i] = acc;
+}

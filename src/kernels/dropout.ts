@@ -1,0 +1,28 @@
+// Seeded dropout: the keep mask is hash32(index, seed) ≥ ⌊p·2³²⌋, computed in the shader, so a (seed, p) pair gives
+// the same mask in forward, backward, and the Python fixtures; kept values are scaled by 1/(1 − p).
+import { Tensor } from '../graph/tensor.js';
+import { rt, packParams, grid1d } from '../graph/runtime.js';
+import { record } from '../autograd/tape.js';
+import { live } from './check.js';
+
+const TWO_POW_32 = 4294967296;
+
+function masked(src: GPUBuffer, shape: readonly number[], seed: number, threshold: number, scale: number): Tensor {
+  const out = Tensor.empty(shape);
+  const r = rt();
+  r.dispatch(r.pipeline('dropout'), [src, out.buffer], packParams([out.size, seed, threshold], [scale]), grid1d(out.size));
+  return out;
+}
+
+/** p in [0, 1): probability of zeroing an element; seed an integer in [0, 2³²). p = 0 gives a copy of x. */
+export function dropout(x: Tensor, p: number, seed: number): Tensor {
+  live('dropout', x);
+  if (!(typeof p === 'number' && p >= 0 && p < 1)) throw new Error(`dropout: p must be in [0, 1), got ${p}`);
+  if (!Number.isInteger(seed) || seed < 0 || seed >= TWO_POW_32) {
+    throw new Error(`dropout: seed must be an integer in [0, 2^32), got ${seed}`);
+  }
+  const threshold = Math.floor(p * TWO_POW_32);
+  const scale = 1 / (1 - p);
+  const y = masked(x.buffer, x.shape, seed, threshold, scale);
+  return record('dropout', [x], y, [], (dy) => [masked(dy.savedBuffer, x.shape, seed, threshold, scale)]);
+}

@@ -1,0 +1,51 @@
+// Spatial padding of NCHW tensors: reflection (mirror without repeating the edge, PyTorch ReflectionPad2d) and zeros.
+import { Tensor } from '../graph/tensor.js';
+import { rt, packParams, grid1d } from '../graph/runtime.js';
+import { record } from '../autograd/tape.js';
+import { rank, nonNegativeInt } from './check.js';
+
+/** One size for all four sides, or [left, right, top, bottom] (PyTorch's order). */
+export type Pad2d = number | readonly [number, number, number, number];
+
+function padSides(op: string, pad: Pad2d): [number, number, number, number] {
+  const sides = typeof pad === 'number' ? [pad, pad, pad, pad] : pad;
+  if (!Array.isArray(sides) || sides.length !== 4) {
+    throw new Error(`${op}: pad must be a number or [left, right, top, bottom], got ${JSON.stringify(pad)}`);
+  }
+  ['left', 'right', 'top', 'bottom'].forEach((name, i) => nonNegativeInt(op, `pad ${name}`, sides[i]));
+  return sides as [number, number, number, number];
+}
+
+function pad2d(op: string, reflect: boolean, x: Tensor, pad: Pad2d): Tensor {
+  rank(op, x, 4);
+  const [left, right, top, bottom] = padSides(op, pad);
+  const [N, C, H, W] = x.shape;
+  if (reflect) {
+    const bad = ([['left', left, W, 'width'], ['right', right, W, 'width'], ['top', top, H, 'height'], ['bottom', bottom, H, 'height']] as const)
+      .find(([, v, dim]) => v >= dim);
+    if (bad) {
+      throw new Error(`${op}: padding must be less than the input ${bad[3]} ${bad[2]}, got pad ${bad[0]} ${bad[1]} for input ${x.describe()}`);
+    }
+  }
+  const OH = H + top + bottom;
+  const OW = W + left + right;
+  const y = Tensor.empty([N, C, OH, OW]);
+  const consts = { REFLECT: String(reflect) };
+  const r = rt();
+  r.dispatch(r.pipeline('pad', consts), [x.buffer, y.buffer], packParams([H, W, OH, OW, left, top, y.size]), grid1d(y.size));
+  return record(op, [x], y, [], (dy) => {
+    const dx = Tensor.empty(x.shape);
+    r.dispatch(r.pipeline('pad_backward', consts), [dy.savedBuffer, dx.buffer], packParams([H, W, OH, OW, left, top, right, bottom, x.size]), grid1d(x.size));
+    return [dx];
+  });
+}
+
+/** Mirror padding of each H×W plane; every pad must be smaller than the dimension it extends. */
+export function reflectionPad2d(x: Tensor, pad: Pad2d): Tensor {
+  return pad2d('reflectionPad2d', true, x, pad);
+}
+
+/** Zero padding of each H×W plane. */
+export function zeroPad2d(x: Tensor, pad: Pad2d): Tensor {
+  return pad2d('zeroPad2d', false, x, pad);
+}
