@@ -1,0 +1,61 @@
+// Direct convolution as an implicit GEMM, register-tiled: each invocation accumulates TM output channels × TN
+// consecutive output pixels of one row, reading x and w straight from storage (on CPU-like adapters workgroup
+// memory and barriers cost more than they save). Also computes transposed conv's input gradient.
+const TM = {{TM}}u;
+const TN = {{TN}}u;
+struct Params {
+  N: u32, Cin: u32, H: u32, W: u32, Cout: u32, OH: u32, OW: u32, KH: u32, KW: u32,
+  stride: u32, pad: u32, tilesX: u32, hasBias: u32,
+}
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> w: array<f32>;
+@group(0) @binding(3) var<storage, read> b: array<f32>;
+@group(0) @binding(4) var<storage, read_write> y: array<f32>;
+
+@compute @workgroup_size({{WGX}}, {{WGY}})
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let tile = gid.x + gid.z * nwg.x * {{WGX}}u;
+  let co0 = gid.y * TM;
+  if (tile >= p.N * p.OH * p.tilesX || co0 >= p.Cout) { return; }
+  let ox0 = (tile % p.tilesX) * TN;
+  let oy = (tile / p.tilesX) % p.OH;
+  let n = tile / (p.tilesX * p.OH);
+  let K = p.KH * p.KW;
+  let iy0 = i32(oy * p.stride) - i32(p.pad);
+  var ix0: array<i32, TN>;
+  for (var j = 0u; j < TN; j++) { ix0[j] = i32((ox0 + j) * p.stride) - i32(p.pad); }
+  var wrow: array<u32, TM>;
+  for (var i = 0u; i < TM; i++) { wrow[i] = min(co0 + i, p.Cout - 1u) * p.Cin * K; }
+  var acc: array<f32, TM * TN>;
+  for (var ci = 0u; ci < p.Cin; ci++) {
+    let plane = (n * p.Cin + ci) * p.H * p.W;
+    let wci = ci * K;
+    for (var kh = 0u; kh < p.KH; kh++) {
+      let iy = iy0 + i32(kh);
+      if (iy < 0 || iy >= i32(p.H)) { continue; }
+      let row = plane + u32(iy) * p.W;
+      for (var kw = 0u; kw < p.KW; kw++) {
+        var xv: array<f32, TN>;
+        for (var j = 0u; j < TN; j++) {
+          let ix = ix0[j] + i32(kw);
+          xv[j] = select(0.0, x[row + u32(max(ix, 0))], ix >= 0 && ix < i32(p.W));
+        }
+        let k = wci + kh * p.KW + kw;
+        for (var i = 0u; i < TM; i++) {
+          let wv = w[wrow[i] + k];
+          for (var j = 0u; j < TN; j++) { acc[i * TN + j] = fma(wv, xv[j], acc[i * TN + j]); }
+        }
+      }
+    }
+  }
+  for (var i = 0u; i < TM; i++) {
+    let co = co0 + i;
+    if (co >= p.Cout) { break; }
+    let bias = select(0.0, b[co], p.hasBias != 0u);
+    let out = ((n * p.Cout + co) * p.OH + oy) * p.OW;
+    for (var j = 0u; j < TN; j++) {
+      if (ox0 + j < p.OW) { y[out + ox0 + j] = acc[i * TN + j] + bias; }
+    }
+  }
+}

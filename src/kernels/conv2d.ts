@@ -1,0 +1,50 @@
+// 2-D convolution (PyTorch F.conv2d, dilation 1, groups 1): zero padding, stride, optional bias.
+import { Tensor, fmtShape } from '../graph/tensor.js';
+import { record } from '../autograd/tape.js';
+import { rank, positiveInt, nonNegativeInt, vectorOfLength } from './check.js';
+import { gatherConv, scatterConv, weightGrad, biasGrad, type ConvGeometry } from './conv_gemm.js';
+
+export interface Conv2dOptions {
+  stride?: number;
+  padding?: number;
+}
+
+/** x [N, Cin, H, W], w [Cout, Cin, KH, KW], b [Cout] or null → [N, Cout, (H + 2p − KH)/s + 1, (W + 2p − KW)/s + 1]. */
+export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, opts: Conv2dOptions = {}): Tensor {
+  const op = 'conv2d';
+  const stride = opts.stride ?? 1;
+  const pad = opts.padding ?? 0;
+  rank(op, x, 4);
+  rank(op, w, 4, 'weight');
+  positiveInt(op, 'stride', stride);
+  nonNegativeInt(op, 'padding', pad);
+  const [N, Cin, H, W] = x.shape;
+  const [Cout, wCin, KH, KW] = w.shape;
+  if (wCin !== Cin) {
+    throw new Error(`${op}: weight ${fmtShape(w.shape)} expects ${wCin} input channels, got input ${x.describe()}`);
+  }
+  if (b) vectorOfLength(op, 'bias', b, Cout);
+  if (H + 2 * pad < KH || W + 2 * pad < KW) {
+    throw new Error(`${op}: kernel ${KH}×${KW} is larger than the padded input ${H + 2 * pad}×${W + 2 * pad} (input ${x.describe()}, padding ${pad})`);
+  }
+  const g: ConvGeometry = {
+    N, Cin, H, W, Cout, KH, KW, stride, pad,
+    OH: Math.floor((H + 2 * pad - KH) / stride) + 1,
+    OW: Math.floor((W + 2 * pad - KW) / stride) + 1,
+  };
+  const y = Tensor.empty([N, Cout, g.OH, g.OW]);
+  gatherConv(g, x.buffer, w.buffer, b ? b.buffer : null, y);
+  const inputs = b ? [x, w, b] : [x, w];
+  return record(op, inputs, y, [x, w], (dy) => {
+    // dx is the transposed convolution of dy with the same weight, whose [Cout, Cin, …] layout it reads directly.
+    let dx: Tensor | null = null;
+    if (x.requiresGrad) {
+      dx = Tensor.empty(x.shape);
+      scatterConv({ ...g, Cin: Cout, H: g.OH, W: g.OW, Cout: Cin, OH: H, OW: W }, dy.savedBuffer, w.savedBuffer, null, dx);
+    }
+    const dw = w.requiresGrad ? weightGrad(g, x.savedBuffer, dy.savedBuffer) : null;
+    const grads = [dx, dw];
+    if (b) grads.push(b.requiresGrad ? biasGrad(dy) : null);
+    return grads;
+  });
+}

@@ -1,0 +1,52 @@
+// 2-D transposed convolution (PyTorch F.conv_transpose2d, dilation 1, groups 1): stride, padding, output_padding, bias.
+import { Tensor, fmtShape } from '../graph/tensor.js';
+import { record } from '../autograd/tape.js';
+import { rank, positiveInt, nonNegativeInt, vectorOfLength } from './check.js';
+import { gatherConv, scatterConv, weightGrad, biasGrad, type ConvGeometry } from './conv_gemm.js';
+
+export interface ConvTranspose2dOptions {
+  stride?: number;
+  padding?: number;
+  outputPadding?: number;
+}
+
+/** x [N, Cin, H, W], w [Cin, Cout, KH, KW], b [Cout] or null → [N, Cout, (H − 1)s − 2p + KH + op, …]. */
+export function convTranspose2d(x: Tensor, w: Tensor, b: Tensor | null, opts: ConvTranspose2dOptions = {}): Tensor {
+  const op = 'convTranspose2d';
+  const stride = opts.stride ?? 1;
+  const pad = opts.padding ?? 0;
+  const outPad = opts.outputPadding ?? 0;
+  rank(op, x, 4);
+  rank(op, w, 4, 'weight');
+  positiveInt(op, 'stride', stride);
+  nonNegativeInt(op, 'padding', pad);
+  nonNegativeInt(op, 'outputPadding', outPad);
+  if (outPad >= stride) throw new Error(`${op}: outputPadding must be smaller than stride ${stride}, got ${outPad}`);
+  const [N, Cin, H, W] = x.shape;
+  const [wCin, Cout, KH, KW] = w.shape;
+  if (wCin !== Cin) {
+    throw new Error(`${op}: weight ${fmtShape(w.shape)} expects ${wCin} input channels, got input ${x.describe()}`);
+  }
+  if (b) vectorOfLength(op, 'bias', b, Cout);
+  const OH = (H - 1) * stride - 2 * pad + KH + outPad;
+  const OW = (W - 1) * stride - 2 * pad + KW + outPad;
+  if (OH < 1 || OW < 1) throw new Error(`${op}: output would be ${OH}×${OW} for input ${x.describe()} and padding ${pad}`);
+  // Geometry of the transposed op itself (small side → large side), used by its forward gather.
+  const g: ConvGeometry = { N, Cin, H, W, Cout, OH, OW, KH, KW, stride, pad };
+  const y = Tensor.empty([N, Cout, OH, OW]);
+  scatterConv(g, x.buffer, w.buffer, b ? b.buffer : null, y);
+  const inputs = b ? [x, w, b] : [x, w];
+  return record(op, inputs, y, [x, w], (dy) => {
+    // The direct convolution maps dy (large side) back to x's shape; w [Cin, Cout, …] is its [out, in, …] weight.
+    const direct: ConvGeometry = { N, Cin: Cout, H: OH, W: OW, Cout: Cin, OH: H, OW: W, KH, KW, stride, pad };
+    let dx: Tensor | null = null;
+    if (x.requiresGrad) {
+      dx = Tensor.empty(x.shape);
+      gatherConv(direct, dy.savedBuffer, w.savedBuffer, null, dx);
+    }
+    const dw = w.requiresGrad ? weightGrad(direct, dy.savedBuffer, x.savedBuffer) : null;
+    const grads = [dx, dw];
+    if (b) grads.push(b.requiresGrad ? biasGrad(dy) : null);
+    return grads;
+  });
+}

@@ -1,0 +1,79 @@
+import { describe, it, expect } from 'vitest';
+import { useGpu } from '../helpers/gpu.js';
+import { fixtureCases, loadFixture, inputData } from '../helpers/oracle.js';
+import { caseInput, caseGradOutput, expectMatches } from './oracle_case.js';
+import { Tensor, scope } from '../../src/graph/tensor.js';
+import { backward } from '../../src/autograd/tape.js';
+import { gradcheck } from '../../src/autograd/gradcheck.js';
+import { conv2d } from '../../src/kernels/conv2d.js';
+import { convTranspose2d } from '../../src/kernels/conv_transpose2d.js';
+import { convTiling, setConvTiling } from '../../src/kernels/conv_gemm.js';
+
+useGpu();
+
+async function oracleCase(name: string): Promise<void> {
+  const fx = loadFixture('conv', name);
+  const ours = scope(() => {
+    const x = caseInput(fx, 'x');
+    const w = caseInput(fx, 'weight');
+    const b = fx.inputs.bias ? caseInput(fx, 'bias') : null;
+    const p = fx.params;
+    const y = p.op === 'conv2d'
+      ? conv2d(x, w, b, { stride: p.stride, padding: p.padding })
+      : convTranspose2d(x, w, b, { stride: p.stride, padding: p.padding, outputPadding: p.outputPadding });
+    backward(y, caseGradOutput(fx, y));
+    return { y, dx: x.grad, dweight: w.grad, dbias: b?.grad ?? null };
+  });
+  await expectMatches(fx, ours);
+}
+
+describe('conv2d / convTranspose2d against PyTorch (float64 reference)', () => {
+  for (const name of fixtureCases('conv')) it(name, () => oracleCase(name));
+});
+
+describe('conv: every register tiling agrees with PyTorch', () => {
+  const defaults = convTiling();
+  for (const t of [{ tm: 4, tn: 4 }, { tm: 2, tn: 8 }, { tm: 8, tn: 2 }, { tm: 8, tn: 8 }]) {
+    it(`tiling ${t.tm}×${t.tn}`, async () => {
+      setConvTiling(t);
+      try {
+        for (const name of ['conv2d_odd', 'conv2d_k5_stride3', 'conv_transpose2d_k3_stride3_op2', 'conv_transpose2d_stride2_op1']) {
+          await oracleCase(name);
+        }
+      } finally {
+        setConvTiling(defaults);
+      }
+    });
+  }
+});
+
+describe('conv: finite differences', () => {
+  const x = { data: inputData({ shape: [2, 2, 5, 4], seed: 7, scale: 1 }), shape: [2, 2, 5, 4] };
+  const b = { data: inputData({ shape: [3], seed: 9, scale: 1 }), shape: [3] };
+  it('conv2d stride 2, padding 1', async () => {
+    const w = { data: inputData({ shape: [3, 2, 3, 3], seed: 8, scale: 1 }), shape: [3, 2, 3, 3] };
+    const r = await gradcheck((xx, ww, bb) => conv2d(xx, ww, bb, { stride: 2, padding: 1 }), [x, w, b]);
+    expect(r.worst, r.detail).toBeLessThanOrEqual(1);
+  });
+  it('convTranspose2d stride 2, padding 1, output padding 1', async () => {
+    const w = { data: inputData({ shape: [2, 3, 3, 3], seed: 8, scale: 1 }), shape: [2, 3, 3, 3] };
+    const r = await gradcheck((xx, ww, bb) => convTranspose2d(xx, ww, bb, { stride: 2, padding: 1, outputPadding: 1 }), [x, w, b]);
+    expect(r.worst, r.detail).toBeLessThanOrEqual(1);
+  });
+});
+
+describe('conv: bad calls', () => {
+  it('names what was expected and what was given', () => {
+    scope(() => {
+      const x = Tensor.zeros([1, 3, 8, 8]);
+      const w = Tensor.zeros([4, 3, 3, 3]);
+      expect(() => conv2d(Tensor.zeros([3, 8, 8]), w, null)).toThrow(/conv2d: input must have rank 4 \(N, C, H, W\), got \[3, 8, 8\]/);
+      expect(() => conv2d(x, Tensor.zeros([4, 2, 3, 3]), null)).toThrow(/conv2d: weight \[4, 2, 3, 3\] expects 2 input channels, got input .*\[1, 3, 8, 8\]/);
+      expect(() => conv2d(x, w, Tensor.zeros([3]))).toThrow(/conv2d: bias must have shape \[4\], got \[3\]/);
+      expect(() => conv2d(x, Tensor.zeros([4, 3, 9, 9]), null)).toThrow(/conv2d: kernel 9×9 is larger than the padded input 8×8/);
+      expect(() => conv2d(x, w, null, { stride: 0 })).toThrow(/conv2d: stride must be a positive integer, got 0/);
+      expect(() => convTranspose2d(x, Tensor.zeros([3, 2, 3, 3]), null, { stride: 2, outputPadding: 2 }))
+        .toThrow(/convTranspose2d: outputPadding must be smaller than stride 2, got 2/);
+    });
+  });
+});
