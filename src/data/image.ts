@@ -1,0 +1,98 @@
+// The one image type of the product and its file I/O. Formats are recognised by content on read and by extension
+// on write; every failure is an Error whose message names the file and says what is wrong or not supported.
+import { readFile } from 'node:fs/promises';
+import { extname } from 'node:path';
+import { writeFileAtomic } from '../io/atomic.js';
+import { decodePng, encodePng } from './png.js';
+import { decodeJpeg, encodeJpeg } from './jpeg.js';
+import { decodeTiff, encodeTiff } from './tiff.js';
+
+export interface Image {
+  width: number;
+  height: number;
+  channels: 1 | 3;
+  bitDepth: 8 | 16 | 32;
+  /** Interleaved H×W×C; Float32Array iff bitDepth is 32. */
+  data: Uint8Array | Uint16Array | Float32Array;
+}
+
+export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.tif', '.tiff'];
+
+/** Throws unless img is a well-formed Image (what is wrong, and where: `what` names it). */
+export function checkImage(img: Image, what = 'image'): void {
+  if (!img || typeof img !== 'object') throw new Error(`${what}: expected an Image, got ${img === null ? 'null' : typeof img}`);
+  const { width, height, channels, bitDepth, data } = img;
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
+    throw new Error(`${what}: width and height must be positive integers, got ${width}×${height}`);
+  }
+  if (channels !== 1 && channels !== 3) throw new Error(`${what}: channels must be 1 or 3, got ${channels}`);
+  const want = bitDepth === 8 ? Uint8Array : bitDepth === 16 ? Uint16Array : bitDepth === 32 ? Float32Array : null;
+  if (!want) throw new Error(`${what}: bitDepth must be 8, 16 or 32, got ${bitDepth}`);
+  if (!(data instanceof want)) throw new Error(`${what}: a ${bitDepth}-bit image needs a ${want.name}, got ${data?.constructor?.name ?? typeof data}`);
+  if (data.length !== width * height * channels) {
+    throw new Error(`${what}: data has ${data.length} values, expected ${width}×${height}×${channels} = ${width * height * channels}`);
+  }
+}
+
+async function readBytes(path: string): Promise<Uint8Array> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
+    throw new Error(`cannot read ${path}: ${why}`);
+  }
+  if (bytes.length === 0) throw new Error(`cannot read ${path}: empty file`);
+  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+type Format = 'png' | 'jpeg' | 'tiff';
+
+function sniff(b: Uint8Array, path: string): Format {
+  const starts = (...sig: number[]) => b.length >= sig.length && sig.every((v, i) => b[i] === v);
+  if (starts(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a)) return 'png';
+  if (starts(0xff, 0xd8, 0xff)) return 'jpeg';
+  if (starts(0x49, 0x49, 42, 0) || starts(0x4d, 0x4d, 0, 42) || starts(0x49, 0x49, 43, 0) || starts(0x4d, 0x4d, 0, 43)) return 'tiff';
+  throw new Error(`not supported: file format of ${path} (not a PNG, JPEG or TIFF file)`);
+}
+
+/** The first page / frame of a PNG, JPEG or TIFF file. */
+export async function readImage(path: string): Promise<Image> {
+  return (await decode(path, false))[0];
+}
+
+/** Every page of a multi-page TIFF (one element for PNG, JPEG and single-page TIFF). */
+export async function readImagePages(path: string): Promise<Image[]> {
+  return decode(path, true);
+}
+
+async function decode(path: string, allPages: boolean): Promise<Image[]> {
+  const bytes = await readBytes(path);
+  const format = sniff(bytes, path);
+  if (format === 'png') return [decodePng(bytes, path)];
+  if (format === 'jpeg') return [decodeJpeg(bytes, path)];
+  return decodeTiff(bytes, path, allPages);
+}
+
+/** Writes by extension (.png, .tif/.tiff, .jpg/.jpeg at quality 95) through a temporary file and a rename. */
+export async function writeImage(path: string, img: Image): Promise<void> {
+  checkImage(img, `writeImage ${path}`);
+  const ext = extname(path).toLowerCase();
+  let bytes: Uint8Array;
+  try {
+    if (ext === '.png') bytes = encodePng(img);
+    else if (ext === '.tif' || ext === '.tiff') bytes = encodeTiff(img);
+    else if (ext === '.jpg' || ext === '.jpeg') bytes = encodeJpeg(img);
+    else throw new Error(`unknown extension '${ext}' (use ${IMAGE_EXTENSIONS.join(', ')})`);
+  } catch (err) {
+    throw new Error(`cannot write ${path}: ${(err as Error).message}`);
+  }
+  try {
+    writeFileAtomic(path, bytes);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'its folder does not exist' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
+    throw new Error(`cannot write ${path}: ${why}`);
+  }
+}
