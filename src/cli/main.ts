@@ -1,11 +1,13 @@
 // `comi <command>`: one entry for every user-facing job.
 import { runMain, UsageError } from './errors.js';
 import { infoCommand } from './info.js';
+import { synthCommand } from './synth.js';
 
 type Command = { run: (argv: string[]) => Promise<void>; help: string };
 
 const COMMANDS: Record<string, Command> = {
   info: { run: infoCommand, help: 'show the WebGPU adapter and its limits' },
+  synth: { run: synthCommand, help: 'write a synthetic defocus training set (paired or z-stack)' },
 };
 
 const usage = () =>
