@@ -1,0 +1,75 @@
+// ResnetGenerator of pytorch-CycleGAN-and-pix2pix (the paper's "style-transfer" generator). Parameter names equal
+// PyTorch's state_dict keys (model.1.weight, …) so weights move between the two without a mapping table.
+import { Tensor } from '../graph/tensor.js';
+import { reflectionPad2d } from '../kernels/pad.js';
+import { instanceNorm } from '../kernels/instance_norm.js';
+import { relu, tanh } from '../kernels/unary.js';
+import { add } from '../kernels/binary.js';
+import { upsampleNearest2x } from '../kernels/upsample.js';
+import { Module } from './module.js';
+import { Conv2d, ConvTranspose2d } from './layers.js';
+import { ResnetBlock } from './resnet_block.js';
+
+export interface GeneratorOptions {
+  inChannels: number;
+  outChannels: number;
+  ngf: number;
+  blocks: number;
+  /** 'transpose' (paper, default) or 'resize': nearest ×2 + reflect-pad conv3, the COMI code's choice; it avoids
+   * the checkerboard artifacts the paper names as a limitation. */
+  upsampling: 'transpose' | 'resize';
+  /** Output tanh(G(x)) + x (COMI code) instead of tanh(G(x)). */
+  globalResidual: boolean;
+  seed: number;
+}
+
+/** Applies one instance normalisation; forward's default is instanceNorm. Tiled correction passes one that uses
+ * whole-image statistics, which is what makes tiling exact. */
+export type NormFn = (x: Tensor) => Tensor;
+
+export const defaultGeneratorOptions: GeneratorOptions = {
+  inChannels: 3, outChannels: 3, ngf: 64, blocks: 9, upsampling: 'transpose', globalResidual: false, seed: 1,
+};
+
+export class ResnetGenerator extends Module {
+  readonly opts: GeneratorOptions;
+  private stem: Conv2d;
+  private down: Conv2d[] = [];
+  private blockList: ResnetBlock[] = [];
+  private up: (Conv2d | ConvTranspose2d)[] = [];
+  private head: Conv2d;
+
+  constructor(options: Partial<GeneratorOptions> = {}) {
+    super();
+    const o = (this.opts = { ...defaultGeneratorOptions, ...options });
+    this.stem = this.child('model.1', new Conv2d(o.inChannels, o.ngf, 7, {}));
+    let index = 4;
+    for (let i = 0; i < 2; i++, index += 3) {
+      const mult = 2 ** i;
+      this.down.push(this.child(`model.${index}`, new Conv2d(o.ngf * mult, o.ngf * mult * 2, 3, { stride: 2, padding: 1 })));
+    }
+    for (let i = 0; i < o.blocks; i++, index++) this.blockList.push(this.child(`model.${index}`, new ResnetBlock(o.ngf * 4)));
+    for (let i = 0; i < 2; i++, index += 3) {
+      const c = o.ngf * 2 ** (2 - i);
+      this.up.push(
+        o.upsampling === 'transpose'
+          ? this.child(`model.${index}`, new ConvTranspose2d(c, c / 2, 3, { stride: 2, padding: 1, outputPadding: 1 }))
+          : this.child(`model.${index}`, new Conv2d(c, c / 2, 3, {})),
+      );
+    }
+    this.head = this.child(`model.${index + 1}`, new Conv2d(o.ngf, o.outChannels, 7, {}));
+    this.initialize(o.seed);
+  }
+
+  forward(x: Tensor, norm: NormFn = (t) => instanceNorm(t)): Tensor {
+    let h = relu(norm(this.stem.forward(reflectionPad2d(x, 3))));
+    for (const d of this.down) h = relu(norm(d.forward(h)));
+    for (const b of this.blockList) h = b.forward(h, norm);
+    for (const u of this.up) {
+      h = u instanceof ConvTranspose2d ? u.forward(h) : u.forward(reflectionPad2d(upsampleNearest2x(h), 1));
+      h = relu(norm(h));
+    }
+    const y = tanh(this.head.forward(reflectionPad2d(h, 3)));
+    return this.opts.globalResidual ? add(y, x) : y;
+  }
+}

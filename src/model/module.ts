@@ -1,0 +1,96 @@
+// Parameter bookkeeping shared by every network: named parameters, CycleGAN's N(0, 0.02) initialisation from the
+// counter-based RNG (so PyTorch tests rebuild identical weights), and state dicts for checkpoints.
+import { Tensor, fmtShape } from '../graph/tensor.js';
+import { hashNormal } from '../graph/random.js';
+
+export type StateDict = Record<string, { shape: number[]; data: Float32Array }>;
+
+/** Derives a distinct seed per parameter name so inserting a layer does not reshuffle the others. */
+export function nameSeed(base: number, name: string): number {
+  let h = base >>> 0;
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193) >>> 0;
+  return h;
+}
+
+export class Module {
+  private params = new Map<string, Tensor>();
+  private normalInit = new Map<Tensor, number>();
+  private children = new Map<string, Module>();
+
+  /** A trainable tensor, kept out of scopes. 'normal' parameters get N(0, std) values from `initialize`. */
+  protected param(name: string, shape: number[], init: 'normal' | 'zeros' | 'ones', std = 0.02): Tensor {
+    const t = Tensor.fill(shape, init === 'ones' ? 1 : 0).keep();
+    t.requiresGrad = true;
+    t.name = name;
+    this.params.set(name, t);
+    if (init === 'normal') this.normalInit.set(t, std);
+    return t;
+  }
+
+  /** Draws every 'normal' parameter from (seed, full parameter name), e.g. "model.10.conv_block.1.weight". */
+  initialize(seed: number): this {
+    for (const [name, t] of this.namedParameters()) {
+      const std = this.findStd(t);
+      if (std !== undefined) t.writeData(hashNormal(t.size, nameSeed(seed, name), std));
+    }
+    return this;
+  }
+
+  private findStd(t: Tensor): number | undefined {
+    if (this.normalInit.has(t)) return this.normalInit.get(t);
+    for (const c of this.children.values()) {
+      const std = c.findStd(t);
+      if (std !== undefined) return std;
+    }
+    return undefined;
+  }
+
+  protected child<M extends Module>(name: string, m: M): M {
+    this.children.set(name, m);
+    return m;
+  }
+
+  namedParameters(prefix = ''): [string, Tensor][] {
+    const out: [string, Tensor][] = [];
+    for (const [k, t] of this.params) out.push([prefix + k, t]);
+    for (const [k, c] of this.children) out.push(...c.namedParameters(`${prefix}${k}.`));
+    return out;
+  }
+
+  parameters(): Tensor[] {
+    return this.namedParameters().map(([, t]) => t);
+  }
+
+  parameterCount(): number {
+    return this.parameters().reduce((a, t) => a + t.size, 0);
+  }
+
+  setRequiresGrad(on: boolean): void {
+    for (const t of this.parameters()) t.requiresGrad = on;
+  }
+
+  async stateDict(): Promise<StateDict> {
+    const out: StateDict = {};
+    for (const [k, t] of this.namedParameters()) out[k] = { shape: [...t.shape], data: await t.data() };
+    return out;
+  }
+
+  /** Overwrites every parameter; names and shapes must match exactly. */
+  loadStateDict(state: StateDict): void {
+    const named = this.namedParameters();
+    const missing = named.filter(([k]) => !(k in state)).map(([k]) => k);
+    if (missing.length) throw new Error(`state dict is missing ${missing.length} parameters: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''}`);
+    for (const [k, t] of named) {
+      const s = state[k];
+      if (s.shape.join() !== t.shape.join()) throw new Error(`parameter ${k}: expected shape ${fmtShape(t.shape)}, state dict has ${fmtShape(s.shape)}`);
+      t.writeData(s.data);
+    }
+  }
+
+  dispose(): void {
+    for (const t of this.parameters()) {
+      t.grad?.dispose();
+      t.dispose();
+    }
+  }
+}
