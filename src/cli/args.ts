@@ -14,8 +14,8 @@ export function parseFlags(argv: string[], options: FlagSpec, allowPositionals =
     const { values, positionals } = parseArgs({ args: argv, options, allowPositionals, strict: true });
     return { values: values as Parsed['values'], positionals };
   } catch (err) {
-    // parseArgs messages are already one line ("Unknown option '--x'") but carry a code prefix in some versions.
-    throw new UsageError((err as Error).message.replace(/^TypeError \[\w+\]: /, ''));
+    // parseArgs messages carry a code prefix in some versions and some span lines: keep the one-line contract.
+    throw new UsageError((err as Error).message.replace(/^TypeError \[\w+\]: /, '').replace(/\s*\n\s*/g, ' '));
   }
 }
 
