@@ -63,13 +63,7 @@ Poisson–Gaussian camera noise) and DIR/synth.json with every parameter. Length
 
 /** Parses and validates the flags into generator options (every bad value is a UsageError naming its flag). */
 export function parseSynthFlags(argv: string[]): { out: string; overwrite: boolean; options: SynthOptions } | null {
-  let values: Parsed['values'];
-  try {
-    ({ values } = parseFlags(argv, FLAGS));
-  } catch (err) {
-    // node's parseArgs spreads some messages (a value starting with '-') over several lines.
-    throw new UsageError((err as Error).message.replace(/\s*\n\s*/g, ' '));
-  }
+  const { values } = parseFlags(argv, FLAGS);
   if (values.help) return null;
   const out = str(values, 'out');
   if (!out) throw new UsageError('--out DIR is required (the folder to write the synthetic set to)');
