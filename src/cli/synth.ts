@@ -1,6 +1,6 @@
 // `comi synth`: writes a synthetic defocus training set (physically based PSF, procedural specimens, camera noise).
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { choice, num, parseFlags, str, type FlagSpec, type Parsed } from './args.js';
+import { choice, num, parseFlags, str, type FlagSpec } from './args.js';
 import { UsageError } from './errors.js';
 import { Progress } from './progress.js';
 import { generateSynth, maxDefocus, SYNTH_DEFAULTS, type SynthLayout, type SynthOptions } from '../synth/generate.js';
