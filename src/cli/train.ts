@@ -1,0 +1,317 @@
+// `comi train` / `node train.js`: trains the COMI CycleGAN into a run folder, with progress, checkpoints and resume.
+import { resolve } from 'node:path';
+import { choice, num, parseFlags, str, type FlagSpec, type Parsed } from './args.js';
+import { UsageError } from './errors.js';
+import { Progress } from './progress.js';
+import { readRunConfig, RUN_FORMAT, RUN_VERSION, type RunConfig } from '../train/run_folder.js';
+import { train, TrainingInterrupted, DEFAULT_POOL_SIZE, type TrainSchedule } from '../train/trainer.js';
+import { VGG_SOURCES, type VggSource } from '../model/vgg19.js';
+import type { Layout } from '../data/dataset.js';
+import { DEFAULT_PERCENTILES } from '../data/normalize.js';
+import type { StepLosses } from '../model/cyclegan.js';
+
+const FLAGS: FlagSpec = {
+  data: { type: 'string' },
+  layout: { type: 'string' },
+  source: { type: 'string' },
+  target: { type: 'string' },
+  'in-focus': { type: 'string' },
+  planes: { type: 'string' },
+  size: { type: 'string' },
+  normalization: { type: 'string' },
+  percentiles: { type: 'string' },
+  iters: { type: 'string' },
+  'decay-start': { type: 'string' },
+  batch: { type: 'string' },
+  'pool-size': { type: 'string' },
+  lr: { type: 'string' },
+  beta1: { type: 'string' },
+  beta2: { type: 'string' },
+  ngf: { type: 'string' },
+  ndf: { type: 'string' },
+  blocks: { type: 'string' },
+  upsampling: { type: 'string' },
+  'global-residual': { type: 'boolean' },
+  gan: { type: 'string' },
+  'adversarial-weight': { type: 'string' },
+  'content-weight': { type: 'string' },
+  'cycle-weight': { type: 'string' },
+  vgg: { type: 'string' },
+  seed: { type: 'string' },
+  out: { type: 'string' },
+  'checkpoint-every': { type: 'string' },
+  'sample-every': { type: 'string' },
+  'log-every': { type: 'string' },
+  resume: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+};
+
+/** Flags that only steer this session; a resumed run may change them. Every other flag is fixed by config.json. */
+const SESSION_FLAGS = ['out', 'resume', 'help', 'iters', 'checkpoint-every', 'sample-every', 'log-every'];
+
+export const HELP = `usage: node train.js --data DIR --layout paired|zstack|unpaired [options] --out RUN
+       node train.js --resume RUN [--iters N]
+
+Trains the COMI CycleGAN (G_s: out-of-focus → in-focus, G_t, D_t, D_s) and writes the run folder RUN:
+config.json, split.json (seeded 80/20), log.jsonl, samples/ (input | output | target), checkpoints/latest.safetensors
+and generator.safetensors (the corrector, for \`comi correct --model RUN\`). Ctrl-C saves a checkpoint and stops.
+
+data
+  --data DIR              dataset folder
+  --layout L              paired: --source and --target folders with matching file names
+                          zstack: --in-focus plane folder and --planes input folders (default: all others)
+                          unpaired: --source and --target folders, no pairing (content loss off)
+  --source A --target B   out-of-focus and in-focus sub-folders of DIR (paired, unpaired)
+  --in-focus Z --planes Z1,Z2,…   z-stack folders (e.g. --in-focus Z007 --planes Z004,Z005,Z006)
+  --size PX               square training crop, a multiple of 4, ≥ 32 (default 256)
+  --normalization M       auto (8-bit /255, 16-bit and float by percentiles) | 8bit | 16bit-range | percentile
+  --percentiles LOW,HIGH  percentile normalisation bounds (default ${DEFAULT_PERCENTILES.pLow},${DEFAULT_PERCENTILES.pHigh})
+model and losses
+  --ngf N --ndf N         generator / discriminator width (default 64, 64)
+  --blocks N              residual blocks (default 9)
+  --upsampling U          transpose (paper) | resize (nearest ×2 + conv, no checkerboard) (default transpose)
+  --global-residual       output tanh(G(x)) + x (the COMI code's variant)
+  --gan G                 lsgan (least squares, default) | log (the paper's log-loss)
+  --adversarial-weight λ1 --content-weight λ2 --cycle-weight λ3   (default 1, 1, 0.001)
+  --vgg W                 content-loss VGG19 weights: keras (default) | torchvision | random
+optimisation
+  --iters N               iterations (default 100000); on --resume, a larger N trains longer
+  --decay-start N         learning rate falls linearly to 0 from here (default iters/2)
+  --batch N               images per iteration (default 1)
+  --pool-size N           past fakes the discriminators see (CycleGAN's image pool; default 50, 0: none)
+  --lr R --beta1 B --beta2 B   Adam (default 1e-4, 0.5, 0.99)
+  --seed N                initial weights, split, crops and augmentation (default 0)
+run
+  --out RUN               run folder (new or empty)
+  --resume                continue the run in RUN (also: --resume RUN) exactly where its checkpoint left off
+  --checkpoint-every N    default 2500;  --sample-every N  default 1000 (0: never);  --log-every N  default 10
+`;
+
+const DEFAULTS = { size: 256, iters: 100_000, ngf: 64, ndf: 64, blocks: 9, lr: 1e-4, beta1: 0.5, beta2: 0.99, seed: 0 };
+
+export interface ParsedTrain {
+  runDir: string;
+  resume: boolean;
+  /** New run only. */
+  config?: RunConfig;
+  vggSource?: VggSource;
+  /** Resume only, when --iters is given. */
+  iterations?: number;
+  schedule: TrainSchedule;
+}
+
+function list(raw: string | undefined, flag: string): string[] | null {
+  if (raw === undefined) return null;
+  const items = raw.split(',').map((s) => s.trim());
+  if (items.some((s) => s === '')) throw new UsageError(`--${flag} takes a comma-separated list of folder names, got '${raw}'`);
+  return items;
+}
+
+function percentiles(raw: string | undefined): { pLow: number; pHigh: number } | undefined {
+  if (raw === undefined) return undefined;
+  const v = raw.split(',').map((p) => (p.trim() === '' ? NaN : Number(p)));
+  if (v.length !== 2 || !v.every(Number.isFinite) || !(v[0] >= 0 && v[0] < v[1] && v[1] <= 100)) {
+    throw new UsageError(`--percentiles takes LOW,HIGH with 0 ≤ LOW < HIGH ≤ 100, got '${raw}'`);
+  }
+  return { pLow: v[0], pHigh: v[1] };
+}
+
+/** An Adam β: in [0, 1). */
+function beta(values: Parsed['values'], flag: string, fallback: number): number {
+  const v = num(values, flag, fallback, { min: 0 });
+  if (v >= 1) throw new UsageError(`--${flag} must be < 1, got '${values[flag]}'`);
+  return v;
+}
+
+/** The configuration a new run's flags describe (everything but what the data and VGG decide). */
+function buildConfig(values: Parsed['values'], argv: string[]): { config: RunConfig; vggSource: VggSource } {
+  const root = str(values, 'data');
+  if (!root) throw new UsageError('--data DIR is required (the dataset folder)');
+  if (values.layout === undefined) throw new UsageError('--layout is required: paired, zstack or unpaired');
+  const layout = choice<Layout>(values, 'layout', ['paired', 'zstack', 'unpaired'], 'paired');
+  const source = str(values, 'source') ?? null;
+  const target = str(values, 'target') ?? null;
+  const inFocus = str(values, 'in-focus') ?? null;
+  const planes = list(str(values, 'planes'), 'planes');
+  if (layout === 'zstack') {
+    if (source !== null || target !== null) throw new UsageError('--source/--target are for --layout paired or unpaired; a z-stack takes --in-focus and --planes');
+    if (!inFocus) throw new UsageError('--layout zstack needs --in-focus FOLDER (the in-focus plane, e.g. Z007)');
+  } else {
+    if (inFocus !== null || planes !== null) throw new UsageError(`--in-focus/--planes are for --layout zstack; --layout ${layout} takes --source and --target`);
+    if (!source || !target) throw new UsageError(`--layout ${layout} needs --source FOLDER and --target FOLDER (out-of-focus and in-focus sub-folders of --data)`);
+  }
+  const size = num(values, 'size', DEFAULTS.size, { int: true, min: 32, max: 8192 });
+  if (size % 4 !== 0) throw new UsageError(`--size must be a multiple of 4 (the generator halves it twice), got '${values.size}'`);
+  const normalization = choice(values, 'normalization', ['auto', '8bit', '16bit-range', 'percentile'] as const, 'auto');
+  const pct = percentiles(str(values, 'percentiles'));
+  if (pct && normalization !== 'auto' && normalization !== 'percentile') throw new UsageError(`--percentiles applies to --normalization auto or percentile, not ${normalization}`);
+  const iterations = num(values, 'iters', DEFAULTS.iters, { int: true, min: 1 });
+  const decayStart = num(values, 'decay-start', Math.floor(iterations / 2), { int: true, min: 0, max: iterations });
+  const vggSource = choice<VggSource>(values, 'vgg', VGG_SOURCES, 'keras');
+  const config: RunConfig = {
+    format: RUN_FORMAT,
+    version: RUN_VERSION,
+    created: new Date().toISOString(),
+    argv,
+    model: {
+      channels: 1, // set from the data
+      ngf: num(values, 'ngf', DEFAULTS.ngf, { int: true, min: 1, max: 1024 }),
+      ndf: num(values, 'ndf', DEFAULTS.ndf, { int: true, min: 1, max: 1024 }),
+      blocks: num(values, 'blocks', DEFAULTS.blocks, { int: true, min: 0, max: 100 }),
+      upsampling: choice(values, 'upsampling', ['transpose', 'resize'] as const, 'transpose'),
+      globalResidual: values['global-residual'] === true,
+    },
+    data: {
+      root: resolve(root), layout, source, target, inFocus, planes, size, normalization,
+      // auto normalises 16-bit and float images by percentiles: recorded so that correction can repeat it.
+      ...(normalization === 'auto' || normalization === 'percentile' ? { percentiles: pct ?? { ...DEFAULT_PERCENTILES } } : {}),
+    },
+    losses: {
+      gan: choice(values, 'gan', ['lsgan', 'log'] as const, 'lsgan'),
+      adversarialWeight: num(values, 'adversarial-weight', 1, { min: 0 }),
+      contentWeight: num(values, 'content-weight', 1, { min: 0 }),
+      cycleWeight: num(values, 'cycle-weight', 0.001, { min: 0 }),
+    },
+    vgg: null, // set by the trainer from the loaded VGG19
+    optim: {
+      lr: num(values, 'lr', DEFAULTS.lr, { min: 0, minExclusive: true, max: 1 }),
+      beta1: beta(values, 'beta1', DEFAULTS.beta1),
+      beta2: beta(values, 'beta2', DEFAULTS.beta2),
+      iterations,
+      decayStart,
+      batch: num(values, 'batch', 1, { int: true, min: 1, max: 64 }),
+      poolSize: num(values, 'pool-size', DEFAULT_POOL_SIZE, { int: true, min: 0, max: 10000 }),
+    },
+    seed: num(values, 'seed', DEFAULTS.seed, { int: true, min: 0, max: 0xffffffff }),
+  };
+  return { config, vggSource };
+}
+
+/** Flags and their values → what to train; null for --help. Every bad value is a one-line UsageError. */
+export function parseTrainFlags(argv: string[]): ParsedTrain | null {
+  const { values, positionals } = parseFlags(argv, FLAGS, true);
+  if (values.help) return null;
+  const resume = values.resume === true;
+  if (positionals.length > (resume ? 1 : 0)) {
+    throw new UsageError(`unexpected argument '${positionals.at(-1)}'${resume ? '' : ' (flags take the form --name value)'}`);
+  }
+  const out = str(values, 'out');
+  if (resume && out && positionals.length) throw new UsageError(`give the run folder once: --resume ${positionals[0]} or --out ${out} --resume`);
+  const runDir = out ?? positionals[0];
+  if (!runDir) throw new UsageError(resume ? '--resume needs the run folder: --resume RUN' : '--out RUN is required (the run folder to create)');
+  const schedule: TrainSchedule = {
+    checkpointEvery: num(values, 'checkpoint-every', 2500, { int: true, min: 1 }),
+    sampleEvery: num(values, 'sample-every', 1000, { int: true, min: 0 }),
+    logEvery: num(values, 'log-every', 10, { int: true, min: 1 }),
+  };
+  if (!resume) return { runDir, resume, ...buildConfig(values, argv), schedule };
+
+  // A resumed run keeps its configuration: flags that repeat it are accepted, flags that change it are refused.
+  const stored = readRunConfig(runDir);
+  for (const flag of Object.keys(values)) {
+    if (SESSION_FLAGS.includes(flag)) continue;
+    // Without content loss (off, or forced off for unpaired data) these were ignored when the run started, too.
+    if ((flag === 'content-weight' || flag === 'vgg') && stored.losses.contentWeight === 0 && (flag === 'vgg' || stored.data.layout === 'unpaired')) continue;
+    const raw = values[flag] as string | true;
+    const want = STORED[flag](stored);
+    if (!sameAsStored(flag, raw, want)) {
+      throw new UsageError(`--${flag}${raw === true ? '' : ` ${raw}`} differs from the run's config.json (${flag} ${JSON.stringify(want)}); a resumed run keeps its configuration`);
+    }
+  }
+  const iterations = values.iters === undefined ? undefined : num(values, 'iters', 0, { int: true, min: 1 });
+  return { runDir, resume, iterations, schedule };
+}
+
+/** Where each configuration flag is recorded in config.json. */
+const STORED: Record<string, (c: RunConfig) => unknown> = {
+  data: (c) => c.data.root, layout: (c) => c.data.layout, source: (c) => c.data.source, target: (c) => c.data.target,
+  'in-focus': (c) => c.data.inFocus, planes: (c) => c.data.planes, size: (c) => c.data.size, normalization: (c) => c.data.normalization,
+  percentiles: (c) => c.data.percentiles ?? null, iters: (c) => c.optim.iterations, 'decay-start': (c) => c.optim.decayStart,
+  batch: (c) => c.optim.batch ?? 1, 'pool-size': (c) => c.optim.poolSize ?? DEFAULT_POOL_SIZE, lr: (c) => c.optim.lr, beta1: (c) => c.optim.beta1, beta2: (c) => c.optim.beta2,
+  ngf: (c) => c.model.ngf, ndf: (c) => c.model.ndf, blocks: (c) => c.model.blocks, upsampling: (c) => c.model.upsampling,
+  'global-residual': (c) => c.model.globalResidual, gan: (c) => c.losses.gan, 'adversarial-weight': (c) => c.losses.adversarialWeight,
+  'content-weight': (c) => c.losses.contentWeight, 'cycle-weight': (c) => c.losses.cycleWeight, vgg: (c) => c.vgg?.source ?? null,
+  seed: (c) => c.seed,
+};
+
+function sameAsStored(flag: string, raw: string | true, stored: unknown): boolean {
+  if (flag === 'data') return resolve(raw as string) === stored;
+  if (flag === 'planes') return JSON.stringify(list(raw as string, flag)) === JSON.stringify(stored);
+  if (flag === 'percentiles') return JSON.stringify(percentiles(raw as string)) === JSON.stringify(stored);
+  if (typeof stored === 'number') return Number(raw) === stored;
+  return raw === stored;
+}
+
+function lossLine(l: StepLosses): string {
+  return `G ${l.gTotal.toFixed(3)} (adv ${l.gAdv.toFixed(3)} cont ${l.gContent.toFixed(3)} cyc ${l.gCycle.toFixed(3)}) D ${l.dT.toFixed(3)}/${l.dS.toFixed(3)}`;
+}
+
+export async function trainCommand(argv: string[]): Promise<void> {
+  const parsed = parseTrainFlags(argv);
+  if (!parsed) {
+    process.stdout.write(HELP);
+    return;
+  }
+  const { runDir } = parsed;
+  const controller = new AbortController();
+  const onSigint = () => {
+    if (controller.signal.aborted) {
+      process.stderr.write('\nstopped without saving\n');
+      process.exit(130);
+    }
+    process.stderr.write('\nstopping: the checkpoint is saved after this iteration (Ctrl-C again to quit without saving)\n');
+    controller.abort();
+  };
+  process.on('SIGINT', onSigint);
+  let loading: Progress | null = null;
+  let progress: Progress | null = null;
+  let last = '';
+  try {
+    const result = await train({
+      runDir,
+      config: parsed.config,
+      vggSource: parsed.vggSource,
+      iterations: parsed.iterations,
+      schedule: parsed.schedule,
+      signal: controller.signal,
+      onNote: (m) => process.stderr.write(`note: ${m}\n`),
+      onLoad: (done, total) => {
+        loading ??= new Progress('loading images', total);
+        // From the second image on: one image gives no rate yet.
+        if (done === total) loading.done();
+        else if (done > 1) loading.update(done);
+      },
+      onStart: ({ config, start, trainItems }) => {
+        const m = config.model;
+        const what = config.data.layout === 'unpaired' ? 'images' : 'pairs';
+        process.stderr.write(
+          `${start > 0 ? `resuming at iteration ${start}` : 'training'}: ${trainItems} ${what} (${config.data.layout}), ${config.data.size}² crops, ` +
+            `ngf ${m.ngf} ndf ${m.ndf} blocks ${m.blocks}, λ ${config.losses.adversarialWeight}/${config.losses.contentWeight}/${config.losses.cycleWeight}, ` +
+            `${config.optim.iterations} iterations → ${runDir}\n`,
+        );
+        progress = new Progress('train', config.optim.iterations, start);
+      },
+      onIteration: (e) => {
+        last = lossLine(e.losses);
+        progress!.update(e.iteration, last);
+      },
+    });
+    if (result.interrupted) {
+      progress!.update(result.iteration, last, true);
+      process.stdout.write(`interrupted at iteration ${result.iteration} of ${result.config.optim.iterations}; checkpoint saved. Continue with: node train.js --resume ${runDir}\n`);
+      process.exitCode = 130;
+      return;
+    }
+    (progress as Progress | null)?.done(last);
+    process.stdout.write(`trained ${result.iteration} iterations; the corrector is ${runDir}/generator.safetensors\n`);
+  } catch (err) {
+    if (err instanceof TrainingInterrupted) {
+      process.stderr.write(`${err.message}\n`);
+      process.exitCode = 130;
+      return;
+    }
+    throw err;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}

@@ -1,0 +1,150 @@
+// The COMI model: two ResNet generators and two PatchGAN discriminators trained with adversarial + VGG content
+// (paired, eq. 6–8) + cycle losses, following pytorch-CycleGAN-and-pix2pix's update order (G, then D).
+// Domains: S = out-of-focus (source), T = in-focus (target). G_s: S → T corrects, G_t: T → S blurs.
+import { Tensor, scope } from '../graph/tensor.js';
+import { backward, noGrad } from '../autograd/tape.js';
+import { Adam } from '../autograd/adam.js';
+import { add } from '../kernels/binary.js';
+import { scale } from '../kernels/unary.js';
+import { mseLoss, l1Loss, bceWithLogitsLoss } from '../kernels/losses.js';
+import { ResnetGenerator, type GeneratorOptions } from './generator.js';
+import { PatchDiscriminator, type DiscriminatorOptions } from './discriminator.js';
+import { ImagePool } from './image_pool.js';
+
+export type GanLoss = 'lsgan' | 'log';
+
+export interface CycleGanOptions {
+  channels: number;
+  ngf: number;
+  ndf: number;
+  blocks: number;
+  upsampling: GeneratorOptions['upsampling'];
+  globalResidual: boolean;
+  ganLoss: GanLoss;
+  /** λ1, λ2, λ3 of the paper: adversarial, content, cycle. */
+  adversarialWeight: number;
+  contentWeight: number;
+  cycleWeight: number;
+  lr: number;
+  beta1: number;
+  beta2: number;
+  poolSize: number;
+  seed: number;
+}
+
+export const paperDefaults: CycleGanOptions = {
+  channels: 3, ngf: 64, ndf: 64, blocks: 9, upsampling: 'transpose', globalResidual: false, ganLoss: 'lsgan',
+  adversarialWeight: 1, contentWeight: 1, cycleWeight: 0.001, lr: 1e-4, beta1: 0.5, beta2: 0.99, poolSize: 50, seed: 0,
+};
+
+/** Feature maps compared by the content loss (VGG19 layers); null disables the content term. */
+export type FeatureFn = (x: Tensor) => Tensor[];
+
+export interface StepLosses {
+  gAdv: number;
+  gContent: number;
+  gCycle: number;
+  gTotal: number;
+  dT: number;
+  dS: number;
+}
+
+function ganLoss(kind: GanLoss, logits: Tensor, real: boolean): Tensor {
+  return kind === 'lsgan' ? mseLoss(logits, real ? 1 : 0) : bceWithLogitsLoss(logits, real ? 1 : 0);
+}
+
+export class CycleGan {
+  readonly opts: CycleGanOptions;
+  readonly gS: ResnetGenerator;
+  readonly gT: ResnetGenerator;
+  readonly dT: PatchDiscriminator;
+  readonly dS: PatchDiscriminator;
+  readonly optG: Adam;
+  readonly optD: Adam;
+  readonly poolT: ImagePool;
+  readonly poolS: ImagePool;
+
+  constructor(options: Partial<CycleGanOptions>, private features: FeatureFn | null, random: () => number) {
+    const o = (this.opts = { ...paperDefaults, ...options });
+    if (o.contentWeight > 0 && !features) throw new Error('content weight > 0 needs VGG features');
+    const g = { inChannels: o.channels, outChannels: o.channels, ngf: o.ngf, blocks: o.blocks, upsampling: o.upsampling, globalResidual: o.globalResidual };
+    const d: Partial<DiscriminatorOptions> = { inChannels: o.channels, ndf: o.ndf, layers: 3 };
+    this.gS = new ResnetGenerator({ ...g, seed: o.seed * 4 + 1 });
+    this.gT = new ResnetGenerator({ ...g, seed: o.seed * 4 + 2 });
+    this.dT = new PatchDiscriminator({ ...d, seed: o.seed * 4 + 3 });
+    this.dS = new PatchDiscriminator({ ...d, seed: o.seed * 4 + 4 });
+    const adam = { lr: o.lr, beta1: o.beta1, beta2: o.beta2, eps: 1e-8 };
+    this.optG = new Adam([...this.gS.parameters(), ...this.gT.parameters()], adam);
+    this.optD = new Adam([...this.dT.parameters(), ...this.dS.parameters()], adam);
+    this.poolT = new ImagePool(o.poolSize, random);
+    this.poolS = new ImagePool(o.poolSize, random);
+  }
+
+  private contentLoss(fake: Tensor, real: Tensor): Tensor {
+    const ff = this.features!(fake);
+    const fr = noGrad(() => this.features!(real));
+    let loss = mseLoss(ff[0], fr[0]);
+    for (let i = 1; i < ff.length; i++) loss = add(loss, mseLoss(ff[i], fr[i]));
+    return loss;
+  }
+
+  /** One iteration on a batch of paired images in [-1, 1]: G_s/G_t update, then D_t/D_s update. */
+  async step(realS: Tensor, realT: Tensor): Promise<StepLosses> {
+    const o = this.opts;
+    const parts = scope(() => {
+      // Generators: discriminators are frozen so no gradient is accumulated into them.
+      this.dT.setRequiresGrad(false);
+      this.dS.setRequiresGrad(false);
+      const fakeT = this.gS.forward(realS);
+      const recS = this.gT.forward(fakeT);
+      const fakeS = this.gT.forward(realT);
+      const recT = this.gS.forward(fakeS);
+      const adv = add(ganLoss(o.ganLoss, this.dT.forward(fakeT), true), ganLoss(o.ganLoss, this.dS.forward(fakeS), true));
+      const cycle = add(l1Loss(recS, realS), l1Loss(recT, realT));
+      let total = add(scale(adv, o.adversarialWeight), scale(cycle, o.cycleWeight));
+      let content: Tensor | null = null;
+      if (o.contentWeight > 0) {
+        content = add(this.contentLoss(fakeT, realT), this.contentLoss(fakeS, realS));
+        total = add(total, scale(content, o.contentWeight));
+      }
+      this.optG.zeroGrad();
+      backward(total);
+      this.optG.step();
+
+      // Discriminators, on pooled (detached) fakes.
+      this.dT.setRequiresGrad(true);
+      this.dS.setRequiresGrad(true);
+      const poolT = this.poolT.query(fakeT.detach());
+      const poolS = this.poolS.query(fakeS.detach());
+      const lossDT = scale(add(ganLoss(o.ganLoss, this.dT.forward(realT), true), ganLoss(o.ganLoss, this.dT.forward(poolT), false)), 0.5);
+      const lossDS = scale(add(ganLoss(o.ganLoss, this.dS.forward(realS), true), ganLoss(o.ganLoss, this.dS.forward(poolS), false)), 0.5);
+      this.optD.zeroGrad();
+      backward(add(lossDT, lossDS));
+      this.optD.step();
+      return { adv, content, cycle, total, lossDT, lossDS };
+    });
+    // One readback for all losses: the step was recorded into one submit.
+    const values = await Promise.all([parts.adv, parts.content ?? parts.adv, parts.cycle, parts.total, parts.lossDT, parts.lossDS].map((t) => t.item()));
+    for (const t of [parts.adv, parts.content, parts.cycle, parts.total, parts.lossDT, parts.lossDS]) t?.dispose();
+    return { gAdv: values[0], gContent: parts.content ? values[1] : 0, gCycle: values[2], gTotal: values[3], dT: values[4], dS: values[5] };
+  }
+
+  setLearningRate(lr: number): void {
+    this.optG.lr = lr;
+    this.optD.lr = lr;
+  }
+
+  dispose(): void {
+    for (const m of [this.gS, this.gT, this.dT, this.dS]) m.dispose();
+    this.optG.dispose();
+    this.optD.dispose();
+    this.poolT.dispose();
+    this.poolS.dispose();
+  }
+}
+
+/** CycleGAN's linear policy over iterations: constant for nConst, then linearly to 0 over nDecay. */
+export function linearDecay(iteration: number, nConst: number, nDecay: number): number {
+  return 1 - Math.max(0, iteration - nConst) / (nDecay + 1);
+}
+

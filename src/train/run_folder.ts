@@ -1,0 +1,138 @@
+// The run folder written by `comi train` and read by correction, evaluation and the demo:
+//   config.json, split.json, log.jsonl, samples/iter_NNNNNNN.png, checkpoints/latest.safetensors and
+//   generator.safetensors (G_s alone, PyTorch state_dict names, the run config in its metadata).
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { initGpu } from '../graph/runtime.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import { readSafetensors, writeSafetensors } from '../io/safetensors.js';
+import { ResnetGenerator } from '../model/generator.js';
+import type { GanLoss } from '../model/cyclegan.js';
+import type { Layout } from '../data/dataset.js';
+import type { NormalizationMode } from '../data/normalize.js';
+
+export const RUN_FORMAT = 'comi-run';
+export const RUN_VERSION = 1;
+export const GENERATOR_FORMAT = 'comi-generator';
+export const GENERATOR_VERSION = '1';
+
+export interface RunConfig {
+  format: typeof RUN_FORMAT;
+  version: typeof RUN_VERSION;
+  /** ISO time the run was started. */
+  created: string;
+  /** The command line that started it. */
+  argv: string[];
+  model: { channels: 1 | 3; ngf: number; ndf: number; blocks: number; upsampling: 'transpose' | 'resize'; globalResidual: boolean };
+  data: {
+    root: string;
+    layout: Layout;
+    /** paired / unpaired folders; null for zstack. */
+    source: string | null;
+    target: string | null;
+    /** zstack folders; null otherwise. */
+    inFocus: string | null;
+    planes: string[] | null;
+    size: number;
+    normalization: NormalizationMode | 'auto';
+    percentiles?: { pLow: number; pHigh: number };
+  };
+  losses: { gan: GanLoss; adversarialWeight: number; contentWeight: number; cycleWeight: number };
+  /** What the content loss compared (VggFeatures.describe()); null without content loss. */
+  vgg: { source: string; layers: string[]; preprocessing: string } | null;
+  /** decayStart: the iteration after which the learning rate falls linearly to 0 at `iterations`. batch (default 1)
+   * and poolSize (past fakes shown to the discriminators, CycleGAN's image pool, default 50) go beyond the shared
+   * run-folder contract, so readers of other configs find them absent. */
+  optim: { lr: number; beta1: number; beta2: number; iterations: number; decayStart: number; batch?: number; poolSize?: number };
+  seed: number;
+}
+
+export function runPaths(dir: string) {
+  return {
+    config: join(dir, 'config.json'),
+    split: join(dir, 'split.json'),
+    log: join(dir, 'log.jsonl'),
+    samples: join(dir, 'samples'),
+    checkpoints: join(dir, 'checkpoints'),
+    checkpoint: join(dir, 'checkpoints', 'latest.safetensors'),
+    generator: join(dir, 'generator.safetensors'),
+  };
+}
+
+export function writeRunConfig(dir: string, config: RunConfig): void {
+  writeFileAtomic(runPaths(dir).config, `${JSON.stringify(config, null, 2)}\n`);
+}
+
+function checkRunFolder(dir: string): void {
+  let st;
+  try {
+    st = statSync(dir);
+  } catch {
+    throw new Error(`run folder ${dir} does not exist`);
+  }
+  if (!st.isDirectory()) throw new Error(`run folder ${dir} is a file, not a folder`);
+}
+
+/** The checks every reader of a config needs: format, version, and the fields that rebuild the generator. */
+function checkConfig(config: any, where: string): RunConfig {
+  if (!config || typeof config !== 'object' || config.format !== RUN_FORMAT) throw new Error(`${where} is not a COMI run configuration (format '${config?.format}')`);
+  if (config.version !== RUN_VERSION) throw new Error(`${where} is run format version ${config.version}; this program reads version ${RUN_VERSION}`);
+  const m = config.model;
+  const positive = (v: unknown) => Number.isInteger(v) && (v as number) > 0;
+  if (!m || ![1, 3].includes(m.channels) || !positive(m.ngf) || !positive(m.ndf) || !Number.isInteger(m.blocks) || m.blocks < 0
+    || !['transpose', 'resize'].includes(m.upsampling) || typeof m.globalResidual !== 'boolean') {
+    throw new Error(`${where}: model must have channels 1 or 3, positive ngf/ndf, blocks ≥ 0, upsampling transpose|resize and globalResidual`);
+  }
+  return config as RunConfig;
+}
+
+/** config.json of a run folder, checked. */
+export function readRunConfig(dir: string): RunConfig {
+  checkRunFolder(dir);
+  const path = runPaths(dir).config;
+  if (!existsSync(path)) throw new Error(`${dir} is not a run folder: it has no config.json`);
+  let doc: unknown;
+  try {
+    doc = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new Error(`cannot read ${path}: ${(err as Error).message}`);
+  }
+  return checkConfig(doc, path);
+}
+
+/** Writes G_s (S → T, the corrector) with the run config in its metadata; atomic. */
+export async function saveGenerator(path: string, generator: ResnetGenerator, config: RunConfig): Promise<void> {
+  writeSafetensors(path, await generator.stateDict(), { format: GENERATOR_FORMAT, version: GENERATOR_VERSION, config: JSON.stringify(config) });
+}
+
+/** The correcting generator of a run folder and its config. Opens the GPU if needed. */
+export async function loadGenerator(runDir: string): Promise<{ generator: ResnetGenerator; config: RunConfig }> {
+  checkRunFolder(runDir);
+  const path = runPaths(runDir).generator;
+  if (!existsSync(path)) {
+    throw new Error(`${runDir} has no generator.safetensors: not a training run folder, or training stopped before its first checkpoint`);
+  }
+  const { tensors, metadata } = readSafetensors(path);
+  if (metadata.format !== GENERATOR_FORMAT) throw new Error(`${path} is not a COMI generator file (format '${metadata.format ?? 'none'}')`);
+  if (metadata.version !== GENERATOR_VERSION) {
+    throw new Error(`${path} is generator file version ${metadata.version}; this program reads version ${GENERATOR_VERSION}`);
+  }
+  let config: RunConfig;
+  try {
+    config = checkConfig(JSON.parse(metadata.config), path);
+  } catch (err) {
+    throw new Error(err instanceof SyntaxError ? `${path}: its config metadata is not JSON` : (err as Error).message);
+  }
+  await initGpu();
+  const m = config.model;
+  const generator = new ResnetGenerator({
+    inChannels: m.channels, outChannels: m.channels, ngf: m.ngf, blocks: m.blocks, upsampling: m.upsampling, globalResidual: m.globalResidual,
+  });
+  try {
+    generator.loadStateDict(tensors);
+  } catch (err) {
+    generator.dispose();
+    throw new Error(`${path}: ${(err as Error).message}`);
+  }
+  return { generator, config };
+}

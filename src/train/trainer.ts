@@ -1,0 +1,281 @@
+// The training loop behind `comi train`: data, model, schedule, checkpoints, log and samples in a run folder.
+// Everything that decides the numbers (weights, Adam moments, image pools, both random streams, iteration) is in the
+// checkpoint, so a resumed run continues bit for bit where the checkpoint left off.
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { initGpu } from '../graph/runtime.js';
+import { Tensor } from '../graph/tensor.js';
+import { noGrad } from '../autograd/tape.js';
+import { nameSeed } from '../model/module.js';
+import { CycleGan, linearDecay, type FeatureFn, type StepLosses } from '../model/cyclegan.js';
+import { loadVggFeatures, type VggFeatures, type VggSource } from '../model/vgg19.js';
+import { createSampler, loadDataset, loadSplit, saveSplit, selectKeys, splitDataset, type Dataset, type Sampler } from '../data/dataset.js';
+import { Rng, type RngState } from '../data/rng.js';
+import { readCheckpoint, restoreCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { readRunConfig, runPaths, saveGenerator, writeRunConfig, type RunConfig } from './run_folder.js';
+import { appendLog, truncateLog, type LogEntry } from './log.js';
+import { samplePath, writeSample } from './samples.js';
+
+export const TRAIN_FRACTION = 0.8;
+/** pytorch-CycleGAN-and-pix2pix's image pool size. */
+export const DEFAULT_POOL_SIZE = 50;
+
+export interface TrainSchedule {
+  /** Save checkpoints/latest.safetensors and generator.safetensors every N iterations (and at the end). */
+  checkpointEvery: number;
+  /** Write samples/iter_N.png every N iterations (and at the end); 0 for never. */
+  sampleEvery: number;
+  /** Append to log.jsonl every N iterations (and at the last). */
+  logEvery: number;
+}
+
+export interface TrainOptions {
+  runDir: string;
+  /** A new run: its configuration (vgg is filled in here). Absent: resume the run in runDir from its checkpoint. */
+  config?: RunConfig;
+  /** New run with content loss: which VGG19 weights. */
+  vggSource?: VggSource;
+  /** Resume only: train up to this many iterations instead of the configured number. */
+  iterations?: number;
+  schedule: TrainSchedule;
+  /** Aborting stops after the current iteration with a checkpoint (Ctrl-C). */
+  signal?: AbortSignal;
+  onNote?: (message: string) => void;
+  onLoad?: (done: number, total: number) => void;
+  /** Called once before the first iteration of this session. */
+  onStart?: (info: { config: RunConfig; start: number; trainItems: number }) => void;
+  onIteration?: (entry: LogEntry) => void;
+}
+
+export interface TrainResult {
+  /** Iterations completed (the checkpoint's iteration). */
+  iteration: number;
+  interrupted: boolean;
+  config: RunConfig;
+}
+
+/** Thrown when a stop is requested before the first iteration: nothing was saved (a new run folder is removed). */
+export class TrainingInterrupted extends Error {
+  constructor(resuming: boolean) {
+    super(resuming ? 'interrupted before the first iteration; the run is as its checkpoint left it' : 'interrupted before training started; the new run folder was removed');
+    this.name = 'TrainingInterrupted';
+  }
+}
+
+/** Learning rate of 0-based iteration i: constant until decayStart, then linearly towards 0 (CycleGAN's policy). */
+export function learningRate(o: RunConfig['optim'], i: number): number {
+  return o.lr * linearDecay(i + 1, o.decayStart, o.iterations - o.decayStart);
+}
+
+interface RngStates { data: RngState; pool: RngState }
+
+function isEmptyDir(dir: string): boolean {
+  return readdirSync(dir).length === 0;
+}
+
+/** Makes the folder of a new run; returns how to undo it (remove what this run created). */
+function prepareRunFolder(dir: string): () => void {
+  if (existsSync(dir)) {
+    if (!statSync(dir).isDirectory()) throw new Error(`--out ${dir} is a file, not a folder`);
+    if (!isEmptyDir(dir)) {
+      throw new Error(`--out ${dir} exists and is not empty; choose a new folder, or pass --resume to continue the run in it`);
+    }
+    return () => {
+      for (const f of readdirSync(dir)) rmSync(`${dir}/${f}`, { recursive: true, force: true });
+    };
+  }
+  mkdirSync(dir, { recursive: true });
+  return () => rmSync(dir, { recursive: true, force: true });
+}
+
+function datasetOptions(config: RunConfig, onProgress: (done: number, total: number) => void) {
+  const d = config.data;
+  return {
+    root: d.root, layout: d.layout, source: d.source ?? undefined, target: d.target ?? undefined, inFocus: d.inFocus ?? undefined,
+    planes: d.planes ?? undefined, normalization: d.normalization, percentiles: d.percentiles, onProgress,
+  };
+}
+
+function hasSamples(ds: Dataset): boolean {
+  return ds.layout === 'unpaired' ? ds.source.length > 0 && ds.target.length > 0 : ds.pairs.length > 0;
+}
+
+/** The fixed preview crop shown in every sample image: from the test split when it has one. */
+function previewSample(test: Dataset, train: Dataset, size: number, seed: number) {
+  const sampler = createSampler(hasSamples(test) ? test : train, { size, augment: { rotate: false, flip: false, scale: false } });
+  return sampler.nextSample(new Rng(nameSeed(seed, 'preview')));
+}
+
+function drawBatch(sampler: Sampler, rng: Rng, batch: number, channels: number): { source: Float32Array; target: Float32Array } {
+  const n = channels * sampler.size * sampler.size;
+  const source = new Float32Array(batch * n);
+  const target = new Float32Array(batch * n);
+  for (let k = 0; k < batch; k++) {
+    const s = sampler.nextSample(rng);
+    source.set(s.source, k * n);
+    target.set(s.target, k * n);
+  }
+  return { source, target };
+}
+
+function describeLosses(l: StepLosses): string {
+  return Object.entries(l).map(([k, v]) => `${k} ${v.toPrecision(4)}`).join(', ');
+}
+
+export async function train(opts: TrainOptions): Promise<TrainResult> {
+  const { runDir, schedule } = opts;
+  const paths = runPaths(runDir);
+  const resuming = !opts.config;
+  let stop = opts.signal?.aborted ?? false;
+  const onAbort = () => (stop = true);
+  opts.signal?.addEventListener('abort', onAbort);
+  // Until the first checkpoint of a new run exists, a failure removes the run folder so that it can be reused.
+  let undo: (() => void) | null = resuming ? null : prepareRunFolder(runDir);
+  let model: CycleGan | null = null;
+  let vgg: VggFeatures | null = null;
+  try {
+    const config: RunConfig = resuming ? readRunConfig(runDir) : structuredClone(opts.config!);
+    const ckpt = resuming ? readCheckpointOf(runDir) : null;
+    if (resuming && opts.iterations !== undefined) {
+      if (opts.iterations < ckpt!.meta.iteration) {
+        throw new Error(`--iters ${opts.iterations} is below the checkpoint's iteration ${ckpt!.meta.iteration}`);
+      }
+      config.optim.iterations = opts.iterations;
+    }
+    if (resuming && ckpt!.meta.iteration >= config.optim.iterations) {
+      throw new Error(`the run in ${runDir} has finished (${ckpt!.meta.iteration} of ${config.optim.iterations} iterations); pass --iters N to train longer`);
+    }
+    if (!resuming && config.data.layout === 'unpaired' && config.losses.contentWeight > 0) {
+      opts.onNote?.('content loss off: it compares paired images (eq. 6–8), and an unpaired dataset has no pairs');
+      config.losses.contentWeight = 0;
+    }
+
+    // VGG first: a missing weights file stops the run before minutes of data loading.
+    let features: FeatureFn | null = null;
+    if (config.losses.contentWeight > 0) {
+      const source = resuming ? config.vgg?.source : opts.vggSource ?? 'keras';
+      if (!source) throw new Error(`${paths.config}: content weight is ${config.losses.contentWeight} but no vgg is recorded`);
+      await initGpu();
+      const net = await loadVggFeatures({ source: source as VggSource, layers: resuming ? config.vgg?.layers : undefined, seed: config.seed });
+      vgg = net;
+      features = (x) => net.features(x);
+      if (!resuming) config.vgg = net.describe();
+    } else if (!resuming) config.vgg = null;
+
+    const ds = await loadDataset(datasetOptions(config, (done, total) => {
+      if (stop) throw new TrainingInterrupted(resuming);
+      opts.onLoad?.(done, total);
+    }));
+    if (stop) throw new TrainingInterrupted(resuming);
+    const channels = ds.source[0].channels;
+    if (ds.target[0].channels !== channels) {
+      throw new Error(`source images have ${channels} channel(s) and target images ${ds.target[0].channels}; both domains need the same`);
+    }
+    if (resuming && channels !== config.model.channels) {
+      throw new Error(`the run was trained on ${config.model.channels}-channel images, but ${config.data.root} now has ${channels}-channel images`);
+    }
+    config.model.channels = channels;
+    if (!resuming && config.data.layout === 'zstack' && !config.data.planes) {
+      config.data.planes = [...new Set(ds.source.map((d) => d.file.slice(0, d.file.indexOf('/'))))];
+    }
+    const split = resuming ? loadSplit(paths.split) : splitDataset(ds.keys, config.seed, TRAIN_FRACTION);
+    const trainDs = selectKeys(ds, split.train);
+    const size = config.data.size;
+    const sampler = createSampler(trainDs, { size });
+    const preview = previewSample(selectKeys(ds, split.test), trainDs, size, config.seed);
+
+    const rng = { data: new Rng(nameSeed(config.seed, 'data')), pool: new Rng(nameSeed(config.seed, 'pool')) };
+    const m = config.model;
+    const l = config.losses;
+    const o = config.optim;
+    await initGpu();
+    model = new CycleGan(
+      {
+        channels: m.channels, ngf: m.ngf, ndf: m.ndf, blocks: m.blocks, upsampling: m.upsampling, globalResidual: m.globalResidual,
+        ganLoss: l.gan, adversarialWeight: l.adversarialWeight, contentWeight: l.contentWeight, cycleWeight: l.cycleWeight,
+        lr: o.lr, beta1: o.beta1, beta2: o.beta2, poolSize: o.poolSize ?? DEFAULT_POOL_SIZE, seed: config.seed,
+      },
+      features,
+      () => rng.pool.next(),
+    );
+    let start = 0;
+    let seconds = 0;
+    if (ckpt) {
+      restoreCheckpoint(model, ckpt);
+      const states = ckpt.meta.rng as RngStates;
+      rng.data.setState(states.data);
+      rng.pool.setState(states.pool);
+      start = ckpt.meta.iteration;
+      seconds = ckpt.meta.seconds;
+      truncateLog(paths.log, start);
+      if (opts.iterations !== undefined) writeRunConfig(runDir, config);
+    } else {
+      writeRunConfig(runDir, config);
+      saveSplit(paths.split, split);
+    }
+    mkdirSync(paths.samples, { recursive: true });
+    mkdirSync(paths.checkpoints, { recursive: true });
+
+    const session = performance.now();
+    const elapsed = () => seconds + (performance.now() - session) / 1000;
+    const net = model;
+    const checkpoint = async (iteration: number) => {
+      await saveCheckpoint(paths.checkpoint, net, { iteration, rng: { data: rng.data.state(), pool: rng.pool.state() }, config, seconds: elapsed() });
+      await saveGenerator(paths.generator, net.gS, config);
+      undo = null;
+    };
+    const writePreview = async (iteration: number) => {
+      const input = Tensor.fromArray(preview.source, [1, channels, size, size]);
+      const output = noGrad(() => net.gS.forward(input));
+      const out = await output.data();
+      input.dispose();
+      output.dispose();
+      await writeSample(samplePath(paths.samples, iteration), [preview.source, out, preview.target], channels, size);
+    };
+
+    opts.onStart?.({ config, start, trainItems: trainDs.keys.length });
+    const batch = o.batch ?? 1;
+    let it = start;
+    let saved = start;
+    while (it < o.iterations && !stop) {
+      const lr = learningRate(o, it);
+      model.setLearningRate(lr);
+      const data = drawBatch(sampler, rng.data, batch, channels);
+      const realS = Tensor.fromArray(data.source, [batch, channels, size, size]);
+      const realT = Tensor.fromArray(data.target, [batch, channels, size, size]);
+      let losses: StepLosses;
+      try {
+        losses = await model.step(realS, realT);
+      } finally {
+        realS.dispose();
+        realT.dispose();
+      }
+      it++;
+      if (!Object.values(losses).every(Number.isFinite)) {
+        throw new Error(`training diverged at iteration ${it} (${describeLosses(losses)}); ${saved > 0 ? `the checkpoint of iteration ${saved} is kept` : 'no checkpoint was written'}`);
+      }
+      const entry: LogEntry = { iteration: it, losses, lr, seconds: elapsed() };
+      if (it % schedule.logEvery === 0 || it === o.iterations) appendLog(paths.log, entry);
+      opts.onIteration?.(entry);
+      if (schedule.sampleEvery > 0 && (it % schedule.sampleEvery === 0 || it === o.iterations)) await writePreview(it);
+      if (it % schedule.checkpointEvery === 0 || it === o.iterations || stop) {
+        await checkpoint(it);
+        saved = it;
+      }
+    }
+    if (it === start) throw new TrainingInterrupted(resuming);
+    return { iteration: it, interrupted: it < o.iterations, config };
+  } catch (err) {
+    undo?.();
+    throw err;
+  } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
+    model?.dispose();
+    vgg?.dispose();
+  }
+}
+
+function readCheckpointOf(runDir: string) {
+  const path = runPaths(runDir).checkpoint;
+  if (!existsSync(path)) throw new Error(`${runDir} has no checkpoint to resume from (checkpoints/latest.safetensors)`);
+  return readCheckpoint(path);
+}

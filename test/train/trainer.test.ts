@@ -1,0 +1,222 @@
+// The training program as a library: bit-exact resume (issue item 3), the run folder it writes, the learning-rate
+// schedule, and the cleanup of a new run that fails before its first checkpoint.
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { useGpu } from '../helpers/gpu.js';
+import { Tensor } from '../../src/graph/tensor.js';
+import { noGrad } from '../../src/autograd/tape.js';
+import { readSafetensors, writeSafetensors } from '../../src/io/safetensors.js';
+import { readImage } from '../../src/data/image.js';
+import { generateSynth, SYNTH_DEFAULTS } from '../../src/synth/generate.js';
+import { ResnetGenerator } from '../../src/model/generator.js';
+import { train, learningRate, type TrainSchedule } from '../../src/train/trainer.js';
+import { loadGenerator, readRunConfig, runPaths, saveGenerator, RUN_FORMAT, RUN_VERSION, type RunConfig } from '../../src/train/run_folder.js';
+import { readLog } from '../../src/train/log.js';
+import { loadSplit } from '../../src/data/dataset.js';
+
+useGpu();
+
+let tmp: string;
+let synth: string;
+beforeAll(async () => {
+  tmp = mkdtempSync(join(tmpdir(), 'comi-train-'));
+  synth = join(tmp, 'synth');
+  await generateSynth(synth, { ...SYNTH_DEFAULTS.fluorescence, count: 6, size: 48, seed: 3 });
+});
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+/** A tiny configuration (32² crops, ngf 4, 2 blocks, ndf 4) without content loss (VGG19 is tested elsewhere). */
+function tinyConfig(over: { iterations?: number; poolSize?: number; layout?: 'paired' | 'unpaired'; batch?: number } = {}): RunConfig {
+  const iterations = over.iterations ?? 20;
+  return {
+    format: RUN_FORMAT, version: RUN_VERSION, created: new Date(0).toISOString(), argv: [],
+    model: { channels: 1, ngf: 4, ndf: 4, blocks: 2, upsampling: 'transpose', globalResidual: false },
+    data: { root: synth, layout: over.layout ?? 'paired', source: 'blurred', target: 'clear', inFocus: null, planes: null, size: 32, normalization: 'auto' },
+    losses: { gan: 'lsgan', adversarialWeight: 1, contentWeight: 0, cycleWeight: 0.001 },
+    vgg: null,
+    optim: { lr: 1e-4, beta1: 0.5, beta2: 0.99, iterations, decayStart: iterations / 2, batch: over.batch ?? 1, poolSize: over.poolSize ?? 4 },
+    seed: 5,
+  };
+}
+
+const bytes = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+
+const schedule: TrainSchedule = { checkpointEvery: 7, sampleEvery: 5, logEvery: 1 };
+
+describe('resume', () => {
+  it('20 iterations straight equal 10, Ctrl-C, resume, 10 more: losses, weights, Adam state and pools bit for bit', async () => {
+    // A pool of 4 fills at iteration 4, so its random swaps and stored fakes cross the resume boundary.
+    const straight = join(tmp, 'straight');
+    const split = join(tmp, 'split');
+    const r1 = await train({ runDir: straight, config: tinyConfig(), schedule });
+    expect(r1).toMatchObject({ iteration: 20, interrupted: false });
+
+    const stop = new AbortController();
+    const r2 = await train({ runDir: split, config: tinyConfig(), schedule, signal: stop.signal, onIteration: (e) => e.iteration === 10 && stop.abort() });
+    expect(r2).toMatchObject({ iteration: 10, interrupted: true });
+    expect(readSafetensors(runPaths(split).checkpoint).metadata.iteration).toBe('10');
+    const r3 = await train({ runDir: split, schedule });
+    expect(r3).toMatchObject({ iteration: 20, interrupted: false });
+
+    const logA = readLog(runPaths(straight).log);
+    const logB = readLog(runPaths(split).log);
+    expect(logA.map((e) => e.iteration)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    expect(logB.map((e) => [e.iteration, e.losses, e.lr])).toEqual(logA.map((e) => [e.iteration, e.losses, e.lr]));
+    expect(logA[19].losses.dT).toBeGreaterThan(0);
+
+    const a = readSafetensors(runPaths(straight).checkpoint);
+    const b = readSafetensors(runPaths(split).checkpoint);
+    expect(Object.keys(b.tensors).sort()).toEqual(Object.keys(a.tensors).sort());
+    expect(Object.keys(a.tensors).filter((k) => k.startsWith('poolT.'))).toHaveLength(4);
+    for (const [k, t] of Object.entries(a.tensors)) {
+      expect(b.tensors[k].shape, k).toEqual(t.shape);
+      expect(bytes(b.tensors[k].data).equals(bytes(t.data)), `${k} differs`).toBe(true);
+    }
+    for (const k of ['iteration', 'stepG', 'stepD', 'rng']) expect(b.metadata[k], k).toBe(a.metadata[k]);
+    // The pool's random stream was used (swaps after it filled), and restored.
+    expect(JSON.parse(a.metadata.rng).pool.counter).toBeGreaterThan(0);
+    const ga = readSafetensors(runPaths(straight).generator);
+    const gb = readSafetensors(runPaths(split).generator);
+    for (const [k, t] of Object.entries(ga.tensors)) expect(bytes(gb.tensors[k].data).equals(bytes(t.data)), k).toBe(true);
+  });
+
+  it('with content loss (random-weight VGG19, reloaded on resume): 4 straight equal 2 + resume + 2', async () => {
+    const config = tinyConfig({ iterations: 4, poolSize: 1 });
+    config.losses.contentWeight = 1;
+    const quick: TrainSchedule = { checkpointEvery: 100, sampleEvery: 0, logEvery: 1 };
+    const straight = join(tmp, 'vgg-straight');
+    const split = join(tmp, 'vgg-split');
+    await train({ runDir: straight, config, vggSource: 'random', schedule: quick });
+    const stop = new AbortController();
+    await train({ runDir: split, config, vggSource: 'random', schedule: quick, signal: stop.signal, onIteration: (e) => e.iteration === 2 && stop.abort() });
+    await train({ runDir: split, schedule: quick });
+    expect(readRunConfig(split).vgg).toEqual({ source: 'random', layers: ['relu3_3'], preprocessing: expect.any(String) });
+    const logA = readLog(runPaths(straight).log);
+    expect(logA.every((e) => e.losses.gContent > 0)).toBe(true);
+    expect(readLog(runPaths(split).log).map((e) => e.losses)).toEqual(logA.map((e) => e.losses));
+    const a = readSafetensors(runPaths(straight).generator).tensors;
+    const b = readSafetensors(runPaths(split).generator).tensors;
+    for (const [k, t] of Object.entries(a)) expect(bytes(b[k].data).equals(bytes(t.data)), k).toBe(true);
+  });
+
+  it('refuses to resume a finished run unless --iters extends it, and drops log lines after the checkpoint', async () => {
+    const dir = join(tmp, 'finished');
+    await train({ runDir: dir, config: tinyConfig({ iterations: 3 }), schedule: { checkpointEvery: 100, sampleEvery: 0, logEvery: 1 } });
+    await expect(train({ runDir: dir, schedule })).rejects.toThrow(/has finished \(3 of 3 iterations\); pass --iters N to train longer/);
+    // A crash after logging iteration 4 but before its checkpoint: the resumed run logs iteration 4 again, once.
+    writeFileSync(runPaths(dir).log, `${readFileSync(runPaths(dir).log, 'utf8')}{"iteration":4,"losses":{},"lr":0,"seconds":0}\n{"iteration":5,"los`);
+    const r = await train({ runDir: dir, schedule, iterations: 5 });
+    expect(r.iteration).toBe(5);
+    expect(readRunConfig(dir).optim.iterations).toBe(5);
+    const log = readLog(runPaths(dir).log);
+    expect(log.map((e) => e.iteration)).toEqual([1, 2, 3, 4, 5]);
+    expect(log[3].losses.gTotal).toBeGreaterThan(0);
+  });
+});
+
+describe('run folder', () => {
+  it('holds config, split, log, samples, checkpoint and a generator that correction loads', async () => {
+    const dir = join(tmp, 'folder');
+    const config = tinyConfig({ iterations: 4, layout: 'unpaired', batch: 2 });
+    config.losses.contentWeight = 1; // unpaired: forced to 0 with a note, so no VGG is needed
+    const notes: string[] = [];
+    const r = await train({ runDir: dir, config, schedule: { checkpointEvery: 2, sampleEvery: 3, logEvery: 2 }, onNote: (m) => notes.push(m) });
+    expect(r.iteration).toBe(4);
+    expect(notes).toEqual([expect.stringMatching(/^content loss off: .*unpaired/)]);
+    const p = runPaths(dir);
+    const stored = readRunConfig(dir);
+    expect(stored.losses.contentWeight).toBe(0);
+    expect(stored.vgg).toBeNull();
+    expect(stored.model.channels).toBe(1);
+    expect(readdirSync(p.samples).sort()).toEqual(['iter_0000003.png', 'iter_0000004.png']);
+    const sample = await readImage(join(p.samples, 'iter_0000004.png'));
+    expect([sample.width, sample.height, sample.channels, sample.bitDepth]).toEqual([96, 32, 1, 8]);
+    expect(readLog(p.log).map((e) => e.iteration)).toEqual([2, 4]);
+    // Unpaired: each domain is split on its own, 80/20, and the split covers every file once.
+    const split = loadSplit(p.split);
+    expect(split.train.filter((k) => k.startsWith('blurred/'))).toHaveLength(5);
+    expect(split.test.filter((k) => k.startsWith('clear/'))).toHaveLength(1);
+
+    const { generator, config: loaded } = await loadGenerator(dir);
+    expect(loaded).toEqual(stored);
+    const weights = readSafetensors(p.checkpoint).tensors;
+    for (const [name, t] of generator.namedParameters()) expect(await t.data(), name).toEqual(weights[`gS.${name}`].data);
+    const y = noGrad(() => generator.forward(Tensor.fill([1, 1, 32, 32], 0.5)));
+    expect(y.shape).toEqual([1, 1, 32, 32]);
+    y.dispose();
+    generator.dispose();
+  });
+
+  it('z-stack: records the input planes it used and splits by field, so all planes of a field share a side', async () => {
+    const stack = join(tmp, 'stack');
+    await generateSynth(stack, { ...SYNTH_DEFAULTS.fluorescence, layout: 'zstack', planes: 3, inFocus: 2, count: 5, size: 40, seed: 4 });
+    const config = tinyConfig({ iterations: 1 });
+    config.data = { ...config.data, root: stack, layout: 'zstack', source: null, target: null, inFocus: 'Z002' };
+    const dir = join(tmp, 'stack-run');
+    await train({ runDir: dir, config, schedule: { checkpointEvery: 1, sampleEvery: 0, logEvery: 1 } });
+    expect(readRunConfig(dir).data.planes).toEqual(['Z001', 'Z003']);
+    const split = loadSplit(runPaths(dir).split);
+    expect([split.train.length, split.test.length]).toEqual([4, 1]);
+    expect([...split.train, ...split.test].sort()).toEqual(['field_0001', 'field_0002', 'field_0003', 'field_0004', 'field_0005']);
+  });
+
+  it('loadGenerator: one-line errors for a missing folder, a missing file, another format and another version', async () => {
+    const dir = join(tmp, 'gen');
+    mkdirSync(dir);
+    await expect(loadGenerator(join(tmp, 'nope'))).rejects.toThrow(/^run folder .*nope does not exist$/);
+    await expect(loadGenerator(dir)).rejects.toThrow(/has no generator\.safetensors: not a training run folder, or training stopped before its first checkpoint/);
+    const path = runPaths(dir).generator;
+    writeSafetensors(path, { w: { shape: [1], data: new Float32Array(1) } }, { format: 'comi-checkpoint', version: '1' });
+    await expect(loadGenerator(dir)).rejects.toThrow(/gen\/generator\.safetensors is not a COMI generator file \(format 'comi-checkpoint'\)$/);
+    const g = new ResnetGenerator({ inChannels: 1, outChannels: 1, ngf: 4, blocks: 1 });
+    const config = tinyConfig();
+    config.model.blocks = 1;
+    await saveGenerator(path, g, config);
+    const { generator } = await loadGenerator(dir);
+    generator.dispose();
+    const { tensors, metadata } = readSafetensors(path);
+    writeSafetensors(path, tensors, { ...metadata, version: '2' });
+    await expect(loadGenerator(dir)).rejects.toThrow(/is generator file version 2; this program reads version 1$/);
+    writeSafetensors(path, tensors, { ...metadata, config: JSON.stringify({ ...config, version: 7 }) });
+    await expect(loadGenerator(dir)).rejects.toThrow(/is run format version 7; this program reads version 1$/);
+    writeSafetensors(path, tensors, { ...metadata, config: JSON.stringify({ ...config, model: { ...config.model, blocks: 3 } }) });
+    await expect(loadGenerator(dir)).rejects.toThrow(/generator\.safetensors: state dict is missing 14 parameters: model\.11\.conv_block\.1\.weight, /);
+    g.dispose();
+  });
+
+  it('a new run that fails before its first checkpoint leaves no folder; an existing non-empty folder is refused', async () => {
+    const dir = join(tmp, 'failed');
+    const config = tinyConfig();
+    config.data.size = 64; // larger than the 48² images
+    await expect(train({ runDir: dir, config, schedule })).rejects.toThrow(/smaller than the crop size 64/);
+    expect(existsSync(dir)).toBe(false);
+    const empty = join(tmp, 'empty');
+    mkdirSync(empty);
+    await expect(train({ runDir: empty, config, schedule })).rejects.toThrow(/crop size/);
+    expect(readdirSync(empty)).toEqual([]);
+    const stop = new AbortController();
+    stop.abort();
+    await expect(train({ runDir: dir, config: tinyConfig(), schedule, signal: stop.signal })).rejects.toThrow(/^interrupted before training started; the new run folder was removed$/);
+    expect(existsSync(dir)).toBe(false);
+    const busy = join(tmp, 'busy');
+    mkdirSync(busy);
+    writeFileSync(join(busy, 'notes.txt'), 'mine');
+    await expect(train({ runDir: busy, config: tinyConfig(), schedule })).rejects.toThrow(/busy exists and is not empty; choose a new folder, or pass --resume/);
+    expect(readFileSync(join(busy, 'notes.txt'), 'utf8')).toBe('mine');
+    await expect(train({ runDir: busy, schedule })).rejects.toThrow(/busy is not a run folder: it has no config\.json$/);
+  });
+});
+
+describe('learning rate', () => {
+  it('is constant until decayStart, then falls linearly to lr/(n_decay + 1) at the last iteration (CycleGAN linear policy)', () => {
+    const o = { lr: 1e-4, beta1: 0.5, beta2: 0.99, iterations: 100, decayStart: 50, batch: 1, poolSize: 50 };
+    expect(learningRate(o, 0)).toBe(1e-4);
+    expect(learningRate(o, 48)).toBe(1e-4);
+    expect(learningRate(o, 49)).toBe(1e-4);
+    expect(learningRate(o, 50)).toBeCloseTo(1e-4 * (1 - 1 / 51), 15);
+    expect(learningRate(o, 99)).toBeCloseTo(1e-4 / 51, 15);
+    expect(learningRate({ ...o, decayStart: 100 }, 99)).toBe(1e-4);
+  });
+});
