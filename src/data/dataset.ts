@@ -90,7 +90,7 @@ function byStem(files: string[], folder: string): Map<string, string> {
 }
 
 /** The last run of digits in a file name (z-stack planes often number the same field Z4_12, Z7_12, …). */
-function fileIndex(file: string): string | null {
+export function fileIndex(file: string): string | null {
   const m = stem(file).match(/(\d+)(?!.*\d)/);
   return m ? String(Number(m[1])) : null;
 }

@@ -1,0 +1,191 @@
+// Correction of whole images and batches of files with a trained run's generator: the run's intensity mapping
+// (or percentiles) into [−1, 1], tiled generator, the mapping inverted, the output type chosen, written atomically.
+import { mkdirSync, accessSync, constants, statSync } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
+import { readImage, writeImage, checkImage, type Image } from '../data/image.js';
+import { fitNormalization, normalize, denormalize, DEFAULT_PERCENTILES, type Normalization, type NormalizationMode } from '../data/normalize.js';
+import { loadGenerator, readRunConfig, type RunConfig } from '../train/run_folder.js';
+import { correctPlanes, type StatsMode, type TileGenerator } from './tiled.js';
+import { expandInputs, planJobs, DEFAULT_NAME_PATTERN, type Failure, type Job, type OutputDtype } from './files.js';
+
+export type NormalizationChoice = NormalizationMode | 'auto';
+
+export interface CorrectSettings {
+  /** 'auto' as in training: 8-bit images /255, others by percentiles. */
+  normalization: NormalizationChoice;
+  percentiles: { pLow: number; pHigh: number };
+  dtype: OutputDtype;
+  /** Tile edge; undefined: chosen from the adapter's limits. */
+  tile?: number;
+  stats: StatsMode;
+}
+
+/** The intensity mapping the run was trained with, unless overridden. */
+export function runSettings(config: RunConfig, overrides: Partial<CorrectSettings> = {}): CorrectSettings {
+  return {
+    normalization: config.data.normalization,
+    percentiles: config.data.percentiles ?? DEFAULT_PERCENTILES,
+    dtype: 'same',
+    stats: 'image',
+    ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)),
+  };
+}
+
+/** The mode applied to one image ('auto' resolved the way src/data/dataset.ts resolves it for training). */
+export function normalizationMode(img: Image, choice: NormalizationChoice): NormalizationMode {
+  return choice !== 'auto' ? choice : img.bitDepth === 8 ? '8bit' : 'percentile';
+}
+
+/**
+ * Generator output (planar, [−1, 1] scale) → an image of the requested type. 'same' and 'float32' invert the
+ * input's mapping (float32 unclipped, in the input's units); uint8/uint16 from an integer image rescale the
+ * input's full range to the new one (16 → 8 bit: ×255/65535), from a float image map [−1, 1] to the full range.
+ */
+export function toOutputImage(planar: Float32Array, n: Normalization, input: Image, dtype: OutputDtype): Image {
+  const { width, height, channels } = input;
+  const bitDepth = dtype === 'same' ? input.bitDepth : dtype === 'uint8' ? 8 : dtype === 'uint16' ? 16 : 32;
+  let mapping = n;
+  if (dtype === 'uint8' || dtype === 'uint16') {
+    const max = bitDepth === 8 ? 255 : 65535;
+    if (input.bitDepth === 32) mapping = { kind: 'range', min: 0, max };
+    else {
+      const k = max / (input.bitDepth === 8 ? 255 : 65535);
+      mapping = n.kind === 'range' ? { ...n, min: n.min * k, max: n.max * k } : { ...n, low: n.low * k, high: n.high * k };
+    }
+  }
+  return { width, height, channels, bitDepth, data: denormalize(planar, mapping, bitDepth, channels) };
+}
+
+export interface CorrectedImage {
+  image: Image;
+  normalization: Normalization;
+  tile: number;
+  tiles: number;
+  passes: number;
+  retries: number;
+}
+
+/**
+ * Corrects one image with the same size and channel count. A 1-channel model corrects each channel of an RGB image
+ * on its own; a 3-channel model needs RGB input.
+ */
+export async function correctImage(gen: TileGenerator, img: Image, s: CorrectSettings, onProgress?: (done: number, total: number) => void): Promise<CorrectedImage> {
+  checkImage(img, 'correctImage');
+  const modelChannels = gen.opts.inChannels;
+  if (modelChannels !== 1 && modelChannels !== img.channels) {
+    throw new Error(`the model corrects ${modelChannels}-channel (RGB) images; this image has ${img.channels} channel`);
+  }
+  const normalization = fitNormalization(img, normalizationMode(img, s.normalization), s.percentiles);
+  const planes = normalize(img, normalization);
+  const plane = img.width * img.height;
+  const out = new Float32Array(planes.length);
+  const runs = modelChannels === img.channels ? 1 : img.channels;
+  let last = { tile: 0, tiles: 0, passes: 0, retries: 0 };
+  for (let c = 0; c < runs; c++) {
+    const part = runs === 1 ? planes : planes.subarray(c * plane, (c + 1) * plane);
+    const r = await correctPlanes(gen, part, modelChannels, img.height, img.width, {
+      tile: c === 0 ? s.tile : last.tile, stats: s.stats, // a tile halved for memory stays halved
+      onProgress: onProgress && ((done, total) => onProgress(c * total + done, runs * total)),
+    });
+    out.set(r.output, runs === 1 ? 0 : c * plane);
+    last = { tile: r.tile, tiles: r.tiles, passes: r.passes, retries: last.retries + r.retries };
+  }
+  return { image: toOutputImage(out, normalization, img, s.dtype), normalization, ...last };
+}
+
+export interface CorrectFilesOptions extends Partial<CorrectSettings> {
+  /** Run folder with generator.safetensors. */
+  model: string;
+  /** Files, folders or globs. */
+  inputs: string[];
+  out: string;
+  /** Output name pattern (files.ts outputPath); default '{name}{ext}'. */
+  name?: string;
+  overwrite?: boolean;
+  dryRun?: boolean;
+  /** Once the batch is planned (settings resolved, jobs listed), before the model is loaded. */
+  onPlan?: (plan: CorrectFilesResult) => void;
+  /** Before each file. */
+  onFile?: (index: number, count: number, job: Job) => void;
+  /** After each tile (of every pass) of the current file. */
+  onTile?: (done: number, total: number) => void;
+  /** After each file that was written. */
+  onWritten?: (job: Job, result: CorrectedImage) => void;
+}
+
+export interface CorrectFilesResult {
+  settings: CorrectSettings;
+  config: RunConfig;
+  /** Jobs planned (written, or listed by a dry run). */
+  jobs: Job[];
+  written: Job[];
+  failures: Failure[];
+}
+
+/** Throws unless dir is (or can be made) a writable folder. */
+function prepareOutDir(dir: string, create: boolean): void {
+  let st;
+  try {
+    st = statSync(dir);
+  } catch {
+    st = null;
+  }
+  if (st && !st.isDirectory()) throw new Error(`output folder ${dir} is a file`);
+  if (!st) {
+    if (!create) return;
+    try {
+      mkdirSync(dir, { recursive: true });
+    } catch (err) {
+      throw new Error(`cannot create output folder ${dir}: ${(err as NodeJS.ErrnoException).code === 'EACCES' ? 'permission denied' : (err as Error).message}`);
+    }
+  }
+  try {
+    accessSync(dir, constants.W_OK);
+  } catch {
+    throw new Error(`output folder ${dir} is not writable`);
+  }
+}
+
+/**
+ * Corrects files into a folder: the library form of `comi correct`. Problems with single files (unreadable,
+ * unsupported, output exists, cannot be written) are collected in `failures` while the others go on; problems
+ * with the model or the output folder throw.
+ */
+export async function correctFiles(opts: CorrectFilesOptions): Promise<CorrectFilesResult> {
+  const { model, inputs, out } = opts;
+  const config = readRunConfig(model); // fails early (no GPU) on a missing or foreign folder
+  const { normalization, percentiles, dtype, tile, stats } = opts;
+  const settings = runSettings(config, { normalization, percentiles, dtype, tile, stats });
+  const expanded = expandInputs(inputs);
+  const plan = planJobs(expanded.files, out, opts.name ?? DEFAULT_NAME_PATTERN, settings.dtype, basename(resolve(model)), opts.overwrite === true);
+  const failures = [...expanded.failures, ...plan.failures];
+  const result: CorrectFilesResult = { settings, config, jobs: plan.jobs, written: [], failures };
+  if (opts.dryRun || plan.jobs.length === 0) {
+    prepareOutDir(out, false);
+    opts.onPlan?.(result);
+    return result;
+  }
+  // The model is loaded (and checked) before the output folder is created.
+  const { generator } = await loadGenerator(model);
+  try {
+    prepareOutDir(out, true);
+    opts.onPlan?.(result);
+    for (const [i, job] of plan.jobs.entries()) {
+      opts.onFile?.(i, plan.jobs.length, job);
+      try {
+        const img = await readImage(job.input);
+        const r = await correctImage(generator, img, settings, opts.onTile);
+        if (r.retries > 0) settings.tile = r.tile; // the next images start with the tile that fitted
+        mkdirSync(dirname(job.output), { recursive: true });
+        await writeImage(job.output, r.image);
+        result.written.push(job);
+        opts.onWritten?.(job, r);
+      } catch (err) {
+        failures.push({ file: job.input, message: (err as Error).message });
+      }
+    }
+  } finally {
+    generator.dispose();
+  }
+  return result;
+}
