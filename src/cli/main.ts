@@ -2,12 +2,22 @@
 import { runMain, UsageError } from './errors.js';
 import { infoCommand } from './info.js';
 import { synthCommand } from './synth.js';
+import { trainCommand } from './train.js';
+import { weightsCommand } from './weights.js';
+import { correctCommand } from './correct.js';
+import { evaluateCommand } from './evaluate.js';
+import { demoCommand } from './demo.js';
 
 type Command = { run: (argv: string[]) => Promise<void>; help: string };
 
 const COMMANDS: Record<string, Command> = {
   info: { run: infoCommand, help: 'show the WebGPU adapter and its limits' },
   synth: { run: synthCommand, help: 'write a synthetic defocus training set (paired or z-stack)' },
+  train: { run: trainCommand, help: 'train the COMI CycleGAN into a run folder (same as node train.js)' },
+  weights: { run: weightsCommand, help: 'fetch or import the VGG19 weights of the content loss (then training works offline)' },
+  correct: { run: correctCommand, help: 'correct out-of-focus images of any size with a trained run' },
+  evaluate: { run: evaluateCommand, help: 'PSNR, SSIM and PCC against ground truth, tables and an HTML QC report' },
+  demo: { run: demoCommand, help: 'synthesize data, train a small model, correct, evaluate and report (no download)' },
 };
 
 const usage = () =>

@@ -5,7 +5,7 @@ import { UsageError } from './errors.js';
 import { Progress } from './progress.js';
 import { readRunConfig, RUN_FORMAT, RUN_VERSION, type RunConfig } from '../train/run_folder.js';
 import { train, TrainingInterrupted, DEFAULT_POOL_SIZE, type TrainSchedule } from '../train/trainer.js';
-import { VGG_SOURCES, type VggSource } from '../model/vgg19.js';
+import { VGG_LAYERS, VGG_SOURCES, type VggSource } from '../model/vgg19.js';
 import type { Layout } from '../data/dataset.js';
 import { DEFAULT_PERCENTILES } from '../data/normalize.js';
 import type { StepLosses } from '../model/cyclegan.js';
@@ -37,6 +37,7 @@ const FLAGS: FlagSpec = {
   'content-weight': { type: 'string' },
   'cycle-weight': { type: 'string' },
   vgg: { type: 'string' },
+  'vgg-layers': { type: 'string' },
   seed: { type: 'string' },
   out: { type: 'string' },
   'checkpoint-every': { type: 'string' },
@@ -74,6 +75,7 @@ model and losses
   --gan G                 lsgan (least squares, default) | log (the paper's log-loss)
   --adversarial-weight λ1 --content-weight λ2 --cycle-weight λ3   (default 1, 1, 0.001)
   --vgg W                 content-loss VGG19 weights: keras (default) | torchvision | random
+  --vgg-layers L1,L2,…    VGG19 feature maps compared (default relu3_3, the paper's block3_conv3; relu1_2 is cheapest)
 optimisation
   --iters N               iterations (default 100000); on --resume, a larger N trains longer
   --decay-start N         learning rate falls linearly to 0 from here (default iters/2)
@@ -95,15 +97,16 @@ export interface ParsedTrain {
   /** New run only. */
   config?: RunConfig;
   vggSource?: VggSource;
+  vggLayers?: string[];
   /** Resume only, when --iters is given. */
   iterations?: number;
   schedule: TrainSchedule;
 }
 
-function list(raw: string | undefined, flag: string): string[] | null {
+function list(raw: string | undefined, flag: string, what = 'folder names'): string[] | null {
   if (raw === undefined) return null;
   const items = raw.split(',').map((s) => s.trim());
-  if (items.some((s) => s === '')) throw new UsageError(`--${flag} takes a comma-separated list of folder names, got '${raw}'`);
+  if (items.some((s) => s === '')) throw new UsageError(`--${flag} takes a comma-separated list of ${what}, got '${raw}'`);
   return items;
 }
 
@@ -124,7 +127,7 @@ function beta(values: Parsed['values'], flag: string, fallback: number): number 
 }
 
 /** The configuration a new run's flags describe (everything but what the data and VGG decide). */
-function buildConfig(values: Parsed['values'], argv: string[]): { config: RunConfig; vggSource: VggSource } {
+function buildConfig(values: Parsed['values'], argv: string[]): { config: RunConfig; vggSource: VggSource; vggLayers?: string[] } {
   const root = str(values, 'data');
   if (!root) throw new UsageError('--data DIR is required (the dataset folder)');
   if (values.layout === undefined) throw new UsageError('--layout is required: paired, zstack or unpaired');
@@ -148,6 +151,9 @@ function buildConfig(values: Parsed['values'], argv: string[]): { config: RunCon
   const iterations = num(values, 'iters', DEFAULTS.iters, { int: true, min: 1 });
   const decayStart = num(values, 'decay-start', Math.floor(iterations / 2), { int: true, min: 0, max: iterations });
   const vggSource = choice<VggSource>(values, 'vgg', VGG_SOURCES, 'keras');
+  const vggLayers = list(str(values, 'vgg-layers'), 'vgg-layers', 'VGG19 layers') ?? undefined;
+  const unknownLayer = vggLayers?.find((l) => !VGG_LAYERS.includes(l));
+  if (unknownLayer) throw new UsageError(`--vgg-layers: unknown layer '${unknownLayer}'; known: ${VGG_LAYERS.join(', ')}`);
   const config: RunConfig = {
     format: RUN_FORMAT,
     version: RUN_VERSION,
@@ -184,7 +190,7 @@ function buildConfig(values: Parsed['values'], argv: string[]): { config: RunCon
     },
     seed: num(values, 'seed', DEFAULTS.seed, { int: true, min: 0, max: 0xffffffff }),
   };
-  return { config, vggSource };
+  return { config, vggSource, vggLayers };
 }
 
 /** Flags and their values → what to train; null for --help. Every bad value is a one-line UsageError. */
@@ -211,7 +217,7 @@ export function parseTrainFlags(argv: string[]): ParsedTrain | null {
   for (const flag of Object.keys(values)) {
     if (SESSION_FLAGS.includes(flag)) continue;
     // Without content loss (off, or forced off for unpaired data) these were ignored when the run started, too.
-    if ((flag === 'content-weight' || flag === 'vgg') && stored.losses.contentWeight === 0 && (flag === 'vgg' || stored.data.layout === 'unpaired')) continue;
+    if ((flag === 'content-weight' || flag === 'vgg' || flag === 'vgg-layers') && stored.losses.contentWeight === 0 && (flag !== 'content-weight' || stored.data.layout === 'unpaired')) continue;
     const raw = values[flag] as string | true;
     const want = STORED[flag](stored);
     if (!sameAsStored(flag, raw, want)) {
@@ -231,11 +237,13 @@ const STORED: Record<string, (c: RunConfig) => unknown> = {
   ngf: (c) => c.model.ngf, ndf: (c) => c.model.ndf, blocks: (c) => c.model.blocks, upsampling: (c) => c.model.upsampling,
   'global-residual': (c) => c.model.globalResidual, gan: (c) => c.losses.gan, 'adversarial-weight': (c) => c.losses.adversarialWeight,
   'content-weight': (c) => c.losses.contentWeight, 'cycle-weight': (c) => c.losses.cycleWeight, vgg: (c) => c.vgg?.source ?? null,
+  'vgg-layers': (c) => c.vgg?.layers ?? null,
   seed: (c) => c.seed,
 };
 
 function sameAsStored(flag: string, raw: string | true, stored: unknown): boolean {
   if (flag === 'data') return resolve(raw as string) === stored;
+  if (flag === 'vgg-layers') return JSON.stringify(list(raw as string, flag)) === JSON.stringify(stored);
   if (flag === 'planes') return JSON.stringify(list(raw as string, flag)) === JSON.stringify(stored);
   if (flag === 'percentiles') return JSON.stringify(percentiles(raw as string)) === JSON.stringify(stored);
   if (typeof stored === 'number') return Number(raw) === stored;
@@ -271,6 +279,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
       runDir,
       config: parsed.config,
       vggSource: parsed.vggSource,
+      vggLayers: parsed.vggLayers,
       iterations: parsed.iterations,
       schedule: parsed.schedule,
       signal: controller.signal,

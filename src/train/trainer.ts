@@ -34,6 +34,8 @@ export interface TrainOptions {
   config?: RunConfig;
   /** New run with content loss: which VGG19 weights. */
   vggSource?: VggSource;
+  /** New run with content loss: which VGG19 feature maps (default relu3_3). */
+  vggLayers?: string[];
   /** Resume only: train up to this many iterations instead of the configured number. */
   iterations?: number;
   schedule: TrainSchedule;
@@ -155,7 +157,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       const source = resuming ? config.vgg?.source : opts.vggSource ?? 'keras';
       if (!source) throw new Error(`${paths.config}: content weight is ${config.losses.contentWeight} but no vgg is recorded`);
       await initGpu();
-      const net = await loadVggFeatures({ source: source as VggSource, layers: resuming ? config.vgg?.layers : undefined, seed: config.seed });
+      const net = await loadVggFeatures({ source: source as VggSource, layers: resuming ? config.vgg?.layers : opts.vggLayers, seed: config.seed });
       vgg = net;
       features = (x) => net.features(x);
       if (!resuming) config.vgg = net.describe();
