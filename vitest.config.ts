@@ -9,6 +9,8 @@ export default defineConfig({
     fileParallelism: false,
     testTimeout: 120_000,
     hookTimeout: 120_000,
+    // Kernel variants stay at their defaults (src/kernels/autotune.ts): no timing trials inside tests.
+    env: { COMI_AUTOTUNE: '0' },
     reporters: ['default', './test/helpers/summary-reporter.ts'],
   },
 });

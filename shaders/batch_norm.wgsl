@@ -1,29 +1,27 @@
-// Training-mode batch norm: y = (x − mean_c) / sqrt(var_c + eps) · w[c] + b[c], statistics of channel c over N×H×W
-// (biased variance). One workgroup per channel walks its N planes; mean first, then centred squares, both over
-// x − x[first] so a large mean does not cancel. Writes (mean, rstd) per channel for the backward pass.
-struct Params { N: u32, C: u32, L: u32, hasWeight: u32, hasBias: u32, eps: f32 }
+// Training-mode batch norm: y = act((x − mean_c) / sqrt(var_c + eps) · w[c] + b[c]) (+ r), statistics of channel c
+// over N×H×W (biased variance). One workgroup per channel walks its N planes; mean first, then centred squares,
+// both over x − x[first] so a large mean does not cancel. Writes (mean, rstd) per channel for the backward pass.
+// Reduction, ACT and RES as in instance_norm.wgsl.
+{{ENABLE}}
+const WG = {{WG}}u;
+const ACT = {{ACT}}u;
+const RES = {{RES}}u;
+struct Params { N: u32, C: u32, L: u32, hasWeight: u32, hasBias: u32, eps: f32, slope: f32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read> weight: array<f32>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
-@group(0) @binding(4) var<storage, read_write> y: array<f32>;
-@group(0) @binding(5) var<storage, read_write> stats: array<f32>;
+@group(0) @binding(4) var<storage, read> r: array<f32>;
+@group(0) @binding(5) var<storage, read_write> y: array<f32>;
+@group(0) @binding(6) var<storage, read_write> stats: array<f32>;
 
-var<workgroup> partial: array<f32, 256>;
+var<workgroup> partial: array<f32, WG>;
 
 fn workgroupSum(lid: u32, v: f32) -> f32 {
-  partial[lid] = v;
-  workgroupBarrier();
-  for (var s = 128u; s > 0u; s >>= 1u) {
-    if (lid < s) { partial[lid] += partial[lid + s]; }
-    workgroupBarrier();
-  }
-  let total = partial[0];
-  workgroupBarrier();
-  return total;
+{{SUM}}
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let c = wid.x + wid.y * nwg.x;
   if (c >= p.C) { return; }
@@ -32,13 +30,13 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
   var acc = 0.0;
   for (var n = 0u; n < p.N; n++) {
     let base = (n * p.C + c) * p.L;
-    for (var i = lid; i < p.L; i += 256u) { acc += x[base + i] - shift; }
+    for (var i = lid; i < p.L; i += WG) { acc += x[base + i] - shift; }
   }
   let m = workgroupSum(lid, acc) / count;
   var acc2 = 0.0;
   for (var n = 0u; n < p.N; n++) {
     let base = (n * p.C + c) * p.L;
-    for (var i = lid; i < p.L; i += 256u) {
+    for (var i = lid; i < p.L; i += WG) {
       let d = x[base + i] - shift - m;
       acc2 += d * d;
     }
@@ -51,7 +49,13 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
   let a = rstd * w;
   for (var n = 0u; n < p.N; n++) {
     let base = (n * p.C + c) * p.L;
-    for (var i = lid; i < p.L; i += 256u) { y[base + i] = (x[base + i] - shift - m) * a + b; }
+    for (var i = lid; i < p.L; i += WG) {
+      var v = (x[base + i] - shift - m) * a + b;
+      if (ACT == 1u) { v = max(v, 0.0); }
+      if (ACT == 2u) { v = select(v * p.slope, v, v > 0.0); }
+      if (RES == 1u) { v += r[base + i]; }
+      y[base + i] = v;
+    }
   }
   if (lid == 0u) {
     stats[2u * c] = shift + m;

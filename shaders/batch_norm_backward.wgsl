@@ -1,30 +1,34 @@
-// Backward of training-mode batch_norm: one workgroup per channel c. With x̂ = (x − mean_c)·rstd_c and M = N·H·W:
-// dx = w·rstd·(dy − Σdy/M − x̂·Σ(dy·x̂)/M), dweight = Σ dy·x̂, dbias = Σ dy (sums over the channel's N planes).
-struct Params { N: u32, C: u32, L: u32, hasWeight: u32 }
+// Backward of training-mode batch_norm: one workgroup per channel c. With x̂ = (x − mean_c)·rstd_c, M = N·H·W and
+// g = dy·act'(y): dx = w·rstd·(g − Σg/M − x̂·Σ(g·x̂)/M), dweight = Σ g·x̂, dbias = Σ g (sums over the channel's N
+// planes). Reduction and ACT as in instance_norm_backward.wgsl.
+{{ENABLE}}
+const WG = {{WG}}u;
+const ACT = {{ACT}}u;
+struct Params { N: u32, C: u32, L: u32, hasWeight: u32, slope: f32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read> stats: array<f32>;
 @group(0) @binding(3) var<storage, read> weight: array<f32>;
 @group(0) @binding(4) var<storage, read> dy: array<f32>;
-@group(0) @binding(5) var<storage, read_write> dx: array<f32>;
-@group(0) @binding(6) var<storage, read_write> dweight: array<f32>;
-@group(0) @binding(7) var<storage, read_write> dbias: array<f32>;
+@group(0) @binding(5) var<storage, read> y: array<f32>;
+@group(0) @binding(6) var<storage, read_write> dx: array<f32>;
+@group(0) @binding(7) var<storage, read_write> dweight: array<f32>;
+@group(0) @binding(8) var<storage, read_write> dbias: array<f32>;
 
-var<workgroup> partial: array<vec2f, 256>;
+var<workgroup> partial: array<vec2f, WG>;
 
 fn workgroupSum(lid: u32, v: vec2f) -> vec2f {
-  partial[lid] = v;
-  workgroupBarrier();
-  for (var s = 128u; s > 0u; s >>= 1u) {
-    if (lid < s) { partial[lid] += partial[lid + s]; }
-    workgroupBarrier();
-  }
-  let total = partial[0];
-  workgroupBarrier();
-  return total;
+{{SUM}}
 }
 
-@compute @workgroup_size(256)
+fn grad(i: u32) -> f32 {
+  let g = dy[i];
+  if (ACT == 1u) { return select(0.0, g, y[i] > 0.0); }
+  if (ACT == 2u) { return select(g * p.slope, g, y[i] > 0.0); }
+  return g;
+}
+
+@compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let c = wid.x + wid.y * nwg.x;
   if (c >= p.C) { return; }
@@ -35,8 +39,8 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
   var acc = vec2f(0.0);
   for (var n = 0u; n < p.N; n++) {
     let base = (n * p.C + c) * p.L;
-    for (var i = lid; i < p.L; i += 256u) {
-      let g = dy[base + i];
+    for (var i = lid; i < p.L; i += WG) {
+      let g = grad(base + i);
       acc += vec2f(g, g * (x[base + i] - mean) * rstd);
     }
   }
@@ -44,9 +48,9 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
   let k = sums / f32(p.N * p.L);
   for (var n = 0u; n < p.N; n++) {
     let base = (n * p.C + c) * p.L;
-    for (var i = lid; i < p.L; i += 256u) {
+    for (var i = lid; i < p.L; i += WG) {
       let xhat = (x[base + i] - mean) * rstd;
-      dx[base + i] = w * rstd * (dy[base + i] - k.x - xhat * k.y);
+      dx[base + i] = w * rstd * (grad(base + i) - k.x - xhat * k.y);
     }
   }
   if (lid == 0u) {

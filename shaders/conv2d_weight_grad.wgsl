@@ -1,22 +1,27 @@
 // Convolution weight gradient dw[co, ci, kh, kw] = Σ_{n,oy,ox} dy[n,co,oy,ox]·x[n,ci,oy·s−pad+kh, ox·s−pad+kw]:
 // a GEMM whose reduction runs over every output pixel. Each invocation owns TM output channels × TQ flattened
 // (ci, kh, kw) taps. Also computes transposed conv's weight gradient (dy = its input, x = its output gradient).
+// With hasBias the first tap tile also sums the dy values it loads anyway: db[co] = Σ dy (no separate pass).
+// Split-K: workgroup z takes rowsPerSplit of the N·OH output rows and writes its partial sums to slice z of dw and
+// db (reduce_splits.wgsl adds the slices), so layers with few channels still fill the adapter.
 const TM = {{TM}}u;
 const TQ = {{TQ}}u;
 struct Params {
-  N: u32, Cin: u32, H: u32, W: u32, Cout: u32, OH: u32, OW: u32, KH: u32, KW: u32, stride: u32, pad: u32,
+  N: u32, Cin: u32, H: u32, W: u32, Cout: u32, OH: u32, OW: u32, KH: u32, KW: u32, stride: u32, pad: u32, hasBias: u32,
+  rowsPerSplit: u32,
 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read> dy: array<f32>;
 @group(0) @binding(3) var<storage, read_write> dw: array<f32>;
+@group(0) @binding(4) var<storage, read_write> db: array<f32>;
 
-@compute @workgroup_size({{WGX}}, {{WGY}})
-fn main(@builtin(global_invocation_id) gid: vec3u) {
+@compute @workgroup_size({{WG}})
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: vec3u) {
   let K = p.KH * p.KW;
   let Q = p.Cin * K;
   let q0 = gid.x * TQ;
-  let co0 = gid.y * TM;
+  let co0 = wid.y * TM;
   if (q0 >= Q || co0 >= p.Cout) { return; }
   var ci: array<u32, TQ>;
   var kh: array<i32, TQ>;
@@ -30,36 +35,42 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   var co: array<u32, TM>;
   for (var i = 0u; i < TM; i++) { co[i] = min(co0 + i, p.Cout - 1u); }
   var acc: array<f32, TM * TQ>;
+  var bsum: array<f32, TM>;
+  let sumBias = p.hasBias != 0u && wid.x == 0u;
   let s = i32(p.stride);
-  for (var n = 0u; n < p.N; n++) {
-    for (var oy = 0u; oy < p.OH; oy++) {
-      var rowOk: array<bool, TQ>;
-      var xrow: array<u32, TQ>;
+  let r0 = wid.z * p.rowsPerSplit;
+  let r1 = min(r0 + p.rowsPerSplit, p.N * p.OH);
+  for (var rr = r0; rr < r1; rr++) {
+    let n = rr / p.OH;
+    let oy = rr % p.OH;
+    var rowOk: array<bool, TQ>;
+    var xrow: array<u32, TQ>;
+    for (var j = 0u; j < TQ; j++) {
+      let iy = i32(oy) * s - i32(p.pad) + kh[j];
+      rowOk[j] = iy >= 0 && iy < i32(p.H);
+      xrow[j] = ((n * p.Cin + ci[j]) * p.H + u32(max(iy, 0))) * p.W;
+    }
+    var dyrow: array<u32, TM>;
+    for (var i = 0u; i < TM; i++) { dyrow[i] = ((n * p.Cout + co[i]) * p.OH + oy) * p.OW; }
+    for (var ox = 0u; ox < p.OW; ox++) {
+      let ix0 = i32(ox) * s - i32(p.pad);
+      var xv: array<f32, TQ>;
       for (var j = 0u; j < TQ; j++) {
-        let iy = i32(oy) * s - i32(p.pad) + kh[j];
-        rowOk[j] = iy >= 0 && iy < i32(p.H);
-        xrow[j] = ((n * p.Cin + ci[j]) * p.H + u32(max(iy, 0))) * p.W;
+        let ix = ix0 + kw[j];
+        xv[j] = select(0.0, x[xrow[j] + u32(max(ix, 0))], rowOk[j] && ix >= 0 && ix < i32(p.W));
       }
-      var dyrow: array<u32, TM>;
-      for (var i = 0u; i < TM; i++) { dyrow[i] = ((n * p.Cout + co[i]) * p.OH + oy) * p.OW; }
-      for (var ox = 0u; ox < p.OW; ox++) {
-        let ix0 = i32(ox) * s - i32(p.pad);
-        var xv: array<f32, TQ>;
-        for (var j = 0u; j < TQ; j++) {
-          let ix = ix0 + kw[j];
-          xv[j] = select(0.0, x[xrow[j] + u32(max(ix, 0))], rowOk[j] && ix >= 0 && ix < i32(p.W));
-        }
-        for (var i = 0u; i < TM; i++) {
-          let g = dy[dyrow[i] + ox];
-          for (var j = 0u; j < TQ; j++) { acc[i * TQ + j] = fma(g, xv[j], acc[i * TQ + j]); }
-        }
+      for (var i = 0u; i < TM; i++) {
+        let g = dy[dyrow[i] + ox];
+        for (var j = 0u; j < TQ; j++) { acc[i * TQ + j] = fma(g, xv[j], acc[i * TQ + j]); }
+        if (sumBias) { bsum[i] += g; }
       }
     }
   }
   for (var i = 0u; i < TM; i++) {
     if (co0 + i >= p.Cout) { break; }
     for (var j = 0u; j < TQ; j++) {
-      if (q0 + j < Q) { dw[(co0 + i) * Q + q0 + j] = acc[i * TQ + j]; }
+      if (q0 + j < Q) { dw[(wid.z * p.Cout + co0 + i) * Q + q0 + j] = acc[i * TQ + j]; }
     }
+    if (sumBias && q0 == 0u) { db[wid.z * p.Cout + co0 + i] = bsum[i]; }
   }
 }

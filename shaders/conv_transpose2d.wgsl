@@ -14,11 +14,11 @@ struct Params {
 @group(0) @binding(3) var<storage, read> b: array<f32>;
 @group(0) @binding(4) var<storage, read_write> y: array<f32>;
 
-@compute @workgroup_size({{WGX}}, {{WGY}})
-fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+@compute @workgroup_size({{WG}})
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let tilesX = p.tilesPerPhase * p.stride;
-  let tile = gid.x + gid.z * nwg.x * {{WGX}}u;
-  let co0 = gid.y * TM;
+  let tile = gid.x + wid.z * nwg.x * {{WG}}u;
+  let co0 = wid.y * TM;
   if (tile >= p.N * p.OH * tilesX || co0 >= p.Cout) { return; }
   let tx = tile % tilesX;
   let phase = tx % p.stride;

@@ -1,39 +1,38 @@
-// y = (x − mean) / sqrt(var + eps) · w[c] + b[c] over each (n, c) plane: one workgroup per plane, tree reductions in
-// workgroup memory (onnxruntime's instance_norm pattern). Mean first, then centred squares, both over x − x[first]
-// so planes with a large mean do not cancel. Writes (mean, rstd) per plane for the backward pass.
-struct Params { N: u32, C: u32, L: u32, hasWeight: u32, hasBias: u32, eps: f32 }
+// y = act((x − mean) / sqrt(var + eps) · w[c] + b[c]) (+ r) over each (n, c) plane: one workgroup of WG invocations
+// per plane. Mean first, then centred squares, both over x − x[first] so planes with a large mean do not cancel.
+// Writes (mean, rstd) per plane for the backward pass. The sum is a subgroup reduction when the whole workgroup is
+// one subgroup (CPU adapters: no barriers), else a tree in workgroup memory (onnxruntime's instance_norm pattern).
+// ACT: 0 none, 1 ReLU, 2 leaky ReLU (slope); RES: 1 adds the residual r after the normalisation.
+{{ENABLE}}
+const WG = {{WG}}u;
+const ACT = {{ACT}}u;
+const RES = {{RES}}u;
+struct Params { N: u32, C: u32, L: u32, hasWeight: u32, hasBias: u32, eps: f32, slope: f32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read> weight: array<f32>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
-@group(0) @binding(4) var<storage, read_write> y: array<f32>;
-@group(0) @binding(5) var<storage, read_write> stats: array<f32>;
+@group(0) @binding(4) var<storage, read> r: array<f32>;
+@group(0) @binding(5) var<storage, read_write> y: array<f32>;
+@group(0) @binding(6) var<storage, read_write> stats: array<f32>;
 
-var<workgroup> partial: array<f32, 256>;
+var<workgroup> partial: array<f32, WG>;
 
 fn workgroupSum(lid: u32, v: f32) -> f32 {
-  partial[lid] = v;
-  workgroupBarrier();
-  for (var s = 128u; s > 0u; s >>= 1u) {
-    if (lid < s) { partial[lid] += partial[lid + s]; }
-    workgroupBarrier();
-  }
-  let total = partial[0];
-  workgroupBarrier(); // everyone has read the total before partial is reused
-  return total;
+{{SUM}}
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let plane = wid.x + wid.y * nwg.x;
   if (plane >= p.N * p.C) { return; }
   let base = plane * p.L;
   let shift = x[base];
   var acc = 0.0;
-  for (var i = lid; i < p.L; i += 256u) { acc += x[base + i] - shift; }
+  for (var i = lid; i < p.L; i += WG) { acc += x[base + i] - shift; }
   let m = workgroupSum(lid, acc) / f32(p.L);
   var acc2 = 0.0;
-  for (var i = lid; i < p.L; i += 256u) {
+  for (var i = lid; i < p.L; i += WG) {
     let d = x[base + i] - shift - m;
     acc2 += d * d;
   }
@@ -44,7 +43,13 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
   if (p.hasWeight != 0u) { w = weight[c]; }
   if (p.hasBias != 0u) { b = bias[c]; }
   let a = rstd * w;
-  for (var i = lid; i < p.L; i += 256u) { y[base + i] = (x[base + i] - shift - m) * a + b; }
+  for (var i = lid; i < p.L; i += WG) {
+    var v = (x[base + i] - shift - m) * a + b;
+    if (ACT == 1u) { v = max(v, 0.0); }
+    if (ACT == 2u) { v = select(v * p.slope, v, v > 0.0); }
+    if (RES == 1u) { v += r[base + i]; }
+    y[base + i] = v;
+  }
   if (lid == 0u) {
     stats[2u * plane] = shift + m;
     stats[2u * plane + 1u] = rstd;

@@ -7,6 +7,31 @@ import { getGpu, checkDeviceAlive, type DeviceOptions, type GpuContext } from '.
 
 const MAX_WORKGROUPS_PER_DIM = 65535;
 const UNIFORM_CACHE_LIMIT = 4096;
+/** WebGPU's upper bound on queries per query set. */
+const QUERIES_PER_SET = 4096;
+
+/** GPU time of one recorded dispatch, from timestamp queries. */
+export interface DispatchTiming {
+  label: string;
+  ms: number;
+}
+
+/** Who a timed dispatch reports to: a timed() call (summed) or a profile (each dispatch). */
+interface TimingOwner {
+  ms: number;
+  /** Dispatches recorded for this owner whose times have not arrived yet. */
+  left: number;
+  /** No more dispatches will be recorded for it. */
+  closed: boolean;
+  report: (ms: number) => void;
+  each?: (label: string, ms: number) => void;
+}
+
+function deliver(o: TimingOwner, label: string, ms: number): void {
+  o.ms += ms;
+  o.each?.(label, ms);
+  if (--o.left === 0 && o.closed) o.report(o.ms);
+}
 
 function findShaderDir(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
@@ -51,6 +76,23 @@ export function grid1d(n: number, workgroupSize = 256): [number, number, number]
   return [Math.ceil(groups / y), y, 1];
 }
 
+/** How long Dawn's event polling sleeps between polls while work is pending (env COMI_POLL_MS; 0 = Dawn's own
+ * busy polling). */
+const POLL_MS = Number(process.env.COMI_POLL_MS ?? 1);
+
+/** Dawn's Node bindings poll for finished GPU work by re-queueing a native callback with setImmediate as long as a
+ * map or onSubmittedWorkDone is pending: a busy loop on the main thread. On CPU adapters (lavapipe) that loop takes
+ * a core from the threads doing the work (measured: −45 % wall time per training step at 64² with a 1 ms sleep).
+ * Only native callbacks are delayed; JavaScript ones keep setImmediate's semantics. */
+function throttleDawnPolling(): void {
+  if (!(POLL_MS > 0) || (globalThis.setImmediate as { comiThrottled?: boolean }).comiThrottled) return;
+  const immediate = globalThis.setImmediate;
+  const throttled = ((fn: (...args: unknown[]) => void, ...args: unknown[]) =>
+    Function.prototype.toString.call(fn).includes('[native code]') ? setTimeout(fn, POLL_MS, ...args) : immediate(fn, ...args)) as typeof setImmediate;
+  Object.assign(throttled, immediate, { comiThrottled: true });
+  globalThis.setImmediate = throttled;
+}
+
 export class Runtime {
   readonly device: GPUDevice;
   readonly pool: BufferPool;
@@ -61,11 +103,18 @@ export class Runtime {
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
   private firstError: string | null = null;
+  private readFlush: Promise<void> | null = null;
   /** Dispatches recorded since the runtime started: for overhead accounting in benchmarks. */
   dispatchCount = 0;
   submitCount = 0;
+  /** Timestamp queries of the encoder being recorded: each timed dispatch owns two, in its own compute pass. */
+  private queries: { sets: GPUQuerySet[]; slots: { label: string; owners: TimingOwner[] }[] } = { sets: [], slots: [] };
+  /** Owners that the dispatches now being recorded report to (nested timed() calls, startTiming). */
+  private timingOwners: TimingOwner[] = [];
+  private profile: { timings: DispatchTiming[]; owner: TimingOwner; pending: Promise<void>[] } | null = null;
 
   constructor(readonly gpu: GpuContext) {
+    throttleDawnPolling();
     this.device = gpu.device;
     this.pool = new BufferPool(this.device);
     this.device.onuncapturederror = (ev: GPUUncapturedErrorEvent) => {
@@ -129,11 +178,96 @@ export class Runtime {
     const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: this.uniformBuffer(params) } }];
     buffers.forEach((buffer, i) => entries.push({ binding: i + 1, resource: { buffer } }));
     const bindGroup = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
-    const pass = this.computePass();
+    const timed = this.timingOwners.length > 0;
+    const pass = timed ? this.timedPass(pipeline.label) : this.computePass();
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, bindGroup);
     pass.dispatchWorkgroups(x, y, z);
+    if (timed) this.endPass();
     this.dispatchCount++;
+  }
+
+  /** Whether GPU timings are available (the adapter has timestamp queries). */
+  get canTime(): boolean {
+    return this.gpu.features.has('timestamp-query');
+  }
+
+  /** Records fn's dispatches each in its own pass between timestamps (slower: for benchmarks and autotuning) and
+   * reports their summed GPU time once the submit that contains them has run. */
+  timed(fn: () => void, report: (ms: number) => void): void {
+    if (!this.canTime) throw new Error(`this adapter (${this.gpu.adapterName}) has no timestamp queries`);
+    const owner: TimingOwner = { ms: 0, left: 0, closed: false, report };
+    this.timingOwners.push(owner);
+    try {
+      fn();
+    } finally {
+      this.timingOwners.splice(this.timingOwners.indexOf(owner), 1);
+      owner.closed = true;
+      if (owner.left === 0) report(0);
+    }
+  }
+
+  /** From now on each dispatch is timed (see timed); stopTiming returns every dispatch's GPU time, in order. */
+  startTiming(): void {
+    if (!this.canTime) throw new Error(`this adapter (${this.gpu.adapterName}) has no timestamp queries`);
+    if (this.profile) throw new Error('startTiming: already timing');
+    this.flush();
+    const timings: DispatchTiming[] = [];
+    const owner: TimingOwner = { ms: 0, left: 0, closed: false, report: () => {}, each: (label, ms) => timings.push({ label, ms }) };
+    this.profile = { timings, owner, pending: [] };
+    this.timingOwners.push(owner);
+  }
+
+  async stopTiming(): Promise<DispatchTiming[]> {
+    const prof = this.profile;
+    if (!prof) throw new Error('stopTiming without startTiming');
+    this.timingOwners.splice(this.timingOwners.indexOf(prof.owner), 1);
+    this.flush();
+    this.profile = null;
+    await Promise.all(prof.pending);
+    return prof.timings;
+  }
+
+  private timedPass(label: string): GPUComputePassEncoder {
+    const q = this.queries;
+    this.endPass();
+    const index = (q.slots.length * 2) % QUERIES_PER_SET;
+    if (index === 0) q.sets.push(this.device.createQuerySet({ type: 'timestamp', count: QUERIES_PER_SET }));
+    // Every open owner gets the time (a profile around an autotune trial sees the trial's dispatches too).
+    const owners = [...this.timingOwners];
+    for (const o of owners) o.left++;
+    q.slots.push({ label, owners });
+    this.pass = this.commandEncoder().beginComputePass({
+      timestampWrites: { querySet: q.sets.at(-1)!, beginningOfPassWriteIndex: index, endOfPassWriteIndex: index + 1 },
+    });
+    return this.pass;
+  }
+
+  /** Copies this encoder's timestamps out; the returned function starts reading them once the submit is issued. */
+  private resolveTimings(encoder: GPUCommandEncoder): (() => void) | null {
+    const q = this.queries;
+    if (q.sets.length === 0) return null;
+    this.queries = { sets: [], slots: [] };
+    const reads = q.sets.map((set, i) => {
+      const bytes = Math.min(QUERIES_PER_SET, q.slots.length * 2 - i * QUERIES_PER_SET) * 8;
+      const resolved = this.device.createBuffer({ size: bytes, usage: 0x200 /* QUERY_RESOLVE */ | Usage.COPY_SRC });
+      const staging = this.device.createBuffer({ size: bytes, usage: Usage.MAP_READ | Usage.COPY_DST });
+      encoder.resolveQuerySet(set, 0, bytes / 8, resolved, 0);
+      encoder.copyBufferToBuffer(resolved, 0, staging, 0, bytes);
+      return async () => {
+        await staging.mapAsync(1 /* GPUMapMode.READ */);
+        const ns = Array.from(new BigUint64Array(staging.getMappedRange()), Number);
+        for (const b of [staging, resolved, set]) b.destroy();
+        for (let k = 0; k < ns.length; k += 2) {
+          const slot = q.slots[(i * QUERIES_PER_SET + k) / 2];
+          for (const o of slot.owners) deliver(o, slot.label, (ns[k + 1] - ns[k]) / 1e6);
+        }
+      };
+    });
+    return () => {
+      const done = Promise.all(reads.map((read) => read())).then(() => {});
+      this.profile?.pending.push(done);
+    };
   }
 
   /** Copies between buffers inside the current step (ends the compute pass; the next dispatch opens a new one). */
@@ -154,7 +288,9 @@ export class Runtime {
     checkDeviceAlive();
     this.endPass();
     if (this.encoder) {
+      const readTimings = this.resolveTimings(this.encoder);
       this.device.queue.submit([this.encoder.finish()]);
+      readTimings?.();
       this.encoder = null;
       this.submitCount++;
     }
@@ -172,13 +308,18 @@ export class Runtime {
     this.device.queue.writeBuffer(buffer, offset, data.buffer, data.byteOffset, data.byteLength);
   }
 
-  /** Submits pending work and reads bytes back. */
+  /** Submits pending work and reads bytes back. Reads started in the same tick (Promise.all over a step's losses)
+   * share one submit: each records its copy, and the flush runs once they all have. */
   async read(buffer: GPUBuffer, bytes: number, offset = 0): Promise<ArrayBuffer> {
     const size = Math.ceil(bytes / 4) * 4;
     const stagingList = this.staging.get(size) ?? [];
     const staging = stagingList.pop() ?? this.device.createBuffer({ size, usage: Usage.MAP_READ | Usage.COPY_DST });
     this.copy(buffer, offset, staging, 0, size);
-    this.flush();
+    this.readFlush ??= Promise.resolve().then(() => {
+      this.readFlush = null;
+      this.flush();
+    });
+    await this.readFlush;
     await staging.mapAsync(1 /* GPUMapMode.READ */);
     const out = staging.getMappedRange().slice(0, bytes);
     staging.unmap();

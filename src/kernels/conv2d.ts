@@ -2,7 +2,7 @@
 import { Tensor, fmtShape } from '../graph/tensor.js';
 import { record } from '../autograd/tape.js';
 import { rank, positiveInt, nonNegativeInt, vectorOfLength } from './check.js';
-import { gatherConv, scatterConv, weightGrad, biasGrad, type ConvGeometry } from './conv_gemm.js';
+import { gatherConv, inputGrad, weightGrad, biasGrad, weightAndBiasGrad, type ConvGeometry } from './conv_gemm.js';
 
 export interface Conv2dOptions {
   stride?: number;
@@ -36,12 +36,13 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, opts: Conv2dOptio
   gatherConv(g, x.buffer, w.buffer, b ? b.buffer : null, y);
   const inputs = b ? [x, w, b] : [x, w];
   return record(op, inputs, y, [x, w], (dy) => {
-    // dx is the transposed convolution of dy with the same weight, whose [Cout, Cin, …] layout it reads directly.
+    // dx is the transposed convolution of dy with the same weight (conv_gemm.ts inputGrad).
     let dx: Tensor | null = null;
     if (x.requiresGrad) {
       dx = Tensor.empty(x.shape);
-      scatterConv({ ...g, Cin: Cout, H: g.OH, W: g.OW, Cout: Cin, OH: H, OW: W }, dy.savedBuffer, w.savedBuffer, null, dx);
+      inputGrad(g, dy.savedBuffer, w.savedBuffer, dx);
     }
+    if (w.requiresGrad && b?.requiresGrad) return [dx, ...weightAndBiasGrad(g, x.savedBuffer, dy)];
     const dw = w.requiresGrad ? weightGrad(g, x.savedBuffer, dy.savedBuffer) : null;
     const grads = [dx, dw];
     if (b) grads.push(b.requiresGrad ? biasGrad(dy) : null);

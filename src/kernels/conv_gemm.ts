@@ -1,23 +1,39 @@
 // Buffer-level dispatch of the three convolution GEMMs shared by conv2d and convTranspose2d: the direct gather
 // (conv forward = transposed-conv input gradient), the phase-aligned gather (transposed-conv forward = conv input
-// gradient), and the weight gradient; plus the per-channel bias gradient.
+// gradient), and the weight gradient; plus the per-channel bias gradient. Each GEMM has two strategies:
+// 'registers' (conv2d.wgsl, conv_transpose2d.wgsl, conv2d_weight_grad.wgsl: each invocation accumulates a TM×TN
+// register tile straight from storage; a workgroup owns TM output channels so weight loads are uniform — best on
+// CPU-like adapters, where per-lane loads and barriers are expensive) and 'tiles' (conv_tiled.wgsl: 64×64 blocks
+// staged in workgroup memory, the usual choice on GPUs). Which one, and which tile shape, is chosen per adapter and
+// shape class by autotune.ts.
 import { Tensor } from '../graph/tensor.js';
-import { rt, packParams } from '../graph/runtime.js';
+import { rt, packParams, grid1d } from '../graph/runtime.js';
+import { reductionConsts, tuned, cpuLikeAdapter } from './autotune.js';
 
 const MAX_GROUPS = 65535;
-const INVOCATIONS_PER_GROUP = 64;
+const TILE = 64; // conv_tiled.wgsl's block edge
 
-/** Register-tile shape: outputs per invocation (channels × pixels or taps). Benchmarks compare variants. */
-export interface ConvTiling { tm: number; tn: number }
-// 8×16 was fastest for conv forward and transposed conv on lavapipe (bench/conv2d.ts).
-let tiling: ConvTiling = { tm: 8, tn: 16 };
+export type ConvKind = 'gather' | 'scatter' | 'weightGrad';
 
-export function convTiling(): ConvTiling {
-  return tiling;
+/** A strategy and its tile shape: TM output channels × TN pixels (taps for the weight gradient) per invocation,
+ * WG invocations per workgroup ('registers'). */
+export interface ConvVariant {
+  strategy: 'registers' | 'tiles';
+  tm: number;
+  tn: number;
+  wg: number;
 }
 
-export function setConvTiling(t: ConvTiling): void {
-  tiling = { ...t };
+/** Register tiling forced for every convolution (tests and benchmarks), instead of the tuned choice. */
+export interface ConvTiling { tm: number; tn: number; wg?: number; strategy?: ConvVariant['strategy'] }
+let forced: ConvTiling | null = null;
+
+export function convTiling(): ConvTiling | null {
+  return forced;
+}
+
+export function setConvTiling(t: ConvTiling | null): void {
+  forced = t ? { ...t } : null;
 }
 
 /** Geometry in the direction of the direct convolution: x [N,Cin,H,W] → y [N,Cout,OH,OW] with kernel KH×KW. */
@@ -26,62 +42,194 @@ export interface ConvGeometry {
   KH: number; KW: number; stride: number; pad: number;
 }
 
-/** Work items along x (pixel tiles) and y (channel tiles), folded into z past the per-dimension limit. */
-function launch(shader: string, tiles: number, channelTiles: number, tm: number, tn: number, buffers: GPUBuffer[], params: ArrayBuffer, tqName = 'TN'): void {
-  const wgy = Math.min(8, 2 ** Math.ceil(Math.log2(channelTiles)));
-  const wgx = INVOCATIONS_PER_GROUP / wgy;
-  let gx = Math.ceil(tiles / wgx);
-  const gz = Math.ceil(gx / MAX_GROUPS);
-  gx = Math.ceil(gx / gz);
-  const r = rt();
-  const pipeline = r.pipeline(shader, { TM: tm, [tqName]: tn, WGX: wgx, WGY: wgy });
-  r.dispatch(pipeline, buffers, params, [gx, Math.ceil(channelTiles / wgy), gz]);
+const registers = (tm: number, tn: number, wg = 64): ConvVariant => ({ strategy: 'registers', tm, tn, wg });
+const TILES: ConvVariant = { strategy: 'tiles', tm: 4, tn: 4, wg: 256 };
+
+/** Candidates per kind (measured on lavapipe: 16 channels × 8 pixels per invocation is the usual winner; narrow
+ * layers and small maps prefer other shapes). The workgroup-memory strategy joins on GPUs only: on CPU adapters
+ * it is several times slower and would make the first step's trials long. */
+function candidates(): ConvVariant[] {
+  const regs = [registers(16, 8), registers(8, 16), registers(8, 8), registers(16, 4, 32)];
+  return cpuLikeAdapter() ? regs : [TILES, ...regs];
+}
+
+/** Power-of-two buckets: one tuning per class of similar layers. */
+function bucket(n: number): number {
+  return 2 ** Math.ceil(Math.log2(Math.max(1, n)));
+}
+
+function shapeClass(kind: ConvKind, g: ConvGeometry): string {
+  return `conv ${kind} k${g.KH}x${g.KW} s${g.stride} cin${bucket(g.Cin)} cout${bucket(g.Cout)} px${bucket(g.N * g.OH * g.OW)}`;
+}
+
+function variantFor(kind: ConvKind, g: ConvGeometry, trial: (v: ConvVariant) => void): ConvVariant {
+  if (forced) return { strategy: forced.strategy ?? 'registers', tm: forced.tm, tn: forced.tn, wg: forced.wg ?? 64 };
+  const fallback = cpuLikeAdapter() ? registers(16, 8) : TILES;
+  return tuned(shapeClass(kind, g), candidates(), fallback, trial);
 }
 
 /** Fewer channel rows than the tile wastes work on tiny layers (e.g. the 3-channel output conv). */
-function channelTile(channels: number): number {
-  return Math.min(tiling.tm, 2 ** Math.ceil(Math.log2(channels)));
+function channelTile(tm: number, channels: number): number {
+  return Math.min(tm, 2 ** Math.ceil(Math.log2(channels)));
 }
 
 /** Likewise for narrow rows (the 8×8 maps of small crops). */
-function pixelTile(width: number): number {
-  return Math.min(tiling.tn, 2 ** Math.ceil(Math.log2(width)));
+function pixelTile(tn: number, width: number): number {
+  return Math.min(tn, 2 ** Math.ceil(Math.log2(width)));
+}
+
+/** Work items along x (pixel or tap tiles, folded into z past the per-dimension limit), channel tiles along y. */
+function launch(shader: string, consts: Record<string, number>, items: number, channelTiles: number, wg: number, buffers: GPUBuffer[], params: ArrayBuffer): void {
+  let gx = Math.ceil(items / wg);
+  const gz = Math.ceil(gx / MAX_GROUPS);
+  gx = Math.ceil(gx / gz);
+  const r = rt();
+  r.dispatch(r.pipeline(shader, { ...consts, WG: wg }), buffers, params, [gx, channelTiles, gz]);
+}
+
+function launchTiles(mode: number, g: ConvGeometry, cols: number, buffers: GPUBuffer[], hasBias: boolean, splits = 1, kPerSplit = 0): void {
+  let gx = Math.ceil(cols / TILE);
+  const gz = mode === 2 ? splits : Math.ceil(gx / MAX_GROUPS);
+  if (mode !== 2) gx = Math.ceil(gx / gz);
+  const params = packParams([g.N, g.Cin, g.H, g.W, g.Cout, g.OH, g.OW, g.KH, g.KW, g.stride, g.pad, hasBias ? 1 : 0, kPerSplit || 2 ** 31]);
+  const r = rt();
+  r.dispatch(r.pipeline('conv_tiled', { MODE: mode }), buffers, params, [gx, Math.ceil(g.Cout / TILE), gz]);
+}
+
+/** Workgroups a weight gradient should have: CPU adapters need a few per thread, GPUs hundreds. */
+function splitCount(groups: number, rows: number): number {
+  const target = cpuLikeAdapter() ? 8 : 1024;
+  return Math.max(1, Math.min(rows, 64, Math.ceil(target / groups)));
+}
+
+/** out[i] = Σ_s part[s·n + i]: the split-K slices added in a fixed order. */
+function reduceSplits(part: GPUBuffer, out: GPUBuffer, n: number, splits: number): void {
+  const r = rt();
+  r.dispatch(r.pipeline('reduce_splits'), [part, out], packParams([n, splits]), grid1d(n));
+}
+
+/** Runs an autotune trial into a scratch output of the real one's size. */
+function scratchTrial(shape: readonly number[], run: (v: ConvVariant, out: GPUBuffer) => void): (v: ConvVariant) => void {
+  return (v) => {
+    const out = Tensor.empty(shape);
+    run(v, out.buffer);
+    out.dispose();
+  };
+}
+
+function dispatchGather(v: ConvVariant, g: ConvGeometry, x: GPUBuffer, w: GPUBuffer, b: GPUBuffer | null, y: GPUBuffer): void {
+  if (v.strategy === 'tiles') return launchTiles(0, g, g.N * g.OH * g.OW, [x, w, b ?? w, y], b !== null);
+  const tm = channelTile(v.tm, g.Cout);
+  const tn = pixelTile(v.tn, g.OW);
+  const tilesX = Math.ceil(g.OW / tn);
+  const params = packParams([g.N, g.Cin, g.H, g.W, g.Cout, g.OH, g.OW, g.KH, g.KW, g.stride, g.pad, tilesX, b ? 1 : 0]);
+  launch('conv2d', { TM: tm, TN: tn }, g.N * g.OH * tilesX, Math.ceil(g.Cout / tm), v.wg, [x, w, b ?? w, y], params);
+}
+
+function dispatchScatter(v: ConvVariant, g: ConvGeometry, x: GPUBuffer, w: GPUBuffer, b: GPUBuffer | null, y: GPUBuffer): void {
+  if (v.strategy === 'tiles') return launchTiles(1, g, g.N * g.OH * g.OW, [x, w, b ?? w, y], b !== null);
+  const tm = channelTile(v.tm, g.Cout);
+  const tn = pixelTile(v.tn, Math.ceil(g.OW / g.stride));
+  const tilesPerPhase = Math.ceil(Math.ceil(g.OW / g.stride) / tn);
+  const params = packParams([g.N, g.Cin, g.H, g.W, g.Cout, g.OH, g.OW, g.KH, g.KW, g.stride, g.pad, tilesPerPhase, b ? 1 : 0]);
+  launch('conv_transpose2d', { TM: tm, TN: tn }, g.N * g.OH * tilesPerPhase * g.stride, Math.ceil(g.Cout / tm), v.wg, [x, w, b ?? w, y], params);
+}
+
+/** dx [N, Cin, H, W] of the direct convolution g from dy. Stride 1 with register tiles: a direct convolution of dy
+ * with the rotated, channel-swapped weight (conv_flip.wgsl), which runs at the forward kernel's speed (on lavapipe
+ * ~1.5× the phase-aligned gather); otherwise the phase-aligned gather of the transposed convolution. */
+export function inputGrad(g: ConvGeometry, dy: GPUBuffer, w: GPUBuffer, dx: Tensor): void {
+  const t: ConvGeometry = { ...g, Cin: g.Cout, H: g.OH, W: g.OW, Cout: g.Cin, OH: g.H, OW: g.W };
+  if (g.stride !== 1 || g.KH !== g.KW || g.pad > g.KH - 1) return scatterConv(t, dy, w, null, dx);
+  const flipped: ConvGeometry = { ...t, pad: g.KH - 1 - g.pad };
+  const r = rt();
+  const wf = Tensor.empty([g.Cin, g.Cout, g.KH, g.KW]);
+  r.dispatch(r.pipeline('conv_flip'), [w, wf.buffer], packParams([g.Cout, g.Cin, g.KH, g.KW]), grid1d(wf.size));
+  const v = variantFor('gather', flipped, scratchTrial(dx.shape, (c, out) => dispatchGather(c, flipped, dy, wf.buffer, null, out)));
+  if (v.strategy === 'registers') dispatchGather(v, flipped, dy, wf.buffer, null, dx.buffer);
+  else scatterConv(t, dy, w, null, dx);
+  wf.dispose();
+}
+
+/** dw, and with `db` also the bias gradient Σ dy in the same pass ('registers'; 'tiles' adds a reduction). Layers
+ * with few workgroups split the reduction over output rows (split-K) and add the slices afterwards. */
+function dispatchWeightGrad(v: ConvVariant, g: ConvGeometry, x: GPUBuffer, dy: GPUBuffer, dw: GPUBuffer, db: Tensor | null = null, dyTensor?: Tensor): void {
+  const taps = g.Cin * g.KH * g.KW;
+  const rows = g.N * g.OH;
+  if (v.strategy === 'tiles') {
+    const splits = splitCount(Math.ceil(taps / TILE) * Math.ceil(g.Cout / TILE), rows);
+    const kPerSplit = Math.ceil(rows / splits) * g.OW;
+    const part = splits > 1 ? Tensor.empty([splits, g.Cout * taps]) : null;
+    launchTiles(2, g, taps, [x, dy, dy, part?.buffer ?? dw], false, splits, kPerSplit);
+    if (part) reduceSplits(part.buffer, dw, g.Cout * taps, splits);
+    part?.dispose();
+    if (db) dispatchBiasGrad(dyTensor!, db);
+    return;
+  }
+  const tm = channelTile(v.tm, g.Cout);
+  const items = Math.ceil(taps / v.tn);
+  const splits = splitCount(Math.ceil(items / v.wg) * Math.ceil(g.Cout / tm), rows);
+  const rowsPerSplit = Math.ceil(rows / splits);
+  const params = packParams([g.N, g.Cin, g.H, g.W, g.Cout, g.OH, g.OW, g.KH, g.KW, g.stride, g.pad, db ? 1 : 0, rowsPerSplit]);
+  const dwPart = splits > 1 ? Tensor.empty([splits, g.Cout * taps]) : null;
+  // db needs a buffer of its own even when unused (writable bindings may not alias).
+  const dbPart = splits > 1 || !db ? Tensor.empty([splits, g.Cout]) : null;
+  const r = rt();
+  const pipeline = r.pipeline('conv2d_weight_grad', { TM: tm, TQ: v.tn, WG: v.wg });
+  r.dispatch(pipeline, [x, dy, dwPart?.buffer ?? dw, (dbPart ?? db!).buffer], params, [Math.ceil(items / v.wg), Math.ceil(g.Cout / tm), splits]);
+  if (dwPart) reduceSplits(dwPart.buffer, dw, g.Cout * taps, splits);
+  if (db && dbPart) reduceSplits(dbPart.buffer, db.buffer, g.Cout, splits);
+  dwPart?.dispose();
+  dbPart?.dispose();
 }
 
 /** y = conv(x, w) (+ b): w [Cout, Cin, KH, KW]. */
 export function gatherConv(g: ConvGeometry, x: GPUBuffer, w: GPUBuffer, b: GPUBuffer | null, y: Tensor): void {
-  const tm = channelTile(g.Cout);
-  const tn = pixelTile(g.OW);
-  const tilesX = Math.ceil(g.OW / tn);
-  const params = packParams([g.N, g.Cin, g.H, g.W, g.Cout, g.OH, g.OW, g.KH, g.KW, g.stride, g.pad, tilesX, b ? 1 : 0]);
-  launch('conv2d', g.N * g.OH * tilesX, Math.ceil(g.Cout / tm), tm, tn, [x, w, b ?? w, y.buffer], params);
+  const v = variantFor('gather', g, scratchTrial(y.shape, (c, out) => dispatchGather(c, g, x, w, b, out)));
+  dispatchGather(v, g, x, w, b, y.buffer);
 }
 
 /** y = convTranspose(x, w) (+ b) with w [Cin, Cout, KH, KW]; here x is the small side [N,Cin,H,W], y [N,Cout,OH,OW]. */
 export function scatterConv(g: ConvGeometry, x: GPUBuffer, w: GPUBuffer, b: GPUBuffer | null, y: Tensor): void {
-  const tm = channelTile(g.Cout);
-  const tn = pixelTile(Math.ceil(g.OW / g.stride));
-  const tilesPerPhase = Math.ceil(Math.ceil(g.OW / g.stride) / tn);
-  const params = packParams([g.N, g.Cin, g.H, g.W, g.Cout, g.OH, g.OW, g.KH, g.KW, g.stride, g.pad, tilesPerPhase, b ? 1 : 0]);
-  launch('conv_transpose2d', g.N * g.OH * tilesPerPhase * g.stride, Math.ceil(g.Cout / tm), tm, tn, [x, w, b ?? w, y.buffer], params);
+  const v = variantFor('scatter', g, scratchTrial(y.shape, (c, out) => dispatchScatter(c, g, x, w, b, out)));
+  dispatchScatter(v, g, x, w, b, y.buffer);
 }
 
 /** dw [Cout, Cin, KH, KW] of the direct convolution x [N,Cin,H,W] → dy [N,Cout,OH,OW]. */
 export function weightGrad(g: ConvGeometry, x: GPUBuffer, dy: GPUBuffer): Tensor {
   const dw = Tensor.empty([g.Cout, g.Cin, g.KH, g.KW]);
-  const tm = channelTile(g.Cout);
-  const tq = tiling.tn;
-  const params = packParams([g.N, g.Cin, g.H, g.W, g.Cout, g.OH, g.OW, g.KH, g.KW, g.stride, g.pad]);
-  const taps = g.Cin * g.KH * g.KW;
-  launch('conv2d_weight_grad', Math.ceil(taps / tq), Math.ceil(g.Cout / tm), tm, tq, [x, dy, dw.buffer], params, 'TQ');
+  const v = variantFor('weightGrad', g, scratchTrial(dw.shape, (c, out) => dispatchWeightGrad(c, g, x, dy, out)));
+  dispatchWeightGrad(v, g, x, dy, dw.buffer);
   return dw;
+}
+
+/** dw and db [Cout] = Σ over batch and pixels of dy, of the direct convolution, in one pass where the strategy allows. */
+export function weightAndBiasGrad(g: ConvGeometry, x: GPUBuffer, dy: Tensor): [Tensor, Tensor] {
+  const dw = Tensor.empty([g.Cout, g.Cin, g.KH, g.KW]);
+  const db = Tensor.empty([g.Cout]);
+  const v = variantFor('weightGrad', g, scratchTrial(dw.shape, (c, out) => dispatchWeightGrad(c, g, x, dy.savedBuffer, out)));
+  dispatchWeightGrad(v, g, x, dy.savedBuffer, dw.buffer, db, dy);
+  return [dw, db];
+}
+
+function dispatchBiasGrad(dy: Tensor, db: Tensor): void {
+  const [N, C, H, W] = dy.shape;
+  const r = rt();
+  r.dispatch(r.pipeline('conv_bias_grad', reductionConsts()), [dy.savedBuffer, db.buffer], packParams([N, C, H * W]), [C, 1, 1]);
 }
 
 /** db [C] = Σ over batch and pixels of dy [N, C, H, W]. */
 export function biasGrad(dy: Tensor): Tensor {
-  const [N, C, H, W] = dy.shape;
-  const db = Tensor.empty([C]);
-  const r = rt();
-  r.dispatch(r.pipeline('conv_bias_grad'), [dy.savedBuffer, db.buffer], packParams([N, C, H * W]), [C, 1, 1]);
+  const db = Tensor.empty([dy.shape[1]]);
+  dispatchBiasGrad(dy, db);
   return db;
 }
+
+/** Runs one GEMM with a given variant (benchmarks compare strategies and tile shapes directly). */
+export function runConvVariant(kind: ConvKind, v: ConvVariant, g: ConvGeometry, input: GPUBuffer, other: GPUBuffer, bias: GPUBuffer | null, out: GPUBuffer): void {
+  if (kind === 'gather') dispatchGather(v, g, input, other, bias, out);
+  else if (kind === 'scatter') dispatchScatter(v, g, input, other, bias, out);
+  else dispatchWeightGrad(v, g, input, other, out);
+}
+
+export { candidates as convCandidates };

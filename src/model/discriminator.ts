@@ -40,7 +40,7 @@ export class PatchDiscriminator extends Module {
   /** Patch logits [N, 1, h, w]; the first conv has no norm, the last no activation. */
   forward(x: Tensor): Tensor {
     let h = leakyRelu(this.convs[0].forward(x), 0.2);
-    for (let i = 1; i < this.convs.length - 1; i++) h = leakyRelu(instanceNorm(this.convs[i].forward(h)), 0.2);
+    for (let i = 1; i < this.convs.length - 1; i++) h = instanceNorm(this.convs[i].forward(h), { activation: 'leakyRelu', slope: 0.2 });
     return this.convs[this.convs.length - 1].forward(h);
   }
 }

@@ -61,13 +61,15 @@ export class ResnetGenerator extends Module {
     this.initialize(o.seed);
   }
 
-  forward(x: Tensor, norm: NormFn = (t) => instanceNorm(t)): Tensor {
-    let h = relu(norm(this.stem.forward(reflectionPad2d(x, 3))));
-    for (const d of this.down) h = relu(norm(d.forward(h)));
+  forward(x: Tensor, norm?: NormFn): Tensor {
+    // The default instance norm runs with its ReLU fused in; a given NormFn is followed by a separate ReLU.
+    const normRelu = norm ? (t: Tensor) => relu(norm(t)) : (t: Tensor) => instanceNorm(t, { activation: 'relu' });
+    let h = normRelu(this.stem.forward(reflectionPad2d(x, 3)));
+    for (const d of this.down) h = normRelu(d.forward(h));
     for (const b of this.blockList) h = b.forward(h, norm);
     for (const u of this.up) {
       h = u instanceof ConvTranspose2d ? u.forward(h) : u.forward(reflectionPad2d(upsampleNearest2x(h), 1));
-      h = relu(norm(h));
+      h = normRelu(h);
     }
     const y = tanh(this.head.forward(reflectionPad2d(h, 3)));
     return this.opts.globalResidual ? add(y, x) : y;

@@ -27,7 +27,7 @@ export class ResnetBlock extends Module {
   }
 
   /** x [N, channels, H, W] with H, W ≥ 2 (reflection pad 1) → same shape; `norm` replaces instanceNorm (NormFn). */
-  forward(x: Tensor, norm: (t: Tensor) => Tensor = (t) => instanceNorm(t)): Tensor {
+  forward(x: Tensor, norm?: (t: Tensor) => Tensor): Tensor {
     rank('ResnetBlock', x, 4);
     if (x.shape[1] !== this.channels) {
       throw new Error(`ResnetBlock: input must have ${this.channels} channels, got ${x.describe()}`);
@@ -35,8 +35,11 @@ export class ResnetBlock extends Module {
     // Intermediates are released here; the tape keeps what backward needs.
     return scope(() => {
       const conv = (t: Tensor, w: Tensor, b: Tensor) => conv2d(reflectionPad2d(t, 1), w, b, { stride: 1, padding: 0 });
-      const h = relu(norm(conv(x, this.weight1, this.bias1)));
-      return add(x, norm(conv(h, this.weight2, this.bias2)));
+      // The default instance norms fuse the ReLU and the residual add; a given norm is composed with them.
+      const c1 = conv(x, this.weight1, this.bias1);
+      const h = norm ? relu(norm(c1)) : instanceNorm(c1, { activation: 'relu' });
+      const c2 = conv(h, this.weight2, this.bias2);
+      return norm ? add(x, norm(c2)) : instanceNorm(c2, { residual: x });
     });
   }
 }

@@ -1,8 +1,8 @@
 // The weight cache: each release is converted once into DIR/vgg19-<source>.safetensors (our layout, with the
 // preprocessing and the origin in its metadata), so training never needs the network or the original files.
+import { comiCacheDir } from '../io/cache_dir.js';
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, mkdirSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { basename, join } from 'node:path';
 import { readSafetensors, writeSafetensors } from '../io/safetensors.js';
 import {
@@ -12,8 +12,7 @@ import {
 
 /** $COMI_CACHE/weights, else $XDG_CACHE_HOME/comi/weights, else ~/.cache/comi/weights. */
 export function defaultWeightsDir(): string {
-  const root = process.env.COMI_CACHE || join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'comi');
-  return join(root, 'weights');
+  return join(comiCacheDir(), 'weights');
 }
 
 export function cachedVggPath(source: WeightSource, dir = defaultWeightsDir()): string {

@@ -7,7 +7,7 @@ import { backward } from '../../src/autograd/tape.js';
 import { gradcheck } from '../../src/autograd/gradcheck.js';
 import { conv2d } from '../../src/kernels/conv2d.js';
 import { convTranspose2d } from '../../src/kernels/conv_transpose2d.js';
-import { convTiling, setConvTiling } from '../../src/kernels/conv_gemm.js';
+import { convTiling, setConvTiling, type ConvTiling } from '../../src/kernels/conv_gemm.js';
 
 useGpu();
 
@@ -31,10 +31,11 @@ describe('conv2d / convTranspose2d against PyTorch (float64 reference)', () => {
   for (const name of fixtureCases('conv')) it(name, () => oracleCase(name));
 });
 
-describe('conv: every register tiling agrees with PyTorch', () => {
+describe('conv: every strategy and register tiling agrees with PyTorch', () => {
   const defaults = convTiling();
-  for (const t of [{ tm: 4, tn: 4 }, { tm: 2, tn: 8 }, { tm: 8, tn: 2 }, { tm: 8, tn: 8 }]) {
-    it(`tiling ${t.tm}×${t.tn}`, async () => {
+  const tilings: ConvTiling[] = [{ tm: 4, tn: 4 }, { tm: 2, tn: 8 }, { tm: 8, tn: 2 }, { tm: 8, tn: 8 }, { tm: 16, tn: 8, wg: 8 }, { tm: 4, tn: 4, strategy: 'tiles' }];
+  for (const t of tilings) {
+    it(`${t.strategy ?? 'registers'} ${t.tm}×${t.tn}${t.wg ? ` wg ${t.wg}` : ''}`, async () => {
       setConvTiling(t);
       try {
         for (const name of ['conv2d_odd', 'conv2d_k5_stride3', 'conv_transpose2d_k3_stride3_op2', 'conv_transpose2d_stride2_op1']) {

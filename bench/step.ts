@@ -1,0 +1,74 @@
+// Full CycleGAN training step (G_s/G_t update, then D_t/D_s update, Adam; 9 ResNet blocks, 3 channels, batch 1,
+// LSGAN) at 64²/ngf 16, 128²/ngf 32 and 256²/ngf 64, with ndf = ngf; without the content loss (the configuration
+// bench/tfjs_step.ts builds in TensorFlow.js) and, with --content, with the VGG19-to-relu3_3 content loss (random
+// weights: same FLOPs as trained ones). Wall time per step (one submit, the losses read back), dispatches per step.
+// With --torch FILE (written by bench/torch_step.py on the same machine) the table adds PyTorch's time and the ratio.
+//   node dist/bench/step.js [--configs 64:16,128:32,256:64] [--content] [--reps 3] [--torch FILE]
+import { readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { rt } from '../src/graph/runtime.js';
+import { CycleGan } from '../src/model/cyclegan.js';
+import { loadVggFeatures } from '../src/model/vgg19.js';
+import { benchGpu, randomTensor, timeWall, saveSection, fmt, flag } from './harness.js';
+
+export interface StepResult { size: number; ngf: number; content: boolean; ms: number; all: number[]; dispatches: number; submits: number }
+
+export async function measureStep(size: number, ngf: number, content: boolean, reps: number, channels = 3): Promise<StepResult> {
+  const r = rt();
+  const vgg = content ? await loadVggFeatures({ source: 'random', layers: ['relu3_3'] }) : null;
+  const model = new CycleGan(
+    { channels, ngf, ndf: ngf, blocks: 9, contentWeight: content ? 1 : 0, poolSize: 50, seed: 0 },
+    vgg ? (x) => vgg.features(x) : null,
+    () => 0.5, // the image pool is not full within a benchmark: no draws
+  );
+  const realS = randomTensor([1, channels, size, size], 11);
+  const realT = randomTensor([1, channels, size, size], 12);
+  // The first step compiles pipelines and runs the autotune trials; the second is counted.
+  await model.step(realS, realT);
+  const d0 = r.dispatchCount;
+  const s0 = r.submitCount;
+  await model.step(realS, realT);
+  const dispatches = r.dispatchCount - d0;
+  const submits = r.submitCount - s0;
+  const t = await timeWall(() => model.step(realS, realT), 0, reps);
+  model.dispose();
+  vgg?.dispose();
+  realS.dispose();
+  realT.dispose();
+  r.pool.trim();
+  return { size, ngf, content, ms: t.ms, all: t.all, dispatches, submits };
+}
+
+async function main(): Promise<void> {
+  await benchGpu();
+  const configs = flag('configs', '64:16,128:32,256:64').split(',').map((c) => c.split(':').map(Number));
+  const content = process.argv.includes('--content');
+  const results: StepResult[] = [];
+  for (const [size, ngf] of configs) {
+    // Large steps take minutes on CPU adapters: fewer repetitions there unless asked.
+    const reps = Number(flag('reps', size >= 256 ? '1' : '3'));
+    const res = await measureStep(size, ngf, content, reps);
+    results.push(res);
+    console.log(`  step ${size}²/ngf ${ngf}${content ? ' + VGG content' : ''}: ${fmt(res.ms)} ms (${res.all.map((v) => fmt(v, 0)).join(', ')}), ${res.dispatches} dispatches, ${res.submits} submits`);
+  }
+  const torchFile = flag('torch', '');
+  const torch = torchFile ? (JSON.parse(readFileSync(torchFile, 'utf8')) as { torch: string; device: string; cudnn: number | null; rows: { size: number; ngf: number; ms: number }[] }) : null;
+  const torchMs = (x: StepResult) => torch?.rows.find((t) => t.size === x.size && t.ngf === x.ngf)?.ms;
+  saveSection(content ? 'step-content' : 'step', {
+    title: `Training step${content ? ' with VGG19 relu3_3 content loss' : ''} (3 channels, batch 1, 9 blocks, ndf = ngf)`,
+    notes: [
+      'Wall time per step, median of the listed repetitions after two warm-up steps (compilation, autotuning); every step is one submit plus one readback of its six losses. Dispatches and submits: those of the second step.',
+      ...(torch ? [`PyTorch ${torch.torch} on ${torch.device}${torch.cudnn ? ` (cuDNN ${torch.cudnn})` : ''}, same step (bench/torch_step.py), same machine.`] : []),
+    ],
+    table: {
+      head: ['size', 'ngf', 'ms per step', 'repetitions (ms)', 'dispatches', 'submits', ...(torch ? ['PyTorch ms', 'ours / PyTorch'] : [])],
+      rows: results.map((x) => [
+        `${x.size}²`, x.ngf, fmt(x.ms, 0), x.all.map((v) => fmt(v, 0)).join(', '), x.dispatches, x.submits,
+        ...(torch ? [fmt(torchMs(x) ?? NaN, 1), `${fmt(x.ms / (torchMs(x) ?? NaN), 2)}×`] : []),
+      ]),
+    },
+    data: { results, torch },
+  });
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1]).href) await main().then(() => process.exit(0));

@@ -1,0 +1,124 @@
+// The three convolution GEMMs with the classic workgroup-memory tiling for GPUs: a 16×16 workgroup computes a
+// 64×64 block of C[M, Ncol] = Σ_k A(m, k)·B(k, n), staging 16-deep slices of A and B in workgroup memory; each
+// invocation accumulates 4×4 outputs. The operands are read through the convolution's index maps (implicit GEMM):
+//   MODE 0  conv forward          C = y[n, co, oy, ox]     A = w[co, (ci, kh, kw)]      B = x at (oy·s − pad + kh, …)
+//   MODE 1  transposed gather     C = y[n, co, oy, ox]     A = w[ci, co, kh, kw]        B = x at ((oy + pad − kh)/s, …)
+//   MODE 2  weight gradient       C = dw[co, (ci, kh, kw)] A = dy[n, co, oy, ox]        B = x at (oy·s − pad + kh, …)
+// Every output's sum runs over k in increasing order. MODE 2 splits k (the output pixels) over workgroup z: slice z
+// of c receives the partial sums over k in [z·kPerSplit, (z+1)·kPerSplit) (reduce_splits.wgsl adds the slices).
+const MODE = {{MODE}}u;
+const BM = 64u;
+const BN = 64u;
+const BK = 16u;
+struct Params {
+  N: u32, Cin: u32, H: u32, W: u32, Cout: u32, OH: u32, OW: u32, KH: u32, KW: u32, stride: u32, pad: u32, hasBias: u32,
+  kPerSplit: u32,
+}
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> a: array<f32>;
+@group(0) @binding(3) var<storage, read> b: array<f32>;
+@group(0) @binding(4) var<storage, read_write> c: array<f32>;
+
+var<workgroup> As: array<f32, BK * BM>;
+var<workgroup> Bs: array<f32, BK * BN>;
+
+fn dimM() -> u32 { return p.Cout; }
+fn dimN() -> u32 {
+  if (MODE == 2u) { return p.Cin * p.KH * p.KW; }
+  return p.N * p.OH * p.OW;
+}
+fn dimK() -> u32 {
+  if (MODE == 2u) { return p.N * p.OH * p.OW; }
+  return p.Cin * p.KH * p.KW;
+}
+
+/** x at tap q = (ci, kh, kw) for output pixel o = (n, oy, ox), 0 outside the input (padding, stride gaps). */
+fn unfolded(q: u32, o: u32) -> f32 {
+  let K = p.KH * p.KW;
+  let ci = q / K;
+  let kh = i32((q % K) / p.KW);
+  let kw = i32(q % p.KW);
+  let ox = i32(o % p.OW);
+  let oy = i32((o / p.OW) % p.OH);
+  let n = o / (p.OW * p.OH);
+  let s = i32(p.stride);
+  var iy: i32;
+  var ix: i32;
+  if (MODE == 1u) {
+    let ny = oy + i32(p.pad) - kh;
+    let nx = ox + i32(p.pad) - kw;
+    if (ny < 0 || nx < 0 || ny % s != 0 || nx % s != 0) { return 0.0; }
+    iy = ny / s;
+    ix = nx / s;
+  } else {
+    iy = oy * s - i32(p.pad) + kh;
+    ix = ox * s - i32(p.pad) + kw;
+  }
+  if (iy < 0 || ix < 0 || iy >= i32(p.H) || ix >= i32(p.W)) { return 0.0; }
+  return x[((n * p.Cin + ci) * p.H + u32(iy)) * p.W + u32(ix)];
+}
+
+fn loadA(m: u32, k: u32) -> f32 {
+  if (m >= dimM() || k >= dimK()) { return 0.0; }
+  if (MODE == 0u) { return a[m * dimK() + k]; }
+  if (MODE == 1u) {
+    let K = p.KH * p.KW;
+    return a[((k / K) * p.Cout + m) * K + k % K];
+  }
+  let L = p.OH * p.OW;
+  return a[((k / L) * p.Cout + m) * L + k % L];
+}
+
+fn loadB(k: u32, n: u32) -> f32 {
+  if (k >= dimK() || n >= dimN()) { return 0.0; }
+  if (MODE == 2u) { return unfolded(n, k); }
+  return unfolded(k, n);
+}
+
+@compute @workgroup_size(16, 16)
+fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let m0 = wid.y * BM;
+  let split = select(0u, wid.z, MODE == 2u);
+  let n0 = (wid.x + select(wid.z, 0u, MODE == 2u) * nwg.x) * BN;
+  let t = lid.y * 16u + lid.x;
+  var acc: array<f32, 16>;
+  let kEnd = min(dimK(), (split + 1u) * p.kPerSplit);
+  for (var k0 = split * p.kPerSplit; k0 < kEnd; k0 += BK) {
+    // 256 invocations stage BK×BM values of A and BK×BN of B, four each.
+    for (var e = 0u; e < 4u; e++) {
+      let idx = t + e * 256u;
+      let kk = idx / BM;
+      let mm = idx % BM;
+      let k = select(dimK(), k0 + kk, k0 + kk < kEnd); // past the split's end: out of range, loads 0
+      As[kk * BM + mm] = loadA(m0 + mm, k);
+      Bs[kk * BN + mm] = loadB(k, n0 + mm);
+    }
+    workgroupBarrier();
+    for (var kk = 0u; kk < BK; kk++) {
+      var av: array<f32, 4>;
+      var bv: array<f32, 4>;
+      for (var i = 0u; i < 4u; i++) { av[i] = As[kk * BM + lid.y * 4u + i]; }
+      for (var j = 0u; j < 4u; j++) { bv[j] = Bs[kk * BN + lid.x * 4u + j]; }
+      for (var i = 0u; i < 4u; i++) {
+        for (var j = 0u; j < 4u; j++) { acc[i * 4u + j] = fma(av[i], bv[j], acc[i * 4u + j]); }
+      }
+    }
+    workgroupBarrier();
+  }
+  for (var i = 0u; i < 4u; i++) {
+    let m = m0 + lid.y * 4u + i;
+    if (m >= dimM()) { break; }
+    for (var j = 0u; j < 4u; j++) {
+      let n = n0 + lid.x * 4u + j;
+      if (n >= dimN()) { break; }
+      if (MODE == 2u) {
+        c[(split * dimM() + m) * dimN() + n] = acc[i * 4u + j];
+      } else {
+        let L = p.OH * p.OW;
+        let bias = select(0.0, b[m], p.hasBias != 0u);
+        c[((n / L) * p.Cout + m) * L + n % L] = acc[i * 4u + j] + bias;
+      }
+    }
+  }
+}

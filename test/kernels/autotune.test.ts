@@ -1,0 +1,100 @@
+// Kernel variant selection (src/kernels/autotune.ts) and the runtime's timestamp timing it relies on: trials run
+// inside the recorded work, the choice is cached per adapter, results do not depend on the choice, and
+// COMI_AUTOTUNE=0 records no trials.
+import { describe, it, expect, beforeEach, afterEach } from 'vitest';
+import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { useGpu } from '../helpers/gpu.js';
+import { Tensor } from '../../src/graph/tensor.js';
+import { rt } from '../../src/graph/runtime.js';
+import { hashUniform } from '../../src/graph/random.js';
+import { conv2d } from '../../src/kernels/conv2d.js';
+import { convCandidates } from '../../src/kernels/conv_gemm.js';
+import { autotuneCachePath } from '../../src/kernels/autotune.js';
+
+useGpu();
+
+const rand = (shape: number[], seed: number) => Tensor.fromArray(hashUniform(shape.reduce((a, b) => a * b, 1), seed), shape);
+
+async function waitFor(path: string): Promise<void> {
+  for (let i = 0; i < 200 && !existsSync(path); i++) await new Promise((res) => setTimeout(res, 50));
+}
+
+describe('autotune', () => {
+  let dir = '';
+  const saved = { cache: process.env.COMI_CACHE, tune: process.env.COMI_AUTOTUNE };
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'comi-autotune-'));
+    process.env.COMI_CACHE = dir;
+  });
+  afterEach(() => {
+    rmSync(dir, { recursive: true, force: true });
+    process.env.COMI_CACHE = saved.cache;
+    process.env.COMI_AUTOTUNE = saved.tune;
+  });
+
+  it('times every candidate on first use, caches the fastest per adapter, and gives the same result', async () => {
+    const x = rand([1, 5, 12, 10], 1);
+    const w = rand([6, 5, 3, 3], 2);
+    const b = rand([6], 3);
+    process.env.COMI_AUTOTUNE = '0';
+    const reference = await conv2d(x, w, b, { padding: 1 }).data();
+
+    process.env.COMI_AUTOTUNE = '1';
+    const r = rt();
+    const before = r.dispatchCount;
+    const first = await conv2d(x, w, b, { padding: 1 }).data();
+    // One real dispatch plus three timed trials of each candidate.
+    expect(r.dispatchCount - before).toBe(1 + 3 * convCandidates().length);
+    await waitFor(autotuneCachePath());
+    const file = JSON.parse(readFileSync(autotuneCachePath(), 'utf8'));
+    const choices = file[r.gpu.adapterName];
+    const key = 'conv gather k3x3 s1 cin8 cout8 px128';
+    expect(Object.keys(choices)).toContain(key);
+    expect(convCandidates().map((c) => JSON.stringify(c))).toContain(JSON.stringify(choices[key]));
+
+    const again = r.dispatchCount;
+    const second = await conv2d(x, w, b, { padding: 1 }).data();
+    expect(r.dispatchCount - again).toBe(1);
+    // Candidates sum each output over the same taps in the same order: equal up to fp32 reassociation.
+    const scale = Math.max(...reference.map(Math.abs));
+    for (const out of [first, second]) {
+      const err = Math.max(...out.map((v, i) => Math.abs(v - reference[i])));
+      expect(err / scale).toBeLessThanOrEqual(1e-6);
+    }
+  });
+
+  it('COMI_AUTOTUNE=0 records no trials and writes no cache', async () => {
+    process.env.COMI_AUTOTUNE = '0';
+    const r = rt();
+    const before = r.dispatchCount;
+    await conv2d(rand([1, 3, 9, 9], 4), rand([4, 3, 3, 3], 5), null, { stride: 2 }).data();
+    expect(r.dispatchCount - before).toBe(1);
+    expect(existsSync(autotuneCachePath())).toBe(false);
+  });
+});
+
+describe('timestamp timing', () => {
+  it('reports the GPU time of each dispatch recorded while timing', async () => {
+    const r = rt();
+    if (!r.canTime) return; // adapters without timestamp queries fall back to wall time in the benchmarks
+    const x = rand([1, 4, 16, 16], 6);
+    const w = rand([4, 4, 3, 3], 7);
+    r.startTiming();
+    conv2d(x, w, null, { padding: 1 });
+    conv2d(x, w, null, { padding: 1 });
+    const timings = await r.stopTiming();
+    // The label is the strategy's shader (register tiles on CPU adapters, workgroup-memory tiles on GPUs).
+    const labels = timings.map((t) => t.label);
+    expect(labels).toHaveLength(2);
+    expect(labels[0]).toMatch(/^conv/);
+    expect(labels[1]).toBe(labels[0]);
+    for (const t of timings) expect(t.ms).toBeGreaterThanOrEqual(0);
+    let total = -1;
+    r.timed(() => conv2d(x, w, null, { padding: 1 }), (ms) => (total = ms));
+    await r.sync();
+    for (let i = 0; i < 100 && total < 0; i++) await new Promise((res) => setTimeout(res, 20));
+    expect(total).toBeGreaterThanOrEqual(0);
+  });
+});

@@ -1,0 +1,84 @@
+// Fused epilogues of instance/batch norm (activation, residual add) against the composition of the separate ops,
+// which the PyTorch fixtures check: outputs and every gradient, plus finite differences of the fused forms.
+import { describe, it, expect } from 'vitest';
+import { useGpu, ORACLE_TOL } from '../helpers/gpu.js';
+import { inputData } from '../helpers/oracle.js';
+import { Tensor, scope } from '../../src/graph/tensor.js';
+import { backward } from '../../src/autograd/tape.js';
+import { gradcheck } from '../../src/autograd/gradcheck.js';
+import { instanceNorm } from '../../src/kernels/instance_norm.js';
+import { batchNorm } from '../../src/kernels/batch_norm.js';
+import { relu, leakyRelu } from '../../src/kernels/unary.js';
+import { add, mul } from '../../src/kernels/binary.js';
+import { sum } from '../../src/kernels/reduce.js';
+import type { NormOptions } from '../../src/kernels/norm.js';
+
+useGpu();
+
+const SHAPE = [2, 3, 5, 6];
+const param = (seed: number, shape: number[], scale = 1) => {
+  const t = Tensor.fromArray(inputData({ shape, seed, scale }), shape);
+  t.requiresGrad = true;
+  return t;
+};
+
+type Norm = (x: Tensor, o?: NormOptions) => Tensor;
+const cases: [string, (norm: Norm, x: Tensor, w: Tensor, b: Tensor, r: Tensor) => [Tensor, Tensor]][] = [
+  ['relu', (n, x, w, b) => [n(x, { weight: w, bias: b, activation: 'relu' }), relu(n(x, { weight: w, bias: b }))]],
+  ['leaky relu 0.2', (n, x, w, b) => [n(x, { weight: w, bias: b, activation: 'leakyRelu', slope: 0.2 }), leakyRelu(n(x, { weight: w, bias: b }), 0.2)]],
+  ['residual', (n, x, w, b, r) => [n(x, { weight: w, bias: b, residual: r }), add(r, n(x, { weight: w, bias: b }))]],
+];
+
+async function maxRel(a: Tensor, b: Tensor): Promise<number> {
+  const [u, v] = [await a.data(), await b.data()];
+  const scale = Math.max(...v.map(Math.abs), 1e-30);
+  return Math.max(...u.map((val, i) => Math.abs(val - v[i]))) / scale;
+}
+
+describe('fused norm epilogues equal the separate ops', () => {
+  for (const [opName, norm] of [['instanceNorm', instanceNorm], ['batchNorm', batchNorm]] as [string, Norm][]) {
+    for (const [name, build] of cases) {
+      it(`${opName} + ${name}: output and gradients of x, weight, bias, residual`, async () => {
+        const run = (fused: boolean) => scope(() => {
+          const x = param(1, SHAPE);
+          const w = param(2, [3], 1.5);
+          const b = param(3, [3]);
+          const r = param(4, SHAPE);
+          const y = build(norm, x, w, b, r)[fused ? 0 : 1];
+          // A weighted sum gives every element a distinct upstream gradient.
+          backward(sum(mul(y, Tensor.fromArray(inputData({ shape: SHAPE, seed: 5, scale: 1 }), SHAPE))));
+          return { y, dx: x.grad!, dw: w.grad!, db: b.grad!, dr: r.grad };
+        });
+        const fused = run(true);
+        const plain = run(false);
+        for (const k of ['y', 'dx', 'dw', 'db'] as const) expect(await maxRel(fused[k], plain[k]), k).toBeLessThanOrEqual(ORACLE_TOL);
+        if (name === 'residual') expect(await maxRel(fused.dr!, plain.dr!)).toBeLessThanOrEqual(ORACLE_TOL);
+        else expect(fused.dr).toBeNull();
+      });
+    }
+  }
+});
+
+describe('fused norm epilogues: finite differences', () => {
+  const input = (seed: number, s: number[], scale = 1) => ({ data: inputData({ shape: s, seed, scale }), shape: s });
+  it('instanceNorm + leaky relu', async () => {
+    const r = await gradcheck((x, w, b) => instanceNorm(x, { weight: w, bias: b, eps: 1e-3, activation: 'leakyRelu', slope: 0.3 }), [input(6, [1, 2, 4, 3]), input(7, [2], 1.5), input(8, [2])]);
+    expect(r.worst, r.detail).toBeLessThanOrEqual(1);
+  });
+  it('instanceNorm + residual', async () => {
+    const r = await gradcheck((x, res) => instanceNorm(x, { eps: 1e-3, residual: res }), [input(9, [1, 2, 4, 3]), input(10, [1, 2, 4, 3])]);
+    expect(r.worst, r.detail).toBeLessThanOrEqual(1);
+  });
+});
+
+describe('fused norm epilogues: bad calls', () => {
+  it('names the problem', () => {
+    scope(() => {
+      const x = Tensor.zeros([1, 2, 3, 3]);
+      expect(() => instanceNorm(x, { activation: 'gelu' as 'relu' })).toThrow(/instance_norm: activation must be 'relu' or 'leakyRelu', got "gelu"/);
+      expect(() => instanceNorm(x, { activation: 'relu', residual: x })).toThrow(/instance_norm: a residual cannot be combined with an activation/);
+      expect(() => instanceNorm(x, { residual: Tensor.zeros([1, 2, 3, 4]) })).toThrow(/instance_norm/);
+      expect(() => batchNorm(x, { activation: 'leakyRelu', slope: -1 })).toThrow(/batch_norm: slope must be a non-negative number, got -1/);
+    });
+  });
+});
