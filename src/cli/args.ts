@@ -44,3 +44,13 @@ export function str(values: Parsed['values'], flag: string, fallback?: string): 
   const raw = values[flag];
   return typeof raw === 'string' ? raw : fallback;
 }
+
+/** `--percentiles LOW,HIGH` for percentile normalisation (train and correct share the same bounds). */
+export function percentilesFlag(raw: string | undefined): { pLow: number; pHigh: number } | undefined {
+  if (raw === undefined) return undefined;
+  const v = raw.split(',').map((p) => (p.trim() === '' ? NaN : Number(p)));
+  if (v.length !== 2 || !v.every(Number.isFinite) || !(v[0] >= 0 && v[0] < v[1] && v[1] <= 100)) {
+    throw new UsageError(`--percentiles takes LOW,HIGH with 0 ≤ LOW < HIGH ≤ 100, got '${raw}'`);
+  }
+  return { pLow: v[0], pHigh: v[1] };
+}

@@ -1,6 +1,6 @@
 // `comi correct`: corrects images of any size with a trained run's generator (src/correct/correct.ts).
 import { basename } from 'node:path';
-import { choice, num, parseFlags, str, type FlagSpec } from './args.js';
+import { choice, num, parseFlags, percentilesFlag, str, type FlagSpec } from './args.js';
 import { UsageError } from './errors.js';
 import { Progress } from './progress.js';
 import { correctFiles, type CorrectFilesOptions, type CorrectFilesResult, type NormalizationChoice } from '../correct/correct.js';
@@ -46,15 +46,6 @@ and, by default, its bit depth; existing files are never replaced without --over
   --dry-run              list what would be written and stop
 `;
 
-function parsePercentiles(raw: string | undefined): { pLow: number; pHigh: number } | undefined {
-  if (raw === undefined) return undefined;
-  const v = raw.split(',').map((p) => (p.trim() === '' ? NaN : Number(p)));
-  if (v.length !== 2 || !v.every(Number.isFinite) || !(v[0] >= 0 && v[0] < v[1] && v[1] <= 100)) {
-    throw new UsageError(`--percentiles takes LOW,HIGH with 0 ≤ LOW < HIGH ≤ 100 (e.g. 0.1,99.9), got '${raw}'`);
-  }
-  return { pLow: v[0], pHigh: v[1] };
-}
-
 /** Flags → library options; null for --help. Every bad value is a UsageError naming its flag. */
 export function parseCorrectFlags(argv: string[]): CorrectFilesOptions | null {
   const { values, positionals } = parseFlags(argv, FLAGS, true);
@@ -76,7 +67,7 @@ export function parseCorrectFlags(argv: string[]): CorrectFilesOptions | null {
     model, out, inputs: positionals, name, tile,
     dtype: choice<OutputDtype>(values, 'dtype', OUTPUT_DTYPES, 'same'),
     normalization: values.normalization === undefined ? undefined : choice<NormalizationChoice>(values, 'normalization', ['auto', '8bit', '16bit-range', 'percentile'], 'auto'),
-    percentiles: parsePercentiles(str(values, 'percentiles')),
+    percentiles: percentilesFlag(str(values, 'percentiles')),
     stats: choice(values, 'stats', ['image', 'tile'] as const, 'image'),
     overwrite: values.overwrite === true,
     dryRun: values['dry-run'] === true,

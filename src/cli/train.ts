@@ -1,6 +1,6 @@
 // `comi train` / `node train.js`: trains the COMI CycleGAN into a run folder, with progress, checkpoints and resume.
 import { resolve } from 'node:path';
-import { choice, num, parseFlags, str, type FlagSpec, type Parsed } from './args.js';
+import { choice, num, parseFlags, percentilesFlag, str, type FlagSpec, type Parsed } from './args.js';
 import { UsageError } from './errors.js';
 import { Progress } from './progress.js';
 import { readRunConfig, RUN_FORMAT, RUN_VERSION, type RunConfig } from '../train/run_folder.js';
@@ -110,15 +110,6 @@ function list(raw: string | undefined, flag: string, what = 'folder names'): str
   return items;
 }
 
-function percentiles(raw: string | undefined): { pLow: number; pHigh: number } | undefined {
-  if (raw === undefined) return undefined;
-  const v = raw.split(',').map((p) => (p.trim() === '' ? NaN : Number(p)));
-  if (v.length !== 2 || !v.every(Number.isFinite) || !(v[0] >= 0 && v[0] < v[1] && v[1] <= 100)) {
-    throw new UsageError(`--percentiles takes LOW,HIGH with 0 ≤ LOW < HIGH ≤ 100, got '${raw}'`);
-  }
-  return { pLow: v[0], pHigh: v[1] };
-}
-
 /** An Adam β: in [0, 1). */
 function beta(values: Parsed['values'], flag: string, fallback: number): number {
   const v = num(values, flag, fallback, { min: 0 });
@@ -146,7 +137,7 @@ function buildConfig(values: Parsed['values'], argv: string[]): { config: RunCon
   const size = num(values, 'size', DEFAULTS.size, { int: true, min: 32, max: 8192 });
   if (size % 4 !== 0) throw new UsageError(`--size must be a multiple of 4 (the generator halves it twice), got '${values.size}'`);
   const normalization = choice(values, 'normalization', ['auto', '8bit', '16bit-range', 'percentile'] as const, 'auto');
-  const pct = percentiles(str(values, 'percentiles'));
+  const pct = percentilesFlag(str(values, 'percentiles'));
   if (pct && normalization !== 'auto' && normalization !== 'percentile') throw new UsageError(`--percentiles applies to --normalization auto or percentile, not ${normalization}`);
   const iterations = num(values, 'iters', DEFAULTS.iters, { int: true, min: 1 });
   const decayStart = num(values, 'decay-start', Math.floor(iterations / 2), { int: true, min: 0, max: iterations });
@@ -245,7 +236,7 @@ function sameAsStored(flag: string, raw: string | true, stored: unknown): boolea
   if (flag === 'data') return resolve(raw as string) === stored;
   if (flag === 'vgg-layers') return JSON.stringify(list(raw as string, flag)) === JSON.stringify(stored);
   if (flag === 'planes') return JSON.stringify(list(raw as string, flag)) === JSON.stringify(stored);
-  if (flag === 'percentiles') return JSON.stringify(percentiles(raw as string)) === JSON.stringify(stored);
+  if (flag === 'percentiles') return JSON.stringify(percentilesFlag(raw as string)) === JSON.stringify(stored);
   if (typeof stored === 'number') return Number(raw) === stored;
   return raw === stored;
 }
