@@ -1,5 +1,5 @@
 // Bias gradient of a convolution: db[c] = Σ_{n, pixels} dy[n, c, pixel]. One workgroup per channel, a strided
-// partial sum per invocation, then the workgroup reduction of instance_norm.wgsl (subgroup or tree).
+// partial sum per invocation, then the workgroup reduction of norm.wgsl (subgroup or tree).
 {{ENABLE}}
 const WG = {{WG}}u;
 struct Params { N: u32, C: u32, HW: u32 }

@@ -1,7 +1,7 @@
 // Backward of instance_norm: one workgroup per channel c walks its N planes. Per plane, with x̂ = (x − mean)·rstd and
 // g = dy·act'(y) (the fused activation's derivative, read from its output y):
 // dx = w·rstd·(g − mean(g) − x̂·mean(g·x̂)); over all planes of c: dweight = Σ g·x̂, dbias = Σ g.
-// Reductions as in instance_norm.wgsl.
+// Reductions as in norm.wgsl.
 {{ENABLE}}
 const WG = {{WG}}u;
 const ACT = {{ACT}}u;

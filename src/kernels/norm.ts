@@ -1,8 +1,8 @@
 // Shared driver of instance_norm and batch_norm: both normalise groups of NCHW planes by (mean, rstd) with an
 // optional per-channel affine map, and differ only in which planes form a group (one (n, c) plane, or all N
-// planes of channel c); each has its own forward and backward shader. Both can fuse the activation that follows
-// them (CycleGAN's norm → ReLU / leaky ReLU) or a residual add (x + IN(…) of a ResNet block), saving a pass over
-// the tensor and a dispatch each way.
+// planes of channel c): one forward shader (norm.wgsl) takes the group shape, each has its own backward. Both can
+// fuse the activation that follows them (CycleGAN's norm → ReLU / leaky ReLU) or a residual add (x + IN(…) of a
+// ResNet block), saving a pass over the tensor and a dispatch each way.
 import { Tensor } from '../graph/tensor.js';
 import { rt, packParams, grid1d } from '../graph/runtime.js';
 import { record } from '../autograd/tape.js';
@@ -54,10 +54,11 @@ export function normalize(op: 'instance_norm' | 'batch_norm', x: Tensor, opts: N
   const y = Tensor.empty(x.shape);
   const stats = Tensor.empty([groups, 2]);
   // A missing weight, bias or residual is never read (flags and constants); x stands in so the binding is valid.
+  const planesPerGroup = op === 'instance_norm' ? 1 : N;
   r.dispatch(
-    r.pipeline(op, { ...reduce, ACT: act, RES: residual ? 1 : 0 }),
+    r.pipeline('norm', { ...reduce, ACT: act, RES: residual ? 1 : 0 }),
     [x.buffer, (weight ?? x).buffer, (bias ?? x).buffer, (residual ?? x).buffer, y.buffer, stats.buffer],
-    packParams([N, C, L, weight ? 1 : 0, bias ? 1 : 0], [eps, slope]),
+    packParams([planesPerGroup, C, groups, L, weight ? 1 : 0, bias ? 1 : 0], [eps, slope]),
     grid1d(groups, 1),
   );
 

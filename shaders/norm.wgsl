@@ -1,12 +1,15 @@
-// Training-mode batch norm: y = act((x − mean_c) / sqrt(var_c + eps) · w[c] + b[c]) (+ r), statistics of channel c
-// over N×H×W (biased variance). One workgroup per channel walks its N planes; mean first, then centred squares,
-// both over x − x[first] so a large mean does not cancel. Writes (mean, rstd) per channel for the backward pass.
-// Reduction, ACT and RES as in instance_norm.wgsl.
+// Forward of instance_norm and batch_norm: y = act((x − mean_g) / sqrt(var_g + eps) · w[c] + b[c]) (+ r), where group
+// g gathers P planes of length L: plane k of g starts at (k·C + g)·L and has channel c = g mod C. Instance norm: one
+// plane per (n, c), P = 1, G = N·C; training-mode batch norm: P = N planes per channel, G = C (biased variance).
+// One workgroup of WG invocations per group. Mean first, then centred squares, both over x − x[first] so groups with
+// a large mean do not cancel. Writes (mean, rstd) per group for the backward pass. The sum is a subgroup reduction
+// when the whole workgroup is one subgroup (CPU adapters: no barriers), else a tree in workgroup memory
+// (onnxruntime's instance_norm pattern). ACT: 0 none, 1 ReLU, 2 leaky ReLU (slope); RES: 1 adds the residual r.
 {{ENABLE}}
 const WG = {{WG}}u;
 const ACT = {{ACT}}u;
 const RES = {{RES}}u;
-struct Params { N: u32, C: u32, L: u32, hasWeight: u32, hasBias: u32, eps: f32, slope: f32 }
+struct Params { P: u32, C: u32, G: u32, L: u32, hasWeight: u32, hasBias: u32, eps: f32, slope: f32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read> weight: array<f32>;
@@ -23,19 +26,20 @@ fn workgroupSum(lid: u32, v: f32) -> f32 {
 
 @compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let c = wid.x + wid.y * nwg.x;
-  if (c >= p.C) { return; }
-  let shift = x[c * p.L];
-  let count = f32(p.N * p.L);
+  let g = wid.x + wid.y * nwg.x;
+  if (g >= p.G) { return; }
+  let c = g % p.C;
+  let shift = x[g * p.L];
+  let count = f32(p.P * p.L);
   var acc = 0.0;
-  for (var n = 0u; n < p.N; n++) {
-    let base = (n * p.C + c) * p.L;
+  for (var k = 0u; k < p.P; k++) {
+    let base = (k * p.C + g) * p.L;
     for (var i = lid; i < p.L; i += WG) { acc += x[base + i] - shift; }
   }
   let m = workgroupSum(lid, acc) / count;
   var acc2 = 0.0;
-  for (var n = 0u; n < p.N; n++) {
-    let base = (n * p.C + c) * p.L;
+  for (var k = 0u; k < p.P; k++) {
+    let base = (k * p.C + g) * p.L;
     for (var i = lid; i < p.L; i += WG) {
       let d = x[base + i] - shift - m;
       acc2 += d * d;
@@ -47,8 +51,8 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
   if (p.hasWeight != 0u) { w = weight[c]; }
   if (p.hasBias != 0u) { b = bias[c]; }
   let a = rstd * w;
-  for (var n = 0u; n < p.N; n++) {
-    let base = (n * p.C + c) * p.L;
+  for (var k = 0u; k < p.P; k++) {
+    let base = (k * p.C + g) * p.L;
     for (var i = lid; i < p.L; i += WG) {
       var v = (x[base + i] - shift - m) * a + b;
       if (ACT == 1u) { v = max(v, 0.0); }
@@ -58,7 +62,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     }
   }
   if (lid == 0u) {
-    stats[2u * c] = shift + m;
-    stats[2u * c + 1u] = rstd;
+    stats[2u * g] = shift + m;
+    stats[2u * g + 1u] = rstd;
   }
 }
