@@ -1,6 +1,6 @@
 // Shared driver of instance_norm and batch_norm: both normalise groups of NCHW planes by (mean, rstd) with an
 // optional per-channel affine map, and differ only in which planes form a group (one (n, c) plane, or all N
-// planes of channel c): one forward shader (norm.wgsl) takes the group shape, each has its own backward. Both can
+// planes of channel c): norm.wgsl and norm_backward.wgsl take the group shape as a parameter. Both can
 // fuse the activation that follows them (CycleGAN's norm → ReLU / leaky ReLU) or a residual add (x + IN(…) of a
 // ResNet block), saving a pass over the tensor and a dispatch each way.
 import { Tensor } from '../graph/tensor.js';
@@ -70,9 +70,9 @@ export function normalize(op: 'instance_norm' | 'batch_norm', x: Tensor, opts: N
     const dweight = Tensor.empty([C]);
     const dbias = Tensor.empty([C]);
     r.dispatch(
-      r.pipeline(`${op}_backward`, { ...reduce, ACT: act }),
+      r.pipeline('norm_backward', { ...reduce, ACT: act }),
       [x.savedBuffer, stats.savedBuffer, (weight ?? x).savedBuffer, dy.savedBuffer, (act ? y : dy).savedBuffer, dx.buffer, dweight.buffer, dbias.buffer],
-      packParams([N, C, L, weight ? 1 : 0], [slope]),
+      packParams([planesPerGroup, C, N, L, weight ? 1 : 0], [slope]),
       grid1d(C, 1),
     );
     const grads: (Tensor | null)[] = [keepIf(dx, x.requiresGrad)];

@@ -1,11 +1,12 @@
-// Backward of instance_norm: one workgroup per channel c walks its N planes. Per plane, with x̂ = (x − mean)·rstd and
-// g = dy·act'(y) (the fused activation's derivative, read from its output y):
-// dx = w·rstd·(g − mean(g) − x̂·mean(g·x̂)); over all planes of c: dweight = Σ g·x̂, dbias = Σ g.
+// Backward of norm.wgsl (instance_norm and batch_norm): one workgroup per channel c walks the channel's N/P
+// statistics groups (group j: planes n = j·P … j·P + P − 1, stats at j·C + c; P = 1 for instance norm, N for batch
+// norm). Per group, with x̂ = (x − mean)·rstd, M = P·L and g = dy·act'(y) (the fused activation's derivative, read
+// from its output y): dx = w·rstd·(g − Σg/M − x̂·Σ(g·x̂)/M); over the whole channel: dweight = Σ g·x̂, dbias = Σ g.
 // Reductions as in norm.wgsl.
 {{ENABLE}}
 const WG = {{WG}}u;
 const ACT = {{ACT}}u;
-struct Params { N: u32, C: u32, L: u32, hasWeight: u32, slope: f32 }
+struct Params { P: u32, C: u32, N: u32, L: u32, hasWeight: u32, slope: f32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read> stats: array<f32>;
@@ -36,22 +37,26 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
   var w = 1.0;
   if (p.hasWeight != 0u) { w = weight[c]; }
   var sums = vec2f(0.0); // (Σ g, Σ g·x̂) over the channel
-  for (var n = 0u; n < p.N; n++) {
-    let plane = n * p.C + c;
-    let base = plane * p.L;
-    let mean = stats[2u * plane];
-    let rstd = stats[2u * plane + 1u];
+  for (var j = 0u; j < p.N / p.P; j++) {
+    let mean = stats[2u * (j * p.C + c)];
+    let rstd = stats[2u * (j * p.C + c) + 1u];
     var acc = vec2f(0.0);
-    for (var i = lid; i < p.L; i += WG) {
-      let g = grad(base + i);
-      acc += vec2f(g, g * (x[base + i] - mean) * rstd);
+    for (var n = j * p.P; n < (j + 1u) * p.P; n++) {
+      let base = (n * p.C + c) * p.L;
+      for (var i = lid; i < p.L; i += WG) {
+        let g = grad(base + i);
+        acc += vec2f(g, g * (x[base + i] - mean) * rstd);
+      }
     }
     let s = workgroupSum(lid, acc);
     sums += s;
-    let k = s / f32(p.L);
-    for (var i = lid; i < p.L; i += WG) {
-      let xhat = (x[base + i] - mean) * rstd;
-      dx[base + i] = w * rstd * (grad(base + i) - k.x - xhat * k.y);
+    let k = s / f32(p.P * p.L);
+    for (var n = j * p.P; n < (j + 1u) * p.P; n++) {
+      let base = (n * p.C + c) * p.L;
+      for (var i = lid; i < p.L; i += WG) {
+        let xhat = (x[base + i] - mean) * rstd;
+        dx[base + i] = w * rstd * (grad(base + i) - k.x - xhat * k.y);
+      }
     }
   }
   if (lid == 0u) {
