@@ -1,29 +1,15 @@
 import { describe, it, expect } from 'vitest';
 import { useGpu } from '../helpers/gpu.js';
-import { fixtureCases, loadFixture, inputData } from '../helpers/oracle.js';
-import { caseInput, caseGradOutput, expectMatches } from './oracle_case.js';
+import { inputData } from '../helpers/oracle.js';
+import { normOracleTests } from './oracle_case.js';
 import { Tensor, scope } from '../../src/graph/tensor.js';
-import { backward } from '../../src/autograd/tape.js';
 import { gradcheck } from '../../src/autograd/gradcheck.js';
 import { batchNorm } from '../../src/kernels/batch_norm.js';
 
 useGpu();
 
 describe('batchNorm (training mode) against PyTorch', () => {
-  for (const name of fixtureCases('norm').filter((n) => n.startsWith('batch_norm'))) {
-    it(name, async () => {
-      const fx = loadFixture('norm', name);
-      const ours = scope(() => {
-        const x = caseInput(fx, 'x');
-        const weight = fx.params.affine ? caseInput(fx, 'weight') : undefined;
-        const bias = fx.params.affine ? caseInput(fx, 'bias') : undefined;
-        const y = batchNorm(x, { eps: fx.params.eps, weight, bias });
-        backward(y, caseGradOutput(fx, y));
-        return { y, dx: x.grad, dweight: weight?.grad ?? null, dbias: bias?.grad ?? null };
-      });
-      await expectMatches(fx, ours);
-    });
-  }
+  normOracleTests('batch_norm', batchNorm);
 });
 
 describe('batchNorm: finite differences', () => {

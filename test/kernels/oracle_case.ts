@@ -1,9 +1,11 @@
 // Shared steps of the norm / layout oracle tests: fixture inputs with their offset or quantisation, the fixed
 // output gradient, and the comparison of every stored output and gradient.
-import { expect } from 'vitest';
+import { expect, it } from 'vitest';
 import { ORACLE_TOL } from '../helpers/gpu.js';
-import { inputData, relError, type Fixture } from '../helpers/oracle.js';
-import { Tensor } from '../../src/graph/tensor.js';
+import { fixtureCases, inputData, loadFixture, relError, type Fixture } from '../helpers/oracle.js';
+import { Tensor, scope } from '../../src/graph/tensor.js';
+import { backward } from '../../src/autograd/tape.js';
+import type { NormOptions } from '../../src/kernels/norm.js';
 import { hashUniform } from '../../src/graph/random.js';
 
 /** Input `name` as PyTorch saw it: hashed uniform values, plus the spec's offset, floored to params.quantum. */
@@ -35,5 +37,23 @@ export async function expectMatches(fx: Fixture, ours: Record<string, Tensor | n
     }
   } finally {
     Object.values(ours).forEach((t) => t?.dispose());
+  }
+}
+
+/** One test per `norm` fixture of `op` (instance_norm, batch_norm): output and the x, weight, bias gradients. */
+export function normOracleTests(op: string, norm: (x: Tensor, opts: NormOptions) => Tensor): void {
+  for (const name of fixtureCases('norm').filter((n) => n.startsWith(op))) {
+    it(name, async () => {
+      const fx = loadFixture('norm', name);
+      const ours = scope(() => {
+        const x = caseInput(fx, 'x');
+        const weight = fx.params.affine ? caseInput(fx, 'weight') : undefined;
+        const bias = fx.params.affine ? caseInput(fx, 'bias') : undefined;
+        const y = norm(x, { eps: fx.params.eps, weight, bias });
+        backward(y, caseGradOutput(fx, y));
+        return { y, dx: x.grad, dweight: weight?.grad ?? null, dbias: bias?.grad ?? null };
+      });
+      await expectMatches(fx, ours);
+    });
   }
 }
