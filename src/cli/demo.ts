@@ -1,7 +1,7 @@
 // `comi demo` (npm run demo): the whole job on a built-in default with no download — synthesize a small paired
 // fluorescence set, train a small COMI model, correct the held-out images, evaluate them against their in-focus
 // truth and write the QC report — sized to finish in minutes on a 2-core machine without a GPU.
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { num, parseFlags, str, type FlagSpec } from './args.js';
 import { UsageError } from './errors.js';
@@ -86,13 +86,12 @@ export async function demoCommand(argv: string[]): Promise<void> {
   ]);
 
   step(3, 'correcting the held-out fields and evaluating them against their in-focus truth');
-  await evaluateCommand(['--model', run, '--out', evaluation]);
-
-  const summary: SummaryRow[] = JSON.parse(readFileSync(join(evaluation, 'metrics.json'), 'utf8')).summary;
+  const result = await evaluateCommand(['--model', run, '--out', evaluation]);
+  const summary = result!.summary;
   const row = (kind: SummaryRow['kind']) => summary.find((s) => s.group === 'all' && s.kind === kind) ?? summary.find((s) => s.kind === kind);
   const input = row('input');
   const corrected = row('corrected');
-  if (!input || !corrected) throw new Error(`${join(evaluation, 'metrics.json')} has no input/corrected summary`);
+  if (!input || !corrected) throw new Error('the evaluation has no input/corrected summary');
   const lines = ['', `demo summary (held-out synthetic fields, mean over ${corrected.n} images):`];
   lines.push(`  ${'metric'.padEnd(16)} ${'input'.padStart(8)} ${'corrected'.padStart(10)}`);
   const better = METRICS.filter((k) => corrected.mean[k] > input.mean[k]);

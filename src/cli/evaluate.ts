@@ -3,7 +3,7 @@
 import { num, parseFlags, str, type FlagSpec } from './args.js';
 import { UsageError } from './errors.js';
 import { Progress } from './progress.js';
-import { evaluate, type EvaluateOptions } from '../report/qc.js';
+import { evaluate, type EvaluateOptions, type EvaluateResult } from '../report/qc.js';
 import { METRICS, METRIC_LABELS, meanPmStd, type DataRangeChoice } from '../eval/evaluate.js';
 import { TILE_ALIGN } from '../correct/tiling.js';
 
@@ -78,11 +78,12 @@ export function parseEvaluateFlags(argv: string[]): EvaluateOptions | null {
   };
 }
 
-export async function evaluateCommand(argv: string[]): Promise<void> {
+/** Also returns the results (null for --help), so that `comi demo` reads them without reparsing metrics.json. */
+export async function evaluateCommand(argv: string[]): Promise<EvaluateResult | null> {
   const opts = parseEvaluateFlags(argv);
   if (!opts) {
     process.stdout.write(HELP);
-    return;
+    return null;
   }
   process.stdout.write(`${opts.model ? `model: ${opts.model} (held-out split${opts.data ? ` of ${opts.data}` : ''})` : `pred: ${opts.pred}, truth: ${opts.truth}${opts.input ? `, input: ${opts.input}` : ' (no --input: no baseline)'}`}\n`
     + `data range: ${opts.dataRange}; output: ${opts.out}${opts.report ? ' (metrics, montages, report.html)' : ' (metrics)'}\n`);
@@ -109,4 +110,5 @@ export async function evaluateCommand(argv: string[]): Promise<void> {
   process.stdout.write(`wrote ${res.written.filter((f) => !f.startsWith('montages/')).join(', ')}${res.written.some((f) => f.startsWith('montages/')) ? ' and montages/' : ''} in ${opts.out}\n`);
   for (const f of res.failures) process.stderr.write(`failed: ${f.file}: ${f.message}\n`);
   if (res.failures.length) throw new Error(`${res.failures.length} image(s) could not be evaluated (listed above); ${res.results.length} evaluated`);
+  return res;
 }

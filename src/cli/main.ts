@@ -8,7 +8,7 @@ import { correctCommand } from './correct.js';
 import { evaluateCommand } from './evaluate.js';
 import { demoCommand } from './demo.js';
 
-type Command = { run: (argv: string[]) => Promise<void>; help: string };
+type Command = { run: (argv: string[]) => Promise<unknown>; help: string };
 
 const COMMANDS: Record<string, Command> = {
   info: { run: infoCommand, help: 'show the WebGPU adapter and its limits' },
