@@ -35,11 +35,18 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: v
       let iy = iy0 + i32(kh);
       if (iy < 0 || iy >= i32(p.H)) { continue; }
       let row = plane + u32(iy) * p.W;
+      var xv: array<f32, TN>;
       for (var kw = 0u; kw < p.KW; kw++) {
-        var xv: array<f32, TN>;
-        for (var j = 0u; j < TN; j++) {
-          let ix = ix0[j] + i32(kw);
-          xv[j] = select(0.0, x[row + u32(max(ix, 0))], ix >= 0 && ix < i32(p.W));
+        if (kw == 0u || p.stride != 1u) {
+          for (var j = 0u; j < TN; j++) {
+            let ix = ix0[j] + i32(kw);
+            xv[j] = select(0.0, x[row + u32(max(ix, 0))], ix >= 0 && ix < i32(p.W));
+          }
+        } else {
+          // Stride 1: the next tap's inputs are these shifted by one, plus one new load.
+          for (var j = 0u; j + 1u < TN; j++) { xv[j] = xv[j + 1u]; }
+          let ix = ix0[TN - 1u] + i32(kw);
+          xv[TN - 1u] = select(0.0, x[row + u32(max(ix, 0))], ix >= 0 && ix < i32(p.W));
         }
         let k = wci + kh * p.KW + kw;
         for (var i = 0u; i < TM; i++) {

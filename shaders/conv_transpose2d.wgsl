@@ -1,7 +1,10 @@
 // Transposed convolution as a gather: y[n,co,oy,ox] = Σ x[n,ci,iy,ix]·w[ci,co,kh,kw] over oy = iy·s − pad + kh.
-// Each invocation owns TM output channels × TN outputs of one row that share ox mod stride (ox = phase + s·t), so
-// every tap (kh, kw) is either valid for the whole tile or skipped: no wasted multiply-adds at stride 2.
-// Also computes conv2d's input gradient (x = dy, w = the conv weight, which has this layout already).
+// The outputs fall into stride² phases (oy mod s, ox mod s); within a phase the contributing taps are fixed
+// (kh ≡ oy + pad mod s, likewise kw), so the phase is part of the workgroup id: the invocations of a workgroup share it,
+// every tap branch and weight load is uniform (a scalar load on CPU adapters), and no multiply-add is wasted. Each invocation owns TM output
+// channels × TN outputs ox = px + s·(t0 + j) of one row; consecutive valid kw read the same inputs shifted by one,
+// so each (ci, kh) loads TN + ⌈KW / s⌉ − 1 inputs.
+// Also computes conv2d's input gradient at stride > 1 (x = dy, w = the conv weight, which has this layout already).
 const TM = {{TM}}u;
 const TN = {{TN}}u;
 struct Params {
@@ -16,37 +19,52 @@ struct Params {
 
 @compute @workgroup_size({{WG}})
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let tilesX = p.tilesPerPhase * p.stride;
+  let s = p.stride;
+  let rowsPerPhase = (p.OH + s - 1u) / s;
+  let perPhase = p.N * rowsPerPhase * p.tilesPerPhase;
   let tile = gid.x + wid.z * nwg.x * {{WG}}u;
   let co0 = wid.y * TM;
-  if (tile >= p.N * p.OH * tilesX || co0 >= p.Cout) { return; }
-  let tx = tile % tilesX;
-  let phase = tx % p.stride;
-  let t0 = (tx / p.stride) * TN;
-  let oy = (tile / tilesX) % p.OH;
-  let n = tile / (tilesX * p.OH);
-  let s = i32(p.stride);
+  if (tile >= perPhase * s * s || co0 >= p.Cout) { return; }
+  let phase = tile / perPhase;
+  let py = phase / s;
+  let px = phase % s;
+  let rest = tile % perPhase;
+  let t0 = (rest % p.tilesPerPhase) * TN;
+  let r = (rest / p.tilesPerPhase) % rowsPerPhase;
+  let n = rest / (p.tilesPerPhase * rowsPerPhase);
+  let oy = py + s * r;
+  if (oy >= p.OH) { return; }
   let K = p.KH * p.KW;
+  let kh0 = (py + p.pad) % s;
+  let kw0 = (px + p.pad) % s;
+  // Output j with the q-th valid kw (kw0 + q·s) reads ix = t0 + j + off0 − q: each next kw shifts the inputs by one.
+  let ix0 = i32(t0 + (px + p.pad - kw0) / s);
+  var wrow: array<u32, TM>;
+  for (var i = 0u; i < TM; i++) { wrow[i] = min(co0 + i, p.Cout - 1u) * K; }
   var acc: array<f32, TM * TN>;
-  for (var kh = 0u; kh < p.KH; kh++) {
-    let ny = i32(oy + p.pad) - i32(kh);
-    if (ny < 0 || ny % s != 0 || ny / s >= i32(p.H)) { continue; }
-    let iy = u32(ny / s);
-    for (var kw = 0u; kw < p.KW; kw++) {
-      // ix for output t0 + j is nx/s + j, valid per j only at the row ends.
-      let nx = i32(phase + t0 * p.stride + p.pad) - i32(kw);
-      if (((nx % s) + s) % s != 0) { continue; }
-      let ixBase = (nx - ((nx % s) + s) % s) / s;
-      for (var ci = 0u; ci < p.Cin; ci++) {
-        let row = ((n * p.Cin + ci) * p.H + iy) * p.W;
-        var xv: array<f32, TN>;
-        for (var j = 0u; j < TN; j++) {
-          let ix = ixBase + i32(j);
-          xv[j] = select(0.0, x[row + u32(max(ix, 0))], ix >= 0 && ix < i32(p.W));
+  for (var ci = 0u; ci < p.Cin; ci++) {
+    let plane = (n * p.Cin + ci) * p.H;
+    let wci = ci * p.Cout * K;
+    for (var kh = kh0; kh < p.KH; kh += s) {
+      let iy = i32(r) + (i32(py + p.pad) - i32(kh)) / i32(s);
+      if (iy < 0 || iy >= i32(p.H)) { continue; }
+      let row = (plane + u32(iy)) * p.W;
+      var xv: array<f32, TN>;
+      for (var kw = kw0; kw < p.KW; kw += s) {
+        let q = i32((kw - kw0) / s);
+        if (kw == kw0) {
+          for (var j = 0u; j < TN; j++) {
+            let ix = ix0 + i32(j);
+            xv[j] = select(0.0, x[row + u32(max(ix, 0))], ix >= 0 && ix < i32(p.W));
+          }
+        } else {
+          for (var j = TN - 1u; j > 0u; j--) { xv[j] = xv[j - 1u]; }
+          let ix = ix0 - q;
+          xv[0] = select(0.0, x[row + u32(max(ix, 0))], ix >= 0 && ix < i32(p.W));
         }
-        let wk = ci * p.Cout * K + kh * p.KW + kw;
+        let k = wci + kh * p.KW + kw;
         for (var i = 0u; i < TM; i++) {
-          let wv = w[wk + min(co0 + i, p.Cout - 1u) * K];
+          let wv = w[wrow[i] + k];
           for (var j = 0u; j < TN; j++) { acc[i * TN + j] = fma(wv, xv[j], acc[i * TN + j]); }
         }
       }
@@ -58,7 +76,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: v
     let bias = select(0.0, b[co], p.hasBias != 0u);
     let out = ((n * p.Cout + co) * p.OH + oy) * p.OW;
     for (var j = 0u; j < TN; j++) {
-      let ox = phase + (t0 + j) * p.stride;
+      let ox = px + (t0 + j) * s;
       if (ox < p.OW) { y[out + ox] = acc[i * TN + j] + bias; }
     }
   }

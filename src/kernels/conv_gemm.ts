@@ -48,8 +48,11 @@ const TILES: ConvVariant = { strategy: 'tiles', tm: 4, tn: 4, wg: 256 };
 /** Candidates per kind (measured on lavapipe: 16 channels × 8 pixels per invocation is the usual winner; narrow
  * layers and small maps prefer other shapes). The workgroup-memory strategy joins on GPUs only: on CPU adapters
  * it is several times slower and would make the first step's trials long. */
-function candidates(): ConvVariant[] {
+function candidates(kind: ConvKind = 'gather', outChannels = Infinity): ConvVariant[] {
   const regs = [registers(16, 8), registers(8, 16), registers(8, 8), registers(16, 4, 32)];
+  // Few output channels (the 3-channel head, the gradient of a 3-channel input): long pixel rows let each input load
+  // serve more multiply-adds.
+  if (kind !== 'weightGrad' && outChannels <= 4) regs.push(registers(4, 32));
   return cpuLikeAdapter() ? regs : [TILES, ...regs];
 }
 
@@ -65,7 +68,7 @@ function shapeClass(kind: ConvKind, g: ConvGeometry): string {
 function variantFor(kind: ConvKind, g: ConvGeometry, trial: (v: ConvVariant) => void): ConvVariant {
   if (forced) return { strategy: forced.strategy ?? 'registers', tm: forced.tm, tn: forced.tn, wg: forced.wg ?? 64 };
   const fallback = cpuLikeAdapter() ? registers(16, 8) : TILES;
-  return tuned(shapeClass(kind, g), candidates(), fallback, trial);
+  return tuned(shapeClass(kind, g), candidates(kind, g.Cout), fallback, trial);
 }
 
 /** Fewer channel rows than the tile wastes work on tiny layers (e.g. the 3-channel output conv). */
@@ -131,8 +134,9 @@ function dispatchScatter(v: ConvVariant, g: ConvGeometry, x: GPUBuffer, w: GPUBu
   const tm = channelTile(v.tm, g.Cout);
   const tn = pixelTile(v.tn, Math.ceil(g.OW / g.stride));
   const tilesPerPhase = Math.ceil(Math.ceil(g.OW / g.stride) / tn);
+  const rowsPerPhase = Math.ceil(g.OH / g.stride);
   const params = packParams([g.N, g.Cin, g.H, g.W, g.Cout, g.OH, g.OW, g.KH, g.KW, g.stride, g.pad, tilesPerPhase, b ? 1 : 0]);
-  launch('conv_transpose2d', { TM: tm, TN: tn }, g.N * g.OH * tilesPerPhase * g.stride, Math.ceil(g.Cout / tm), v.wg, [x, w, b ?? w, y], params);
+  launch('conv_transpose2d', { TM: tm, TN: tn }, g.N * rowsPerPhase * tilesPerPhase * g.stride ** 2, Math.ceil(g.Cout / tm), v.wg, [x, w, b ?? w, y], params);
 }
 
 /** dx [N, Cin, H, W] of the direct convolution g from dy. Stride 1 with register tiles: a direct convolution of dy
