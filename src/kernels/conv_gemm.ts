@@ -16,15 +16,16 @@ const TILE = 64; // conv_tiled.wgsl's block edge
 export type ConvKind = 'gather' | 'scatter' | 'weightGrad';
 
 /** A strategy and its tile shape: TM output channels × TN pixels (taps for the weight gradient) per invocation,
- * WG invocations per workgroup ('registers'). */
+ * WG invocations per workgroup ('registers'). 'rows' (weight gradient only) owns TM channels × one kernel row. */
 export interface ConvVariant {
-  strategy: 'registers' | 'tiles';
+  strategy: 'registers' | 'tiles' | 'rows';
   tm: number;
   tn: number;
   wg: number;
 }
 
-/** Register tiling forced for every convolution (tests and benchmarks), instead of the tuned choice. */
+/** Register tiling forced for every convolution (tests and benchmarks), instead of the tuned choice; 'rows' applies
+ * to weight gradients, the others then use registers TM×TN. */
 export interface ConvTiling { tm: number; tn: number; wg?: number; strategy?: ConvVariant['strategy'] }
 let forced: ConvTiling | null = null;
 
@@ -44,15 +45,16 @@ export interface ConvGeometry {
 
 const registers = (tm: number, tn: number, wg = 64): ConvVariant => ({ strategy: 'registers', tm, tn, wg });
 const TILES: ConvVariant = { strategy: 'tiles', tm: 4, tn: 4, wg: 256 };
+const ROWS: ConvVariant = { strategy: 'rows', tm: 4, tn: 0, wg: 16 };
 
 /** Candidates per kind (measured on lavapipe: 16 channels × 8 pixels per invocation is the usual winner; narrow
  * layers and small maps prefer other shapes). The workgroup-memory strategy joins on GPUs only: on CPU adapters
  * it is several times slower and would make the first step's trials long. */
 function candidates(kind: ConvKind = 'gather', outChannels = Infinity): ConvVariant[] {
   const regs = [registers(16, 8), registers(8, 16), registers(8, 8), registers(16, 4, 32)];
-  // Few output channels (the 3-channel head, the gradient of a 3-channel input): long pixel rows let each input load
-  // serve more multiply-adds.
-  if (kind !== 'weightGrad' && outChannels <= 4) regs.push(registers(4, 32));
+  // Few output channels (the 3-channel head, the gradient of a 3-channel input) leave little reuse per input load:
+  // long pixel rows for the convolutions, whole kernel rows walked along the pixels for the weight gradient.
+  if (outChannels <= 4) regs.push(kind === 'weightGrad' ? ROWS : registers(4, 32));
   return cpuLikeAdapter() ? regs : [TILES, ...regs];
 }
 
@@ -66,7 +68,10 @@ function shapeClass(kind: ConvKind, g: ConvGeometry): string {
 }
 
 function variantFor(kind: ConvKind, g: ConvGeometry, trial: (v: ConvVariant) => void): ConvVariant {
-  if (forced) return { strategy: forced.strategy ?? 'registers', tm: forced.tm, tn: forced.tn, wg: forced.wg ?? 64 };
+  if (forced) {
+    const strategy = forced.strategy === 'rows' && kind !== 'weightGrad' ? 'registers' : forced.strategy ?? 'registers';
+    return { strategy, tm: forced.tm, tn: forced.tn, wg: forced.wg ?? 64 };
+  }
   const fallback = cpuLikeAdapter() ? registers(16, 8) : TILES;
   return tuned(shapeClass(kind, g), candidates(kind, g.Cout), fallback, trial);
 }
@@ -170,6 +175,7 @@ function dispatchWeightGrad(v: ConvVariant, g: ConvGeometry, x: GPUBuffer, dy: G
     if (db) dispatchBiasGrad(dyTensor!, db);
     return;
   }
+  if (v.strategy === 'rows') return dispatchWeightGradRows(v, g, x, dy, dw, db);
   const tm = channelTile(v.tm, g.Cout);
   const items = Math.ceil(taps / v.tn);
   const splits = splitCount(Math.ceil(items / v.wg) * Math.ceil(g.Cout / tm), rows);
@@ -182,6 +188,25 @@ function dispatchWeightGrad(v: ConvVariant, g: ConvGeometry, x: GPUBuffer, dy: G
   const pipeline = r.pipeline('conv2d_weight_grad', { TM: tm, TQ: v.tn, WG: v.wg });
   r.dispatch(pipeline, [x, dy, dwPart?.buffer ?? dw, (dbPart ?? db!).buffer], params, [Math.ceil(items / v.wg), Math.ceil(g.Cout / tm), splits]);
   if (dwPart) reduceSplits(dwPart.buffer, dw, g.Cout * taps, splits);
+  if (db && dbPart) reduceSplits(dbPart.buffer, db.buffer, g.Cout, splits);
+  dwPart?.dispose();
+  dbPart?.dispose();
+}
+
+/** The weight gradient with one (ci, kh) kernel row per invocation (conv2d_weight_grad_rows.wgsl). Exactly Cout
+ * channel rows when there are fewer than TM: the 3-channel head would waste a quarter of a 4-row tile. */
+function dispatchWeightGradRows(v: ConvVariant, g: ConvGeometry, x: GPUBuffer, dy: GPUBuffer, dw: GPUBuffer, db: Tensor | null): void {
+  const tm = Math.min(v.tm, g.Cout);
+  const rows = g.N * g.OH;
+  const kernelRows = g.Cin * g.KH;
+  const splits = splitCount(Math.ceil(kernelRows / v.wg) * Math.ceil(g.Cout / tm), rows);
+  const params = packParams([g.N, g.Cin, g.H, g.W, g.Cout, g.OH, g.OW, g.KH, g.pad, db ? 1 : 0, Math.ceil(rows / splits)]);
+  const dwPart = splits > 1 ? Tensor.empty([splits, g.Cout * g.Cin * g.KH * g.KW]) : null;
+  const dbPart = splits > 1 || !db ? Tensor.empty([splits, g.Cout]) : null;
+  const consts = { TM: tm, KW: g.KW, S: g.stride, KEEP: Math.max(g.KW - g.stride, 0), WG: v.wg };
+  const r = rt();
+  r.dispatch(r.pipeline('conv2d_weight_grad_rows', consts), [x, dy, dwPart?.buffer ?? dw, (dbPart ?? db!).buffer], params, [Math.ceil(kernelRows / v.wg), Math.ceil(g.Cout / tm), splits]);
+  if (dwPart) reduceSplits(dwPart.buffer, dw, dwPart.size / splits, splits);
   if (db && dbPart) reduceSplits(dbPart.buffer, db.buffer, g.Cout, splits);
   dwPart?.dispose();
   dbPart?.dispose();

@@ -1,0 +1,66 @@
+// Convolution weight gradient, one kernel row per invocation: dw[co, ci, kh, kw] = Σ dy[n,co,oy,ox]·x[n,ci,iy,ix]
+// with iy = oy·s − pad + kh, ix = ox·s − pad + kw. Each invocation owns TM output channels × the KW taps of one
+// (ci, kh) row and walks the output pixels; the inputs under its taps move by s per pixel, so it loads s new inputs
+// per pixel where conv2d_weight_grad.wgsl's tap tiles load one per tap. The better choice when few output channels
+// leave little reuse per input load (the 3-channel head). Same split-K and bias sum as conv2d_weight_grad.wgsl.
+const TM = {{TM}}u;
+const KW = {{KW}}u;
+const S = {{S}}u;
+const KEEP = {{KEEP}}u; // max(KW − S, 0): taps whose input the next pixel reuses
+struct Params {
+  N: u32, Cin: u32, H: u32, W: u32, Cout: u32, OH: u32, OW: u32, KH: u32, pad: u32, hasBias: u32, rowsPerSplit: u32,
+}
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> dy: array<f32>;
+@group(0) @binding(3) var<storage, read_write> dw: array<f32>;
+@group(0) @binding(4) var<storage, read_write> db: array<f32>;
+
+@compute @workgroup_size({{WG}})
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: vec3u) {
+  let kernelRow = gid.x;
+  let co0 = wid.y * TM;
+  if (kernelRow >= p.Cin * p.KH || co0 >= p.Cout) { return; }
+  let ci = kernelRow / p.KH;
+  let kh = kernelRow % p.KH;
+  var co: array<u32, TM>;
+  for (var i = 0u; i < TM; i++) { co[i] = min(co0 + i, p.Cout - 1u); }
+  var acc: array<f32, TM * KW>;
+  var bsum: array<f32, TM>;
+  let r0 = wid.z * p.rowsPerSplit;
+  let r1 = min(r0 + p.rowsPerSplit, p.N * p.OH);
+  for (var rr = r0; rr < r1; rr++) {
+    let n = rr / p.OH;
+    let oy = rr % p.OH;
+    let iy = i32(oy * S + kh) - i32(p.pad);
+    let rowOk = iy >= 0 && iy < i32(p.H);
+    let xrow = ((n * p.Cin + ci) * p.H + u32(max(iy, 0))) * p.W;
+    var dyrow: array<u32, TM>;
+    for (var i = 0u; i < TM; i++) { dyrow[i] = ((n * p.Cout + co[i]) * p.OH + oy) * p.OW; }
+    var xv: array<f32, KW>;
+    for (var j = 0u; j < KW; j++) {
+      let ix = i32(j) - i32(p.pad);
+      xv[j] = select(0.0, x[xrow + u32(max(ix, 0))], rowOk && ix >= 0 && ix < i32(p.W));
+    }
+    for (var ox = 0u; ox < p.OW; ox++) {
+      for (var i = 0u; i < TM; i++) {
+        let g = dy[dyrow[i] + ox];
+        bsum[i] += g;
+        for (var j = 0u; j < KW; j++) { acc[i * KW + j] = fma(g, xv[j], acc[i * KW + j]); }
+      }
+      // Inputs under the taps at the next pixel: taps below KEEP take those of tap + S, the rest are loaded.
+      for (var j = 0u; j < KEEP; j++) { xv[j] = xv[j + S]; }
+      for (var j = KEEP; j < KW; j++) {
+        let ix = i32((ox + 1u) * S + j) - i32(p.pad);
+        xv[j] = select(0.0, x[xrow + u32(max(ix, 0))], rowOk && ix >= 0 && ix < i32(p.W));
+      }
+    }
+  }
+  let Q = p.Cin * p.KH * KW;
+  let q0 = kernelRow * KW;
+  for (var i = 0u; i < TM; i++) {
+    if (co0 + i >= p.Cout) { break; }
+    for (var j = 0u; j < KW; j++) { dw[(wid.z * p.Cout + co0 + i) * Q + q0 + j] = acc[i * KW + j]; }
+    if (p.hasBias != 0u && kernelRow == 0u) { db[wid.z * p.Cout + co0 + i] = bsum[i]; }
+  }
+}
