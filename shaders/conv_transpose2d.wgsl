@@ -37,37 +37,42 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: v
   let K = p.KH * p.KW;
   let kh0 = (py + p.pad) % s;
   let kw0 = (px + p.pad) % s;
-  // Output j with the q-th valid kw (kw0 + q·s) reads ix = t0 + j + off0 − q: each next kw shifts the inputs by one.
-  let ix0 = i32(t0 + (px + p.pad - kw0) / s);
+  // Input row and column of the first valid tap (kh0, kw0); each next valid kh or kw (+s) moves them back by one.
+  // Counters instead of divisions in the loops: lanes differ in phase, so a division there is per lane.
+  let iyFirst = i32(r + (py + p.pad - kh0) / s);
+  let ixFirst = i32(t0 + (px + p.pad - kw0) / s);
   var wrow: array<u32, TM>;
   for (var i = 0u; i < TM; i++) { wrow[i] = min(co0 + i, p.Cout - 1u) * K; }
   var acc: array<f32, TM * TN>;
   for (var ci = 0u; ci < p.Cin; ci++) {
     let plane = (n * p.Cin + ci) * p.H;
     let wci = ci * p.Cout * K;
+    var iy = iyFirst;
     for (var kh = kh0; kh < p.KH; kh += s) {
-      let iy = i32(r) + (i32(py + p.pad) - i32(kh)) / i32(s);
-      if (iy < 0 || iy >= i32(p.H)) { continue; }
-      let row = (plane + u32(iy)) * p.W;
-      var xv: array<f32, TN>;
-      for (var kw = kw0; kw < p.KW; kw += s) {
-        let q = i32((kw - kw0) / s);
-        if (kw == kw0) {
-          for (var j = 0u; j < TN; j++) {
-            let ix = ix0 + i32(j);
-            xv[j] = select(0.0, x[row + u32(max(ix, 0))], ix >= 0 && ix < i32(p.W));
+      if (iy >= 0 && iy < i32(p.H)) {
+        let row = (plane + u32(iy)) * p.W;
+        var xv: array<f32, TN>;
+        var ix = ixFirst;
+        for (var kw = kw0; kw < p.KW; kw += s) {
+          if (kw == kw0) {
+            for (var j = 0u; j < TN; j++) {
+              let xj = ix + i32(j);
+              xv[j] = select(0.0, x[row + u32(max(xj, 0))], xj >= 0 && xj < i32(p.W));
+            }
+          } else {
+            // Output j now reads the input output j − 1 read for the previous kw.
+            ix -= 1;
+            for (var j = TN - 1u; j > 0u; j--) { xv[j] = xv[j - 1u]; }
+            xv[0] = select(0.0, x[row + u32(max(ix, 0))], ix >= 0 && ix < i32(p.W));
           }
-        } else {
-          for (var j = TN - 1u; j > 0u; j--) { xv[j] = xv[j - 1u]; }
-          let ix = ix0 - q;
-          xv[0] = select(0.0, x[row + u32(max(ix, 0))], ix >= 0 && ix < i32(p.W));
-        }
-        let k = wci + kh * p.KW + kw;
-        for (var i = 0u; i < TM; i++) {
-          let wv = w[wrow[i] + k];
-          for (var j = 0u; j < TN; j++) { acc[i * TN + j] = fma(wv, xv[j], acc[i * TN + j]); }
+          let k = wci + kh * p.KW + kw;
+          for (var i = 0u; i < TM; i++) {
+            let wv = w[wrow[i] + k];
+            for (var j = 0u; j < TN; j++) { acc[i * TN + j] = fma(wv, xv[j], acc[i * TN + j]); }
+          }
         }
       }
+      iy -= 1;
     }
   }
   for (var i = 0u; i < TM; i++) {
