@@ -45,16 +45,18 @@ export interface ConvGeometry {
 
 const registers = (tm: number, tn: number, wg = 64): ConvVariant => ({ strategy: 'registers', tm, tn, wg });
 const TILES: ConvVariant = { strategy: 'tiles', tm: 4, tn: 4, wg: 256 };
-const ROWS: ConvVariant = { strategy: 'rows', tm: 4, tn: 0, wg: 16 };
+const ROWS: ConvVariant = { strategy: 'rows', tm: 16, tn: 0, wg: 16 };
 
 /** Candidates per kind (measured on lavapipe: 16 channels × 8 pixels per invocation is the usual winner; narrow
  * layers and small maps prefer other shapes). The workgroup-memory strategy joins on GPUs only: on CPU adapters
  * it is several times slower and would make the first step's trials long. */
 function candidates(kind: ConvKind = 'gather', outChannels = Infinity): ConvVariant[] {
   const regs = [registers(16, 8), registers(8, 16), registers(8, 8), registers(16, 4, 32)];
-  // Few output channels (the 3-channel head, the gradient of a 3-channel input) leave little reuse per input load:
-  // long pixel rows for the convolutions, whole kernel rows walked along the pixels for the weight gradient.
-  if (outChannels <= 4) regs.push(kind === 'weightGrad' ? ROWS : registers(4, 32));
+  // Weight gradients with few kernel rows or output channels (the 7×7 stem and head) prefer walking whole kernel
+  // rows along the pixels; convolutions with few output channels (the head, a 3-channel input's gradient), long
+  // pixel rows: both let each input load serve more multiply-adds.
+  if (kind === 'weightGrad') regs.push(ROWS);
+  else if (outChannels <= 4) regs.push(registers(4, 32));
   return cpuLikeAdapter() ? regs : [TILES, ...regs];
 }
 
@@ -76,9 +78,9 @@ function variantFor(kind: ConvKind, g: ConvGeometry, trial: (v: ConvVariant) => 
   return tuned(shapeClass(kind, g), candidates(kind, g.Cout), fallback, trial);
 }
 
-/** Fewer channel rows than the tile wastes work on tiny layers (e.g. the 3-channel output conv). */
+/** Exactly the channel count when it is below the tile: a 4-row tile would waste a quarter of the 3-channel head. */
 function channelTile(tm: number, channels: number): number {
-  return Math.min(tm, 2 ** Math.ceil(Math.log2(channels)));
+  return Math.min(tm, channels);
 }
 
 /** Likewise for narrow rows (the 8×8 maps of small crops). */
@@ -193,10 +195,9 @@ function dispatchWeightGrad(v: ConvVariant, g: ConvGeometry, x: GPUBuffer, dy: G
   dbPart?.dispose();
 }
 
-/** The weight gradient with one (ci, kh) kernel row per invocation (conv2d_weight_grad_rows.wgsl). Exactly Cout
- * channel rows when there are fewer than TM: the 3-channel head would waste a quarter of a 4-row tile. */
+/** The weight gradient with one (ci, kh) kernel row per invocation (conv2d_weight_grad_rows.wgsl). */
 function dispatchWeightGradRows(v: ConvVariant, g: ConvGeometry, x: GPUBuffer, dy: GPUBuffer, dw: GPUBuffer, db: Tensor | null): void {
-  const tm = Math.min(v.tm, g.Cout);
+  const tm = channelTile(v.tm, g.Cout);
   const rows = g.N * g.OH;
   const kernelRows = g.Cin * g.KH;
   const splits = splitCount(Math.ceil(kernelRows / v.wg) * Math.ceil(g.Cout / tm), rows);
