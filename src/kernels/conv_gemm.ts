@@ -4,8 +4,9 @@
 // 'registers' (conv2d.wgsl, conv_transpose2d.wgsl, conv2d_weight_grad.wgsl: each invocation accumulates a TM×TN
 // register tile straight from storage; a workgroup owns TM output channels so weight loads are uniform — best on
 // CPU-like adapters, where per-lane loads and barriers are expensive) and 'tiles' (conv_tiled.wgsl: 64×64 blocks
-// staged in workgroup memory, the usual choice on GPUs). Which one, and which tile shape, is chosen per adapter and
-// shape class by autotune.ts.
+// staged in workgroup memory, the usual choice on GPUs); the weight gradient also has 'rows'
+// (conv2d_weight_grad_rows.wgsl). Which one, and which tile shape, is chosen per adapter and shape class by
+// autotune.ts.
 import { Tensor } from '../graph/tensor.js';
 import { rt, packParams, grid1d } from '../graph/runtime.js';
 import { reductionConsts, tuned, cpuLikeAdapter } from './autotune.js';
