@@ -1,8 +1,11 @@
 // Direct convolution as an implicit GEMM, register-tiled: each invocation accumulates TM output channels × TN
 // consecutive output pixels of one row, reading x and w straight from storage (on CPU-like adapters workgroup
-// memory and barriers cost more than they save). Also computes transposed conv's input gradient.
+// memory and barriers cost more than they save). Also computes transposed conv's input gradient, and with FLIP
+// the stride-1 input gradient of a conv: x = dy and w = that conv's weight [Cin, Cout, KH, KW] of this convolution's
+// channels, read rotated by 180° and channel-swapped (no flipped copy, no extra dispatch).
 const TM = {{TM}}u;
 const TN = {{TN}}u;
+const FLIP = {{FLIP}};
 struct Params {
   N: u32, Cin: u32, H: u32, W: u32, Cout: u32, OH: u32, OW: u32, KH: u32, KW: u32,
   stride: u32, pad: u32, tilesX: u32, hasBias: u32,
@@ -26,11 +29,14 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: v
   var ix0: array<i32, TN>;
   for (var j = 0u; j < TN; j++) { ix0[j] = i32((ox0 + j) * p.stride) - i32(p.pad); }
   var wrow: array<u32, TM>;
-  for (var i = 0u; i < TM; i++) { wrow[i] = min(co0 + i, p.Cout - 1u) * p.Cin * K; }
+  for (var i = 0u; i < TM; i++) {
+    let co = min(co0 + i, p.Cout - 1u);
+    wrow[i] = select(co * p.Cin * K, co * K + K - 1u, FLIP);
+  }
   var acc: array<f32, TM * TN>;
   for (var ci = 0u; ci < p.Cin; ci++) {
     let plane = (n * p.Cin + ci) * p.H * p.W;
-    let wci = ci * K;
+    let wci = select(ci * K, ci * p.Cout * K, FLIP);
     for (var kh = 0u; kh < p.KH; kh++) {
       let iy = iy0 + i32(kh);
       if (iy < 0 || iy >= i32(p.H)) { continue; }
@@ -48,9 +54,9 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: v
           let ix = ix0[TN - 1u] + i32(kw);
           xv[TN - 1u] = select(0.0, x[row + u32(max(ix, 0))], ix >= 0 && ix < i32(p.W));
         }
-        let k = wci + kh * p.KW + kw;
+        let tap = kh * p.KW + kw;
         for (var i = 0u; i < TM; i++) {
-          let wv = w[wrow[i] + k];
+          let wv = w[select(wrow[i] + wci + tap, wrow[i] + wci - tap, FLIP)];
           for (var j = 0u; j < TN; j++) { acc[i * TN + j] = fma(wv, xv[j], acc[i * TN + j]); }
         }
       }

@@ -90,7 +90,7 @@ function pixelTile(tn: number, width: number): number {
 }
 
 /** Work items along x (pixel or tap tiles, folded into z past the per-dimension limit), channel tiles along y. */
-function launch(shader: string, consts: Record<string, number>, items: number, channelTiles: number, wg: number, buffers: GPUBuffer[], params: ArrayBuffer): void {
+function launch(shader: string, consts: Record<string, string | number>, items: number, channelTiles: number, wg: number, buffers: GPUBuffer[], params: ArrayBuffer): void {
   let gx = Math.ceil(items / wg);
   const gz = Math.ceil(gx / MAX_GROUPS);
   gx = Math.ceil(gx / gz);
@@ -128,13 +128,14 @@ function scratchTrial(shape: readonly number[], run: (v: ConvVariant, out: GPUBu
   };
 }
 
-function dispatchGather(v: ConvVariant, g: ConvGeometry, x: GPUBuffer, w: GPUBuffer, b: GPUBuffer | null, y: GPUBuffer): void {
+/** With `flip`, w is read rotated and channel-swapped (conv2d.wgsl's FLIP; register tiles only). */
+function dispatchGather(v: ConvVariant, g: ConvGeometry, x: GPUBuffer, w: GPUBuffer, b: GPUBuffer | null, y: GPUBuffer, flip = false): void {
   if (v.strategy === 'tiles') return launchTiles(0, g, g.N * g.OH * g.OW, [x, w, b ?? w, y], b !== null);
   const tm = channelTile(v.tm, g.Cout);
   const tn = pixelTile(v.tn, g.OW);
   const tilesX = Math.ceil(g.OW / tn);
   const params = packParams([g.N, g.Cin, g.H, g.W, g.Cout, g.OH, g.OW, g.KH, g.KW, g.stride, g.pad, tilesX, b ? 1 : 0]);
-  launch('conv2d', { TM: tm, TN: tn }, g.N * g.OH * tilesX, Math.ceil(g.Cout / tm), v.wg, [x, w, b ?? w, y], params);
+  launch('conv2d', { TM: tm, TN: tn, FLIP: String(flip) }, g.N * g.OH * tilesX, Math.ceil(g.Cout / tm), v.wg, [x, w, b ?? w, y], params);
 }
 
 function dispatchScatter(v: ConvVariant, g: ConvGeometry, x: GPUBuffer, w: GPUBuffer, b: GPUBuffer | null, y: GPUBuffer): void {
@@ -148,19 +149,15 @@ function dispatchScatter(v: ConvVariant, g: ConvGeometry, x: GPUBuffer, w: GPUBu
 }
 
 /** dx [N, Cin, H, W] of the direct convolution g from dy. Stride 1 with register tiles: a direct convolution of dy
- * with the rotated, channel-swapped weight (conv_flip.wgsl), which runs at the forward kernel's speed (on lavapipe
- * ~1.5× the phase-aligned gather); otherwise the phase-aligned gather of the transposed convolution. */
+ * with the rotated, channel-swapped weight (conv2d.wgsl with FLIP), which runs at the forward kernel's speed (on
+ * lavapipe ~1.5× the phase-aligned gather); otherwise the phase-aligned gather of the transposed convolution. */
 export function inputGrad(g: ConvGeometry, dy: GPUBuffer, w: GPUBuffer, dx: Tensor): void {
   const t: ConvGeometry = { ...g, Cin: g.Cout, H: g.OH, W: g.OW, Cout: g.Cin, OH: g.H, OW: g.W };
   if (g.stride !== 1 || g.KH !== g.KW || g.pad > g.KH - 1) return scatterConv(t, dy, w, null, dx);
   const flipped: ConvGeometry = { ...t, pad: g.KH - 1 - g.pad };
-  const r = rt();
-  const wf = Tensor.empty([g.Cin, g.Cout, g.KH, g.KW]);
-  r.dispatch(r.pipeline('conv_flip'), [w, wf.buffer], packParams([g.Cout, g.Cin, g.KH, g.KW]), grid1d(wf.size));
-  const v = variantFor('gather', flipped, scratchTrial(dx.shape, (c, out) => dispatchGather(c, flipped, dy, wf.buffer, null, out)));
-  if (v.strategy === 'registers') dispatchGather(v, flipped, dy, wf.buffer, null, dx.buffer);
-  else scatterConv(t, dy, w, null, dx);
-  wf.dispose();
+  const run = (v: ConvVariant, out: GPUBuffer) =>
+    v.strategy === 'registers' ? dispatchGather(v, flipped, dy, w, null, out, true) : dispatchScatter(v, t, dy, w, null, out);
+  run(variantFor('gather', flipped, scratchTrial(dx.shape, run)), dx.buffer);
 }
 
 /** dw, and with `db` also the bias gradient Σ dy in the same pass ('registers'; 'tiles' adds a reduction). Layers
