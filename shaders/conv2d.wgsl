@@ -1,8 +1,8 @@
 // Direct convolution as an implicit GEMM, register-tiled: each invocation accumulates TM output channels × TN
 // consecutive output pixels of one row, reading x and w straight from storage (on CPU-like adapters workgroup
 // memory and barriers cost more than they save). Also computes transposed conv's input gradient, and with FLIP
-// the stride-1 input gradient of a conv: x = dy and w = that conv's weight [Cin, Cout, KH, KW] of this convolution's
-// channels, read rotated by 180° and channel-swapped (no flipped copy, no extra dispatch).
+// the stride-1 input gradient of a conv: x = its dy and w = its own weight ([Cin, Cout, KH, KW] in this shader's
+// channel names), read rotated by 180° and channel-swapped (no flipped copy, no extra dispatch).
 const TM = {{TM}}u;
 const TN = {{TN}}u;
 const FLIP = {{FLIP}};

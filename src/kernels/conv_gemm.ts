@@ -178,33 +178,35 @@ function dispatchWeightGrad(v: ConvVariant, g: ConvGeometry, x: GPUBuffer, dy: G
   if (v.strategy === 'rows') return dispatchWeightGradRows(v, g, x, dy, dw, db);
   const tm = channelTile(v.tm, g.Cout);
   const items = Math.ceil(taps / v.tn);
-  const splits = splitCount(Math.ceil(items / v.wg) * Math.ceil(g.Cout / tm), rows);
-  const rowsPerSplit = Math.ceil(rows / splits);
-  const params = packParams([g.N, g.Cin, g.H, g.W, g.Cout, g.OH, g.OW, g.KH, g.KW, g.stride, g.pad, db ? 1 : 0, rowsPerSplit]);
-  const dwPart = splits > 1 ? Tensor.empty([splits, g.Cout * taps]) : null;
-  // db needs a buffer of its own even when unused (writable bindings may not alias).
-  const dbPart = splits > 1 || !db ? Tensor.empty([splits, g.Cout]) : null;
-  const r = rt();
-  const pipeline = r.pipeline('conv2d_weight_grad', { TM: tm, TQ: v.tn, WG: v.wg });
-  r.dispatch(pipeline, [x, dy, dwPart?.buffer ?? dw, (dbPart ?? db!).buffer], params, [Math.ceil(items / v.wg), Math.ceil(g.Cout / tm), splits]);
-  if (dwPart) reduceSplits(dwPart.buffer, dw, g.Cout * taps, splits);
-  if (db && dbPart) reduceSplits(dbPart.buffer, db.buffer, g.Cout, splits);
-  dwPart?.dispose();
-  dbPart?.dispose();
+  const groups: [number, number] = [Math.ceil(items / v.wg), Math.ceil(g.Cout / tm)];
+  splitWeightGrad(g, groups, x, dy, dw, db, (buffers, splits, rowsPerSplit) => {
+    const params = packParams([g.N, g.Cin, g.H, g.W, g.Cout, g.OH, g.OW, g.KH, g.KW, g.stride, g.pad, db ? 1 : 0, rowsPerSplit]);
+    const r = rt();
+    r.dispatch(r.pipeline('conv2d_weight_grad', { TM: tm, TQ: v.tn, WG: v.wg }), buffers, params, [...groups, splits]);
+  });
 }
 
 /** The weight gradient with one (ci, kh) kernel row per invocation (conv2d_weight_grad_rows.wgsl). */
 function dispatchWeightGradRows(v: ConvVariant, g: ConvGeometry, x: GPUBuffer, dy: GPUBuffer, dw: GPUBuffer, db: Tensor | null): void {
   const tm = channelTile(v.tm, g.Cout);
+  const groups: [number, number] = [Math.ceil((g.Cin * g.KH) / v.wg), Math.ceil(g.Cout / tm)];
+  splitWeightGrad(g, groups, x, dy, dw, db, (buffers, splits, rowsPerSplit) => {
+    const params = packParams([g.N, g.Cin, g.H, g.W, g.Cout, g.OH, g.OW, g.KH, g.pad, db ? 1 : 0, rowsPerSplit]);
+    const consts = { TM: tm, KW: g.KW, S: g.stride, KEEP: Math.max(g.KW - g.stride, 0), WG: v.wg };
+    const r = rt();
+    r.dispatch(r.pipeline('conv2d_weight_grad_rows', consts), buffers, params, [...groups, splits]);
+  });
+}
+
+/** Split-K for the register weight-gradient shaders (bindings x, dy, dw, db; split z writes slice z of dw and db):
+ * splits the N·OH output rows until `groups` (workgroups along x and y) fill the adapter, then adds the slices. */
+function splitWeightGrad(g: ConvGeometry, groups: [number, number], x: GPUBuffer, dy: GPUBuffer, dw: GPUBuffer, db: Tensor | null, dispatch: (buffers: GPUBuffer[], splits: number, rowsPerSplit: number) => void): void {
   const rows = g.N * g.OH;
-  const kernelRows = g.Cin * g.KH;
-  const splits = splitCount(Math.ceil(kernelRows / v.wg) * Math.ceil(g.Cout / tm), rows);
-  const params = packParams([g.N, g.Cin, g.H, g.W, g.Cout, g.OH, g.OW, g.KH, g.pad, db ? 1 : 0, Math.ceil(rows / splits)]);
+  const splits = splitCount(groups[0] * groups[1], rows);
   const dwPart = splits > 1 ? Tensor.empty([splits, g.Cout * g.Cin * g.KH * g.KW]) : null;
+  // db needs a buffer of its own even when unused (writable bindings may not alias).
   const dbPart = splits > 1 || !db ? Tensor.empty([splits, g.Cout]) : null;
-  const consts = { TM: tm, KW: g.KW, S: g.stride, KEEP: Math.max(g.KW - g.stride, 0), WG: v.wg };
-  const r = rt();
-  r.dispatch(r.pipeline('conv2d_weight_grad_rows', consts), [x, dy, dwPart?.buffer ?? dw, (dbPart ?? db!).buffer], params, [Math.ceil(kernelRows / v.wg), Math.ceil(g.Cout / tm), splits]);
+  dispatch([x, dy, dwPart?.buffer ?? dw, (dbPart ?? db!).buffer], splits, Math.ceil(rows / splits));
   if (dwPart) reduceSplits(dwPart.buffer, dw, dwPart.size / splits, splits);
   if (db && dbPart) reduceSplits(dbPart.buffer, db.buffer, g.Cout, splits);
   dwPart?.dispose();
