@@ -1,4 +1,4 @@
-// out = a (OP) b, elementwise over equal shapes; OP is substituted per op (add, sub, mul).
+// out = a (OP) b, elementwise over equal shapes; OP is substituted per op (add, sub, mul, div).
 struct Params { n: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> a: array<f32>;

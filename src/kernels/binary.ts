@@ -1,11 +1,11 @@
-// Elementwise add, sub, mul over equal shapes, and in-place accumulation for gradients.
+// Elementwise add, sub, mul, div over equal shapes, and in-place accumulation for gradients.
 import { Tensor } from '../graph/tensor.js';
 import { rt, packParams, grid1d } from '../graph/runtime.js';
 import { record } from '../autograd/tape.js';
 import { sameShape } from './check.js';
 import { scale } from './unary.js';
 
-const OPS = { add: '+', sub: '-', mul: '*' } as const;
+const OPS = { add: '+', sub: '-', mul: '*', div: '/' } as const;
 type BinaryOp = keyof typeof OPS;
 
 function dispatchBinary(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
@@ -31,6 +31,24 @@ export function mul(a: Tensor, b: Tensor): Tensor {
     a.requiresGrad ? dispatchBinary('mul', g, b) : null,
     b.requiresGrad ? dispatchBinary('mul', g, a) : null,
   ]);
+}
+
+export function div(a: Tensor, b: Tensor): Tensor {
+  sameShape('div', a, b);
+  const y = dispatchBinary('div', a, b);
+  // d(a/b)/db = −(g/b)·(a/b): reuses g/b and the output instead of dividing by b².
+  return record('div', [a, b], y, [b, y], (g) => {
+    const ga = dispatchBinary('div', g, b);
+    let gb: Tensor | null = null;
+    if (b.requiresGrad) {
+      const t = dispatchBinary('mul', ga, y);
+      gb = scale(t, -1);
+      t.dispose();
+    }
+    if (a.requiresGrad) return [ga, gb];
+    ga.dispose();
+    return [null, gb];
+  });
 }
 
 /** dst += src in place (not recorded on the tape). */

@@ -5,7 +5,7 @@ import { Tensor, scope } from '../../src/graph/tensor.js';
 import { backward } from '../../src/autograd/tape.js';
 import { gradcheck } from '../../src/autograd/gradcheck.js';
 import { relu, leakyRelu, tanh, sigmoid, scale } from '../../src/kernels/unary.js';
-import { add, sub, mul } from '../../src/kernels/binary.js';
+import { add, sub, mul, div } from '../../src/kernels/binary.js';
 import { sum, mean } from '../../src/kernels/reduce.js';
 import { hashUniform } from '../../src/graph/random.js';
 
@@ -18,7 +18,13 @@ const UNARY: Record<string, (x: Tensor) => Tensor> = {
   sigmoid,
   scale: (x) => scale(x, -1.5),
 };
-const BINARY: Record<string, (a: Tensor, b: Tensor) => Tensor> = { add, sub, mul };
+const BINARY: Record<string, (a: Tensor, b: Tensor) => Tensor> = {
+  add,
+  sub,
+  mul,
+  // The fixture divides by b + 3, keeping the divisor in [1, 5].
+  div: (a, b) => div(a, add(b, Tensor.fill(b.shape, 3))),
+};
 const REDUCE: Record<string, (x: Tensor) => Tensor> = { sum, mean };
 
 describe('pointwise ops against PyTorch', () => {
