@@ -1,7 +1,7 @@
 // Reverse-mode autograd: ops record a node on their output while any input requires grad; backward walks the
 // nodes from a scalar in reverse topological order, accumulates gradients, then frees the graph.
 import { Tensor, fmtShape, type GradNodeRef } from '../graph/tensor.js';
-import { accumulate } from '../kernels/binary.js';
+import { accumulate, add } from '../kernels/binary.js';
 import { fill } from '../kernels/fill.js';
 
 export type BackwardFn = (gradOutput: Tensor) => (Tensor | null)[];
@@ -76,6 +76,22 @@ function topoOrder(root: Tensor): Tensor[] {
 }
 
 /**
+ * prev + g, consuming both. In place unless prev's storage is shared: a backward may hand one gradient to several
+ * inputs as views (add gives g to both), and writing into one would change the others' pending gradients.
+ */
+function accumulated(prev: Tensor, g: Tensor): Tensor {
+  if (prev.isShared()) {
+    const sum = add(prev, g);
+    prev.dispose();
+    g.dispose();
+    return sum;
+  }
+  accumulate(prev, g);
+  g.dispose();
+  return prev;
+}
+
+/**
  * Backpropagates from a scalar loss (or from `gradOutput` for a non-scalar root). Leaf tensors with
  * requiresGrad get `.grad` (accumulated across calls; kept out of scopes). The graph is freed afterwards.
  */
@@ -113,15 +129,9 @@ export function backward(root: Tensor, gradOutput?: Tensor): void {
         if (shaped !== gi) gi.dispose();
         if (input.node) {
           const prev = grads.get(input);
-          if (prev) {
-            accumulate(prev, shaped);
-            shaped.dispose();
-          } else grads.set(input, shaped);
-        } else if (input.grad) {
-          accumulate(input.grad, shaped);
-          shaped.dispose();
+          grads.set(input, prev ? accumulated(prev, shaped) : shaped);
         } else {
-          input.grad = shaped.keep();
+          input.grad = input.grad ? accumulated(input.grad, shaped).keep() : shaped.keep();
         }
       });
     }

@@ -153,6 +153,11 @@ export class Tensor {
     return this.view(this.shape);
   }
 
+  /** True when another tensor (a view) or holder can see this storage: writing it in place would change theirs. */
+  isShared(): boolean {
+    return this.refs > 1 || this.storage.refs > 1;
+  }
+
   /** Used by the tape to keep saved tensors alive past the user's dispose. */
   retain(): this {
     this.refs++;
