@@ -167,8 +167,9 @@ export async function readPsf(path: string): Promise<Psf> {
 
 // ---- images ----
 
-export interface DeconvolveOptions extends Omit<RichardsonLucyOptions, 'iterations'> {
-  iterations: number;
+export interface DeconvolveOptions extends RichardsonLucyOptions {
+  /** Default false, unlike richardsonLucy: normalised images exceed 1 in their brightest pixels and RL raises peaks. */
+  clip?: boolean;
   /** Intensity mapping to [0, 1] before RL (as comi correct: 'auto' = 8-bit /255, others by percentiles). */
   normalization?: NormalizationChoice;
   percentiles?: { pLow: number; pHigh: number };
@@ -185,10 +186,47 @@ function unitPlanes(img: Image, normalization: NormalizationChoice, percentiles:
   return { planes: { width: img.width, height: img.height, planes: img.channels, data }, norm };
 }
 
-/** Deconvolves an image: same size and channels; the intensity mapping is undone on output. */
+/** numpy.pad mode 'reflect' index, repeated for pads wider than the image. */
+function reflect(i: number, n: number): number {
+  if (n === 1) return 0;
+  const period = 2 * n - 2;
+  const k = ((i % period) + period) % period;
+  return k < n ? k : period - k;
+}
+
+/**
+ * richardsonLucy of images whose scene continues beyond the field: each plane is mirror-padded by the PSF's size
+ * and cropped after. RL on the bare field answers the zeros of the 'same' convolution with a dark, ringing border
+ * band up to the PSF's size wide.
+ */
+async function richardsonLucyPadded(p: Planes, psf: Psf, at: readonly number[], opts: Omit<RichardsonLucyOptions, 'iterations'>): Promise<Float32Array[]> {
+  const { width, height, planes } = p;
+  const px = psf.width;
+  const py = psf.height;
+  const W = width + 2 * px;
+  const H = height + 2 * py;
+  const padded = new Float32Array(planes * W * H);
+  for (let c = 0; c < planes; c++) {
+    for (let y = 0; y < H; y++) {
+      const src = (c * height + reflect(y - py, height)) * width;
+      for (let x = 0; x < W; x++) padded[(c * H + y) * W + x] = p.data[src + reflect(x - px, width)];
+    }
+  }
+  const outs = await richardsonLucyAt({ width: W, height: H, planes, data: padded }, psf, at, opts);
+  return outs.map((u) => {
+    const out = new Float32Array(p.data.length);
+    for (let c = 0; c < planes; c++) {
+      for (let y = 0; y < height; y++) out.set(u.subarray((c * H + y + py) * W + px, (c * H + y + py) * W + px + width), (c * height + y) * width);
+    }
+    return out;
+  });
+}
+
+/** Deconvolves an image (mirror-padded, see richardsonLucyPadded): same size and channels; the intensity mapping is
+ *  undone on output. */
 export async function deconvolveImage(img: Image, psf: Psf, opts: DeconvolveOptions): Promise<Image> {
   const { planes, norm } = unitPlanes(img, opts.normalization ?? 'auto', opts.percentiles ?? DEFAULT_PERCENTILES);
-  const u = await richardsonLucy(planes, psf, opts);
+  const [u] = await richardsonLucyPadded(planes, psf, [opts.iterations], { ...opts, clip: opts.clip ?? false });
   for (let i = 0; i < u.length; i++) u[i] = 2 * u[i] - 1;
   return toOutputImage(u, norm, img, opts.dtype ?? 'same');
 }
@@ -245,7 +283,7 @@ export async function fitRichardsonLucy(pairs: { source: Image; target: Image }[
     const psf = gaussianPsf(sigma);
     const sums = new Float64Array(iters.length);
     for (const [i, planes] of inputs.entries()) {
-      const outs = await richardsonLucyAt(planes, psf, iters, { clip: false });
+      const outs = await richardsonLucyPadded(planes, psf, iters, { clip: false });
       outs.forEach((u, k) => { sums[k] += scoreNormalized(interleave(u, planes.width * planes.height, planes.planes), pairs[i].target, opts).psnr; });
     }
     const k = sums.indexOf(Math.max(...sums));
