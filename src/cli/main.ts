@@ -6,6 +6,7 @@ import { trainCommand } from './train.js';
 import { weightsCommand } from './weights.js';
 import { correctCommand } from './correct.js';
 import { evaluateCommand } from './evaluate.js';
+import { deconvolveCommand } from './deconvolve.js';
 import { demoCommand } from './demo.js';
 
 type Command = { run: (argv: string[]) => Promise<unknown>; help: string };
@@ -17,6 +18,7 @@ const COMMANDS: Record<string, Command> = {
   weights: { run: weightsCommand, help: 'fetch or import the VGG19 weights of the content loss (then training works offline)' },
   correct: { run: correctCommand, help: 'correct out-of-focus images of any size with a trained run' },
   evaluate: { run: evaluateCommand, help: 'PSNR, SSIM and PCC against ground truth, tables and an HTML QC report' },
+  deconvolve: { run: deconvolveCommand, help: 'Richardson–Lucy deconvolution with a Gaussian, optics, file or fitted PSF (baseline)' },
   demo: { run: demoCommand, help: 'synthesize data, train a small model, correct, evaluate and report (no download)' },
 };
 

@@ -233,6 +233,9 @@ export async function deconvolveImage(img: Image, psf: Psf, opts: DeconvolveOpti
 
 // ---- fit on training pairs ----
 
+/** Golden-section steps after the grid: σ within about ±3 % of the bracket's optimum. */
+const REFINE_STEPS = 5;
+
 export interface FitOptions extends ConventionOptions {
   /** Iteration counts to choose from (default 5, 10, 20, 30). */
   iterations?: number[];
@@ -240,8 +243,8 @@ export interface FitOptions extends ConventionOptions {
   sigmaRange?: [number, number];
   normalization?: NormalizationChoice;
   percentiles?: { pLow: number; pHigh: number };
-  /** After each σ tried: the count so far and the best so far. */
-  onTrial?: (trials: number, best: RichardsonLucyFit) => void;
+  /** After each σ tried: the count so far, the count the search takes and the best so far. */
+  onTrial?: (trials: number, total: number, best: RichardsonLucyFit) => void;
 }
 
 export interface RichardsonLucyFit {
@@ -278,6 +281,8 @@ export async function fitRichardsonLucy(pairs: { source: Image; target: Image }[
     return unitPlanes(source, opts.normalization ?? 'auto', opts.percentiles ?? DEFAULT_PERCENTILES).planes;
   });
   let trials = 0;
+  const grid: number[] = [];
+  for (let s = lo; s < hi * 1.0001; s *= Math.SQRT2) grid.push(s);
   let best: RichardsonLucyFit = { sigma: NaN, iterations: 0, psnr: -Infinity };
   const trial = async (sigma: number): Promise<number> => {
     const psf = gaussianPsf(sigma);
@@ -289,11 +294,9 @@ export async function fitRichardsonLucy(pairs: { source: Image; target: Image }[
     const k = sums.indexOf(Math.max(...sums));
     const fit = { sigma, iterations: iters[k], psnr: sums[k] / inputs.length };
     if (fit.psnr > best.psnr) best = fit;
-    opts.onTrial?.(++trials, best);
+    opts.onTrial?.(++trials, grid.length + 2 + REFINE_STEPS, best);
     return fit.psnr;
   };
-  const grid: number[] = [];
-  for (let s = lo; s < hi * 1.0001; s *= Math.SQRT2) grid.push(s);
   for (const s of grid) await trial(s);
   const at = grid.indexOf(best.sigma);
   let a = Math.log(grid[Math.max(0, at - 1)]);
@@ -303,7 +306,7 @@ export async function fitRichardsonLucy(pairs: { source: Image; target: Image }[
   let x2 = a + g * (b - a);
   let f1 = await trial(Math.exp(x1));
   let f2 = await trial(Math.exp(x2));
-  for (let k = 0; k < 5; k++) {
+  for (let k = 0; k < REFINE_STEPS; k++) {
     if (f1 >= f2) {
       b = x2; x2 = x1; f2 = f1; x1 = b - g * (b - a); f1 = await trial(Math.exp(x1));
     } else {

@@ -1,14 +1,19 @@
 // Richardson–Lucy against scikit-image 0.19.3 restoration.richardson_lucy (scripts/fixtures/deconvolve.py): every
 // pixel within 1e-4 absolute (the image is in 0.05…1; ours runs in float32, skimage in float64). Then the PSFs,
 // whole images, the σ fit on synthetic pairs and `comi deconvolve`.
-import { describe, it, expect } from 'vitest';
-import { readFileSync } from 'node:fs';
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { readFileSync, writeFileSync, mkdtempSync, mkdirSync, rmSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { pathToFileURL } from 'node:url';
 import { useGpu } from '../helpers/gpu.js';
 import { richardsonLucy, gaussianPsf, fitRichardsonLucy, deconvolveImage, type Psf } from '../../src/eval/deconvolve.js';
 import { scoreNormalized } from '../../src/eval/convention.js';
+import { parseDeconvolveFlags, USAGE } from '../../src/cli/deconvolve.js';
+import { UsageError } from '../../src/cli/errors.js';
 import { hash32 } from '../../src/graph/random.js';
-import type { Image } from '../../src/data/image.js';
+import { readImage, writeImage, type Image } from '../../src/data/image.js';
 
 useGpu();
 
@@ -140,4 +145,114 @@ describe('fitRichardsonLucy and deconvolveImage', () => {
     await expect(fitRichardsonLucy(pairs, { iterations: [10, 10] })).rejects.toThrow(/distinct positive integers, got 10, 10/);
     await expect(fitRichardsonLucy(pairs, { sigmaRange: [3, 1] })).rejects.toThrow(/sigmaRange must be 0 < min < max ≤ 100, got 3, 1/);
   });
+});
+
+describe('comi deconvolve', () => {
+  const ROOT = join(import.meta.dirname, '..', '..');
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'comi-deconvolve-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  // Dawn's own diagnostics go to stderr from C++ ("Warning: …" and an "at …cpp" line); everything else is ours.
+  const dawnLog = (line: string) => line === '' || line.startsWith('Warning: ') || /^\s+at \S+ \(.*\.cpp:\d+\)$/.test(line);
+  const comi = (...args: string[]) => {
+    const r = spawnSync(process.execPath, ['--import', pathToFileURL(join(ROOT, 'test', 'graph', 'ts-loader.mjs')).href, join(ROOT, 'src', 'cli', 'main.ts'), 'deconvolve', ...args], {
+      encoding: 'utf8', timeout: 120_000, env: { ...process.env, COMI_DEBUG: '' },
+    });
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr.split('\n').filter((l) => !dawnLog(l) && !/\[[#.]+\]/.test(l)) };
+  };
+
+  it('bad flags: one line, exit 2', () => {
+    const cases: [string[], string][] = [
+      [['--out', 'o', 'a.png'], 'no PSF: give --psf FILE, --psf-sigma PX, --psf-optics NA,WAVELENGTH,INDEX,PIXEL,Z or --fit-pairs DIR'],
+      [['--psf', 'p.png', '--psf-sigma', '2', '--out', 'o', 'a.png'], 'give one PSF source, got --psf and --psf-sigma'],
+      [['--psf-sigma', '0', '--out', 'o', 'a.png'], "--psf-sigma must be > 0, got '0'"],
+      [['--psf-optics', '0.75,0.52', '--out', 'o', 'a.png'], "--psf-optics takes 5 comma-separated numbers, got '0.75,0.52'"],
+      [['--psf-optics', '1.2,0.52,1,0.3,2', '--out', 'o', 'a.png'], '--psf-optics: optics: na must be below the refractive index, got na 1.2 ≥ index 1'],
+      [['--psf-sigma', '2', '--source', 'a', '--out', 'o', 'a.png'], '--source applies to --fit-pairs only'],
+      [['--fit-pairs', 'd', '--source', 'a'], '--fit-pairs DIR needs --source A and --target B: the out-of-focus and in-focus folders under DIR'],
+      [['--fit-pairs', 'd', '--source', 'a', '--target', 'b', '--iterations', '5'], '--fit-pairs chooses the iteration count: give the candidates with --fit-iterations instead of --iterations'],
+      [['--fit-pairs', 'd', '--source', 'a', '--target', 'b', '--sigma-range', '4,1'], "--sigma-range takes MIN,MAX with 0 < MIN < MAX ≤ 100, got '4,1'"],
+      [['--fit-pairs', 'd', '--source', 'a', '--target', 'b', '--fit-iterations', '5,x'], "--fit-iterations takes a list of comma-separated numbers, got '5,x'"],
+      [['--psf-sigma', '2', 'a.png'], '--out DIR is required (the folder to write deconvolved images to)'],
+      [['--psf-sigma', '2', '--out', 'o'], 'no input images given (files, folders or globs after the options)'],
+      [['--psf-sigma', '2', '--iterations', '0', '--out', 'o', 'a.png'], "--iterations must be ≥ 1, got '0'"],
+      [['--psf-sigma', '2', '--dtype', 'int8', '--out', 'o', 'a.png'], "--dtype must be one of same, uint8, uint16, float32, got 'int8'"],
+      [['--psf-sigma', '2', '--name', '{x}', '--out', 'o', 'a.png'], '--name: unknown placeholder {x}'],
+      [['--psf-sigma', '2', '--bogus', '--out', 'o', 'a.png'], "Unknown option '--bogus'"],
+    ];
+    for (const [args, msg] of cases) {
+      expect(() => parseDeconvolveFlags(args), args.join(' ')).toThrow(msg);
+      try {
+        parseDeconvolveFlags(args);
+      } catch (err) {
+        expect(err).toBeInstanceOf(UsageError);
+        expect((err as Error).message).not.toContain('\n');
+      }
+    }
+    expect(parseDeconvolveFlags(['--help'])).toBeNull();
+    const r = comi('--psf-sigma', '2', '--out', 'o');
+    expect([r.status, r.stderr]).toEqual([2, ['comi deconvolve: no input images given (files, folders or globs after the options)']]);
+    const help = comi('--help');
+    expect(help.status).toBe(0);
+    expect(help.stdout.split('\n')[0]).toBe(USAGE);
+  });
+
+  it('writes each input at its size, channels and bit depth; a PSF image, optics and a bad input', async () => {
+    const input = join(dir, 'in');
+    mkdirSync(input);
+    const v = field(40, 3);
+    await writeImage(join(input, 'gray.tif'), u16(blur(v, 40, 1.5), 40));
+    await writeImage(join(input, 'rgb.png'), { width: 30, height: 20, channels: 3, bitDepth: 8, data: Uint8Array.from({ length: 1800 }, (_, i) => 30 + (hash32(i, 4) % 150)) });
+    const out = join(dir, 'out');
+    const r = comi('--psf-sigma', '1.5', '--iterations', '5', '--out', out, input);
+    expect([r.status, r.stderr]).toEqual([0, []]);
+    expect(r.stdout).toMatch(/^Gaussian PSF σ 1.5 px \(11×11\), 5 iterations; 2 image\(s\) → .*, dtype same\n/);
+    expect(r.stdout).toMatch(/deconvolved 2 image\(s\) into /);
+    const gray = await readImage(join(out, 'gray.tif'));
+    const rgb = await readImage(join(out, 'rgb.png'));
+    expect([gray.width, gray.height, gray.channels, gray.bitDepth]).toEqual([40, 40, 1, 16]);
+    expect([rgb.width, rgb.height, rgb.channels, rgb.bitDepth]).toEqual([30, 20, 3, 8]);
+
+    const psfFile = join(dir, 'psf.png');
+    const g = gaussianPsf(1.5);
+    const peak = Math.max(...Array.from(g.data));
+    await writeImage(psfFile, { width: g.width, height: g.height, channels: 1, bitDepth: 8, data: Uint8Array.from(Array.from(g.data), (x) => Math.round((255 * x) / peak)) });
+    writeFileSync(join(dir, 'bad.png'), 'not a png');
+    const file = comi('--psf', psfFile, '--iterations', '5', '--dtype', 'float32', '--out', out, join(input, 'gray.tif'), join(input, 'rgb.png'), join(dir, 'bad.png'), join(dir, 'missing.png'));
+    expect(file.status).toBe(1);
+    expect(file.stderr).toEqual([
+      `failed: ${join(dir, 'missing.png')}: no such file or folder`,
+      `failed: ${join(input, 'gray.tif')}: ${join(out, 'gray.tif')} exists; pass --overwrite to replace it`,
+      `failed: ${join(dir, 'bad.png')}: not supported: file format of ${join(dir, 'bad.png')} (not a PNG, JPEG or TIFF file)`,
+      'comi deconvolve: 3 input(s) failed (listed above); 1 written',
+    ]);
+    const rgbFloat = await readImage(join(out, 'rgb.tif'));
+    expect([rgbFloat.width, rgbFloat.height, rgbFloat.channels, rgbFloat.bitDepth]).toEqual([30, 20, 3, 32]);
+
+    const optics = comi('--psf-optics', '0.5,0.52,1,0.5,1', '--iterations', '3', '--name', '{name}_rl{ext}', '--out', out, join(input, 'rgb.png'));
+    expect([optics.status, optics.stderr]).toEqual([0, []]);
+    expect(optics.stdout).toMatch(/^defocus PSF NA 0.5, λ 0.52 µm, n 1, pixel 0.5 µm, z 1 µm \(\d+×\d+\)/);
+    expect(readdirSync(out).sort()).toEqual(['gray.tif', 'rgb.png', 'rgb.tif', 'rgb_rl.png']);
+    const psfBad = comi('--psf', join(dir, 'bad.png'), '--out', out, join(input, 'gray.tif'), '--overwrite');
+    expect([psfBad.status, psfBad.stderr]).toEqual([1, [`comi deconvolve: not supported: file format of ${join(dir, 'bad.png')} (not a PNG, JPEG or TIFF file)`]]);
+  }, 240_000);
+
+  it('--fit-pairs prints the fitted σ and iterations', async () => {
+    const root = join(dir, 'pairs');
+    for (const f of ['blurred', 'clear']) mkdirSync(join(root, f), { recursive: true });
+    for (const seed of [5, 6]) {
+      const v = field(40, seed);
+      await writeImage(join(root, 'blurred', `f${seed}.tif`), u16(blur(v, 40, 2), 40));
+      await writeImage(join(root, 'clear', `f${seed}.tif`), u16(v, 40));
+    }
+    const r = comi('--fit-pairs', root, '--source', 'blurred', '--target', 'clear', '--fit-iterations', '10,30', '--sigma-range', '1,4');
+    expect([r.status, r.stderr]).toEqual([0, []]);
+    const m = /fitted: σ (\d+\.\d+) px, (\d+) iterations, mean PSNR \d+\.\d\d dB \(normalized: /.exec(r.stdout);
+    expect(m).not.toBeNull();
+    expect(Math.abs(Number(m![1]) - 2) / 2).toBeLessThanOrEqual(0.15);
+    expect(r.stdout).toMatch(/same as: --psf-sigma \d+\.\d+ --iterations (10|30)\n/);
+  }, 120_000);
 });
