@@ -9,6 +9,7 @@ import { VGG_LAYERS, VGG_SOURCES, type VggSource } from '../model/vgg19.js';
 import type { Layout } from '../data/dataset.js';
 import { DEFAULT_PERCENTILES } from '../data/normalize.js';
 import type { StepLosses } from '../model/cyclegan.js';
+import { parseContentTerms, RECOMMENDED_CONTENT, type ContentTerm } from '../model/content_loss.js';
 
 const FLAGS: FlagSpec = {
   data: { type: 'string' },
@@ -19,6 +20,7 @@ const FLAGS: FlagSpec = {
   planes: { type: 'string' },
   size: { type: 'string' },
   normalization: { type: 'string' },
+  crops: { type: 'string' },
   percentiles: { type: 'string' },
   iters: { type: 'string' },
   'decay-start': { type: 'string' },
@@ -35,6 +37,7 @@ const FLAGS: FlagSpec = {
   gan: { type: 'string' },
   'adversarial-weight': { type: 'string' },
   'content-weight': { type: 'string' },
+  content: { type: 'string' },
   'cycle-weight': { type: 'string' },
   vgg: { type: 'string' },
   'vgg-layers': { type: 'string' },
@@ -65,6 +68,8 @@ data
   --source A --target B   out-of-focus and in-focus sub-folders of DIR (paired, unpaired)
   --in-focus Z --planes Z1,Z2,…   z-stack folders (e.g. --in-focus Z007 --planes Z004,Z005,Z006)
   --size PX               square training crop, a multiple of 4, ≥ 32 (default 256)
+  --crops C               structured: redraw paired crops that show less variance than their image (skips empty
+                          background, default) | any
   --normalization M       auto (8-bit /255, 16-bit and float by percentiles) | 8bit | 16bit-range | percentile
   --percentiles LOW,HIGH  percentile normalisation bounds (default ${DEFAULT_PERCENTILES.pLow},${DEFAULT_PERCENTILES.pHigh})
 model and losses
@@ -74,6 +79,10 @@ model and losses
   --global-residual       output tanh(G(x)) + x (the COMI code's variant)
   --gan G                 lsgan (least squares, default) | log (the paper's log-loss)
   --adversarial-weight λ1 --content-weight λ2 --cycle-weight λ3   (default 1, 1, 0.001)
+  --content T[+T…]        content loss terms: vgg (the paper's VGG19 features), l1, ssim, e.g. l1+ssim; default: vgg when
+                          the VGG19 weights are cached, else ${RECOMMENDED_CONTENT.join('+')} (the recommended recipe without them)
+                          a weight of 0 removes its networks: --cycle-weight 0 trains G_s alone (no G_t, D_s), and with
+                          --adversarial-weight 0 too it is plain supervised training on the content loss
   --vgg W                 content-loss VGG19 weights: keras (default) | torchvision | random
   --vgg-layers L1,L2,…    VGG19 feature maps compared (default relu3_3, the paper's block3_conv3; relu1_2 is cheapest)
 optimisation
@@ -160,6 +169,7 @@ function buildConfig(values: Parsed['values'], argv: string[]): { config: RunCon
     },
     data: {
       root: resolve(root), layout, source, target, inFocus, planes, size, normalization,
+      crops: choice(values, 'crops', ['structured', 'any'] as const, 'structured'),
       // auto normalises 16-bit and float images by percentiles: recorded so that correction can repeat it.
       ...(normalization === 'auto' || normalization === 'percentile' ? { percentiles: pct ?? { ...DEFAULT_PERCENTILES } } : {}),
     },
@@ -168,6 +178,7 @@ function buildConfig(values: Parsed['values'], argv: string[]): { config: RunCon
       adversarialWeight: num(values, 'adversarial-weight', 1, { min: 0 }),
       contentWeight: num(values, 'content-weight', 1, { min: 0 }),
       cycleWeight: num(values, 'cycle-weight', 0.001, { min: 0 }),
+      ...(values.content === undefined ? {} : { content: contentFlag(str(values, 'content')!) }),
     },
     vgg: null, // set by the trainer from the loaded VGG19
     optim: {
@@ -182,6 +193,14 @@ function buildConfig(values: Parsed['values'], argv: string[]): { config: RunCon
     seed: num(values, 'seed', DEFAULTS.seed, { int: true, min: 0, max: 0xffffffff }),
   };
   return { config, vggSource, vggLayers };
+}
+
+function contentFlag(raw: string): ContentTerm[] {
+  try {
+    return parseContentTerms(raw);
+  } catch (err) {
+    throw new UsageError(`--content: ${(err as Error).message}`);
+  }
 }
 
 /** Flags and their values → what to train; null for --help. Every bad value is a one-line UsageError. */
@@ -208,7 +227,7 @@ export function parseTrainFlags(argv: string[]): ParsedTrain | null {
   for (const flag of Object.keys(values)) {
     if (SESSION_FLAGS.includes(flag)) continue;
     // Without content loss (off, or forced off for unpaired data) these were ignored when the run started, too.
-    if ((flag === 'content-weight' || flag === 'vgg' || flag === 'vgg-layers') && stored.losses.contentWeight === 0 && (flag !== 'content-weight' || stored.data.layout === 'unpaired')) continue;
+    if ((flag === 'content-weight' || flag === 'content' || flag === 'vgg' || flag === 'vgg-layers') && stored.losses.contentWeight === 0 && (flag !== 'content-weight' || stored.data.layout === 'unpaired')) continue;
     const raw = values[flag] as string | true;
     const want = STORED[flag](stored);
     if (!sameAsStored(flag, raw, want)) {
@@ -222,18 +241,19 @@ export function parseTrainFlags(argv: string[]): ParsedTrain | null {
 /** Where each configuration flag is recorded in config.json. */
 const STORED: Record<string, (c: RunConfig) => unknown> = {
   data: (c) => c.data.root, layout: (c) => c.data.layout, source: (c) => c.data.source, target: (c) => c.data.target,
-  'in-focus': (c) => c.data.inFocus, planes: (c) => c.data.planes, size: (c) => c.data.size, normalization: (c) => c.data.normalization,
+  'in-focus': (c) => c.data.inFocus, crops: (c) => c.data.crops ?? 'any', planes: (c) => c.data.planes, size: (c) => c.data.size, normalization: (c) => c.data.normalization,
   percentiles: (c) => c.data.percentiles ?? null, iters: (c) => c.optim.iterations, 'decay-start': (c) => c.optim.decayStart,
   batch: (c) => c.optim.batch ?? 1, 'pool-size': (c) => c.optim.poolSize ?? DEFAULT_POOL_SIZE, lr: (c) => c.optim.lr, beta1: (c) => c.optim.beta1, beta2: (c) => c.optim.beta2,
   ngf: (c) => c.model.ngf, ndf: (c) => c.model.ndf, blocks: (c) => c.model.blocks, upsampling: (c) => c.model.upsampling,
   'global-residual': (c) => c.model.globalResidual, gan: (c) => c.losses.gan, 'adversarial-weight': (c) => c.losses.adversarialWeight,
-  'content-weight': (c) => c.losses.contentWeight, 'cycle-weight': (c) => c.losses.cycleWeight, vgg: (c) => c.vgg?.source ?? null,
+  'content-weight': (c) => c.losses.contentWeight, content: (c) => c.losses.content ?? ['vgg'], 'cycle-weight': (c) => c.losses.cycleWeight, vgg: (c) => c.vgg?.source ?? null,
   'vgg-layers': (c) => c.vgg?.layers ?? null,
   seed: (c) => c.seed,
 };
 
 function sameAsStored(flag: string, raw: string | true, stored: unknown): boolean {
   if (flag === 'data') return resolve(raw as string) === stored;
+  if (flag === 'content') return JSON.stringify(contentFlag(raw as string)) === JSON.stringify(stored);
   if (flag === 'vgg-layers') return JSON.stringify(list(raw as string, flag)) === JSON.stringify(stored);
   if (flag === 'planes') return JSON.stringify(list(raw as string, flag)) === JSON.stringify(stored);
   if (flag === 'percentiles') return JSON.stringify(percentilesFlag(raw as string)) === JSON.stringify(stored);
@@ -286,7 +306,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
         const what = config.data.layout === 'unpaired' ? 'images' : 'pairs';
         process.stderr.write(
           `${start > 0 ? `resuming at iteration ${start}` : 'training'}: ${trainItems} ${what} (${config.data.layout}), ${config.data.size}² crops, ` +
-            `ngf ${m.ngf} ndf ${m.ndf} blocks ${m.blocks}, λ ${config.losses.adversarialWeight}/${config.losses.contentWeight}/${config.losses.cycleWeight}, ` +
+            `ngf ${m.ngf} ndf ${m.ndf} blocks ${m.blocks}, λ adv/content/cycle ${config.losses.adversarialWeight}/${config.losses.contentWeight}/${config.losses.cycleWeight} (content ${(config.losses.content ?? ['vgg']).join('+')}), ` +
             `${config.optim.iterations} iterations → ${runDir}\n`,
         );
         progress = new Progress('train', config.optim.iterations, start);

@@ -379,7 +379,26 @@ export interface Sampler {
  * Random size × size crops: a pair (paired, zstack) gets one transform for both images; unpaired draws a source and a
  * target image independently. Images smaller than the crop are an error (no padding is invented).
  */
-export function createSampler(ds: Dataset, opts: { size: number; augment?: Augment }): Sampler {
+/** Tries per crop when crops must show structure; the crop with the most variance wins if none passes. */
+const STRUCTURE_TRIES = 8;
+
+function variance(crop: Float32Array): number {
+  let s = 0;
+  let s2 = 0;
+  for (const v of crop) {
+    s += v;
+    s2 += v * v;
+  }
+  const m = s / crop.length;
+  return s2 / crop.length - m * m;
+}
+
+/**
+ * `structured`: a pair's crop is redrawn (up to STRUCTURE_TRIES times) until its target varies at least as much as
+ * the whole target image does on average, as CSBDeep's patch filter skips empty background: most fields of view are
+ * mostly background, which teaches a corrector nothing.
+ */
+export function createSampler(ds: Dataset, opts: { size: number; augment?: Augment; structured?: boolean }): Sampler {
   const { size } = opts;
   const augment = opts.augment ?? DEFAULT_AUGMENT;
   if (!Number.isInteger(size) || size < 1) throw new Error(`crop size must be a positive integer, got ${size}`);
@@ -395,14 +414,27 @@ export function createSampler(ds: Dataset, opts: { size: number; augment?: Augme
     throw new Error(`${small.length} image(s) are smaller than the crop size ${size}, e.g. ${join(ds.root, small[0].file)} (${small[0].width}×${small[0].height}); use a smaller crop size`);
   }
   const crop = (d: DatasetImage, t: Transform) => applyTransform(d.planes, d.channels, d.width, d.height, t, size);
+  const variances = new Map<DatasetImage, number>();
+  const imageVariance = (d: DatasetImage) => {
+    if (!variances.has(d)) variances.set(d, variance(d.planes));
+    return variances.get(d)!;
+  };
   return {
     size,
     channels: { source: ds.source[0].channels, target: ds.target[0].channels },
     nextSample(rng: Rng): Sample {
       if (paired) {
         const p = ds.pairs[rng.int(ds.pairs.length)];
-        const t = drawTransform(rng, p.source.width, p.source.height, size, augment);
-        return { source: crop(p.source, t), target: crop(p.target, t), sourceFile: p.source.file, targetFile: p.target.file, sourceTransform: t, targetTransform: t };
+        let best: { t: Transform; target: Float32Array; v: number } | null = null;
+        for (let k = 0; k < (opts.structured ? STRUCTURE_TRIES : 1); k++) {
+          const t = drawTransform(rng, p.source.width, p.source.height, size, augment);
+          const target = crop(p.target, t);
+          const v = opts.structured ? variance(target) : 0;
+          if (!best || v > best.v) best = { t, target, v };
+          if (!opts.structured || v >= imageVariance(p.target)) break;
+        }
+        const { t, target } = best!;
+        return { source: crop(p.source, t), target, sourceFile: p.source.file, targetFile: p.target.file, sourceTransform: t, targetTransform: t };
       }
       const s = ds.source[rng.int(ds.source.length)];
       const ts = drawTransform(rng, s.width, s.height, size, augment);

@@ -10,6 +10,8 @@ import { l1Loss } from '../kernels/losses.js';
 
 export const CONTENT_TERMS = ['vgg', 'l1', 'ssim'] as const;
 export type ContentTerm = (typeof CONTENT_TERMS)[number];
+/** The content loss of a run without VGG19 weights: the best pixel terms in docs/results.md. */
+export const RECOMMENDED_CONTENT: readonly ContentTerm[] = ['l1', 'ssim'];
 
 /** Wang et al.'s window: 11×11 Gaussian, σ = 1.5, normalised to sum 1. */
 function gaussianWindow(size: number, sigma: number): Float32Array {

@@ -1,6 +1,8 @@
-// The COMI model: two ResNet generators and two PatchGAN discriminators trained with adversarial + VGG content
-// (paired, eq. 6–8) + cycle losses, following pytorch-CycleGAN-and-pix2pix's update order (G, then D).
-// Domains: S = out-of-focus (source), T = in-focus (target). G_s: S → T corrects, G_t: T → S blurs.
+// The COMI model: two ResNet generators and two PatchGAN discriminators trained with adversarial + content
+// (paired, eq. 6–8: VGG19 features, or L1 / SSIM) + cycle losses, following pytorch-CycleGAN-and-pix2pix's update
+// order (G, then D). Domains: S = out-of-focus (source), T = in-focus (target). G_s: S → T corrects, G_t: T → S blurs.
+// A zero weight removes its networks from the step: cycle weight 0 drops G_t and D_s (a one-way corrector), and
+// adversarial weight 0 also drops D_t (plain supervised training on the content loss).
 import { Tensor, scope } from '../graph/tensor.js';
 import { backward, noGrad } from '../autograd/tape.js';
 import { Adam } from '../autograd/adam.js';
@@ -10,6 +12,7 @@ import { mseLoss, l1Loss, bceWithLogitsLoss } from '../kernels/losses.js';
 import { ResnetGenerator, type GeneratorOptions } from './generator.js';
 import { PatchDiscriminator, type DiscriminatorOptions } from './discriminator.js';
 import { ImagePool } from './image_pool.js';
+import { PixelContentLoss, type ContentTerm } from './content_loss.js';
 
 export type GanLoss = 'lsgan' | 'log';
 
@@ -24,6 +27,8 @@ export interface CycleGanOptions {
   /** λ1, λ2, λ3 of the paper: adversarial, content, cycle. */
   adversarialWeight: number;
   contentWeight: number;
+  /** What the content loss compares: VGG19 features (the paper) and/or pixels (L1, SSIM); terms are summed. */
+  contentTerms: ContentTerm[];
   cycleWeight: number;
   lr: number;
   beta1: number;
@@ -34,7 +39,7 @@ export interface CycleGanOptions {
 
 export const paperDefaults: CycleGanOptions = {
   channels: 3, ngf: 64, ndf: 64, blocks: 9, upsampling: 'transpose', globalResidual: false, ganLoss: 'lsgan',
-  adversarialWeight: 1, contentWeight: 1, cycleWeight: 0.001, lr: 1e-4, beta1: 0.5, beta2: 0.99, poolSize: 50, seed: 0,
+  adversarialWeight: 1, contentWeight: 1, contentTerms: ['vgg'], cycleWeight: 0.001, lr: 1e-4, beta1: 0.5, beta2: 0.99, poolSize: 50, seed: 0,
 };
 
 /** Feature maps compared by the content loss (VGG19 layers); null disables the content term. */
@@ -63,10 +68,12 @@ export class CycleGan {
   readonly optD: Adam;
   readonly poolT: ImagePool;
   readonly poolS: ImagePool;
+  private pixelContent: PixelContentLoss;
 
   constructor(options: Partial<CycleGanOptions>, private features: FeatureFn | null, random: () => number) {
     const o = (this.opts = { ...paperDefaults, ...options });
-    if (o.contentWeight > 0 && !features) throw new Error('content weight > 0 needs VGG features');
+    if (o.contentWeight > 0 && o.contentTerms.length === 0) throw new Error('content weight > 0 needs at least one content term');
+    if (o.contentWeight > 0 && o.contentTerms.includes('vgg') && !features) throw new Error('a VGG content term needs VGG features');
     const g = { inChannels: o.channels, outChannels: o.channels, ngf: o.ngf, blocks: o.blocks, upsampling: o.upsampling, globalResidual: o.globalResidual };
     const d: Partial<DiscriminatorOptions> = { inChannels: o.channels, ndf: o.ndf, layers: 3 };
     this.gS = new ResnetGenerator({ ...g, seed: o.seed * 4 + 1 });
@@ -78,55 +85,84 @@ export class CycleGan {
     this.optD = new Adam([...this.dT.parameters(), ...this.dS.parameters()], adam);
     this.poolT = new ImagePool(o.poolSize, random);
     this.poolS = new ImagePool(o.poolSize, random);
+    this.pixelContent = new PixelContentLoss(o.contentTerms, o.channels);
+  }
+
+  /** G_t and D_s take part (the cycle term needs the reverse generator). */
+  get twoWay(): boolean {
+    return this.opts.cycleWeight > 0;
   }
 
   private contentLoss(fake: Tensor, real: Tensor): Tensor {
-    const ff = this.features!(fake);
-    const fr = noGrad(() => this.features!(real));
-    let loss = mseLoss(ff[0], fr[0]);
-    for (let i = 1; i < ff.length; i++) loss = add(loss, mseLoss(ff[i], fr[i]));
-    return loss;
+    let loss = this.pixelContent.forward(fake, real);
+    if (this.opts.contentTerms.includes('vgg')) {
+      const ff = this.features!(fake);
+      const fr = noGrad(() => this.features!(real));
+      for (let i = 0; i < ff.length; i++) {
+        const term = mseLoss(ff[i], fr[i]);
+        loss = loss ? add(loss, term) : term;
+      }
+    }
+    return loss!;
   }
 
-  /** One iteration on a batch of paired images in [-1, 1]: G_s/G_t update, then D_t/D_s update. */
+  /** One iteration on a batch of paired images in [-1, 1]: G_s (and G_t) update, then D_t (and D_s) update. */
   async step(realS: Tensor, realT: Tensor): Promise<StepLosses> {
     const o = this.opts;
+    const twoWay = this.twoWay;
+    const adversarial = o.adversarialWeight > 0;
+    const sum = (a: Tensor | null, b: Tensor) => (a ? add(a, b) : b);
     const parts = scope(() => {
       // Generators: discriminators are frozen so no gradient is accumulated into them.
       this.dT.setRequiresGrad(false);
       this.dS.setRequiresGrad(false);
       const fakeT = this.gS.forward(realS);
-      const recS = this.gT.forward(fakeT);
-      const fakeS = this.gT.forward(realT);
-      const recT = this.gS.forward(fakeS);
-      const adv = add(ganLoss(o.ganLoss, this.dT.forward(fakeT), true), ganLoss(o.ganLoss, this.dS.forward(fakeS), true));
-      const cycle = add(l1Loss(recS, realS), l1Loss(recT, realT));
-      let total = add(scale(adv, o.adversarialWeight), scale(cycle, o.cycleWeight));
+      const recS = twoWay ? this.gT.forward(fakeT) : null;
+      const fakeS = twoWay ? this.gT.forward(realT) : null;
+      const recT = fakeS ? this.gS.forward(fakeS) : null;
+      let adv: Tensor | null = null;
+      if (adversarial) {
+        adv = ganLoss(o.ganLoss, this.dT.forward(fakeT), true);
+        if (fakeS) adv = add(adv, ganLoss(o.ganLoss, this.dS.forward(fakeS), true));
+      }
+      const cycle = recS && recT ? add(l1Loss(recS, realS), l1Loss(recT, realT)) : null;
+      let total: Tensor | null = null;
+      if (adv) total = scale(adv, o.adversarialWeight);
+      if (cycle) total = sum(total, scale(cycle, o.cycleWeight));
       let content: Tensor | null = null;
       if (o.contentWeight > 0) {
-        content = add(this.contentLoss(fakeT, realT), this.contentLoss(fakeS, realS));
-        total = add(total, scale(content, o.contentWeight));
+        content = this.contentLoss(fakeT, realT);
+        if (fakeS) content = add(content, this.contentLoss(fakeS, realS));
+        total = sum(total, scale(content, o.contentWeight));
       }
+      if (!total) throw new Error('every loss weight is 0: nothing to train');
       this.optG.zeroGrad();
       backward(total);
       this.optG.step();
 
       // Discriminators, on pooled (detached) fakes.
-      this.dT.setRequiresGrad(true);
-      this.dS.setRequiresGrad(true);
-      const poolT = this.poolT.query(fakeT.detach());
-      const poolS = this.poolS.query(fakeS.detach());
-      const lossDT = scale(add(ganLoss(o.ganLoss, this.dT.forward(realT), true), ganLoss(o.ganLoss, this.dT.forward(poolT), false)), 0.5);
-      const lossDS = scale(add(ganLoss(o.ganLoss, this.dS.forward(realS), true), ganLoss(o.ganLoss, this.dS.forward(poolS), false)), 0.5);
-      this.optD.zeroGrad();
-      backward(add(lossDT, lossDS));
-      this.optD.step();
+      let lossDT: Tensor | null = null;
+      let lossDS: Tensor | null = null;
+      if (adversarial) {
+        this.dT.setRequiresGrad(true);
+        this.dS.setRequiresGrad(twoWay);
+        const poolT = this.poolT.query(fakeT.detach());
+        lossDT = scale(add(ganLoss(o.ganLoss, this.dT.forward(realT), true), ganLoss(o.ganLoss, this.dT.forward(poolT), false)), 0.5);
+        if (fakeS) {
+          const poolS = this.poolS.query(fakeS.detach());
+          lossDS = scale(add(ganLoss(o.ganLoss, this.dS.forward(realS), true), ganLoss(o.ganLoss, this.dS.forward(poolS), false)), 0.5);
+        }
+        this.optD.zeroGrad();
+        backward(lossDS ? add(lossDT, lossDS) : lossDT);
+        this.optD.step();
+      }
       return { adv, content, cycle, total, lossDT, lossDS };
     });
     // One readback for all losses: the step was recorded into one submit.
-    const values = await Promise.all([parts.adv, parts.content ?? parts.adv, parts.cycle, parts.total, parts.lossDT, parts.lossDS].map((t) => t.item()));
-    for (const t of [parts.adv, parts.content, parts.cycle, parts.total, parts.lossDT, parts.lossDS]) t?.dispose();
-    return { gAdv: values[0], gContent: parts.content ? values[1] : 0, gCycle: values[2], gTotal: values[3], dT: values[4], dS: values[5] };
+    const tensors = [parts.adv, parts.content, parts.cycle, parts.total, parts.lossDT, parts.lossDS];
+    const values = await Promise.all(tensors.map((t) => (t ? t.item() : 0)));
+    for (const t of tensors) t?.dispose();
+    return { gAdv: values[0], gContent: values[1], gCycle: values[2], gTotal: values[3], dT: values[4], dS: values[5] };
   }
 
   setLearningRate(lr: number): void {
@@ -140,6 +176,7 @@ export class CycleGan {
     this.optD.dispose();
     this.poolT.dispose();
     this.poolS.dispose();
+    this.pixelContent.dispose();
   }
 }
 

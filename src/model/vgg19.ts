@@ -42,7 +42,7 @@ export class VggWeightsMissingError extends Error {
     super(
       `no ${source} VGG19 weights at ${path}: run \`comi weights fetch vgg19 --source ${source}\` (${r.megabytes} MB download), ` +
         `or without internet download ${r.url} elsewhere and run \`comi weights import FILE\`; ` +
-        'or train with `--vgg random` (untrained features) or a content weight of 0',
+        'or train with `--content l1+ssim` (no download), `--vgg random` (untrained features) or a content weight of 0',
     );
     this.name = 'VggWeightsMissingError';
   }
@@ -122,6 +122,11 @@ class Vgg19Features implements VggFeatures {
   dispose(): void {
     this.net.dispose();
   }
+}
+
+/** Whether the ImageNet weights of `source` are in the cache (no read, no GPU). */
+export function vggWeightsCached(source: Exclude<VggSource, 'random'>, cacheDir = defaultWeightsDir()): boolean {
+  return existsSync(cachedVggPath(source, cacheDir));
 }
 
 /** VGG19 features from the cached weights of `source` (or seeded random ones); throws VggWeightsMissingError when

@@ -8,6 +8,7 @@ import { writeFileAtomic } from '../io/atomic.js';
 import { readSafetensors, writeSafetensors } from '../io/safetensors.js';
 import { ResnetGenerator } from '../model/generator.js';
 import type { GanLoss } from '../model/cyclegan.js';
+import type { ContentTerm } from '../model/content_loss.js';
 import type { Layout } from '../data/dataset.js';
 import type { NormalizationMode } from '../data/normalize.js';
 
@@ -36,8 +37,11 @@ export interface RunConfig {
     size: number;
     normalization: NormalizationMode | 'auto';
     percentiles?: { pLow: number; pHigh: number };
+    /** 'structured': paired crops are redrawn until they show structure (dataset.ts); absent in older runs: 'any'. */
+    crops?: 'any' | 'structured';
   };
-  losses: { gan: GanLoss; adversarialWeight: number; contentWeight: number; cycleWeight: number };
+  /** content: the terms compared (absent in runs made before pixel terms existed: VGG19 features). */
+  losses: { gan: GanLoss; adversarialWeight: number; contentWeight: number; cycleWeight: number; content?: ContentTerm[] };
   /** What the content loss compared (VggFeatures.describe()); null without content loss. */
   vgg: { source: string; layers: string[]; preprocessing: string } | null;
   /** decayStart: the iteration after which the learning rate falls linearly to 0 at `iterations`. batch (default 1)

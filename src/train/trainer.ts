@@ -7,7 +7,8 @@ import { Tensor } from '../graph/tensor.js';
 import { noGrad } from '../autograd/tape.js';
 import { nameSeed } from '../model/module.js';
 import { CycleGan, linearDecay, type FeatureFn, type StepLosses } from '../model/cyclegan.js';
-import { loadVggFeatures, type VggFeatures, type VggSource } from '../model/vgg19.js';
+import { loadVggFeatures, vggWeightsCached, type VggFeatures, type VggSource } from '../model/vgg19.js';
+import { RECOMMENDED_CONTENT } from '../model/content_loss.js';
 import { createSampler, loadDataset, loadSplit, saveSplit, selectKeys, splitDataset, type Dataset, type Sampler } from '../data/dataset.js';
 import { Rng, type RngState } from '../data/rng.js';
 import { readCheckpoint, restoreCheckpoint, saveCheckpoint } from './checkpoint.js';
@@ -151,9 +152,18 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       config.losses.contentWeight = 0;
     }
 
+    if (!resuming && !config.losses.content && config.losses.contentWeight > 0) {
+      // No --content: the paper's VGG19 term when its ImageNet weights are here, else the measured best pixel terms.
+      const source = opts.vggSource ?? 'keras';
+      config.losses.content = source !== 'random' && !vggWeightsCached(source) ? [...RECOMMENDED_CONTENT] : ['vgg'];
+      opts.onNote?.(config.losses.content.includes('vgg')
+        ? `content loss: VGG19 features (${source} weights), the paper's recipe`
+        : `content loss: ${config.losses.content.join('+')} (no VGG19 ${source} weights here; this is the recommended recipe without them — docs/results.md)`);
+    }
+    const terms = config.losses.content ?? ['vgg'];
     // VGG first: a missing weights file stops the run before minutes of data loading.
     let features: FeatureFn | null = null;
-    if (config.losses.contentWeight > 0) {
+    if (config.losses.contentWeight > 0 && terms.includes('vgg')) {
       const source = resuming ? config.vgg?.source : opts.vggSource ?? 'keras';
       if (!source) throw new Error(`${paths.config}: content weight is ${config.losses.contentWeight} but no vgg is recorded`);
       await initGpu();
@@ -162,6 +172,9 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       features = (x) => net.features(x);
       if (!resuming) config.vgg = net.describe();
     } else if (!resuming) config.vgg = null;
+    if (config.losses.adversarialWeight === 0 && config.losses.contentWeight === 0 && config.losses.cycleWeight === 0) {
+      throw new Error('every loss weight is 0 (--adversarial-weight, --content-weight, --cycle-weight): nothing to train');
+    }
 
     const ds = await loadDataset(datasetOptions(config, (done, total) => {
       if (stop) throw new TrainingInterrupted(resuming);
@@ -182,7 +195,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     const split = resuming ? loadSplit(paths.split) : splitDataset(ds.keys, config.seed, TRAIN_FRACTION);
     const trainDs = selectKeys(ds, split.train);
     const size = config.data.size;
-    const sampler = createSampler(trainDs, { size });
+    const sampler = createSampler(trainDs, { size, structured: config.data.crops === 'structured' });
     const preview = previewSample(selectKeys(ds, split.test), trainDs, size, config.seed);
 
     const rng = { data: new Rng(nameSeed(config.seed, 'data')), pool: new Rng(nameSeed(config.seed, 'pool')) };
@@ -193,7 +206,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     model = new CycleGan(
       {
         channels: m.channels, ngf: m.ngf, ndf: m.ndf, blocks: m.blocks, upsampling: m.upsampling, globalResidual: m.globalResidual,
-        ganLoss: l.gan, adversarialWeight: l.adversarialWeight, contentWeight: l.contentWeight, cycleWeight: l.cycleWeight,
+        ganLoss: l.gan, adversarialWeight: l.adversarialWeight, contentWeight: l.contentWeight, contentTerms: terms, cycleWeight: l.cycleWeight,
         lr: o.lr, beta1: o.beta1, beta2: o.beta2, poolSize: o.poolSize ?? DEFAULT_POOL_SIZE, seed: config.seed,
       },
       features,

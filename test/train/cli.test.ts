@@ -123,12 +123,22 @@ describe('bad input: one line, non-zero exit, no run folder', () => {
     expect(existsSync(out)).toBe(false);
   });
 
-  it('content loss without cached VGG19 weights stops before training with the missing-weights line', () => {
+  it('--content vgg without cached VGG19 weights stops before training with the missing-weights line', () => {
     const out = join(tmp, 'run-novgg');
     const cache = join(tmp, 'empty-cache');
-    const args = ['--data', data, '--layout', 'paired', '--source', 'blurred', '--target', 'clear', '--size', '32', '--out', out];
-    expectOneLine(runTrain(args, { COMI_CACHE: cache }), 1, /^comi train: no keras VGG19 weights at .*empty-cache.*: run `comi weights fetch vgg19 --source keras`.*or train with `--vgg random` .* or a content weight of 0$/);
+    const args = ['--data', data, '--layout', 'paired', '--source', 'blurred', '--target', 'clear', '--size', '32', '--content', 'vgg', '--out', out];
+    expectOneLine(runTrain(args, { COMI_CACHE: cache }), 1, /^comi train: no keras VGG19 weights at .*empty-cache.*: run `comi weights fetch vgg19 --source keras`.*`--content l1\+ssim` .*`--vgg random` .* or a content weight of 0$/);
     expect(existsSync(out)).toBe(false);
+  });
+
+  it('without --content and without cached VGG19 weights, trains on the recommended pixel terms and says so', () => {
+    const out = join(tmp, 'run-default-content');
+    const args = ['--data', data, '--layout', 'paired', '--source', 'blurred', '--target', 'clear', '--size', '32', '--ngf', '4', '--ndf', '4',
+      '--blocks', '1', '--iters', '2', '--out', out];
+    const r = runTrain(args, { COMI_CACHE: join(tmp, 'empty-cache') });
+    expect(r.status, r.ours.join('\n')).toBe(0);
+    expect(r.ours.join('\n')).toMatch(/note: content loss: l1\+ssim \(no VGG19 keras weights here; this is the recommended recipe/);
+    expect(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')).losses.content).toEqual(['l1', 'ssim']);
   });
 
   it('an unknown layout and invalid flag values exit 2 (usage errors)', () => {
