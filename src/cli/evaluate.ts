@@ -1,10 +1,11 @@
 // `comi evaluate`: PSNR, SSIM (both conventions) and PCC of corrected images against ground truth, with the
 // uncorrected input as baseline, mean ± std per plane, CSV/JSON/Markdown tables and the HTML QC report.
-import { num, parseFlags, str, type FlagSpec } from './args.js';
+import { choice, num, parseFlags, str, type FlagSpec } from './args.js';
 import { UsageError } from './errors.js';
 import { Progress } from './progress.js';
 import { evaluate, type EvaluateOptions, type EvaluateResult } from '../report/qc.js';
-import { METRICS, METRIC_LABELS, meanPmStd, type DataRangeChoice } from '../eval/evaluate.js';
+import { METRICS, METRIC_LABELS, CONVENTION_CHOICES, meanPmStd, resolveScoring, scoringNote, type Convention, type DataRangeChoice } from '../eval/evaluate.js';
+import { normalizedConventionNote } from '../eval/convention.js';
 import { TILE_ALIGN } from '../correct/tiling.js';
 
 const FLAGS: FlagSpec = {
@@ -15,6 +16,7 @@ const FLAGS: FlagSpec = {
   model: { type: 'string' },
   data: { type: 'string' },
   out: { type: 'string' },
+  convention: { type: 'string' },
   'data-range': { type: 'string' },
   tile: { type: 'string' },
   stats: { type: 'string' },
@@ -29,6 +31,7 @@ const HELP = `usage: comi evaluate --pred DIR --truth DIR [--input DIR] [--run R
 Per image: PSNR, SSIM in two conventions (scikit-image defaults: 7×7 uniform window, sample covariance; Wang et
 al.: Gaussian σ 1.5, population covariance) and PCC, equal to scikit-image 0.19.3 / numpy; the same for the
 uncorrected input (baseline); mean ± std per plane (subfolders of --pred, or z-stack planes) and overall.
+Scores are in the field's normalized convention unless --convention raw (every table states which).
 Writes DIR/metrics.csv, metrics.json, metrics.md, montages/*.png (input | corrected | ground truth | |error|)
 and report.html (self-contained, with the training loss curves when the run is known).
 
@@ -39,8 +42,10 @@ and report.html (self-contained, with the training loss curves when the run is k
   --model RUN          instead of --pred: correct the held-out split (RUN/split.json) of the run's data
   --data DIR           with --model: the dataset folder, when it moved since training (default: from the run)
   --out DIR            folder for the results (created if missing; existing results kept unless --overwrite)
-  --data-range R       dtype (default: 255 for 8-bit, 65535 for 16-bit ground truth) | truth (its max − min
-                       per image) | a number (e.g. 1 for images in [0, 1])
+  --convention C       normalized (default; ${normalizedConventionNote()}, as CSBDeep / ZeroCostDL4Mic)
+                       | raw (the files' pixel values with --data-range; dim 16-bit images score ~75 dB with 65535)
+  --data-range R       implies --convention raw: dtype (default: 255 for 8-bit, 65535 for 16-bit ground truth) |
+                       truth (its max − min per image) | a number (e.g. 1 for images in [0, 1])
   --tile PX, --stats image|tile   with --model: as in comi correct
   --no-report          metrics only: no montages, no report.html
   --overwrite          replace earlier results in --out
@@ -61,16 +66,18 @@ export function parseEvaluateFlags(argv: string[]): EvaluateOptions | null {
   if (model === undefined) {
     for (const f of ['data', 'tile', 'stats']) if (values[f] !== undefined) throw new UsageError(`--${f} applies to --model only`);
   }
-  const rawRange = str(values, 'data-range', 'dtype')!;
-  let dataRange: DataRangeChoice;
-  if (rawRange === 'dtype' || rawRange === 'truth') dataRange = rawRange;
+  const convention = values.convention === undefined ? undefined : choice<Convention>(values, 'convention', CONVENTION_CHOICES, 'normalized');
+  const rawRange = str(values, 'data-range');
+  let dataRange: DataRangeChoice | undefined;
+  if (rawRange === undefined || rawRange === 'dtype' || rawRange === 'truth') dataRange = rawRange;
   else dataRange = num(values, 'data-range', 0, { min: 0, minExclusive: true });
+  if (convention === 'normalized' && dataRange !== undefined) throw new UsageError('--data-range applies to --convention raw only (the normalized convention uses 1)');
   const tile = values.tile === undefined ? undefined : num(values, 'tile', 0, { min: 2 * TILE_ALIGN, int: true });
   if (tile !== undefined && tile % TILE_ALIGN !== 0) throw new UsageError(`--tile must be a multiple of ${TILE_ALIGN}, got '${values.tile}'`);
   const stats = str(values, 'stats');
   if (stats !== undefined && stats !== 'image' && stats !== 'tile') throw new UsageError(`--stats must be one of image, tile, got '${stats}'`);
   return {
-    out, pred, truth, model, tile, dataRange,
+    out, pred, truth, model, tile, convention, dataRange,
     input: str(values, 'input'), run: str(values, 'run'), data: str(values, 'data'),
     stats: stats as 'image' | 'tile' | undefined,
     report: values['no-report'] !== true,
@@ -86,7 +93,7 @@ export async function evaluateCommand(argv: string[]): Promise<EvaluateResult | 
     return null;
   }
   process.stdout.write(`${opts.model ? `model: ${opts.model} (held-out split${opts.data ? ` of ${opts.data}` : ''})` : `pred: ${opts.pred}, truth: ${opts.truth}${opts.input ? `, input: ${opts.input}` : ' (no --input: no baseline)'}`}\n`
-    + `data range: ${opts.dataRange}; output: ${opts.out}${opts.report ? ' (metrics, montages, report.html)' : ' (metrics)'}\n`);
+    + `${scoringNote(resolveScoring(opts.convention, opts.dataRange))}; output: ${opts.out}${opts.report ? ' (metrics, montages, report.html)' : ' (metrics)'}\n`);
   let images: Progress | null = null;
   let tiles: Progress | null = null;
   const res = await evaluate({

@@ -1,7 +1,7 @@
 // Evaluation of corrected images against ground truth: per image PSNR, SSIM in both conventions and PCC for the
 // prediction and for the uncorrected input (the baseline), mean ± std per plane of a z-stack and over all images,
-// written as CSV, JSON and a Markdown table. Metrics are those of metrics.ts (equal to scikit-image 0.19.3) on
-// the files' pixel values, with the data range stated.
+// written as CSV, JSON and a Markdown table. Metrics are those of metrics.ts (equal to scikit-image 0.19.3), in
+// the normalized convention of convention.ts or on the files' raw pixel values with a data range; both stated.
 import { readdirSync, statSync, existsSync } from 'node:fs';
 import { basename, extname, join, relative } from 'node:path';
 import { IMAGE_EXTENSIONS, type Image } from '../data/image.js';
@@ -9,9 +9,33 @@ import { fileIndex } from '../data/dataset.js';
 import { isDir, isImage, type Failure } from '../correct/files.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { psnr, ssim, pcc } from './metrics.js';
+import { normalizeTruth, normalizeMinMse, normalizedConventionNote } from './convention.js';
 
 /** 'dtype': the ground truth's full integer range (255, 65535); 'truth': its max − min per image; or a number. */
 export type DataRangeChoice = 'dtype' | 'truth' | number;
+
+/** 'normalized': convention.ts (the field's convention, data range 1); 'raw': the files' values and a data range. */
+export type Convention = 'normalized' | 'raw';
+export const CONVENTION_CHOICES: readonly Convention[] = ['normalized', 'raw'];
+export type Scoring = { convention: 'normalized' } | { convention: 'raw'; dataRange: DataRangeChoice };
+
+/** Default: normalized, or raw when a data range is given (raw's default range: 'dtype'). */
+export function resolveScoring(convention: Convention | undefined, dataRange: DataRangeChoice | undefined): Scoring {
+  const c = convention ?? (dataRange === undefined ? 'normalized' : 'raw');
+  if (c === 'normalized') {
+    if (dataRange !== undefined) throw new Error('a data range applies to the raw convention only (the normalized convention uses 1)');
+    return { convention: c };
+  }
+  if (c !== 'raw') throw new Error(`convention must be normalized or raw, got ${c}`);
+  return { convention: c, dataRange: dataRange ?? 'dtype' };
+}
+
+/** One line naming the scoring of a whole evaluation, for notes. */
+export function scoringNote(s: Scoring): string {
+  if (s.convention === 'normalized') return `scores: ${normalizedConventionNote()}`;
+  const r = s.dataRange;
+  return `scores: raw pixel values, data range ${typeof r === 'number' ? r : r === 'dtype' ? "the ground truth's full integer range (255 for 8-bit, 65535 for 16-bit)" : "each ground truth's max − min"}`;
+}
 
 export const METRICS = ['psnr', 'ssimSkimage', 'ssimWang', 'pcc'] as const;
 export type MetricName = (typeof METRICS)[number];
@@ -20,7 +44,7 @@ export const METRIC_LABELS: Record<MetricName, string> = {
 };
 export const CONVENTIONS = 'SSIM (skimage): scikit-image defaults, 7×7 uniform window, sample covariance; '
   + 'SSIM (Wang): Gaussian window σ = 1.5 (11×11), population covariance (Wang et al. 2004); '
-  + 'PSNR and SSIM with the data range given per image; PCC: Pearson r over all pixels and channels';
+  + 'PSNR and SSIM in the convention and with the data range given per table and image; PCC: Pearson r over all pixels and channels';
 
 export type Metrics = Record<MetricName, number>;
 
@@ -30,6 +54,8 @@ export interface ImageResult {
   image: string;
   /** Plane (z-stack folder) or '' when there is one group. */
   group: string;
+  convention: Convention;
+  /** 1 in the normalized convention. */
   dataRange: number;
   corrected: Metrics;
   input: Metrics | null;
@@ -40,6 +66,7 @@ export interface SummaryRow {
   /** A plane, or 'all'. */
   group: string;
   kind: 'corrected' | 'input';
+  convention: Convention;
   n: number;
   mean: Metrics;
   /** Sample standard deviation over images (n − 1 in the denominator); NaN for one image. */
@@ -84,14 +111,26 @@ export function measure(pred: Image, truth: Image, dataRange: number): Metrics {
 }
 
 /** Metrics of one sample; throws a one-line message on mismatched sizes or bit depths. */
-export function evaluateSample(s: { image: string; group: string; pred: Image; truth: Image; input: Image | null; files: ImageResult['files'] }, range: DataRangeChoice): ImageResult {
+export function evaluateSample(s: { image: string; group: string; pred: Image; truth: Image; input: Image | null; files: ImageResult['files'] }, scoring: Scoring): ImageResult {
   checkComparable(s.pred, `prediction ${s.files.pred}`, s.truth, `ground truth ${s.files.truth}`);
   if (s.input) checkComparable(s.input, `input ${s.files.input}`, s.truth, `ground truth ${s.files.truth}`);
-  const dataRange = dataRangeFor(s.truth, range, `ground truth ${s.files.truth}`);
+  const { image, group, files, truth } = s;
+  if (scoring.convention === 'normalized') {
+    let t: Float32Array;
+    try {
+      t = normalizeTruth(truth);
+    } catch (err) {
+      throw new Error(`ground truth ${files.truth}: ${(err as Error).message}`);
+    }
+    const truthN = { ...truth, data: t };
+    const score = (img: Image) => measure({ ...truth, data: normalizeMinMse(img.data, t) }, truthN, 1);
+    return { image, group, convention: 'normalized', dataRange: 1, files, corrected: score(s.pred), input: s.input ? score(s.input) : null };
+  }
+  const dataRange = dataRangeFor(truth, scoring.dataRange, `ground truth ${files.truth}`);
   return {
-    image: s.image, group: s.group, dataRange, files: s.files,
-    corrected: measure(s.pred, s.truth, dataRange),
-    input: s.input ? measure(s.input, s.truth, dataRange) : null,
+    image, group, convention: 'raw', dataRange, files,
+    corrected: measure(s.pred, truth, dataRange),
+    input: s.input ? measure(s.input, truth, dataRange) : null,
   };
 }
 
@@ -105,6 +144,8 @@ function meanStd(values: number[]): [number, number] {
 
 /** mean ± std per group (in order of appearance) and over all images when there is more than one group. */
 export function summarize(results: ImageResult[]): SummaryRow[] {
+  const convention = results[0]?.convention;
+  if (results.some((r) => r.convention !== convention)) throw new Error('summarize: the results mix the normalized and raw conventions');
   const groups = [...new Set(results.map((r) => r.group))];
   const sets: [string, ImageResult[]][] = groups.map((g) => [g, results.filter((r) => r.group === g)]);
   if (groups.length > 1 || groups[0] !== '') sets.push(['all', results]);
@@ -116,7 +157,7 @@ export function summarize(results: ImageResult[]): SummaryRow[] {
       const mean = {} as Metrics;
       const std = {} as Metrics;
       for (const k of METRICS) [mean[k], std[k]] = meanStd(ms.map((m) => m[k]));
-      rows.push({ group: group === '' ? 'all' : group, kind, n: ms.length, mean, std });
+      rows.push({ group: group === '' ? 'all' : group, kind, convention, n: ms.length, mean, std });
     }
   }
   return rows;
@@ -202,14 +243,14 @@ const csvNum = (v: number) => (Number.isFinite(v) ? String(v) : Number.isNaN(v) 
 const csvField = (s: string) => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
 
 export function toCsv(results: ImageResult[]): string {
-  const head = ['image', 'group', 'kind', 'psnr', 'ssim_skimage', 'ssim_wang', 'pcc', 'data_range', 'file', 'truth'];
+  const head = ['image', 'group', 'kind', 'psnr', 'ssim_skimage', 'ssim_wang', 'pcc', 'convention', 'data_range', 'file', 'truth'];
   const lines = [head.join(',')];
   for (const r of results) {
     for (const kind of ['corrected', 'input'] as const) {
       const m = r[kind];
       if (!m) continue;
       const file = kind === 'corrected' ? r.files.pred : r.files.input!;
-      lines.push([csvField(r.image), csvField(r.group), kind, ...METRICS.map((k) => csvNum(m[k])), String(r.dataRange), csvField(file), csvField(r.files.truth)].join(','));
+      lines.push([csvField(r.image), csvField(r.group), kind, ...METRICS.map((k) => csvNum(m[k])), r.convention, String(r.dataRange), csvField(file), csvField(r.files.truth)].join(','));
     }
   }
   return `${lines.join('\n')}\n`;
@@ -227,17 +268,18 @@ export function toMarkdown(results: ImageResult[], summary: SummaryRow[], notes:
     ...notes.map((n) => `- ${n}`),
     `- ${CONVENTIONS}`,
     '- mean ± sample standard deviation over images; the input rows are the uncorrected images (baseline)', '',
+    ...(summary.length ? [`Scores in the ${summary[0].convention} convention (see above):`, ''] : []),
     `| ${grouped ? 'Plane' : 'Set'} | Images | Compared | ${METRICS.map((k) => METRIC_LABELS[k]).join(' | ')} |`,
     `|---|---:|---|${METRICS.map(() => '---:').join('|')}|`,
     ...summary.map((s) => `| ${s.group} | ${s.n} | ${s.kind === 'corrected' ? 'corrected' : 'input (baseline)'} | ${METRICS.map((k) => meanPmStd(s, k)).join(' | ')} |`),
     '', '## Per image', '',
-    `| Image | Compared | Data range | ${METRICS.map((k) => METRIC_LABELS[k]).join(' | ')} |`,
-    `|---|---|---:|${METRICS.map(() => '---:').join('|')}|`,
+    `| Image | Compared | Convention | Data range | ${METRICS.map((k) => METRIC_LABELS[k]).join(' | ')} |`,
+    `|---|---|---|---:|${METRICS.map(() => '---:').join('|')}|`,
   ];
   for (const r of results) {
     for (const kind of ['corrected', 'input'] as const) {
       const m = r[kind];
-      if (m) lines.push(`| ${r.image.replace(/\|/g, '\\|')} | ${kind} | ${r.dataRange} | ${METRICS.map((k) => fmt(m[k], DIGITS[k])).join(' | ')} |`);
+      if (m) lines.push(`| ${r.image.replace(/\|/g, '\\|')} | ${kind} | ${r.convention} | ${r.dataRange} | ${METRICS.map((k) => fmt(m[k], DIGITS[k])).join(' | ')} |`);
     }
   }
   return `${lines.join('\n')}\n`;

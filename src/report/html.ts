@@ -62,7 +62,8 @@ function summaryTable(summary: SummaryRow[]): string {
   const head = `<tr><th>Set</th><th>Images</th><th>Compared</th>${METRICS.map((k) => `<th>${METRIC_LABELS[k]}</th>`).join('')}</tr>`;
   const rows = summary.map((s) => `<tr class="${s.kind}"><td>${esc(s.group)}</td><td>${s.n}</td><td>${s.kind === 'corrected' ? 'corrected' : 'input (baseline)'}</td>`
     + `${METRICS.map((k) => `<td>${meanPmStd(s, k)}</td>`).join('')}</tr>`).join('\n');
-  return `<table id="summary"><thead>${head}</thead><tbody>\n${rows}\n</tbody></table>`;
+  const caption = summary.length ? `<caption>scores in the ${summary[0].convention} convention</caption>` : '';
+  return `<table id="summary">${caption}<thead>${head}</thead><tbody>\n${rows}\n</tbody></table>`;
 }
 
 function imageSection(img: ReportImage, index: number): string {
@@ -78,8 +79,8 @@ function imageSection(img: ReportImage, index: number): string {
 <figure><img src="data:image/png;base64,${b64}"${zoom > 1 ? ` width="${zoom * img.width}"` : ''} alt="${esc(`${img.panels.join(' | ')} of ${r.image}`)}">
 <figcaption>${esc(img.panels.join(' | '))}. Intensities ${short(lo)}–${short(hi)} (ground truth 0.1–99.9 percentiles) shown black to white;
 error 0–${short(img.errorScale)} shown dark to bright (magma)${img.shrink > 1 ? `; shrunk ${img.shrink}×` : ''}. Montage file: ${esc(img.file)}.</figcaption></figure>
-<table class="metrics"><thead><tr><th>Compared</th>${METRICS.map((k) => `<th>${METRIC_LABELS[k]}</th>`).join('')}</tr></thead><tbody>${rows}</tbody></table>
-<p class="files">data range ${r.dataRange}; prediction ${esc(r.files.pred)}; ground truth ${esc(r.files.truth)}${r.files.input ? `; input ${esc(r.files.input)}` : ''}</p>
+<table class="metrics"><caption>scores in the ${r.convention} convention</caption><thead><tr><th>Compared</th>${METRICS.map((k) => `<th>${METRIC_LABELS[k]}</th>`).join('')}</tr></thead><tbody>${rows}</tbody></table>
+<p class="files">${r.convention} convention, data range ${r.dataRange}; prediction ${esc(r.files.pred)}; ground truth ${esc(r.files.truth)}${r.files.input ? `; input ${esc(r.files.input)}` : ''}</p>
 </section>`;
 }
 

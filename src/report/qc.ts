@@ -12,7 +12,7 @@ import { correctImage, runSettings } from '../correct/correct.js';
 import type { StatsMode } from '../correct/tiled.js';
 import {
   pairFiles, evaluateSample, summarize, writeResults, checkOutDir, RESULT_FILES,
-  type DataRangeChoice, type ImageResult, type SummaryRow,
+  resolveScoring, scoringNote, type Convention, type DataRangeChoice, type ImageResult, type SummaryRow,
 } from '../eval/evaluate.js';
 import type { Failure } from '../correct/files.js';
 import { qcMontage } from './montage.js';
@@ -21,7 +21,9 @@ import { renderReport, type ReportImage } from './html.js';
 export interface EvaluateOptions {
   out: string;
   overwrite?: boolean;
-  /** Default 'dtype'. */
+  /** Default 'normalized', or 'raw' when dataRange is given. */
+  convention?: Convention;
+  /** With the raw convention; default 'dtype'. */
   dataRange?: DataRangeChoice;
   /** Montages and report.html (default true). */
   report?: boolean;
@@ -61,7 +63,7 @@ const montageName = (image: string) => `montages/${image.replace(/[\\/]/g, '__')
  * collected in `failures` while the other images go on. */
 export async function evaluate(opts: EvaluateOptions): Promise<EvaluateResult> {
   const report = opts.report !== false;
-  const range = opts.dataRange ?? 'dtype';
+  const scoring = resolveScoring(opts.convention, opts.dataRange);
   const notes: string[] = [];
   const failures: Failure[] = [];
   let samples: Sample[];
@@ -123,7 +125,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateResult> {
       log = readLog(runPaths(opts.run).log);
     }
   }
-  notes.push(`data range: ${typeof range === 'number' ? range : range === 'dtype' ? "the ground truth's full integer range (255 for 8-bit, 65535 for 16-bit)" : "each ground truth's max − min"}`);
+  notes.push(scoringNote(scoring));
 
   mkdirSync(opts.out, { recursive: true });
   const results: ImageResult[] = [];
@@ -134,7 +136,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateResult> {
       opts.onImage?.(i, samples.length, s.image);
       try {
         const { pred, truth, input, files } = await s.load();
-        const r = evaluateSample({ image: s.image, group: s.group, pred, truth, input, files }, range);
+        const r = evaluateSample({ image: s.image, group: s.group, pred, truth, input, files }, scoring);
         results.push(r);
         if (report) {
           const m = qcMontage(input, pred, truth);
@@ -153,7 +155,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateResult> {
     cleanup();
   }
   const summary = summarize(results);
-  const meta = { format: 'comi-evaluation', version: 1, created: new Date().toISOString(), dataRange: range };
+  const meta = { format: 'comi-evaluation', version: 1, created: new Date().toISOString(), ...scoring };
   writeResults(opts.out, results, summary, meta, notes, failures);
   written.push(...RESULT_FILES);
   if (report) {

@@ -10,7 +10,9 @@ import { spawnSync } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 import { useGpu } from '../helpers/gpu.js';
 import { evaluate } from '../../src/report/qc.js';
-import { pairFiles, summarize, METRICS, type ImageResult } from '../../src/eval/evaluate.js';
+import { pairFiles, summarize, resolveScoring, METRICS, type ImageResult } from '../../src/eval/evaluate.js';
+import { scoreNormalized } from '../../src/eval/convention.js';
+import { parseEvaluateFlags } from '../../src/cli/evaluate.js';
 import { readImage, writeImage, type Image } from '../../src/data/image.js';
 import { saveSplit, splitDataset } from '../../src/data/dataset.js';
 import { runPaths } from '../../src/train/run_folder.js';
@@ -74,7 +76,8 @@ describe('metrics of files equal scikit-image', () => {
       expect(json.images).toEqual(JSON.parse(JSON.stringify(res.results)));
       expect(json.conventions).toMatch(/7×7 uniform window, sample covariance.*σ = 1\.5.*population covariance/);
       const csv = readFileSync(join(out, 'metrics.csv'), 'utf8').trim().split('\n');
-      expect(csv[0]).toBe('image,group,kind,psnr,ssim_skimage,ssim_wang,pcc,data_range,file,truth');
+      expect(csv[0]).toBe('image,group,kind,psnr,ssim_skimage,ssim_wang,pcc,convention,data_range,file,truth');
+      expect(csv[1].split(',')[7]).toBe('raw');
       expect(csv).toHaveLength(1 + 2 * expected.images.length);
       for (const line of csv.slice(1)) {
         const [image, group, kind, ...vals] = line.split(',');
@@ -91,10 +94,49 @@ describe('metrics of files equal scikit-image', () => {
   }
 });
 
+describe('the normalized convention (default)', () => {
+  it('scores every file as scoreNormalized does (tested against CSBDeep + scikit-image) and says so in every table', async () => {
+    const out = join(dir, 'fixture-normalized');
+    const res = await evaluate({ pred: join(FIX, 'pred'), truth: join(FIX, 'truth'), input: join(FIX, 'input'), out });
+    expect(res.failures).toEqual([]);
+    expect(res.results).toHaveLength(expected.images.length);
+    for (const r of res.results) {
+      expect([r.convention, r.dataRange]).toEqual(['normalized', 1]);
+      const truth = await readImage(r.files.truth);
+      for (const [kind, file] of [['corrected', r.files.pred], ['input', r.files.input!]] as const) {
+        const ref = scoreNormalized(await readImage(file), truth);
+        expect(r[kind]).toEqual({ psnr: ref.psnr, ssimSkimage: ref.ssim, ssimWang: ref.ssimWang, pcc: ref.pcc });
+      }
+    }
+    expect(res.summary.every((s) => s.convention === 'normalized')).toBe(true);
+    const md = readFileSync(join(out, 'metrics.md'), 'utf8');
+    expect(md).toContain('- scores: normalized: ground truth 0.1/99.9 percentiles → [0, 1], each image mapped onto it by the least-squares scale and offset (CSBDeep normalize_minmse), data range 1');
+    expect(md).toContain('Scores in the normalized convention (see above):');
+    expect(md).toMatch(/\| Z1\/field1\.png \| corrected \| normalized \| 1 \| \d+\.\d\d \|/);
+    expect(readFileSync(join(out, 'metrics.csv'), 'utf8').split('\n')[1].split(',')[7]).toBe('normalized');
+    expect(JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')).convention).toBe('normalized');
+    const html = readFileSync(join(out, 'report.html'), 'utf8');
+    expect(html).toContain('<table id="summary"><caption>scores in the normalized convention</caption>');
+    expect(html).toContain('<caption>scores in the normalized convention</caption><thead><tr><th>Compared</th>');
+  });
+
+  it('--data-range implies raw; with --convention normalized it is a usage error', () => {
+    const base = ['--pred', 'a', '--truth', 'b', '--out', 'o'];
+    expect(parseEvaluateFlags(base)).toMatchObject({ convention: undefined, dataRange: undefined });
+    expect(resolveScoring(undefined, undefined)).toEqual({ convention: 'normalized' });
+    expect(resolveScoring(undefined, 'truth')).toEqual({ convention: 'raw', dataRange: 'truth' });
+    expect(resolveScoring('raw', undefined)).toEqual({ convention: 'raw', dataRange: 'dtype' });
+    expect(parseEvaluateFlags([...base, '--convention', 'raw'])).toMatchObject({ convention: 'raw' });
+    expect(() => parseEvaluateFlags([...base, '--convention', 'normalized', '--data-range', '1'])).toThrow('--data-range applies to --convention raw only (the normalized convention uses 1)');
+    expect(() => parseEvaluateFlags([...base, '--convention', 'csbdeep'])).toThrow("--convention must be one of normalized, raw, got 'csbdeep'");
+    expect(() => resolveScoring('normalized', 255)).toThrow(/a data range applies to the raw convention only/);
+  });
+});
+
 describe('summaries', () => {
   it('one image: std is NaN and shown without ±; no input: no baseline rows', () => {
     const m = { psnr: 30, ssimSkimage: 0.9, ssimWang: 0.8, pcc: 0.95 };
-    const r: ImageResult = { image: 'a.png', group: '', dataRange: 255, corrected: m, input: null, files: { pred: 'a', truth: 'b', input: null } };
+    const r: ImageResult = { image: 'a.png', group: '', convention: 'raw', dataRange: 255, corrected: m, input: null, files: { pred: 'a', truth: 'b', input: null } };
     const s = summarize([r]);
     expect(s).toHaveLength(1);
     expect(s[0]).toMatchObject({ group: 'all', kind: 'corrected', n: 1, mean: m });
@@ -146,7 +188,7 @@ describe('pairing and bad input', () => {
       `failed: Z2/field1.png: size mismatch: prediction ${join(root, 'pred', 'Z2', 'field1.png')} is 36×29×3 (8-bit), ground truth ${join(root, 'truth', 'field1.png')} is 37×29×3 (8-bit)`,
       'comi evaluate: 1 image(s) could not be evaluated (listed above); 3 evaluated',
     ]);
-    expect(r.stdout).toMatch(/^pred: .*, truth: .*, input: .*\ndata range: dtype; output: .* \(metrics, montages, report\.html\)\n/);
+    expect(r.stdout).toMatch(/^pred: .*, truth: .*, input: .*\nscores: normalized: ground truth 0.1\/99.9 percentiles → \[0, 1\], .*; output: .* \(metrics, montages, report\.html\)\n/);
     expect(r.stdout).toMatch(/\nZ1 +corrected +2 +\d+\.\d\d ± \d+\.\d\d/);
     const json = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'));
     expect(json.images).toHaveLength(3);
@@ -171,7 +213,7 @@ describe('pairing and bad input', () => {
     await writeImage(join(root, 'pred', 'b.png'), pattern(20, 20, 1, 4));
     await writeImage(join(root, 'truth', 'c.tif'), { width: 20, height: 20, channels: 1, bitDepth: 32, data: Float32Array.from(pattern(20, 20, 1, 5).data) });
     await writeImage(join(root, 'pred', 'c.tif'), { width: 20, height: 20, channels: 1, bitDepth: 32, data: Float32Array.from(pattern(20, 20, 1, 6).data) });
-    const res = await evaluate({ pred: join(root, 'pred'), truth: join(root, 'truth'), out: join(root, 'out') });
+    const res = await evaluate({ pred: join(root, 'pred'), truth: join(root, 'truth'), out: join(root, 'out'), convention: 'raw' });
     expect(res.results).toEqual([]);
     expect(res.failures.map((f) => `${f.file}: ${f.message}`)).toEqual([
       `a.png: not supported: file format of ${join(root, 'pred', 'a.png')} (not a PNG, JPEG or TIFF file)`,
