@@ -29,3 +29,5 @@ export { loadGenerator } from './train/run_folder.js';
 export { correctImage, correctFiles } from './correct/correct.js';
 export { readImage, writeImage, type Image } from './data/image.js';
 export { psnr, ssim, pcc } from './eval/metrics.js';
+export { scoreNormalized, normalizeTruth, normalizeMinMse } from './eval/convention.js';
+export { richardsonLucy, deconvolveImage, fitRichardsonLucy, gaussianPsf, opticsPsf, readPsf } from './eval/deconvolve.js';
