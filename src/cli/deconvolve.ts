@@ -49,9 +49,9 @@ PSF (exactly one):
   --psf-optics NA,WAVELENGTH,INDEX,PIXEL,Z   the widefield defocus PSF of comi synth: numerical aperture,
                          wavelength µm, immersion index, camera pixel µm, defocus µm (e.g. 0.75,0.52,1,0.325,2)
   --fit-pairs DIR        fit a Gaussian's σ and the iteration count on the paired images DIR/A and DIR/B
-  --source A, --target B   with --fit-pairs: the out-of-focus and in-focus folders under DIR
-                         (maximises the mean PSNR, ${normalizedConventionNote()});
-                         without INPUT, prints the fit and stops
+  --source A, --target B   with --fit-pairs: the out-of-focus and in-focus folders under DIR (the fit
+                         maximises the mean PSNR in comi evaluate's normalized convention); without INPUT, it
+                         prints the fit and stops
   --fit-iterations LIST  with --fit-pairs: iteration counts to choose from (default 5,10,20,30)
   --sigma-range MIN,MAX  with --fit-pairs: σ search interval in pixels (default 0.5,8)
 
