@@ -7,6 +7,7 @@ import { weightsCommand } from './weights.js';
 import { correctCommand } from './correct.js';
 import { evaluateCommand } from './evaluate.js';
 import { deconvolveCommand } from './deconvolve.js';
+import { compareCommand } from './compare.js';
 import { demoCommand } from './demo.js';
 
 type Command = { run: (argv: string[]) => Promise<unknown>; help: string };
@@ -19,6 +20,7 @@ const COMMANDS: Record<string, Command> = {
   correct: { run: correctCommand, help: 'correct out-of-focus images of any size with a trained run' },
   evaluate: { run: evaluateCommand, help: 'PSNR, SSIM and PCC against ground truth, tables and an HTML QC report' },
   deconvolve: { run: deconvolveCommand, help: 'Richardson–Lucy deconvolution with a Gaussian, optics, file or fitted PSF (baseline)' },
+  compare: { run: compareCommand, help: 'compare comi, Richardson–Lucy and the input on held-out pairs: repeats, CIs, |z| bins' },
   demo: { run: demoCommand, help: 'synthesize data, train a small model, correct, evaluate and report (no download)' },
 };
 

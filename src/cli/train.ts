@@ -285,6 +285,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
   let loading: Progress | null = null;
   let progress: Progress | null = null;
   let last = '';
+  let guardText = '';
   try {
     const result = await train({
       runDir,
@@ -312,7 +313,8 @@ export async function trainCommand(argv: string[]): Promise<void> {
         progress = new Progress('train', config.optim.iterations, start);
       },
       onIteration: (e) => {
-        last = lossLine(e.losses);
+        if (e.heldOut) guardText = ` | held-out PCC ${e.heldOut.correctedPcc.toFixed(3)} (input ${e.heldOut.inputPcc.toFixed(3)})${e.heldOut.warning ? ' WARNING' : ''}`;
+        last = lossLine(e.losses) + guardText;
         progress!.update(e.iteration, last);
       },
     });
@@ -324,6 +326,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
     }
     (progress as Progress | null)?.done(last);
     process.stdout.write(`trained ${result.iteration} iterations; the corrector is ${runDir}/generator.safetensors\n`);
+    if (result.heldOut?.warning) process.stdout.write(`WARNING: ${result.heldOut.warning} (summary.json); do not trust this corrector\n`);
   } catch (err) {
     if (err instanceof TrainingInterrupted) {
       process.stderr.write(`${err.message}\n`);

@@ -10,6 +10,15 @@ export interface LogEntry {
   lr: number;
   /** Training time so far in seconds, summed over resumed sessions. */
   seconds: number;
+  /** At checkpoints: mean PCC with the target of held-out crops, corrected and uncorrected (trainer.ts guard). */
+  heldOut?: HeldOutCheck;
+}
+
+export interface HeldOutCheck {
+  correctedPcc: number;
+  inputPcc: number;
+  /** Why the corrector looks broken (its correlation with the target is below the input's, or negative); else null. */
+  warning: string | null;
 }
 
 export function appendLog(path: string, entry: LogEntry): void {

@@ -2,6 +2,7 @@
 // Everything that decides the numbers (weights, Adam moments, image pools, both random streams, iteration) is in the
 // checkpoint, so a resumed run continues bit for bit where the checkpoint left off.
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { initGpu } from '../graph/runtime.js';
 import { Tensor } from '../graph/tensor.js';
 import { noGrad } from '../autograd/tape.js';
@@ -13,7 +14,9 @@ import { createSampler, loadDataset, loadSplit, saveSplit, selectKeys, splitData
 import { Rng, type RngState } from '../data/rng.js';
 import { readCheckpoint, restoreCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { readRunConfig, runPaths, saveGenerator, writeRunConfig, type RunConfig } from './run_folder.js';
-import { appendLog, truncateLog, type LogEntry } from './log.js';
+import { appendLog, truncateLog, type LogEntry, type HeldOutCheck } from './log.js';
+import { pcc } from '../eval/metrics.js';
+import { writeFileAtomic } from '../io/atomic.js';
 import { samplePath, writeSample } from './samples.js';
 
 export const TRAIN_FRACTION = 0.8;
@@ -52,6 +55,8 @@ export interface TrainOptions {
 export interface TrainResult {
   /** Iterations completed (the checkpoint's iteration). */
   iteration: number;
+  /** The last held-out check (also in summary.json). */
+  heldOut?: HeldOutCheck;
   interrupted: boolean;
   config: RunConfig;
 }
@@ -101,6 +106,28 @@ function datasetOptions(config: RunConfig, onProgress: (done: number, total: num
 function hasSamples(ds: Dataset): boolean {
   return ds.layout === 'unpaired' ? ds.source.length > 0 && ds.target.length > 0 : ds.pairs.length > 0;
 }
+
+/** Held-out crops the guard corrects at every checkpoint. */
+const GUARD_CROPS = 8;
+
+/** Fixed crops of the held-out split (the training split when it has none), showing structure. */
+function guardSamples(test: Dataset, train: Dataset, size: number, seed: number) {
+  const ds = hasSamples(test) ? test : train;
+  if (ds.layout === 'unpaired') return [];
+  const sampler = createSampler(ds, { size, augment: { rotate: false, flip: false, scale: false }, structured: true });
+  const rng = new Rng(nameSeed(seed, 'guard'));
+  return Array.from({ length: GUARD_CROPS }, () => sampler.nextSample(rng));
+}
+
+/** Why a corrector with this held-out correlation is not to be trusted, or null. */
+export function heldOutWarning(correctedPcc: number, inputPcc: number): string | null {
+  if (!(correctedPcc >= 0)) return `held-out correlation with the target is ${correctedPcc.toFixed(3)}: the corrector inverts or destroys the image`;
+  if (correctedPcc < inputPcc) return `held-out correlation with the target ${correctedPcc.toFixed(3)} is below the uncorrected input's ${inputPcc.toFixed(3)}`;
+  return null;
+}
+
+const meanPcc = (pairs: [Float32Array, Float32Array][], size: number, channels: number) =>
+  pairs.reduce((a, [p, t]) => a + pcc({ width: size, height: size, channels, data: p }, { width: size, height: size, channels, data: t }), 0) / pairs.length;
 
 /** The fixed preview crop shown in every sample image: from the test split when it has one. */
 function previewSample(test: Dataset, train: Dataset, size: number, seed: number) {
@@ -197,6 +224,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     const size = config.data.size;
     const sampler = createSampler(trainDs, { size, structured: config.data.crops === 'structured' });
     const preview = previewSample(selectKeys(ds, split.test), trainDs, size, config.seed);
+    const guard = guardSamples(selectKeys(ds, split.test), trainDs, size, config.seed);
+    const guardInputPcc = guard.length ? meanPcc(guard.map((g) => [g.source, g.target]), size, channels) : NaN;
 
     const rng = { data: new Rng(nameSeed(config.seed, 'data')), pool: new Rng(nameSeed(config.seed, 'pool')) };
     const m = config.model;
@@ -247,6 +276,22 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       await writeSample(samplePath(paths.samples, iteration), [preview.source, out, preview.target], channels, size);
     };
 
+    // Silent failure (identity, inversion) shows as held-out correlation at or below the uncorrected input's.
+    const checkHeldOut = async (): Promise<HeldOutCheck | undefined> => {
+      if (!guard.length) return undefined;
+      const outs: [Float32Array, Float32Array][] = [];
+      for (const g of guard) {
+        const input = Tensor.fromArray(g.source, [1, channels, size, size]);
+        const output = noGrad(() => net.gS.forward(input));
+        outs.push([await output.data(), g.target]);
+        input.dispose();
+        output.dispose();
+      }
+      const correctedPcc = meanPcc(outs, size, channels);
+      return { correctedPcc, inputPcc: guardInputPcc, warning: heldOutWarning(correctedPcc, guardInputPcc) };
+    };
+    let lastCheck: HeldOutCheck | undefined;
+
     opts.onStart?.({ config, start, trainItems: trainDs.keys.length });
     const batch = o.batch ?? 1;
     let it = start;
@@ -269,16 +314,22 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         throw new Error(`training diverged at iteration ${it} (${describeLosses(losses)}); ${saved > 0 ? `the checkpoint of iteration ${saved} is kept` : 'no checkpoint was written'}`);
       }
       const entry: LogEntry = { iteration: it, losses, lr, seconds: elapsed() };
-      if (it % schedule.logEvery === 0 || it === o.iterations) appendLog(paths.log, entry);
+      const scheduled = it % schedule.checkpointEvery === 0 || it === o.iterations;
+      if (scheduled) {
+        entry.heldOut = lastCheck = await checkHeldOut();
+        if (entry.heldOut?.warning) opts.onNote?.(`warning at iteration ${it}: ${entry.heldOut.warning}`);
+      }
+      if (it % schedule.logEvery === 0 || it === o.iterations || entry.heldOut) appendLog(paths.log, entry);
       opts.onIteration?.(entry);
       if (schedule.sampleEvery > 0 && (it % schedule.sampleEvery === 0 || it === o.iterations)) await writePreview(it);
-      if (it % schedule.checkpointEvery === 0 || it === o.iterations || stop) {
+      if (scheduled || stop) {
         await checkpoint(it);
         saved = it;
       }
     }
+    if (lastCheck) writeFileAtomic(join(runDir, 'summary.json'), `${JSON.stringify({ iteration: it, heldOut: lastCheck }, null, 1)}\n`);
     if (it === start) throw new TrainingInterrupted(resuming);
-    return { iteration: it, interrupted: it < o.iterations, config };
+    return { iteration: it, interrupted: it < o.iterations, config, heldOut: lastCheck };
   } catch (err) {
     undo?.();
     throw err;

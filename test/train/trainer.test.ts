@@ -11,7 +11,7 @@ import { readSafetensors, writeSafetensors } from '../../src/io/safetensors.js';
 import { readImage } from '../../src/data/image.js';
 import { generateSynth, SYNTH_DEFAULTS } from '../../src/synth/generate.js';
 import { ResnetGenerator } from '../../src/model/generator.js';
-import { train, learningRate, type TrainSchedule } from '../../src/train/trainer.js';
+import { train, learningRate, heldOutWarning, type TrainSchedule } from '../../src/train/trainer.js';
 import { loadGenerator, readRunConfig, runPaths, saveGenerator, RUN_FORMAT, RUN_VERSION, type RunConfig } from '../../src/train/run_folder.js';
 import { readLog } from '../../src/train/log.js';
 import { loadSplit } from '../../src/data/dataset.js';
@@ -206,6 +206,35 @@ describe('run folder', () => {
     await expect(train({ runDir: busy, config: tinyConfig(), schedule })).rejects.toThrow(/busy exists and is not empty; choose a new folder, or pass --resume/);
     expect(readFileSync(join(busy, 'notes.txt'), 'utf8')).toBe('mine');
     await expect(train({ runDir: busy, schedule })).rejects.toThrow(/busy is not a run folder: it has no config\.json$/);
+  });
+});
+
+describe('supervised training and the held-out guard', () => {
+  it('cycle and adversarial weights 0 train G_s alone on L1+SSIM; checkpoints log held-out PCC; summary.json holds the last check', async () => {
+    const dir = join(tmp, 'supervised');
+    const config = tinyConfig({ iterations: 4 });
+    config.losses = { gan: 'lsgan', adversarialWeight: 0, contentWeight: 1, cycleWeight: 0, content: ['l1', 'ssim'] };
+    const r = await train({ runDir: dir, config, schedule: { checkpointEvery: 2, sampleEvery: 0, logEvery: 1 } });
+    const log = readLog(runPaths(dir).log);
+    expect(log.filter((e) => e.heldOut).map((e) => e.iteration)).toEqual([2, 4]);
+    for (const e of log) expect([e.losses.gAdv, e.losses.gCycle, e.losses.dT, e.losses.dS]).toEqual([0, 0, 0, 0]);
+    expect(log.every((e) => e.losses.gContent > 0)).toBe(true);
+    const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
+    expect(summary.iteration).toBe(4);
+    expect(summary.heldOut).toEqual(r.heldOut);
+    expect(summary.heldOut.inputPcc).toBeGreaterThan(0);
+    // G_t and the discriminators were never updated: the checkpoint holds their initial weights.
+    const init = new ResnetGenerator({ inChannels: 1, outChannels: 1, ngf: 4, blocks: 2, seed: 5 * 4 + 2 });
+    const weights = readSafetensors(runPaths(dir).checkpoint).tensors;
+    for (const [name, t] of init.namedParameters()) expect(weights[`gT.${name}`].data, name).toEqual(await t.data());
+    init.dispose();
+  });
+
+  it('warns when the corrected correlation is negative, not finite, or below the input\'s', () => {
+    expect(heldOutWarning(-0.37, 0.8)).toMatch(/inverts or destroys/);
+    expect(heldOutWarning(NaN, 0.8)).toMatch(/inverts or destroys/);
+    expect(heldOutWarning(0.7, 0.8)).toMatch(/below the uncorrected input's 0.800/);
+    expect(heldOutWarning(0.9, 0.8)).toBeNull();
   });
 });
 

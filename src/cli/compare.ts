@@ -1,0 +1,268 @@
+// `comi compare`: every method on the same held-out pairs under the same training budget, K repeats, with mean ± std,
+// paired per-image differences (95 % CI), a breakdown by defocus and side-by-side crops. It resumes: finished runs
+// are reused, scored images are not scored again.
+import { existsSync, mkdirSync, readFileSync, readdirSync, appendFileSync } from 'node:fs';
+import { join, resolve, extname, basename } from 'node:path';
+import { num, parseFlags, str, type FlagSpec } from './args.js';
+import { UsageError } from './errors.js';
+import { Progress } from './progress.js';
+import { parseTrainFlags } from './train.js';
+import { train } from '../train/trainer.js';
+import { loadGenerator, readRunConfig, runPaths } from '../train/run_folder.js';
+import { readCheckpoint } from '../train/checkpoint.js';
+import { correctImage, runSettings } from '../correct/correct.js';
+import { readImage, writeImage, IMAGE_EXTENSIONS, type Image } from '../data/image.js';
+import { scoreNormalized, normalizeTruth, normalizeMinMse, normalizedConventionNote } from '../eval/convention.js';
+import { deconvolveImage, fitRichardsonLucy, gaussianPsf, type RichardsonLucyFit } from '../eval/deconvolve.js';
+import { summarize, SCORE_KEYS, type ScoreRow, type MethodSummary, type PairedDiff } from '../eval/compare_stats.js';
+import { writeFileAtomic } from '../io/atomic.js';
+
+const FLAGS: FlagSpec = {
+  train: { type: 'string' },
+  test: { type: 'string' },
+  source: { type: 'string' },
+  target: { type: 'string' },
+  methods: { type: 'string' },
+  repeats: { type: 'string' },
+  bins: { type: 'string' },
+  'rl-pairs': { type: 'string' },
+  'rl-crop': { type: 'string' },
+  out: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+};
+
+const METHODS = ['comi', 'rl', 'input'] as const;
+const WHOLE_IMAGE_SIDE = 2048;
+
+const HELP = `usage: comi compare --train DIR --test DIR --out DIR [--methods comi,rl,input] [--repeats K] [-- TRAIN FLAGS…]
+
+Compares correction methods on held-out pairs: DIR/blurred (--source) and DIR/clear (--target) with matching names.
+  comi    trains K runs (seeds 0…K−1) on --train with the train flags after '--' (same budget for every repeat), and
+          corrects the test images with each
+  rl      Richardson–Lucy with a Gaussian PSF whose σ and iteration count are fitted on training pairs
+  input   the uncorrected images
+Scores follow the normalized convention (${normalizedConventionNote()}).
+Writes DIR/compare.md, compare.json, scores.jsonl and montage_*.png; a rerun reuses finished runs and scores.
+
+  --methods LIST   default comi,rl,input
+  --repeats K      training repeats of each trained method (default 3)
+  --bins EDGES     |z| bin edges for the breakdown, from names like FIELD_z-36.0.png (default 0,5,15,30,50)
+  --rl-pairs N     training pairs the RL fit uses (default 12)      --rl-crop PX  their centre crop (default 256)
+`;
+
+interface Pair { name: string; source: string; target: string }
+
+function pairsOf(root: string, source: string, target: string): Pair[] {
+  const list = (d: string) => {
+    const dir = join(root, d);
+    if (!existsSync(dir)) throw new UsageError(`${dir} does not exist (expected ${source}/ and ${target}/ folders of matching names in ${root})`);
+    return readdirSync(dir).filter((f) => IMAGE_EXTENSIONS.includes(extname(f).toLowerCase())).sort();
+  };
+  const targets = new Set(list(target));
+  const pairs = list(source).filter((f) => targets.has(f)).map((f) => ({ name: f, source: join(root, source, f), target: join(root, target, f) }));
+  if (pairs.length === 0) throw new UsageError(`no matching names in ${join(root, source)} and ${join(root, target)}`);
+  return pairs;
+}
+
+/** The centre crop of an image (all of it when smaller). */
+function centreCrop(img: Image, size: number): Image {
+  const w = Math.min(size, img.width);
+  const h = Math.min(size, img.height);
+  const x0 = (img.width - w) >> 1;
+  const y0 = (img.height - h) >> 1;
+  const C = img.channels;
+  const data = new (img.data.constructor as new (n: number) => Image['data'])(w * h * C);
+  for (let y = 0; y < h; y++) data.set(img.data.subarray(((y0 + y) * img.width + x0) * C, ((y0 + y) * img.width + x0 + w) * C), y * w * C);
+  return { ...img, width: w, height: h, data };
+}
+
+function runFinished(dir: string): boolean {
+  const p = runPaths(dir);
+  if (!existsSync(p.generator) || !existsSync(p.checkpoint)) return false;
+  return readCheckpoint(p.checkpoint).meta.iteration >= readRunConfig(dir).optim.iterations;
+}
+
+/** Side by side: input | each method | truth, the same 256² window (where the truth varies most), in truth units. */
+async function writeMontage(path: string, truth: Image, panels: Float32Array[]): Promise<void> {
+  const t = normalizeTruth(truth);
+  const C = truth.channels;
+  const side = Math.min(256, truth.width, truth.height);
+  let best = { x: 0, y: 0, v: -1 };
+  for (let y = 0; y + side <= truth.height; y += side >> 1) {
+    for (let x = 0; x + side <= truth.width; x += side >> 1) {
+      let s = 0;
+      let s2 = 0;
+      for (let j = 0; j < side; j += 4) for (let i = 0; i < side; i += 4) { const v = t[((y + j) * truth.width + x + i) * C]; s += v; s2 += v * v; }
+      const n = (side / 4) ** 2;
+      const v = s2 / n - (s / n) ** 2;
+      if (v > best.v) best = { x, y, v };
+    }
+  }
+  const all = [...panels.map((p) => normalizeMinMse(p, t)), t];
+  const W = all.length * side + (all.length - 1) * 4;
+  const data = new Uint8Array(W * side * C).fill(255);
+  all.forEach((p, k) => {
+    for (let y = 0; y < side; y++) for (let x = 0; x < side; x++) for (let c = 0; c < C; c++) {
+      const v = p[((best.y + y) * truth.width + best.x + x) * C + c];
+      data[(y * W + k * (side + 4) + x) * C + c] = Math.round(255 * Math.min(1, Math.max(0, v)));
+    }
+  });
+  await writeImage(path, { width: W, height: side, channels: C, bitDepth: 8, data });
+}
+
+const fmt = (v: number, k: string) => (Number.isFinite(v) ? v.toFixed(k === 'psnr' ? 2 : 4) : '–');
+
+function markdown(summary: MethodSummary[], diffs: PairedDiff[], info: string[]): string {
+  const lines = [...info, '', '| |z| bin | method | images | repeats | PSNR (dB) | SSIM | PCC |', '|---|---|---:|---:|---:|---:|---:|'];
+  for (const s of summary) {
+    lines.push(`| ${s.bin} | ${s.method} | ${s.images} | ${s.repeats} | ${SCORE_KEYS.map((k) => `${fmt(s.mean[k], k)} ± ${fmt(s.std[k], k)}`).join(' | ')} |`);
+  }
+  lines.push('', 'Paired per-image differences (method − baseline), mean and 95 % CI (Student t over images):', '',
+    '| |z| bin | method − baseline | images | ΔPSNR (dB) | ΔSSIM | ΔPCC |', '|---|---|---:|---:|---:|---:|');
+  for (const d of diffs) {
+    if (d.method === 'input') continue;
+    lines.push(`| ${d.bin} | ${d.method} − ${d.baseline} | ${d.images} | ${SCORE_KEYS.map((k) => `${fmt(d.mean[k], k)} [${fmt(d.lo[k], k)}, ${fmt(d.hi[k], k)}]`).join(' | ')} |`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+export async function compareCommand(argv: string[]): Promise<{ summary: MethodSummary[]; diffs: PairedDiff[] } | null> {
+  const split = argv.indexOf('--');
+  const own = split < 0 ? argv : argv.slice(0, split);
+  const trainFlags = split < 0 ? [] : argv.slice(split + 1);
+  const { values } = parseFlags(own, FLAGS);
+  if (values.help) {
+    process.stdout.write(HELP);
+    return null;
+  }
+  const trainDir = str(values, 'train');
+  const testDir = str(values, 'test');
+  const outArg = str(values, 'out');
+  if (!trainDir || !testDir || !outArg) throw new UsageError('--train DIR, --test DIR and --out DIR are required');
+  const out = resolve(outArg);
+  const source = str(values, 'source', 'blurred')!;
+  const target = str(values, 'target', 'clear')!;
+  const methods = str(values, 'methods', 'comi,rl,input')!.split(',').map((m) => m.trim());
+  const unknown = methods.find((m) => !(METHODS as readonly string[]).includes(m));
+  if (unknown) throw new UsageError(`--methods: unknown method '${unknown}'; known: ${METHODS.join(', ')}`);
+  const repeats = num(values, 'repeats', 3, { int: true, min: 1, max: 20 });
+  const edges = str(values, 'bins', '0,5,15,30,50')!.split(',').map(Number);
+  if (edges.some((e, i) => !Number.isFinite(e) || (i > 0 && e <= edges[i - 1]))) throw new UsageError(`--bins must be ascending numbers, got '${values.bins}'`);
+  const rlPairs = num(values, 'rl-pairs', 12, { int: true, min: 1 });
+  const rlCrop = num(values, 'rl-crop', 256, { int: true, min: 16 });
+  const testPairs = pairsOf(resolve(testDir), source, target);
+  mkdirSync(join(out, 'runs'), { recursive: true });
+  // Flags every repeat shares; each repeat adds its seed and run folder.
+  const baseTrain = ['--data', resolve(trainDir), '--layout', 'paired', '--source', source, '--target', target, ...trainFlags];
+  for (const f of ['--seed', '--out', '--resume', '--data', '--layout']) {
+    if (trainFlags.includes(f)) throw new UsageError(`train flag ${f} is set by compare (runs are seeded 0…K−1 under ${out}/runs)`);
+  }
+
+  // Trained methods first: their runs are the budgeted part, and a finished run is reused.
+  if (methods.includes('comi')) {
+    for (let k = 0; k < repeats; k++) {
+      const dir = join(out, 'runs', `comi-${k}`);
+      if (runFinished(dir)) continue;
+      const resume = existsSync(runPaths(dir).checkpoint);
+      const parsed = parseTrainFlags(resume ? ['--resume', dir] : [...baseTrain, '--seed', String(k), '--out', dir])!;
+      process.stderr.write(`${resume ? 'resuming' : 'training'} comi repeat ${k + 1}/${repeats} → ${dir}\n`);
+      let progress: Progress | null = null;
+      await train({
+        runDir: dir, config: parsed.config, iterations: parsed.iterations, schedule: { ...parsed.schedule, sampleEvery: 0 },
+        onNote: (m) => process.stderr.write(`note: ${m}\n`),
+        onStart: ({ config, start }) => (progress = new Progress(`comi ${k + 1}/${repeats}`, config.optim.iterations, start)),
+        onIteration: (e) => progress!.update(e.iteration),
+      });
+      (progress as Progress | null)?.done();
+    }
+  }
+
+  let rl: RichardsonLucyFit | null = null;
+  if (methods.includes('rl')) {
+    const fitPath = join(out, 'rl-fit.json');
+    if (existsSync(fitPath)) rl = JSON.parse(readFileSync(fitPath, 'utf8'));
+    else {
+      const all = pairsOf(resolve(trainDir), source, target);
+      const step = Math.max(1, Math.floor(all.length / rlPairs));
+      const chosen = all.filter((_, i) => i % step === 0).slice(0, rlPairs);
+      const pairs = await Promise.all(chosen.map(async (p) => ({ source: centreCrop(await readImage(p.source), rlCrop), target: centreCrop(await readImage(p.target), rlCrop) })));
+      let fitting: Progress | null = null;
+      rl = await fitRichardsonLucy(pairs, {
+        onTrial: (done, total, best) => {
+          fitting ??= new Progress('fitting RL PSF σ on training pairs', total);
+          fitting.update(done, `σ ${best.sigma.toFixed(2)} px, ${best.iterations} it, ${best.psnr.toFixed(2)} dB`);
+        },
+      });
+      (fitting as Progress | null)?.done();
+      writeFileAtomic(fitPath, JSON.stringify(rl, null, 1) + '\n');
+    }
+  }
+
+  // Scores: one JSON line per (method, repeat, image); lines already there are not recomputed.
+  const scoresPath = join(out, 'scores.jsonl');
+  const rows: ScoreRow[] = existsSync(scoresPath) ? readFileSync(scoresPath, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)) : [];
+  const have = new Set(rows.map((r) => `${r.method}/${r.repeat}/${r.image}`));
+  const jobs: { method: string; repeat: number }[] = [];
+  for (const m of methods) for (let k = 0; k < (m === 'comi' ? repeats : 1); k++) jobs.push({ method: m, repeat: k });
+  const progress = new Progress('scoring held-out pairs', jobs.length * testPairs.length);
+  let done = 0;
+  const montageFor = new Set(testPairs.filter((_, i) => i % Math.max(1, Math.floor(testPairs.length / 4)) === 0).slice(0, 4).map((p) => p.name));
+  const montagePanels = new Map<string, Float32Array[]>();
+  for (const job of jobs) {
+    const gen = job.method === 'comi' ? await loadGenerator(join(out, 'runs', `comi-${job.repeat}`)) : null;
+    try {
+      for (const p of testPairs) {
+        const key = `${job.method}/${job.repeat}/${p.name}`;
+        const wantMontage = montageFor.has(p.name) && job.repeat === 0;
+        if (have.has(key) && !wantMontage) {
+          progress.update(++done);
+          continue;
+        }
+        const input = await readImage(p.source);
+        const truth = await readImage(p.target);
+        let pred: Float32Array;
+        if (job.method === 'input') pred = Float32Array.from(input.data);
+        else if (job.method === 'rl') pred = (await deconvolveImage(input, gaussianPsf(rl!.sigma), { iterations: rl!.iterations, dtype: 'float32' })).data as Float32Array;
+        else {
+          // An image up to WHOLE_IMAGE_SIDE is one tile: one pass, with the whole image's norm statistics (exact).
+          const side = Math.max(input.width, input.height);
+          const whole = side <= WHOLE_IMAGE_SIDE ? { tile: Math.ceil(side / 4) * 4, stats: 'tile' as const } : {};
+          pred = (await correctImage(gen!.generator, input, runSettings(gen!.config, { dtype: 'float32', ...whole }))).image.data as Float32Array;
+        }
+        if (wantMontage) montagePanels.set(`${p.name}/${job.method}`, [pred]);
+        if (!have.has(key)) {
+          const s = scoreNormalized(pred, truth);
+          const row: ScoreRow = { method: job.method, repeat: job.repeat, image: p.name, scores: { psnr: s.psnr, ssim: s.ssim, pcc: s.pcc } };
+          rows.push(row);
+          have.add(key);
+          appendFileSync(scoresPath, JSON.stringify(row) + '\n');
+        }
+        progress.update(++done);
+      }
+    } finally {
+      gen?.generator.dispose();
+    }
+  }
+  progress.done();
+  const order = ['input', 'rl', 'comi'].filter((m) => methods.includes(m));
+  for (const name of montageFor) {
+    const panels = order.map((m) => montagePanels.get(`${name}/${m}`)![0]);
+    const truth = await readImage(join(resolve(testDir), target, name));
+    await writeMontage(join(out, `montage_${basename(name, extname(name))}.png`), truth, panels);
+  }
+
+  const { summary, diffs } = summarize(rows, order, edges);
+  const trainCfg = methods.includes('comi') ? readRunConfig(join(out, 'runs', 'comi-0')) : null;
+  const info = [
+    `# comi compare: ${testPairs.length} held-out pairs (${resolve(testDir)})`,
+    '',
+    `Scores: ${normalizedConventionNote()}. Mean ± std over repeats of each repeat's mean over images.`,
+    trainCfg ? `comi: ${repeats} repeats, \`${trainCfg.argv.join(' ')}\` (seed 0…${repeats - 1}); ${trainCfg.optim.iterations} iterations each.` : '',
+    rl ? `rl: Richardson–Lucy, Gaussian PSF σ ${rl.sigma.toFixed(2)} px, ${rl.iterations} iterations, fitted on training pairs (mean ${rl.psnr.toFixed(2)} dB there).` : '',
+    `Montages (montage_*.png): ${order.join(' | ')} | truth, the same window, each mapped onto the truth by least squares.`,
+  ].filter((l) => l !== '');
+  writeFileAtomic(join(out, 'compare.md'), markdown(summary, diffs, info));
+  writeFileAtomic(join(out, 'compare.json'), JSON.stringify({ methods: order, repeats, bins: edges, rl, summary, diffs }, null, 1) + '\n');
+  process.stdout.write(markdown(summary.filter((s) => s.bin === 'all'), diffs.filter((d) => d.bin === 'all'), []) + `full tables: ${join(out, 'compare.md')}\n`);
+  return { summary, diffs };
+}
