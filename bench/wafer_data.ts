@@ -1,8 +1,9 @@
 // Lays out the wafer focus series (../shared/data/wafer-focus-series: 7 fields of view, each at 10–11 known z
 // offsets, offset 0 in focus) as two paired datasets for `comi train` / `comi compare`: the first five fields train,
-// the last two test. Images are binned 2×2 (960×600): the blur then fits the generator's receptive field, and every
-// method sees the same data. Names keep the offset (FIELD_z-36.00.png) so results break down by |z|.
-//   node dist/bench/wafer_data.js [--src DIR] --out DIR
+// the last two test. Images are binned --bin × --bin (default 4: 480×300): the blur then fits the generator's receptive
+// field and three training repeats fit a CPU budget; every method sees the same data. Names keep the offset
+// (FIELD_z-36.00.png) so results break down by |z|.
+//   node dist/bench/wafer_data.js [--src DIR] [--bin N] --out DIR
 import { mkdirSync, readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { readImage, writeImage, type Image } from '../src/data/image.js';
@@ -19,15 +20,18 @@ if (!existsSync(src)) {
   process.exit(2);
 }
 
-/** Mean of each 2×2 block, rounded back to 8 bits. */
-function bin2(img: Image): Image {
-  const w = Math.floor(img.width / 2);
-  const h = Math.floor(img.height / 2);
+const bin = Number(flag('bin', '4'));
+
+/** Mean of each bin × bin block, rounded back to 8 bits (the series is 8-bit gray). */
+function binned(img: Image): Image {
+  const w = Math.floor(img.width / bin);
+  const h = Math.floor(img.height / bin);
   const data = new Uint8Array(w * h);
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
-      const i = 2 * y * img.width + 2 * x;
-      data[y * w + x] = Math.round((img.data[i] + img.data[i + 1] + img.data[i + img.width] + img.data[i + img.width + 1]) / 4);
+      let s = 0;
+      for (let j = 0; j < bin; j++) for (let i = 0; i < bin; i++) s += img.data[(y * bin + j) * img.width + x * bin + i];
+      data[y * w + x] = Math.round(s / (bin * bin));
     }
   }
   return { ...img, width: w, height: h, data };
@@ -51,11 +55,11 @@ for (const key of keys) {
   const focus = planes.find((p) => p.z === 0);
   if (!focus) throw new Error(`field ${key} has no z = 0 image`);
   const split = testKeys.has(key) ? 'test' : 'train';
-  const truth = bin2(await readImage(focus.file));
+  const truth = binned(await readImage(focus.file));
   for (const p of planes) {
     if (p === focus) continue;
     const name = `${key}_z${p.z.toFixed(2)}.png`;
-    for (const [dir, img] of [['blurred', bin2(await readImage(p.file))], ['clear', truth]] as const) {
+    for (const [dir, img] of [['blurred', binned(await readImage(p.file))], ['clear', truth]] as const) {
       mkdirSync(join(out, split, dir), { recursive: true });
       await writeImage(join(out, split, dir, name), img);
     }

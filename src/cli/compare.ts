@@ -13,7 +13,8 @@ import { readCheckpoint } from '../train/checkpoint.js';
 import { correctImage, runSettings } from '../correct/correct.js';
 import { readImage, writeImage, IMAGE_EXTENSIONS, type Image } from '../data/image.js';
 import { scoreNormalized, normalizeTruth, normalizeMinMse, normalizedConventionNote } from '../eval/convention.js';
-import { deconvolveImage, fitRichardsonLucy, gaussianPsf, type RichardsonLucyFit } from '../eval/deconvolve.js';
+import { deconvolveImage, fitRichardsonLucy, gaussianPsf, opticsPsf, type Psf, type RichardsonLucyFit } from '../eval/deconvolve.js';
+import type { Optics } from '../synth/psf.js';
 import { summarize, SCORE_KEYS, type ScoreRow, type MethodSummary, type PairedDiff } from '../eval/compare_stats.js';
 import { writeFileAtomic } from '../io/atomic.js';
 
@@ -27,6 +28,7 @@ const FLAGS: FlagSpec = {
   bins: { type: 'string' },
   'rl-pairs': { type: 'string' },
   'rl-crop': { type: 'string' },
+  'rl-psf': { type: 'string' },
   out: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 };
@@ -47,10 +49,28 @@ Writes DIR/compare.md, compare.json, scores.jsonl and montage_*.png; a rerun reu
   --methods LIST   default comi,rl,input
   --repeats K      training repeats of each trained method (default 3)
   --bins EDGES     |z| bin edges for the breakdown, from names like FIELD_z-36.0.png (default 0,5,15,30,50)
+  --rl-psf P       fitted: a Gaussian whose σ is fitted on training pairs (default) | matched: each image's own
+                   defocus PSF from the synth.json that \`comi synth\` wrote beside --train and --test
   --rl-pairs N     training pairs the RL fit uses (default 12)      --rl-crop PX  their centre crop (default 256)
 `;
 
 interface Pair { name: string; source: string; target: string }
+
+const RL_ITERATIONS = [5, 10, 20, 30];
+
+/** Each image's defocus PSF from a synthetic set's manifest (synth.json: optics and per-image defocus). */
+function matchedPsfs(root: string): (name: string) => Psf {
+  const path = join(root, 'synth.json');
+  if (!existsSync(path)) throw new UsageError(`--rl-psf matched needs ${path} (written by comi synth); use --rl-psf fitted for other data`);
+  const doc = JSON.parse(readFileSync(path, 'utf8'));
+  if (doc.optics.wavelengths.length !== 1) throw new UsageError(`--rl-psf matched supports one wavelength (fluorescence sets); ${path} has ${doc.optics.wavelengths.length}`);
+  const optics: Optics = { na: doc.optics.na, index: doc.optics.index, pixelSize: doc.optics.pixelSize, wavelength: doc.optics.wavelengths[0] };
+  const z = new Map<string, number>(doc.images.map((i: { name: string; defocus: number }) => [i.name, i.defocus]));
+  return (name) => {
+    if (!z.has(name)) throw new Error(`${path} has no defocus for ${name}`);
+    return opticsPsf(optics, z.get(name)!);
+  };
+}
 
 function pairsOf(root: string, source: string, target: string): Pair[] {
   const list = (d: string) => {
@@ -62,6 +82,22 @@ function pairsOf(root: string, source: string, target: string): Pair[] {
   const pairs = list(source).filter((f) => targets.has(f)).map((f) => ({ name: f, source: join(root, source, f), target: join(root, target, f) }));
   if (pairs.length === 0) throw new UsageError(`no matching names in ${join(root, source)} and ${join(root, target)}`);
   return pairs;
+}
+
+/** The iteration count (of RL_ITERATIONS) with the best mean PSNR over the pairs, each deconvolved with its own PSF. */
+async function fitMatchedIterations(pairs: { name: string; source: Image; target: Image }[], psfOf: (name: string) => Psf,
+  onTrial: (done: number, total: number, best: RichardsonLucyFit) => void): Promise<RichardsonLucyFit> {
+  let best: RichardsonLucyFit = { sigma: NaN, iterations: 0, psnr: -Infinity };
+  for (const [k, iterations] of RL_ITERATIONS.entries()) {
+    let sum = 0;
+    for (const p of pairs) {
+      const u = await deconvolveImage(p.source, psfOf(p.name), { iterations, dtype: 'float32' });
+      sum += scoreNormalized(u.data as Float32Array, p.target).psnr;
+    }
+    if (sum / pairs.length > best.psnr) best = { sigma: NaN, iterations, psnr: sum / pairs.length };
+    onTrial(k + 1, RL_ITERATIONS.length, best);
+  }
+  return best;
 }
 
 /** The centre crop of an image (all of it when smaller). */
@@ -150,6 +186,9 @@ export async function compareCommand(argv: string[]): Promise<{ summary: MethodS
   if (edges.some((e, i) => !Number.isFinite(e) || (i > 0 && e <= edges[i - 1]))) throw new UsageError(`--bins must be ascending numbers, got '${values.bins}'`);
   const rlPairs = num(values, 'rl-pairs', 12, { int: true, min: 1 });
   const rlCrop = num(values, 'rl-crop', 256, { int: true, min: 16 });
+  const rlPsf = str(values, 'rl-psf', 'fitted')!;
+  if (rlPsf !== 'fitted' && rlPsf !== 'matched') throw new UsageError(`--rl-psf must be fitted or matched, got '${rlPsf}'`);
+  const testPsf = rlPsf === 'matched' && methods.includes('rl') ? matchedPsfs(resolve(testDir)) : null;
   const testPairs = pairsOf(resolve(testDir), source, target);
   mkdirSync(join(out, 'runs'), { recursive: true });
   // Flags every repeat shares; each repeat adds its seed and run folder.
@@ -177,22 +216,23 @@ export async function compareCommand(argv: string[]): Promise<{ summary: MethodS
     }
   }
 
+  // rl: a Gaussian σ and iteration count fitted on training pairs, or (matched) each image's own PSF and the
+  // iteration count that scores best on the training pairs with theirs.
   let rl: RichardsonLucyFit | null = null;
   if (methods.includes('rl')) {
     const fitPath = join(out, 'rl-fit.json');
     if (existsSync(fitPath)) rl = JSON.parse(readFileSync(fitPath, 'utf8'));
     else {
       const all = pairsOf(resolve(trainDir), source, target);
-      const step = Math.max(1, Math.floor(all.length / rlPairs));
-      const chosen = all.filter((_, i) => i % step === 0).slice(0, rlPairs);
-      const pairs = await Promise.all(chosen.map(async (p) => ({ source: centreCrop(await readImage(p.source), rlCrop), target: centreCrop(await readImage(p.target), rlCrop) })));
+      const chosen = all.filter((_, i) => i % Math.max(1, Math.floor(all.length / rlPairs)) === 0).slice(0, rlPairs);
+      const crop = (img: Image) => (testPsf ? img : centreCrop(img, rlCrop));
+      const pairs = await Promise.all(chosen.map(async (p) => ({ name: p.name, source: crop(await readImage(p.source)), target: crop(await readImage(p.target)) })));
       let fitting: Progress | null = null;
-      rl = await fitRichardsonLucy(pairs, {
-        onTrial: (done, total, best) => {
-          fitting ??= new Progress('fitting RL PSF σ on training pairs', total);
-          fitting.update(done, `σ ${best.sigma.toFixed(2)} px, ${best.iterations} it, ${best.psnr.toFixed(2)} dB`);
-        },
-      });
+      const onTrial = (done: number, total: number, best: RichardsonLucyFit) => {
+        fitting ??= new Progress(`fitting RL ${testPsf ? 'iterations (matched PSFs)' : 'PSF σ'} on training pairs`, total);
+        fitting.update(done, `${testPsf ? '' : `σ ${best.sigma.toFixed(2)} px, `}${best.iterations} it, ${best.psnr.toFixed(2)} dB`);
+      };
+      rl = testPsf ? await fitMatchedIterations(pairs, matchedPsfs(resolve(trainDir)), onTrial) : await fitRichardsonLucy(pairs, { onTrial });
       (fitting as Progress | null)?.done();
       writeFileAtomic(fitPath, JSON.stringify(rl, null, 1) + '\n');
     }
@@ -222,11 +262,14 @@ export async function compareCommand(argv: string[]): Promise<{ summary: MethodS
         const truth = await readImage(p.target);
         let pred: Float32Array;
         if (job.method === 'input') pred = Float32Array.from(input.data);
-        else if (job.method === 'rl') pred = (await deconvolveImage(input, gaussianPsf(rl!.sigma), { iterations: rl!.iterations, dtype: 'float32' })).data as Float32Array;
+        else if (job.method === 'rl') {
+          const psf = testPsf ? testPsf(p.name) : gaussianPsf(rl!.sigma);
+          pred = (await deconvolveImage(input, psf, { iterations: rl!.iterations, dtype: 'float32' })).data as Float32Array;
+        }
         else {
           // An image up to WHOLE_IMAGE_SIDE is one tile: one pass, with the whole image's norm statistics (exact).
           const side = Math.max(input.width, input.height);
-          const whole = side <= WHOLE_IMAGE_SIDE ? { tile: Math.ceil(side / 4) * 4, stats: 'tile' as const } : {};
+          const whole = side <= WHOLE_IMAGE_SIDE ? { tile: Math.max(256, Math.ceil(side / 4) * 4), stats: 'tile' as const } : {};
           pred = (await correctImage(gen!.generator, input, runSettings(gen!.config, { dtype: 'float32', ...whole }))).image.data as Float32Array;
         }
         if (wantMontage) montagePanels.set(`${p.name}/${job.method}`, [pred]);
@@ -258,7 +301,7 @@ export async function compareCommand(argv: string[]): Promise<{ summary: MethodS
     '',
     `Scores: ${normalizedConventionNote()}. Mean ± std over repeats of each repeat's mean over images.`,
     trainCfg ? `comi: ${repeats} repeats, \`${trainCfg.argv.join(' ')}\` (seed 0…${repeats - 1}); ${trainCfg.optim.iterations} iterations each.` : '',
-    rl ? `rl: Richardson–Lucy, Gaussian PSF σ ${rl.sigma.toFixed(2)} px, ${rl.iterations} iterations, fitted on training pairs (mean ${rl.psnr.toFixed(2)} dB there).` : '',
+    rl ? `rl: Richardson–Lucy, ${testPsf ? 'each image\'s own defocus PSF (matched, from synth.json)' : `Gaussian PSF σ ${rl.sigma.toFixed(2)} px`}, ${rl.iterations} iterations, fitted on training pairs (mean ${rl.psnr.toFixed(2)} dB there).` : '',
     `Montages (montage_*.png): ${order.join(' | ')} | truth, the same window, each mapped onto the truth by least squares.`,
   ].filter((l) => l !== '');
   writeFileAtomic(join(out, 'compare.md'), markdown(summary, diffs, info));

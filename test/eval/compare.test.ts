@@ -1,0 +1,51 @@
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { useGpu } from '../helpers/gpu.js';
+import { generateSynth, SYNTH_DEFAULTS } from '../../src/synth/generate.js';
+import { compareCommand } from '../../src/cli/compare.js';
+
+useGpu();
+
+let tmp: string;
+beforeAll(async () => {
+  tmp = mkdtempSync(join(tmpdir(), 'comi-compare-'));
+  await generateSynth(join(tmp, 'train'), { ...SYNTH_DEFAULTS.fluorescence, count: 4, size: 48, seed: 1 });
+  await generateSynth(join(tmp, 'test'), { ...SYNTH_DEFAULTS.fluorescence, count: 3, size: 48, seed: 2 });
+});
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+const TINY = ['--size', '32', '--ngf', '4', '--blocks', '1', '--iters', '2', '--content', 'l1', '--adversarial-weight', '0', '--cycle-weight', '0'];
+
+describe('comi compare', () => {
+  it('trains K repeats, scores every method on every held-out pair, and a rerun reuses runs and scores', async () => {
+    const out = join(tmp, 'cmp');
+    const args = ['--train', join(tmp, 'train'), '--test', join(tmp, 'test'), '--out', out, '--repeats', '2', '--rl-psf', 'matched', '--', ...TINY];
+    const first = await compareCommand(args);
+    const all = first!.summary.filter((s) => s.bin === 'all');
+    expect(all.map((s) => [s.method, s.images, s.repeats])).toEqual([['input', 3, 1], ['rl', 3, 1], ['comi', 3, 2]]);
+    for (const s of all) for (const v of Object.values(s.mean)) expect(Number.isFinite(v)).toBe(true);
+    const scores = () => readFileSync(join(out, 'scores.jsonl'), 'utf8').trim().split('\n');
+    expect(scores()).toHaveLength(3 * (1 + 1 + 2));
+    const md = readFileSync(join(out, 'compare.md'), 'utf8');
+    expect(md).toMatch(/matched, from synth.json/);
+    expect(md).toMatch(/\| all \| comi − rl \| 3 \|/);
+    expect(readdirSync(out).filter((f) => f.startsWith('montage_'))).not.toHaveLength(0);
+    const ckpt = join(out, 'runs', 'comi-1', 'checkpoints', 'latest.safetensors');
+    const before = statSync(ckpt).mtimeMs;
+    const second = await compareCommand(args);
+    expect(statSync(ckpt).mtimeMs).toBe(before);
+    expect(scores()).toHaveLength(12);
+    expect(second!.summary).toEqual(first!.summary);
+  });
+
+  it('refuses what it cannot do in one line', async () => {
+    const base = ['--train', join(tmp, 'train'), '--test', join(tmp, 'test'), '--out', join(tmp, 'never')];
+    await expect(compareCommand([...base, '--methods', 'comi,magic'])).rejects.toThrow(/^--methods: unknown method 'magic'; known: comi, rl, input$/);
+    await expect(compareCommand([...base, '--', '--seed', '3'])).rejects.toThrow(/^train flag --seed is set by compare/);
+    await expect(compareCommand(['--train', join(tmp, 'train'), '--test', join(tmp, 'nope'), '--out', join(tmp, 'never')])).rejects.toThrow(/does not exist/);
+    await expect(compareCommand(['--train', tmp, '--test', tmp, '--out', join(tmp, 'never')])).rejects.toThrow(/does not exist \(expected blurred\/ and clear\//);
+    expect(existsSync(join(tmp, 'never', 'scores.jsonl'))).toBe(false);
+  });
+});
