@@ -6,9 +6,9 @@
 // of them. Away from tile edges every tile then computes exactly what the whole image would, and with tile extents
 // kept inside the image that holds up to its border too. 'tile' mode is one pass with per-tile statistics.
 import { Tensor, scope } from '../graph/tensor.js';
-import { rt, packParams, grid1d } from '../graph/runtime.js';
+import { rt } from '../graph/runtime.js';
 import { noGrad } from '../autograd/tape.js';
-import { rank } from '../kernels/check.js';
+import { normalizeWithStats } from '../kernels/norm.js';
 import type { GeneratorOptions, NormFn } from '../model/generator.js';
 import {
   planAxis, axisWeights, chooseTile, minTile, tileMargin, TILE_ALIGN, MIN_SIDE, DEFAULT_RAMP, DEFAULT_TILE_MEMORY, type TileSpan,
@@ -49,17 +49,6 @@ const EPS = 1e-5; // instanceNorm's default
 /** Number of instance normalisations in ResnetGenerator.forward: stem, 2 downs, 2 per block, 2 ups. */
 export function normLayerCount(blocks: number): number {
   return 5 + 2 * blocks;
-}
-
-/** Instance normalisation of x [N, C, H, W] with given statistics [mean[0..C), rstd[0..C)]; inference only. */
-export function normalizeWithStats(x: Tensor, stats: Tensor): Tensor {
-  rank('normalizeWithStats', x, 4);
-  const [, C, H, W] = x.shape;
-  if (stats.size !== 2 * C) throw new Error(`normalizeWithStats: statistics for ${stats.size / 2} channels given, input ${x.describe()} has ${C}`);
-  const y = Tensor.empty(x.shape);
-  const r = rt();
-  r.dispatch(r.pipeline('norm_apply'), [x.buffer, stats.buffer, y.buffer], packParams([x.size, C, H * W]), grid1d(x.size));
-  return y;
 }
 
 /** The adapter ran out of memory for a tile (a buffer above its limits, or a failed allocation). */

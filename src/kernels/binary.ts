@@ -1,6 +1,7 @@
 // Elementwise add, sub, mul over equal shapes, and in-place accumulation for gradients.
 import { Tensor } from '../graph/tensor.js';
-import { rt, packParams, grid1d } from '../graph/runtime.js';
+import { rt } from '../graph/runtime.js';
+import { defineKernel } from '../graph/kernel.js';
 import { record } from '../autograd/tape.js';
 import { sameShape } from './check.js';
 import { scale } from './unary.js';
@@ -8,10 +9,17 @@ import { scale } from './unary.js';
 const OPS = { add: '+', sub: '-', mul: '*' } as const;
 type BinaryOp = keyof typeof OPS;
 
+const BINARY = defineKernel({
+  shader: 'binary',
+  params: { n: 'u32' },
+  bindings: { a: 'read', b: 'read', out: 'read_write' },
+  consts: { OP: 'code' },
+  entry: 'elementwise',
+});
+
 function dispatchBinary(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
   const out = Tensor.empty(a.shape);
-  const r = rt();
-  r.dispatch(r.pipeline('binary', { OP: OPS[op] }), [a.savedBuffer, b.savedBuffer, out.buffer], packParams([a.size]), grid1d(a.size));
+  rt().dispatch(BINARY, { a: a.savedBuffer, b: b.savedBuffer, out: out.buffer }, { n: a.size }, { consts: { OP: OPS[op] } });
   return out;
 }
 
@@ -33,9 +41,10 @@ export function mul(a: Tensor, b: Tensor): Tensor {
   ]);
 }
 
+const ACCUMULATE = defineKernel({ shader: 'accumulate', params: { n: 'u32' }, bindings: { src: 'read', dst: 'read_write' }, entry: 'elementwise' });
+
 /** dst += src in place (not recorded on the tape). */
 export function accumulate(dst: Tensor, src: Tensor): void {
   sameShape('accumulate', dst, src);
-  const r = rt();
-  r.dispatch(r.pipeline('accumulate'), [src.savedBuffer, dst.buffer], packParams([dst.size]), grid1d(dst.size));
+  rt().dispatch(ACCUMULATE, { src: src.savedBuffer, dst: dst.buffer }, { n: dst.size });
 }

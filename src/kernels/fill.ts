@@ -1,5 +1,8 @@
 import { Tensor, type Shape } from '../graph/tensor.js';
-import { rt, packParams, grid1d } from '../graph/runtime.js';
+import { rt } from '../graph/runtime.js';
+import { defineKernel } from '../graph/kernel.js';
+
+const FILL = defineKernel({ shader: 'fill', params: { n: 'u32', value: 'f32' }, bindings: { out: 'read_write' }, entry: 'elementwise' });
 
 /** A new tensor filled on the GPU (no upload). */
 export function fill(shape: Shape, value: number): Tensor {
@@ -10,6 +13,5 @@ export function fill(shape: Shape, value: number): Tensor {
 
 /** Overwrites every element of t with value. */
 export function fillInto(t: Tensor, value: number): void {
-  const r = rt();
-  r.dispatch(r.pipeline('fill'), [t.buffer], packParams([t.size], [value]), grid1d(t.size));
+  rt().dispatch(FILL, { out: t.buffer }, { n: t.size, value });
 }
