@@ -1,12 +1,12 @@
-// Buffer-level dispatch of the three convolution GEMMs shared by conv2d and convTranspose2d: the direct gather
-// (conv forward = transposed-conv input gradient), the phase-aligned gather (transposed-conv forward = conv input
-// gradient), and the weight gradient; plus the per-channel bias gradient. Each GEMM has two strategies:
-// 'registers' (conv2d.wgsl, conv_transpose2d.wgsl, conv2d_weight_grad.wgsl: each invocation accumulates a TM×TN
-// register tile straight from storage; a workgroup owns TM output channels so weight loads are uniform — best on
-// CPU-like adapters, where per-lane loads and barriers are expensive) and 'tiles' (conv_tiled.wgsl: 64×64 blocks
-// staged in workgroup memory, the usual choice on GPUs); the weight gradient also has 'rows'
-// (conv2d_weight_grad_rows.wgsl). Which one, and which tile shape, is chosen per adapter and shape class by
-// autotune.ts.
+// Buffer-level dispatch of the three convolution GEMMs that conv2d and convTranspose2d share, named by what they
+// compute: the direct gather (each output sums its input window: conv forward, the transposed conv's input
+// gradient, and with FLIP conv's stride-1 input gradient), the phase gather (outputs grouped by (oy mod s, ox mod s),
+// each phase summing only its own taps: transposed forward, conv's input gradient at stride > 1) and the weight
+// gradient (a reduction over output pixels: both weight gradients); plus the bias gradient. Strategies:
+// 'registers' (conv_direct_gather.wgsl, conv_phase_gather.wgsl, conv_weight_grad.wgsl: TM×TN register tiles
+// straight from storage, weight loads uniform per workgroup — the CPU adapters' choice), 'tiles' (conv_tiled.wgsl:
+// 64×64 blocks staged in workgroup memory, the GPUs' choice) and, for weight gradients, 'rows'
+// (conv_weight_grad_rows.wgsl). autotune.ts picks one per adapter and shape class.
 import { Tensor } from '../graph/tensor.js';
 import { rt } from '../graph/runtime.js';
 import { defineKernel } from '../graph/kernel.js';
@@ -21,16 +21,16 @@ const GATHER_BINDINGS = { x: 'read', w: 'read', b: 'read', y: 'read_write' } as 
 const WEIGHT_GRAD_BINDINGS = { x: 'read', dy: 'read', dw: 'read_write', db: 'read_write' } as const;
 const REGISTER_ENTRY = ['gid', 'wid', 'nwg'] as const;
 
-const CONV2D = defineKernel({
-  shader: 'conv2d',
+const DIRECT_GATHER = defineKernel({
+  shader: 'conv_direct_gather',
   params: { ...GEOMETRY, tilesX: 'u32', hasBias: 'u32' },
   bindings: GATHER_BINDINGS,
   consts: { TM: 'u32', TN: 'u32', FLIP: 'bool', WG: 'u32' },
   entry: REGISTER_ENTRY,
   workgroup: 'WG',
 });
-const CONV_TRANSPOSE2D = defineKernel({
-  shader: 'conv_transpose2d',
+const PHASE_GATHER = defineKernel({
+  shader: 'conv_phase_gather',
   params: { ...GEOMETRY, tilesPerPhase: 'u32', hasBias: 'u32' },
   bindings: GATHER_BINDINGS,
   consts: { TM: 'u32', TN: 'u32', WG: 'u32' },
@@ -38,7 +38,7 @@ const CONV_TRANSPOSE2D = defineKernel({
   workgroup: 'WG',
 });
 const WEIGHT_GRAD = defineKernel({
-  shader: 'conv2d_weight_grad',
+  shader: 'conv_weight_grad',
   params: { ...GEOMETRY, hasBias: 'u32', rowsPerSplit: 'u32' },
   bindings: WEIGHT_GRAD_BINDINGS,
   consts: { TM: 'u32', TQ: 'u32', WG: 'u32' },
@@ -46,7 +46,7 @@ const WEIGHT_GRAD = defineKernel({
   workgroup: 'WG',
 });
 const WEIGHT_GRAD_ROWS = defineKernel({
-  shader: 'conv2d_weight_grad_rows',
+  shader: 'conv_weight_grad_rows',
   params: { N: 'u32', Cin: 'u32', H: 'u32', W: 'u32', Cout: 'u32', OH: 'u32', OW: 'u32', KH: 'u32', pad: 'u32', hasBias: 'u32', rowsPerSplit: 'u32' },
   bindings: WEIGHT_GRAD_BINDINGS,
   // KW and the stride S are compile-time: the taps' register window; KEEP = max(KW − S, 0) taps carry over.
@@ -76,7 +76,7 @@ const REDUCE_SPLITS = defineKernel({
   entry: 'elementwise',
 });
 
-export type ConvKind = 'gather' | 'scatter' | 'weightGrad';
+export type ConvKind = 'directGather' | 'phaseGather' | 'weightGrad';
 
 /** A strategy and its tile shape: TM output channels × TN pixels (taps for the weight gradient) per invocation,
  * WG invocations per workgroup ('registers'). 'rows' (weight gradient only) owns TM channels × one kernel row. */
@@ -113,7 +113,7 @@ const ROWS: ConvVariant = { strategy: 'rows', tm: 16, tn: 0, wg: 16 };
 /** Candidates per kind (measured on lavapipe: 16 channels × 8 pixels per invocation is the usual winner; narrow
  * layers and small maps prefer other shapes). The workgroup-memory strategy joins on GPUs only: on CPU adapters
  * it is several times slower and would make the first step's trials long. */
-function candidates(kind: ConvKind = 'gather', outChannels = Infinity): ConvVariant[] {
+function candidates(kind: ConvKind = 'directGather', outChannels = Infinity): ConvVariant[] {
   const regs = [registers(16, 8), registers(8, 16), registers(8, 8), registers(16, 4, 32)];
   // Weight gradients with few kernel rows or output channels (the 7×7 stem and head) prefer walking whole kernel
   // rows along the pixels; convolutions with few output channels (the head, a 3-channel input's gradient), long
@@ -191,40 +191,45 @@ function scratchTrial(shape: readonly number[], run: (v: ConvVariant, out: GPUBu
   };
 }
 
-/** With `flip`, w is read rotated and channel-swapped (conv2d.wgsl's FLIP; register tiles only). */
-function dispatchGather(v: ConvVariant, g: ConvGeometry, x: GPUBuffer, w: GPUBuffer, b: GPUBuffer | null, y: GPUBuffer, flip = false): void {
+/** With `flip`, w is read rotated and channel-swapped (conv_direct_gather.wgsl's FLIP; register tiles only). */
+function dispatchDirectGather(v: ConvVariant, g: ConvGeometry, x: GPUBuffer, w: GPUBuffer, b: GPUBuffer | null, y: GPUBuffer, flip = false): void {
   if (v.strategy === 'tiles') return launchTiles(0, g, g.N * g.OH * g.OW, { x, a: w, b: b ?? w, c: y }, b !== null);
   const tm = channelTile(v.tm, g.Cout);
   const tn = pixelTile(v.tn, g.OW);
   const tilesX = Math.ceil(g.OW / tn);
-  rt().dispatch(CONV2D, { x, w, b: b ?? w, y }, { ...geometry(g), tilesX, hasBias: b ? 1 : 0 }, {
+  rt().dispatch(DIRECT_GATHER, { x, w, b: b ?? w, y }, { ...geometry(g), tilesX, hasBias: b ? 1 : 0 }, {
     consts: { TM: tm, TN: tn, FLIP: flip, WG: v.wg },
     groups: groups2d(g.N * g.OH * tilesX, Math.ceil(g.Cout / tm), v.wg),
   });
 }
 
-function dispatchScatter(v: ConvVariant, g: ConvGeometry, x: GPUBuffer, w: GPUBuffer, b: GPUBuffer | null, y: GPUBuffer): void {
+function dispatchPhaseGather(v: ConvVariant, g: ConvGeometry, x: GPUBuffer, w: GPUBuffer, b: GPUBuffer | null, y: GPUBuffer): void {
   if (v.strategy === 'tiles') return launchTiles(1, g, g.N * g.OH * g.OW, { x, a: w, b: b ?? w, c: y }, b !== null);
   const tm = channelTile(v.tm, g.Cout);
   const tn = pixelTile(v.tn, Math.ceil(g.OW / g.stride));
   const tilesPerPhase = Math.ceil(Math.ceil(g.OW / g.stride) / tn);
   const rowsPerPhase = Math.ceil(g.OH / g.stride);
-  rt().dispatch(CONV_TRANSPOSE2D, { x, w, b: b ?? w, y }, { ...geometry(g), tilesPerPhase, hasBias: b ? 1 : 0 }, {
+  rt().dispatch(PHASE_GATHER, { x, w, b: b ?? w, y }, { ...geometry(g), tilesPerPhase, hasBias: b ? 1 : 0 }, {
     consts: { TM: tm, TN: tn, WG: v.wg },
     groups: groups2d(g.N * rowsPerPhase * tilesPerPhase * g.stride ** 2, Math.ceil(g.Cout / tm), v.wg),
   });
 }
 
+/** Which GEMM computes the input gradient of the direct convolution g (with register tiles). */
+export function inputGradKind(g: ConvGeometry): 'directGather' | 'phaseGather' {
+  return g.stride !== 1 || g.KH !== g.KW || g.pad > g.KH - 1 ? 'phaseGather' : 'directGather';
+}
+
 /** dx [N, Cin, H, W] of the direct convolution g from dy. Stride 1 with register tiles: a direct convolution of dy
- * with the rotated, channel-swapped weight (conv2d.wgsl with FLIP), which runs at the forward kernel's speed (on
+ * with the rotated, channel-swapped weight (conv_direct_gather.wgsl with FLIP), which runs at the forward kernel's speed (on
  * lavapipe ~1.5× the phase-aligned gather); otherwise the phase-aligned gather of the transposed convolution. */
 export function inputGrad(g: ConvGeometry, dy: GPUBuffer, w: GPUBuffer, dx: Tensor): void {
   const t: ConvGeometry = { ...g, Cin: g.Cout, H: g.OH, W: g.OW, Cout: g.Cin, OH: g.H, OW: g.W };
-  if (g.stride !== 1 || g.KH !== g.KW || g.pad > g.KH - 1) return scatterConv(t, dy, w, null, dx);
+  if (inputGradKind(g) === 'phaseGather') return phaseGather(t, dy, w, null, dx);
   const flipped: ConvGeometry = { ...t, pad: g.KH - 1 - g.pad };
   const run = (v: ConvVariant, out: GPUBuffer) =>
-    v.strategy === 'registers' ? dispatchGather(v, flipped, dy, w, null, out, true) : dispatchScatter(v, t, dy, w, null, out);
-  run(variantFor('gather', flipped, scratchTrial(dx.shape, run)), dx.buffer);
+    v.strategy === 'registers' ? dispatchDirectGather(v, flipped, dy, w, null, out, true) : dispatchPhaseGather(v, t, dy, w, null, out);
+  run(variantFor('directGather', flipped, scratchTrial(dx.shape, run)), dx.buffer);
 }
 
 /** dw, and with `db` also the bias gradient Σ dy in the same pass ('registers'; 'tiles' adds a reduction). Layers
@@ -254,7 +259,7 @@ function dispatchWeightGrad(v: ConvVariant, g: ConvGeometry, x: GPUBuffer, dy: G
   });
 }
 
-/** The weight gradient with one (ci, kh) kernel row per invocation (conv2d_weight_grad_rows.wgsl). */
+/** The weight gradient with one (ci, kh) kernel row per invocation (conv_weight_grad_rows.wgsl). */
 function dispatchWeightGradRows(v: ConvVariant, g: ConvGeometry, x: GPUBuffer, dy: GPUBuffer, dw: GPUBuffer, db: Tensor | null): void {
   const tm = channelTile(v.tm, g.Cout);
   const groups: [number, number] = [Math.ceil((g.Cin * g.KH) / v.wg), Math.ceil(g.Cout / tm)];
@@ -285,15 +290,15 @@ function splitWeightGrad(g: ConvGeometry, groups: [number, number], x: GPUBuffer
 }
 
 /** y = conv(x, w) (+ b): w [Cout, Cin, KH, KW]. */
-export function gatherConv(g: ConvGeometry, x: GPUBuffer, w: GPUBuffer, b: GPUBuffer | null, y: Tensor): void {
-  const v = variantFor('gather', g, scratchTrial(y.shape, (c, out) => dispatchGather(c, g, x, w, b, out)));
-  dispatchGather(v, g, x, w, b, y.buffer);
+export function directGather(g: ConvGeometry, x: GPUBuffer, w: GPUBuffer, b: GPUBuffer | null, y: Tensor): void {
+  const v = variantFor('directGather', g, scratchTrial(y.shape, (c, out) => dispatchDirectGather(c, g, x, w, b, out)));
+  dispatchDirectGather(v, g, x, w, b, y.buffer);
 }
 
 /** y = convTranspose(x, w) (+ b) with w [Cin, Cout, KH, KW]; here x is the small side [N,Cin,H,W], y [N,Cout,OH,OW]. */
-export function scatterConv(g: ConvGeometry, x: GPUBuffer, w: GPUBuffer, b: GPUBuffer | null, y: Tensor): void {
-  const v = variantFor('scatter', g, scratchTrial(y.shape, (c, out) => dispatchScatter(c, g, x, w, b, out)));
-  dispatchScatter(v, g, x, w, b, y.buffer);
+export function phaseGather(g: ConvGeometry, x: GPUBuffer, w: GPUBuffer, b: GPUBuffer | null, y: Tensor): void {
+  const v = variantFor('phaseGather', g, scratchTrial(y.shape, (c, out) => dispatchPhaseGather(c, g, x, w, b, out)));
+  dispatchPhaseGather(v, g, x, w, b, y.buffer);
 }
 
 /** dw [Cout, Cin, KH, KW] of the direct convolution x [N,Cin,H,W] → dy [N,Cout,OH,OW]. */
@@ -323,13 +328,6 @@ export function biasGrad(dy: Tensor): Tensor {
   const db = Tensor.empty([dy.shape[1]]);
   dispatchBiasGrad(dy, db);
   return db;
-}
-
-/** Runs one GEMM with a given variant (benchmarks compare strategies and tile shapes directly). */
-export function runConvVariant(kind: ConvKind, v: ConvVariant, g: ConvGeometry, input: GPUBuffer, other: GPUBuffer, bias: GPUBuffer | null, out: GPUBuffer): void {
-  if (kind === 'gather') dispatchGather(v, g, input, other, bias, out);
-  else if (kind === 'scatter') dispatchScatter(v, g, input, other, bias, out);
-  else dispatchWeightGrad(v, g, input, other, out);
 }
 
 export { candidates as convCandidates };

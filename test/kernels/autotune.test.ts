@@ -50,7 +50,7 @@ describe('autotune', () => {
     await waitFor(autotuneCachePath());
     const file = JSON.parse(readFileSync(autotuneCachePath(), 'utf8'));
     const choices = file[r.gpu.adapterName];
-    const key = 'conv gather k3x3 s1 cin8 cout8 px128';
+    const key = 'conv directGather k3x3 s1 cin8 cout8 px128';
     expect(Object.keys(choices)).toContain(key);
     expect(convCandidates().map((c) => JSON.stringify(c))).toContain(JSON.stringify(choices[key]));
 

@@ -1,8 +1,9 @@
-// Direct convolution as an implicit GEMM, register-tiled: each invocation accumulates TM output channels × TN
-// consecutive output pixels of one row, reading x and w straight from storage (on CPU-like adapters workgroup
-// memory and barriers cost more than they save). Also computes transposed conv's input gradient, and with FLIP
-// the stride-1 input gradient of a conv: x = its dy and w = its own weight ([Cin, Cout, KH, KW] in this shader's
-// channel names), read rotated by 180° and channel-swapped (no flipped copy, no extra dispatch).
+// Direct gather: y[n,co,oy,ox] = Σ x[n,ci,oy·s − pad + kh, ox·s − pad + kw]·w[co,ci,kh,kw], an implicit GEMM,
+// register-tiled: each invocation accumulates TM output channels × TN consecutive output pixels of one row,
+// reading x and w straight from storage (on CPU-like adapters workgroup memory and barriers cost more than they
+// save). Computes conv2d's forward, the transposed conv's input gradient, and with FLIP conv2d's stride-1 input
+// gradient: x = its dy and w = its own weight ([Cin, Cout, KH, KW] in this shader's channel names), read rotated by
+// 180° and channel-swapped (no flipped copy, no extra dispatch).
 
 fn kernel(gid: vec3u, wid: vec3u, nwg: vec3u) {
   let tile = gid.x + wid.z * nwg.x * WG;

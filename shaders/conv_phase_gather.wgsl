@@ -1,10 +1,9 @@
-// Transposed convolution as a gather: y[n,co,oy,ox] = Σ x[n,ci,iy,ix]·w[ci,co,kh,kw] over oy = iy·s − pad + kh.
+// Phase gather: y[n,co,oy,ox] = Σ x[n,ci,iy,ix]·w[ci,co,kh,kw] over oy = iy·s − pad + kh (transposed convolution; also
+// conv2d's input gradient at stride > 1, with x = dy and w = the conv weight, which has this layout already).
 // The outputs fall into stride² phases (oy mod s, ox mod s); within a phase the contributing taps are fixed
-// (kh ≡ oy + pad mod s, likewise kw), so the phase is part of the workgroup id: the invocations of a workgroup share it,
-// every tap branch and weight load is uniform (a scalar load on CPU adapters), and no multiply-add is wasted. Each invocation owns TM output
-// channels × TN outputs ox = px + s·(t0 + j) of one row; consecutive valid kw read the same inputs shifted by one,
-// so each (ci, kh) loads TN + ⌈KW / s⌉ − 1 inputs.
-// Also computes conv2d's input gradient at stride > 1 (x = dy, w = the conv weight, which has this layout already).
+// (kh ≡ oy + pad mod s, likewise kw), so each invocation loops only over its phase's taps. Tiles are numbered
+// phase-major; each invocation owns TM output channels × TN outputs ox = px + s·(t0 + j) of one row, and
+// consecutive valid kw read the same inputs shifted by one, so each (ci, kh) loads TN + ⌈KW / s⌉ − 1 inputs.
 
 fn kernel(gid: vec3u, wid: vec3u, nwg: vec3u) {
   let s = p.stride;

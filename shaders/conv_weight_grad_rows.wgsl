@@ -1,8 +1,8 @@
 // Convolution weight gradient, one kernel row per invocation: dw[co, ci, kh, kw] = Σ dy[n,co,oy,ox]·x[n,ci,iy,ix]
 // with iy = oy·s − pad + kh, ix = ox·s − pad + kw. Each invocation owns TM output channels × the KW taps of one
 // (ci, kh) row and walks the output pixels; the inputs under its taps move by s per pixel, so it loads s new inputs
-// per pixel where conv2d_weight_grad.wgsl's tap tiles load one per tap. The better choice when few output channels
-// leave little reuse per input load (the 3-channel head). Same split-K and bias sum as conv2d_weight_grad.wgsl.
+// per pixel where conv_weight_grad.wgsl's tap tiles load one per tap. The better choice when few output channels
+// leave little reuse per input load (the 3-channel head). Same split-K and bias sum as conv_weight_grad.wgsl.
 
 fn kernel(gid: vec3u, wid: vec3u) {
   let kernelRow = gid.x;
