@@ -1,8 +1,8 @@
 // Reverse-mode autograd: ops record a node on their output while any input requires grad; backward walks the
 // nodes from a scalar in reverse topological order, accumulates gradients, then frees the graph.
 import { Tensor, fmtShape, type GradNodeRef } from '../graph/tensor.js';
-import { accumulate } from '../kernels/binary.js';
-import { fill } from '../kernels/fill.js';
+import { accumulate } from '../graph/accumulate.js';
+import { fill } from '../graph/fill.js';
 
 export type BackwardFn = (gradOutput: Tensor) => (Tensor | null)[];
 

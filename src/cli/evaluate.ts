@@ -3,7 +3,7 @@
 import { num, parseFlags, str, type FlagSpec } from './args.js';
 import { UsageError } from './errors.js';
 import { Progress } from './progress.js';
-import { evaluate, type EvaluateOptions, type EvaluateResult } from '../report/qc.js';
+import { evaluate, type EvaluateOptions, type EvaluateResult } from '../eval/qc.js';
 import { METRICS, METRIC_LABELS, meanPmStd, type DataRangeChoice } from '../eval/evaluate.js';
 import { TILE_ALIGN } from '../correct/tiling.js';
 

@@ -14,9 +14,12 @@ import {
   planAxis, axisWeights, chooseTile, minTile, tileMargin, TILE_ALIGN, MIN_SIDE, DEFAULT_RAMP, DEFAULT_TILE_MEMORY, type TileSpan,
 } from './tiling.js';
 
-/** What tiling needs of a generator (ResnetGenerator, or a wrapper around one). */
+/** What tiling needs of a generator (ResnetGenerator, or a wrapper around one): its options, and the count and
+ * eps of the normalisations that forward applies through `norm`. */
 export interface TileGenerator {
   readonly opts: GeneratorOptions;
+  readonly normLayers: number;
+  readonly normEps: number;
   forward(x: Tensor, norm?: NormFn): Tensor;
 }
 
@@ -42,13 +45,6 @@ export interface TiledResult {
   tiles: number;
   passes: number;
   retries: number;
-}
-
-const EPS = 1e-5; // instanceNorm's default
-
-/** Number of instance normalisations in ResnetGenerator.forward: stem, 2 downs, 2 per block, 2 ups. */
-export function normLayerCount(blocks: number): number {
-  return 5 + 2 * blocks;
 }
 
 /** The adapter ran out of memory for a tile (a buffer above its limits, or a failed allocation). */
@@ -192,7 +188,7 @@ async function runTiles(gen: TileGenerator, img: Padded, outChannels: number, ti
   const cols = planAxis(img.width, tile, margin, ramp);
   const grid = rows.flatMap((ry) => cols.map((cx) => ({ ry, cx })));
   // One tile is the whole image: its own statistics are the whole image's.
-  const layers = grid.length > 1 && (opts.stats ?? 'image') === 'image' ? normLayerCount(gen.opts.blocks) : 0;
+  const layers = grid.length > 1 && (opts.stats ?? 'image') === 'image' ? gen.normLayers : 0;
   const passes = layers + 1;
   const total = passes * grid.length;
   let done = 0;
@@ -235,7 +231,7 @@ async function runTiles(gen: TileGenerator, img: Padded, outChannels: number, ti
       for (let c = 0; c < C; c++) {
         const mean = s1![c] / count;
         st[c] = mean;
-        st[C + c] = 1 / Math.sqrt(Math.max(0, s2![c] / count - mean * mean) + EPS);
+        st[C + c] = 1 / Math.sqrt(Math.max(0, s2![c] / count - mean * mean) + gen.normEps);
       }
       stats.push(Tensor.fromArray(st, [2 * C]).keep());
     }

@@ -1,4 +1,4 @@
-// Elementwise add, sub, mul over equal shapes, and in-place accumulation for gradients.
+// Elementwise add, sub, mul over equal shapes.
 import { Tensor } from '../graph/tensor.js';
 import { rt } from '../graph/runtime.js';
 import { defineKernel } from '../graph/kernel.js';
@@ -39,12 +39,4 @@ export function mul(a: Tensor, b: Tensor): Tensor {
     a.requiresGrad ? dispatchBinary('mul', g, b) : null,
     b.requiresGrad ? dispatchBinary('mul', g, a) : null,
   ]);
-}
-
-const ACCUMULATE = defineKernel({ shader: 'accumulate', params: { n: 'u32' }, bindings: { src: 'read', dst: 'read_write' }, entry: 'elementwise' });
-
-/** dst += src in place (not recorded on the tape). */
-export function accumulate(dst: Tensor, src: Tensor): void {
-  sameShape('accumulate', dst, src);
-  rt().dispatch(ACCUMULATE, { src: src.savedBuffer, dst: dst.buffer }, { n: dst.size });
 }

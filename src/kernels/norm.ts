@@ -43,7 +43,7 @@ const BACKWARD = defineKernel({
   reduction: 'vec2f',
 });
 
-export function normalize(op: 'instance_norm' | 'batch_norm', x: Tensor, opts: NormOptions = {}): Tensor {
+export function normalizeGroups(op: 'instance_norm' | 'batch_norm', x: Tensor, opts: NormOptions = {}): Tensor {
   rank(op, x, 4);
   const [N, C, H, W] = x.shape;
   const L = H * W;

@@ -1,6 +1,7 @@
-import { Tensor, type Shape } from '../graph/tensor.js';
-import { rt } from '../graph/runtime.js';
-import { defineKernel } from '../graph/kernel.js';
+// Fills a tensor with one value on the GPU (no upload): the tape's seed gradient, optimiser state.
+import { Tensor, type Shape } from './tensor.js';
+import { rt } from './runtime.js';
+import { defineKernel } from './kernel.js';
 
 const FILL = defineKernel({ shader: 'fill', params: { n: 'u32', value: 'f32' }, bindings: { out: 'read_write' }, entry: 'elementwise' });
 
