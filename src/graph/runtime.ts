@@ -49,8 +49,7 @@ const POLL_MS = Number(process.env.COMI_POLL_MS ?? 1);
 
 /** Dawn's Node bindings poll for finished GPU work by re-queueing a native callback with setImmediate as long as a
  * map or onSubmittedWorkDone is pending: a busy loop on the main thread. On CPU adapters (lavapipe) that loop takes
- * a core from the threads doing the work (measured: −45 % wall time per training step at 64² with a 1 ms sleep).
- * Only native callbacks are delayed; JavaScript ones keep setImmediate's semantics. */
+ * a core from the threads doing the work (docs/performance.md, item 1). Only native callbacks are delayed; JavaScript ones keep setImmediate's semantics. */
 function throttleDawnPolling(): void {
   if (!(POLL_MS > 0) || (globalThis.setImmediate as { comiThrottled?: boolean }).comiThrottled) return;
   const immediate = globalThis.setImmediate;

@@ -110,8 +110,8 @@ const registers = (tm: number, tn: number, wg = 64): ConvVariant => ({ strategy:
 const TILES: ConvVariant = { strategy: 'tiles', tm: 4, tn: 4, wg: 256 };
 const ROWS: ConvVariant = { strategy: 'rows', tm: 16, tn: 0, wg: 16 };
 
-/** Candidates per kind (measured on lavapipe: 16 channels × 8 pixels per invocation is the usual winner; narrow
- * layers and small maps prefer other shapes). The workgroup-memory strategy joins on GPUs only: on CPU adapters
+/** Candidates per kind (on lavapipe 16 channels × 8 pixels per invocation usually wins; narrow layers and small
+ * maps prefer other shapes). The workgroup-memory strategy joins on GPUs only: on CPU adapters
  * it is several times slower and would make the first step's trials long. */
 function candidates(kind: ConvKind = 'directGather', outChannels = Infinity): ConvVariant[] {
   const regs = [registers(16, 8), registers(8, 16), registers(8, 8), registers(16, 4, 32)];
@@ -220,9 +220,9 @@ export function inputGradKind(g: ConvGeometry): 'directGather' | 'phaseGather' {
   return g.stride !== 1 || g.KH !== g.KW || g.pad > g.KH - 1 ? 'phaseGather' : 'directGather';
 }
 
-/** dx [N, Cin, H, W] of the direct convolution g from dy. Stride 1 with register tiles: a direct convolution of dy
- * with the rotated, channel-swapped weight (conv_direct_gather.wgsl with FLIP), which runs at the forward kernel's speed (on
- * lavapipe ~1.5× the phase-aligned gather); otherwise the phase-aligned gather of the transposed convolution. */
+/** dx [N, Cin, H, W] of the direct convolution g from dy. Stride 1 with register tiles: the direct gather of dy
+ * with the rotated, channel-swapped weight (conv_direct_gather.wgsl with FLIP), which runs at the forward kernel's
+ * speed; otherwise the phase gather of the transposed convolution. */
 export function inputGrad(g: ConvGeometry, dy: GPUBuffer, w: GPUBuffer, dx: Tensor): void {
   const t: ConvGeometry = { ...g, Cin: g.Cout, H: g.OH, W: g.OW, Cout: g.Cin, OH: g.H, OW: g.W };
   if (inputGradKind(g) === 'phaseGather') return phaseGather(t, dy, w, null, dx);
