@@ -2,17 +2,12 @@
 // row-major order, as PyTorch) and takes the window's dy if it is that element, else 0.
 
 fn kernel(i: u32) {
-  let ix = i % p.W;
-  let rest = i / p.W;
-  let iy = rest % p.H;
-  let plane = rest / p.H;
-  let oy = iy / 2u;
-  let ox = ix / 2u;
-  if (oy >= p.OH || ox >= p.OW) {
+  let win = windowOf(i);
+  if (win.y == 4u) {
     dx[i] = 0.0;
     return;
   }
-  let base = plane * p.H * p.W + 2u * oy * p.W + 2u * ox;
+  let base = windowStart(win.x);
   let offsets = array<u32, 4>(0u, 1u, p.W, p.W + 1u);
   var best = 0u;
   var m = x[base];
@@ -23,6 +18,5 @@ fn kernel(i: u32) {
       best = k;
     }
   }
-  let mine = (iy % 2u) * 2u + ix % 2u;
-  dx[i] = select(0.0, dy[(plane * p.OH + oy) * p.OW + ox], best == mine);
+  dx[i] = select(0.0, dy[win.x], best == win.y);
 }

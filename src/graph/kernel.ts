@@ -50,11 +50,14 @@ export interface KernelSpec<P extends Record<string, ParamType>, B extends Recor
    * description, taken from the consts given at dispatch, or from the reduction). Elementwise kernels use 256. */
   workgroup?: number | readonly [number, number] | 'WG';
   reduction?: ReductionType;
+  /** WGSL helpers shared by several kernels (shaders/<name>.wgsl), added before the computation. */
+  includes?: readonly string[];
 }
 
 export interface Kernel<P extends Record<string, ParamType>, B extends Record<string, Binding>, C extends Record<string, ConstType>>
   extends Required<Omit<KernelSpec<P, B, C>, 'reduction'>> {
   reduction?: ReductionType;
+  includes: readonly string[];
   /** Byte offset of each parameter in the uniform block, and the block's size. */
   layout: { offsets: Record<string, number>; size: number };
 }
@@ -94,6 +97,7 @@ export function defineKernel<
   return {
     ...spec,
     consts: spec.consts ?? ({} as C),
+    includes: spec.includes ?? [],
     workgroup: spec.entry === 'elementwise' ? ELEMENTWISE_WG : spec.workgroup ?? ELEMENTWISE_WG,
     layout: uniformLayout(spec.params),
   };
@@ -184,6 +188,7 @@ export function kernelSource(k: AnyKernel, consts: Record<string, number | boole
     const args = k.entry.map((b) => `@builtin(${BUILTINS[b]}`);
     out.push(`@compute @workgroup_size(${wg})`, `fn main(${args.join(', ')}) {`, `  kernel(${k.entry.join(', ')});`, '}');
   }
+  out.push(...k.includes.map(readShader));
   const body = readShader(k.shader).replace(/\{\{(\w+)\}\}/g, (_, key: string) => {
     if (!(key in snippets)) throw new Error(`shader ${k.shader}: no code constant {{${key}}} in its description`);
     return snippets[key];

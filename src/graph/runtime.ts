@@ -152,14 +152,14 @@ export class Runtime {
     params: ParamValues<P>,
     opts: DispatchOptions<C> = {} as DispatchOptions<C>,
   ): void {
-    const pipeline = this.pipeline(k as unknown as AnyKernel, opts.consts ?? {}, opts.reduction);
+    const pipeline = this.pipeline(k, opts.consts ?? {}, opts.reduction);
     const [x, y = 1, z = 1] = k.entry === 'elementwise' ? grid1d((params as Record<string, number>).n, ELEMENTWISE_WG) : opts.groups ?? [0];
     if (!(x > 0)) throw new Error(`dispatch of ${k.shader}: workgroup counts needed`);
     if (x > MAX_WORKGROUPS_PER_DIM || y > MAX_WORKGROUPS_PER_DIM || z > MAX_WORKGROUPS_PER_DIM) {
       throw new Error(`dispatch of ${k.shader}: ${x}×${y}×${z} workgroups exceeds ${MAX_WORKGROUPS_PER_DIM} per dimension`);
     }
-    const params_ = packParams(k as unknown as AnyKernel, params as Record<string, number | readonly number[]>);
-    const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: this.uniformBuffer(params_) } }];
+    const block = packParams(k, params);
+    const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: this.uniformBuffer(block) } }];
     Object.keys(k.bindings).forEach((name, i) => {
       const buffer = (buffers as Record<string, GPUBuffer | undefined>)[name];
       if (buffer) entries.push({ binding: i + 1, resource: { buffer } });

@@ -7,8 +7,9 @@ import { record } from '../autograd/tape.js';
 import { rank } from './check.js';
 
 const PARAMS = { H: 'u32', W: 'u32', OH: 'u32', OW: 'u32', n: 'u32' } as const;
-const FORWARD = defineKernel({ shader: 'max_pool', params: PARAMS, bindings: { x: 'read', y: 'read_write' }, entry: 'elementwise' });
-const BACKWARD = defineKernel({ shader: 'max_pool_backward', params: PARAMS, bindings: { x: 'read', dy: 'read', dx: 'read_write' }, entry: 'elementwise' });
+const WINDOW = ['pool_window'];
+const FORWARD = defineKernel({ shader: 'max_pool', params: PARAMS, includes: WINDOW, bindings: { x: 'read', y: 'read_write' }, entry: 'elementwise' });
+const BACKWARD = defineKernel({ shader: 'max_pool_backward', params: PARAMS, includes: WINDOW, bindings: { x: 'read', dy: 'read', dx: 'read_write' }, entry: 'elementwise' });
 
 /** x [N, C, H, W] with H, W ≥ 2 → [N, C, ⌊H/2⌋, ⌊W/2⌋]. */
 export function maxPool2x2(x: Tensor): Tensor {
