@@ -1,6 +1,9 @@
 // Training-step time of two builds of the engine, alternated in one process (timings on a shared CPU adapter swing
 // between processes, so before/after comparisons of a change run back to back): each ROOT is a checkout with its
-// own dist/ (npx tsc -p tsconfig.json) and shaders/. Same step as bench/step.ts, without the content loss.
+// own dist/ (npx tsc -p tsconfig.json) and shaders/. Same step as bench/step.ts, without the content loss. Besides
+// wall time, the process's CPU time per step (all threads: on CPU adapters that is the GPU work), which other load
+// on the machine disturbs much less. Both builds must run the same kernel variants: run with COMI_AUTOTUNE=0 (the
+// defaults), or give both the same tuned choices (the cache file's name changes with its version).
 //   node dist/bench/compare_step.js ROOT_A ROOT_B [--configs 64:16] [--rounds 9]
 import { resolve, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -11,6 +14,7 @@ interface Build {
   step: () => Promise<unknown>;
   dispatches: () => number;
   ms: number[];
+  cpuMs: number[];
 }
 
 async function load(root: string, size: number, ngf: number): Promise<Build> {
@@ -25,7 +29,7 @@ async function load(root: string, size: number, ngf: number): Promise<Build> {
   const step = () => model.step(realS, realT);
   await step(); // compiles pipelines
   await step();
-  return { root, step, dispatches: () => r.dispatchCount, ms: [] };
+  return { root, step, dispatches: () => r.dispatchCount, ms: [], cpuMs: [] };
 }
 
 async function main(): Promise<void> {
@@ -44,12 +48,16 @@ async function main(): Promise<void> {
       // Alternate which build goes first, so neither always follows the other's work.
       for (const b of i % 2 ? [...builds].reverse() : builds) {
         const t0 = performance.now();
+        const c0 = process.cpuUsage();
         await b.step();
+        const c = process.cpuUsage(c0);
         b.ms.push(performance.now() - t0);
+        b.cpuMs.push((c.user + c.system) / 1000);
       }
     }
     builds.forEach((b, k) => {
-      console.log(`${size}²/ngf ${ngf}  ${b.root}: median ${fmt(median(b.ms), 0)} ms over ${rounds} steps (${b.ms.map((v) => fmt(v, 0)).join(', ')}), ${dispatches[k]} dispatches`);
+      console.log(`${size}²/ngf ${ngf}  ${b.root}: wall median ${fmt(median(b.ms), 0)} ms, CPU median ${fmt(median(b.cpuMs), 0)} ms over ${rounds} steps, ${dispatches[k]} dispatches`);
+      console.log(`  wall ${b.ms.map((v) => fmt(v, 0)).join(', ')}\n  CPU  ${b.cpuMs.map((v) => fmt(v, 0)).join(', ')}`);
     });
   }
 }

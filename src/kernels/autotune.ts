@@ -72,6 +72,8 @@ export function cpuLikeAdapter(): boolean {
  * buffers.
  */
 export function tuned<C>(key: string, candidates: C[], fallback: C, trial: (c: C) => void): C {
+  // Off means the defaults, not the cache's choices: tests must not depend on what this machine tuned before.
+  if (!autotuneEnabled()) return fallback;
   const chosen = choices();
   const id = (c: C) => JSON.stringify(c);
   if (key in chosen) {
@@ -79,7 +81,7 @@ export function tuned<C>(key: string, candidates: C[], fallback: C, trial: (c: C
     if (hit) return hit;
   }
   const r = rt();
-  if (!autotuneEnabled() || !r.canTime || candidates.length < 2 || inFlight.has(key)) return fallback;
+  if (!r.canTime || candidates.length < 2 || inFlight.has(key)) return fallback;
   inFlight.add(key);
   const times: number[][] = candidates.map(() => []);
   let left = candidates.length * TRIAL_REPS;
