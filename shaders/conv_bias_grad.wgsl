@@ -1,5 +1,5 @@
 // Bias gradient of a convolution: db[c] = Σ_{n, pixels} dy[n, c, pixel]. One workgroup per channel, a strided
-// partial sum per invocation, then the workgroup reduction of norm.wgsl (subgroup or tree).
+// partial sum per invocation, then workgroupSum (subgroup or tree, shaders/workgroup_sum_*.wgsl).
 
 fn kernel(lid: u32, wid: vec3u) {
   let c = wid.x;

@@ -1,9 +1,10 @@
-// The three convolution GEMMs with the classic workgroup-memory tiling for GPUs: a 16×16 workgroup computes a
-// 64×64 block of C[M, Ncol] = Σ_k A(m, k)·B(k, n), staging 16-deep slices of A and B in workgroup memory; each
-// invocation accumulates 4×4 outputs. The operands are read through the convolution's index maps (implicit GEMM):
-//   MODE 0  conv forward          C = y[n, co, oy, ox]     A = w[co, (ci, kh, kw)]      B = x at (oy·s − pad + kh, …)
-//   MODE 1  transposed gather     C = y[n, co, oy, ox]     A = w[ci, co, kh, kw]        B = x at ((oy + pad − kh)/s, …)
-//   MODE 2  weight gradient       C = dw[co, (ci, kh, kw)] A = dy[n, co, oy, ox]        B = x at (oy·s − pad + kh, …)
+// The 'tiles' strategy of the three convolution GEMMs (src/kernels/conv_gemm.ts), the classic workgroup-memory
+// tiling for GPUs: a 16×16 workgroup computes a 64×64 block of C[M, Ncol] = Σ_k A(m, k)·B(k, n), staging 16-deep
+// slices of A and B in workgroup memory; each invocation accumulates 4×4 outputs. The operands are read through the
+// convolution's index maps (implicit GEMM):
+//   MODE 0  directGather   C = y[n, co, oy, ox]     A = w[co, (ci, kh, kw)]  B = x at (oy·s − pad + kh, …)
+//   MODE 1  phaseGather    C = y[n, co, oy, ox]     A = w[ci, co, kh, kw]    B = x at ((oy + pad − kh)/s, …), 0 off-phase
+//   MODE 2  weightGrad     C = dw[co, (ci, kh, kw)] A = dy[n, co, oy, ox]    B = x at (oy·s − pad + kh, …)
 // Every output's sum runs over k in increasing order. MODE 2 splits k (the output pixels) over workgroup z: slice z
 // of c receives the partial sums over k in [z·kPerSplit, (z+1)·kPerSplit) (reduce_splits.wgsl adds the slices).
 const BM = 64u;

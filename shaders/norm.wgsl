@@ -2,9 +2,8 @@
 // g gathers P planes of length L: plane k of g starts at (k·C + g)·L and has channel c = g mod C. Instance norm: one
 // plane per (n, c), P = 1, G = N·C; training-mode batch norm: P = N planes per channel, G = C (biased variance).
 // One workgroup of WG invocations per group. Mean first, then centred squares, both over x − x[first] so groups with
-// a large mean do not cancel. Writes (mean, rstd) per group for the backward pass. The sum is a subgroup reduction
-// when the whole workgroup is one subgroup (CPU adapters: no barriers), else a tree in workgroup memory
-// (onnxruntime's instance_norm pattern). ACT: 0 none, 1 ReLU, 2 leaky ReLU (slope); RES: 1 adds the residual r.
+// a large mean do not cancel. Writes (mean, rstd) per group for the backward pass. Sums are workgroupSum: a subgroup
+// reduction when the whole workgroup is one subgroup (CPU adapters: no barriers), else a tree in workgroup memory. ACT: 0 none, 1 ReLU, 2 leaky ReLU (slope); RES: 1 adds the residual r.
 
 fn kernel(lid: u32, wid: vec3u, nwg: vec3u) {
   let g = wid.x + wid.y * nwg.x;
