@@ -88,19 +88,29 @@ function uniformLayout(params: Record<string, ParamType>): { offsets: Record<str
   return { offsets, size: Math.max(16, Math.ceil(end / 16) * 16) };
 }
 
+/** Every kernel described so far (test/graph/kernel.test.ts checks each against its shader file). */
+export const kernels: AnyKernel[] = [];
+
 export function defineKernel<
   const P extends Record<string, ParamType>,
   const B extends Record<string, Binding>,
   const C extends Record<string, ConstType> = Record<never, ConstType>,
 >(spec: KernelSpec<P, B, C>): Kernel<P, B, C> {
   if (spec.entry === 'elementwise' && spec.params.n !== 'u32') throw new Error(`kernel ${spec.shader}: elementwise kernels need a u32 parameter n`);
-  return {
+  const k: Kernel<P, B, C> = {
     ...spec,
     consts: spec.consts ?? ({} as C),
     includes: spec.includes ?? [],
     workgroup: spec.entry === 'elementwise' ? ELEMENTWISE_WG : spec.workgroup ?? ELEMENTWISE_WG,
     layout: uniformLayout(spec.params),
   };
+  kernels.push(k as unknown as AnyKernel);
+  return k;
+}
+
+/** The shader file's text with its includes (what a description's names must match). */
+export function shaderText(k: AnyKernel): string {
+  return [...k.includes, k.shader].map(readShader).join('\n');
 }
 
 /** The uniform block of one dispatch: every parameter of the description, at its offset. */

@@ -42,3 +42,24 @@ describe('kernel descriptions', () => {
     expect(() => kernelSource(k, {})).toThrow(/pad: no value for constant REFLECT/);
   });
 });
+
+describe('every kernel description matches its shader file', async () => {
+  await import('../../src/index.js'); // defines every kernel of the engine
+  const { kernels, shaderText } = await import('../../src/graph/kernel.js');
+  it('has found the kernels', () => expect(kernels.length).toBeGreaterThan(30));
+  for (const k of kernels) {
+    it(k.shader, () => {
+      const text = shaderText(k).replace(/\/\/.*$/gm, '');
+      const used = new Set([...text.matchAll(/\bp\.(\w+)/g)].map((m) => m[1]));
+      if (k.entry === 'elementwise') used.add('n'); // read by the generated index guard
+      expect([...used].filter((name) => !(name in k.params)), 'p.<name> read but not a parameter').toEqual([]);
+      // Code constants (pointwise expressions) may read parameters and bindings the file itself does not name.
+      if (Object.values(k.consts).includes('code')) return;
+      expect(Object.keys(k.params).filter((name) => !used.has(name)), 'parameters the shader never reads').toEqual([]);
+      const unusedBindings = Object.keys(k.bindings).filter((name) => !new RegExp(`\\b${name}\\[`).test(text));
+      expect(unusedBindings, 'bindings the shader never indexes').toEqual([]);
+      const consts = Object.keys(k.consts).filter((name) => !(name === 'WG' && k.workgroup === 'WG')); // WG: the generated entry's
+      for (const name of consts) expect(text, `constant ${name}`).toMatch(new RegExp(`\\b${name}\\b`));
+    });
+  }
+});
