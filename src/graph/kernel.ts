@@ -2,8 +2,8 @@
 // types, in order), its storage bindings, its compile-time constants and its workgroup shape. The Params struct,
 // the binding declarations, the constants and the entry point (with the 1-D index preamble) are generated from the
 // description when the pipeline is created, so shaders/NAME.wgsl holds only `fn kernel(…)` and its helpers, and
-// the TS side passes parameters and buffers by name: a field or binding missing on either side is a type error in
-// TS or a WGSL compile error, never a silent mismatch.
+// the TS side passes parameters and buffers by name: a missing or misspelt name is a TS type error, a WGSL compile
+// error, or a failure of test/graph/kernel.test.ts (which reads every shader against its description).
 import { readFileSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
