@@ -21,6 +21,7 @@ const GEMM_TILED = defineKernel({
   shader: 'gemm_tiled',
   params: { M: 'u32', N: 'u32', K: 'u32' },
   bindings: { a: 'read', b: 'read', c: 'read_write' },
+  includes: ['workgroup_tile'],
   entry: ['lid3', 'wid'],
   workgroup: [16, 16],
 });

@@ -7,12 +7,6 @@
 //   MODE 2  weightGrad     C = dw[co, (ci, kh, kw)] A = dy[n, co, oy, ox]    B = x at (oy·s − pad + kh, …)
 // Every output's sum runs over k in increasing order. MODE 2 splits k (the output pixels) over workgroup z: slice z
 // of c receives the partial sums over k in [z·kPerSplit, (z+1)·kPerSplit) (reduce_splits.wgsl adds the slices).
-const BM = 64u;
-const BN = 64u;
-const BK = 16u;
-
-var<workgroup> As: array<f32, BK * BM>;
-var<workgroup> Bs: array<f32, BK * BN>;
 
 fn dimM() -> u32 { return p.Cout; }
 fn dimN() -> u32 {
@@ -85,15 +79,7 @@ fn kernel(lid3: vec3u, wid: vec3u, nwg: vec3u) {
       Bs[kk * BN + mm] = loadB(k, n0 + mm);
     }
     workgroupBarrier();
-    for (var kk = 0u; kk < BK; kk++) {
-      var av: array<f32, 4>;
-      var bv: array<f32, 4>;
-      for (var i = 0u; i < 4u; i++) { av[i] = As[kk * BM + lid3.y * 4u + i]; }
-      for (var j = 0u; j < 4u; j++) { bv[j] = Bs[kk * BN + lid3.x * 4u + j]; }
-      for (var i = 0u; i < 4u; i++) {
-        for (var j = 0u; j < 4u; j++) { acc[i * 4u + j] = fma(av[i], bv[j], acc[i * 4u + j]); }
-      }
-    }
+    accumulateTile(lid3, &acc);
     workgroupBarrier();
   }
   for (var i = 0u; i < 4u; i++) {

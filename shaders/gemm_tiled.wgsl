@@ -1,10 +1,5 @@
-// GEMM ceiling probe (bench/gemm.ts), workgroup-memory tiled (the classic GPU kernel): a 16×16 workgroup computes
-// a 64×64 block of C = A·B, staging 16-deep slices of A and B in workgroup memory; 4×4 outputs per invocation.
-const BM = 64u;
-const BN = 64u;
-const BK = 16u;
-var<workgroup> As: array<f32, BK * BM>;
-var<workgroup> Bs: array<f32, BK * BN>;
+// GEMM ceiling probe (bench/gemm.ts), workgroup-memory tiled (the classic GPU kernel, shaders/workgroup_tile.wgsl):
+// C = A·B, row-major.
 
 fn kernel(lid3: vec3u, wid: vec3u) {
   let m0 = wid.y * BM;
@@ -22,15 +17,7 @@ fn kernel(lid3: vec3u, wid: vec3u) {
       Bs[kk * BN + mm] = select(0.0, b[(k0 + kk) * p.N + n0 + mm], k0 + kk < p.K && n0 + mm < p.N);
     }
     workgroupBarrier();
-    for (var kk = 0u; kk < BK; kk++) {
-      var av: array<f32, 4>;
-      var bv: array<f32, 4>;
-      for (var i = 0u; i < 4u; i++) { av[i] = As[kk * BM + lid3.y * 4u + i]; }
-      for (var j = 0u; j < 4u; j++) { bv[j] = Bs[kk * BN + lid3.x * 4u + j]; }
-      for (var i = 0u; i < 4u; i++) {
-        for (var j = 0u; j < 4u; j++) { acc[i * 4u + j] = fma(av[i], bv[j], acc[i * 4u + j]); }
-      }
-    }
+    accumulateTile(lid3, &acc);
     workgroupBarrier();
   }
   for (var i = 0u; i < 4u; i++) {

@@ -13,7 +13,7 @@ import { defineKernel } from '../graph/kernel.js';
 import { reductionVariant, tuned, cpuLikeAdapter } from './autotune.js';
 
 const MAX_GROUPS = 65535;
-const TILE = 64; // conv_tiled.wgsl's block edge
+const TILE = 64; // BM = BN of shaders/workgroup_tile.wgsl
 
 /** Shape parameters shared by the GEMM shaders, in the direct convolution's names. */
 const GEOMETRY = { N: 'u32', Cin: 'u32', H: 'u32', W: 'u32', Cout: 'u32', OH: 'u32', OW: 'u32', KH: 'u32', KW: 'u32', stride: 'u32', pad: 'u32' } as const;
@@ -59,6 +59,7 @@ const TILED = defineKernel({
   params: { ...GEOMETRY, hasBias: 'u32', kPerSplit: 'u32' },
   bindings: { x: 'read', a: 'read', b: 'read', c: 'read_write' },
   consts: { MODE: 'u32' },
+  includes: ['workgroup_tile'],
   entry: ['lid3', 'wid', 'nwg'],
   workgroup: [16, 16],
 });
