@@ -3,10 +3,28 @@
 // is over in well under a millisecond there). The kernel suite reports every kernel as a fraction of it.
 //   node dist/bench/gemm.js [--gemm-size N]
 import { pathToFileURL } from 'node:url';
-import { rt, packParams } from '../src/graph/runtime.js';
+import { rt } from '../src/graph/runtime.js';
+import { defineKernel } from '../src/graph/kernel.js';
 import { Tensor } from '../src/graph/tensor.js';
 import { cpuLikeAdapter } from '../src/kernels/autotune.js';
 import { benchGpu, randomTensor, timeCase, saveSection, gflops, fmt, flag } from './harness.js';
+
+const GEMM = defineKernel({
+  shader: 'gemm',
+  params: { M: 'u32', N: 'u32', K: 'u32' },
+  bindings: { a: 'read', b: { access: 'read', type: 'array<vec4f>' }, c: { access: 'read_write', type: 'array<vec4f>' } },
+  consts: { TM: 'u32', V: 'u32', WG: 'u32' },
+  entry: ['wid', 'lid'],
+  workgroup: 'WG',
+});
+const GEMM_TILED = defineKernel({
+  shader: 'gemm_tiled',
+  params: { M: 'u32', N: 'u32', K: 'u32' },
+  bindings: { a: 'read', b: 'read', c: 'read_write' },
+  includes: ['workgroup_tile'],
+  entry: ['lid3', 'wid'],
+  workgroup: [16, 16],
+});
 
 interface Variant { name: string; dispatch: (m: number, n: number, k: number, a: Tensor, b: Tensor, c: Tensor) => void }
 
@@ -14,8 +32,10 @@ function registerVariant(tm: number, v: number, wg: number): Variant {
   return {
     name: `registers ${tm}×${4 * v} wg ${wg}`,
     dispatch: (m, n, k, a, b, c) => {
-      const r = rt();
-      r.dispatch(r.pipeline('gemm', { TM: tm, V: v, WG: wg }), [a.buffer, b.buffer, c.buffer], packParams([m, n, k]), [Math.ceil(n / 4 / v / wg), Math.ceil(m / tm), 1]);
+      rt().dispatch(GEMM, { a: a.buffer, b: b.buffer, c: c.buffer }, { M: m, N: n, K: k }, {
+        consts: { TM: tm, V: v, WG: wg },
+        groups: [Math.ceil(n / 4 / v / wg), Math.ceil(m / tm), 1],
+      });
     },
   };
 }
@@ -23,8 +43,7 @@ function registerVariant(tm: number, v: number, wg: number): Variant {
 const TILED: Variant = {
   name: 'workgroup-memory 64×64',
   dispatch: (m, n, k, a, b, c) => {
-    const r = rt();
-    r.dispatch(r.pipeline('gemm_tiled'), [a.buffer, b.buffer, c.buffer], packParams([m, n, k]), [Math.ceil(n / 64), Math.ceil(m / 64), 1]);
+    rt().dispatch(GEMM_TILED, { a: a.buffer, b: b.buffer, c: c.buffer }, { M: m, N: n, K: k }, { groups: [Math.ceil(n / 64), Math.ceil(m / 64), 1] });
   },
 };
 

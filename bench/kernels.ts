@@ -6,7 +6,7 @@
 import { pathToFileURL } from 'node:url';
 import { Tensor } from '../src/graph/tensor.js';
 import { backward } from '../src/autograd/tape.js';
-import { gatherConv, scatterConv, inputGrad, weightGrad, biasGrad, type ConvGeometry } from '../src/kernels/conv_gemm.js';
+import { directGather, phaseGather, inputGrad, inputGradKind, weightGrad, biasGrad, type ConvGeometry } from '../src/kernels/conv_gemm.js';
 import { instanceNorm } from '../src/kernels/instance_norm.js';
 import { reflectionPad2d } from '../src/kernels/pad.js';
 import { relu, tanh, leakyRelu } from '../src/kernels/unary.js';
@@ -66,24 +66,25 @@ async function convRows(layer: ConvLayer, ceiling: number): Promise<KernelRow[]>
   const bias = randomTensor([transposed ? g.Cout : d.Cout], 3);
   const dyDirect = randomTensor([d.N, d.Cout, d.OH, d.OW], 4);
   const flop = 2 * d.N * d.Cout * d.OH * d.OW * d.Cin * d.KH * d.KW;
+  // Each row names the pass and the GEMM that computes it (src/kernels/conv_gemm.ts).
   const ops: [string, () => Tensor][] = transposed
     ? [
         // forward: small x (= dyDirect's shape) → large y (= x's shape)
-        ['forward', () => { const y = Tensor.empty(x.shape); scatterConv(g, dyDirect.buffer, w.buffer, bias.buffer, y); return y; }],
-        ['input grad', () => { const y = Tensor.empty(dyDirect.shape); gatherConv(d, x.buffer, w.buffer, null, y); return y; }],
-        ['weight grad', () => weightGrad(d, x.buffer, dyDirect.buffer)],
-        ['bias grad', () => biasGrad(x)],
+        ['forward · phaseGather', () => { const y = Tensor.empty(x.shape); phaseGather(g, dyDirect.buffer, w.buffer, bias.buffer, y); return y; }],
+        ['input grad · directGather', () => { const y = Tensor.empty(dyDirect.shape); directGather(d, x.buffer, w.buffer, null, y); return y; }],
+        ['weight grad · weightGrad', () => weightGrad(d, x.buffer, dyDirect.buffer)],
+        ['bias grad · conv_bias_grad', () => biasGrad(x)],
       ]
     : [
-        ['forward', () => { const y = Tensor.empty(dyDirect.shape); gatherConv(d, x.buffer, w.buffer, bias.buffer, y); return y; }],
-        ['input grad', () => { const y = Tensor.empty(x.shape); inputGrad(d, dyDirect.buffer, w.buffer, y); return y; }],
-        ['weight grad', () => weightGrad(d, x.buffer, dyDirect.buffer)],
-        ['bias grad', () => biasGrad(dyDirect)],
+        ['forward · directGather', () => { const y = Tensor.empty(dyDirect.shape); directGather(d, x.buffer, w.buffer, bias.buffer, y); return y; }],
+        [`input grad · ${inputGradKind(d)}`, () => { const y = Tensor.empty(x.shape); inputGrad(d, dyDirect.buffer, w.buffer, y); return y; }],
+        ['weight grad · weightGrad', () => weightGrad(d, x.buffer, dyDirect.buffer)],
+        ['bias grad · conv_bias_grad', () => biasGrad(dyDirect)],
       ];
   const rows: KernelRow[] = [];
   for (const [op, run] of ops) {
     const t = await timeCase(`${layer.net} ${layer.name} ${op}`, run, 3, 1);
-    const isGemm = op !== 'bias grad';
+    const isGemm = !op.startsWith('bias grad');
     const gf = isGemm ? gflops(flop, t.ms) : null;
     rows.push({ kind: 'conv', net: layer.net, layer: `${layer.name} ${d.Cin}→${d.Cout} ${d.OH}²`, op, ms: t.ms, gflops: gf, ofCeiling: gf === null ? null : gf / ceiling, source: t.source });
     console.log(`  ${layer.net} ${layer.name} ${op}: ${fmt(t.ms)} ms${gf === null ? '' : `, ${fmt(gf, 2)} GFLOP/s, ${fmt((100 * gf) / ceiling, 0)} % of ceiling`}`);

@@ -1,27 +1,12 @@
-// The three convolution GEMMs with the classic workgroup-memory tiling for GPUs: a 16×16 workgroup computes a
-// 64×64 block of C[M, Ncol] = Σ_k A(m, k)·B(k, n), staging 16-deep slices of A and B in workgroup memory; each
-// invocation accumulates 4×4 outputs. The operands are read through the convolution's index maps (implicit GEMM):
-//   MODE 0  conv forward          C = y[n, co, oy, ox]     A = w[co, (ci, kh, kw)]      B = x at (oy·s − pad + kh, …)
-//   MODE 1  transposed gather     C = y[n, co, oy, ox]     A = w[ci, co, kh, kw]        B = x at ((oy + pad − kh)/s, …)
-//   MODE 2  weight gradient       C = dw[co, (ci, kh, kw)] A = dy[n, co, oy, ox]        B = x at (oy·s − pad + kh, …)
+// The 'tiles' strategy of the three convolution GEMMs (src/kernels/conv_gemm.ts), the classic workgroup-memory
+// tiling for GPUs: a 16×16 workgroup computes a 64×64 block of C[M, Ncol] = Σ_k A(m, k)·B(k, n), staging 16-deep
+// slices of A and B in workgroup memory; each invocation accumulates 4×4 outputs. The operands are read through the
+// convolution's index maps (implicit GEMM):
+//   MODE 0  directGather   C = y[n, co, oy, ox]     A = w[co, (ci, kh, kw)]  B = x at (oy·s − pad + kh, …)
+//   MODE 1  phaseGather    C = y[n, co, oy, ox]     A = w[ci, co, kh, kw]    B = x at ((oy + pad − kh)/s, …), 0 off-phase
+//   MODE 2  weightGrad     C = dw[co, (ci, kh, kw)] A = dy[n, co, oy, ox]    B = x at (oy·s − pad + kh, …)
 // Every output's sum runs over k in increasing order. MODE 2 splits k (the output pixels) over workgroup z: slice z
 // of c receives the partial sums over k in [z·kPerSplit, (z+1)·kPerSplit) (reduce_splits.wgsl adds the slices).
-const MODE = {{MODE}}u;
-const BM = 64u;
-const BN = 64u;
-const BK = 16u;
-struct Params {
-  N: u32, Cin: u32, H: u32, W: u32, Cout: u32, OH: u32, OW: u32, KH: u32, KW: u32, stride: u32, pad: u32, hasBias: u32,
-  kPerSplit: u32,
-}
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read> a: array<f32>;
-@group(0) @binding(3) var<storage, read> b: array<f32>;
-@group(0) @binding(4) var<storage, read_write> c: array<f32>;
-
-var<workgroup> As: array<f32, BK * BM>;
-var<workgroup> Bs: array<f32, BK * BN>;
 
 fn dimM() -> u32 { return p.Cout; }
 fn dimN() -> u32 {
@@ -76,12 +61,11 @@ fn loadB(k: u32, n: u32) -> f32 {
   return unfolded(k, n);
 }
 
-@compute @workgroup_size(16, 16)
-fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+fn kernel(lid3: vec3u, wid: vec3u, nwg: vec3u) {
   let m0 = wid.y * BM;
   let split = select(0u, wid.z, MODE == 2u);
   let n0 = (wid.x + select(wid.z, 0u, MODE == 2u) * nwg.x) * BN;
-  let t = lid.y * 16u + lid.x;
+  let t = lid3.y * 16u + lid3.x;
   var acc: array<f32, 16>;
   let kEnd = min(dimK(), (split + 1u) * p.kPerSplit);
   for (var k0 = split * p.kPerSplit; k0 < kEnd; k0 += BK) {
@@ -95,22 +79,14 @@ fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: ve
       Bs[kk * BN + mm] = loadB(k, n0 + mm);
     }
     workgroupBarrier();
-    for (var kk = 0u; kk < BK; kk++) {
-      var av: array<f32, 4>;
-      var bv: array<f32, 4>;
-      for (var i = 0u; i < 4u; i++) { av[i] = As[kk * BM + lid.y * 4u + i]; }
-      for (var j = 0u; j < 4u; j++) { bv[j] = Bs[kk * BN + lid.x * 4u + j]; }
-      for (var i = 0u; i < 4u; i++) {
-        for (var j = 0u; j < 4u; j++) { acc[i * 4u + j] = fma(av[i], bv[j], acc[i * 4u + j]); }
-      }
-    }
+    accumulateTile(lid3, &acc);
     workgroupBarrier();
   }
   for (var i = 0u; i < 4u; i++) {
-    let m = m0 + lid.y * 4u + i;
+    let m = m0 + lid3.y * 4u + i;
     if (m >= dimM()) { break; }
     for (var j = 0u; j < 4u; j++) {
-      let n = n0 + lid.x * 4u + j;
+      let n = n0 + lid3.x * 4u + j;
       if (n >= dimN()) { break; }
       if (MODE == 2u) {
         c[(split * dimM() + m) * dimN() + n] = acc[i * 4u + j];

@@ -1,9 +1,5 @@
 // Dropout with a counter-based mask: element i is kept iff hash32(i, seed) ≥ threshold (= floor(p·2³²)), kept values
 // scaled by 1/(1 − p). The mask depends only on (i, seed), so the backward pass is this same kernel applied to dy.
-struct Params { n: u32, seed: u32, threshold: u32, scale: f32 }
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read_write> y: array<f32>;
 
 // hash32 of src/graph/random.ts (u32 arithmetic wraps like Math.imul).
 fn hash32(index: u32, seed: u32) -> u32 {
@@ -16,9 +12,6 @@ fn hash32(index: u32, seed: u32) -> u32 {
   return h;
 }
 
-@compute @workgroup_size(256)
-fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = gid.x + gid.y * nwg.x * 256u;
-  if (i >= p.n) { return; }
+fn kernel(i: u32) {
   y[i] = select(0.0, x[i] * p.scale, hash32(i, p.seed) >= p.threshold);
 }

@@ -1,18 +1,10 @@
 // GEMM ceiling probe (bench/gemm.ts), register-tiled: C[M, N] = A[M, K]·B[K, N], row-major, N a multiple of 4·V.
 // A workgroup owns TM rows, so A loads have one address across the workgroup (a broadcast on CPU adapters); each
 // invocation owns V vec4 columns and accumulates TM×4V outputs in registers.
-const TM = {{TM}}u;
-const V = {{V}}u;
-struct Params { M: u32, N: u32, K: u32 }
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> a: array<f32>;
-@group(0) @binding(2) var<storage, read> b: array<vec4f>;
-@group(0) @binding(3) var<storage, read_write> c: array<vec4f>;
 
-@compute @workgroup_size({{WG}})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
+fn kernel(wid: vec3u, lid: u32) {
   let m0 = wid.y * TM;
-  let n4 = (wid.x * {{WG}}u + lid) * V;
+  let n4 = (wid.x * WG + lid) * V;
   let N4 = p.N / 4u;
   if (n4 >= N4) { return; }
   var acc: array<vec4f, TM * V>;

@@ -1,21 +1,10 @@
-// GEMM ceiling probe (bench/gemm.ts), workgroup-memory tiled (the classic GPU kernel): a 16×16 workgroup computes
-// a 64×64 block of C = A·B, staging 16-deep slices of A and B in workgroup memory; 4×4 outputs per invocation.
-const BM = 64u;
-const BN = 64u;
-const BK = 16u;
-struct Params { M: u32, N: u32, K: u32 }
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> a: array<f32>;
-@group(0) @binding(2) var<storage, read> b: array<f32>;
-@group(0) @binding(3) var<storage, read_write> c: array<f32>;
-var<workgroup> As: array<f32, BK * BM>;
-var<workgroup> Bs: array<f32, BK * BN>;
+// GEMM ceiling probe (bench/gemm.ts), workgroup-memory tiled (the classic GPU kernel, shaders/workgroup_tile.wgsl):
+// C = A·B, row-major.
 
-@compute @workgroup_size(16, 16)
-fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u) {
+fn kernel(lid3: vec3u, wid: vec3u) {
   let m0 = wid.y * BM;
   let n0 = wid.x * BN;
-  let t = lid.y * 16u + lid.x;
+  let t = lid3.y * 16u + lid3.x;
   var acc: array<f32, 16>;
   for (var k0 = 0u; k0 < p.K; k0 += BK) {
     for (var e = 0u; e < 4u; e++) {
@@ -28,21 +17,13 @@ fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: ve
       Bs[kk * BN + mm] = select(0.0, b[(k0 + kk) * p.N + n0 + mm], k0 + kk < p.K && n0 + mm < p.N);
     }
     workgroupBarrier();
-    for (var kk = 0u; kk < BK; kk++) {
-      var av: array<f32, 4>;
-      var bv: array<f32, 4>;
-      for (var i = 0u; i < 4u; i++) { av[i] = As[kk * BM + lid.y * 4u + i]; }
-      for (var j = 0u; j < 4u; j++) { bv[j] = Bs[kk * BN + lid.x * 4u + j]; }
-      for (var i = 0u; i < 4u; i++) {
-        for (var j = 0u; j < 4u; j++) { acc[i * 4u + j] = fma(av[i], bv[j], acc[i * 4u + j]); }
-      }
-    }
+    accumulateTile(lid3, &acc);
     workgroupBarrier();
   }
   for (var i = 0u; i < 4u; i++) {
     for (var j = 0u; j < 4u; j++) {
-      let m = m0 + lid.y * 4u + i;
-      let n = n0 + lid.x * 4u + j;
+      let m = m0 + lid3.y * 4u + i;
+      let n = n0 + lid3.x * 4u + j;
       if (m < p.M && n < p.N) { c[m * p.N + n] = acc[i * 4u + j]; }
     }
   }

@@ -1,26 +1,13 @@
 // Backward of 2×2 max pooling as a gather: each input element recomputes its window's argmax (first maximum in
 // row-major order, as PyTorch) and takes the window's dy if it is that element, else 0.
-struct Params { H: u32, W: u32, OH: u32, OW: u32, n: u32 }
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read> dy: array<f32>;
-@group(0) @binding(3) var<storage, read_write> dx: array<f32>;
 
-@compute @workgroup_size(256)
-fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = gid.x + gid.y * nwg.x * 256u;
-  if (i >= p.n) { return; }
-  let ix = i % p.W;
-  let rest = i / p.W;
-  let iy = rest % p.H;
-  let plane = rest / p.H;
-  let oy = iy / 2u;
-  let ox = ix / 2u;
-  if (oy >= p.OH || ox >= p.OW) {
+fn kernel(i: u32) {
+  let win = windowOf(i);
+  if (win.y == 4u) {
     dx[i] = 0.0;
     return;
   }
-  let base = plane * p.H * p.W + 2u * oy * p.W + 2u * ox;
+  let base = windowStart(win.x);
   let offsets = array<u32, 4>(0u, 1u, p.W, p.W + 1u);
   var best = 0u;
   var m = x[base];
@@ -31,6 +18,5 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
       best = k;
     }
   }
-  let mine = (iy % 2u) * 2u + ix % 2u;
-  dx[i] = select(0.0, dy[(plane * p.OH + oy) * p.OW + ox], best == mine);
+  dx[i] = select(0.0, dy[win.x], best == win.y);
 }

@@ -2,30 +2,10 @@
 // g gathers P planes of length L: plane k of g starts at (k·C + g)·L and has channel c = g mod C. Instance norm: one
 // plane per (n, c), P = 1, G = N·C; training-mode batch norm: P = N planes per channel, G = C (biased variance).
 // One workgroup of WG invocations per group. Mean first, then centred squares, both over x − x[first] so groups with
-// a large mean do not cancel. Writes (mean, rstd) per group for the backward pass. The sum is a subgroup reduction
-// when the whole workgroup is one subgroup (CPU adapters: no barriers), else a tree in workgroup memory
-// (onnxruntime's instance_norm pattern). ACT: 0 none, 1 ReLU, 2 leaky ReLU (slope); RES: 1 adds the residual r.
-{{ENABLE}}
-const WG = {{WG}}u;
-const ACT = {{ACT}}u;
-const RES = {{RES}}u;
-struct Params { P: u32, C: u32, G: u32, L: u32, hasWeight: u32, hasBias: u32, eps: f32, slope: f32 }
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read> weight: array<f32>;
-@group(0) @binding(3) var<storage, read> bias: array<f32>;
-@group(0) @binding(4) var<storage, read> r: array<f32>;
-@group(0) @binding(5) var<storage, read_write> y: array<f32>;
-@group(0) @binding(6) var<storage, read_write> stats: array<f32>;
+// a large mean do not cancel. Writes (mean, rstd) per group for the backward pass. Sums are workgroupSum: a subgroup
+// reduction when the whole workgroup is one subgroup (CPU adapters: no barriers), else a tree in workgroup memory. ACT: 0 none, 1 ReLU, 2 leaky ReLU (slope); RES: 1 adds the residual r.
 
-var<workgroup> partial: array<f32, WG>;
-
-fn workgroupSum(lid: u32, v: f32) -> f32 {
-{{SUM}}
-}
-
-@compute @workgroup_size(WG)
-fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+fn kernel(lid: u32, wid: vec3u, nwg: vec3u) {
   let g = wid.x + wid.y * nwg.x;
   if (g >= p.G) { return; }
   let c = g % p.C;

@@ -3,25 +3,6 @@
 // norm). Per group, with x̂ = (x − mean)·rstd, M = P·L and g = dy·act'(y) (the fused activation's derivative, read
 // from its output y): dx = w·rstd·(g − Σg/M − x̂·Σ(g·x̂)/M); over the whole channel: dweight = Σ g·x̂, dbias = Σ g.
 // Reductions as in norm.wgsl.
-{{ENABLE}}
-const WG = {{WG}}u;
-const ACT = {{ACT}}u;
-struct Params { P: u32, C: u32, N: u32, L: u32, hasWeight: u32, slope: f32 }
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read> stats: array<f32>;
-@group(0) @binding(3) var<storage, read> weight: array<f32>;
-@group(0) @binding(4) var<storage, read> dy: array<f32>;
-@group(0) @binding(5) var<storage, read> y: array<f32>;
-@group(0) @binding(6) var<storage, read_write> dx: array<f32>;
-@group(0) @binding(7) var<storage, read_write> dweight: array<f32>;
-@group(0) @binding(8) var<storage, read_write> dbias: array<f32>;
-
-var<workgroup> partial: array<vec2f, WG>;
-
-fn workgroupSum(lid: u32, v: vec2f) -> vec2f {
-{{SUM}}
-}
 
 fn grad(i: u32) -> f32 {
   let g = dy[i];
@@ -30,8 +11,7 @@ fn grad(i: u32) -> f32 {
   return g;
 }
 
-@compute @workgroup_size(WG)
-fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+fn kernel(lid: u32, wid: vec3u, nwg: vec3u) {
   let c = wid.x + wid.y * nwg.x;
   if (c >= p.C) { return; }
   var w = 1.0;

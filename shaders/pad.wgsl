@@ -1,10 +1,5 @@
 // Pads every (n, c) plane by (left, right, top, bottom): mirrored without repeating the edge when REFLECT
 // (PyTorch ReflectionPad2d), zeros otherwise. One invocation per output element.
-const REFLECT = {{REFLECT}};
-struct Params { H: u32, W: u32, OH: u32, OW: u32, left: u32, top: u32, n: u32 }
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read_write> y: array<f32>;
 
 fn reflect(i: i32, n: i32) -> i32 {
   if (i < 0) { return -i; }
@@ -12,10 +7,7 @@ fn reflect(i: i32, n: i32) -> i32 {
   return i;
 }
 
-@compute @workgroup_size(256)
-fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = gid.x + gid.y * nwg.x * 256u;
-  if (i >= p.n) { return; }
+fn kernel(i: u32) {
   let ox = i % p.OW;
   let rest = i / p.OW;
   let oy = rest % p.OH;

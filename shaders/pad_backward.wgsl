@@ -1,10 +1,5 @@
 // Backward of pad as a gather (no atomics): each input element sums the output gradients of every position that
 // copied it. Per axis that is the direct position plus, when REFLECT, at most one mirror on each side (pad < dim).
-const REFLECT = {{REFLECT}};
-struct Params { H: u32, W: u32, OH: u32, OW: u32, left: u32, top: u32, right: u32, bottom: u32, n: u32 }
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> dy: array<f32>;
-@group(0) @binding(2) var<storage, read_write> dx: array<f32>;
 
 // Output coordinates along one axis that read input coordinate i (−1: none).
 fn sources(i: i32, n: i32, before: i32, after: i32) -> vec3<i32> {
@@ -16,10 +11,7 @@ fn sources(i: i32, n: i32, before: i32, after: i32) -> vec3<i32> {
   return s;
 }
 
-@compute @workgroup_size(256)
-fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = gid.x + gid.y * nwg.x * 256u;
-  if (i >= p.n) { return; }
+fn kernel(i: u32) {
   let ix = i % p.W;
   let rest = i / p.W;
   let iy = rest % p.H;

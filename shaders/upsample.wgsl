@@ -1,13 +1,6 @@
 // Nearest-neighbour 2× upsampling: output (oy, ox) copies input (oy / 2, ox / 2) of the same plane.
-struct Params { H: u32, W: u32, n: u32 }
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read_write> y: array<f32>;
 
-@compute @workgroup_size(256)
-fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = gid.x + gid.y * nwg.x * 256u;
-  if (i >= p.n) { return; }
+fn kernel(i: u32) {
   let OW = 2u * p.W;
   let ox = i % OW;
   let rest = i / OW;

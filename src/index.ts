@@ -17,6 +17,7 @@ export { sum, mean } from './kernels/reduce.js';
 export { mseLoss, l1Loss, bceWithLogitsLoss } from './kernels/losses.js';
 export { concat } from './kernels/concat.js';
 export { maxPool2x2 } from './kernels/max_pool.js';
+export { avgPool2x2 } from './kernels/avg_pool.js';
 export { upsampleNearest2x } from './kernels/upsample.js';
 export { dropout } from './kernels/dropout.js';
 export { Module } from './model/module.js';

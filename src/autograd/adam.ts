@@ -1,6 +1,6 @@
 // torch.optim.Adam over a list of parameters: one fused GPU update per parameter that has a gradient.
 import { Tensor, fmtShape } from '../graph/tensor.js';
-import { fill } from '../kernels/fill.js';
+import { fill } from '../graph/fill.js';
 import { adamUpdate } from '../kernels/adam.js';
 import { live } from '../kernels/check.js';
 import { zeroGrad } from './tape.js';

@@ -7,7 +7,8 @@ import { mul } from '../kernels/binary.js';
 import { sum } from '../kernels/reduce.js';
 
 export interface GradcheckResult {
-  /** Worst |analytic − numeric| / (atol + rtol·|numeric|) over all checked elements; ≤ 1 passes. */
+  /** Worst |analytic − numeric| / (atol + rtol·|numeric|) over all checked elements; ≤ 1 passes. A non-finite
+   * analytic or numeric value makes it Infinity (a NaN ratio would compare as passing). */
   worst: number;
   detail: string;
 }
@@ -76,7 +77,8 @@ export async function gradcheck(
       const minus = await evalLoss(base);
       base[i][k] = orig;
       const numeric = (plus - minus) / (2 * eps);
-      const ratio = Math.abs(a[k] - numeric) / (atol + rtol * Math.abs(numeric));
+      let ratio = Math.abs(a[k] - numeric) / (atol + rtol * Math.abs(numeric));
+      if (!Number.isFinite(a[k]) || !Number.isFinite(numeric) || Number.isNaN(ratio)) ratio = Infinity;
       if (ratio > worst) {
         worst = ratio;
         detail = `input ${i} element ${k}: analytic ${a[k]}, numeric ${numeric}`;

@@ -1,8 +1,8 @@
 // Reverse-mode autograd: ops record a node on their output while any input requires grad; backward walks the
 // nodes from a scalar in reverse topological order, accumulates gradients, then frees the graph.
 import { Tensor, fmtShape, type GradNodeRef } from '../graph/tensor.js';
-import { accumulate, add } from '../kernels/binary.js';
-import { fill } from '../kernels/fill.js';
+import { accumulate } from '../graph/accumulate.js';
+import { fill } from '../graph/fill.js';
 
 export type BackwardFn = (gradOutput: Tensor) => (Tensor | null)[];
 
@@ -76,19 +76,26 @@ function topoOrder(root: Tensor): Tensor[] {
 }
 
 /**
- * prev + g, consuming both. In place unless prev's storage is shared: a backward may hand one gradient to several
- * inputs as views (add gives g to both), and writing into one would change the others' pending gradients.
+ * prev + g, consuming both. Summed into one whose storage nobody else sees: a backward may hand one gradient to
+ * several inputs as views (add gives g to both), and writing into a shared one would change the others' gradients.
  */
 function accumulated(prev: Tensor, g: Tensor): Tensor {
-  if (prev.isShared()) {
-    const sum = add(prev, g);
-    prev.dispose();
+  if (!prev.isShared()) {
+    accumulate(prev, g);
     g.dispose();
-    return sum;
+    return prev;
   }
-  accumulate(prev, g);
+  if (!g.isShared()) {
+    accumulate(g, prev);
+    prev.dispose();
+    return g;
+  }
+  const sum = fill(prev.shape, 0);
+  accumulate(sum, prev);
+  accumulate(sum, g);
+  prev.dispose();
   g.dispose();
-  return prev;
+  return sum;
 }
 
 /**

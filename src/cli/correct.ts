@@ -5,7 +5,7 @@ import { UsageError } from './errors.js';
 import { Progress } from './progress.js';
 import { correctFiles, type CorrectFilesOptions, type CorrectFilesResult, type NormalizationChoice } from '../correct/correct.js';
 import { checkNamePattern, DEFAULT_NAME_PATTERN, OUTPUT_DTYPES, type OutputDtype } from '../correct/files.js';
-import { normLayerCount } from '../correct/tiled.js';
+import { generatorNormLayers } from '../model/generator.js';
 import { TILE_ALIGN } from '../correct/tiling.js';
 
 const FLAGS: FlagSpec = {
@@ -80,7 +80,7 @@ function printSettings(opts: CorrectFilesOptions, plan: CorrectFilesResult): voi
   const norm = s.normalization === 'auto' ? 'auto (8-bit /255, others per-image percentiles)' : s.normalization;
   const fromRun = opts.normalization === undefined ? ', as the run was trained' : '';
   const pct = s.normalization === '8bit' || s.normalization === '16bit-range' ? '' : `, percentiles ${s.percentiles.pLow}–${s.percentiles.pHigh}`;
-  const layers = normLayerCount(m.blocks);
+  const layers = generatorNormLayers(m.blocks);
   const lines = [
     `model:         ${opts.model} (${m.channels} channel(s), ngf ${m.ngf}, ${m.blocks} blocks, ${m.upsampling} upsampling${m.globalResidual ? ', global residual' : ''})`,
     `inputs:        ${plan.jobs.length} image(s) to correct${plan.failures.length ? `, ${plan.failures.length} problem(s) listed at the end` : ''}`,

@@ -3,7 +3,7 @@
 import { choice, num, parseFlags, str, type FlagSpec } from './args.js';
 import { UsageError } from './errors.js';
 import { Progress } from './progress.js';
-import { evaluate, type EvaluateOptions, type EvaluateResult } from '../report/qc.js';
+import { evaluate, type EvaluateOptions, type EvaluateResult } from '../eval/qc.js';
 import { METRICS, METRIC_LABELS, CONVENTION_CHOICES, meanPmStd, resolveScoring, scoringNote, type Convention, type DataRangeChoice } from '../eval/evaluate.js';
 import { normalizedConventionNote } from '../eval/convention.js';
 import { TILE_ALIGN } from '../correct/tiling.js';

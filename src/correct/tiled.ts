@@ -6,17 +6,20 @@
 // of them. Away from tile edges every tile then computes exactly what the whole image would, and with tile extents
 // kept inside the image that holds up to its border too. 'tile' mode is one pass with per-tile statistics.
 import { Tensor, scope } from '../graph/tensor.js';
-import { rt, packParams, grid1d } from '../graph/runtime.js';
+import { rt } from '../graph/runtime.js';
 import { noGrad } from '../autograd/tape.js';
-import { rank } from '../kernels/check.js';
+import { normalizeWithStats } from '../kernels/norm.js';
 import type { GeneratorOptions, NormFn } from '../model/generator.js';
 import {
   planAxis, axisWeights, chooseTile, minTile, tileMargin, TILE_ALIGN, MIN_SIDE, DEFAULT_RAMP, DEFAULT_TILE_MEMORY, type TileSpan,
 } from './tiling.js';
 
-/** What tiling needs of a generator (ResnetGenerator, or a wrapper around one). */
+/** What tiling needs of a generator (ResnetGenerator, or a wrapper around one): its options, and the count and
+ * eps of the normalisations that forward applies through `norm`. */
 export interface TileGenerator {
   readonly opts: GeneratorOptions;
+  readonly normLayers: number;
+  readonly normEps: number;
   forward(x: Tensor, norm?: NormFn): Tensor;
 }
 
@@ -42,24 +45,6 @@ export interface TiledResult {
   tiles: number;
   passes: number;
   retries: number;
-}
-
-const EPS = 1e-5; // instanceNorm's default
-
-/** Number of instance normalisations in ResnetGenerator.forward: stem, 2 downs, 2 per block, 2 ups. */
-export function normLayerCount(blocks: number): number {
-  return 5 + 2 * blocks;
-}
-
-/** Instance normalisation of x [N, C, H, W] with given statistics [mean[0..C), rstd[0..C)]; inference only. */
-export function normalizeWithStats(x: Tensor, stats: Tensor): Tensor {
-  rank('normalizeWithStats', x, 4);
-  const [, C, H, W] = x.shape;
-  if (stats.size !== 2 * C) throw new Error(`normalizeWithStats: statistics for ${stats.size / 2} channels given, input ${x.describe()} has ${C}`);
-  const y = Tensor.empty(x.shape);
-  const r = rt();
-  r.dispatch(r.pipeline('norm_apply'), [x.buffer, stats.buffer, y.buffer], packParams([x.size, C, H * W]), grid1d(x.size));
-  return y;
 }
 
 /** The adapter ran out of memory for a tile (a buffer above its limits, or a failed allocation). */
@@ -203,7 +188,7 @@ async function runTiles(gen: TileGenerator, img: Padded, outChannels: number, ti
   const cols = planAxis(img.width, tile, margin, ramp);
   const grid = rows.flatMap((ry) => cols.map((cx) => ({ ry, cx })));
   // One tile is the whole image: its own statistics are the whole image's.
-  const layers = grid.length > 1 && (opts.stats ?? 'image') === 'image' ? normLayerCount(gen.opts.blocks) : 0;
+  const layers = grid.length > 1 && (opts.stats ?? 'image') === 'image' ? gen.normLayers : 0;
   const passes = layers + 1;
   const total = passes * grid.length;
   let done = 0;
@@ -246,7 +231,7 @@ async function runTiles(gen: TileGenerator, img: Padded, outChannels: number, ti
       for (let c = 0; c < C; c++) {
         const mean = s1![c] / count;
         st[c] = mean;
-        st[C + c] = 1 / Math.sqrt(Math.max(0, s2![c] / count - mean * mean) + EPS);
+        st[C + c] = 1 / Math.sqrt(Math.max(0, s2![c] / count - mean * mean) + gen.normEps);
       }
       stats.push(Tensor.fromArray(st, [2 * C]).keep());
     }

@@ -1,9 +1,10 @@
 // Records every dispatch of a step into one command encoder / compute pass and submits once on flush or readback.
-import { readFileSync, existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { BufferPool, Usage } from './pool.js';
 import { getGpu, checkDeviceAlive, type DeviceOptions, type GpuContext } from './device.js';
+import {
+  kernelSource, packParams, ELEMENTWISE_WG, type AnyKernel, type Kernel, type ParamType, type Binding, type ConstType,
+  type ParamValues, type BufferArgs, type ConstValues, type Reduction,
+} from './kernel.js';
 
 const MAX_WORKGROUPS_PER_DIM = 65535;
 const UNIFORM_CACHE_LIMIT = 4096;
@@ -33,43 +34,9 @@ function deliver(o: TimingOwner, label: string, ms: number): void {
   if (--o.left === 0 && o.closed) o.report(o.ms);
 }
 
-function findShaderDir(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    if (existsSync(join(dir, 'shaders')) && existsSync(join(dir, 'package.json'))) return join(dir, 'shaders');
-    dir = dirname(dir);
-  }
-  throw new Error('cannot find the shaders/ folder next to package.json');
-}
-
-const shaderDir = findShaderDir();
-const shaderSources = new Map<string, string>();
-
-/** WGSL from shaders/NAME.wgsl with {{KEY}} placeholders replaced: WGSL has no preprocessor, and register
- * tile sizes must be compile-time constants. */
-export function shaderSource(name: string, consts: Record<string, string | number> = {}): string {
-  let src = shaderSources.get(name);
-  if (src === undefined) {
-    src = readFileSync(join(shaderDir, `${name}.wgsl`), 'utf8');
-    shaderSources.set(name, src);
-  }
-  return src.replace(/\{\{(\w+)\}\}/g, (_, key: string) => {
-    if (!(key in consts)) throw new Error(`shader ${name}: no value for {{${key}}}`);
-    return String(consts[key]);
-  });
-}
-
-/** Uniform block: u32 (or i32, same bits) fields first, then f32 fields, matching the shader's Params struct. */
-export function packParams(ints: number[], floats: number[] = []): ArrayBuffer {
-  const words = ints.length + floats.length;
-  const buf = new ArrayBuffer(Math.max(16, Math.ceil(words / 4) * 16));
-  new Uint32Array(buf, 0, ints.length).set(ints.map((v) => v >>> 0));
-  new Float32Array(buf, ints.length * 4, floats.length).set(floats);
-  return buf;
-}
-
-/** Workgroup counts for n invocations of a 1-D kernel; shaders rebuild the index as gid.x + gid.y * nwg.x * WG. */
-export function grid1d(n: number, workgroupSize = 256): [number, number, number] {
+/** Workgroup counts for n invocations of a 1-D kernel; the generated entry rebuilds the index as
+ * gid.x + gid.y * nwg.x * WG. */
+export function grid1d(n: number, workgroupSize: number): [number, number, number] {
   const groups = Math.max(1, Math.ceil(n / workgroupSize));
   if (groups <= MAX_WORKGROUPS_PER_DIM) return [groups, 1, 1];
   const y = Math.ceil(groups / MAX_WORKGROUPS_PER_DIM);
@@ -82,8 +49,7 @@ const POLL_MS = Number(process.env.COMI_POLL_MS ?? 1);
 
 /** Dawn's Node bindings poll for finished GPU work by re-queueing a native callback with setImmediate as long as a
  * map or onSubmittedWorkDone is pending: a busy loop on the main thread. On CPU adapters (lavapipe) that loop takes
- * a core from the threads doing the work (measured: −45 % wall time per training step at 64² with a 1 ms sleep).
- * Only native callbacks are delayed; JavaScript ones keep setImmediate's semantics. */
+ * a core from the threads doing the work (docs/performance.md, item 1). Only native callbacks are delayed; JavaScript ones keep setImmediate's semantics. */
 function throttleDawnPolling(): void {
   if (!(POLL_MS > 0) || (globalThis.setImmediate as { comiThrottled?: boolean }).comiThrottled) return;
   const immediate = globalThis.setImmediate;
@@ -91,6 +57,15 @@ function throttleDawnPolling(): void {
     Function.prototype.toString.call(fn).includes('[native code]') ? setTimeout(fn, POLL_MS, ...args) : immediate(fn, ...args)) as typeof setImmediate;
   Object.assign(throttled, immediate, { comiThrottled: true });
   globalThis.setImmediate = throttled;
+}
+
+export interface DispatchOptions<C extends Record<string, ConstType>> {
+  /** Workgroup counts (not for elementwise kernels). */
+  groups?: [number, number?, number?];
+  /** Values of the description's constants. */
+  consts?: ConstValues<C>;
+  /** Reduction variant, for kernels that declare one. */
+  reduction?: Reduction;
 }
 
 export class Runtime {
@@ -122,12 +97,12 @@ export class Runtime {
     };
   }
 
-  pipeline(shader: string, consts: Record<string, string | number> = {}): GPUComputePipeline {
-    const key = `${shader}|${JSON.stringify(consts)}`;
+  pipeline(k: AnyKernel, consts: Record<string, number | boolean | string> = {}, reduction?: Reduction): GPUComputePipeline {
+    const key = `${k.shader}|${JSON.stringify(consts)}|${reduction ? `${reduction.kind}${reduction.wg}` : ''}`;
     let p = this.pipelines.get(key);
     if (!p) {
-      const module = this.device.createShaderModule({ code: shaderSource(shader, consts), label: shader });
-      p = this.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' }, label: shader });
+      const module = this.device.createShaderModule({ code: kernelSource(k, consts, reduction), label: k.shader });
+      p = this.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' }, label: k.shader });
       this.pipelines.set(key, p);
     }
     return p;
@@ -169,14 +144,29 @@ export class Runtime {
     return this.pass;
   }
 
-  /** Records one dispatch: params at binding 0, then the storage buffers at bindings 1..n. */
-  dispatch(pipeline: GPUComputePipeline, buffers: GPUBuffer[], params: ArrayBuffer, workgroups: [number, number?, number?]): void {
-    const [x, y = 1, z = 1] = workgroups;
+  /** Records one dispatch of kernel k: params at binding 0, the storage buffers at 1..n in the description's order
+   * (an optional one left out is skipped). Elementwise kernels get their grid from p.n; others need `groups`. */
+  dispatch<P extends Record<string, ParamType>, B extends Record<string, Binding>, C extends Record<string, ConstType>>(
+    k: Kernel<P, B, C>,
+    buffers: BufferArgs<B>,
+    params: ParamValues<P>,
+    opts: DispatchOptions<C> = {} as DispatchOptions<C>,
+  ): void {
+    const pipeline = this.pipeline(k, opts.consts ?? {}, opts.reduction);
+    const [x, y = 1, z = 1] = k.entry === 'elementwise' ? grid1d((params as Record<string, number>).n, ELEMENTWISE_WG) : opts.groups ?? [0];
+    if (!(x > 0)) throw new Error(`dispatch of ${k.shader}: workgroup counts needed`);
     if (x > MAX_WORKGROUPS_PER_DIM || y > MAX_WORKGROUPS_PER_DIM || z > MAX_WORKGROUPS_PER_DIM) {
-      throw new Error(`dispatch of ${pipeline.label}: ${x}×${y}×${z} workgroups exceeds ${MAX_WORKGROUPS_PER_DIM} per dimension`);
+      throw new Error(`dispatch of ${k.shader}: ${x}×${y}×${z} workgroups exceeds ${MAX_WORKGROUPS_PER_DIM} per dimension`);
     }
-    const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: this.uniformBuffer(params) } }];
-    buffers.forEach((buffer, i) => entries.push({ binding: i + 1, resource: { buffer } }));
+    const block = packParams(k, params);
+    const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: this.uniformBuffer(block) } }];
+    Object.keys(k.bindings).forEach((name, i) => {
+      const buffer = (buffers as Record<string, GPUBuffer | undefined>)[name];
+      if (buffer) entries.push({ binding: i + 1, resource: { buffer } });
+      else if (!(typeof k.bindings[name] === 'object' && (k.bindings[name] as { optional?: true }).optional)) {
+        throw new Error(`dispatch of ${k.shader}: no buffer for binding ${name}`);
+      }
+    });
     const bindGroup = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
     const timed = this.timingOwners.length > 0;
     const pass = timed ? this.timedPass(pipeline.label) : this.computePass();

@@ -1,7 +1,15 @@
 // Fused in-place Adam update of one parameter (shaders/adam.wgsl); the optimizer class is src/autograd/adam.ts.
 import type { Tensor } from '../graph/tensor.js';
-import { rt, packParams, grid1d } from '../graph/runtime.js';
+import { rt } from '../graph/runtime.js';
+import { defineKernel } from '../graph/kernel.js';
 import { sameShape } from './check.js';
+
+const ADAM = defineKernel({
+  shader: 'adam',
+  params: { n: 'u32', beta1: 'f32', beta2: 'f32', oneMinusBeta1: 'f32', oneMinusBeta2: 'f32', stepSize: 'f32', bc2Sqrt: 'f32', eps: 'f32' },
+  bindings: { grad: 'read', param: 'read_write', m: 'read_write', v: 'read_write' },
+  entry: 'elementwise',
+});
 
 export interface AdamHyper {
   lr: number;
@@ -20,11 +28,9 @@ export function adamUpdate(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, h:
   // Double precision on the CPU, as torch computes these Python floats.
   const stepSize = h.lr / (1 - h.beta1 ** h.step);
   const bc2Sqrt = Math.sqrt(1 - h.beta2 ** h.step);
-  const r = rt();
-  r.dispatch(
-    r.pipeline('adam'),
-    [grad.buffer, param.buffer, m.buffer, v.buffer],
-    packParams([param.size], [h.beta1, h.beta2, 1 - h.beta1, 1 - h.beta2, stepSize, bc2Sqrt, h.eps]),
-    grid1d(param.size),
+  rt().dispatch(
+    ADAM,
+    { grad: grad.buffer, param: param.buffer, m: m.buffer, v: v.buffer },
+    { n: param.size, beta1: h.beta1, beta2: h.beta2, oneMinusBeta1: 1 - h.beta1, oneMinusBeta2: 1 - h.beta2, stepSize, bc2Sqrt, eps: h.eps },
   );
 }

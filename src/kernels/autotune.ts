@@ -1,18 +1,19 @@
 // Per-adapter kernel variants. Every kernel with variants (tile shapes, register tiles vs workgroup-memory tiles,
 // reduction width) starts from a default chosen by the adapter's kind; on first use of a shape class a short trial
 // times each candidate with timestamp queries inside the work being recorded (no extra submit, no wait), and the
-// fastest is used from then on and cached per adapter in $COMI_CACHE/autotune-v2.json (default
-// ~/.cache/comi/autotune-v2.json). Candidates compute the same sums in the same order per output or differ only by
+// fastest is used from then on and cached per adapter in $COMI_CACHE/autotune-v3.json (default
+// ~/.cache/comi/autotune-v3.json). Candidates compute the same sums in the same order per output or differ only by
 // fp32 reassociation. COMI_AUTOTUNE=0 keeps the defaults (deterministic tests).
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { comiCacheDir } from '../io/cache_dir.js';
 import { dirname, join } from 'node:path';
 import { rt } from '../graph/runtime.js';
 import { writeFileAtomic } from '../io/atomic.js';
+import type { Reduction } from '../graph/kernel.js';
 
 /** Part of the cache file's name. Bump it when kernels or candidate sets change: a cached choice is only as good
  * as the candidates (and kernels) it was timed against. */
-const CACHE_VERSION = 2;
+const CACHE_VERSION = 3;
 
 /** Trials per candidate; the median decides. */
 const TRIAL_REPS = 3;
@@ -71,6 +72,8 @@ export function cpuLikeAdapter(): boolean {
  * buffers.
  */
 export function tuned<C>(key: string, candidates: C[], fallback: C, trial: (c: C) => void): C {
+  // Off means the defaults, not the cache's choices: tests must not depend on what this machine tuned before.
+  if (!autotuneEnabled()) return fallback;
   const chosen = choices();
   const id = (c: C) => JSON.stringify(c);
   if (key in chosen) {
@@ -78,7 +81,7 @@ export function tuned<C>(key: string, candidates: C[], fallback: C, trial: (c: C
     if (hit) return hit;
   }
   const r = rt();
-  if (!autotuneEnabled() || !r.canTime || candidates.length < 2 || inFlight.has(key)) return fallback;
+  if (!r.canTime || candidates.length < 2 || inFlight.has(key)) return fallback;
   inFlight.add(key);
   const times: number[][] = candidates.map(() => []);
   let left = candidates.length * TRIAL_REPS;
@@ -101,44 +104,22 @@ export function tuned<C>(key: string, candidates: C[], fallback: C, trial: (c: C
   return fallback;
 }
 
-/** Forgets the cached choices of this adapter (benchmarks of the defaults). */
-export function resetAutotune(): void {
-  const chosen = choices();
-  for (const k of Object.keys(chosen)) delete chosen[k];
-  inFlight.clear();
+/** The workgroup reduction of the normalisation and bias-gradient kernels (src/graph/kernel.ts): the whole
+ * workgroup as one subgroup on CPU adapters (no barriers), else the tree of 256. COMI_REDUCTION=tree|subgroup or
+ * setReduction forces one (tests run the GPUs' tree on lavapipe); a forced subgroup needs the adapter's support. */
+let forcedReduction: Reduction['kind'] | null = null;
+
+export function setReduction(kind: Reduction['kind'] | null): void {
+  forcedReduction = kind;
 }
 
-/** Workgroup reduction used by the normalisation and bias-gradient shaders: the whole workgroup as one subgroup
- * (subgroupAdd, no barriers; best on CPU adapters) or a tree in workgroup memory. */
-export interface ReductionVariant {
-  wg: number;
-  subgroup: boolean;
-}
-
-export function reductionVariant(): ReductionVariant {
+export function reductionVariant(): Reduction {
   const r = rt();
   const minSize = (r.gpu.adapter.info as GPUAdapterInfo & { subgroupMinSize?: number }).subgroupMinSize ?? 0;
-  if (cpuLikeAdapter() && r.gpu.features.has('subgroups') && minSize >= 4) return { wg: minSize, subgroup: true };
-  return { wg: 256, subgroup: false };
-}
-
-/** {{ENABLE}}, {{WG}} and the body of `fn workgroupSum(lid: u32, v: T) -> T` ({{SUM}}) for a reduction shader whose
- * workgroup-memory array is `partial: array<T, WG>`. */
-export function reductionConsts(v: ReductionVariant = reductionVariant()): Record<string, string | number> {
-  if (v.subgroup) return { ENABLE: 'enable subgroups;', WG: v.wg, SUM: '  return subgroupAdd(v);' };
-  return {
-    ENABLE: '',
-    WG: v.wg,
-    SUM: [
-      '  partial[lid] = v;',
-      '  workgroupBarrier();',
-      '  for (var s = WG / 2u; s > 0u; s >>= 1u) {',
-      '    if (lid < s) { partial[lid] += partial[lid + s]; }',
-      '    workgroupBarrier();',
-      '  }',
-      '  let total = partial[0];',
-      '  workgroupBarrier(); // everyone has read the total before partial is reused',
-      '  return total;',
-    ].join('\n'),
-  };
+  const subgroups = r.gpu.features.has('subgroups') && minSize >= 4;
+  const forced = forcedReduction ?? (process.env.COMI_REDUCTION as Reduction['kind'] | undefined);
+  if (forced === 'tree') return { kind: 'tree', wg: 256 };
+  if (forced === 'subgroup' && !subgroups) throw new Error(`COMI_REDUCTION=subgroup: ${r.gpu.adapterName} has no subgroups of at least 4`);
+  if (forced === 'subgroup' || (cpuLikeAdapter() && subgroups)) return { kind: 'subgroup', wg: minSize };
+  return { kind: 'tree', wg: 256 };
 }

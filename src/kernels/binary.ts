@@ -1,6 +1,7 @@
-// Elementwise add, sub, mul, div over equal shapes, and in-place accumulation for gradients.
+// Elementwise add, sub, mul, div over equal shapes.
 import { Tensor } from '../graph/tensor.js';
-import { rt, packParams, grid1d } from '../graph/runtime.js';
+import { rt } from '../graph/runtime.js';
+import { defineKernel } from '../graph/kernel.js';
 import { record } from '../autograd/tape.js';
 import { sameShape } from './check.js';
 import { scale } from './unary.js';
@@ -8,10 +9,17 @@ import { scale } from './unary.js';
 const OPS = { add: '+', sub: '-', mul: '*', div: '/' } as const;
 type BinaryOp = keyof typeof OPS;
 
+const BINARY = defineKernel({
+  shader: 'binary',
+  params: { n: 'u32' },
+  bindings: { a: 'read', b: 'read', out: 'read_write' },
+  consts: { OP: 'code' },
+  entry: 'elementwise',
+});
+
 function dispatchBinary(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
   const out = Tensor.empty(a.shape);
-  const r = rt();
-  r.dispatch(r.pipeline('binary', { OP: OPS[op] }), [a.savedBuffer, b.savedBuffer, out.buffer], packParams([a.size]), grid1d(a.size));
+  rt().dispatch(BINARY, { a: a.savedBuffer, b: b.savedBuffer, out: out.buffer }, { n: a.size }, { consts: { OP: OPS[op] } });
   return out;
 }
 
@@ -49,11 +57,4 @@ export function div(a: Tensor, b: Tensor): Tensor {
     ga.dispose();
     return [null, gb];
   });
-}
-
-/** dst += src in place (not recorded on the tape). */
-export function accumulate(dst: Tensor, src: Tensor): void {
-  sameShape('accumulate', dst, src);
-  const r = rt();
-  r.dispatch(r.pipeline('accumulate'), [src.savedBuffer, dst.buffer], packParams([dst.size]), grid1d(dst.size));
 }

@@ -1,8 +1,13 @@
 // Concatenation of NCHW tensors along channels (dim 1); backward splits the gradient back into the inputs.
 import { Tensor, fmtShape } from '../graph/tensor.js';
-import { rt, packParams, grid1d } from '../graph/runtime.js';
+import { rt } from '../graph/runtime.js';
+import { defineKernel } from '../graph/kernel.js';
 import { record } from '../autograd/tape.js';
 import { rank } from './check.js';
+
+const PARAMS = { n: 'u32', block: 'u32', outBlock: 'u32', offset: 'u32' } as const;
+const FORWARD = defineKernel({ shader: 'concat', params: PARAMS, bindings: { x: 'read', y: 'read_write' }, entry: 'elementwise' });
+const BACKWARD = defineKernel({ shader: 'concat_backward', params: PARAMS, bindings: { dy: 'read', dx: 'read_write' }, entry: 'elementwise' });
 
 /** Tensors [N, C_k, H, W] with equal N, H, W → [N, ΣC_k, H, W]. */
 export function concat(tensors: Tensor[]): Tensor {
@@ -23,14 +28,14 @@ export function concat(tensors: Tensor[]): Tensor {
   let offset = 0;
   for (const t of tensors) {
     offsets.push(offset);
-    r.dispatch(r.pipeline('concat'), [t.buffer, y.buffer], packParams([t.size, t.shape[1] * L, C * L, offset]), grid1d(t.size));
+    r.dispatch(FORWARD, { x: t.buffer, y: y.buffer }, { n: t.size, block: t.shape[1] * L, outBlock: C * L, offset });
     offset += t.shape[1] * L;
   }
   return record('concat', tensors, y, [], (dy) =>
     tensors.map((t, k) => {
       if (!t.requiresGrad) return null;
       const dx = Tensor.empty(t.shape);
-      r.dispatch(r.pipeline('concat_backward'), [dy.savedBuffer, dx.buffer], packParams([t.size, t.shape[1] * L, C * L, offsets[k]]), grid1d(t.size));
+      r.dispatch(BACKWARD, { dy: dy.savedBuffer, dx: dx.buffer }, { n: t.size, block: t.shape[1] * L, outBlock: C * L, offset: offsets[k] });
       return dx;
     }),
   );

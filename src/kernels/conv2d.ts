@@ -2,7 +2,7 @@
 import { Tensor, fmtShape } from '../graph/tensor.js';
 import { record } from '../autograd/tape.js';
 import { rank, positiveInt, nonNegativeInt, vectorOfLength } from './check.js';
-import { gatherConv, inputGrad, weightGrad, biasGrad, weightAndBiasGrad, type ConvGeometry } from './conv_gemm.js';
+import { directGather, inputGrad, weightGrad, biasGrad, weightAndBiasGrad, type ConvGeometry } from './conv_gemm.js';
 
 export interface Conv2dOptions {
   stride?: number;
@@ -33,7 +33,7 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, opts: Conv2dOptio
     OW: Math.floor((W + 2 * pad - KW) / stride) + 1,
   };
   const y = Tensor.empty([N, Cout, g.OH, g.OW]);
-  gatherConv(g, x.buffer, w.buffer, b ? b.buffer : null, y);
+  directGather(g, x.buffer, w.buffer, b ? b.buffer : null, y);
   const inputs = b ? [x, w, b] : [x, w];
   return record(op, inputs, y, [x, w], (dy) => {
     // dx is the transposed convolution of dy with the same weight (conv_gemm.ts inputGrad).

@@ -1,20 +1,83 @@
-// Buffer-level dispatch of the three convolution GEMMs shared by conv2d and convTranspose2d: the direct gather
-// (conv forward = transposed-conv input gradient), the phase-aligned gather (transposed-conv forward = conv input
-// gradient), and the weight gradient; plus the per-channel bias gradient. Each GEMM has two strategies:
-// 'registers' (conv2d.wgsl, conv_transpose2d.wgsl, conv2d_weight_grad.wgsl: each invocation accumulates a TM×TN
-// register tile straight from storage; a workgroup owns TM output channels so weight loads are uniform — best on
-// CPU-like adapters, where per-lane loads and barriers are expensive) and 'tiles' (conv_tiled.wgsl: 64×64 blocks
-// staged in workgroup memory, the usual choice on GPUs); the weight gradient also has 'rows'
-// (conv2d_weight_grad_rows.wgsl). Which one, and which tile shape, is chosen per adapter and shape class by
-// autotune.ts.
+// Buffer-level dispatch of the three convolution GEMMs that conv2d and convTranspose2d share, named by what they
+// compute: the direct gather (each output sums its input window: conv forward, the transposed conv's input
+// gradient, and with FLIP conv's stride-1 input gradient), the phase gather (outputs grouped by (oy mod s, ox mod s),
+// each phase summing only its own taps: transposed forward, conv's input gradient at stride > 1) and the weight
+// gradient (a reduction over output pixels: both weight gradients); plus the bias gradient. Strategies:
+// 'registers' (conv_direct_gather.wgsl, conv_phase_gather.wgsl, conv_weight_grad.wgsl: TM×TN register tiles
+// straight from storage, weight loads uniform per workgroup — the CPU adapters' choice), 'tiles' (conv_tiled.wgsl:
+// 64×64 blocks staged in workgroup memory, the GPUs' choice) and, for weight gradients, 'rows'
+// (conv_weight_grad_rows.wgsl). autotune.ts picks one per adapter and shape class.
 import { Tensor } from '../graph/tensor.js';
-import { rt, packParams, grid1d } from '../graph/runtime.js';
-import { reductionConsts, tuned, cpuLikeAdapter } from './autotune.js';
+import { rt } from '../graph/runtime.js';
+import { defineKernel } from '../graph/kernel.js';
+import { reductionVariant, tuned, cpuLikeAdapter } from './autotune.js';
 
 const MAX_GROUPS = 65535;
-const TILE = 64; // conv_tiled.wgsl's block edge
+const TILE = 64; // BM = BN of shaders/workgroup_tile.wgsl
 
-export type ConvKind = 'gather' | 'scatter' | 'weightGrad';
+/** Shape parameters shared by the GEMM shaders, in the direct convolution's names. */
+const GEOMETRY = { N: 'u32', Cin: 'u32', H: 'u32', W: 'u32', Cout: 'u32', OH: 'u32', OW: 'u32', KH: 'u32', KW: 'u32', stride: 'u32', pad: 'u32' } as const;
+const GATHER_BINDINGS = { x: 'read', w: 'read', b: 'read', y: 'read_write' } as const;
+const WEIGHT_GRAD_BINDINGS = { x: 'read', dy: 'read', dw: 'read_write', db: 'read_write' } as const;
+const REGISTER_ENTRY = ['gid', 'wid', 'nwg'] as const;
+
+const DIRECT_GATHER = defineKernel({
+  shader: 'conv_direct_gather',
+  params: { ...GEOMETRY, tilesX: 'u32', hasBias: 'u32' },
+  bindings: GATHER_BINDINGS,
+  consts: { TM: 'u32', TN: 'u32', FLIP: 'bool', WG: 'u32' },
+  entry: REGISTER_ENTRY,
+  workgroup: 'WG',
+});
+const PHASE_GATHER = defineKernel({
+  shader: 'conv_phase_gather',
+  params: { ...GEOMETRY, tilesPerPhase: 'u32', hasBias: 'u32' },
+  bindings: GATHER_BINDINGS,
+  consts: { TM: 'u32', TN: 'u32', WG: 'u32' },
+  entry: REGISTER_ENTRY,
+  workgroup: 'WG',
+});
+const WEIGHT_GRAD = defineKernel({
+  shader: 'conv_weight_grad',
+  params: { ...GEOMETRY, hasBias: 'u32', rowsPerSplit: 'u32' },
+  bindings: WEIGHT_GRAD_BINDINGS,
+  consts: { TM: 'u32', TQ: 'u32', WG: 'u32' },
+  entry: ['gid', 'wid'],
+  workgroup: 'WG',
+});
+const WEIGHT_GRAD_ROWS = defineKernel({
+  shader: 'conv_weight_grad_rows',
+  params: { N: 'u32', Cin: 'u32', H: 'u32', W: 'u32', Cout: 'u32', OH: 'u32', OW: 'u32', KH: 'u32', pad: 'u32', hasBias: 'u32', rowsPerSplit: 'u32' },
+  bindings: WEIGHT_GRAD_BINDINGS,
+  // KW and the stride S are compile-time: the taps' register window; KEEP = max(KW − S, 0) taps carry over.
+  consts: { TM: 'u32', KW: 'u32', S: 'u32', KEEP: 'u32', WG: 'u32' },
+  entry: ['gid', 'wid'],
+  workgroup: 'WG',
+});
+const TILED = defineKernel({
+  shader: 'conv_tiled',
+  params: { ...GEOMETRY, hasBias: 'u32', kPerSplit: 'u32' },
+  bindings: { x: 'read', a: 'read', b: 'read', c: 'read_write' },
+  consts: { MODE: 'u32' },
+  includes: ['workgroup_tile'],
+  entry: ['lid3', 'wid', 'nwg'],
+  workgroup: [16, 16],
+});
+const BIAS_GRAD = defineKernel({
+  shader: 'conv_bias_grad',
+  params: { N: 'u32', C: 'u32', HW: 'u32' },
+  bindings: { dy: 'read', db: 'read_write' },
+  entry: ['lid', 'wid'],
+  reduction: 'f32',
+});
+const REDUCE_SPLITS = defineKernel({
+  shader: 'reduce_splits',
+  params: { n: 'u32', splits: 'u32' },
+  bindings: { part: 'read', out: 'read_write' },
+  entry: 'elementwise',
+});
+
+export type ConvKind = 'directGather' | 'phaseGather' | 'weightGrad';
 
 /** A strategy and its tile shape: TM output channels × TN pixels (taps for the weight gradient) per invocation,
  * WG invocations per workgroup ('registers'). 'rows' (weight gradient only) owns TM channels × one kernel row. */
@@ -48,10 +111,10 @@ const registers = (tm: number, tn: number, wg = 64): ConvVariant => ({ strategy:
 const TILES: ConvVariant = { strategy: 'tiles', tm: 4, tn: 4, wg: 256 };
 const ROWS: ConvVariant = { strategy: 'rows', tm: 16, tn: 0, wg: 16 };
 
-/** Candidates per kind (measured on lavapipe: 16 channels × 8 pixels per invocation is the usual winner; narrow
- * layers and small maps prefer other shapes). The workgroup-memory strategy joins on GPUs only: on CPU adapters
+/** Candidates per kind (on lavapipe 16 channels × 8 pixels per invocation usually wins; narrow layers and small
+ * maps prefer other shapes). The workgroup-memory strategy joins on GPUs only: on CPU adapters
  * it is several times slower and would make the first step's trials long. */
-function candidates(kind: ConvKind = 'gather', outChannels = Infinity): ConvVariant[] {
+function candidates(kind: ConvKind = 'directGather', outChannels = Infinity): ConvVariant[] {
   const regs = [registers(16, 8), registers(8, 16), registers(8, 8), registers(16, 4, 32)];
   // Weight gradients with few kernel rows or output channels (the 7×7 stem and head) prefer walking whole kernel
   // rows along the pixels; convolutions with few output channels (the head, a 3-channel input's gradient), long
@@ -90,21 +153,23 @@ function pixelTile(tn: number, width: number): number {
 }
 
 /** Work items along x (pixel or tap tiles, folded into z past the per-dimension limit), channel tiles along y. */
-function launch(shader: string, consts: Record<string, string | number>, items: number, channelTiles: number, wg: number, buffers: GPUBuffer[], params: ArrayBuffer): void {
+function groups2d(items: number, channelTiles: number, wg: number): [number, number, number] {
   let gx = Math.ceil(items / wg);
   const gz = Math.ceil(gx / MAX_GROUPS);
   gx = Math.ceil(gx / gz);
-  const r = rt();
-  r.dispatch(r.pipeline(shader, { ...consts, WG: wg }), buffers, params, [gx, channelTiles, gz]);
+  return [gx, channelTiles, gz];
 }
 
-function launchTiles(mode: number, g: ConvGeometry, cols: number, buffers: GPUBuffer[], hasBias: boolean, splits = 1, kPerSplit = 0): void {
+const geometry = (g: ConvGeometry) => ({
+  N: g.N, Cin: g.Cin, H: g.H, W: g.W, Cout: g.Cout, OH: g.OH, OW: g.OW, KH: g.KH, KW: g.KW, stride: g.stride, pad: g.pad,
+});
+
+function launchTiles(mode: number, g: ConvGeometry, cols: number, buffers: { x: GPUBuffer; a: GPUBuffer; b: GPUBuffer; c: GPUBuffer }, hasBias: boolean, splits = 1, kPerSplit = 0): void {
   let gx = Math.ceil(cols / TILE);
   const gz = mode === 2 ? splits : Math.ceil(gx / MAX_GROUPS);
   if (mode !== 2) gx = Math.ceil(gx / gz);
-  const params = packParams([g.N, g.Cin, g.H, g.W, g.Cout, g.OH, g.OW, g.KH, g.KW, g.stride, g.pad, hasBias ? 1 : 0, kPerSplit || 2 ** 31]);
-  const r = rt();
-  r.dispatch(r.pipeline('conv_tiled', { MODE: mode }), buffers, params, [gx, Math.ceil(g.Cout / TILE), gz]);
+  const params = { ...geometry(g), hasBias: hasBias ? 1 : 0, kPerSplit: kPerSplit || 2 ** 31 };
+  rt().dispatch(TILED, buffers, params, { consts: { MODE: mode }, groups: [gx, Math.ceil(g.Cout / TILE), gz] });
 }
 
 /** Workgroups a weight gradient should have: CPU adapters need a few per thread, GPUs hundreds. */
@@ -115,8 +180,7 @@ function splitCount(groups: number, rows: number): number {
 
 /** out[i] = Σ_s part[s·n + i]: the split-K slices added in a fixed order. */
 function reduceSplits(part: GPUBuffer, out: GPUBuffer, n: number, splits: number): void {
-  const r = rt();
-  r.dispatch(r.pipeline('reduce_splits'), [part, out], packParams([n, splits]), grid1d(n));
+  rt().dispatch(REDUCE_SPLITS, { part, out }, { n, splits });
 }
 
 /** Runs an autotune trial into a scratch output of the real one's size. */
@@ -128,36 +192,45 @@ function scratchTrial(shape: readonly number[], run: (v: ConvVariant, out: GPUBu
   };
 }
 
-/** With `flip`, w is read rotated and channel-swapped (conv2d.wgsl's FLIP; register tiles only). */
-function dispatchGather(v: ConvVariant, g: ConvGeometry, x: GPUBuffer, w: GPUBuffer, b: GPUBuffer | null, y: GPUBuffer, flip = false): void {
-  if (v.strategy === 'tiles') return launchTiles(0, g, g.N * g.OH * g.OW, [x, w, b ?? w, y], b !== null);
+/** With `flip`, w is read rotated and channel-swapped (conv_direct_gather.wgsl's FLIP; register tiles only). */
+function dispatchDirectGather(v: ConvVariant, g: ConvGeometry, x: GPUBuffer, w: GPUBuffer, b: GPUBuffer | null, y: GPUBuffer, flip = false): void {
+  if (v.strategy === 'tiles') return launchTiles(0, g, g.N * g.OH * g.OW, { x, a: w, b: b ?? w, c: y }, b !== null);
   const tm = channelTile(v.tm, g.Cout);
   const tn = pixelTile(v.tn, g.OW);
   const tilesX = Math.ceil(g.OW / tn);
-  const params = packParams([g.N, g.Cin, g.H, g.W, g.Cout, g.OH, g.OW, g.KH, g.KW, g.stride, g.pad, tilesX, b ? 1 : 0]);
-  launch('conv2d', { TM: tm, TN: tn, FLIP: String(flip) }, g.N * g.OH * tilesX, Math.ceil(g.Cout / tm), v.wg, [x, w, b ?? w, y], params);
+  rt().dispatch(DIRECT_GATHER, { x, w, b: b ?? w, y }, { ...geometry(g), tilesX, hasBias: b ? 1 : 0 }, {
+    consts: { TM: tm, TN: tn, FLIP: flip, WG: v.wg },
+    groups: groups2d(g.N * g.OH * tilesX, Math.ceil(g.Cout / tm), v.wg),
+  });
 }
 
-function dispatchScatter(v: ConvVariant, g: ConvGeometry, x: GPUBuffer, w: GPUBuffer, b: GPUBuffer | null, y: GPUBuffer): void {
-  if (v.strategy === 'tiles') return launchTiles(1, g, g.N * g.OH * g.OW, [x, w, b ?? w, y], b !== null);
+function dispatchPhaseGather(v: ConvVariant, g: ConvGeometry, x: GPUBuffer, w: GPUBuffer, b: GPUBuffer | null, y: GPUBuffer): void {
+  if (v.strategy === 'tiles') return launchTiles(1, g, g.N * g.OH * g.OW, { x, a: w, b: b ?? w, c: y }, b !== null);
   const tm = channelTile(v.tm, g.Cout);
   const tn = pixelTile(v.tn, Math.ceil(g.OW / g.stride));
   const tilesPerPhase = Math.ceil(Math.ceil(g.OW / g.stride) / tn);
   const rowsPerPhase = Math.ceil(g.OH / g.stride);
-  const params = packParams([g.N, g.Cin, g.H, g.W, g.Cout, g.OH, g.OW, g.KH, g.KW, g.stride, g.pad, tilesPerPhase, b ? 1 : 0]);
-  launch('conv_transpose2d', { TM: tm, TN: tn }, g.N * rowsPerPhase * tilesPerPhase * g.stride ** 2, Math.ceil(g.Cout / tm), v.wg, [x, w, b ?? w, y], params);
+  rt().dispatch(PHASE_GATHER, { x, w, b: b ?? w, y }, { ...geometry(g), tilesPerPhase, hasBias: b ? 1 : 0 }, {
+    consts: { TM: tm, TN: tn, WG: v.wg },
+    groups: groups2d(g.N * rowsPerPhase * tilesPerPhase * g.stride ** 2, Math.ceil(g.Cout / tm), v.wg),
+  });
 }
 
-/** dx [N, Cin, H, W] of the direct convolution g from dy. Stride 1 with register tiles: a direct convolution of dy
- * with the rotated, channel-swapped weight (conv2d.wgsl with FLIP), which runs at the forward kernel's speed (on
- * lavapipe ~1.5× the phase-aligned gather); otherwise the phase-aligned gather of the transposed convolution. */
+/** Which GEMM computes the input gradient of the direct convolution g (with register tiles). */
+export function inputGradKind(g: ConvGeometry): 'directGather' | 'phaseGather' {
+  return g.stride !== 1 || g.KH !== g.KW || g.pad > g.KH - 1 ? 'phaseGather' : 'directGather';
+}
+
+/** dx [N, Cin, H, W] of the direct convolution g from dy. Stride 1 with register tiles: the direct gather of dy
+ * with the rotated, channel-swapped weight (conv_direct_gather.wgsl with FLIP), which runs at the forward kernel's
+ * speed; otherwise the phase gather of the transposed convolution. */
 export function inputGrad(g: ConvGeometry, dy: GPUBuffer, w: GPUBuffer, dx: Tensor): void {
   const t: ConvGeometry = { ...g, Cin: g.Cout, H: g.OH, W: g.OW, Cout: g.Cin, OH: g.H, OW: g.W };
-  if (g.stride !== 1 || g.KH !== g.KW || g.pad > g.KH - 1) return scatterConv(t, dy, w, null, dx);
+  if (inputGradKind(g) === 'phaseGather') return phaseGather(t, dy, w, null, dx);
   const flipped: ConvGeometry = { ...t, pad: g.KH - 1 - g.pad };
   const run = (v: ConvVariant, out: GPUBuffer) =>
-    v.strategy === 'registers' ? dispatchGather(v, flipped, dy, w, null, out, true) : dispatchScatter(v, t, dy, w, null, out);
-  run(variantFor('gather', flipped, scratchTrial(dx.shape, run)), dx.buffer);
+    v.strategy === 'registers' ? dispatchDirectGather(v, flipped, dy, w, null, out, true) : dispatchPhaseGather(v, t, dy, w, null, out);
+  run(variantFor('directGather', flipped, scratchTrial(dx.shape, run)), dx.buffer);
 }
 
 /** dw, and with `db` also the bias gradient Σ dy in the same pass ('registers'; 'tiles' adds a reduction). Layers
@@ -169,7 +242,7 @@ function dispatchWeightGrad(v: ConvVariant, g: ConvGeometry, x: GPUBuffer, dy: G
     const splits = splitCount(Math.ceil(taps / TILE) * Math.ceil(g.Cout / TILE), rows);
     const kPerSplit = Math.ceil(rows / splits) * g.OW;
     const part = splits > 1 ? Tensor.empty([splits, g.Cout * taps]) : null;
-    launchTiles(2, g, taps, [x, dy, dy, part?.buffer ?? dw], false, splits, kPerSplit);
+    launchTiles(2, g, taps, { x, a: dy, b: dy, c: part?.buffer ?? dw }, false, splits, kPerSplit);
     if (part) reduceSplits(part.buffer, dw, g.Cout * taps, splits);
     part?.dispose();
     if (db) dispatchBiasGrad(dyTensor!, db);
@@ -180,33 +253,37 @@ function dispatchWeightGrad(v: ConvVariant, g: ConvGeometry, x: GPUBuffer, dy: G
   const items = Math.ceil(taps / v.tn);
   const groups: [number, number] = [Math.ceil(items / v.wg), Math.ceil(g.Cout / tm)];
   splitWeightGrad(g, groups, x, dy, dw, db, (buffers, splits, rowsPerSplit) => {
-    const params = packParams([g.N, g.Cin, g.H, g.W, g.Cout, g.OH, g.OW, g.KH, g.KW, g.stride, g.pad, db ? 1 : 0, rowsPerSplit]);
-    const r = rt();
-    r.dispatch(r.pipeline('conv2d_weight_grad', { TM: tm, TQ: v.tn, WG: v.wg }), buffers, params, [...groups, splits]);
+    rt().dispatch(WEIGHT_GRAD, buffers, { ...geometry(g), hasBias: db ? 1 : 0, rowsPerSplit }, {
+      consts: { TM: tm, TQ: v.tn, WG: v.wg },
+      groups: [...groups, splits],
+    });
   });
 }
 
-/** The weight gradient with one (ci, kh) kernel row per invocation (conv2d_weight_grad_rows.wgsl). */
+/** The weight gradient with one (ci, kh) kernel row per invocation (conv_weight_grad_rows.wgsl). */
 function dispatchWeightGradRows(v: ConvVariant, g: ConvGeometry, x: GPUBuffer, dy: GPUBuffer, dw: GPUBuffer, db: Tensor | null): void {
   const tm = channelTile(v.tm, g.Cout);
   const groups: [number, number] = [Math.ceil((g.Cin * g.KH) / v.wg), Math.ceil(g.Cout / tm)];
   splitWeightGrad(g, groups, x, dy, dw, db, (buffers, splits, rowsPerSplit) => {
-    const params = packParams([g.N, g.Cin, g.H, g.W, g.Cout, g.OH, g.OW, g.KH, g.pad, db ? 1 : 0, rowsPerSplit]);
-    const consts = { TM: tm, KW: g.KW, S: g.stride, KEEP: Math.max(g.KW - g.stride, 0), WG: v.wg };
-    const r = rt();
-    r.dispatch(r.pipeline('conv2d_weight_grad_rows', consts), buffers, params, [...groups, splits]);
+    const { N, Cin, H, W, Cout, OH, OW, KH, pad } = g;
+    rt().dispatch(WEIGHT_GRAD_ROWS, buffers, { N, Cin, H, W, Cout, OH, OW, KH, pad, hasBias: db ? 1 : 0, rowsPerSplit }, {
+      consts: { TM: tm, KW: g.KW, S: g.stride, KEEP: Math.max(g.KW - g.stride, 0), WG: v.wg },
+      groups: [...groups, splits],
+    });
   });
 }
 
 /** Split-K for the register weight-gradient shaders (bindings x, dy, dw, db; split z writes slice z of dw and db):
  * splits the N·OH output rows until `groups` (workgroups along x and y) fill the adapter, then adds the slices. */
-function splitWeightGrad(g: ConvGeometry, groups: [number, number], x: GPUBuffer, dy: GPUBuffer, dw: GPUBuffer, db: Tensor | null, dispatch: (buffers: GPUBuffer[], splits: number, rowsPerSplit: number) => void): void {
+type WeightGradBuffers = { x: GPUBuffer; dy: GPUBuffer; dw: GPUBuffer; db: GPUBuffer };
+
+function splitWeightGrad(g: ConvGeometry, groups: [number, number], x: GPUBuffer, dy: GPUBuffer, dw: GPUBuffer, db: Tensor | null, dispatch: (buffers: WeightGradBuffers, splits: number, rowsPerSplit: number) => void): void {
   const rows = g.N * g.OH;
   const splits = splitCount(groups[0] * groups[1], rows);
   const dwPart = splits > 1 ? Tensor.empty([splits, g.Cout * g.Cin * g.KH * g.KW]) : null;
   // db needs a buffer of its own even when unused (writable bindings may not alias).
   const dbPart = splits > 1 || !db ? Tensor.empty([splits, g.Cout]) : null;
-  dispatch([x, dy, dwPart?.buffer ?? dw, (dbPart ?? db!).buffer], splits, Math.ceil(rows / splits));
+  dispatch({ x, dy, dw: dwPart?.buffer ?? dw, db: (dbPart ?? db!).buffer }, splits, Math.ceil(rows / splits));
   if (dwPart) reduceSplits(dwPart.buffer, dw, dwPart.size / splits, splits);
   if (db && dbPart) reduceSplits(dbPart.buffer, db.buffer, g.Cout, splits);
   dwPart?.dispose();
@@ -214,15 +291,15 @@ function splitWeightGrad(g: ConvGeometry, groups: [number, number], x: GPUBuffer
 }
 
 /** y = conv(x, w) (+ b): w [Cout, Cin, KH, KW]. */
-export function gatherConv(g: ConvGeometry, x: GPUBuffer, w: GPUBuffer, b: GPUBuffer | null, y: Tensor): void {
-  const v = variantFor('gather', g, scratchTrial(y.shape, (c, out) => dispatchGather(c, g, x, w, b, out)));
-  dispatchGather(v, g, x, w, b, y.buffer);
+export function directGather(g: ConvGeometry, x: GPUBuffer, w: GPUBuffer, b: GPUBuffer | null, y: Tensor): void {
+  const v = variantFor('directGather', g, scratchTrial(y.shape, (c, out) => dispatchDirectGather(c, g, x, w, b, out)));
+  dispatchDirectGather(v, g, x, w, b, y.buffer);
 }
 
 /** y = convTranspose(x, w) (+ b) with w [Cin, Cout, KH, KW]; here x is the small side [N,Cin,H,W], y [N,Cout,OH,OW]. */
-export function scatterConv(g: ConvGeometry, x: GPUBuffer, w: GPUBuffer, b: GPUBuffer | null, y: Tensor): void {
-  const v = variantFor('scatter', g, scratchTrial(y.shape, (c, out) => dispatchScatter(c, g, x, w, b, out)));
-  dispatchScatter(v, g, x, w, b, y.buffer);
+export function phaseGather(g: ConvGeometry, x: GPUBuffer, w: GPUBuffer, b: GPUBuffer | null, y: Tensor): void {
+  const v = variantFor('phaseGather', g, scratchTrial(y.shape, (c, out) => dispatchPhaseGather(c, g, x, w, b, out)));
+  dispatchPhaseGather(v, g, x, w, b, y.buffer);
 }
 
 /** dw [Cout, Cin, KH, KW] of the direct convolution x [N,Cin,H,W] → dy [N,Cout,OH,OW]. */
@@ -244,8 +321,7 @@ export function weightAndBiasGrad(g: ConvGeometry, x: GPUBuffer, dy: Tensor): [T
 
 function dispatchBiasGrad(dy: Tensor, db: Tensor): void {
   const [N, C, H, W] = dy.shape;
-  const r = rt();
-  r.dispatch(r.pipeline('conv_bias_grad', reductionConsts()), [dy.savedBuffer, db.buffer], packParams([N, C, H * W]), [C, 1, 1]);
+  rt().dispatch(BIAS_GRAD, { dy: dy.savedBuffer, db: db.buffer }, { N, C, HW: H * W }, { reduction: reductionVariant(), groups: [C, 1, 1] });
 }
 
 /** db [C] = Σ over batch and pixels of dy [N, C, H, W]. */
@@ -253,13 +329,6 @@ export function biasGrad(dy: Tensor): Tensor {
   const db = Tensor.empty([dy.shape[1]]);
   dispatchBiasGrad(dy, db);
   return db;
-}
-
-/** Runs one GEMM with a given variant (benchmarks compare strategies and tile shapes directly). */
-export function runConvVariant(kind: ConvKind, v: ConvVariant, g: ConvGeometry, input: GPUBuffer, other: GPUBuffer, bias: GPUBuffer | null, out: GPUBuffer): void {
-  if (kind === 'gather') dispatchGather(v, g, input, other, bias, out);
-  else if (kind === 'scatter') dispatchScatter(v, g, input, other, bias, out);
-  else dispatchWeightGrad(v, g, input, other, out);
 }
 
 export { candidates as convCandidates };

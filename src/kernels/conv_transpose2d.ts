@@ -2,7 +2,7 @@
 import { Tensor, fmtShape } from '../graph/tensor.js';
 import { record } from '../autograd/tape.js';
 import { rank, positiveInt, nonNegativeInt, vectorOfLength } from './check.js';
-import { gatherConv, scatterConv, weightGrad, biasGrad, type ConvGeometry } from './conv_gemm.js';
+import { directGather, phaseGather, weightGrad, biasGrad, type ConvGeometry } from './conv_gemm.js';
 
 export interface ConvTranspose2dOptions {
   stride?: number;
@@ -34,7 +34,7 @@ export function convTranspose2d(x: Tensor, w: Tensor, b: Tensor | null, opts: Co
   // Geometry of the transposed op itself (small side → large side), used by its forward gather.
   const g: ConvGeometry = { N, Cin, H, W, Cout, OH, OW, KH, KW, stride, pad };
   const y = Tensor.empty([N, Cout, OH, OW]);
-  scatterConv(g, x.buffer, w.buffer, b ? b.buffer : null, y);
+  phaseGather(g, x.buffer, w.buffer, b ? b.buffer : null, y);
   const inputs = b ? [x, w, b] : [x, w];
   return record(op, inputs, y, [x, w], (dy) => {
     // The direct convolution maps dy (large side) back to x's shape; w [Cin, Cout, …] is its [out, in, …] weight.
@@ -42,7 +42,7 @@ export function convTranspose2d(x: Tensor, w: Tensor, b: Tensor | null, opts: Co
     let dx: Tensor | null = null;
     if (x.requiresGrad) {
       dx = Tensor.empty(x.shape);
-      gatherConv(direct, dy.savedBuffer, w.savedBuffer, null, dx);
+      directGather(direct, dy.savedBuffer, w.savedBuffer, null, dx);
     }
     const dw = w.requiresGrad ? weightGrad(direct, dy.savedBuffer, x.savedBuffer) : null;
     const grads = [dx, dw];

@@ -1,16 +1,23 @@
 // Seeded dropout: the keep mask is hash32(index, seed) ≥ ⌊p·2³²⌋, computed in the shader, so a (seed, p) pair gives
 // the same mask in forward, backward, and the Python fixtures; kept values are scaled by 1/(1 − p).
 import { Tensor } from '../graph/tensor.js';
-import { rt, packParams, grid1d } from '../graph/runtime.js';
+import { rt } from '../graph/runtime.js';
+import { defineKernel } from '../graph/kernel.js';
 import { record } from '../autograd/tape.js';
 import { live } from './check.js';
 
 const TWO_POW_32 = 4294967296;
 
+const DROPOUT = defineKernel({
+  shader: 'dropout',
+  params: { n: 'u32', seed: 'u32', threshold: 'u32', scale: 'f32' },
+  bindings: { x: 'read', y: 'read_write' },
+  entry: 'elementwise',
+});
+
 function masked(src: GPUBuffer, shape: readonly number[], seed: number, threshold: number, scale: number): Tensor {
   const out = Tensor.empty(shape);
-  const r = rt();
-  r.dispatch(r.pipeline('dropout'), [src, out.buffer], packParams([out.size, seed, threshold], [scale]), grid1d(out.size));
+  rt().dispatch(DROPOUT, { x: src, y: out.buffer }, { n: out.size, seed, threshold, scale });
   return out;
 }
 

@@ -1,7 +1,8 @@
 // Mean-reduced losses against a tensor or a constant target: one elementwise pass (shaders/losses.wgsl), then the
 // shared sum reduction; backward writes each needed gradient in one pass (shaders/losses_backward.wgsl).
 import { Tensor } from '../graph/tensor.js';
-import { rt, packParams, grid1d } from '../graph/runtime.js';
+import { rt } from '../graph/runtime.js';
+import { defineKernel } from '../graph/kernel.js';
 import { record } from '../autograd/tape.js';
 import { live, sameShape } from './check.js';
 import { sumAll } from './reduce.js';
@@ -26,6 +27,23 @@ const LOSSES: Record<string, LossDef> = {
   },
 };
 
+// A constant target leaves tgt unused and unbound (no tensor upload per call).
+const TGT = { access: 'read', optional: true } as const;
+const FORWARD = defineKernel({
+  shader: 'losses',
+  params: { n: 'u32', constTarget: 'f32' },
+  bindings: { input: 'read', out: 'read_write', tgt: TGT },
+  consts: { EXPR: 'code', TARGET: 'code' },
+  entry: 'elementwise',
+});
+const BACKWARD = defineKernel({
+  shader: 'losses_backward',
+  params: { n: 'u32', constTarget: 'f32', invN: 'f32' },
+  bindings: { g: 'read', input: 'read', out: 'read_write', tgt: TGT },
+  consts: { EXPR: 'code', TARGET: 'code' },
+  entry: 'elementwise',
+});
+
 function loss(op: string, x: Tensor, target: Tensor | number): Tensor {
   const def = LOSSES[op];
   let t: Tensor | null = null;
@@ -41,21 +59,18 @@ function loss(op: string, x: Tensor, target: Tensor | number): Tensor {
   const n = x.size;
   const r = rt();
   const elems = Tensor.empty(x.shape);
-  r.dispatch(
-    r.pipeline('losses', { EXPR: def.value, TARGET: targetExpr }),
-    t ? [x.buffer, elems.buffer, t.buffer] : [x.buffer, elems.buffer],
-    packParams([n], [constant]),
-    grid1d(n),
-  );
+  r.dispatch(FORWARD, { input: x.buffer, out: elems.buffer, tgt: t?.buffer }, { n, constTarget: constant }, {
+    consts: { EXPR: def.value, TARGET: targetExpr },
+  });
   const out = sumAll(elems, 1 / n);
   elems.dispose();
   const inputs = t ? [x, t] : [x];
   return record(op, inputs, out, inputs, (g) => {
     const grad = (expr: string): Tensor => {
       const d = Tensor.empty(x.shape);
-      const buffers = [g.savedBuffer, x.savedBuffer, d.buffer];
-      if (t) buffers.push(t.savedBuffer);
-      r.dispatch(r.pipeline('losses_backward', { EXPR: expr, TARGET: targetExpr }), buffers, packParams([n], [constant, 1 / n]), grid1d(n));
+      r.dispatch(BACKWARD, { g: g.savedBuffer, input: x.savedBuffer, out: d.buffer, tgt: t?.savedBuffer }, { n, constTarget: constant, invN: 1 / n }, {
+        consts: { EXPR: expr, TARGET: targetExpr },
+      });
       return d;
     };
     return [x.requiresGrad ? grad(def.dx) : null, ...(t ? [t.requiresGrad ? grad(def.dt) : null] : [])];

@@ -1,9 +1,15 @@
 // 2×2 max pooling with stride 2 (PyTorch MaxPool2d(2)): odd trailing rows/columns are dropped; the gradient goes
 // to the first maximum of each window.
 import { Tensor } from '../graph/tensor.js';
-import { rt, packParams, grid1d } from '../graph/runtime.js';
+import { rt } from '../graph/runtime.js';
+import { defineKernel } from '../graph/kernel.js';
 import { record } from '../autograd/tape.js';
 import { rank } from './check.js';
+
+const PARAMS = { H: 'u32', W: 'u32', OH: 'u32', OW: 'u32', n: 'u32' } as const;
+const WINDOW = ['pool_window'];
+const FORWARD = defineKernel({ shader: 'max_pool', params: PARAMS, includes: WINDOW, bindings: { x: 'read', y: 'read_write' }, entry: 'elementwise' });
+const BACKWARD = defineKernel({ shader: 'max_pool_backward', params: PARAMS, includes: WINDOW, bindings: { x: 'read', dy: 'read', dx: 'read_write' }, entry: 'elementwise' });
 
 /** x [N, C, H, W] with H, W ≥ 2 → [N, C, ⌊H/2⌋, ⌊W/2⌋]. */
 export function maxPool2x2(x: Tensor): Tensor {
@@ -14,10 +20,10 @@ export function maxPool2x2(x: Tensor): Tensor {
   const OW = Math.floor(W / 2);
   const y = Tensor.empty([N, C, OH, OW]);
   const r = rt();
-  r.dispatch(r.pipeline('max_pool'), [x.buffer, y.buffer], packParams([H, W, OH, OW, y.size]), grid1d(y.size));
+  r.dispatch(FORWARD, { x: x.buffer, y: y.buffer }, { H, W, OH, OW, n: y.size });
   return record('maxPool2x2', [x], y, [x], (dy) => {
     const dx = Tensor.empty(x.shape);
-    r.dispatch(r.pipeline('max_pool_backward'), [x.savedBuffer, dy.savedBuffer, dx.buffer], packParams([H, W, OH, OW, x.size]), grid1d(x.size));
+    r.dispatch(BACKWARD, { x: x.savedBuffer, dy: dy.savedBuffer, dx: dx.buffer }, { H, W, OH, OW, n: x.size });
     return [dx];
   });
 }

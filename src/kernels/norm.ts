@@ -4,10 +4,11 @@
 // fuse the activation that follows them (CycleGAN's norm → ReLU / leaky ReLU) or a residual add (x + IN(…) of a
 // ResNet block), saving a pass over the tensor and a dispatch each way.
 import { Tensor } from '../graph/tensor.js';
-import { rt, packParams, grid1d } from '../graph/runtime.js';
+import { rt, grid1d } from '../graph/runtime.js';
+import { defineKernel } from '../graph/kernel.js';
 import { record } from '../autograd/tape.js';
 import { rank, vectorOfLength, sameShape } from './check.js';
-import { reductionConsts } from './autotune.js';
+import { reductionVariant } from './autotune.js';
 
 export interface NormOptions {
   /** Added to the variance; default 1e-5 (PyTorch). */
@@ -25,7 +26,24 @@ export interface NormOptions {
 
 const ACTIVATIONS = { relu: 1, leakyRelu: 2 } as const;
 
-export function normalize(op: 'instance_norm' | 'batch_norm', x: Tensor, opts: NormOptions = {}): Tensor {
+const FORWARD = defineKernel({
+  shader: 'norm',
+  params: { P: 'u32', C: 'u32', G: 'u32', L: 'u32', hasWeight: 'u32', hasBias: 'u32', eps: 'f32', slope: 'f32' },
+  bindings: { x: 'read', weight: 'read', bias: 'read', r: 'read', y: 'read_write', stats: 'read_write' },
+  consts: { ACT: 'u32', RES: 'u32' },
+  entry: ['lid', 'wid', 'nwg'],
+  reduction: 'f32',
+});
+const BACKWARD = defineKernel({
+  shader: 'norm_backward',
+  params: { P: 'u32', C: 'u32', N: 'u32', L: 'u32', hasWeight: 'u32', slope: 'f32' },
+  bindings: { x: 'read', stats: 'read', weight: 'read', dy: 'read', y: 'read', dx: 'read_write', dweight: 'read_write', dbias: 'read_write' },
+  consts: { ACT: 'u32' },
+  entry: ['lid', 'wid', 'nwg'],
+  reduction: 'vec2f',
+});
+
+export function normalizeGroups(op: 'instance_norm' | 'batch_norm', x: Tensor, opts: NormOptions = {}): Tensor {
   rank(op, x, 4);
   const [N, C, H, W] = x.shape;
   const L = H * W;
@@ -49,17 +67,17 @@ export function normalize(op: 'instance_norm' | 'batch_norm', x: Tensor, opts: N
   const act = activation ? ACTIVATIONS[activation] : 0;
 
   const r = rt();
-  const reduce = reductionConsts();
+  const reduction = reductionVariant();
   const groups = op === 'instance_norm' ? N * C : C;
   const y = Tensor.empty(x.shape);
   const stats = Tensor.empty([groups, 2]);
   // A missing weight, bias or residual is never read (flags and constants); x stands in so the binding is valid.
   const planesPerGroup = op === 'instance_norm' ? 1 : N;
   r.dispatch(
-    r.pipeline('norm', { ...reduce, ACT: act, RES: residual ? 1 : 0 }),
-    [x.buffer, (weight ?? x).buffer, (bias ?? x).buffer, (residual ?? x).buffer, y.buffer, stats.buffer],
-    packParams([planesPerGroup, C, groups, L, weight ? 1 : 0, bias ? 1 : 0], [eps, slope]),
-    grid1d(groups, 1),
+    FORWARD,
+    { x: x.buffer, weight: (weight ?? x).buffer, bias: (bias ?? x).buffer, r: (residual ?? x).buffer, y: y.buffer, stats: stats.buffer },
+    { P: planesPerGroup, C, G: groups, L, hasWeight: weight ? 1 : 0, hasBias: bias ? 1 : 0, eps, slope },
+    { consts: { ACT: act, RES: residual ? 1 : 0 }, reduction, groups: grid1d(groups, 1) },
   );
 
   const inputs = [x, ...(weight ? [weight] : []), ...(bias ? [bias] : []), ...(residual ? [residual] : [])];
@@ -70,10 +88,13 @@ export function normalize(op: 'instance_norm' | 'batch_norm', x: Tensor, opts: N
     const dweight = Tensor.empty([C]);
     const dbias = Tensor.empty([C]);
     r.dispatch(
-      r.pipeline('norm_backward', { ...reduce, ACT: act }),
-      [x.savedBuffer, stats.savedBuffer, (weight ?? x).savedBuffer, dy.savedBuffer, (act ? y : dy).savedBuffer, dx.buffer, dweight.buffer, dbias.buffer],
-      packParams([planesPerGroup, C, N, L, weight ? 1 : 0], [slope]),
-      grid1d(C, 1),
+      BACKWARD,
+      {
+        x: x.savedBuffer, stats: stats.savedBuffer, weight: (weight ?? x).savedBuffer, dy: dy.savedBuffer, y: (act ? y : dy).savedBuffer,
+        dx: dx.buffer, dweight: dweight.buffer, dbias: dbias.buffer,
+      },
+      { P: planesPerGroup, C, N, L, hasWeight: weight ? 1 : 0, slope },
+      { consts: { ACT: act }, reduction, groups: grid1d(C, 1) },
     );
     const grads: (Tensor | null)[] = [keepIf(dx, x.requiresGrad)];
     if (weight) grads.push(keepIf(dweight, weight.requiresGrad));
@@ -86,6 +107,24 @@ export function normalize(op: 'instance_norm' | 'batch_norm', x: Tensor, opts: N
   // The tape holds its own reference to the statistics while the graph lives.
   stats.dispose();
   return out;
+}
+
+const APPLY = defineKernel({
+  shader: 'norm_apply',
+  params: { n: 'u32', C: 'u32', L: 'u32' },
+  bindings: { x: 'read', stats: 'read', y: 'read_write' },
+  entry: 'elementwise',
+});
+
+/** Instance normalisation of x [N, C, H, W] with given statistics [mean[0..C), rstd[0..C)]; inference only (not
+ * recorded): whole-image statistics when an image is corrected tile by tile. */
+export function normalizeWithStats(x: Tensor, stats: Tensor): Tensor {
+  rank('normalizeWithStats', x, 4);
+  const [, C, H, W] = x.shape;
+  if (stats.size !== 2 * C) throw new Error(`normalizeWithStats: statistics for ${stats.size / 2} channels given, input ${x.describe()} has ${C}`);
+  const y = Tensor.empty(x.shape);
+  rt().dispatch(APPLY, { x: x.buffer, stats: stats.buffer, y: y.buffer }, { n: x.size, C, L: H * W });
+  return y;
 }
 
 function keepIf(t: Tensor, wanted: boolean): Tensor | null {

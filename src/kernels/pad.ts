@@ -1,8 +1,24 @@
 // Spatial padding of NCHW tensors: reflection (mirror without repeating the edge, PyTorch ReflectionPad2d) and zeros.
 import { Tensor } from '../graph/tensor.js';
-import { rt, packParams, grid1d } from '../graph/runtime.js';
+import { rt } from '../graph/runtime.js';
+import { defineKernel } from '../graph/kernel.js';
 import { record } from '../autograd/tape.js';
 import { rank, nonNegativeInt } from './check.js';
+
+const FORWARD = defineKernel({
+  shader: 'pad',
+  params: { H: 'u32', W: 'u32', OH: 'u32', OW: 'u32', left: 'u32', top: 'u32', n: 'u32' },
+  bindings: { x: 'read', y: 'read_write' },
+  consts: { REFLECT: 'bool' },
+  entry: 'elementwise',
+});
+const BACKWARD = defineKernel({
+  shader: 'pad_backward',
+  params: { H: 'u32', W: 'u32', OH: 'u32', OW: 'u32', left: 'u32', top: 'u32', right: 'u32', bottom: 'u32', n: 'u32' },
+  bindings: { dy: 'read', dx: 'read_write' },
+  consts: { REFLECT: 'bool' },
+  entry: 'elementwise',
+});
 
 /** One size for all four sides, or [left, right, top, bottom] (PyTorch's order). */
 export type Pad2d = number | readonly [number, number, number, number];
@@ -30,12 +46,12 @@ function pad2d(op: string, reflect: boolean, x: Tensor, pad: Pad2d): Tensor {
   const OH = H + top + bottom;
   const OW = W + left + right;
   const y = Tensor.empty([N, C, OH, OW]);
-  const consts = { REFLECT: String(reflect) };
+  const consts = { REFLECT: reflect };
   const r = rt();
-  r.dispatch(r.pipeline('pad', consts), [x.buffer, y.buffer], packParams([H, W, OH, OW, left, top, y.size]), grid1d(y.size));
+  r.dispatch(FORWARD, { x: x.buffer, y: y.buffer }, { H, W, OH, OW, left, top, n: y.size }, { consts });
   return record(op, [x], y, [], (dy) => {
     const dx = Tensor.empty(x.shape);
-    r.dispatch(r.pipeline('pad_backward', consts), [dy.savedBuffer, dx.buffer], packParams([H, W, OH, OW, left, top, right, bottom, x.size]), grid1d(x.size));
+    r.dispatch(BACKWARD, { dy: dy.savedBuffer, dx: dx.buffer }, { H, W, OH, OW, left, top, right, bottom, n: x.size }, { consts });
     return [dx];
   });
 }

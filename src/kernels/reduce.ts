@@ -1,17 +1,34 @@
 // Full reductions (sum, mean) to a one-element tensor, and segmented sums used by other kernels' backward passes.
 import { Tensor, type Shape } from '../graph/tensor.js';
-import { rt, packParams, grid1d } from '../graph/runtime.js';
+import { rt, grid1d } from '../graph/runtime.js';
+import { defineKernel } from '../graph/kernel.js';
 import { record } from '../autograd/tape.js';
 import { live } from './check.js';
 
 /** Above this many elements a full sum runs in two passes so no workgroup loops over the whole tensor. */
 const SINGLE_PASS_LIMIT = 65536;
 
+const SEGMENT_SUM = defineKernel({
+  shader: 'reduce_sum',
+  params: { len: 'u32', segments: 'u32', n: 'u32', alpha: 'f32' },
+  bindings: { input: 'read', out: 'read_write' },
+  entry: ['lid', 'wid', 'nwg'],
+  reduction: 'f32',
+});
+const BROADCAST_SCALAR = defineKernel({
+  shader: 'broadcast_scalar',
+  params: { n: 'u32', alpha: 'f32' },
+  bindings: { g: 'read', out: 'read_write' },
+  entry: 'elementwise',
+});
+
 /** out[s] = alpha · sum of segment s: `segments` contiguous runs of `len` elements, the last one cut at `n`. */
 export function segmentSum(buffer: GPUBuffer, len: number, segments: number, alpha = 1, n = len * segments): Tensor {
   const out = Tensor.empty([segments]);
-  const r = rt();
-  r.dispatch(r.pipeline('reduce_sum'), [buffer, out.buffer], packParams([len, segments, n], [alpha]), grid1d(segments, 1));
+  rt().dispatch(SEGMENT_SUM, { input: buffer, out: out.buffer }, { len, segments, n, alpha }, {
+    groups: grid1d(segments, 1),
+    reduction: { kind: 'tree', wg: 256 },
+  });
   return out;
 }
 
@@ -29,8 +46,7 @@ export function sumAll(x: Tensor, alpha: number): Tensor {
 /** out[i] = alpha · g[0] for a tensor of the given shape. */
 export function broadcastScalar(g: Tensor, shape: Shape, alpha: number): Tensor {
   const out = Tensor.empty(shape);
-  const r = rt();
-  r.dispatch(r.pipeline('broadcast_scalar'), [g.savedBuffer, out.buffer], packParams([out.size], [alpha]), grid1d(out.size));
+  rt().dispatch(BROADCAST_SCALAR, { g: g.savedBuffer, out: out.buffer }, { n: out.size, alpha });
   return out;
 }
 

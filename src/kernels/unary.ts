@@ -1,7 +1,8 @@
 // Pointwise activations declared once as forward + backward WGSL expressions (the webgpu-torch idea): one
 // template shader each way, specialised per op.
 import { Tensor } from '../graph/tensor.js';
-import { rt, packParams, grid1d } from '../graph/runtime.js';
+import { rt } from '../graph/runtime.js';
+import { defineKernel } from '../graph/kernel.js';
 import { record } from '../autograd/tape.js';
 import { live } from './check.js';
 
@@ -26,21 +27,36 @@ const UNARY: Record<string, UnaryDef> = {
   scale: { forward: 'x * p.alpha', backward: 'g * p.alpha', saves: 'none' },
 };
 
-function run(shader: 'unary' | 'unary_backward', expr: string, buffers: GPUBuffer[], n: number, alpha: number): void {
-  const r = rt();
-  r.dispatch(r.pipeline(shader, { EXPR: expr }), buffers, packParams([n], [alpha]), grid1d(n));
-}
+const FORWARD = defineKernel({
+  shader: 'unary',
+  params: { n: 'u32', alpha: 'f32' },
+  bindings: { input: 'read', out: 'read_write' },
+  consts: { EXPR: 'code' },
+  entry: 'elementwise',
+});
+const BACKWARD = defineKernel({
+  shader: 'unary_backward',
+  params: { n: 'u32', alpha: 'f32' },
+  bindings: { saved: 'read', gradOut: 'read', gradIn: 'read_write' },
+  consts: { EXPR: 'code' },
+  entry: 'elementwise',
+});
 
 function unary(op: keyof typeof UNARY, x: Tensor, alpha = 0): Tensor {
   live(op, x);
   const def = UNARY[op];
   const y = Tensor.empty(x.shape);
-  run('unary', def.forward, [x.buffer, y.buffer], x.size, alpha);
+  rt().dispatch(FORWARD, { input: x.buffer, out: y.buffer }, { n: x.size, alpha }, { consts: { EXPR: def.forward } });
   const saved = def.saves === 'output' ? y : x;
   return record(op, [x], y, def.saves === 'none' ? [] : [saved], (g) => {
     const dx = Tensor.empty(x.shape);
     // 'none' binds g twice as read-only input; the expression ignores v.
-    run('unary_backward', def.backward, [(def.saves === 'none' ? g : saved).savedBuffer, g.savedBuffer, dx.buffer], x.size, alpha);
+    rt().dispatch(
+      BACKWARD,
+      { saved: (def.saves === 'none' ? g : saved).savedBuffer, gradOut: g.savedBuffer, gradIn: dx.buffer },
+      { n: x.size, alpha },
+      { consts: { EXPR: def.backward } },
+    );
     return [dx];
   });
 }

@@ -4,7 +4,7 @@ import { Tensor } from '../graph/tensor.js';
 import { add, sub, mul, div } from '../kernels/binary.js';
 import { scale } from '../kernels/unary.js';
 import { mean } from '../kernels/reduce.js';
-import { fill } from '../kernels/fill.js';
+import { fill } from '../graph/fill.js';
 import { conv2d } from '../kernels/conv2d.js';
 import { l1Loss } from '../kernels/losses.js';
 

@@ -31,8 +31,15 @@ export const defaultGeneratorOptions: GeneratorOptions = {
   inChannels: 3, outChannels: 3, ngf: 64, blocks: 9, upsampling: 'transpose', globalResidual: false, seed: 1,
 };
 
+/** Instance normalisations in ResnetGenerator.forward, in order: stem, 2 downs, 2 per block, 2 ups. */
+export function generatorNormLayers(blocks: number): number {
+  return 5 + 2 * blocks;
+}
+
 export class ResnetGenerator extends Module {
   readonly opts: GeneratorOptions;
+  /** The eps of every instance normalisation of forward (instanceNorm's default), for NormFns that replace them. */
+  readonly normEps = 1e-5;
   private stem: Conv2d;
   private down: Conv2d[] = [];
   private blockList: ResnetBlock[] = [];
@@ -59,6 +66,11 @@ export class ResnetGenerator extends Module {
     }
     this.head = this.child(`model.${index + 1}`, new Conv2d(o.ngf, o.outChannels, 7, {}));
     this.initialize(o.seed);
+  }
+
+  /** How many times forward applies its NormFn. */
+  get normLayers(): number {
+    return generatorNormLayers(this.opts.blocks);
   }
 
   forward(x: Tensor, norm?: NormFn): Tensor {

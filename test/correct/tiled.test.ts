@@ -172,6 +172,8 @@ describe('running out of memory', () => {
     const tooBig = Math.floor(rt().gpu.limits.maxStorageBufferBindingSize / 4) + 1;
     const limited: TileGenerator = {
       opts: gen.opts,
+      normLayers: gen.normLayers,
+      normEps: gen.normEps,
       forward(t, norm) {
         if (t.shape[2] > 100 || t.shape[3] > 100) Tensor.empty([tooBig]);
         return gen.forward(t, norm);
@@ -181,7 +183,7 @@ describe('running out of memory', () => {
     expect(r.retries).toBe(1);
     expect(r.tile).toBe(76); // half the image's longer padded side (152): a tile larger than the image is no use
     expect(maxAbsDiff(r.output, whole)).toBeLessThanOrEqual(TOL);
-    await expect(correctPlanes({ opts: gen.opts, forward: () => Tensor.empty([tooBig]) }, x, C, H, W, { tile: 400 }))
+    await expect(correctPlanes({ ...limited, forward: () => Tensor.empty([tooBig]) }, x, C, H, W, { tile: 400 }))
       .rejects.toThrow(/binding limit.*even with the smallest tile, 60 pixels/);
     gen.dispose();
   });

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 import { useGpu } from '../helpers/gpu.js';
-import { evaluate } from '../../src/report/qc.js';
+import { evaluate } from '../../src/eval/qc.js';
 import { pairFiles, summarize, resolveScoring, METRICS, type ImageResult } from '../../src/eval/evaluate.js';
 import { scoreNormalized } from '../../src/eval/convention.js';
 import { parseEvaluateFlags } from '../../src/cli/evaluate.js';

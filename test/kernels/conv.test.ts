@@ -1,9 +1,8 @@
 import { describe, it, expect } from 'vitest';
 import { useGpu } from '../helpers/gpu.js';
-import { fixtureCases, loadFixture, inputData } from '../helpers/oracle.js';
-import { caseInput, caseGradOutput, expectMatches } from './oracle_case.js';
+import { fixtureCases, inputData } from '../helpers/oracle.js';
+import { convOracleCase } from './oracle_case.js';
 import { Tensor, scope } from '../../src/graph/tensor.js';
-import { backward } from '../../src/autograd/tape.js';
 import { gradcheck } from '../../src/autograd/gradcheck.js';
 import { conv2d } from '../../src/kernels/conv2d.js';
 import { convTranspose2d } from '../../src/kernels/conv_transpose2d.js';
@@ -11,24 +10,8 @@ import { convTiling, setConvTiling, type ConvTiling } from '../../src/kernels/co
 
 useGpu();
 
-async function oracleCase(name: string): Promise<void> {
-  const fx = loadFixture('conv', name);
-  const ours = scope(() => {
-    const x = caseInput(fx, 'x');
-    const w = caseInput(fx, 'weight');
-    const b = fx.inputs.bias ? caseInput(fx, 'bias') : null;
-    const p = fx.params;
-    const y = p.op === 'conv2d'
-      ? conv2d(x, w, b, { stride: p.stride, padding: p.padding })
-      : convTranspose2d(x, w, b, { stride: p.stride, padding: p.padding, outputPadding: p.outputPadding });
-    backward(y, caseGradOutput(fx, y));
-    return { y, dx: x.grad, dweight: w.grad, dbias: b?.grad ?? null };
-  });
-  await expectMatches(fx, ours);
-}
-
 describe('conv2d / convTranspose2d against PyTorch (float64 reference)', () => {
-  for (const name of fixtureCases('conv')) it(name, () => oracleCase(name));
+  for (const name of fixtureCases('conv')) it(name, () => convOracleCase(name));
 });
 
 describe('conv: every strategy and register tiling agrees with PyTorch', () => {
@@ -39,7 +22,7 @@ describe('conv: every strategy and register tiling agrees with PyTorch', () => {
       setConvTiling(t);
       try {
         for (const name of ['conv2d_odd', 'conv2d_k5_stride3', 'conv_transpose2d_k3_stride3_op2', 'conv_transpose2d_stride2_op1']) {
-          await oracleCase(name);
+          await convOracleCase(name);
         }
       } finally {
         setConvTiling(defaults);

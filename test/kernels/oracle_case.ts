@@ -1,4 +1,4 @@
-// Shared steps of the norm / layout oracle tests: fixture inputs with their offset or quantisation, the fixed
+// Shared steps of the conv / norm / layout oracle tests: fixture inputs with their offset or quantisation, the fixed
 // output gradient, and the comparison of every stored output and gradient.
 import { expect, it } from 'vitest';
 import { ORACLE_TOL } from '../helpers/gpu.js';
@@ -6,6 +6,8 @@ import { fixtureCases, inputData, loadFixture, relError, type Fixture } from '..
 import { Tensor, scope } from '../../src/graph/tensor.js';
 import { backward } from '../../src/autograd/tape.js';
 import type { NormOptions } from '../../src/kernels/norm.js';
+import { conv2d } from '../../src/kernels/conv2d.js';
+import { convTranspose2d } from '../../src/kernels/conv_transpose2d.js';
 import { hashUniform } from '../../src/graph/random.js';
 
 /** Input `name` as PyTorch saw it: hashed uniform values, plus the spec's offset, floored to params.quantum. */
@@ -56,4 +58,21 @@ export function normOracleTests(op: string, norm: (x: Tensor, opts: NormOptions)
       await expectMatches(fx, ours);
     });
   }
+}
+
+/** One `conv` fixture (conv2d or convTranspose2d): output and the x, weight, bias gradients. */
+export async function convOracleCase(name: string): Promise<void> {
+  const fx = loadFixture('conv', name);
+  const ours = scope(() => {
+    const x = caseInput(fx, 'x');
+    const w = caseInput(fx, 'weight');
+    const b = fx.inputs.bias ? caseInput(fx, 'bias') : null;
+    const p = fx.params;
+    const y = p.op === 'conv2d'
+      ? conv2d(x, w, b, { stride: p.stride, padding: p.padding })
+      : convTranspose2d(x, w, b, { stride: p.stride, padding: p.padding, outputPadding: p.outputPadding });
+    backward(y, caseGradOutput(fx, y));
+    return { y, dx: x.grad, dweight: w.grad, dbias: b?.grad ?? null };
+  });
+  await expectMatches(fx, ours);
 }

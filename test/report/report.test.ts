@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 import { qcMontage, magma, absoluteError, MAX_PANEL_SIDE } from '../../src/report/montage.js';
 import { lossCharts, renderReport } from '../../src/report/html.js';
-import { evaluate } from '../../src/report/qc.js';
+import { evaluate } from '../../src/eval/qc.js';
 import { meanPmStd, METRICS } from '../../src/eval/evaluate.js';
 import { readImage, type Image } from '../../src/data/image.js';
 import { percentiles } from '../../src/data/normalize.js';

@@ -1,24 +1,12 @@
-// Direct convolution as an implicit GEMM, register-tiled: each invocation accumulates TM output channels × TN
-// consecutive output pixels of one row, reading x and w straight from storage (on CPU-like adapters workgroup
-// memory and barriers cost more than they save). Also computes transposed conv's input gradient, and with FLIP
-// the stride-1 input gradient of a conv: x = its dy and w = its own weight ([Cin, Cout, KH, KW] in this shader's
-// channel names), read rotated by 180° and channel-swapped (no flipped copy, no extra dispatch).
-const TM = {{TM}}u;
-const TN = {{TN}}u;
-const FLIP = {{FLIP}};
-struct Params {
-  N: u32, Cin: u32, H: u32, W: u32, Cout: u32, OH: u32, OW: u32, KH: u32, KW: u32,
-  stride: u32, pad: u32, tilesX: u32, hasBias: u32,
-}
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read> w: array<f32>;
-@group(0) @binding(3) var<storage, read> b: array<f32>;
-@group(0) @binding(4) var<storage, read_write> y: array<f32>;
+// Direct gather: y[n,co,oy,ox] = Σ x[n,ci,oy·s − pad + kh, ox·s − pad + kw]·w[co,ci,kh,kw], an implicit GEMM,
+// register-tiled: each invocation accumulates TM output channels × TN consecutive output pixels of one row,
+// reading x and w straight from storage (on CPU-like adapters workgroup memory and barriers cost more than they
+// save). Computes conv2d's forward, the transposed conv's input gradient, and with FLIP conv2d's stride-1 input
+// gradient: x = its dy and w = its own weight ([Cin, Cout, KH, KW] in this shader's channel names), read rotated by
+// 180° and channel-swapped (no flipped copy, no extra dispatch).
 
-@compute @workgroup_size({{WG}})
-fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let tile = gid.x + wid.z * nwg.x * {{WG}}u;
+fn kernel(gid: vec3u, wid: vec3u, nwg: vec3u) {
+  let tile = gid.x + wid.z * nwg.x * WG;
   let co0 = wid.y * TM;
   if (tile >= p.N * p.OH * p.tilesX || co0 >= p.Cout) { return; }
   let ox0 = (tile % p.tilesX) * TN;

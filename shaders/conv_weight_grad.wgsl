@@ -4,20 +4,8 @@
 // With hasBias the first tap tile also sums the dy values it loads anyway: db[co] = Σ dy (no separate pass).
 // Split-K: workgroup z takes rowsPerSplit of the N·OH output rows and writes its partial sums to slice z of dw and
 // db (reduce_splits.wgsl adds the slices), so layers with few channels still fill the adapter.
-const TM = {{TM}}u;
-const TQ = {{TQ}}u;
-struct Params {
-  N: u32, Cin: u32, H: u32, W: u32, Cout: u32, OH: u32, OW: u32, KH: u32, KW: u32, stride: u32, pad: u32, hasBias: u32,
-  rowsPerSplit: u32,
-}
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read> dy: array<f32>;
-@group(0) @binding(3) var<storage, read_write> dw: array<f32>;
-@group(0) @binding(4) var<storage, read_write> db: array<f32>;
 
-@compute @workgroup_size({{WG}})
-fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: vec3u) {
+fn kernel(gid: vec3u, wid: vec3u) {
   let K = p.KH * p.KW;
   let Q = p.Cin * K;
   let q0 = gid.x * TQ;

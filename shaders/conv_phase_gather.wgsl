@@ -1,28 +1,15 @@
-// Transposed convolution as a gather: y[n,co,oy,ox] = Σ x[n,ci,iy,ix]·w[ci,co,kh,kw] over oy = iy·s − pad + kh.
+// Phase gather: y[n,co,oy,ox] = Σ x[n,ci,iy,ix]·w[ci,co,kh,kw] over oy = iy·s − pad + kh (transposed convolution; also
+// conv2d's input gradient at stride > 1, with x = dy and w = the conv weight, which has this layout already).
 // The outputs fall into stride² phases (oy mod s, ox mod s); within a phase the contributing taps are fixed
-// (kh ≡ oy + pad mod s, likewise kw), so the phase is part of the workgroup id: the invocations of a workgroup share it,
-// every tap branch and weight load is uniform (a scalar load on CPU adapters), and no multiply-add is wasted. Each invocation owns TM output
-// channels × TN outputs ox = px + s·(t0 + j) of one row; consecutive valid kw read the same inputs shifted by one,
-// so each (ci, kh) loads TN + ⌈KW / s⌉ − 1 inputs.
-// Also computes conv2d's input gradient at stride > 1 (x = dy, w = the conv weight, which has this layout already).
-const TM = {{TM}}u;
-const TN = {{TN}}u;
-struct Params {
-  N: u32, Cin: u32, H: u32, W: u32, Cout: u32, OH: u32, OW: u32, KH: u32, KW: u32,
-  stride: u32, pad: u32, tilesPerPhase: u32, hasBias: u32,
-}
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read> w: array<f32>;
-@group(0) @binding(3) var<storage, read> b: array<f32>;
-@group(0) @binding(4) var<storage, read_write> y: array<f32>;
+// (kh ≡ oy + pad mod s, likewise kw), so each invocation loops only over its phase's taps. Tiles are numbered
+// phase-major; each invocation owns TM output channels × TN outputs ox = px + s·(t0 + j) of one row, and
+// consecutive valid kw read the same inputs shifted by one, so each (ci, kh) loads TN + ⌈KW / s⌉ − 1 inputs.
 
-@compute @workgroup_size({{WG}})
-fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+fn kernel(gid: vec3u, wid: vec3u, nwg: vec3u) {
   let s = p.stride;
   let rowsPerPhase = (p.OH + s - 1u) / s;
   let perPhase = p.N * rowsPerPhase * p.tilesPerPhase;
-  let tile = gid.x + wid.z * nwg.x * {{WG}}u;
+  let tile = gid.x + wid.z * nwg.x * WG;
   let co0 = wid.y * TM;
   if (tile >= perPhase * s * s || co0 >= p.Cout) { return; }
   let phase = tile / perPhase;

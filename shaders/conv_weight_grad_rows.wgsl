@@ -1,23 +1,10 @@
 // Convolution weight gradient, one kernel row per invocation: dw[co, ci, kh, kw] = Σ dy[n,co,oy,ox]·x[n,ci,iy,ix]
 // with iy = oy·s − pad + kh, ix = ox·s − pad + kw. Each invocation owns TM output channels × the KW taps of one
 // (ci, kh) row and walks the output pixels; the inputs under its taps move by s per pixel, so it loads s new inputs
-// per pixel where conv2d_weight_grad.wgsl's tap tiles load one per tap. The better choice when few output channels
-// leave little reuse per input load (the 3-channel head). Same split-K and bias sum as conv2d_weight_grad.wgsl.
-const TM = {{TM}}u;
-const KW = {{KW}}u;
-const S = {{S}}u;
-const KEEP = {{KEEP}}u; // max(KW − S, 0): taps whose input the next pixel reuses
-struct Params {
-  N: u32, Cin: u32, H: u32, W: u32, Cout: u32, OH: u32, OW: u32, KH: u32, pad: u32, hasBias: u32, rowsPerSplit: u32,
-}
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read> dy: array<f32>;
-@group(0) @binding(3) var<storage, read_write> dw: array<f32>;
-@group(0) @binding(4) var<storage, read_write> db: array<f32>;
+// per pixel where conv_weight_grad.wgsl's tap tiles load one per tap. The better choice when few output channels
+// leave little reuse per input load (the 3-channel head). Same split-K and bias sum as conv_weight_grad.wgsl.
 
-@compute @workgroup_size({{WG}})
-fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: vec3u) {
+fn kernel(gid: vec3u, wid: vec3u) {
   let kernelRow = gid.x;
   let co0 = wid.y * TM;
   if (kernelRow >= p.Cin * p.KH || co0 >= p.Cout) { return; }

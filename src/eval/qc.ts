@@ -13,10 +13,10 @@ import type { StatsMode } from '../correct/tiled.js';
 import {
   pairFiles, evaluateSample, summarize, writeResults, checkOutDir, RESULT_FILES,
   resolveScoring, scoringNote, type Convention, type DataRangeChoice, type ImageResult, type SummaryRow,
-} from '../eval/evaluate.js';
+} from './evaluate.js';
 import type { Failure } from '../correct/files.js';
-import { qcMontage } from './montage.js';
-import { renderReport, type ReportImage } from './html.js';
+import { qcMontage } from '../report/montage.js';
+import { renderReport, type ReportImage } from '../report/html.js';
 
 export interface EvaluateOptions {
   out: string;

@@ -1,0 +1,29 @@
+// 2×2 average pooling with stride 2 (PyTorch AvgPool2d(2)): odd trailing rows/columns are dropped; each input of a
+// window gets a quarter of its gradient.
+import { Tensor } from '../graph/tensor.js';
+import { rt } from '../graph/runtime.js';
+import { defineKernel } from '../graph/kernel.js';
+import { record } from '../autograd/tape.js';
+import { rank } from './check.js';
+
+const PARAMS = { H: 'u32', W: 'u32', OH: 'u32', OW: 'u32', n: 'u32' } as const;
+const WINDOW = ['pool_window'];
+const FORWARD = defineKernel({ shader: 'avg_pool', params: PARAMS, includes: WINDOW, bindings: { x: 'read', y: 'read_write' }, entry: 'elementwise' });
+const BACKWARD = defineKernel({ shader: 'avg_pool_backward', params: PARAMS, includes: WINDOW, bindings: { dy: 'read', dx: 'read_write' }, entry: 'elementwise' });
+
+/** x [N, C, H, W] with H, W ≥ 2 → [N, C, ⌊H/2⌋, ⌊W/2⌋]. */
+export function avgPool2x2(x: Tensor): Tensor {
+  rank('avgPool2x2', x, 4);
+  const [N, C, H, W] = x.shape;
+  if (H < 2 || W < 2) throw new Error(`avgPool2x2: input height and width must be at least 2, got ${x.describe()}`);
+  const OH = Math.floor(H / 2);
+  const OW = Math.floor(W / 2);
+  const y = Tensor.empty([N, C, OH, OW]);
+  const r = rt();
+  r.dispatch(FORWARD, { x: x.buffer, y: y.buffer }, { H, W, OH, OW, n: y.size });
+  return record('avgPool2x2', [x], y, [], (dy) => {
+    const dx = Tensor.empty(x.shape);
+    r.dispatch(BACKWARD, { dy: dy.savedBuffer, dx: dx.buffer }, { H, W, OH, OW, n: x.size });
+    return [dx];
+  });
+}
