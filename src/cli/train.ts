@@ -42,6 +42,7 @@ const FLAGS: FlagSpec = {
   vgg: { type: 'string' },
   'vgg-layers': { type: 'string' },
   seed: { type: 'string' },
+  init: { type: 'string' },
   out: { type: 'string' },
   'checkpoint-every': { type: 'string' },
   'sample-every': { type: 'string' },
@@ -92,6 +93,8 @@ optimisation
   --pool-size N           past fakes the discriminators see (CycleGAN's image pool; default 50, 0: none)
   --lr R --beta1 B --beta2 B   Adam (default 1e-4, 0.5, 0.99)
   --seed N                initial weights, split, crops and augmentation (default 0)
+  --init MODEL            start G_s from a trained corrector (a run folder, or pretrained:fluorescence); its
+                          architecture is used unless --ngf/--blocks/--upsampling/--global-residual say otherwise
 run
   --out RUN               run folder (new or empty)
   --resume                continue the run in RUN (also: --resume RUN) exactly where its checkpoint left off
@@ -150,6 +153,15 @@ function buildConfig(values: Parsed['values'], argv: string[]): { config: RunCon
   if (pct && normalization !== 'auto' && normalization !== 'percentile') throw new UsageError(`--percentiles applies to --normalization auto or percentile, not ${normalization}`);
   const iterations = num(values, 'iters', DEFAULTS.iters, { int: true, min: 1 });
   const decayStart = num(values, 'decay-start', Math.floor(iterations / 2), { int: true, min: 0, max: iterations });
+  const init = str(values, 'init');
+  let initModel: RunConfig['model'] | null = null;
+  if (init !== undefined) {
+    try {
+      initModel = readRunConfig(init).model;
+    } catch (err) {
+      throw new UsageError(`--init ${init}: ${(err as Error).message}`);
+    }
+  }
   const vggSource = choice<VggSource>(values, 'vgg', VGG_SOURCES, 'keras');
   const vggLayers = list(str(values, 'vgg-layers'), 'vgg-layers', 'VGG19 layers') ?? undefined;
   const unknownLayer = vggLayers?.find((l) => !VGG_LAYERS.includes(l));
@@ -161,11 +173,11 @@ function buildConfig(values: Parsed['values'], argv: string[]): { config: RunCon
     argv,
     model: {
       channels: 1, // set from the data
-      ngf: num(values, 'ngf', DEFAULTS.ngf, { int: true, min: 1, max: 1024 }),
+      ngf: num(values, 'ngf', initModel?.ngf ?? DEFAULTS.ngf, { int: true, min: 1, max: 1024 }),
       ndf: num(values, 'ndf', DEFAULTS.ndf, { int: true, min: 1, max: 1024 }),
-      blocks: num(values, 'blocks', DEFAULTS.blocks, { int: true, min: 0, max: 100 }),
-      upsampling: choice(values, 'upsampling', ['transpose', 'resize'] as const, 'transpose'),
-      globalResidual: values['global-residual'] === true,
+      blocks: num(values, 'blocks', initModel?.blocks ?? DEFAULTS.blocks, { int: true, min: 0, max: 100 }),
+      upsampling: choice(values, 'upsampling', ['transpose', 'resize'] as const, initModel?.upsampling ?? 'transpose'),
+      globalResidual: values['global-residual'] === true || (values['global-residual'] === undefined && initModel?.globalResidual === true),
     },
     data: {
       root: resolve(root), layout, source, target, inFocus, planes, size, normalization,
@@ -191,6 +203,7 @@ function buildConfig(values: Parsed['values'], argv: string[]): { config: RunCon
       poolSize: num(values, 'pool-size', DEFAULT_POOL_SIZE, { int: true, min: 0, max: 10000 }),
     },
     seed: num(values, 'seed', DEFAULTS.seed, { int: true, min: 0, max: 0xffffffff }),
+    ...(init === undefined ? {} : { init }),
   };
   return { config, vggSource, vggLayers };
 }
@@ -248,7 +261,7 @@ const STORED: Record<string, (c: RunConfig) => unknown> = {
   'global-residual': (c) => c.model.globalResidual, gan: (c) => c.losses.gan, 'adversarial-weight': (c) => c.losses.adversarialWeight,
   'content-weight': (c) => c.losses.contentWeight, content: (c) => c.losses.content ?? ['vgg'], 'cycle-weight': (c) => c.losses.cycleWeight, vgg: (c) => c.vgg?.source ?? null,
   'vgg-layers': (c) => c.vgg?.layers ?? null,
-  seed: (c) => c.seed,
+  seed: (c) => c.seed, init: (c) => c.init ?? null,
 };
 
 function sameAsStored(flag: string, raw: string | true, stored: unknown): boolean {

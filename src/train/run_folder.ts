@@ -1,7 +1,8 @@
 // The run folder written by `comi train` and read by correction, evaluation and the demo:
 //   config.json, split.json, log.jsonl, samples/iter_NNNNNNN.png, checkpoints/latest.safetensors and
 //   generator.safetensors (G_s alone, PyTorch state_dict names, the run config in its metadata).
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { packageDir } from '../io/package_root.js';
 import { join } from 'node:path';
 import { initGpu } from '../graph/runtime.js';
 import { writeFileAtomic } from '../io/atomic.js';
@@ -49,6 +50,8 @@ export interface RunConfig {
    * run-folder contract, so readers of other configs find them absent. */
   optim: { lr: number; beta1: number; beta2: number; iterations: number; decayStart: number; batch?: number; poolSize?: number };
   seed: number;
+  /** G_s started from this corrector's weights (a run folder or pretrained:NAME) instead of random ones. */
+  init?: string;
 }
 
 export function runPaths(dir: string) {
@@ -65,6 +68,18 @@ export function runPaths(dir: string) {
 
 export function writeRunConfig(dir: string, config: RunConfig): void {
   writeFileAtomic(runPaths(dir).config, `${JSON.stringify(config, null, 2)}\n`);
+}
+
+export const PRETRAINED_PREFIX = 'pretrained:';
+
+/** A run folder, or a corrector shipped in the package's models/ folder named 'pretrained:NAME'. */
+export function modelFolder(spec: string): string {
+  if (!spec.startsWith(PRETRAINED_PREFIX)) return spec;
+  const name = spec.slice(PRETRAINED_PREFIX.length);
+  const root = join(packageDir('models'), 'models');
+  const known = readdirSync(root).filter((f) => existsSync(join(root, f, 'generator.safetensors'))).sort();
+  if (!known.includes(name)) throw new Error(`no pretrained model '${name}'; shipped: ${known.map((k) => PRETRAINED_PREFIX + k).join(', ') || 'none'}`);
+  return join(root, name);
 }
 
 function checkRunFolder(dir: string): void {
@@ -91,7 +106,8 @@ function checkConfig(config: any, where: string): RunConfig {
 }
 
 /** config.json of a run folder, checked. */
-export function readRunConfig(dir: string): RunConfig {
+export function readRunConfig(spec: string): RunConfig {
+  const dir = modelFolder(spec);
   checkRunFolder(dir);
   const path = runPaths(dir).config;
   if (!existsSync(path)) throw new Error(`${dir} is not a run folder: it has no config.json`);
@@ -110,7 +126,8 @@ export async function saveGenerator(path: string, generator: ResnetGenerator, co
 }
 
 /** The correcting generator of a run folder and its config. Opens the GPU if needed. */
-export async function loadGenerator(runDir: string): Promise<{ generator: ResnetGenerator; config: RunConfig }> {
+export async function loadGenerator(spec: string): Promise<{ generator: ResnetGenerator; config: RunConfig }> {
+  const runDir = modelFolder(spec);
   checkRunFolder(runDir);
   const path = runPaths(runDir).generator;
   if (!existsSync(path)) {

@@ -13,7 +13,7 @@ import { RECOMMENDED_CONTENT } from '../model/content_loss.js';
 import { createSampler, loadDataset, loadSplit, saveSplit, selectKeys, splitDataset, type Dataset, type Sampler } from '../data/dataset.js';
 import { Rng, type RngState } from '../data/rng.js';
 import { readCheckpoint, restoreCheckpoint, saveCheckpoint } from './checkpoint.js';
-import { readRunConfig, runPaths, saveGenerator, writeRunConfig, type RunConfig } from './run_folder.js';
+import { loadGenerator, readRunConfig, runPaths, saveGenerator, writeRunConfig, type RunConfig } from './run_folder.js';
 import { appendLog, truncateLog, type LogEntry, type HeldOutCheck } from './log.js';
 import { pcc } from '../eval/metrics.js';
 import { writeFileAtomic } from '../io/atomic.js';
@@ -241,6 +241,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       features,
       () => rng.pool.next(),
     );
+    if (!resuming && config.init) await initCorrector(model, config.init, channels);
     let start = 0;
     let seconds = 0;
     if (ckpt) {
@@ -337,6 +338,24 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     opts.signal?.removeEventListener('abort', onAbort);
     model?.dispose();
     vgg?.dispose();
+  }
+}
+
+/** Copies a trained corrector's weights into G_s (fine-tuning); the architectures must agree. */
+async function initCorrector(model: CycleGan, spec: string, channels: number): Promise<void> {
+  const { generator, config } = await loadGenerator(spec);
+  try {
+    if (config.model.channels !== channels) {
+      throw new Error(`--init ${spec} corrects ${config.model.channels}-channel images; this data has ${channels}-channel images`);
+    }
+    const want = model.gS.opts;
+    const got = generator.opts;
+    const keys = ['ngf', 'blocks', 'upsampling', 'globalResidual'] as const;
+    const differ = keys.filter((k) => want[k] !== got[k]);
+    if (differ.length) throw new Error(`--init ${spec} has ${differ.map((k) => `${k} ${got[k]}`).join(', ')}, but this run asks for ${differ.map((k) => `${k} ${want[k]}`).join(', ')}`);
+    model.gS.loadStateDict(await generator.stateDict());
+  } finally {
+    generator.dispose();
   }
 }
 
