@@ -10,7 +10,8 @@ import { initGpu } from '../graph/runtime.js';
 import { Tensor, scope } from '../graph/tensor.js';
 import { noGrad } from '../autograd/tape.js';
 import { conv2d } from '../kernels/conv2d.js';
-import { mul } from '../kernels/binary.js';
+import { add, div, mul } from '../kernels/binary.js';
+import { fill } from '../graph/fill.js';
 import { scoreNormalized, type ConventionOptions } from './convention.js';
 
 /** A point spread function, row-major height×width (any size, centred as scipy.signal.convolve mode 'same'). */
@@ -90,7 +91,8 @@ async function richardsonLucyAt(image: Planes, psf: Psf, at: readonly number[], 
   const w = Tensor.fromArray(forward.weights, [1, 1, forward.size, forward.size]);
   const wMirror = Tensor.fromArray(mirror.weights, [1, 1, mirror.size, mirror.size]);
   const ratio = new Float32Array(data.length);
-  const ratioT = Tensor.empty(shape);
+  let ratioT = Tensor.empty(shape);
+  const observed = Tensor.fromArray(data, shape);
   let u = Tensor.fill(shape, 0.5);
   const out: Float32Array[] = [];
   const keep = async () => {
@@ -101,15 +103,24 @@ async function richardsonLucyAt(image: Planes, psf: Psf, at: readonly number[], 
   try {
     if (at[0] === 0) await keep();
     for (let it = 1; it <= total; it++) {
-      const blurred = scope(() => noGrad(() => conv2d(u, w, null, { padding })));
-      const conv = await blurred.data();
-      blurred.dispose();
-      // The quotient runs here: the engine has no elementwise division kernel (one readback per iteration).
-      for (let i = 0; i < ratio.length; i++) {
-        const b = conv[i] + 1e-12;
-        ratio[i] = fe && b < fe ? 0 : data[i] / b;
+      if (fe) {
+        // filter_epsilon zeroes the ratio where the estimate is dim: done here, one readback per iteration.
+        const blurred = scope(() => noGrad(() => conv2d(u, w, null, { padding })));
+        const conv = await blurred.data();
+        blurred.dispose();
+        for (let i = 0; i < ratio.length; i++) {
+          const b = conv[i] + 1e-12;
+          ratio[i] = b < fe ? 0 : data[i] / b;
+        }
+        ratioT.writeData(ratio);
+      } else {
+        const r = scope(() => noGrad(() => {
+          const blurred = conv2d(u, w, null, { padding });
+          return div(observed, add(blurred, fill(shape, 1e-12)));
+        }));
+        ratioT.dispose();
+        ratioT = r;
       }
-      ratioT.writeData(ratio);
       const next = scope(() => noGrad(() => mul(u, conv2d(ratioT, wMirror, null, { padding }))));
       u.dispose();
       u = next;
@@ -117,7 +128,7 @@ async function richardsonLucyAt(image: Planes, psf: Psf, at: readonly number[], 
       if (at.includes(it)) await keep();
     }
   } finally {
-    for (const t of [w, wMirror, ratioT, u]) t.dispose();
+    for (const t of [w, wMirror, ratioT, u, observed]) t.dispose();
   }
   return out;
 }
