@@ -2,6 +2,7 @@
 // uncorrected input as baseline, mean ± std per plane, CSV/JSON/Markdown tables and the HTML QC report.
 import { num, parseFlags, str, type FlagSpec } from './args.js';
 import { UsageError } from './errors.js';
+import { applyMaxPixels, MAX_PIXELS_FLAG, MAX_PIXELS_HELP } from './limits_flag.js';
 import { Progress } from './progress.js';
 import { evaluate, type EvaluateOptions, type EvaluateResult } from '../report/qc.js';
 import { METRICS, METRIC_LABELS, meanPmStd, type DataRangeChoice } from '../eval/evaluate.js';
@@ -21,6 +22,7 @@ const FLAGS: FlagSpec = {
   'no-report': { type: 'boolean' },
   overwrite: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
+  ...MAX_PIXELS_FLAG,
 };
 
 const HELP = `usage: comi evaluate --pred DIR --truth DIR [--input DIR] [--run RUN] --out DIR [options]
@@ -44,11 +46,13 @@ and report.html (self-contained, with the training loss curves when the run is k
   --tile PX, --stats image|tile   with --model: as in comi correct
   --no-report          metrics only: no montages, no report.html
   --overwrite          replace earlier results in --out
+${MAX_PIXELS_HELP}
 `;
 
 export function parseEvaluateFlags(argv: string[]): EvaluateOptions | null {
   const { values } = parseFlags(argv, FLAGS);
   if (values.help) return null;
+  applyMaxPixels(values);
   const out = str(values, 'out');
   if (!out) throw new UsageError('--out DIR is required (the folder for metrics and the report)');
   const model = str(values, 'model');

@@ -6,6 +6,7 @@ import { readImage, writeImage, checkImage, type Image } from '../data/image.js'
 import { fitNormalization, normalize, denormalize, DEFAULT_PERCENTILES, type Normalization, type NormalizationMode } from '../data/normalize.js';
 import { loadGenerator, readRunConfig, type RunConfig } from '../train/run_folder.js';
 import { correctPlanes, type StatsMode, type TileGenerator } from './tiled.js';
+import { countNonFiniteValues } from '../train/guards.js';
 import { expandInputs, planJobs, DEFAULT_NAME_PATTERN, type Failure, type Job, type OutputDtype } from './files.js';
 
 export type NormalizationChoice = NormalizationMode | 'auto';
@@ -90,6 +91,8 @@ export async function correctImage(gen: TileGenerator, img: Image, s: CorrectSet
     out.set(r.output, runs === 1 ? 0 : c * plane);
     last = { tile: r.tile, tiles: r.tiles, passes: r.passes, retries: last.retries + r.retries };
   }
+  const bad = countNonFiniteValues(out);
+  if (bad > 0) throw new Error(`the generator produced ${bad} NaN/Inf value(s) for this image; nothing was written`);
   return { image: toOutputImage(out, normalization, img, s.dtype), normalization, ...last };
 }
 

@@ -10,6 +10,8 @@ import { ResnetGenerator } from '../model/generator.js';
 import type { GanLoss } from '../model/cyclegan.js';
 import type { Layout } from '../data/dataset.js';
 import type { NormalizationMode } from '../data/normalize.js';
+import type { TrainSchedule } from './trainer.js';
+import { nonFiniteArrays } from './guards.js';
 
 export const RUN_FORMAT = 'comi-run';
 export const RUN_VERSION = 1;
@@ -45,6 +47,8 @@ export interface RunConfig {
    * run-folder contract, so readers of other configs find them absent. */
   optim: { lr: number; beta1: number; beta2: number; iterations: number; decayStart: number; batch?: number; poolSize?: number };
   seed: number;
+  /** The last session's checkpoint, sample, log and NaN-check settings: a resumed run keeps them unless given again. */
+  schedule?: TrainSchedule;
 }
 
 export function runPaths(dir: string) {
@@ -113,6 +117,8 @@ export async function loadGenerator(runDir: string): Promise<{ generator: Resnet
     throw new Error(`${runDir} has no generator.safetensors: not a training run folder, or training stopped before its first checkpoint`);
   }
   const { tensors, metadata } = readSafetensors(path);
+  const bad = nonFiniteArrays(tensors);
+  if (bad) throw new Error(`${path} holds ${bad}: its training diverged; it cannot correct images (train again, or use another run)`);
   if (metadata.format !== GENERATOR_FORMAT) throw new Error(`${path} is not a COMI generator file (format '${metadata.format ?? 'none'}')`);
   if (metadata.version !== GENERATOR_VERSION) {
     throw new Error(`${path} is generator file version ${metadata.version}; this program reads version ${GENERATOR_VERSION}`);
