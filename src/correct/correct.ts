@@ -7,6 +7,7 @@ import { fitNormalization, normalize, denormalize, DEFAULT_PERCENTILES, type Nor
 import { loadGenerator, readRunConfig, type RunConfig } from '../train/run_folder.js';
 import { correctPlanes, type StatsMode, type TileGenerator } from './tiled.js';
 import { countNonFiniteValues } from '../train/guards.js';
+import { removeStaleTempFiles } from '../io/tempfiles.js';
 import { expandInputs, planJobs, DEFAULT_NAME_PATTERN, type Failure, type Job, type OutputDtype } from './files.js';
 
 export type NormalizationChoice = NormalizationMode | 'auto';
@@ -172,6 +173,7 @@ export async function correctFiles(opts: CorrectFilesOptions): Promise<CorrectFi
   const { generator } = await loadGenerator(model);
   try {
     prepareOutDir(out, true);
+    removeStaleTempFiles(out);
     opts.onPlan?.(result);
     for (const [i, job] of plan.jobs.entries()) {
       opts.onFile?.(i, plan.jobs.length, job);
