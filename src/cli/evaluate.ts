@@ -106,6 +106,10 @@ export async function evaluateCommand(argv: string[]): Promise<EvaluateResult | 
     },
   });
   if (images) (images as Progress).done();
+  if (res.results.length === 0) {
+    for (const f of res.failures) process.stderr.write(`failed: ${f.file}: ${f.message}\n`);
+    throw new Error(`no image could be evaluated${res.failures.length ? ' (listed above)' : ''}; no metrics or report written`);
+  }
   const w = Math.max(8, ...res.summary.map((s) => s.group.length));
   process.stdout.write(`${'set'.padEnd(w)}  ${'compared'.padEnd(9)}  n    ${METRICS.map((k) => METRIC_LABELS[k].padEnd(17)).join(' ')}\n`);
   for (const s of res.summary) {

@@ -6,7 +6,7 @@ import { readImage, writeImage, checkImage, type Image } from '../data/image.js'
 import { fitNormalization, normalize, denormalize, DEFAULT_PERCENTILES, type Normalization, type NormalizationMode } from '../data/normalize.js';
 import { loadGenerator, readRunConfig, type RunConfig } from '../train/run_folder.js';
 import { correctPlanes, type StatsMode, type TileGenerator } from './tiled.js';
-import { countNonFiniteValues } from '../train/guards.js';
+import { countNonFiniteValues } from '../data/finite.js';
 import { removeStaleTempFiles } from '../io/tempfiles.js';
 import { expandInputs, planJobs, DEFAULT_NAME_PATTERN, type Failure, type Job, type OutputDtype } from './files.js';
 

@@ -5,6 +5,7 @@ import type { Tensor } from '../graph/tensor.js';
 import type { CycleGan } from '../model/cyclegan.js';
 import type { NamedArray } from '../io/safetensors.js';
 import { countNonFinite } from '../kernels/nonfinite.js';
+import { countNonFiniteValues } from '../data/finite.js';
 import { restoreCheckpoint, type CheckpointState } from './checkpoint.js';
 
 export const ON_NAN = ['rollback', 'stop'] as const;
@@ -14,12 +15,6 @@ export const DEFAULT_NAN_CHECK_EVERY = 10;
 export const ROLLBACK_LR_FACTOR = 0.5;
 /** Rollbacks in one session before the run stops: a run that keeps diverging needs other settings. */
 export const MAX_ROLLBACKS = 5;
-
-export function countNonFiniteValues(a: ArrayLike<number>): number {
-  let n = 0;
-  for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) n++;
-  return n;
-}
 
 /** Null if every array is finite, else which hold NaN / Inf (for messages). */
 export function nonFiniteArrays(tensors: Record<string, NamedArray>): string | null {

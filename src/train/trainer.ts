@@ -13,6 +13,7 @@ import { Rng, type RngState } from '../data/rng.js';
 import { captureCheckpoint, readCheckpoint, restoreCheckpoint, writeCheckpoint, type CheckpointMeta } from './checkpoint.js';
 import { NanGuard, DEFAULT_NAN_CHECK_EVERY, type OnNan } from './guards.js';
 import { removeStaleTempFiles } from '../io/tempfiles.js';
+import { checkSplit, unmatchedNote } from './data_checks.js';
 import { readRunConfig, runPaths, saveGenerator, writeRunConfig, type RunConfig } from './run_folder.js';
 import { appendLog, truncateLog, type LogEntry } from './log.js';
 import { samplePath, writeSample } from './samples.js';
@@ -188,6 +189,9 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       config.data.planes = [...new Set(ds.source.map((d) => d.file.slice(0, d.file.indexOf('/'))))];
     }
     const split = ckpt ? loadSplit(paths.split) : splitDataset(ds.keys, config.seed, TRAIN_FRACTION);
+    if (!ckpt) checkSplit(split, ds);
+    const unmatched = unmatchedNote(ds);
+    if (unmatched) opts.onNote?.(unmatched);
     const trainDs = selectKeys(ds, split.train);
     const size = config.data.size;
     const sampler = createSampler(trainDs, { size });

@@ -10,7 +10,8 @@ import { generateSynth, SYNTH_DEFAULTS } from '../../src/synth/generate.js';
 import { train, type TrainSchedule } from '../../src/train/trainer.js';
 import { loadGenerator, runPaths, saveGenerator, RUN_FORMAT, RUN_VERSION, type RunConfig } from '../../src/train/run_folder.js';
 import { readLog } from '../../src/train/log.js';
-import { nonFiniteState, countNonFiniteValues } from '../../src/train/guards.js';
+import { nonFiniteState } from '../../src/train/guards.js';
+import { countNonFiniteValues } from '../../src/data/finite.js';
 import { CycleGan } from '../../src/model/cyclegan.js';
 import { ResnetGenerator } from '../../src/model/generator.js';
 
