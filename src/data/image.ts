@@ -7,6 +7,7 @@ import { decodePng, encodePng } from './png.js';
 import { decodeJpeg, encodeJpeg } from './jpeg.js';
 import { decodeTiff, encodeTiff } from './tiff.js';
 import { checkImageFile } from './limits.js';
+import { fsCause } from '../io/fs_errors.js';
 
 export interface Image {
   width: number;
@@ -94,7 +95,6 @@ export async function writeImage(path: string, img: Image): Promise<void> {
     writeFileAtomic(path, bytes);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'its folder does not exist' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
-    throw new Error(`cannot write ${path}: ${why}`);
+    throw new Error(`cannot write ${path}: ${code === 'ENOENT' ? 'its folder does not exist' : fsCause(err)}`);
   }
 }
