@@ -1,8 +1,10 @@
+import { stderrIsTerminal } from './launch.js';
+
 // One progress line on stderr, redrawn in place on a terminal and printed every few seconds otherwise (logs, CI).
 export class Progress {
   private start = Date.now();
   private lastPrint = 0;
-  private readonly tty = process.stderr.isTTY === true;
+  private readonly tty = stderrIsTerminal();
 
   constructor(private label: string, private total: number, private start0 = 0) {}
 
