@@ -68,10 +68,14 @@ export function checkPixels(width: number, height: number, path: string): void {
   const n = width * height;
   if (n > limits.maxPixels) {
     throw new Error(
-      `cannot read ${path}: its header declares ${width}×${height} = ${(n / 1e6).toFixed(1)} megapixels, above the limit of ` +
-        `${(limits.maxPixels / 1e6).toFixed(1)} (--max-pixels N raises it; about ${BYTES_PER_PIXEL} bytes of memory per pixel)`,
+      `cannot read ${path}: its header declares ${width}×${height} = ${pixels(n)}, above the limit of ${pixels(limits.maxPixels)} ` +
+        `(--max-pixels N raises it; about ${BYTES_PER_PIXEL} bytes of memory per pixel)`,
     );
   }
+}
+
+function pixels(n: number): string {
+  return n >= 1e6 ? `${(n / 1e6).toFixed(1)} megapixels` : `${n} pixels`;
 }
 
 function mib(bytes: number): string {

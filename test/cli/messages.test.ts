@@ -10,7 +10,9 @@ import { parseCorrectFlags } from '../../src/cli/correct.js';
 import { parseTrainFlags } from '../../src/cli/train.js';
 import { Progress } from '../../src/cli/progress.js';
 import { describeFsError } from '../../src/io/fs_errors.js';
-import { writeImage } from '../../src/data/image.js';
+import { readImage, writeImage } from '../../src/data/image.js';
+import { setDecodeLimits } from '../../src/data/limits.js';
+import { parseEvaluateFlags } from '../../src/cli/evaluate.js';
 import { correctFiles } from '../../src/correct/correct.js';
 import { runConfig, writeTestRun } from '../correct/helpers.js';
 
@@ -27,6 +29,19 @@ describe('messages name the real cause', () => {
     expect(() => parseCorrectFlags(['--model', 'm', '--out', 'o', '--tile', '-4', 'x.png'])).toThrow(/^--tile must be ≥ 8, got '-4'$/);
     expect(() => parseTrainFlags(['--out', 'o', '--data', 'd', '--layout', 'paired', '--source', 'a', '--target', 'b', '--lr', '-1'])).toThrow(/^--lr must be > 0, got '-1'$/);
     expect(() => parseCorrectFlags(['--model', 'm', '--out', 'o', '--tile', '-.5', 'x.png'])).toThrow(/^--tile must be an integer, got '-\.5'$/);
+  });
+
+  it('--max-pixels applies to the images a command reads', async () => {
+    const path = join(dir, 'small.png');
+    await writeImage(path, { width: 4, height: 4, channels: 1, bitDepth: 8, data: new Uint8Array(16) });
+    const prev = setDecodeLimits({});
+    try {
+      parseEvaluateFlags(['--pred', 'p', '--truth', 't', '--out', 'o', '--max-pixels', '10']);
+      await expect(readImage(path)).rejects.toThrow(/declares 4×4 = 16 pixels, above the limit of 10 pixels \(--max-pixels N raises it/);
+      expect(() => parseEvaluateFlags(['--pred', 'p', '--truth', 't', '--out', 'o', '--max-pixels', '0'])).toThrow(/^--max-pixels must be ≥ 1, got '0'$/);
+    } finally {
+      setDecodeLimits(prev);
+    }
   });
 
   it('file-system errors become "cannot write PATH: cause"', async () => {
