@@ -31,7 +31,7 @@ async function poolTensors(prefix: string, pool: ImagePool, out: Record<string, 
   (await pool.state()).forEach((img, i) => (out[`${prefix}.${i}`] = img));
 }
 
-/** A checkpoint as held in memory: what saveCheckpoint writes and readCheckpoint returns. */
+/** A checkpoint as held in memory: what writeCheckpoint writes and readCheckpoint returns. */
 export interface CheckpointState {
   tensors: Record<string, NamedArray>;
   meta: CheckpointMeta;
@@ -64,10 +64,6 @@ export function writeCheckpoint(path: string, { tensors, meta, stepG, stepD }: C
     seconds: String(meta.seconds),
     ...(meta.lrScale !== undefined && meta.lrScale !== 1 ? { lrScale: String(meta.lrScale) } : {}),
   });
-}
-
-export async function saveCheckpoint(path: string, model: CycleGan, meta: CheckpointMeta): Promise<void> {
-  writeCheckpoint(path, await captureCheckpoint(model, meta));
 }
 
 export function readCheckpoint(path: string): CheckpointState {
