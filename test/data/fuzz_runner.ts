@@ -3,6 +3,7 @@
 // argv: FORMAT FIRST COUNT DIR
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
 import { readImagePages, checkImage } from '../../src/data/image.js';
 import { setDecodeLimits } from '../../src/data/limits.js';
 import { onWarning } from '../../src/data/warnings.js';
@@ -30,11 +31,13 @@ function setU32(b: Uint8Array, at: number, v: number, little: boolean): void {
   new DataView(b.buffer, b.byteOffset).setUint32(at, v, little);
 }
 
-/** Header fields that declare the image size, rewritten to a random size up to 2^31 (or 65535 for JPEG). */
+/** Header fields that declare the image (or strip, tile) size, rewritten to a random size up to 2^31 (or 65535
+ * where the field has 16 bits). */
 function inflateHeader(b: Uint8Array, format: string, r: Rand): void {
   const big = () => [1 << 16, 60000, 1 << 20, 0x7fffffff, 1 + r.next(1 << 24)][r.next(5)];
   if (format === 'png') {
     setU32(b, 16 + 4 * r.next(2), big(), false);
+    fixPngCrcs(b);
     return;
   }
   if (format === 'jpeg') {
@@ -55,10 +58,22 @@ function inflateHeader(b: Uint8Array, format: string, r: Rand): void {
   for (let k = 0; k < n; k++) {
     const at = ifd + 2 + 12 * k;
     const tag = dv.getUint16(at, little);
-    if ((tag === 256 || tag === 257) && r.next(2) === 0) {
+    // ImageWidth, ImageLength, RowsPerStrip, TileWidth, TileLength
+    if ([256, 257, 278, 322, 323].includes(tag) && r.next(2) === 0) {
       if (dv.getUint16(at + 2, little) === 3) dv.setUint16(at + 8, 1 + r.next(65535), little);
       else dv.setUint32(at + 8, big(), little);
     }
+  }
+}
+
+/** Recomputes every PNG chunk checksum, so that damage reaches the decoder instead of stopping at the CRC. */
+function fixPngCrcs(b: Uint8Array): void {
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  for (let pos = 8; pos + 12 <= b.length;) {
+    const len = dv.getUint32(pos);
+    if (pos + 12 + len > b.length) return;
+    dv.setUint32(pos + 8 + len, crc32(b.subarray(pos + 4, pos + 8 + len)));
+    pos += 12 + len;
   }
 }
 
@@ -73,6 +88,10 @@ export function mutate(src: Uint8Array, format: string, seed: number): { bytes: 
   if (kind === 1) {
     const flips = 1 + r.next(8);
     for (let k = 0; k < flips; k++) b[r.next(b.length)] ^= 1 + r.next(255);
+    if (format === 'png' && r.next(2) === 0) {
+      fixPngCrcs(b);
+      return { bytes: b, how: `${flips} byte(s) flipped, checksums fixed` };
+    }
     return { bytes: b, how: `${flips} byte(s) flipped` };
   }
   if (kind === 2) {
