@@ -9,6 +9,7 @@ import { fromArrayBuffer, getDecoder, type GeoTIFFImage } from 'geotiff';
 import { endianness } from 'node:os';
 import type { Image } from './image.js';
 import { checkPixels } from './limits.js';
+import { warn } from './warnings.js';
 
 const COMPRESSION: Record<number, string> = {
   1: 'uncompressed', 2: 'CCITT RLE', 3: 'CCITT fax 3', 4: 'CCITT fax 4', 5: 'LZW', 6: 'old-style JPEG', 7: 'JPEG',
@@ -143,7 +144,22 @@ async function decodePage(page: GeoTIFFImage, where: string, fileBytes: number):
   const data = bitDepth === 8 ? new Uint8Array(n) : bitDepth === 16 ? new Uint16Array(n) : new Float32Array(n);
   if (raster.length !== n) throw new Error(`cannot read ${where}: decoded ${raster.length} samples, expected ${n}`);
   data.set(raster as ArrayLike<number>);
+  if (page.getSamplesPerPixel() > channels) await warnIfTransparent(page, channels, where, pool);
   return { width, height, channels, bitDepth, data };
+}
+
+/** The sample after the colour samples is alpha (ExtraSamples): dropped, with a warning unless it is all opaque. */
+async function warnIfTransparent(page: GeoTIFFImage, index: number, where: string, pool: unknown): Promise<void> {
+  let alpha;
+  try {
+    [alpha] = (await page.readRasters({ samples: [index], pool: pool as never })) as unknown as ArrayLike<number>[];
+  } catch (err) {
+    throw new Error(`cannot read ${where}: corrupt or truncated TIFF alpha data (${(err as Error).message})`);
+  }
+  const opaque = page.getSampleFormat(index) === 3 ? 1 : 2 ** page.getBitsPerSample(index) - 1;
+  let clear = 0;
+  for (let i = 0; i < alpha.length; i++) if (alpha[i] !== opaque) clear++;
+  if (clear > 0) warn(`${where}: alpha channel dropped (${((100 * clear) / alpha.length).toPrecision(3)} % of pixels are not opaque)`);
 }
 
 // Baseline tags, in the ascending order TIFF requires.

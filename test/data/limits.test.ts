@@ -143,4 +143,15 @@ describe('limits and damaged data', () => {
     }
     expect(warnings).toEqual([`${join(dir, 'clear.png')}: alpha channel dropped (100 % of pixels are not opaque)`]);
   });
+
+  it('an RGBA TIFF with transparency warns too', async () => {
+    const warnings: string[] = [];
+    const restore = onWarning((m) => warnings.push(m));
+    try {
+      expect((await readImage(join(FIX, 'rgba8.tif'))).channels).toBe(3);
+    } finally {
+      restore();
+    }
+    expect(warnings).toEqual([expect.stringMatching(/rgba8\.tif: alpha channel dropped \(\d+(\.\d+)? % of pixels are not opaque\)$/)]);
+  });
 });
