@@ -6,7 +6,7 @@ import { readImage, writeImage, checkImage, type Image } from '../data/image.js'
 import { fitNormalization, normalize, denormalize, DEFAULT_PERCENTILES, type Normalization, type NormalizationMode } from '../data/normalize.js';
 import { loadGenerator, readRunConfig, type RunConfig } from '../train/run_folder.js';
 import { correctPlanes, type StatsMode, type TileGenerator } from './tiled.js';
-import { countNonFiniteValues } from '../data/finite.js';
+import { checkFiniteImage, countNonFiniteValues } from '../data/finite.js';
 import { removeStaleTempFiles } from '../io/tempfiles.js';
 import { fsCause } from '../io/fs_errors.js';
 import { makeParentDirs } from '../io/dirs.js';
@@ -75,6 +75,7 @@ export interface CorrectedImage {
  */
 export async function correctImage(gen: TileGenerator, img: Image, s: CorrectSettings, onProgress?: (done: number, total: number) => void): Promise<CorrectedImage> {
   checkImage(img, 'correctImage');
+  checkFiniteImage(img, 'the image', 'correction needs finite pixel values');
   const modelChannels = gen.opts.inChannels;
   if (modelChannels !== 1 && modelChannels !== img.channels) {
     throw new Error(`the model corrects ${modelChannels}-channel (RGB) images; this image has ${img.channels} channel`);
@@ -94,6 +95,8 @@ export async function correctImage(gen: TileGenerator, img: Image, s: CorrectSet
     out.set(r.output, runs === 1 ? 0 : c * plane);
     last = { tile: r.tile, tiles: r.tiles, passes: r.passes, retries: last.retries + r.retries };
   }
+  // Inputs and weights are finite (checked); activations that clamp (tanh, max) may still hide an overflow on one
+  // adapter and not on another.
   const bad = countNonFiniteValues(out);
   if (bad > 0) throw new Error(`the generator produced ${bad} NaN/Inf value(s) for this image; nothing was written`);
   return { image: toOutputImage(out, normalization, img, s.dtype), normalization, ...last };

@@ -14,6 +14,7 @@ import { nonFiniteState } from '../../src/train/guards.js';
 import { countNonFiniteValues } from '../../src/data/finite.js';
 import { CycleGan } from '../../src/model/cyclegan.js';
 import { ResnetGenerator } from '../../src/model/generator.js';
+import { correctImage, runSettings } from '../../src/correct/correct.js';
 
 useGpu();
 
@@ -116,6 +117,16 @@ describe('non-finite training state', () => {
       expect(await nonFiniteState(model)).toBe(`NaN/Inf values (${v.size} in the generators' Adam second moment)`);
     } finally {
       model.dispose();
+    }
+  });
+
+  it('correction refuses an input with NaN (a network may turn NaN into 0 or ±1 without a trace)', async () => {
+    const g = new ResnetGenerator({ inChannels: 1, outChannels: 1, ngf: 2, blocks: 0, seed: 1 });
+    const img = { width: 16, height: 16, channels: 1 as const, bitDepth: 32 as const, data: new Float32Array(256).fill(0.5).fill(NaN, 10, 12) };
+    try {
+      await expect(correctImage(g, img, runSettings(tinyConfig(1)))).rejects.toThrow(/^the image has 2 NaN\/Inf value\(s\) of 256: correction needs finite pixel values$/);
+    } finally {
+      g.dispose();
     }
   });
 
