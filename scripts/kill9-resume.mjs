@@ -37,7 +37,7 @@ const synth = node([join(ROOT, 'bin', 'comi.js'), 'synth', '--out', data, '--cou
 if (synth.status !== 0) throw new Error(synth.stderr);
 const trainArgs = (out) => [
   'train.js', '--data', data, '--layout', 'paired', '--source', 'blurred', '--target', 'clear', '--size', '32', '--ngf', '4', '--ndf', '4',
-  '--blocks', '1', '--content-weight', '0', '--pool-size', '2', '--iters', String(ITERS), '--checkpoint-every', '2', '--sample-every', '5', '--log-every', '1', '--out', out,
+  '--blocks', '1', '--content-weight', '0', '--pool-size', '2', '--iters', String(ITERS), '--checkpoint-every', '10', '--sample-every', '5', '--log-every', '1', '--out', out,
 ];
 
 const reference = join(tmp, 'reference');
@@ -58,6 +58,7 @@ const alive = (pid) => {
     return false;
   }
 };
+const logLines = () => (existsSync(join(run, 'log.jsonl')) ? readFileSync(join(run, 'log.jsonl'), 'utf8').split('\n').length : 0);
 const tempFiles = (dir) => (existsSync(dir) ? readdirSync(dir, { recursive: true }).filter((f) => String(f).endsWith('.tmp')) : []);
 for (let k = 0; k <= kills; k++) {
   const resume = existsSync(join(run, 'config.json'));
@@ -80,9 +81,14 @@ for (let k = 0; k <= kills; k++) {
     if (mode === 'write') {
       const deadline = Date.now() + 30_000;
       while (!done && tempFiles(run).length === 0 && Date.now() < deadline) await sleep(1);
+    } else if (mode === 'early') {
+      await sleep(300 + random() * 3000); // start-up (Dawn, data loading) takes 1–3 s here
     } else {
-      // Start-up (Dawn, data) takes 1–3 s here, then about 3 iterations a second.
-      await sleep(mode === 'early' ? 300 + random() * 2200 : 200 + random() * 5000);
+      // Once this restart has trained at least one iteration (however loaded the machine), a random moment later.
+      const logged = logLines();
+      const deadline = Date.now() + 60_000;
+      while (!done && logLines() <= logged && Date.now() < deadline) await sleep(20);
+      await sleep(random() * 4000);
     }
     if (!done) {
       worker = workerPid();
