@@ -2,7 +2,7 @@
 import { basename } from 'node:path';
 import { choice, num, parseFlags, percentilesFlag, str, type FlagSpec } from './args.js';
 import { UsageError } from './errors.js';
-import { applyMaxPixels, MAX_PIXELS_FLAG, MAX_PIXELS_HELP } from './limits_flag.js';
+import { applyMaxPixels, MAX_PIXELS_FLAG, maxPixelsHelp } from './limits_flag.js';
 import { Progress } from './progress.js';
 import { correctFiles, type CorrectFilesOptions, type CorrectFilesResult, type NormalizationChoice } from '../correct/correct.js';
 import { checkNamePattern, DEFAULT_NAME_PATTERN, OUTPUT_DTYPES, type OutputDtype } from '../correct/files.js';
@@ -46,7 +46,7 @@ and, by default, its bit depth; existing files are never replaced without --over
                          one pass per normalisation layer) or of each tile (one pass, faster, tiles may differ)
   --overwrite            replace existing output files
   --dry-run              list what would be written and stop
-${MAX_PIXELS_HELP}
+${maxPixelsHelp(25)}
 `;
 
 /** Flags → library options; null for --help. Every bad value is a UsageError naming its flag. */

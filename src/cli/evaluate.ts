@@ -2,7 +2,7 @@
 // uncorrected input as baseline, mean ± std per plane, CSV/JSON/Markdown tables and the HTML QC report.
 import { num, parseFlags, str, type FlagSpec } from './args.js';
 import { UsageError } from './errors.js';
-import { applyMaxPixels, MAX_PIXELS_FLAG, MAX_PIXELS_HELP } from './limits_flag.js';
+import { applyMaxPixels, MAX_PIXELS_FLAG, maxPixelsHelp } from './limits_flag.js';
 import { Progress } from './progress.js';
 import { evaluate, type EvaluateOptions, type EvaluateResult } from '../report/qc.js';
 import { METRICS, METRIC_LABELS, meanPmStd, type DataRangeChoice } from '../eval/evaluate.js';
@@ -46,7 +46,7 @@ and report.html (self-contained, with the training loss curves when the run is k
   --tile PX, --stats image|tile   with --model: as in comi correct
   --no-report          metrics only: no montages, no report.html
   --overwrite          replace earlier results in --out
-${MAX_PIXELS_HELP}
+${maxPixelsHelp(23)}
 `;
 
 export function parseEvaluateFlags(argv: string[]): EvaluateOptions | null {

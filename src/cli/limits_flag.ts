@@ -5,7 +5,10 @@ import { defaultMaxPixels, setDecodeLimits } from '../data/limits.js';
 
 export const MAX_PIXELS_FLAG: FlagSpec = { 'max-pixels': { type: 'string' } };
 
-export const MAX_PIXELS_HELP = `  --max-pixels N         largest image (width × height) read from a file (default ${defaultMaxPixels()}, from this machine's memory)`;
+/** The help line, its description starting at `column` as the command's other lines do. */
+export function maxPixelsHelp(column: number): string {
+  return `${'  --max-pixels N'.padEnd(column)}largest image (width × height) read from a file (default ${defaultMaxPixels()}, from this machine's memory)`;
+}
 
 /** Applies --max-pixels to every later image read. */
 export function applyMaxPixels(values: Parsed['values']): void {

@@ -2,7 +2,7 @@
 import { resolve } from 'node:path';
 import { choice, num, parseFlags, percentilesFlag, str, type FlagSpec, type Parsed } from './args.js';
 import { UsageError } from './errors.js';
-import { applyMaxPixels, MAX_PIXELS_FLAG, MAX_PIXELS_HELP } from './limits_flag.js';
+import { applyMaxPixels, MAX_PIXELS_FLAG, maxPixelsHelp } from './limits_flag.js';
 import { Progress } from './progress.js';
 import { readRunConfig, RUN_FORMAT, RUN_VERSION, type RunConfig } from '../train/run_folder.js';
 import { train, TrainingInterrupted, DEFAULT_POOL_SIZE, type TrainSchedule } from '../train/trainer.js';
@@ -95,7 +95,7 @@ run
                           (a resumed run keeps the values it last ran with unless they are given again)
   --nan-check-every N     check weights and Adam moments for NaN/Inf every N iterations (default ${DEFAULT_NAN_CHECK_EVERY})
   --on-nan rollback|stop  on NaN/Inf: return to the last good state with half the learning rate (default), or stop
-${MAX_PIXELS_HELP}
+${maxPixelsHelp(26)}
 `;
 
 const DEFAULTS = { size: 256, iters: 100_000, ngf: 64, ndf: 64, blocks: 9, lr: 1e-4, beta1: 0.5, beta2: 0.99, seed: 0 };
