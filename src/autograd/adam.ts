@@ -47,6 +47,11 @@ export class Adam {
     this.v = params.map((p) => fill(p.shape, 0).keep());
   }
 
+  /** The moment tensors, one per parameter (for the training guard's non-finite check). */
+  get moments(): { m: readonly Tensor[]; v: readonly Tensor[] } {
+    return { m: this.m, v: this.v };
+  }
+
   /** Steps taken so far (t of the bias corrections; one count for all parameters). */
   get stepCount(): number {
     return this.steps;

@@ -9,9 +9,21 @@ export interface Parsed {
   positionals: string[];
 }
 
+/** `--tile -4` as `--tile=-4`: parseArgs takes a value that starts with '-' for an option and calls it ambiguous,
+ * where the user gave a (bad) number that the flag's own check should name. */
+function joinNegativeValues(argv: string[], options: FlagSpec): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i].startsWith('--') ? options[argv[i].slice(2)] : undefined;
+    if (flag?.type === 'string' && /^-(\d|\.\d|inf)/i.test(argv[i + 1] ?? '')) out.push(`${argv[i]}=${argv[++i]}`);
+    else out.push(argv[i]);
+  }
+  return out;
+}
+
 export function parseFlags(argv: string[], options: FlagSpec, allowPositionals = false): Parsed {
   try {
-    const { values, positionals } = parseArgs({ args: argv, options, allowPositionals, strict: true });
+    const { values, positionals } = parseArgs({ args: joinNegativeValues(argv, options), options, allowPositionals, strict: true });
     return { values: values as Parsed['values'], positionals };
   } catch (err) {
     // parseArgs messages carry a code prefix in some versions and some span lines: keep the one-line contract.

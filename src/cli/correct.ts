@@ -2,6 +2,7 @@
 import { basename } from 'node:path';
 import { choice, num, parseFlags, percentilesFlag, str, type FlagSpec } from './args.js';
 import { UsageError } from './errors.js';
+import { applyMaxPixels, MAX_PIXELS_FLAG, maxPixelsHelp } from './limits_flag.js';
 import { Progress } from './progress.js';
 import { correctFiles, type CorrectFilesOptions, type CorrectFilesResult, type NormalizationChoice } from '../correct/correct.js';
 import { checkNamePattern, DEFAULT_NAME_PATTERN, OUTPUT_DTYPES, type OutputDtype } from '../correct/files.js';
@@ -20,6 +21,7 @@ const FLAGS: FlagSpec = {
   overwrite: { type: 'boolean' },
   'dry-run': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
+  ...MAX_PIXELS_FLAG,
 };
 
 const HELP = `usage: comi correct --model RUN --out DIR [options] INPUT...
@@ -44,12 +46,14 @@ and, by default, its bit depth; existing files are never replaced without --over
                          one pass per normalisation layer) or of each tile (one pass, faster, tiles may differ)
   --overwrite            replace existing output files
   --dry-run              list what would be written and stop
+${maxPixelsHelp(25)}
 `;
 
 /** Flags → library options; null for --help. Every bad value is a UsageError naming its flag. */
 export function parseCorrectFlags(argv: string[]): CorrectFilesOptions | null {
   const { values, positionals } = parseFlags(argv, FLAGS, true);
   if (values.help) return null;
+  applyMaxPixels(values);
   const model = str(values, 'model');
   const out = str(values, 'out');
   if (!model) throw new UsageError('--model RUN is required (the training run folder)');

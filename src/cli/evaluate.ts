@@ -2,6 +2,7 @@
 // uncorrected input as baseline, mean ± std per plane, CSV/JSON/Markdown tables and the HTML QC report.
 import { choice, num, parseFlags, str, type FlagSpec } from './args.js';
 import { UsageError } from './errors.js';
+import { applyMaxPixels, MAX_PIXELS_FLAG, maxPixelsHelp } from './limits_flag.js';
 import { Progress } from './progress.js';
 import { evaluate, type EvaluateOptions, type EvaluateResult } from '../eval/qc.js';
 import { METRICS, METRIC_LABELS, CONVENTION_CHOICES, meanPmStd, resolveScoring, scoringNote, type Convention, type DataRangeChoice } from '../eval/evaluate.js';
@@ -23,6 +24,7 @@ const FLAGS: FlagSpec = {
   'no-report': { type: 'boolean' },
   overwrite: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
+  ...MAX_PIXELS_FLAG,
 };
 
 const HELP = `usage: comi evaluate --pred DIR --truth DIR [--input DIR] [--run RUN] --out DIR [options]
@@ -49,11 +51,13 @@ and report.html (self-contained, with the training loss curves when the run is k
   --tile PX, --stats image|tile   with --model: as in comi correct
   --no-report          metrics only: no montages, no report.html
   --overwrite          replace earlier results in --out
+${maxPixelsHelp(23)}
 `;
 
 export function parseEvaluateFlags(argv: string[]): EvaluateOptions | null {
   const { values } = parseFlags(argv, FLAGS);
   if (values.help) return null;
+  applyMaxPixels(values);
   const out = str(values, 'out');
   if (!out) throw new UsageError('--out DIR is required (the folder for metrics and the report)');
   const model = str(values, 'model');
@@ -109,6 +113,10 @@ export async function evaluateCommand(argv: string[]): Promise<EvaluateResult | 
     },
   });
   if (images) (images as Progress).done();
+  if (res.results.length === 0) {
+    for (const f of res.failures) process.stderr.write(`failed: ${f.file}: ${f.message}\n`);
+    throw new Error(`no image could be evaluated${res.failures.length ? ' (listed above)' : ''}; no metrics or report written`);
+  }
   const w = Math.max(8, ...res.summary.map((s) => s.group.length));
   process.stdout.write(`${'set'.padEnd(w)}  ${'compared'.padEnd(9)}  n    ${METRICS.map((k) => METRIC_LABELS[k].padEnd(17)).join(' ')}\n`);
   for (const s of res.summary) {

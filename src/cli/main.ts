@@ -1,5 +1,6 @@
 // `comi <command>`: one entry for every user-facing job.
 import { runMain, UsageError } from './errors.js';
+import { followLauncher } from './launch.js';
 import { infoCommand } from './info.js';
 import { synthCommand } from './synth.js';
 import { trainCommand } from './train.js';
@@ -31,6 +32,7 @@ const usage = () =>
     .join('\n') +
   '\n';
 
+followLauncher();
 const [name, ...rest] = process.argv.slice(2);
 if (!name || name === '--help' || name === '-h' || name === 'help') {
   process.stdout.write(usage());

@@ -1,8 +1,10 @@
+import { stderrIsTerminal } from './launch.js';
+
 // One progress line on stderr, redrawn in place on a terminal and printed every few seconds otherwise (logs, CI).
 export class Progress {
   private start = Date.now();
   private lastPrint = 0;
-  private readonly tty = process.stderr.isTTY === true;
+  private readonly tty = stderrIsTerminal();
 
   constructor(private label: string, private total: number, private start0 = 0) {}
 
@@ -12,14 +14,16 @@ export class Progress {
     if (!force && now - this.lastPrint < (this.tty ? 200 : 5000)) return;
     this.lastPrint = now;
     const elapsed = (now - this.start) / 1000;
-    const rate = (done - this.start0) / Math.max(elapsed, 1e-9);
-    const eta = rate > 0 ? (this.total - done) / rate : Infinity;
+    // Below a tenth of a second (one tile, one image) a rate would be noise such as 1000000000.00 it/s.
+    const rate = elapsed >= 0.1 ? (done - this.start0) / elapsed : 0;
+    const remaining = rate > 0 ? (this.total - done) / rate : Infinity;
     const pct = this.total > 0 ? Math.floor((100 * done) / this.total) : 100;
     const width = 20;
     const filled = Math.round((width * pct) / 100);
     const bar = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
-    const speed = rate >= 1 ? `${rate.toFixed(2)} it/s` : `${(1 / Math.max(rate, 1e-9)).toFixed(2)} s/it`;
-    const line = `${this.label} ${bar} ${done}/${this.total} ${pct}% ${speed} ETA ${formatDuration(eta)}${extra ? ` ${extra}` : ''}`;
+    const speed = rate <= 0 ? '' : rate >= 1 ? ` ${rate.toFixed(2)} it/s` : ` ${(1 / rate).toFixed(2)} s/it`;
+    const eta = done < this.total ? ` ETA ${formatDuration(remaining)}` : '';
+    const line = `${this.label} ${bar} ${done}/${this.total} ${pct}%${speed}${eta}${extra ? ` ${extra}` : ''}`;
     process.stderr.write(this.tty ? `\r\x1b[K${line}` : `${line}\n`);
   }
 

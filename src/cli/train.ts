@@ -2,6 +2,7 @@
 import { resolve } from 'node:path';
 import { choice, num, parseFlags, percentilesFlag, str, type FlagSpec, type Parsed } from './args.js';
 import { UsageError } from './errors.js';
+import { applyMaxPixels, MAX_PIXELS_FLAG, maxPixelsHelp } from './limits_flag.js';
 import { Progress } from './progress.js';
 import { readRunConfig, RUN_FORMAT, RUN_VERSION, type RunConfig } from '../train/run_folder.js';
 import { train, TrainingInterrupted, DEFAULT_POOL_SIZE, type TrainSchedule } from '../train/trainer.js';
@@ -10,6 +11,7 @@ import type { Layout } from '../data/dataset.js';
 import { DEFAULT_PERCENTILES } from '../data/normalize.js';
 import type { StepLosses } from '../model/cyclegan.js';
 import { parseContentTerms, RECOMMENDED_CONTENT, type ContentTerm } from '../model/content_loss.js';
+import { DEFAULT_NAN_CHECK_EVERY, ON_NAN } from '../train/guards.js';
 
 const FLAGS: FlagSpec = {
   data: { type: 'string' },
@@ -47,12 +49,15 @@ const FLAGS: FlagSpec = {
   'checkpoint-every': { type: 'string' },
   'sample-every': { type: 'string' },
   'log-every': { type: 'string' },
+  'nan-check-every': { type: 'string' },
+  'on-nan': { type: 'string' },
   resume: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
+  ...MAX_PIXELS_FLAG,
 };
 
 /** Flags that only steer this session; a resumed run may change them. Every other flag is fixed by config.json. */
-const SESSION_FLAGS = ['out', 'resume', 'help', 'iters', 'checkpoint-every', 'sample-every', 'log-every'];
+const SESSION_FLAGS = ['out', 'resume', 'help', 'iters', 'checkpoint-every', 'sample-every', 'log-every', 'nan-check-every', 'on-nan', 'max-pixels'];
 
 export const HELP = `usage: node train.js --data DIR --layout paired|zstack|unpaired [options] --out RUN
        node train.js --resume RUN [--iters N]
@@ -99,6 +104,10 @@ run
   --out RUN               run folder (new or empty)
   --resume                continue the run in RUN (also: --resume RUN) exactly where its checkpoint left off
   --checkpoint-every N    default 2500;  --sample-every N  default 1000 (0: never);  --log-every N  default 10
+                          (a resumed run keeps the values it last ran with unless they are given again)
+  --nan-check-every N     check weights and Adam moments for NaN/Inf every N iterations (default ${DEFAULT_NAN_CHECK_EVERY})
+  --on-nan rollback|stop  on NaN/Inf: return to the last good state with half the learning rate (default), or stop
+${maxPixelsHelp(26)}
 `;
 
 const DEFAULTS = { size: 256, iters: 100_000, ngf: 64, ndf: 64, blocks: 9, lr: 1e-4, beta1: 0.5, beta2: 0.99, seed: 0 };
@@ -220,6 +229,7 @@ function contentFlag(raw: string): ContentTerm[] {
 export function parseTrainFlags(argv: string[]): ParsedTrain | null {
   const { values, positionals } = parseFlags(argv, FLAGS, true);
   if (values.help) return null;
+  applyMaxPixels(values);
   const resume = values.resume === true;
   if (positionals.length > (resume ? 1 : 0)) {
     throw new UsageError(`unexpected argument '${positionals.at(-1)}'${resume ? '' : ' (flags take the form --name value)'}`);
@@ -228,15 +238,18 @@ export function parseTrainFlags(argv: string[]): ParsedTrain | null {
   if (resume && out && positionals.length) throw new UsageError(`give the run folder once: --resume ${positionals[0]} or --out ${out} --resume`);
   const runDir = out ?? positionals[0];
   if (!runDir) throw new UsageError(resume ? '--resume needs the run folder: --resume RUN' : '--out RUN is required (the run folder to create)');
-  const schedule: TrainSchedule = {
-    checkpointEvery: num(values, 'checkpoint-every', 2500, { int: true, min: 1 }),
-    sampleEvery: num(values, 'sample-every', 1000, { int: true, min: 0 }),
-    logEvery: num(values, 'log-every', 10, { int: true, min: 1 }),
-  };
-  if (!resume) return { runDir, resume, ...buildConfig(values, argv), schedule };
+  const scheduleFrom = (last: Partial<TrainSchedule>): TrainSchedule => ({
+    checkpointEvery: num(values, 'checkpoint-every', last.checkpointEvery ?? 2500, { int: true, min: 1 }),
+    sampleEvery: num(values, 'sample-every', last.sampleEvery ?? 1000, { int: true, min: 0 }),
+    logEvery: num(values, 'log-every', last.logEvery ?? 10, { int: true, min: 1 }),
+    nanCheckEvery: num(values, 'nan-check-every', last.nanCheckEvery ?? DEFAULT_NAN_CHECK_EVERY, { int: true, min: 1 }),
+    onNan: choice(values, 'on-nan', ON_NAN, last.onNan ?? 'rollback'),
+  });
+  if (!resume) return { runDir, resume, ...buildConfig(values, argv), schedule: scheduleFrom({}) };
 
   // A resumed run keeps its configuration: flags that repeat it are accepted, flags that change it are refused.
   const stored = readRunConfig(runDir);
+  const schedule = scheduleFrom(stored.schedule ?? {});
   for (const flag of Object.keys(values)) {
     if (SESSION_FLAGS.includes(flag)) continue;
     // Without content loss (off, or forced off for unpaired data) these were ignored when the run started, too.
@@ -294,7 +307,9 @@ export async function trainCommand(argv: string[]): Promise<void> {
     process.stderr.write('\nstopping: the checkpoint is saved after this iteration (Ctrl-C again to quit without saving)\n');
     controller.abort();
   };
+  // Batch schedulers stop jobs with SIGTERM: it saves a checkpoint as Ctrl-C does.
   process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigint);
   let loading: Progress | null = null;
   let progress: Progress | null = null;
   let last = '';
@@ -349,5 +364,6 @@ export async function trainCommand(argv: string[]): Promise<void> {
     throw err;
   } finally {
     process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigint);
   }
 }

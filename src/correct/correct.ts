@@ -1,11 +1,15 @@
 // Correction of whole images and batches of files with a trained run's generator: the run's intensity mapping
 // (or percentiles) into [−1, 1], tiled generator, the mapping inverted, the output type chosen, written atomically.
 import { mkdirSync, accessSync, constants, statSync } from 'node:fs';
-import { basename, dirname, resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { readImage, writeImage, checkImage, type Image } from '../data/image.js';
 import { fitNormalization, normalize, denormalize, DEFAULT_PERCENTILES, type Normalization, type NormalizationMode } from '../data/normalize.js';
 import { loadGenerator, readRunConfig, type RunConfig } from '../train/run_folder.js';
 import { correctPlanes, type StatsMode, type TileGenerator } from './tiled.js';
+import { checkFiniteImage, countNonFiniteValues } from '../data/finite.js';
+import { removeStaleTempFiles } from '../io/tempfiles.js';
+import { fsCause } from '../io/fs_errors.js';
+import { makeParentDirs } from '../io/dirs.js';
 import { expandInputs, planJobs, DEFAULT_NAME_PATTERN, type Failure, type Job, type OutputDtype } from './files.js';
 
 export type NormalizationChoice = NormalizationMode | 'auto';
@@ -71,6 +75,7 @@ export interface CorrectedImage {
  */
 export async function correctImage(gen: TileGenerator, img: Image, s: CorrectSettings, onProgress?: (done: number, total: number) => void): Promise<CorrectedImage> {
   checkImage(img, 'correctImage');
+  checkFiniteImage(img, 'the image', 'correction needs finite pixel values');
   const modelChannels = gen.opts.inChannels;
   if (modelChannels !== 1 && modelChannels !== img.channels) {
     throw new Error(`the model corrects ${modelChannels}-channel (RGB) images; this image has ${img.channels} channel`);
@@ -90,6 +95,10 @@ export async function correctImage(gen: TileGenerator, img: Image, s: CorrectSet
     out.set(r.output, runs === 1 ? 0 : c * plane);
     last = { tile: r.tile, tiles: r.tiles, passes: r.passes, retries: last.retries + r.retries };
   }
+  // Inputs and weights are finite (checked); activations that clamp (tanh, max) may still hide an overflow on one
+  // adapter and not on another.
+  const bad = countNonFiniteValues(out);
+  if (bad > 0) throw new Error(`the generator produced ${bad} NaN/Inf value(s) for this image; nothing was written`);
   return { image: toOutputImage(out, normalization, img, s.dtype), normalization, ...last };
 }
 
@@ -136,13 +145,13 @@ function prepareOutDir(dir: string, create: boolean): void {
     try {
       mkdirSync(dir, { recursive: true });
     } catch (err) {
-      throw new Error(`cannot create output folder ${dir}: ${(err as NodeJS.ErrnoException).code === 'EACCES' ? 'permission denied' : (err as Error).message}`);
+      throw new Error(`cannot create output folder ${dir}: ${fsCause(err)}`);
     }
   }
   try {
     accessSync(dir, constants.W_OK);
-  } catch {
-    throw new Error(`output folder ${dir} is not writable`);
+  } catch (err) {
+    throw new Error(`output folder ${dir} is not writable: ${fsCause(err)}`);
   }
 }
 
@@ -166,9 +175,11 @@ export async function correctFiles(opts: CorrectFilesOptions): Promise<CorrectFi
     return result;
   }
   // The model is loaded (and checked) before the output folder is created.
-  const { generator } = await loadGenerator(model);
+  const { generator, config: loaded } = await loadGenerator(model);
+  result.config = loaded; // what the banner shows is the generator that corrects, not config.json
   try {
     prepareOutDir(out, true);
+    removeStaleTempFiles(out);
     opts.onPlan?.(result);
     for (const [i, job] of plan.jobs.entries()) {
       opts.onFile?.(i, plan.jobs.length, job);
@@ -176,8 +187,11 @@ export async function correctFiles(opts: CorrectFilesOptions): Promise<CorrectFi
         const img = await readImage(job.input);
         const r = await correctImage(generator, img, settings, opts.onTile);
         if (r.retries > 0) settings.tile = r.tile; // the next images start with the tile that fitted
-        mkdirSync(dirname(job.output), { recursive: true });
-        await writeImage(job.output, r.image);
+        const undoDirs = makeParentDirs(job.output);
+        await writeImage(job.output, r.image).catch((err) => {
+          undoDirs();
+          throw err;
+        });
         result.written.push(job);
         opts.onWritten?.(job, r);
       } catch (err) {

@@ -3,6 +3,7 @@
 import { readdirSync, statSync, readFileSync } from 'node:fs';
 import { join, extname, basename } from 'node:path';
 import { writeFileAtomic } from '../io/atomic.js';
+import { checkFiniteImage } from './finite.js';
 import { readImage, IMAGE_EXTENSIONS } from './image.js';
 import { fitNormalization, normalize, type Normalization, type NormalizationMode, type NormalizationOptions } from './normalize.js';
 import { Rng } from './rng.js';
@@ -181,6 +182,7 @@ export async function loadDataset(opts: DatasetOptions): Promise<Dataset> {
   const total = sourceFiles.length + targetFiles.length;
   for (const file of [...sourceFiles, ...targetFiles]) {
     const img = await readImage(join(root, file));
+    checkFiniteImage(img, join(root, file), 'training needs finite pixel values');
     const m: NormalizationMode = mode !== 'auto' ? mode : img.bitDepth === 8 ? '8bit' : 'percentile';
     let normalization: Normalization;
     try {

@@ -6,6 +6,8 @@ import { writeFileAtomic } from '../io/atomic.js';
 import { decodePng, encodePng } from './png.js';
 import { decodeJpeg, encodeJpeg } from './jpeg.js';
 import { decodeTiff, encodeTiff } from './tiff.js';
+import { checkImageFile } from './limits.js';
+import { fsCause } from '../io/fs_errors.js';
 
 export interface Image {
   width: number;
@@ -35,6 +37,7 @@ export function checkImage(img: Image, what = 'image'): void {
 }
 
 async function readBytes(path: string): Promise<Uint8Array> {
+  const size = await checkImageFile(path);
   let bytes: Buffer;
   try {
     bytes = await readFile(path);
@@ -43,7 +46,7 @@ async function readBytes(path: string): Promise<Uint8Array> {
     const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
     throw new Error(`cannot read ${path}: ${why}`);
   }
-  if (bytes.length === 0) throw new Error(`cannot read ${path}: empty file`);
+  if (bytes.length !== size) throw new Error(`cannot read ${path}: it changed size while being read`);
   return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
@@ -92,7 +95,6 @@ export async function writeImage(path: string, img: Image): Promise<void> {
     writeFileAtomic(path, bytes);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'its folder does not exist' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
-    throw new Error(`cannot write ${path}: ${why}`);
+    throw new Error(`cannot write ${path}: ${code === 'ENOENT' ? 'its folder does not exist' : fsCause(err)}`);
   }
 }

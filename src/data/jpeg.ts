@@ -8,6 +8,7 @@
 // what remains is IDCT rounding (±1 per component).
 import { decode as jpegDecode, encode as jpegEncode } from 'jpeg-js';
 import type { Image } from './image.js';
+import { checkPixels, decodeLimits, BYTES_PER_PIXEL } from './limits.js';
 
 export const JPEG_QUALITY = 95;
 
@@ -71,18 +72,36 @@ export function decodeJpeg(bytes: Uint8Array, path: string): Image {
   const nc = f.components.length;
   if (nc !== 1 && nc !== 3) throw notSupported(`${nc}-component JPEG${nc === 4 ? ' (CMYK)' : ''}`);
   if (f.width === 0 || f.height === 0) throw notSupported('JPEG without a height in its frame header (DNL)');
-  if (!hasEoi(bytes, f.scanAt)) throw new Error(`cannot read ${path}: truncated JPEG (no end-of-image marker)`);
+  checkPixels(f.width, f.height, path);
+  const eoi = findEoi(bytes, f.scanAt);
+  if (eoi < 0) throw new Error(`cannot read ${path}: truncated JPEG (no end-of-image marker)`);
   // Without its Adobe marker jpeg-js returns the components unconverted (the marker forces its own conversion).
+  const cut = f.adobe ? f.adobe.end - f.adobe.start : 0;
   const input = f.adobe ? concat(bytes.subarray(0, f.adobe.start), bytes.subarray(f.adobe.end)) : bytes;
+  const decodeRaw = (b: Uint8Array) => jpegDecode(b, {
+    useTArray: true, formatAsRGBA: false, colorTransform: false, tolerantDecoding: false,
+    maxResolutionInMP: Math.ceil(decodeLimits().maxPixels / 1e6), maxMemoryUsageInMB: Math.ceil((decodeLimits().maxPixels * BYTES_PER_PIXEL) / 2 ** 20),
+  }).data;
   let raw: Uint8Array;
   try {
-    raw = jpegDecode(input, {
-      useTArray: true, formatAsRGBA: false, colorTransform: false, tolerantDecoding: false,
-      maxResolutionInMP: 4096, maxMemoryUsageInMB: 16384,
-    }).data;
+    raw = decodeRaw(input);
   } catch (err) {
     throw new Error(`cannot read ${path}: corrupt JPEG data (${(err as Error).message})`);
   }
+  // jpeg-js skips bytes left over between the last block and the end marker without a word (libjpeg warns
+  // "extraneous bytes"): damaged entropy data usually ends that way. Without its last data byte an intact scan
+  // cannot be decoded, so a decode that still succeeds proves leftover bytes. Fill bytes (FF) before the marker
+  // and whole bytes of padding bits (FF 00, as jpeg-js writes them) are allowed.
+  let end = eoi - cut;
+  while (end > 0 && input[end - 1] === 0xff) end--;
+  while (end > 1 && input[end - 1] === 0x00 && input[end - 2] === 0xff) end -= 2;
+  let leftover = true;
+  try {
+    decodeRaw(concat(input.subarray(0, end - 1), input.subarray(eoi - cut)));
+  } catch {
+    leftover = false;
+  }
+  if (leftover) throw new Error(`cannot read ${path}: corrupt JPEG data (bytes left over after the last block: damaged entropy-coded data)`);
   const { width, height } = f;
   const n = width * height;
   if (raw.length !== n * 3) throw new Error(`cannot read ${path}: decoded ${raw.length} bytes, expected ${n * 3}`);
@@ -105,12 +124,13 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   return out;
 }
 
-function hasEoi(b: Uint8Array, from: number): boolean {
-  // Entropy-coded data stuffs 0xFF as FF 00, so FF D9 after the scan start is the real end-of-image marker.
+/** Where the end-of-image marker is, or -1. Entropy-coded data stuffs 0xFF as FF 00, so FF D9 after the scan
+ * start is the real marker. */
+function findEoi(b: Uint8Array, from: number): number {
   for (let i = b.indexOf(0xff, from); i >= 0 && i + 1 < b.length; i = b.indexOf(0xff, i + 1)) {
-    if (b[i + 1] === 0xd9) return true;
+    if (b[i + 1] === 0xd9) return i;
   }
-  return false;
+  return -1;
 }
 
 /** libjpeg's rule (jdapimin.c default_decompress_parms) for a 3-component file. */

@@ -5,9 +5,11 @@
 // predictor-undone and de-tiled, for strips or tiles, chunky or planar, LZW / deflate (both codes) / PackBits, classic
 // or BigTIFF. utif2 (last release 2024, untyped) hands back raw strip bytes that we would have to byte-swap and
 // un-plane ourselves. Neither writes 16-bit or float32 baseline TIFFs the way tifffile/Fiji expect, hence the writer.
-import { fromArrayBuffer, type GeoTIFFImage } from 'geotiff';
+import { fromArrayBuffer, getDecoder, type GeoTIFFImage } from 'geotiff';
 import { endianness } from 'node:os';
 import type { Image } from './image.js';
+import { checkPixels } from './limits.js';
+import { warn } from './warnings.js';
 
 const COMPRESSION: Record<number, string> = {
   1: 'uncompressed', 2: 'CCITT RLE', 3: 'CCITT fax 3', 4: 'CCITT fax 4', 5: 'LZW', 6: 'old-style JPEG', 7: 'JPEG',
@@ -47,12 +49,62 @@ export async function decodeTiff(bytes: Uint8Array, path: string, all: boolean):
     } catch (err) {
       throw new Error(`cannot read ${where}: corrupt TIFF page directory (${(err as Error).message})`);
     }
-    pages.push(await decodePage(page, where));
+    try {
+      pages.push(await decodePage(page, where, bytes.byteLength));
+    } catch (err) {
+      // geotiff reads tags lazily: a damaged directory can fail in any accessor, with a message of its own.
+      const message = (err as Error).message;
+      throw /^(cannot read|not supported)/.test(message) ? err : new Error(`cannot read ${where}: corrupt TIFF page directory (${message})`);
+    }
   }
   return pages;
 }
 
-async function decodePage(page: GeoTIFFImage, where: string): Promise<Image> {
+/** geotiff reads strips past the end of the file as short buffers, and zero-fills what a short LZW or deflate
+ * stream leaves out: every strip or tile must lie inside the file and decode to its full size. */
+async function strictDecoders(page: GeoTIFFImage, where: string, fileBytes: number) {
+  const fd = page.fileDirectory;
+  const tiled = page.isTiled;
+  const offsets = await fd.loadValue(tiled ? 'TileOffsets' : 'StripOffsets');
+  const counts = await fd.loadValue(tiled ? 'TileByteCounts' : 'StripByteCounts');
+  if (!offsets || !counts || offsets.length !== counts.length) throw new Error(`cannot read ${where}: corrupt TIFF (strip or tile table missing)`);
+  for (let i = 0; i < offsets.length; i++) {
+    if (Number(offsets[i]) + Number(counts[i]) > fileBytes) throw new Error(`cannot read ${where}: truncated TIFF (image data ends beyond the end of the file)`);
+  }
+  const blockWidth = page.getTileWidth();
+  const blockHeight = page.getTileHeight();
+  const planar = Number(fd.getValue('PlanarConfiguration') ?? 1) === 2;
+  const bytesPerPixel = planar ? page.getSampleByteSize(0) : page.getBytesPerPixel();
+  const full = blockWidth * blockHeight * bytesPerPixel;
+  const lastStrip = tiled ? full : (page.getHeight() - (Math.ceil(page.getHeight() / blockHeight) - 1) * blockHeight) * blockWidth * bytesPerPixel;
+  return {
+    bindParameters(compression: number, params: unknown) {
+      return {
+        async decode(block: ArrayBuffer): Promise<ArrayBufferLike> {
+          const decoder = await getDecoder(compression, params as never);
+          // geotiff's LZW decoder prints a console warning and stops early when its data ends without an end
+          // code; its decodeBlock is synchronous, so swapping console.warn around it catches only that warning.
+          const warnings: string[] = [];
+          const consoleWarn = console.warn;
+          console.warn = (...args: unknown[]) => warnings.push(args.join(' '));
+          let out: ArrayBufferLike;
+          try {
+            out = await decoder.decode(block);
+          } finally {
+            console.warn = consoleWarn;
+          }
+          if (warnings.length) throw new Error(warnings[0]);
+          if (out.byteLength < full && out.byteLength !== lastStrip) {
+            throw new Error(`a strip or tile decodes to ${out.byteLength} of ${full} bytes`);
+          }
+          return out;
+        },
+      };
+    },
+  };
+}
+
+async function decodePage(page: GeoTIFFImage, where: string, fileBytes: number): Promise<Image> {
   const fd = page.fileDirectory;
   const width = page.getWidth();
   const height = page.getHeight();
@@ -79,10 +131,12 @@ async function decodePage(page: GeoTIFFImage, where: string): Promise<Image> {
   else if (format === 3 && bits === 32) bitDepth = 32;
   else throw notSupported(`${bits}-bit ${kind} TIFF (readable: 8/16-bit unsigned, 32-bit float)`, where);
   if (!(width > 0 && height > 0)) throw new Error(`cannot read ${where}: TIFF page of size ${width}×${height}`);
+  checkPixels(width, height, where);
+  const pool = await strictDecoders(page, where, fileBytes);
 
   let raster;
   try {
-    raster = await page.readRasters({ interleave: true, samples: channels === 1 ? [0] : [0, 1, 2] });
+    raster = await page.readRasters({ interleave: true, samples: channels === 1 ? [0] : [0, 1, 2], pool: pool as never });
   } catch (err) {
     throw new Error(`cannot read ${where}: corrupt or truncated TIFF image data (${(err as Error).message})`);
   }
@@ -90,7 +144,22 @@ async function decodePage(page: GeoTIFFImage, where: string): Promise<Image> {
   const data = bitDepth === 8 ? new Uint8Array(n) : bitDepth === 16 ? new Uint16Array(n) : new Float32Array(n);
   if (raster.length !== n) throw new Error(`cannot read ${where}: decoded ${raster.length} samples, expected ${n}`);
   data.set(raster as ArrayLike<number>);
+  if (page.getSamplesPerPixel() > channels) await warnIfTransparent(page, channels, where, pool);
   return { width, height, channels, bitDepth, data };
+}
+
+/** The sample after the colour samples is alpha (ExtraSamples): dropped, with a warning unless it is all opaque. */
+async function warnIfTransparent(page: GeoTIFFImage, index: number, where: string, pool: unknown): Promise<void> {
+  let alpha;
+  try {
+    [alpha] = (await page.readRasters({ samples: [index], pool: pool as never })) as unknown as ArrayLike<number>[];
+  } catch (err) {
+    throw new Error(`cannot read ${where}: corrupt or truncated TIFF alpha data (${(err as Error).message})`);
+  }
+  const opaque = page.getSampleFormat(index) === 3 ? 1 : 2 ** page.getBitsPerSample(index) - 1;
+  let clear = 0;
+  for (let i = 0; i < alpha.length; i++) if (alpha[i] !== opaque) clear++;
+  if (clear > 0) warn(`${where}: alpha channel dropped (${((100 * clear) / alpha.length).toPrecision(3)} % of pixels are not opaque)`);
 }
 
 // Baseline tags, in the ascending order TIFF requires.

@@ -6,6 +6,7 @@ import { readdirSync, statSync, existsSync } from 'node:fs';
 import { basename, extname, join, relative } from 'node:path';
 import { IMAGE_EXTENSIONS, type Image } from '../data/image.js';
 import { fileIndex } from '../data/dataset.js';
+import { checkFiniteImage } from '../data/finite.js';
 import { isDir, isImage, type Failure } from '../correct/files.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { psnr, ssim, pcc } from './metrics.js';
@@ -112,6 +113,9 @@ export function measure(pred: Image, truth: Image, dataRange: number): Metrics {
 
 /** Metrics of one sample; throws a one-line message on mismatched sizes or bit depths. */
 export function evaluateSample(s: { image: string; group: string; pred: Image; truth: Image; input: Image | null; files: ImageResult['files'] }, scoring: Scoring): ImageResult {
+  checkFiniteImage(s.truth, `ground truth ${s.files.truth}`, 'metrics need finite values');
+  checkFiniteImage(s.pred, `prediction ${s.files.pred}`, 'metrics need finite values');
+  if (s.input) checkFiniteImage(s.input, `input ${s.files.input}`, 'metrics need finite values');
   checkComparable(s.pred, `prediction ${s.files.pred}`, s.truth, `ground truth ${s.files.truth}`);
   if (s.input) checkComparable(s.input, `input ${s.files.input}`, s.truth, `ground truth ${s.files.truth}`);
   const { image, group, files, truth } = s;

@@ -154,6 +154,8 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateResult> {
   } finally {
     cleanup();
   }
+  // Tables and a report of nothing would read as a result: none are written.
+  if (results.length === 0) return { results, summary: [], failures, written: [] };
   const summary = summarize(results);
   const meta = { format: 'comi-evaluation', version: 1, created: new Date().toISOString(), ...scoring };
   writeResults(opts.out, results, summary, meta, notes, failures);

@@ -16,6 +16,8 @@ export interface CheckpointMeta {
   config: unknown;
   /** Training time so far (wall seconds, summed over resumed sessions). */
   seconds: number;
+  /** Factor on the scheduled learning rate after rollbacks from non-finite values (absent: 1). */
+  lrScale?: number;
 }
 
 async function optimizerTensors(prefix: string, opt: Adam, out: Record<string, NamedArray>): Promise<number> {
@@ -29,7 +31,16 @@ async function poolTensors(prefix: string, pool: ImagePool, out: Record<string, 
   (await pool.state()).forEach((img, i) => (out[`${prefix}.${i}`] = img));
 }
 
-export async function saveCheckpoint(path: string, model: CycleGan, meta: CheckpointMeta): Promise<void> {
+/** A checkpoint as held in memory: what writeCheckpoint writes and readCheckpoint returns. */
+export interface CheckpointState {
+  tensors: Record<string, NamedArray>;
+  meta: CheckpointMeta;
+  stepG: number;
+  stepD: number;
+}
+
+/** Reads the model's whole training state back from the GPU. */
+export async function captureCheckpoint(model: CycleGan, meta: CheckpointMeta): Promise<CheckpointState> {
   const tensors: Record<string, NamedArray> = {};
   for (const [prefix, net] of [['gS', model.gS], ['gT', model.gT], ['dT', model.dT], ['dS', model.dS]] as const) {
     for (const [name, t] of Object.entries(await net.stateDict())) tensors[`${prefix}.${name}`] = t;
@@ -38,6 +49,10 @@ export async function saveCheckpoint(path: string, model: CycleGan, meta: Checkp
   const stepD = await optimizerTensors('optD', model.optD, tensors);
   await poolTensors('poolT', model.poolT, tensors);
   await poolTensors('poolS', model.poolS, tensors);
+  return { tensors, meta, stepG, stepD };
+}
+
+export function writeCheckpoint(path: string, { tensors, meta, stepG, stepD }: CheckpointState): void {
   writeSafetensors(path, tensors, {
     format: CHECKPOINT_FORMAT,
     version: CHECKPOINT_VERSION,
@@ -47,10 +62,11 @@ export async function saveCheckpoint(path: string, model: CycleGan, meta: Checkp
     rng: JSON.stringify(meta.rng),
     config: JSON.stringify(meta.config),
     seconds: String(meta.seconds),
+    ...(meta.lrScale !== undefined && meta.lrScale !== 1 ? { lrScale: String(meta.lrScale) } : {}),
   });
 }
 
-export function readCheckpoint(path: string): { tensors: Record<string, NamedArray>; meta: CheckpointMeta; stepG: number; stepD: number } {
+export function readCheckpoint(path: string): CheckpointState {
   if (!existsSync(path)) throw new Error(`checkpoint ${path} does not exist`);
   const { tensors, metadata } = readSafetensors(path);
   if (metadata.format !== CHECKPOINT_FORMAT) throw new Error(`${path} is not a COMI checkpoint`);
@@ -59,13 +75,16 @@ export function readCheckpoint(path: string): { tensors: Record<string, NamedArr
   }
   let meta: CheckpointMeta;
   try {
-    meta = { iteration: Number(metadata.iteration), rng: JSON.parse(metadata.rng), config: JSON.parse(metadata.config), seconds: Number(metadata.seconds ?? 0) };
+    meta = {
+      iteration: Number(metadata.iteration), rng: JSON.parse(metadata.rng), config: JSON.parse(metadata.config), seconds: Number(metadata.seconds ?? 0),
+      lrScale: Number(metadata.lrScale ?? 1),
+    };
   } catch {
     throw new Error(`${path}: the checkpoint's metadata is damaged (rng or config is not JSON)`);
   }
   const stepG = Number(metadata.stepG);
   const stepD = Number(metadata.stepD);
-  if (![meta.iteration, stepG, stepD].every((n) => Number.isSafeInteger(n) && n >= 0)) {
+  if (![meta.iteration, stepG, stepD].every((n) => Number.isSafeInteger(n) && n >= 0) || !(meta.lrScale! > 0 && meta.lrScale! <= 1)) {
     throw new Error(`${path}: the checkpoint's metadata is damaged (iteration or optimiser steps are not counts)`);
   }
   return { tensors, meta, stepG, stepD };
@@ -86,7 +105,7 @@ function indexed(tensors: Record<string, NamedArray>, prefix: string): Float32Ar
 }
 
 /** Loads a checkpoint into a model built with the same configuration. */
-export function restoreCheckpoint(model: CycleGan, ckpt: ReturnType<typeof readCheckpoint>): void {
+export function restoreCheckpoint(model: CycleGan, ckpt: CheckpointState): void {
   const t = ckpt.tensors;
   model.gS.loadStateDict(pick(t, 'gS.'));
   model.gT.loadStateDict(pick(t, 'gT.'));

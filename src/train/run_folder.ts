@@ -12,6 +12,8 @@ import type { GanLoss } from '../model/cyclegan.js';
 import type { ContentTerm } from '../model/content_loss.js';
 import type { Layout } from '../data/dataset.js';
 import type { NormalizationMode } from '../data/normalize.js';
+import type { TrainSchedule } from './trainer.js';
+import { nonFiniteArrays } from './guards.js';
 
 export const RUN_FORMAT = 'comi-run';
 export const RUN_VERSION = 1;
@@ -52,6 +54,8 @@ export interface RunConfig {
   seed: number;
   /** G_s started from this corrector's weights (a run folder or pretrained:NAME) instead of random ones. */
   init?: string;
+  /** The last session's checkpoint, sample, log and NaN-check settings: a resumed run keeps them unless given again. */
+  schedule?: TrainSchedule;
 }
 
 export function runPaths(dir: string) {
@@ -134,6 +138,8 @@ export async function loadGenerator(spec: string): Promise<{ generator: ResnetGe
     throw new Error(`${runDir} has no generator.safetensors: not a training run folder, or training stopped before its first checkpoint`);
   }
   const { tensors, metadata } = readSafetensors(path);
+  const bad = nonFiniteArrays(tensors);
+  if (bad) throw new Error(`${path} holds ${bad}: its training diverged; it cannot correct images (train again, or use another run)`);
   if (metadata.format !== GENERATOR_FORMAT) throw new Error(`${path} is not a COMI generator file (format '${metadata.format ?? 'none'}')`);
   if (metadata.version !== GENERATOR_VERSION) {
     throw new Error(`${path} is generator file version ${metadata.version}; this program reads version ${GENERATOR_VERSION}`);

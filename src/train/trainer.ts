@@ -12,7 +12,10 @@ import { loadVggFeatures, vggWeightsCached, type VggFeatures, type VggSource } f
 import { RECOMMENDED_CONTENT } from '../model/content_loss.js';
 import { createSampler, loadDataset, loadSplit, saveSplit, selectKeys, splitDataset, type Dataset, type Sampler } from '../data/dataset.js';
 import { Rng, type RngState } from '../data/rng.js';
-import { readCheckpoint, restoreCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { captureCheckpoint, readCheckpoint, restoreCheckpoint, writeCheckpoint, type CheckpointMeta } from './checkpoint.js';
+import { NanGuard, DEFAULT_NAN_CHECK_EVERY, type OnNan } from './guards.js';
+import { removeStaleTempFiles } from '../io/tempfiles.js';
+import { checkSplit, unmatchedNote } from './data_checks.js';
 import { loadGenerator, readRunConfig, runPaths, saveGenerator, writeRunConfig, type RunConfig } from './run_folder.js';
 import { appendLog, truncateLog, type LogEntry, type HeldOutCheck } from './log.js';
 import { pcc } from '../eval/metrics.js';
@@ -30,6 +33,10 @@ export interface TrainSchedule {
   sampleEvery: number;
   /** Append to log.jsonl every N iterations (and at the last). */
   logEvery: number;
+  /** Check weights and Adam moments for NaN / Inf every N iterations (and before each checkpoint); default 10. */
+  nanCheckEvery?: number;
+  /** On NaN / Inf: return to the last good state with half the learning rate (default), or stop. */
+  onNan?: OnNan;
 }
 
 export interface TrainOptions {
@@ -48,7 +55,7 @@ export interface TrainOptions {
   onNote?: (message: string) => void;
   onLoad?: (done: number, total: number) => void;
   /** Called once before the first iteration of this session. */
-  onStart?: (info: { config: RunConfig; start: number; trainItems: number }) => void;
+  onStart?: (info: { config: RunConfig; start: number; trainItems: number; model: CycleGan }) => void;
   onIteration?: (entry: LogEntry) => void;
 }
 
@@ -155,6 +162,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const { runDir, schedule } = opts;
   const paths = runPaths(runDir);
   const resuming = !opts.config;
+  if (resuming) removeStaleTempFiles(runDir);
   let stop = opts.signal?.aborted ?? false;
   const onAbort = () => (stop = true);
   opts.signal?.addEventListener('abort', onAbort);
@@ -164,15 +172,16 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   let vgg: VggFeatures | null = null;
   try {
     const config: RunConfig = resuming ? readRunConfig(runDir) : structuredClone(opts.config!);
-    const ckpt = resuming ? readCheckpointOf(runDir) : null;
+    const ckpt = resuming ? readCheckpointOf(runDir, opts.onNote) : null;
     if (resuming && opts.iterations !== undefined) {
-      if (opts.iterations < ckpt!.meta.iteration) {
-        throw new Error(`--iters ${opts.iterations} is below the checkpoint's iteration ${ckpt!.meta.iteration}`);
+      if (ckpt && opts.iterations < ckpt.meta.iteration) {
+        throw new Error(`--iters ${opts.iterations} is below the checkpoint's iteration ${ckpt.meta.iteration}`);
       }
       config.optim.iterations = opts.iterations;
     }
-    if (resuming && ckpt!.meta.iteration >= config.optim.iterations) {
-      throw new Error(`the run in ${runDir} has finished (${ckpt!.meta.iteration} of ${config.optim.iterations} iterations); pass --iters N to train longer`);
+    const startIteration = ckpt?.meta.iteration ?? 0;
+    if (resuming && startIteration >= config.optim.iterations) {
+      throw new Error(`the run in ${runDir} has finished (${startIteration} of ${config.optim.iterations} iterations); pass --iters N to train longer`);
     }
     if (!resuming && config.data.layout === 'unpaired' && config.losses.contentWeight > 0) {
       opts.onNote?.('content loss off: it compares paired images (eq. 6–8), and an unpaired dataset has no pairs');
@@ -219,13 +228,16 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     if (!resuming && config.data.layout === 'zstack' && !config.data.planes) {
       config.data.planes = [...new Set(ds.source.map((d) => d.file.slice(0, d.file.indexOf('/'))))];
     }
-    const split = resuming ? loadSplit(paths.split) : splitDataset(ds.keys, config.seed, TRAIN_FRACTION);
+    const split = ckpt ? loadSplit(paths.split) : splitDataset(ds.keys, config.seed, TRAIN_FRACTION);
+    if (!ckpt) checkSplit(split, ds);
+    const unmatched = unmatchedNote(ds);
+    if (unmatched) opts.onNote?.(unmatched);
     const trainDs = selectKeys(ds, split.train);
     const size = config.data.size;
     const sampler = createSampler(trainDs, { size, structured: config.data.crops === 'structured' });
     const preview = previewSample(selectKeys(ds, split.test), trainDs, size, config.seed);
-    const guard = guardSamples(selectKeys(ds, split.test), trainDs, size, config.seed);
-    const guardInputPcc = guard.length ? meanPcc(guard.map((g) => [g.source, g.target]), size, channels) : NaN;
+    const heldOutSamples = guardSamples(selectKeys(ds, split.test), trainDs, size, config.seed);
+    const guardInputPcc = heldOutSamples.length ? meanPcc(heldOutSamples.map((g) => [g.source, g.target]), size, channels) : NaN;
 
     const rng = { data: new Rng(nameSeed(config.seed, 'data')), pool: new Rng(nameSeed(config.seed, 'pool')) };
     const m = config.model;
@@ -241,10 +253,13 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       features,
       () => rng.pool.next(),
     );
-    if (!resuming && config.init) await initCorrector(model, config.init, channels);
+    if (!ckpt && config.init) await initCorrector(model, config.init, channels);
     let start = 0;
     let seconds = 0;
+    config.schedule = schedule;
+    const guard = new NanGuard(model, schedule.nanCheckEvery ?? DEFAULT_NAN_CHECK_EVERY, schedule.onNan ?? 'rollback', opts.onNote);
     if (ckpt) {
+      guard.remember(ckpt); // a checkpoint with NaN / Inf (written before these guards) is refused here
       restoreCheckpoint(model, ckpt);
       const states = ckpt.meta.rng as RngStates;
       rng.data.setState(states.data);
@@ -252,10 +267,11 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       start = ckpt.meta.iteration;
       seconds = ckpt.meta.seconds;
       truncateLog(paths.log, start);
-      if (opts.iterations !== undefined) writeRunConfig(runDir, config);
+      writeRunConfig(runDir, config); // this session's schedule and --iters
     } else {
       writeRunConfig(runDir, config);
       saveSplit(paths.split, split);
+      truncateLog(paths.log, 0); // a restarted run that was killed before its first checkpoint
     }
     mkdirSync(paths.samples, { recursive: true });
     mkdirSync(paths.checkpoints, { recursive: true });
@@ -263,8 +279,12 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     const session = performance.now();
     const elapsed = () => seconds + (performance.now() - session) / 1000;
     const net = model;
+    const meta = (iteration: number): CheckpointMeta => ({ iteration, rng: { data: rng.data.state(), pool: rng.pool.state() }, config, seconds: elapsed(), lrScale: guard.lrScale });
+    if (!ckpt) guard.remember(await captureCheckpoint(net, meta(0)));
     const checkpoint = async (iteration: number) => {
-      await saveCheckpoint(paths.checkpoint, net, { iteration, rng: { data: rng.data.state(), pool: rng.pool.state() }, config, seconds: elapsed() });
+      const state = await captureCheckpoint(net, meta(iteration));
+      guard.remember(state); // throws before anything non-finite is written
+      writeCheckpoint(paths.checkpoint, state);
       await saveGenerator(paths.generator, net.gS, config);
       undo = null;
     };
@@ -279,9 +299,9 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
 
     // Silent failure (identity, inversion) shows as held-out correlation at or below the uncorrected input's.
     const checkHeldOut = async (): Promise<HeldOutCheck | undefined> => {
-      if (!guard.length) return undefined;
+      if (!heldOutSamples.length) return undefined;
       const outs: [Float32Array, Float32Array][] = [];
-      for (const g of guard) {
+      for (const g of heldOutSamples) {
         const input = Tensor.fromArray(g.source, [1, channels, size, size]);
         const output = noGrad(() => net.gS.forward(input));
         outs.push([await output.data(), g.target]);
@@ -293,12 +313,19 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     };
     let lastCheck: HeldOutCheck | undefined;
 
-    opts.onStart?.({ config, start, trainItems: trainDs.keys.length });
+    opts.onStart?.({ config, start, trainItems: trainDs.keys.length, model });
     const batch = o.batch ?? 1;
     let it = start;
     let saved = start;
+    const rollBack = (problem: string) => {
+      const back = guard.recover(problem, it, saved); // or throws: --on-nan stop
+      it = back.meta.iteration;
+      rng.data.setState((back.meta.rng as RngStates).data);
+      rng.pool.setState((back.meta.rng as RngStates).pool);
+      truncateLog(paths.log, it);
+    };
     while (it < o.iterations && !stop) {
-      const lr = learningRate(o, it);
+      const lr = learningRate(o, it) * guard.lrScale;
       model.setLearningRate(lr);
       const data = drawBatch(sampler, rng.data, batch, channels);
       const realS = Tensor.fromArray(data.source, [batch, channels, size, size]);
@@ -311,8 +338,10 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         realT.dispose();
       }
       it++;
-      if (!Object.values(losses).every(Number.isFinite)) {
-        throw new Error(`training diverged at iteration ${it} (${describeLosses(losses)}); ${saved > 0 ? `the checkpoint of iteration ${saved} is kept` : 'no checkpoint was written'}`);
+      const problem = !Object.values(losses).every(Number.isFinite) ? `non-finite losses (${describeLosses(losses)})` : guard.due(it) ? await guard.check() : null;
+      if (problem) {
+        rollBack(problem);
+        continue;
       }
       const entry: LogEntry = { iteration: it, losses, lr, seconds: elapsed() };
       const scheduled = it % schedule.checkpointEvery === 0 || it === o.iterations;
@@ -323,7 +352,12 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       if (it % schedule.logEvery === 0 || it === o.iterations || entry.heldOut) appendLog(paths.log, entry);
       opts.onIteration?.(entry);
       if (schedule.sampleEvery > 0 && (it % schedule.sampleEvery === 0 || it === o.iterations)) await writePreview(it);
-      if (scheduled || stop) {
+      if (it % schedule.checkpointEvery === 0 || it === o.iterations || stop) {
+        const late = guard.due(it) ? null : await guard.check();
+        if (late) {
+          rollBack(late);
+          continue;
+        }
         await checkpoint(it);
         saved = it;
       }
@@ -359,8 +393,12 @@ async function initCorrector(model: CycleGan, spec: string, channels: number): P
   }
 }
 
-function readCheckpointOf(runDir: string) {
+/** The checkpoint to resume from; null for a run killed before its first one, which then starts again. */
+function readCheckpointOf(runDir: string, note?: (message: string) => void) {
   const path = runPaths(runDir).checkpoint;
-  if (!existsSync(path)) throw new Error(`${runDir} has no checkpoint to resume from (checkpoints/latest.safetensors)`);
+  if (!existsSync(path)) {
+    note?.(`${runDir} has no checkpoint yet (stopped before its first one): training starts again from iteration 0 with its config.json`);
+    return null;
+  }
   return readCheckpoint(path);
 }

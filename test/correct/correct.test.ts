@@ -139,7 +139,7 @@ describe('batches', () => {
       'bad/gray.png': 'the model corrects 3-channel (RGB) images; this image has 1 channel',
       'bad/text.png': `not supported: file format of ${join(inDir, 'text.png')} (not a PNG, JPEG or TIFF file)`,
       'bad/tiny.png': 'image is 6×30 pixels; the generator needs at least 8×8',
-      'bad/truncated.png': expect.stringMatching(/^cannot read .*truncated\.png: corrupt or truncated PNG/),
+      'bad/truncated.png': expect.stringMatching(/^cannot read .*truncated\.png: truncated PNG \(file ends inside/),
       'scan.bmp': expect.stringMatching(/^not supported: file format of .*scan\.bmp/),
     });
     for (const m of Object.values(byFile)) expect(m).not.toMatch(/\n/);

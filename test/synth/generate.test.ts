@@ -224,7 +224,7 @@ describe('comi synth (CLI)', () => {
   it('rejects bad flags with one clear line', async () => {
     await usage([], /--out DIR is required/);
     await usage(['--out', fresh(), '--size=-5'], /--size must be ≥ 16, got '-5'/);
-    await usage(['--out', fresh(), '--size', '-5'], /argument is ambiguous.*'--size=-XYZ'/);
+    await usage(['--out', fresh(), '--size', '-5'], /^--size must be ≥ 16, got '-5'$/);
     await usage(['--out', fresh(), '--count', '0'], /--count must be ≥ 1/);
     await usage(['--out', fresh(), '--na', '1.2'], /--na must be below --index/);
     await usage(['--out', fresh(), '--na', '1.4', '--index', '1.33'], /NA 1\.4 ≥ n 1\.33/);
