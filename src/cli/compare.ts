@@ -29,6 +29,7 @@ const FLAGS: FlagSpec = {
   'rl-pairs': { type: 'string' },
   'rl-crop': { type: 'string' },
   'rl-psf': { type: 'string' },
+  model: { type: 'string' },
   out: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 };
@@ -47,6 +48,7 @@ Scores follow the normalized convention (${normalizedConventionNote()}).
 Writes DIR/compare.md, compare.json, scores.jsonl and montage_*.png; a rerun reuses finished runs and scores.
 
   --methods LIST   default comi,rl,input
+  --model MODEL    comi is this trained corrector (a run folder or pretrained:NAME), not trained here: one repeat
   --repeats K      training repeats of each trained method (default 3)
   --bins EDGES     |z| bin edges for the breakdown, from names like FIELD_z-36.0.png (default 0,5,15,30,50)
   --rl-psf P       fitted: a Gaussian whose σ is fitted on training pairs (default) | matched: each image's own
@@ -181,7 +183,9 @@ export async function compareCommand(argv: string[]): Promise<{ summary: MethodS
   const methods = str(values, 'methods', 'comi,rl,input')!.split(',').map((m) => m.trim());
   const unknown = methods.find((m) => !(METHODS as readonly string[]).includes(m));
   if (unknown) throw new UsageError(`--methods: unknown method '${unknown}'; known: ${METHODS.join(', ')}`);
-  const repeats = num(values, 'repeats', 3, { int: true, min: 1, max: 20 });
+  const given = str(values, 'model');
+  const repeats = given ? 1 : num(values, 'repeats', 3, { int: true, min: 1, max: 20 });
+  if (given && trainFlags.length) throw new UsageError('train flags after -- have no effect with --model (nothing is trained)');
   const edges = str(values, 'bins', '0,5,15,30,50')!.split(',').map(Number);
   if (edges.some((e, i) => !Number.isFinite(e) || (i > 0 && e <= edges[i - 1]))) throw new UsageError(`--bins must be ascending numbers, got '${values.bins}'`);
   const rlPairs = num(values, 'rl-pairs', 12, { int: true, min: 1 });
@@ -198,7 +202,8 @@ export async function compareCommand(argv: string[]): Promise<{ summary: MethodS
   }
 
   // Trained methods first: their runs are the budgeted part, and a finished run is reused.
-  if (methods.includes('comi')) {
+  const runOf = (k: number) => given ?? join(out, 'runs', `comi-${k}`);
+  if (methods.includes('comi') && !given) {
     for (let k = 0; k < repeats; k++) {
       const dir = join(out, 'runs', `comi-${k}`);
       if (runFinished(dir)) continue;
@@ -249,7 +254,7 @@ export async function compareCommand(argv: string[]): Promise<{ summary: MethodS
   const montageFor = new Set(testPairs.filter((_, i) => i % Math.max(1, Math.floor(testPairs.length / 4)) === 0).slice(0, 4).map((p) => p.name));
   const montagePanels = new Map<string, Float32Array[]>();
   for (const job of jobs) {
-    const gen = job.method === 'comi' ? await loadGenerator(join(out, 'runs', `comi-${job.repeat}`)) : null;
+    const gen = job.method === 'comi' ? await loadGenerator(runOf(job.repeat)) : null;
     try {
       for (const p of testPairs) {
         const key = `${job.method}/${job.repeat}/${p.name}`;
@@ -295,12 +300,13 @@ export async function compareCommand(argv: string[]): Promise<{ summary: MethodS
   }
 
   const { summary, diffs } = summarize(rows, order, edges);
-  const trainCfg = methods.includes('comi') ? readRunConfig(join(out, 'runs', 'comi-0')) : null;
+  const trainCfg = methods.includes('comi') ? readRunConfig(runOf(0)) : null;
   const info = [
     `# comi compare: ${testPairs.length} held-out pairs (${resolve(testDir)})`,
     '',
     `Scores: ${normalizedConventionNote()}. Mean ± std over repeats of each repeat's mean over images.`,
-    trainCfg ? `comi: ${repeats} repeats, \`${trainCfg.argv.join(' ')}\` (seed 0…${repeats - 1}); ${trainCfg.optim.iterations} iterations each.` : '',
+    trainCfg ? (given ? `comi: the trained corrector ${given} (\`${trainCfg.argv.join(' ')}\`, ${trainCfg.optim.iterations} iterations), not trained on --train.`
+      : `comi: ${repeats} repeats, \`${trainCfg.argv.join(' ')}\` (seed 0…${repeats - 1}); ${trainCfg.optim.iterations} iterations each.`) : '',
     rl ? `rl: Richardson–Lucy, ${testPsf ? 'each image\'s own defocus PSF (matched, from synth.json)' : `Gaussian PSF σ ${rl.sigma.toFixed(2)} px`}, ${rl.iterations} iterations, fitted on training pairs (mean ${rl.psnr.toFixed(2)} dB there).` : '',
     `Montages (montage_*.png): ${order.join(' | ')} | truth, the same window, each mapped onto the truth by least squares.`,
   ].filter((l) => l !== '');

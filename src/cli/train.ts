@@ -23,6 +23,7 @@ const FLAGS: FlagSpec = {
   size: { type: 'string' },
   normalization: { type: 'string' },
   crops: { type: 'string' },
+  'pair-scale': { type: 'string' },
   percentiles: { type: 'string' },
   iters: { type: 'string' },
   'decay-start': { type: 'string' },
@@ -76,6 +77,8 @@ data
   --size PX               square training crop, a multiple of 4, ≥ 32 (default 256)
   --crops C               structured: redraw paired crops that show less variance than their image (skips empty
                           background, default) | any
+  --pair-scale S          shared: a pair's in-focus target is mapped with its blurred image's normalisation, as
+                          correction maps input and output (default) | separate: each image by its own
   --normalization M       auto (8-bit /255, 16-bit and float by percentiles) | 8bit | 16bit-range | percentile
   --percentiles LOW,HIGH  percentile normalisation bounds (default ${DEFAULT_PERCENTILES.pLow},${DEFAULT_PERCENTILES.pHigh})
 model and losses
@@ -191,6 +194,7 @@ function buildConfig(values: Parsed['values'], argv: string[]): { config: RunCon
     data: {
       root: resolve(root), layout, source, target, inFocus, planes, size, normalization,
       crops: choice(values, 'crops', ['structured', 'any'] as const, 'structured'),
+      pairScale: choice(values, 'pair-scale', ['shared', 'separate'] as const, 'shared'),
       // auto normalises 16-bit and float images by percentiles: recorded so that correction can repeat it.
       ...(normalization === 'auto' || normalization === 'percentile' ? { percentiles: pct ?? { ...DEFAULT_PERCENTILES } } : {}),
     },
@@ -267,7 +271,7 @@ export function parseTrainFlags(argv: string[]): ParsedTrain | null {
 /** Where each configuration flag is recorded in config.json. */
 const STORED: Record<string, (c: RunConfig) => unknown> = {
   data: (c) => c.data.root, layout: (c) => c.data.layout, source: (c) => c.data.source, target: (c) => c.data.target,
-  'in-focus': (c) => c.data.inFocus, crops: (c) => c.data.crops ?? 'any', planes: (c) => c.data.planes, size: (c) => c.data.size, normalization: (c) => c.data.normalization,
+  'in-focus': (c) => c.data.inFocus, crops: (c) => c.data.crops ?? 'any', 'pair-scale': (c) => c.data.pairScale ?? 'separate', planes: (c) => c.data.planes, size: (c) => c.data.size, normalization: (c) => c.data.normalization,
   percentiles: (c) => c.data.percentiles ?? null, iters: (c) => c.optim.iterations, 'decay-start': (c) => c.optim.decayStart,
   batch: (c) => c.optim.batch ?? 1, 'pool-size': (c) => c.optim.poolSize ?? DEFAULT_POOL_SIZE, lr: (c) => c.optim.lr, beta1: (c) => c.optim.beta1, beta2: (c) => c.optim.beta2,
   ngf: (c) => c.model.ngf, ndf: (c) => c.model.ndf, blocks: (c) => c.model.blocks, upsampling: (c) => c.model.upsampling,

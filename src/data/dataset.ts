@@ -5,7 +5,7 @@ import { join, extname, basename } from 'node:path';
 import { writeFileAtomic } from '../io/atomic.js';
 import { checkFiniteImage } from './finite.js';
 import { readImage, IMAGE_EXTENSIONS } from './image.js';
-import { fitNormalization, normalize, type Normalization, type NormalizationMode, type NormalizationOptions } from './normalize.js';
+import { fitNormalization, normalize, remap, type Normalization, type NormalizationMode, type NormalizationOptions } from './normalize.js';
 import { Rng } from './rng.js';
 
 export type Layout = 'paired' | 'zstack' | 'unpaired';
@@ -396,11 +396,14 @@ function variance(crop: Float32Array): number {
 }
 
 /**
+ * `sharedScale`: a pair's target is expressed in its source's intensity mapping, as correction will see it (the input
+ * normalised by its own percentiles, the output mapped back with them); with each image normalised by its own
+ * percentiles, the target's brighter in-focus peaks would otherwise be scaled down to the blurred image's range.
  * `structured`: a pair's crop is redrawn (up to STRUCTURE_TRIES times) until its target varies at least as much as
  * the whole target image does on average, as CSBDeep's patch filter skips empty background: most fields of view are
  * mostly background, which teaches a corrector nothing.
  */
-export function createSampler(ds: Dataset, opts: { size: number; augment?: Augment; structured?: boolean }): Sampler {
+export function createSampler(ds: Dataset, opts: { size: number; augment?: Augment; structured?: boolean; sharedScale?: boolean }): Sampler {
   const { size } = opts;
   const augment = opts.augment ?? DEFAULT_AUGMENT;
   if (!Number.isInteger(size) || size < 1) throw new Error(`crop size must be a positive integer, got ${size}`);
@@ -436,6 +439,10 @@ export function createSampler(ds: Dataset, opts: { size: number; augment?: Augme
           if (!opts.structured || v >= imageVariance(p.target)) break;
         }
         const { t, target } = best!;
+        if (opts.sharedScale) {
+          const [a, b] = remap(p.target.normalization, p.source.normalization);
+          for (let i = 0; i < target.length; i++) target[i] = a * target[i] + b;
+        }
         return { source: crop(p.source, t), target, sourceFile: p.source.file, targetFile: p.target.file, sourceTransform: t, targetTransform: t };
       }
       const s = ds.source[rng.int(ds.source.length)];

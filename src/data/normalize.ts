@@ -85,6 +85,13 @@ function bounds(n: Normalization): [number, number] {
   return [lo, hi > lo ? hi - lo : 1];
 }
 
+/** [scale, shift] taking values normalised by `from` to the same raw values normalised by `to`. */
+export function remap(from: Normalization, to: Normalization): [number, number] {
+  const [loF, spanF] = bounds(from);
+  const [loT, spanT] = bounds(to);
+  return [spanF / spanT, (spanF + 2 * (loF - loT)) / spanT - 1];
+}
+
 /** img → planar C×H×W float32, [lo, hi] ↦ [−1, 1]. */
 export function normalize(img: Image, n: Normalization): Float32Array {
   checkImage(img, 'normalize');

@@ -42,6 +42,8 @@ export interface RunConfig {
     percentiles?: { pLow: number; pHigh: number };
     /** 'structured': paired crops are redrawn until they show structure (dataset.ts); absent in older runs: 'any'. */
     crops?: 'any' | 'structured';
+    /** 'shared': each pair's target in its source's intensity mapping (dataset.ts); absent in older runs: 'separate'. */
+    pairScale?: 'shared' | 'separate';
   };
   /** content: the terms compared (absent in runs made before pixel terms existed: VGG19 features). */
   losses: { gan: GanLoss; adversarialWeight: number; contentWeight: number; cycleWeight: number; content?: ContentTerm[] };

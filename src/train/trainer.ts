@@ -234,7 +234,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     if (unmatched) opts.onNote?.(unmatched);
     const trainDs = selectKeys(ds, split.train);
     const size = config.data.size;
-    const sampler = createSampler(trainDs, { size, structured: config.data.crops === 'structured' });
+    const sampler = createSampler(trainDs, { size, structured: config.data.crops === 'structured', sharedScale: config.data.pairScale === 'shared' });
     const preview = previewSample(selectKeys(ds, split.test), trainDs, size, config.seed);
     const heldOutSamples = guardSamples(selectKeys(ds, split.test), trainDs, size, config.seed);
     const guardInputPcc = heldOutSamples.length ? meanPcc(heldOutSamples.map((g) => [g.source, g.target]), size, channels) : NaN;

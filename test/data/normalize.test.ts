@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Image } from '../../src/data/image.js';
-import { fitNormalization, normalize, denormalize, percentiles, type Normalization } from '../../src/data/normalize.js';
+import { fitNormalization, normalize, denormalize, percentiles, remap, type Normalization } from '../../src/data/normalize.js';
 import { hash32, hashUniform } from '../../src/graph/random.js';
 
 const manifest = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'fixtures', 'data_io', 'manifest.json'), 'utf8'));
@@ -99,5 +99,20 @@ describe('normalize / denormalize', () => {
     expect(() => denormalize(new Float32Array(5), n, 8, 3)).toThrow('5 values do not split into 3 planes');
     expect(() => denormalize(new Float32Array(3), n, 12 as 8, 1)).toThrow('bitDepth must be 8, 16 or 32, got 12');
     expect(() => normalize(hashedImage(2, 2, 1, 8, 1), { kind: 'range', min: 5, max: 1 })).toThrow('invalid range 5..1');
+  });
+});
+
+describe('remap', () => {
+  it('takes values normalised by one mapping to the same raw values under another (percentile → percentile, → range)', () => {
+    const data = Uint16Array.from(hashUniform(400, 17, 1), (v) => Math.round(300 + 200 * v));
+    const img: Image = { width: 20, height: 20, channels: 1, bitDepth: 16, data };
+    const bright: Image = { ...img, data: Uint16Array.from(data, (v) => v * 2 + 50) };
+    const from = fitNormalization(bright, 'percentile');
+    for (const to of [fitNormalization(img, 'percentile'), fitNormalization(img, '16bit-range')]) {
+      const [a, b] = remap(from, to);
+      const mapped = normalize(bright, from).map((v) => a * v + b);
+      const direct = normalize(bright, to);
+      mapped.forEach((v, i) => expect(v).toBeCloseTo(direct[i], 5));
+    }
   });
 });

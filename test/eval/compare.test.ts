@@ -38,6 +38,14 @@ describe('comi compare', () => {
     expect(statSync(ckpt).mtimeMs).toBe(before);
     expect(scores()).toHaveLength(12);
     expect(second!.summary).toEqual(first!.summary);
+
+    // --model scores a given corrector without training: the same scores as that run's repeat.
+    const given = await compareCommand(['--train', join(tmp, 'train'), '--test', join(tmp, 'test'), '--out', join(tmp, 'cmp-model'), '--methods', 'comi,input',
+      '--model', join(out, 'runs', 'comi-0')]);
+    expect(existsSync(join(tmp, 'cmp-model', 'runs', 'comi-0'))).toBe(false);
+    const rows = (dir: string) => readFileSync(join(dir, 'scores.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((r) => r.method === 'comi' && r.repeat === 0);
+    expect(rows(join(tmp, 'cmp-model'))).toEqual(rows(out));
+    expect(given!.summary.find((x) => x.method === 'comi' && x.bin === 'all')!.repeats).toBe(1);
   });
 
   it('refuses what it cannot do in one line', async () => {
