@@ -1,9 +1,12 @@
 // The correcting generator as an ONNX model (opset 17), built node by node from ResnetGenerator.forward and encoded
 // by onnx-proto (the ONNX protobuf messages generated for protobufjs). Initializers keep the PyTorch state_dict
 // names, so the ONNX file, the safetensors file and a PyTorch model share one vocabulary.
-import { onnx } from 'onnx-proto';
+import type { onnx } from 'onnx-proto';
+import onnxProto from 'onnx-proto'; // CommonJS: its namespace is the default export under Node's ESM
 import type { StateDict } from '../model/module.js';
 import type { GeneratorOptions } from '../model/generator.js';
+
+const { ModelProto, TensorProto, AttributeProto } = onnxProto.onnx;
 
 export const ONNX_OPSET = 17;
 /** IR version 8 is the one that carries opset 17 (ONNX 1.12–1.13). */
@@ -12,9 +15,9 @@ export const ONNX_INPUT = 'input';
 export const ONNX_OUTPUT = 'output';
 
 type Model = Pick<GeneratorOptions, 'inChannels' | 'outChannels' | 'ngf' | 'blocks' | 'upsampling' | 'globalResidual'>;
-const FLOAT = onnx.TensorProto.DataType.FLOAT;
-const INT64 = onnx.TensorProto.DataType.INT64;
-const A = onnx.AttributeProto.AttributeType;
+const FLOAT = TensorProto.DataType.FLOAT;
+const INT64 = TensorProto.DataType.INT64;
+const A = AttributeProto.AttributeType;
 
 function floatTensor(name: string, dims: number[], values: ArrayLike<number>): onnx.ITensorProto {
   const raw = new Uint8Array(values.length * 4);
@@ -150,7 +153,7 @@ export function generatorToOnnx(state: StateDict, model: Model, opts: OnnxExport
   const unused = Object.keys(state).filter((k) => !g.initializers.some((t) => t.name === k));
   if (unused.length) throw new Error(`the generator weights have tensors the architecture does not use: ${unused.slice(0, 3).join(', ')}`);
   const doc = `COMI generator (CycleGAN ResnetGenerator, ngf ${model.ngf}, ${model.blocks} blocks, ${model.upsampling} upsampling${model.globalResidual ? ', global residual' : ''}): input and output in [-1, 1]; height and width multiples of 4`;
-  const proto = onnx.ModelProto.create({
+  const proto = ModelProto.create({
     irVersion: IR_VERSION,
     opsetImport: [{ domain: '', version: ONNX_OPSET }],
     producerName: 'comi-webgpu',
@@ -165,5 +168,5 @@ export function generatorToOnnx(state: StateDict, model: Model, opts: OnnxExport
     },
     metadataProps: Object.entries(opts.metadata ?? {}).map(([key, value]) => ({ key, value })),
   });
-  return onnx.ModelProto.encode(proto).finish();
+  return ModelProto.encode(proto).finish();
 }

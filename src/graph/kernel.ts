@@ -4,9 +4,9 @@
 // description when the pipeline is created, so shaders/NAME.wgsl holds only `fn kernel(…)` and its helpers, and
 // the TS side passes parameters and buffers by name: a missing or misspelt name is a TS type error, a WGSL compile
 // error, or a failure of test/graph/kernel.test.ts (which reads every shader against its description).
-import { readFileSync, existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from '../io/package_root.js';
 
 export type ParamType = 'u32' | 'i32' | 'f32' | 'vec4u' | 'vec4f';
 export type Access = 'read' | 'read_write';
@@ -132,12 +132,7 @@ export function packParams(k: AnyKernel, values: Record<string, number | readonl
 }
 
 function findShaderDir(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    if (existsSync(join(dir, 'shaders')) && existsSync(join(dir, 'package.json'))) return join(dir, 'shaders');
-    dir = dirname(dir);
-  }
-  throw new Error('cannot find the shaders/ folder next to package.json');
+  return join(packageRoot(), 'shaders');
 }
 
 const shaderDir = findShaderDir();

@@ -4,7 +4,7 @@ import { describe, it, expect } from 'vitest';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { onnx } from 'onnx-proto';
+import onnxProto from 'onnx-proto';
 import { useGpu } from '../helpers/gpu.js';
 import { ResnetGenerator, type GeneratorOptions } from '../../src/model/generator.js';
 import { Tensor } from '../../src/graph/tensor.js';
@@ -63,7 +63,7 @@ describe('ONNX export', () => {
 
   it('declares opset 17, dynamic height/width and PyTorch parameter names', async () => {
     const g = new ResnetGenerator({ inChannels: 1, outChannels: 1, ngf: 4, blocks: 1, upsampling: 'resize', seed: 1 });
-    const m = onnx.ModelProto.decode(generatorToOnnx(await g.stateDict(), g.opts, { name: 'x', producerVersion: '0', metadata: { a: 'b' } }));
+    const m = onnxProto.onnx.ModelProto.decode(generatorToOnnx(await g.stateDict(), g.opts, { name: 'x', producerVersion: '0', metadata: { a: 'b' } }));
     expect(Number(m.opsetImport[0].version)).toBe(ONNX_OPSET);
     expect(m.graph!.input[0].type!.tensorType!.shape!.dim!.map((d) => d.dimParam || Number(d.dimValue))).toEqual(['batch', 1, 'height', 'width']);
     expect(new Set(m.graph!.node.map((n) => n.opType))).toEqual(new Set(['Pad', 'Conv', 'InstanceNormalization', 'Relu', 'Add', 'Resize', 'Tanh']));

@@ -1,0 +1,45 @@
+// `comi export`: a run's generator for other programs — ONNX (onnxruntime, OpenCV, Netron) or a bioimage.io model
+// package (deepImageJ, ilastik, napari/bioimageio.core).
+import { choice, parseFlags, str, type FlagSpec } from './args.js';
+import { UsageError } from './errors.js';
+import { exportRun, EXPORT_FORMATS, type ExportFormat, type ExportOptions } from '../export/export.js';
+
+const FLAGS: FlagSpec = {
+  model: { type: 'string' },
+  out: { type: 'string' },
+  format: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+};
+
+const HELP = `usage: comi export --model RUN --out DIR [--format onnx|bioimageio]
+
+Exports the correcting generator of a training run.
+
+  --model RUN        run folder written by train.js (generator.safetensors, config.json)
+  --out DIR          output folder (created if missing)
+  --format F         onnx (default): DIR/RUN.onnx, opset 17, input 'input' [batch, C, height, width] in [-1, 1]
+                     with height and width multiples of 4, output 'output' the same;
+                     bioimageio: DIR/RUN.bioimageio.zip, a bioimage.io model package (spec 0.5) with the ONNX
+                     weights, the run's normalisation as pre/postprocessing, test tensors and a cover image
+`;
+
+export function parseExportFlags(argv: string[]): ExportOptions | null {
+  const { values, positionals } = parseFlags(argv, FLAGS, true);
+  if (values.help) return null;
+  if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+  const model = str(values, 'model');
+  const out = str(values, 'out');
+  if (!model) throw new UsageError('--model RUN is required (the training run folder)');
+  if (!out) throw new UsageError('--out DIR is required (the folder to write to)');
+  return { model, out, format: choice<ExportFormat>(values, 'format', EXPORT_FORMATS, 'onnx') };
+}
+
+export async function exportCommand(argv: string[]): Promise<void> {
+  const opts = parseExportFlags(argv);
+  if (!opts) {
+    process.stdout.write(HELP);
+    return;
+  }
+  const r = await exportRun(opts);
+  for (const f of r.files) process.stdout.write(`wrote ${f}\n`);
+}
