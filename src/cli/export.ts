@@ -8,10 +8,11 @@ const FLAGS: FlagSpec = {
   model: { type: 'string' },
   out: { type: 'string' },
   format: { type: 'string' },
+  sample: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 };
 
-const HELP = `usage: comi export --model RUN --out DIR [--format onnx|bioimageio]
+const HELP = `usage: comi export --model RUN --out DIR [--format onnx|bioimageio] [--sample IMAGE]
 
 Exports the correcting generator of a training run.
 
@@ -21,6 +22,8 @@ Exports the correcting generator of a training run.
                      with height and width multiples of 4, output 'output' the same;
                      bioimageio: DIR/RUN.bioimageio.zip, a bioimage.io model package (spec 0.5) with the ONNX
                      weights, the run's normalisation as pre/postprocessing, test tensors and a cover image
+  --sample IMAGE     bioimageio: image whose centred crop (≤ 256 px) becomes the test tensors and the cover
+                     (default: the first image of the run's out-of-focus training data)
 `;
 
 export function parseExportFlags(argv: string[]): ExportOptions | null {
@@ -31,7 +34,10 @@ export function parseExportFlags(argv: string[]): ExportOptions | null {
   const out = str(values, 'out');
   if (!model) throw new UsageError('--model RUN is required (the training run folder)');
   if (!out) throw new UsageError('--out DIR is required (the folder to write to)');
-  return { model, out, format: choice<ExportFormat>(values, 'format', EXPORT_FORMATS, 'onnx') };
+  const format = choice<ExportFormat>(values, 'format', EXPORT_FORMATS, 'onnx');
+  const sample = str(values, 'sample');
+  if (sample !== undefined && format !== 'bioimageio') throw new UsageError('--sample is for --format bioimageio');
+  return { model, out, format, sample };
 }
 
 export async function exportCommand(argv: string[]): Promise<void> {
