@@ -103,6 +103,9 @@ export interface PackageParts {
   config: RunConfig;
   onnx: Uint8Array;
   onnxOpset: number;
+  /** torch.save'd state dict and the PyTorch architecture it loads into (python/comi_generator.py). */
+  torchWeights: Uint8Array;
+  architecture: Uint8Array;
   /** The test input: a crop of a sample image (testCrop), and the network's output for it, planar in [−1, 1]. */
   testInput: Image;
   networkOutput: Float32Array;
@@ -123,6 +126,8 @@ export function buildPackage(p: PackageParts): { rdf: Record<string, unknown>; f
   });
   const files: Record<string, Uint8Array> = {
     'weights.onnx': p.onnx,
+    'weights.pt': p.torchWeights,
+    'comi_generator.py': p.architecture,
     'test_input.npy': encodeNpy(planar(img), NPY_DTYPE[img.bitDepth], shape),
     'test_output.npy': encodeNpy(post, 'float32', shape),
     'cover.png': cover(img, p.networkOutput),
@@ -179,7 +184,19 @@ export function buildPackage(p: PackageParts): { rdf: Record<string, unknown>; f
       postprocessing: steps.post,
     }],
     weights: {
+      // Both exported from the same tensors (the ONNX initializers keep the PyTorch names), neither derived.
       onnx: { source: 'weights.onnx', sha256: sha256(p.onnx), opset_version: p.onnxOpset },
+      pytorch_state_dict: {
+        source: 'weights.pt',
+        sha256: sha256(p.torchWeights),
+        architecture: {
+          source: 'comi_generator.py',
+          sha256: sha256(p.architecture),
+          callable: 'ResnetGenerator',
+          kwargs: { input_nc: m.channels, output_nc: m.channels, ngf: m.ngf, n_blocks: m.blocks, upsampling: m.upsampling, global_residual: m.globalResidual },
+        },
+        pytorch_version: '1.13',
+      },
     },
     config: {
       comi: {

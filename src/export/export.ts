@@ -7,6 +7,7 @@ import { loadGenerator, type RunConfig } from '../train/run_folder.js';
 import type { ResnetGenerator } from '../model/generator.js';
 import type { StateDict } from '../model/module.js';
 import { generatorToOnnx, ONNX_OPSET } from './onnx.js';
+import { encodeTorchStateDict } from '../weights/torch_save.js';
 import { buildPackage, packagePath, processingSteps, testCrop, zipPackage } from './bioimageio.js';
 import { readImage, type Image } from '../data/image.js';
 import { fitNormalization, normalize, DEFAULT_PERCENTILES } from '../data/normalize.js';
@@ -76,7 +77,8 @@ export async function exportRun(opts: ExportOptions): Promise<ExportResult> {
   const { generator, config } = await loadGenerator(opts.model);
   try {
     const name = basename(resolve(opts.model));
-    const onnxBytes = runToOnnx(name, await generator.stateDict(), generator, config);
+    const state = await generator.stateDict();
+    const onnxBytes = runToOnnx(name, state, generator, config);
     if (opts.format === 'onnx') {
       mkdirSync(opts.out, { recursive: true });
       const path = join(opts.out, `${name}.onnx`);
@@ -85,7 +87,10 @@ export async function exportRun(opts: ExportOptions): Promise<ExportResult> {
     }
     const sample = opts.sample ?? defaultSample(config);
     const { crop, output } = await runOnSample(generator, config, sample);
-    const { files } = buildPackage({ name, config, onnx: onnxBytes, onnxOpset: ONNX_OPSET, testInput: crop, networkOutput: output, sampleName: basename(sample) });
+    const { files } = buildPackage({
+      name, config, onnx: onnxBytes, onnxOpset: ONNX_OPSET, testInput: crop, networkOutput: output, sampleName: basename(sample),
+      torchWeights: encodeTorchStateDict(state), architecture: readFileSync(join(packageRoot(), 'python', 'comi_generator.py')),
+    });
     mkdirSync(opts.out, { recursive: true });
     const path = packagePath(opts.out, name);
     writeFileAtomic(path, zipPackage(files));

@@ -16,6 +16,7 @@ import { runConfig, writeTestRun } from '../correct/helpers.js';
 import { writeImage, type Image } from '../../src/data/image.js';
 import { hash32 } from '../../src/graph/random.js';
 import { exportRun } from '../../src/export/export.js';
+import { readTorchStateDict } from '../../src/weights/torch.js';
 import type { ResnetGenerator } from '../../src/model/generator.js';
 
 useGpu();
@@ -95,7 +96,7 @@ describe('bioimage.io package', () => {
       const res = await exportRun({ model: run, out: join(dir, 'out'), format: 'bioimageio', sample: samplePath });
       expect(res.files).toEqual([join(dir, 'out', `run-${c.channels}.bioimageio.zip`)]);
       const files = unzipSync(readFileSync(res.files[0]));
-      expect(Object.keys(files).sort()).toEqual(['README.md', 'cover.png', 'rdf.yaml', 'test_input.npy', 'test_output.npy', 'weights.onnx']);
+      expect(Object.keys(files).sort()).toEqual(['README.md', 'comi_generator.py', 'cover.png', 'rdf.yaml', 'test_input.npy', 'test_output.npy', 'weights.onnx', 'weights.pt']);
       const rdf = parse(new TextDecoder().decode(files['rdf.yaml']));
 
       const ok = validate(rdf);
@@ -111,6 +112,16 @@ describe('bioimage.io package', () => {
       expect(rdf.weights.onnx.sha256).toBe(sha('weights.onnx'));
       expect(rdf.inputs[0].test_tensor.sha256).toBe(sha('test_input.npy'));
       expect(rdf.outputs[0].test_tensor.sha256).toBe(sha('test_output.npy'));
+      expect(rdf.weights.pytorch_state_dict.sha256).toBe(sha('weights.pt'));
+      expect(rdf.weights.pytorch_state_dict.architecture.sha256).toBe(sha('comi_generator.py'));
+      // The PyTorch weights hold exactly the generator's tensors (read back by our torch.load-compatible reader).
+      const torch = readTorchStateDict(files['weights.pt'], 'weights.pt');
+      const state = await gens[gens.length - 1].stateDict();
+      expect([...torch.keys()]).toEqual(Object.keys(state));
+      for (const [k, t] of torch) {
+        expect(t.shape).toEqual(state[k].shape);
+        expect(t.read()).toEqual(state[k].data);
+      }
 
       const input = readNpy(files['test_input.npy']);
       const expected = readNpy(files['test_output.npy']);
