@@ -3,7 +3,7 @@
 import { readdirSync, statSync, readFileSync } from 'node:fs';
 import { join, extname, basename } from 'node:path';
 import { writeFileAtomic } from '../io/atomic.js';
-import { readImage, IMAGE_EXTENSIONS } from './image.js';
+import { readImagePages, IMAGE_EXTENSIONS } from './image.js';
 import { fitNormalization, normalize, type Normalization, type NormalizationMode, type NormalizationOptions } from './normalize.js';
 import { Rng } from './rng.js';
 
@@ -180,7 +180,10 @@ export async function loadDataset(opts: DatasetOptions): Promise<Dataset> {
   const cache = new Map<string, DatasetImage>();
   const total = sourceFiles.length + targetFiles.length;
   for (const file of [...sourceFiles, ...targetFiles]) {
-    const img = await readImage(join(root, file));
+    const pages = await readImagePages(join(root, file));
+    // A stack is never cut to its first page behind the user's back.
+    if (pages.length > 1) throw new Error(`${join(root, file)} is a ${pages.length}-page stack; training reads one image per file (for --layout zstack, save each plane into its plane's folder)`);
+    const img = pages[0];
     const m: NormalizationMode = mode !== 'auto' ? mode : img.bitDepth === 8 ? '8bit' : 'percentile';
     let normalization: Normalization;
     try {

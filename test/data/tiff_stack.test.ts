@@ -2,11 +2,12 @@
 // tiff_stacks.py): every page read in order, ImageJ/OME axes and pixel sizes recovered, and what we write reads back
 // the same; unsupported layouts are one clear error.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync, readFileSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readStack, writeStack } from '../../src/data/image.js';
 import { hash32 } from '../../src/graph/random.js';
+import { loadDataset } from '../../src/data/dataset.js';
 
 const FIX = join(import.meta.dirname, '..', 'fixtures', 'tiff_stacks');
 const expected = JSON.parse(readFileSync(join(FIX, 'expected.json'), 'utf8'));
@@ -85,5 +86,15 @@ describe('TIFF stacks', () => {
     await expect(writeStack(join(dir, 'x.png'), s)).rejects.toThrow('a 3-page stack needs a .tif output');
     await writeStack(join(dir, 'one.png'), { pages: [s.pages[0]], meta: { axes: [] } });
     expect((await readStack(join(dir, 'one.png'))).pages[0]).toEqual(s.pages[0]);
+  });
+
+  it('training refuses a stack instead of reading its first page', async () => {
+    const root = join(dir, 'ds');
+    for (const d of ['s', 't']) mkdirSync(join(root, d), { recursive: true });
+    copyFileSync(join(FIX, 'stack3_u16.tif'), join(root, 's', 'a.tif'));
+    copyFileSync(join(FIX, 'stack3_u16.tif'), join(root, 't', 'a.tif'));
+    await expect(loadDataset({ root, layout: 'paired', source: 's', target: 't' })).rejects.toThrow(
+      `${join(root, 's', 'a.tif')} is a 3-page stack; training reads one image per file (for --layout zstack, save each plane into its plane's folder)`,
+    );
   });
 });
