@@ -33,13 +33,13 @@ export interface ExportResult {
 }
 
 /** This program's version (package.json), recorded as the ONNX producer. */
-export function programVersion(): string {
+function programVersion(): string {
   const pkg = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8'));
   return String(pkg.version);
 }
 
 /** The ONNX bytes of a loaded generator, with the run's intensity mapping in the metadata. */
-export function runToOnnx(name: string, state: StateDict, generator: ResnetGenerator, config: RunConfig): Uint8Array {
+function runToOnnx(name: string, state: StateDict, generator: ResnetGenerator, config: RunConfig): Uint8Array {
   const d = config.data;
   return generatorToOnnx(state, generator.opts, {
     name,

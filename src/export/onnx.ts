@@ -39,7 +39,6 @@ class GraphBuilder {
   nodes: onnx.INodeProto[] = [];
   initializers: onnx.ITensorProto[] = [];
   private count = 0;
-  private shared = new Map<string, string>();
 
   constructor(private state: StateDict) {}
 
@@ -60,10 +59,7 @@ class GraphBuilder {
 
   /** A constant shared by every node that needs it (pads, scales, InstanceNormalization's identity affine). */
   constant(key: string, make: () => onnx.ITensorProto): string {
-    if (!this.shared.has(key)) {
-      this.initializers.push({ ...make(), name: key });
-      this.shared.set(key, key);
-    }
+    if (!this.initializers.some((t) => t.name === key)) this.initializers.push({ ...make(), name: key });
     return key;
   }
 

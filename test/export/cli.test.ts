@@ -17,7 +17,7 @@ import type { ResnetGenerator } from '../../src/model/generator.js';
 useGpu();
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const dawnLog = (line: string) => line === '' || line.startsWith('Warning: ') || /^\s+at \S+ \(.*\.cpp:\d+\)$/.test(line);
-export function comi(...args: string[]) {
+function comi(...args: string[]) {
   const r = spawnSync(process.execPath, ['--import', pathToFileURL(join(ROOT, 'test', 'graph', 'ts-loader.mjs')).href, join(ROOT, 'src', 'cli', 'main.ts'), ...args], {
     encoding: 'utf8', timeout: 120_000, env: { ...process.env, COMI_DEBUG: '' },
   });
@@ -62,6 +62,8 @@ describe('comi export --format onnx', () => {
       [['--model', empty, '--out', join(dir, 'x')], /^comi export: .*empty-run has no generator\.safetensors: not a training run folder/, 1],
       [['--model', run, '--out', join(dir, 'x'), '--format', 'tflite'], /^comi export: --format must be one of onnx, bioimageio, got 'tflite'$/, 2],
       [['--out', join(dir, 'x')], /^comi export: --model RUN is required/, 2],
+      [['--model', run, '--out', join(dir, 'x'), '--sample', 'a.png'], /^comi export: --sample is for --format bioimageio$/, 2],
+      [['--model', run, '--out', join(dir, 'x'), '--format', 'bioimageio'], /^comi export: give --sample IMAGE for the test tensors: the run's training images \(\/nonexistent\/blurred\) are not available$/, 1],
     ];
     for (const [args, line, status] of cases) {
       const r = comi('export', ...args);
