@@ -5,7 +5,7 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { mkdtempSync, mkdirSync, rmSync, readFileSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readStack, writeStack } from '../../src/data/image.js';
+import { readStack, writeStack, type Image } from '../../src/data/image.js';
 import { hash32 } from '../../src/graph/random.js';
 import { loadDataset } from '../../src/data/dataset.js';
 
@@ -88,13 +88,36 @@ describe('TIFF stacks', () => {
     expect((await readStack(join(dir, 'one.png'))).pages[0]).toEqual(s.pages[0]);
   });
 
-  it('training refuses a stack instead of reading its first page', async () => {
+  it('training refuses a stack in a paired set instead of reading its first page', async () => {
     const root = join(dir, 'ds');
     for (const d of ['s', 't']) mkdirSync(join(root, d), { recursive: true });
     copyFileSync(join(FIX, 'stack3_u16.tif'), join(root, 's', 'a.tif'));
     copyFileSync(join(FIX, 'stack3_u16.tif'), join(root, 't', 'a.tif'));
     await expect(loadDataset({ root, layout: 'paired', source: 's', target: 't' })).rejects.toThrow(
-      `${join(root, 's', 'a.tif')} is a 3-page stack; training reads one image per file (for --layout zstack, save each plane into its plane's folder)`,
+      `${join(root, 's', 'a.tif')} is a 3-page stack; in a training set a stack is one field of view of --layout zstack with --in-focus PLANE (a page number)`,
     );
+  });
+
+  it('zstack with one stack file per field of view: every page pairs with the in-focus page of its file', async () => {
+    const root = join(dir, 'fovs');
+    mkdirSync(root);
+    const page = (v: number): Image => ({ width: 16, height: 12, channels: 1, bitDepth: 16, data: new Uint16Array(192).fill(v) });
+    for (const f of ['fov1', 'fov2']) {
+      await writeStack(join(root, `${f}.tif`), { pages: [1, 2, 3, 4, 5].map((z) => page(1000 * z + (f === 'fov2' ? 1 : 0))), meta: { axes: [{ axis: 'Z', size: 5 }] } });
+    }
+    const ds = await loadDataset({ root, layout: 'zstack', inFocus: '3', normalization: '16bit-range' });
+    expect(ds.pairs.map((p) => [p.key, p.source.file, p.target.file])).toEqual([
+      ...[1, 2, 4, 5].map((z) => ['fov1', `fov1.tif#${z}`, 'fov1.tif#3']),
+      ...[1, 2, 4, 5].map((z) => ['fov2', `fov2.tif#${z}`, 'fov2.tif#3']),
+    ]);
+    expect(ds.keys).toEqual(['fov1', 'fov2']); // a split keeps every plane of a field on one side
+    const want = (v: number) => (v / 65535) * 2 - 1;
+    expect(ds.pairs[2].source.planes[0]).toBeCloseTo(want(4000), 6);
+    expect(ds.pairs[6].target.planes[0]).toBeCloseTo(want(3001), 6);
+    expect((await loadDataset({ root, layout: 'zstack', inFocus: '3', planes: ['5'] })).pairs.map((p) => p.source.file)).toEqual(['fov1.tif#5', 'fov2.tif#5']);
+    await expect(loadDataset({ root, layout: 'zstack', inFocus: '6' })).rejects.toThrow(`${join(root, 'fov1.tif')} has 5 planes; there is no plane 6 (planes are numbered from 1)`);
+    await expect(loadDataset({ root, layout: 'zstack', inFocus: '3', planes: ['Z004'] })).rejects.toThrow("with an in-focus page number the input planes are page numbers too, got 'Z004'");
+    copyFileSync(join(FIX, 'hyperstack_zc.tif'), join(root, 'fov3.tif'));
+    await expect(loadDataset({ root, layout: 'zstack', inFocus: '1' })).rejects.toThrow(`not supported: ${join(root, 'fov3.tif')} has axes ZC; a training z-stack needs one axis`);
   });
 });
