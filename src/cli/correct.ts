@@ -28,7 +28,9 @@ const HELP = `usage: comi correct --model RUN --out DIR [options] INPUT...
 
 Corrects out-of-focus images with the generator of a training run. INPUT: image files (PNG, JPEG, TIFF), folders
 (their images) or quoted globs ('data/*.tif', 'stack/**/*.png'). Outputs keep each input's size and channel count
-and, by default, its bit depth; existing files are never replaced without --overwrite.
+and, by default, its bit depth; existing files are never replaced without --overwrite. Multi-page TIFFs (z-stacks,
+time series, ImageJ hyperstacks, OME-TIFF) are corrected plane by plane and written back as the same stack: page
+order, axes, pixel size, z spacing and channel names kept (ImageJ-compatible, so Fiji shows the scale).
 
   --model RUN            run folder written by train.js (generator.safetensors, config.json)
   --out DIR              output folder (created if missing)
@@ -116,11 +118,12 @@ export async function correctCommand(argv: string[]): Promise<void> {
       if (done === total) tiles.done();
       else tiles.update(done);
     },
-    onWritten: (_job, r) => {
+    onWritten: (_job, r, pages) => {
       const { width, height, channels, bitDepth } = r.image;
       const how = r.tiles > 1 ? `${r.tiles} tiles of ${r.tile} px × ${r.passes} passes` : 'one tile';
       const halved = r.retries ? `, tile halved ${r.retries}× after running out of GPU memory` : '';
-      process.stdout.write(`  wrote ${width}×${height}, ${channels} channel(s), ${bitDepth === 32 ? 'float32' : `${bitDepth}-bit`} (${how}${halved})\n`);
+      const planes = pages > 1 ? `${pages} planes of ` : '';
+      process.stdout.write(`  wrote ${planes}${width}×${height}, ${channels} channel(s), ${bitDepth === 32 ? 'float32' : `${bitDepth}-bit`} (${how}${halved})\n`);
     },
   });
   if (opts.dryRun) for (const j of res.jobs) process.stdout.write(`would write ${j.output} (from ${j.input})\n`);

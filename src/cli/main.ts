@@ -10,6 +10,7 @@ import { evaluateCommand } from './evaluate.js';
 import { deconvolveCommand } from './deconvolve.js';
 import { compareCommand } from './compare.js';
 import { demoCommand } from './demo.js';
+import { exportCommand } from './export.js';
 
 type Command = { run: (argv: string[]) => Promise<unknown>; help: string };
 
@@ -22,6 +23,7 @@ const COMMANDS: Record<string, Command> = {
   evaluate: { run: evaluateCommand, help: 'PSNR, SSIM and PCC against ground truth, tables and an HTML QC report' },
   deconvolve: { run: deconvolveCommand, help: 'Richardson–Lucy deconvolution with a Gaussian, optics, file or fitted PSF (baseline)' },
   compare: { run: compareCommand, help: 'compare comi, Richardson–Lucy and the input on held-out pairs: repeats, CIs, |z| bins' },
+  export: { run: exportCommand, help: 'export a run\'s generator as ONNX or a bioimage.io model package' },
   demo: { run: demoCommand, help: 'synthesize data, train a small model, correct, evaluate and report (no download)' },
 };
 

@@ -70,7 +70,8 @@ and generator.safetensors (the corrector, for \`comi correct --model RUN\`). Ctr
 data
   --data DIR              dataset folder
   --layout L              paired: --source and --target folders with matching file names
-                          zstack: --in-focus plane folder and --planes input folders (default: all others)
+                          zstack: --in-focus plane folder and --planes input folders (default: all others),
+                          or one multi-page TIFF per field of view in DIR with --in-focus and --planes as page numbers
                           unpaired: --source and --target folders, no pairing (content loss off)
   --source A --target B   out-of-focus and in-focus sub-folders of DIR (paired, unpaired)
   --in-focus Z --planes Z1,Z2,…   z-stack folders (e.g. --in-focus Z007 --planes Z004,Z005,Z006)

@@ -2,7 +2,7 @@
 // (or percentiles) into [−1, 1], tiled generator, the mapping inverted, the output type chosen, written atomically.
 import { mkdirSync, accessSync, constants, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
-import { readImage, writeImage, checkImage, type Image } from '../data/image.js';
+import { readStack, writeStack, checkImage, type Image } from '../data/image.js';
 import { fitNormalization, normalize, denormalize, DEFAULT_PERCENTILES, type Normalization, type NormalizationMode } from '../data/normalize.js';
 import { loadGenerator, readRunConfig, type RunConfig } from '../train/run_folder.js';
 import { correctPlanes, type StatsMode, type TileGenerator } from './tiled.js';
@@ -118,8 +118,8 @@ export interface CorrectFilesOptions extends Partial<CorrectSettings> {
   onFile?: (index: number, count: number, job: Job) => void;
   /** After each tile (of every pass) of the current file. */
   onTile?: (done: number, total: number) => void;
-  /** After each file that was written. */
-  onWritten?: (job: Job, result: CorrectedImage) => void;
+  /** After each file that was written; `result` is its last page's, `pages` how many it had. */
+  onWritten?: (job: Job, result: CorrectedImage, pages: number) => void;
 }
 
 export interface CorrectFilesResult {
@@ -184,16 +184,22 @@ export async function correctFiles(opts: CorrectFilesOptions): Promise<CorrectFi
     for (const [i, job] of plan.jobs.entries()) {
       opts.onFile?.(i, plan.jobs.length, job);
       try {
-        const img = await readImage(job.input);
-        const r = await correctImage(generator, img, settings, opts.onTile);
-        if (r.retries > 0) settings.tile = r.tile; // the next images start with the tile that fitted
+        // Every plane of a stack is corrected on its own (its own percentiles), and the stack written back whole.
+        const { pages, meta } = await readStack(job.input);
+        const corrected: Image[] = [];
+        let r: CorrectedImage | undefined;
+        for (const [k, page] of pages.entries()) {
+          r = await correctImage(generator, page, settings, opts.onTile && ((done, total) => opts.onTile!(k * total + done, pages.length * total)));
+          if (r.retries > 0) settings.tile = r.tile; // the next images start with the tile that fitted
+          corrected.push(r.image);
+        }
         const undoDirs = makeParentDirs(job.output);
-        await writeImage(job.output, r.image).catch((err) => {
+        await writeStack(job.output, { pages: corrected, meta }, pages[0].bitDepth).catch((err) => {
           undoDirs();
           throw err;
         });
         result.written.push(job);
-        opts.onWritten?.(job, r);
+        opts.onWritten?.(job, r!, pages.length);
       } catch (err) {
         failures.push({ file: job.input, message: (err as Error).message });
       }

@@ -4,7 +4,7 @@ import { readdirSync, statSync, readFileSync } from 'node:fs';
 import { join, extname, basename } from 'node:path';
 import { writeFileAtomic } from '../io/atomic.js';
 import { checkFiniteImage } from './finite.js';
-import { readImage, IMAGE_EXTENSIONS } from './image.js';
+import { readImagePages, readStack, IMAGE_EXTENSIONS, type Image } from './image.js';
 import { fitNormalization, normalize, remap, type Normalization, type NormalizationMode, type NormalizationOptions } from './normalize.js';
 import { Rng } from './rng.js';
 
@@ -17,7 +17,8 @@ export interface DatasetOptions {
   /** paired / unpaired: folder names under root of the out-of-focus (source) and in-focus (target) images. */
   source?: string;
   target?: string;
-  /** zstack: folder of the in-focus plane, and the input planes (default: every other folder under root). */
+  /** zstack: folder of the in-focus plane, and the input planes (default: every other folder under root). With
+   * one stack file per field of view under root instead, the 1-based page numbers ('7', and ['4', '5', '6']). */
   inFocus?: string;
   planes?: string[];
   /** 'auto' (default): 8-bit images /255, 16-bit and float images by percentiles. */
@@ -56,6 +57,51 @@ export interface Dataset {
 }
 
 const stem = (file: string) => basename(file, extname(file));
+
+/** Plane N (1-based) of a stack file is named `FILE#N` in a dataset. */
+const PLANE = /^(.*)#(\d+)$/;
+
+/** The plane a zstack image belongs to: its folder, or its page number in a stack file. */
+export function datasetPlane(name: string): string {
+  return PLANE.exec(name)?.[2] ?? name.slice(0, name.indexOf('/'));
+}
+
+/** A file name for one dataset image: stack planes become STEM_zN.EXT. */
+export function datasetFileName(name: string): string {
+  const m = PLANE.exec(name);
+  return m ? `${m[1].slice(0, m[1].length - extname(m[1]).length)}_z${m[2]}${extname(m[1])}` : name;
+}
+
+/** One dataset image by name (a file under root, or `FILE#N`); stacks already read are passed in `stacks`. */
+export async function readDatasetImage(root: string, name: string, stacks?: Map<string, Image[]>): Promise<Image> {
+  const m = PLANE.exec(name);
+  if (m) return (stacks?.get(m[1]) ?? (await readStack(join(root, m[1]))).pages)[Number(m[2]) - 1];
+  const pages = await readImagePages(join(root, name));
+  // A stack is never cut to its first page behind the user's back.
+  if (pages.length > 1) throw new Error(`${join(root, name)} is a ${pages.length}-page stack; in a training set a stack is one field of view of --layout zstack with --in-focus PLANE (a page number)`);
+  return pages[0];
+}
+
+/** zstack with one stack file per field of view: pairs every input page with the in-focus page of its file. */
+async function planStackFiles(root: string, inFocus: number, planes: string[] | undefined, stacks: Map<string, Image[]>): Promise<Array<{ key: string; source: string; target: string }>> {
+  const files = readdirSync(root).filter((f) => /\.tiff?$/i.test(f) && !f.startsWith('.') && statSync(join(root, f)).isFile()).sort();
+  if (files.length === 0) throw new Error(`zstack layout with in-focus plane ${inFocus} (a page number) needs one multi-page TIFF per field of view in ${root}; it has none`);
+  const bad = planes?.find((p) => !/^\d+$/.test(p));
+  if (bad !== undefined) throw new Error(`zstack layout: with an in-focus page number the input planes are page numbers too, got '${bad}'`);
+  const planned = [];
+  for (const f of files) {
+    const { pages, meta } = await readStack(join(root, f));
+    if (meta.axes.length > 1) throw new Error(`not supported: ${join(root, f)} has axes ${meta.axes.map((a) => a.axis).join('')}; a training z-stack needs one axis`);
+    const inputs = planes ? planes.map(Number) : pages.map((_, i) => i + 1).filter((i) => i !== inFocus);
+    for (const p of [inFocus, ...inputs]) {
+      if (p < 1 || p > pages.length) throw new Error(`${join(root, f)} has ${pages.length} planes; there is no plane ${p} (planes are numbered from 1)`);
+    }
+    if (inputs.includes(inFocus)) throw new Error(`zstack layout: the in-focus plane ${inFocus} cannot also be an input plane`);
+    stacks.set(f, pages);
+    for (const p of inputs) planned.push({ key: stem(f), source: `${f}#${p}`, target: `${f}#${inFocus}` });
+  }
+  return planned;
+}
 
 function listImages(root: string, folder: string, role: string): string[] {
   const dir = join(root, folder);
@@ -125,6 +171,7 @@ export async function loadDataset(opts: DatasetOptions): Promise<Dataset> {
   const targetFiles: string[] = [];
   const planned: Array<{ key: string; source: string; target: string }> = [];
   const unmatched: string[] = [];
+  const stacks = new Map<string, Image[]>();
   if (layout === 'paired' || layout === 'unpaired') {
     if (!opts.source || !opts.target) throw new Error(`${layout} layout needs source and target: the folder names under ${root}`);
     if (opts.source === opts.target) throw new Error(`source and target are the same folder (${opts.source})`);
@@ -146,6 +193,8 @@ export async function loadDataset(opts: DatasetOptions): Promise<Dataset> {
         throw new Error(`no file in ${opts.source} has a partner of the same name in ${opts.target} (e.g. ${src[0]} vs ${tgt[0]})`);
       }
     }
+  } else if (opts.inFocus && /^\d+$/.test(opts.inFocus)) {
+    planned.push(...(await planStackFiles(root, Number(opts.inFocus), opts.planes, stacks)));
   } else {
     const folders = subfolders(root);
     if (!opts.inFocus) throw new Error(`zstack layout needs inFocus: the in-focus plane's folder (folders in ${root}: ${folders.join(', ') || 'none'})`);
@@ -181,7 +230,7 @@ export async function loadDataset(opts: DatasetOptions): Promise<Dataset> {
   const cache = new Map<string, DatasetImage>();
   const total = sourceFiles.length + targetFiles.length;
   for (const file of [...sourceFiles, ...targetFiles]) {
-    const img = await readImage(join(root, file));
+    const img = await readDatasetImage(root, file, stacks);
     checkFiniteImage(img, join(root, file), 'training needs finite pixel values');
     const m: NormalizationMode = mode !== 'auto' ? mode : img.bitDepth === 8 ? '8bit' : 'percentile';
     let normalization: Normalization;

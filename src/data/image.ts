@@ -5,7 +5,7 @@ import { extname } from 'node:path';
 import { writeFileAtomic } from '../io/atomic.js';
 import { decodePng, encodePng } from './png.js';
 import { decodeJpeg, encodeJpeg } from './jpeg.js';
-import { decodeTiff, encodeTiff } from './tiff.js';
+import { decodeTiff, decodeTiffStack, encodeTiff, encodeTiffStack, type Stack } from './tiff.js';
 import { checkImageFile } from './limits.js';
 import { fsCause } from '../io/fs_errors.js';
 
@@ -78,6 +78,32 @@ async function decode(path: string, allPages: boolean): Promise<Image[]> {
   return decodeTiff(bytes, path, allPages);
 }
 
+/** Every page with its axes and physical metadata; PNG and JPEG are one-page stacks without metadata. */
+export async function readStack(path: string): Promise<Stack> {
+  const bytes = await readBytes(path);
+  const format = sniff(bytes, path);
+  if (format === 'tiff') return decodeTiffStack(bytes, path);
+  return { pages: await decode(path, false), meta: { axes: [] } };
+}
+
+/** A stack as TIFF (pages, axes and metadata kept); a one-page stack may also go to PNG or JPEG (metadata dropped).
+ * `inputBitDepth`: the type the metadata describes, when the pages were converted (display ranges are dropped). */
+export async function writeStack(path: string, stack: Stack, inputBitDepth?: number): Promise<void> {
+  const ext = extname(path).toLowerCase();
+  if (ext !== '.tif' && ext !== '.tiff') {
+    if (stack.pages.length !== 1) throw new Error(`cannot write ${path}: a ${stack.pages.length}-page stack needs a .tif output`);
+    return writeImage(path, stack.pages[0]);
+  }
+  stack.pages.forEach((p, k) => checkImage(p, `writeStack ${path} page ${k + 1}`));
+  let bytes: Uint8Array;
+  try {
+    bytes = encodeTiffStack(stack, inputBitDepth);
+  } catch (err) {
+    throw new Error(`cannot write ${path}: ${(err as Error).message}`);
+  }
+  writeBytes(path, bytes);
+}
+
 /** Writes by extension (.png, .tif/.tiff, .jpg/.jpeg at quality 95) through a temporary file and a rename. */
 export async function writeImage(path: string, img: Image): Promise<void> {
   checkImage(img, `writeImage ${path}`);
@@ -91,6 +117,10 @@ export async function writeImage(path: string, img: Image): Promise<void> {
   } catch (err) {
     throw new Error(`cannot write ${path}: ${(err as Error).message}`);
   }
+  writeBytes(path, bytes);
+}
+
+function writeBytes(path: string, bytes: Uint8Array): void {
   try {
     writeFileAtomic(path, bytes);
   } catch (err) {

@@ -4,7 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, extname, join, resolve } from 'node:path';
 import { readImage, writeImage, type Image } from '../data/image.js';
 import { encodePng } from '../data/png.js';
-import { loadDataset, loadSplit, selectKeys } from '../data/dataset.js';
+import { datasetFileName, datasetPlane, loadDataset, loadSplit, readDatasetImage, selectKeys } from '../data/dataset.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { loadGenerator, readRunConfig, runPaths } from '../train/run_folder.js';
 import { readLog, type LogEntry } from '../train/log.js';
@@ -92,14 +92,15 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateResult> {
     notes.push(`model ${resolve(opts.model)}: held-out split (${test.pairs.length} pairs of ${ds.pairs.length}) of ${resolve(root)}, layout ${d.layout}`);
     samples = test.pairs.map((p) => ({
       image: p.source.file,
-      group: d.layout === 'zstack' ? dirname(p.source.file) : '',
+      group: d.layout === 'zstack' ? datasetPlane(p.source.file) : '',
       load: async () => {
         const inputFile = join(root, p.source.file);
-        const input = await readImage(inputFile);
-        const truth = await readImage(join(root, p.target.file));
+        const input = await readDatasetImage(root, p.source.file);
+        const truth = await readDatasetImage(root, p.target.file);
         const pred = (await correctImage(generator, input, settings, opts.onTile)).image;
         // JPEG would change the pixels the metrics were computed on: lossless PNG instead
-        const predFile = join(opts.out, 'corrected', /\.jpe?g$/i.test(p.source.file) ? `${p.source.file.slice(0, -extname(p.source.file).length)}.png` : p.source.file);
+        const name = datasetFileName(p.source.file);
+        const predFile = join(opts.out, 'corrected', /\.jpe?g$/i.test(name) ? `${name.slice(0, -extname(name).length)}.png` : name);
         mkdirSync(dirname(predFile), { recursive: true });
         await writeImage(predFile, pred);
         return { pred, truth, input, files: { pred: predFile, truth: join(root, p.target.file), input: inputFile } };

@@ -6,7 +6,7 @@
 // error, or a failure of test/graph/kernel.test.ts (which reads every shader against its description).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { packageDir } from '../io/package_root.js';
+import { packageRoot } from '../io/package_root.js';
 
 export type ParamType = 'u32' | 'i32' | 'f32' | 'vec4u' | 'vec4f';
 export type Access = 'read' | 'read_write';
@@ -132,7 +132,7 @@ export function packParams(k: AnyKernel, values: Record<string, number | readonl
 }
 
 function findShaderDir(): string {
-  return join(packageDir('shaders'), 'shaders');
+  return join(packageRoot(), 'shaders');
 }
 
 const shaderDir = findShaderDir();

@@ -2,7 +2,7 @@
 //   config.json, split.json, log.jsonl, samples/iter_NNNNNNN.png, checkpoints/latest.safetensors and
 //   generator.safetensors (G_s alone, PyTorch state_dict names, the run config in its metadata).
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
-import { packageDir } from '../io/package_root.js';
+import { packageRoot } from '../io/package_root.js';
 import { join } from 'node:path';
 import { initGpu } from '../graph/runtime.js';
 import { writeFileAtomic } from '../io/atomic.js';
@@ -82,8 +82,8 @@ export const PRETRAINED_PREFIX = 'pretrained:';
 export function modelFolder(spec: string): string {
   if (!spec.startsWith(PRETRAINED_PREFIX)) return spec;
   const name = spec.slice(PRETRAINED_PREFIX.length);
-  const root = join(packageDir('models'), 'models');
-  const known = readdirSync(root).filter((f) => existsSync(join(root, f, 'generator.safetensors'))).sort();
+  const root = join(packageRoot(), 'models');
+  const known = (existsSync(root) ? readdirSync(root) : []).filter((f) => existsSync(join(root, f, 'generator.safetensors'))).sort();
   if (!known.includes(name)) throw new Error(`no pretrained model '${name}'; shipped: ${known.map((k) => PRETRAINED_PREFIX + k).join(', ') || 'none'}`);
   return join(root, name);
 }

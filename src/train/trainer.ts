@@ -10,7 +10,7 @@ import { nameSeed } from '../model/module.js';
 import { CycleGan, linearDecay, type FeatureFn, type StepLosses } from '../model/cyclegan.js';
 import { loadVggFeatures, vggWeightsCached, type VggFeatures, type VggSource } from '../model/vgg19.js';
 import { RECOMMENDED_CONTENT } from '../model/content_loss.js';
-import { createSampler, loadDataset, loadSplit, saveSplit, selectKeys, splitDataset, type Dataset, type Sampler } from '../data/dataset.js';
+import { createSampler, datasetPlane, loadDataset, loadSplit, saveSplit, selectKeys, splitDataset, type Dataset, type Sampler } from '../data/dataset.js';
 import { Rng, type RngState } from '../data/rng.js';
 import { captureCheckpoint, readCheckpoint, restoreCheckpoint, writeCheckpoint, type CheckpointMeta } from './checkpoint.js';
 import { NanGuard, DEFAULT_NAN_CHECK_EVERY, type OnNan } from './guards.js';
@@ -226,7 +226,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     }
     config.model.channels = channels;
     if (!resuming && config.data.layout === 'zstack' && !config.data.planes) {
-      config.data.planes = [...new Set(ds.source.map((d) => d.file.slice(0, d.file.indexOf('/'))))];
+      config.data.planes = [...new Set(ds.source.map((d) => datasetPlane(d.file)))];
     }
     const split = ckpt ? loadSplit(paths.split) : splitDataset(ds.keys, config.seed, TRAIN_FRACTION);
     if (!ckpt) checkSplit(split, ds);

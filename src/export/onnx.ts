@@ -1,0 +1,168 @@
+// The correcting generator as an ONNX model (opset 17), built node by node from ResnetGenerator.forward and encoded
+// by onnx-proto (the ONNX protobuf messages generated for protobufjs). Initializers keep the PyTorch state_dict
+// names, so the ONNX file, the safetensors file and a PyTorch model share one vocabulary.
+import type { onnx } from 'onnx-proto';
+import onnxProto from 'onnx-proto'; // CommonJS: its namespace is the default export under Node's ESM
+import type { StateDict } from '../model/module.js';
+import type { GeneratorOptions } from '../model/generator.js';
+
+const { ModelProto, TensorProto, AttributeProto } = onnxProto.onnx;
+
+export const ONNX_OPSET = 17;
+/** IR version 8 is the one that carries opset 17 (ONNX 1.12–1.13). */
+const IR_VERSION = 8;
+export const ONNX_INPUT = 'input';
+export const ONNX_OUTPUT = 'output';
+
+type Model = Pick<GeneratorOptions, 'inChannels' | 'outChannels' | 'ngf' | 'blocks' | 'upsampling' | 'globalResidual'>;
+const FLOAT = TensorProto.DataType.FLOAT;
+const INT64 = TensorProto.DataType.INT64;
+const A = AttributeProto.AttributeType;
+
+function floatTensor(name: string, dims: number[], values: ArrayLike<number>): onnx.ITensorProto {
+  const raw = new Uint8Array(values.length * 4);
+  const dv = new DataView(raw.buffer);
+  for (let i = 0; i < values.length; i++) dv.setFloat32(i * 4, values[i], true); // ONNX raw_data is little-endian
+  return { name, dims, dataType: FLOAT, rawData: raw };
+}
+
+function int64Tensor(name: string, values: number[]): onnx.ITensorProto {
+  return { name, dims: [values.length], dataType: INT64, int64Data: values };
+}
+
+const ints = (name: string, v: number[]): onnx.IAttributeProto => ({ name, type: A.INTS, ints: v });
+const str = (name: string, v: string): onnx.IAttributeProto => ({ name, type: A.STRING, s: new TextEncoder().encode(v) });
+const float = (name: string, v: number): onnx.IAttributeProto => ({ name, type: A.FLOAT, f: v });
+
+/** Records nodes and initializers while walking the network in forward's order. */
+class GraphBuilder {
+  nodes: onnx.INodeProto[] = [];
+  initializers: onnx.ITensorProto[] = [];
+  private count = 0;
+
+  constructor(private state: StateDict) {}
+
+  private node(op: string, inputs: string[], attrs: onnx.IAttributeProto[] = [], output?: string): string {
+    const name = `${op.toLowerCase()}_${this.count++}`;
+    const out = output ?? name;
+    this.nodes.push({ opType: op, name, input: inputs, output: [out], attribute: attrs });
+    return out;
+  }
+
+  /** A state_dict tensor as an initializer (once). */
+  param(key: string): string {
+    const p = this.state[key];
+    if (!p) throw new Error(`the generator weights have no '${key}'`);
+    if (!this.initializers.some((t) => t.name === key)) this.initializers.push(floatTensor(key, p.shape, p.data));
+    return key;
+  }
+
+  /** A constant shared by every node that needs it (pads, scales, InstanceNormalization's identity affine). */
+  constant(key: string, make: () => onnx.ITensorProto): string {
+    if (!this.initializers.some((t) => t.name === key)) this.initializers.push({ ...make(), name: key });
+    return key;
+  }
+
+  reflectPad(x: string, p: number): string {
+    const pads = this.constant(`pads_${p}`, () => int64Tensor('', [0, 0, p, p, 0, 0, p, p]));
+    return this.node('Pad', [x, pads], [str('mode', 'reflect')]);
+  }
+
+  conv(x: string, prefix: string, k: number, stride = 1, pad = 0): string {
+    return this.node('Conv', [x, this.param(`${prefix}.weight`), this.param(`${prefix}.bias`)], [
+      ints('kernel_shape', [k, k]), ints('strides', [stride, stride]), ints('pads', [pad, pad, pad, pad]),
+    ]);
+  }
+
+  convTranspose(x: string, prefix: string): string {
+    return this.node('ConvTranspose', [x, this.param(`${prefix}.weight`), this.param(`${prefix}.bias`)], [
+      ints('kernel_shape', [3, 3]), ints('strides', [2, 2]), ints('pads', [1, 1, 1, 1]), ints('output_padding', [1, 1]),
+    ]);
+  }
+
+  /** CycleGAN's InstanceNorm2d has no affine; ONNX requires scale and bias, so they are ones and zeros. */
+  instanceNorm(x: string, channels: number): string {
+    const scale = this.constant(`in_scale_${channels}`, () => floatTensor('', [channels], new Float32Array(channels).fill(1)));
+    const bias = this.constant(`in_bias_${channels}`, () => floatTensor('', [channels], new Float32Array(channels)));
+    return this.node('InstanceNormalization', [x, scale, bias], [float('epsilon', 1e-5)]);
+  }
+
+  /** Nearest ×2 exactly as PyTorch's F.interpolate(scale_factor=2): output pixel o reads input floor(o / 2). */
+  upsample2x(x: string): string {
+    const scales = this.constant('scales_2x', () => floatTensor('', [4], [1, 1, 2, 2]));
+    return this.node('Resize', [x, '', scales], [
+      str('mode', 'nearest'), str('coordinate_transformation_mode', 'asymmetric'), str('nearest_mode', 'floor'),
+    ]);
+  }
+
+  op(op: 'Relu' | 'Tanh', x: string, output?: string): string {
+    return this.node(op, [x], [], output);
+  }
+
+  add(a: string, b: string, output?: string): string {
+    return this.node('Add', [a, b], [], output);
+  }
+}
+
+/** Adds the generator's nodes: the same layers and order as ResnetGenerator.forward. */
+function buildGenerator(g: GraphBuilder, m: Model): void {
+  const normRelu = (x: string, c: number) => g.op('Relu', g.instanceNorm(x, c));
+  let h = normRelu(g.conv(g.reflectPad(ONNX_INPUT, 3), 'model.1', 7), m.ngf);
+  let index = 4;
+  for (let i = 0; i < 2; i++, index += 3) h = normRelu(g.conv(h, `model.${index}`, 3, 2, 1), m.ngf * 2 ** (i + 1));
+  const c4 = m.ngf * 4;
+  for (let b = 0; b < m.blocks; b++, index++) {
+    const p = `model.${index}.conv_block`;
+    const r = normRelu(g.conv(g.reflectPad(h, 1), `${p}.1`, 3), c4);
+    h = g.add(h, g.instanceNorm(g.conv(g.reflectPad(r, 1), `${p}.5`, 3), c4));
+  }
+  for (let i = 0; i < 2; i++, index += 3) {
+    const c = m.ngf * 2 ** (1 - i);
+    const up = m.upsampling === 'transpose' ? g.convTranspose(h, `model.${index}`) : g.conv(g.reflectPad(g.upsample2x(h), 1), `model.${index}`, 3);
+    h = normRelu(up, c);
+  }
+  const head = g.conv(g.reflectPad(h, 3), `model.${index + 1}`, 7);
+  if (m.globalResidual) g.add(g.op('Tanh', head), ONNX_INPUT, ONNX_OUTPUT);
+  else g.op('Tanh', head, ONNX_OUTPUT);
+}
+
+function valueInfo(name: string, channels: number): onnx.IValueInfoProto {
+  const dims = [{ dimParam: 'batch' }, { dimValue: channels }, { dimParam: 'height' }, { dimParam: 'width' }];
+  return { name, type: { tensorType: { elemType: FLOAT, shape: { dim: dims } } } };
+}
+
+export interface OnnxExportOptions {
+  /** Shown by model viewers (Netron) and kept in the file; e.g. the run folder's name. */
+  name: string;
+  producerVersion: string;
+  /** Key/value pairs stored as ONNX metadata_props (e.g. the run's normalisation). */
+  metadata?: Record<string, string>;
+}
+
+/**
+ * ONNX bytes of a generator: input 'input' [batch, C, height, width] in [−1, 1] (height and width multiples of 4),
+ * output 'output' of the same shape.
+ */
+export function generatorToOnnx(state: StateDict, model: Model, opts: OnnxExportOptions): Uint8Array {
+  const g = new GraphBuilder(state);
+  buildGenerator(g, model);
+  const unused = Object.keys(state).filter((k) => !g.initializers.some((t) => t.name === k));
+  if (unused.length) throw new Error(`the generator weights have tensors the architecture does not use: ${unused.slice(0, 3).join(', ')}`);
+  const doc = `COMI generator (CycleGAN ResnetGenerator, ngf ${model.ngf}, ${model.blocks} blocks, ${model.upsampling} upsampling${model.globalResidual ? ', global residual' : ''}): input and output in [-1, 1]; height and width multiples of 4`;
+  const proto = ModelProto.create({
+    irVersion: IR_VERSION,
+    opsetImport: [{ domain: '', version: ONNX_OPSET }],
+    producerName: 'comi-webgpu',
+    producerVersion: opts.producerVersion,
+    docString: doc,
+    graph: {
+      name: opts.name,
+      node: g.nodes,
+      initializer: g.initializers,
+      input: [valueInfo(ONNX_INPUT, model.inChannels)],
+      output: [valueInfo(ONNX_OUTPUT, model.outChannels)],
+    },
+    metadataProps: Object.entries(opts.metadata ?? {}).map(([key, value]) => ({ key, value })),
+  });
+  return ModelProto.encode(proto).finish();
+}

@@ -1,0 +1,82 @@
+// The exported ONNX graph, run by onnxruntime (CPU), must equal our engine's forward: max |Δ| ≤ 1e-4 on outputs in
+// [−1, 1] (float32 on both sides; different summation orders make ~1e-6 differences, a wrong layer makes ~1e-1).
+import { describe, it, expect } from 'vitest';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import onnxProto from 'onnx-proto';
+import { useGpu } from '../helpers/gpu.js';
+import { ResnetGenerator, type GeneratorOptions } from '../../src/model/generator.js';
+import { Tensor } from '../../src/graph/tensor.js';
+import { noGrad } from '../../src/autograd/tape.js';
+import { generatorToOnnx, ONNX_OPSET } from '../../src/export/onnx.js';
+import { readImage } from '../../src/data/image.js';
+import { fitNormalization, normalize } from '../../src/data/normalize.js';
+import { hashNormal } from '../../src/graph/random.js';
+
+useGpu();
+const TOL = 1e-4;
+const BBBC = '../shared/data/bbbc006-sample/z00_defocused';
+
+const VARIANTS: [string, Partial<GeneratorOptions>][] = [
+  ['paper (transpose upsampling)', { upsampling: 'transpose', globalResidual: false }],
+  ['COMI code: resize upsampling', { upsampling: 'resize', globalResidual: false }],
+  ['COMI code: resize upsampling + global residual', { upsampling: 'resize', globalResidual: true }],
+];
+
+async function maxDiff(g: ResnetGenerator, x: Float32Array, shape: number[]): Promise<number> {
+  const ours = await noGrad(() => g.forward(Tensor.fromArray(x, shape))).data();
+  const bytes = generatorToOnnx(await g.stateDict(), g.opts, { name: 'test', producerVersion: '0' });
+  const session = await ort.InferenceSession.create(bytes);
+  const { output } = await session.run({ input: new ort.Tensor('float32', x, shape) });
+  expect(output.dims).toEqual(shape);
+  const theirs = output.data as Float32Array;
+  let m = 0;
+  for (let i = 0; i < ours.length; i++) m = Math.max(m, Math.abs(ours[i] - theirs[i]));
+  return m;
+}
+
+describe('ONNX export', () => {
+  for (const [label, variant] of VARIANTS) {
+    it(`${label}: onnxruntime equals the engine on random input (two sizes, dynamic H and W)`, async () => {
+      const g = new ResnetGenerator({ inChannels: 3, outChannels: 3, ngf: 4, blocks: 2, seed: 7, ...variant });
+      for (const shape of [[1, 3, 32, 48], [2, 3, 20, 28]]) {
+        const n = shape.reduce((a, b) => a + b);
+        const x = Float32Array.from(hashNormal(shape.reduce((a, b) => a * b), 11 + n, 0.5), (v) => Math.tanh(v));
+        expect(await maxDiff(g, x, shape)).toBeLessThanOrEqual(TOL);
+      }
+      g.dispose();
+    });
+  }
+
+  it.skipIf(!existsSync(BBBC))('equals the engine on a real 696×520 BBBC006 image, every variant', async () => {
+    const file = join(BBBC, readdirSync(BBBC).filter((f) => f.endsWith('.tif')).sort()[0]);
+    const img = await readImage(file);
+    const x = normalize(img, fitNormalization(img, 'percentile'));
+    for (const [, variant] of VARIANTS) {
+      const g = new ResnetGenerator({ inChannels: 1, outChannels: 1, ngf: 4, blocks: 1, seed: 3, ...variant });
+      expect(await maxDiff(g, x, [1, 1, img.height, img.width])).toBeLessThanOrEqual(TOL);
+      g.dispose();
+    }
+  });
+  if (!existsSync(BBBC)) it.skip(`real-image check skipped: ${BBBC} is absent`, () => {});
+
+  it('declares opset 17, dynamic height/width and PyTorch parameter names', async () => {
+    const g = new ResnetGenerator({ inChannels: 1, outChannels: 1, ngf: 4, blocks: 1, upsampling: 'resize', seed: 1 });
+    const m = onnxProto.onnx.ModelProto.decode(generatorToOnnx(await g.stateDict(), g.opts, { name: 'x', producerVersion: '0', metadata: { a: 'b' } }));
+    expect(Number(m.opsetImport[0].version)).toBe(ONNX_OPSET);
+    expect(m.graph!.input[0].type!.tensorType!.shape!.dim!.map((d) => d.dimParam || Number(d.dimValue))).toEqual(['batch', 1, 'height', 'width']);
+    expect(new Set(m.graph!.node.map((n) => n.opType))).toEqual(new Set(['Pad', 'Conv', 'InstanceNormalization', 'Relu', 'Add', 'Resize', 'Tanh']));
+    expect(m.graph!.initializer.map((t) => t.name)).toContain('model.4.weight');
+    expect(m.metadataProps).toEqual([{ key: 'a', value: 'b' }]);
+    g.dispose();
+  });
+
+  it('refuses weights that do not fit the architecture', async () => {
+    const g = new ResnetGenerator({ inChannels: 1, outChannels: 1, ngf: 4, blocks: 1, seed: 1 });
+    const state = await g.stateDict();
+    expect(() => generatorToOnnx(state, { ...g.opts, blocks: 2 }, { name: 'x', producerVersion: '0' })).toThrow("the generator weights have no 'model.11.conv_block.1.weight'");
+    expect(() => generatorToOnnx({ ...state, 'extra.weight': state['model.1.bias'] }, g.opts, { name: 'x', producerVersion: '0' })).toThrow('tensors the architecture does not use');
+    g.dispose();
+  });
+});
