@@ -9,6 +9,7 @@ import { evaluateCommand } from './evaluate.js';
 import { deconvolveCommand } from './deconvolve.js';
 import { compareCommand } from './compare.js';
 import { demoCommand } from './demo.js';
+import { focusCommand } from './focus.js';
 
 type Command = { run: (argv: string[]) => Promise<unknown>; help: string };
 
@@ -17,6 +18,7 @@ const COMMANDS: Record<string, Command> = {
   synth: { run: synthCommand, help: 'write a synthetic defocus training set (paired or z-stack)' },
   train: { run: trainCommand, help: 'train the COMI CycleGAN into a run folder (same as node train.js)' },
   weights: { run: weightsCommand, help: 'fetch or import the VGG19 weights of the content loss (then training works offline)' },
+  focus: { run: focusCommand, help: 'focus score per image and tile, and which images need correction' },
   correct: { run: correctCommand, help: 'correct out-of-focus images of any size with a trained run' },
   evaluate: { run: evaluateCommand, help: 'PSNR, SSIM and PCC against ground truth, tables and an HTML QC report' },
   deconvolve: { run: deconvolveCommand, help: 'Richardson–Lucy deconvolution with a Gaussian, optics, file or fitted PSF (baseline)' },
