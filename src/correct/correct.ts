@@ -1,12 +1,15 @@
 // Correction of whole images and batches of files with a trained run's generator: the run's intensity mapping
 // (or percentiles) into [−1, 1], tiled generator, the mapping inverted, the output type chosen, written atomically.
-import { mkdirSync, accessSync, constants, statSync } from 'node:fs';
-import { basename, dirname, resolve } from 'node:path';
+import { mkdirSync, accessSync, constants, statSync, existsSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { basename, dirname, relative, resolve } from 'node:path';
 import { readImage, writeImage, checkImage, type Image } from '../data/image.js';
 import { fitNormalization, normalize, denormalize, DEFAULT_PERCENTILES, type Normalization, type NormalizationMode } from '../data/normalize.js';
 import { loadGenerator, readRunConfig, type RunConfig } from '../train/run_folder.js';
 import { correctPlanes, type StatsMode, type TileGenerator } from './tiled.js';
 import { expandInputs, planJobs, DEFAULT_NAME_PATTERN, type Failure, type Job, type OutputDtype } from './files.js';
+import { Manifest, manifestFile, sha256File, shardOf, type ManifestEntry, type Shard } from './batch.js';
+import { imageFocus, DEFAULT_FOCUS_MEASURE } from '../focus/focus.js';
 
 export type NormalizationChoice = NormalizationMode | 'auto';
 
@@ -103,6 +106,15 @@ export interface CorrectFilesOptions extends Partial<CorrectSettings> {
   name?: string;
   overwrite?: boolean;
   dryRun?: boolean;
+  /** Only the inputs this shard owns (batch.ts shardOf); default all. */
+  shard?: Shard;
+  /** An input whose output exists is skipped (recorded as 'existing'), not a failure. */
+  skipExisting?: boolean;
+  /** Correct only images whose focus score (DEFAULT_FOCUS_MEASURE) is below this; the others are recorded as 'sharp'. */
+  onlyBlurred?: number;
+  /** Folder of per-shard JSONL manifests (batch.ts): every input is recorded there, and inputs this shard's
+   * manifest already records are skipped, so a rerun after a crash does only what is left. */
+  manifest?: string;
   /** Once the batch is planned (settings resolved, jobs listed), before the model is loaded. */
   onPlan?: (plan: CorrectFilesResult) => void;
   /** Before each file. */
@@ -119,6 +131,11 @@ export interface CorrectFilesResult {
   /** Jobs planned (written, or listed by a dry run). */
   jobs: Job[];
   written: Job[];
+  /** This shard's inputs that its manifest already records (skipped). */
+  done: number;
+  /** Outputs that existed (--skip-existing) and images left uncorrected as sharp (--only-blurred). */
+  existing: Job[];
+  sharp: Job[];
   failures: Failure[];
 }
 
@@ -146,6 +163,16 @@ function prepareOutDir(dir: string, create: boolean): void {
   }
 }
 
+/** The image's focus score; null where it cannot be measured (too small) and the batch does not depend on it. */
+async function focusScore(img: Image, required: boolean): Promise<number | null> {
+  try {
+    return (await imageFocus(img))[DEFAULT_FOCUS_MEASURE];
+  } catch (err) {
+    if (required) throw err;
+    return null;
+  }
+}
+
 /**
  * Corrects files into a folder: the library form of `comi correct`. Problems with single files (unreadable,
  * unsupported, output exists, cannot be written) are collected in `failures` while the others go on; problems
@@ -156,11 +183,35 @@ export async function correctFiles(opts: CorrectFilesOptions): Promise<CorrectFi
   const config = readRunConfig(model); // fails early (no GPU) on a missing or foreign folder
   const { normalization, percentiles, dtype, tile, stats } = opts;
   const settings = runSettings(config, { normalization, percentiles, dtype, tile, stats });
+  const modelName = basename(resolve(model));
+  const shard = opts.shard ?? { index: 0, count: 1 };
   const expanded = expandInputs(inputs);
-  const plan = planJobs(expanded.files, out, opts.name ?? DEFAULT_NAME_PATTERN, settings.dtype, basename(resolve(model)), opts.overwrite === true);
-  const failures = [...expanded.failures, ...plan.failures];
-  const result: CorrectFilesResult = { settings, config, jobs: plan.jobs, written: [], failures };
-  if (opts.dryRun || plan.jobs.length === 0) {
+  const keyOf = new Map(expanded.files.map((f, i) => [f, expanded.keys[i]]));
+  const mine = (file: string) => shardOf(keyOf.get(file)!, shard.count) === shard.index;
+  // Output names are checked against every input, not only this shard's, so all shards agree on who writes what.
+  const plan = planJobs(expanded.files, out, opts.name ?? DEFAULT_NAME_PATTERN, settings.dtype, modelName, opts.overwrite === true || opts.skipExisting === true);
+  const failures = [...expanded.failures, ...plan.failures.filter((f) => !keyOf.has(f.file) || mine(f.file))];
+  const manifest = opts.manifest === undefined ? null : new Manifest(manifestFile(opts.manifest, shard));
+  const recorded = new Set(manifest?.entries.map((e) => e.input));
+  const result: CorrectFilesResult = { settings, config, jobs: [], written: [], done: 0, existing: [], sharp: [], failures };
+  for (const job of plan.jobs.filter((j) => mine(j.input))) {
+    if (recorded.has(keyOf.get(job.input)!)) result.done++;
+    else if (opts.skipExisting && !opts.overwrite && existsSync(job.output)) result.existing.push(job);
+    else result.jobs.push(job);
+  }
+  if (opts.dryRun) {
+    prepareOutDir(out, false);
+    opts.onPlan?.(result);
+    return result;
+  }
+  const record = (job: Job, action: ManifestEntry['action'], focus: number | null, written: boolean) => manifest?.append({
+    input: keyOf.get(job.input)!, sha256: sha256File(job.input), action,
+    output: written || action === 'existing' ? relative(out, job.output).split('\\').join('/') : null,
+    outputSha256: written || action === 'existing' ? sha256File(job.output) : null,
+    model: modelName, focus, measure: focus === null ? null : DEFAULT_FOCUS_MEASURE, time: new Date().toISOString(), host: hostname(),
+  });
+  for (const job of result.existing) record(job, 'existing', null, false);
+  if (result.jobs.length === 0) {
     prepareOutDir(out, false);
     opts.onPlan?.(result);
     return result;
@@ -170,14 +221,21 @@ export async function correctFiles(opts: CorrectFilesOptions): Promise<CorrectFi
   try {
     prepareOutDir(out, true);
     opts.onPlan?.(result);
-    for (const [i, job] of plan.jobs.entries()) {
-      opts.onFile?.(i, plan.jobs.length, job);
+    for (const [i, job] of result.jobs.entries()) {
+      opts.onFile?.(i, result.jobs.length, job);
       try {
         const img = await readImage(job.input);
+        const focus = manifest || opts.onlyBlurred !== undefined ? await focusScore(img, opts.onlyBlurred !== undefined) : null;
+        if (focus !== null && opts.onlyBlurred !== undefined && focus >= opts.onlyBlurred) {
+          record(job, 'sharp', focus, false);
+          result.sharp.push(job);
+          continue;
+        }
         const r = await correctImage(generator, img, settings, opts.onTile);
         if (r.retries > 0) settings.tile = r.tile; // the next images start with the tile that fitted
         mkdirSync(dirname(job.output), { recursive: true });
         await writeImage(job.output, r.image);
+        record(job, 'corrected', focus, true);
         result.written.push(job);
         opts.onWritten?.(job, r);
       } catch (err) {
