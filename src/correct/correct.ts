@@ -7,7 +7,7 @@ import { readImage, writeImage, checkImage, type Image } from '../data/image.js'
 import { fitNormalization, normalize, denormalize, DEFAULT_PERCENTILES, type Normalization, type NormalizationMode } from '../data/normalize.js';
 import { loadGenerator, readRunConfig, type RunConfig } from '../train/run_folder.js';
 import { correctPlanes, type StatsMode, type TileGenerator } from './tiled.js';
-import { expandInputs, planJobs, DEFAULT_NAME_PATTERN, type Failure, type Job, type OutputDtype } from './files.js';
+import { expandInputs, planJobs, outputExists, DEFAULT_NAME_PATTERN, type Failure, type Job, type OutputDtype } from './files.js';
 import { Manifest, manifestFile, sha256File, shardOf, type ManifestEntry, type Shard } from './batch.js';
 import { imageFocus, DEFAULT_FOCUS_MEASURE } from '../focus/focus.js';
 
@@ -188,16 +188,18 @@ export async function correctFiles(opts: CorrectFilesOptions): Promise<CorrectFi
   const expanded = expandInputs(inputs);
   const keyOf = new Map(expanded.files.map((f, i) => [f, expanded.keys[i]]));
   const mine = (file: string) => shardOf(keyOf.get(file)!, shard.count) === shard.index;
-  // Output names are checked against every input, not only this shard's, so all shards agree on who writes what.
-  const plan = planJobs(expanded.files, out, opts.name ?? DEFAULT_NAME_PATTERN, settings.dtype, modelName, opts.overwrite === true || opts.skipExisting === true);
+  // Output names are checked against every input, not only this shard's, so all shards agree on who writes what;
+  // existing outputs are looked at below, once the manifest has said which inputs are done.
+  const plan = planJobs(expanded.files, out, opts.name ?? DEFAULT_NAME_PATTERN, settings.dtype, modelName, true);
   const failures = [...expanded.failures, ...plan.failures.filter((f) => !keyOf.has(f.file) || mine(f.file))];
   const manifest = opts.manifest === undefined ? null : new Manifest(manifestFile(opts.manifest, shard));
   const recorded = new Set(manifest?.entries.map((e) => e.input));
   const result: CorrectFilesResult = { settings, config, jobs: [], written: [], done: 0, existing: [], sharp: [], failures };
   for (const job of plan.jobs.filter((j) => mine(j.input))) {
     if (recorded.has(keyOf.get(job.input)!)) result.done++;
-    else if (opts.skipExisting && !opts.overwrite && existsSync(job.output)) result.existing.push(job);
-    else result.jobs.push(job);
+    else if (opts.overwrite || !existsSync(job.output)) result.jobs.push(job);
+    else if (opts.skipExisting) result.existing.push(job);
+    else failures.push({ file: job.input, message: outputExists(job.output) });
   }
   if (opts.dryRun) {
     prepareOutDir(out, false);

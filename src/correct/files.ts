@@ -152,6 +152,8 @@ export function outputPath(input: string, outDir: string, pattern: string, dtype
   return join(outDir, pattern.replace(/\{(\w+)\}/g, (_, k: string) => values[k]));
 }
 
+export const outputExists = (output: string) => `${output} exists; pass --overwrite to replace it`;
+
 export interface Job {
   input: string;
   output: string;
@@ -175,7 +177,7 @@ export function planJobs(inputs: readonly string[], outDir: string, pattern: str
     } else if (key === resolve(input)) {
       failures.push({ file: input, message: `output ${output} is the input itself; choose another --out or --name` });
     } else if (existsSync(output) && !overwrite) {
-      failures.push({ file: input, message: `${output} exists; pass --overwrite to replace it` });
+      failures.push({ file: input, message: outputExists(output) });
     } else if (!IMAGE_EXTENSIONS.includes(extname(output).toLowerCase())) {
       failures.push({ file: input, message: `output ${output} has no image extension (${IMAGE_EXTENSIONS.join(', ')})` });
     } else {

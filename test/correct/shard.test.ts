@@ -12,6 +12,7 @@ import { correctFiles } from '../../src/correct/correct.js';
 import { expandInputs } from '../../src/correct/files.js';
 import { shardOf, type ManifestEntry } from '../../src/correct/batch.js';
 import { hash32 } from '../../src/graph/random.js';
+import { DEFAULT_FOCUS_MEASURE, FOCUS_THRESHOLDS } from '../../src/focus/focus.js';
 import { runConfig, writeTestRun } from './helpers.js';
 
 useGpu();
@@ -65,6 +66,28 @@ beforeAll(async () => {
   expect(res.written).toHaveLength(N_IMAGES);
 }, 120_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('--only-blurred', () => {
+  it('corrects images below the focus threshold and records the others as sharp, without an output', async () => {
+    const folder = join(dir, 'triage');
+    mkdirSync(folder);
+    const px = (f: (x: number, y: number) => number) => Uint8Array.from({ length: 64 * 64 }, (_, k) => f(k % 64, Math.floor(k / 64)));
+    await writeImage(join(folder, 'ramp.png'), { width: 64, height: 64, channels: 1, bitDepth: 8, data: px((x, y) => 60 + x + y) });
+    await writeImage(join(folder, 'checker.png'), { width: 64, height: 64, channels: 1, bitDepth: 8, data: px((x, y) => ((x >> 3) + (y >> 3)) % 2 ? 220 : 30) });
+    const out = join(dir, 'triage-out');
+    const res = await correctFiles({ model: run, inputs: [folder], out, onlyBlurred: FOCUS_THRESHOLDS[DEFAULT_FOCUS_MEASURE], manifest: join(out, 'manifests') });
+    expect(res.failures).toEqual([]);
+    expect(res.written.map((j) => j.output)).toEqual([join(out, 'ramp.png')]);
+    expect(res.sharp.map((j) => j.input)).toEqual([join(folder, 'checker.png')]);
+    const lines = manifestLines(join(out, 'manifests'));
+    expect(lines.map((l) => [l.input, l.action, l.output])).toEqual([['checker.png', 'sharp', null], ['ramp.png', 'corrected', 'ramp.png']]);
+    expect(lines[0].focus).toBeGreaterThan(FOCUS_THRESHOLDS.tenengrad);
+    expect(lines[1].focus).toBeLessThan(FOCUS_THRESHOLDS.tenengrad);
+    // a rerun finds both recorded and does nothing
+    const again = await correctFiles({ model: run, inputs: [folder], out, onlyBlurred: 1.14, manifest: join(out, 'manifests') });
+    expect([again.done, again.jobs.length, again.written.length]).toEqual([2, 0, 0]);
+  });
+});
 
 describe('sharded correction', () => {
   it('4 concurrent shards into one folder: every input once, outputs equal to one process, manifest check passes', async () => {
@@ -146,4 +169,13 @@ describe('sharded correction', () => {
     expect(readdirSync(out).filter((f) => f.endsWith('.tmp')).length).toBeLessThanOrEqual(1); // the killed write's
     process.stdout.write(`kill -9 after ${linesAtKill} of ${size} manifest lines; rerun: ${done} already done, ${existing} existing, ${corrected} corrected\n`);
   }, 300_000);
+
+  it('bad --shard and --only-blurred values, and a manifest check without manifests, are one line each', async () => {
+    const shard = await comi(['correct', '--model', run, '--out', join(dir, 'x'), '--shard', '4/4', images]);
+    expect([shard.status, shard.stderr]).toEqual([2, "comi correct: --shard must be K/N with 0 ≤ K < N (0-based), got '4/4'"]);
+    const blurred = await comi(['correct', '--model', run, '--out', join(dir, 'x'), '--only-blurred', '-1', images]);
+    expect([blurred.status, blurred.stderr]).toEqual([2, "comi correct: --only-blurred must be > 0, got '-1'"]);
+    const none = await comi(['manifest', 'check', '--out', join(dir, 'x'), images]);
+    expect([none.status, none.stderr]).toEqual([1, `comi manifest: manifest folder ${join(dir, 'x', 'manifests')} does not exist`]);
+  }, 120_000);
 });
