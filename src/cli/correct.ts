@@ -149,6 +149,7 @@ export async function correctCommand(argv: string[]): Promise<void> {
       if (done === total) tiles.done();
       else tiles.update(done);
     },
+    onSharp: (_job, focus) => process.stdout.write(`  sharp (${DEFAULT_FOCUS_MEASURE} ${focus.toPrecision(3)} ≥ ${opts.onlyBlurred}): not corrected\n`),
     onWritten: (_job, r) => {
       const { width, height, channels, bitDepth } = r.image;
       const how = r.tiles > 1 ? `${r.tiles} tiles of ${r.tile} px × ${r.passes} passes` : 'one tile';

@@ -121,6 +121,8 @@ export interface CorrectFilesOptions extends Partial<CorrectSettings> {
   onFile?: (index: number, count: number, job: Job) => void;
   /** After each tile (of every pass) of the current file. */
   onTile?: (done: number, total: number) => void;
+  /** After a file left uncorrected by onlyBlurred, with its focus score. */
+  onSharp?: (job: Job, focus: number) => void;
   /** After each file that was written. */
   onWritten?: (job: Job, result: CorrectedImage) => void;
 }
@@ -231,6 +233,7 @@ export async function correctFiles(opts: CorrectFilesOptions): Promise<CorrectFi
         if (focus !== null && opts.onlyBlurred !== undefined && focus >= opts.onlyBlurred) {
           record(job, 'sharp', focus, false);
           result.sharp.push(job);
+          opts.onSharp?.(job, focus);
           continue;
         }
         const r = await correctImage(generator, img, settings, opts.onTile);
