@@ -99,13 +99,11 @@ export async function imageFocus(img: Image, opts: FocusOptions = {}): Promise<I
   const tilesX = Math.ceil(bw / bt);
   const tiles: TileFocus[] = [];
   for (let t = 0; t < sums.length / k; t++) {
-    const x = (t % tilesX) * bt;
-    const y = Math.floor(t / tilesX) * bt;
-    const w = Math.min(bt, bw - x);
-    const h = Math.min(bt, bh - y);
+    const [tx, ty] = [(t % tilesX) * bt, Math.floor(t / tilesX) * bt];
     const s = sums.subarray(t * k, (t + 1) * k);
     for (let m = 0; m < k; m++) total[m] += s[m];
-    tiles.push({ x: x * bin, y: y * bin, width: t % tilesX === tilesX - 1 ? width - x * bin : w * bin, height: y + bt >= bh ? height - y * bin : h * bin, ...scores(s, w * h) });
+    const measured = Math.min(bt, bw - tx) * Math.min(bt, bh - ty);
+    tiles.push({ x: tx * bin, y: ty * bin, width: Math.min(tile, width - tx * bin), height: Math.min(tile, height - ty * bin), ...scores(s, measured) });
   }
   return { width, height, tiles, ...scores(total, bw * bh) };
 }

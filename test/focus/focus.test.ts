@@ -17,6 +17,7 @@ const ROOT = join(import.meta.dirname, '..', '..');
 const DATA = join(ROOT, '..', 'shared', 'data');
 const WAFER = join(DATA, 'wafer-focus-series');
 const BBBC = join(DATA, 'bbbc006-sample');
+for (const d of [WAFER, BBBC]) if (!existsSync(d)) console.warn(`focus.test: ${d} absent, its tests skipped`);
 
 /** Ranks from 1, tied values sharing their mean rank. */
 function ranks(v: number[]): number[] {
