@@ -208,13 +208,13 @@ export async function correctFiles(opts: CorrectFilesOptions): Promise<CorrectFi
     opts.onPlan?.(result);
     return result;
   }
-  const record = (job: Job, action: ManifestEntry['action'], focus: number | null, written: boolean) => manifest?.append({
+  const record = (job: Job, action: ManifestEntry['action'], focus: number | null) => manifest?.append({
     input: keyOf.get(job.input)!, sha256: sha256File(job.input), action,
-    output: written || action === 'existing' ? relative(out, job.output).split('\\').join('/') : null,
-    outputSha256: written || action === 'existing' ? sha256File(job.output) : null,
+    output: action === 'sharp' ? null : relative(out, job.output).split('\\').join('/'),
+    outputSha256: action === 'sharp' ? null : sha256File(job.output),
     model: modelName, focus, measure: focus === null ? null : DEFAULT_FOCUS_MEASURE, time: new Date().toISOString(), host: hostname(),
   });
-  for (const job of result.existing) record(job, 'existing', null, false);
+  for (const job of result.existing) record(job, 'existing', null);
   if (result.jobs.length === 0) {
     prepareOutDir(out, false);
     opts.onPlan?.(result);
@@ -231,7 +231,7 @@ export async function correctFiles(opts: CorrectFilesOptions): Promise<CorrectFi
         const img = await readImage(job.input);
         const focus = manifest || opts.onlyBlurred !== undefined ? await focusScore(img, opts.onlyBlurred !== undefined) : null;
         if (focus !== null && opts.onlyBlurred !== undefined && focus >= opts.onlyBlurred) {
-          record(job, 'sharp', focus, false);
+          record(job, 'sharp', focus);
           result.sharp.push(job);
           opts.onSharp?.(job, focus);
           continue;
@@ -240,7 +240,7 @@ export async function correctFiles(opts: CorrectFilesOptions): Promise<CorrectFi
         if (r.retries > 0) settings.tile = r.tile; // the next images start with the tile that fitted
         mkdirSync(dirname(job.output), { recursive: true });
         await writeImage(job.output, r.image);
-        record(job, 'corrected', focus, true);
+        record(job, 'corrected', focus);
         result.written.push(job);
         opts.onWritten?.(job, r);
       } catch (err) {

@@ -89,6 +89,20 @@ describe('--only-blurred', () => {
   });
 });
 
+describe('--skip-existing', () => {
+  it('records an output written before a crash cut its manifest line, instead of redoing it or failing', async () => {
+    const out = join(dir, 'existing');
+    const input = join(images, 'img_000.png');
+    await correctFiles({ model: run, inputs: [input], out }); // the output, but no manifest line
+    const manifest = join(out, 'manifests');
+    const refused = await correctFiles({ model: run, inputs: [input], out, manifest });
+    expect(refused.failures.map((f) => f.message)).toEqual([`${join(out, 'img_000.png')} exists; pass --overwrite to replace it`]);
+    const res = await correctFiles({ model: run, inputs: [input], out, manifest, skipExisting: true });
+    expect([res.existing.length, res.written.length, res.failures.length]).toEqual([1, 0, 0]);
+    expect(manifestLines(manifest).map((l) => [l.input, l.action, l.output])).toEqual([[input, 'existing', 'img_000.png']]); // a file argument's key is its path as given
+  });
+});
+
 describe('sharded correction', () => {
   it('4 concurrent shards into one folder: every input once, outputs equal to one process, manifest check passes', async () => {
     const out = join(dir, 'out4');
