@@ -1,5 +1,5 @@
 // `comi correct`: corrects images of any size with a trained run's generator (src/correct/correct.ts).
-import { basename } from 'node:path';
+import { basename, join } from 'node:path';
 import { choice, num, parseFlags, percentilesFlag, str, type FlagSpec } from './args.js';
 import { UsageError } from './errors.js';
 import { applyMaxPixels, MAX_PIXELS_FLAG, maxPixelsHelp } from './limits_flag.js';
@@ -8,6 +8,8 @@ import { correctFiles, type CorrectFilesOptions, type CorrectFilesResult, type N
 import { checkNamePattern, DEFAULT_NAME_PATTERN, OUTPUT_DTYPES, type OutputDtype } from '../correct/files.js';
 import { generatorNormLayers } from '../model/generator.js';
 import { TILE_ALIGN } from '../correct/tiling.js';
+import { parseShard, type Shard } from '../correct/batch.js';
+import { DEFAULT_FOCUS_MEASURE, FOCUS_THRESHOLDS } from '../focus/focus.js';
 
 const FLAGS: FlagSpec = {
   model: { type: 'string' },
@@ -19,6 +21,10 @@ const FLAGS: FlagSpec = {
   tile: { type: 'string' },
   stats: { type: 'string' },
   overwrite: { type: 'boolean' },
+  shard: { type: 'string' },
+  'skip-existing': { type: 'boolean' },
+  'only-blurred': { type: 'string' },
+  manifest: { type: 'string' },
   'dry-run': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   ...MAX_PIXELS_FLAG,
@@ -47,13 +53,31 @@ order, axes, pixel size, z spacing and channel names kept (ImageJ-compatible, so
   --stats image|tile     instance-norm statistics of the whole image (default: tiles equal whole-image correction;
                          one pass per normalisation layer) or of each tile (one pass, faster, tiles may differ)
   --overwrite            replace existing output files
+  --shard K/N            correct only shard K (0-based) of N: inputs are split by a hash of their path relative to
+                         the folder or glob root given, so N processes (examples/: Slurm, Kubernetes) with the same
+                         arguments share the batch, and adding files moves none to another shard
+  --skip-existing        skip inputs whose output exists (a rerun after a crash)
+  --only-blurred [T]     correct only images whose focus score (${DEFAULT_FOCUS_MEASURE}, see comi focus) is below T
+                         (default ${FOCUS_THRESHOLDS[DEFAULT_FOCUS_MEASURE]}); the others are recorded as sharp
+  --manifest DIR         append one JSON line per input (key, content sha256, output and its sha256, model, focus
+                         score, time, host) to DIR/shard-K-of-N.jsonl, and skip inputs already recorded there
+                         (default OUT/manifests with --shard); check with comi manifest check
   --dry-run              list what would be written and stop
 ${maxPixelsHelp(25)}
 `;
 
+/** `--only-blurred` takes an optional threshold: given as its own value only when it reads as a number. */
+function onlyBlurredValue(argv: string[]): string[] {
+  const i = argv.indexOf('--only-blurred');
+  if (i < 0) return argv;
+  const next = argv[i + 1];
+  const given = next !== undefined && next.trim() !== '' && Number.isFinite(Number(next));
+  return [...argv.slice(0, i), `--only-blurred=${given ? next : FOCUS_THRESHOLDS[DEFAULT_FOCUS_MEASURE]}`, ...argv.slice(i + (given ? 2 : 1))];
+}
+
 /** Flags → library options; null for --help. Every bad value is a UsageError naming its flag. */
 export function parseCorrectFlags(argv: string[]): CorrectFilesOptions | null {
-  const { values, positionals } = parseFlags(argv, FLAGS, true);
+  const { values, positionals } = parseFlags(onlyBlurredValue(argv), FLAGS, true);
   if (values.help) return null;
   applyMaxPixels(values);
   const model = str(values, 'model');
@@ -69,8 +93,19 @@ export function parseCorrectFlags(argv: string[]): CorrectFilesOptions | null {
   }
   const tile = values.tile === undefined ? undefined : num(values, 'tile', 0, { min: 2 * TILE_ALIGN, int: true });
   if (tile !== undefined && tile % TILE_ALIGN !== 0) throw new UsageError(`--tile must be a multiple of ${TILE_ALIGN}, got '${values.tile}'`);
+  let shard: Shard | undefined;
+  if (values.shard !== undefined) {
+    try {
+      shard = parseShard(str(values, 'shard')!);
+    } catch (err) {
+      throw new UsageError(`--${(err as Error).message}`);
+    }
+  }
   return {
-    model, out, inputs: positionals, name, tile,
+    model, out, inputs: positionals, name, tile, shard,
+    skipExisting: values['skip-existing'] === true,
+    onlyBlurred: values['only-blurred'] === undefined ? undefined : num(values, 'only-blurred', 0, { min: 0, minExclusive: true }),
+    manifest: str(values, 'manifest') ?? (shard ? join(out, 'manifests') : undefined),
     dtype: choice<OutputDtype>(values, 'dtype', OUTPUT_DTYPES, 'same'),
     normalization: values.normalization === undefined ? undefined : choice<NormalizationChoice>(values, 'normalization', ['auto', '8bit', '16bit-range', 'percentile'], 'auto'),
     percentiles: percentilesFlag(str(values, 'percentiles')),
@@ -90,6 +125,8 @@ function printSettings(opts: CorrectFilesOptions, plan: CorrectFilesResult): voi
   const lines = [
     `model:         ${opts.model} (${m.channels} channel(s), ngf ${m.ngf}, ${m.blocks} blocks, ${m.upsampling} upsampling${m.globalResidual ? ', global residual' : ''})`,
     `inputs:        ${plan.jobs.length} image(s) to correct${plan.failures.length ? `, ${plan.failures.length} problem(s) listed at the end` : ''}`,
+    ...(opts.shard || opts.manifest ? [`batch:         ${opts.shard ? `shard ${opts.shard.index}/${opts.shard.count}; ` : ''}${plan.done} already in the manifest, ${plan.existing.length} output(s) existing${opts.manifest ? `; manifest ${opts.manifest}` : ''}`] : []),
+    ...(opts.onlyBlurred !== undefined ? [`triage:        only images with ${DEFAULT_FOCUS_MEASURE} < ${opts.onlyBlurred} are corrected`] : []),
     `output:        ${opts.out}/${opts.name ?? DEFAULT_NAME_PATTERN}, dtype ${s.dtype}${opts.overwrite ? ', replacing existing files' : ', existing files kept'}`,
     `normalisation: ${norm}${pct}${fromRun}; inverted on output`,
     `tiles:         ${s.tile ?? 'largest the adapter allows'} px; statistics ${s.stats === 'image' ? `of the whole image (${layers + 1} passes when tiled)` : 'per tile (one pass)'}`,
@@ -118,6 +155,7 @@ export async function correctCommand(argv: string[]): Promise<void> {
       if (done === total) tiles.done();
       else tiles.update(done);
     },
+    onSharp: (_job, focus) => process.stdout.write(`  sharp (${DEFAULT_FOCUS_MEASURE} ${focus.toPrecision(3)} ≥ ${opts.onlyBlurred}): not corrected\n`),
     onWritten: (_job, r, pages) => {
       const { width, height, channels, bitDepth } = r.image;
       const how = r.tiles > 1 ? `${r.tiles} tiles of ${r.tile} px × ${r.passes} passes` : 'one tile';
@@ -132,5 +170,6 @@ export async function correctCommand(argv: string[]): Promise<void> {
     const done = opts.dryRun ? `${res.jobs.length} would be written` : `${res.written.length} written`;
     throw new Error(`${res.failures.length} input(s) failed (listed above); ${done}`);
   }
-  if (!opts.dryRun) process.stdout.write(`corrected ${res.written.length} image(s) into ${opts.out}\n`);
+  const sharp = opts.onlyBlurred !== undefined ? `, ${res.sharp.length} left as sharp` : '';
+  if (!opts.dryRun) process.stdout.write(`corrected ${res.written.length} image(s) into ${opts.out}${sharp}\n`);
 }

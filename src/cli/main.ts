@@ -11,6 +11,8 @@ import { deconvolveCommand } from './deconvolve.js';
 import { compareCommand } from './compare.js';
 import { demoCommand } from './demo.js';
 import { exportCommand } from './export.js';
+import { focusCommand } from './focus.js';
+import { manifestCommand } from './manifest.js';
 
 type Command = { run: (argv: string[]) => Promise<unknown>; help: string };
 
@@ -19,7 +21,9 @@ const COMMANDS: Record<string, Command> = {
   synth: { run: synthCommand, help: 'write a synthetic defocus training set (paired or z-stack)' },
   train: { run: trainCommand, help: 'train the COMI CycleGAN into a run folder (same as node train.js)' },
   weights: { run: weightsCommand, help: 'fetch or import the VGG19 weights of the content loss (then training works offline)' },
+  focus: { run: focusCommand, help: 'focus score per image and tile, and which images need correction' },
   correct: { run: correctCommand, help: 'correct out-of-focus images of any size with a trained run' },
+  manifest: { run: manifestCommand, help: 'check that the manifests of a sharded correct batch cover every input exactly once' },
   evaluate: { run: evaluateCommand, help: 'PSNR, SSIM and PCC against ground truth, tables and an HTML QC report' },
   deconvolve: { run: deconvolveCommand, help: 'Richardson–Lucy deconvolution with a Gaussian, optics, file or fitted PSF (baseline)' },
   compare: { run: compareCommand, help: 'compare comi, Richardson–Lucy and the input on held-out pairs: repeats, CIs, |z| bins' },

@@ -1,7 +1,8 @@
 // Correction of whole images and batches of files with a trained run's generator: the run's intensity mapping
 // (or percentiles) into [−1, 1], tiled generator, the mapping inverted, the output type chosen, written atomically.
-import { mkdirSync, accessSync, constants, statSync } from 'node:fs';
-import { basename, resolve } from 'node:path';
+import { mkdirSync, accessSync, constants, statSync, existsSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { basename, relative, resolve } from 'node:path';
 import { readStack, writeStack, checkImage, type Image } from '../data/image.js';
 import { fitNormalization, normalize, denormalize, DEFAULT_PERCENTILES, type Normalization, type NormalizationMode } from '../data/normalize.js';
 import { loadGenerator, readRunConfig, type RunConfig } from '../train/run_folder.js';
@@ -10,7 +11,9 @@ import { checkFiniteImage, countNonFiniteValues } from '../data/finite.js';
 import { removeStaleTempFiles } from '../io/tempfiles.js';
 import { fsCause } from '../io/fs_errors.js';
 import { makeParentDirs } from '../io/dirs.js';
-import { expandInputs, planJobs, DEFAULT_NAME_PATTERN, type Failure, type Job, type OutputDtype } from './files.js';
+import { expandInputs, planJobs, outputExists, DEFAULT_NAME_PATTERN, type Failure, type Job, type OutputDtype } from './files.js';
+import { Manifest, manifestFile, sha256File, shardOf, type ManifestEntry, type Shard } from './batch.js';
+import { imageFocus, DEFAULT_FOCUS_MEASURE } from '../focus/focus.js';
 
 export type NormalizationChoice = NormalizationMode | 'auto';
 
@@ -112,12 +115,23 @@ export interface CorrectFilesOptions extends Partial<CorrectSettings> {
   name?: string;
   overwrite?: boolean;
   dryRun?: boolean;
+  /** Only the inputs this shard owns (batch.ts shardOf); default all. */
+  shard?: Shard;
+  /** An input whose output exists is skipped (recorded as 'existing'), not a failure. */
+  skipExisting?: boolean;
+  /** Correct only images whose focus score (DEFAULT_FOCUS_MEASURE) is below this; the others are recorded as 'sharp'. */
+  onlyBlurred?: number;
+  /** Folder of per-shard JSONL manifests (batch.ts): every input is recorded there, and inputs this shard's
+   * manifest already records are skipped, so a rerun after a crash does only what is left. */
+  manifest?: string;
   /** Once the batch is planned (settings resolved, jobs listed), before the model is loaded. */
   onPlan?: (plan: CorrectFilesResult) => void;
   /** Before each file. */
   onFile?: (index: number, count: number, job: Job) => void;
   /** After each tile (of every pass) of the current file. */
   onTile?: (done: number, total: number) => void;
+  /** After a file left uncorrected by onlyBlurred, with its focus score. */
+  onSharp?: (job: Job, focus: number) => void;
   /** After each file that was written; `result` is its last page's, `pages` how many it had. */
   onWritten?: (job: Job, result: CorrectedImage, pages: number) => void;
 }
@@ -128,6 +142,11 @@ export interface CorrectFilesResult {
   /** Jobs planned (written, or listed by a dry run). */
   jobs: Job[];
   written: Job[];
+  /** This shard's inputs that its manifest already records (skipped). */
+  done: number;
+  /** Outputs that existed (--skip-existing) and images left uncorrected as sharp (--only-blurred). */
+  existing: Job[];
+  sharp: Job[];
   failures: Failure[];
 }
 
@@ -155,6 +174,16 @@ function prepareOutDir(dir: string, create: boolean): void {
   }
 }
 
+/** The image's focus score; null where it cannot be measured (too small) and the batch does not depend on it. */
+async function focusScore(img: Image, required: boolean): Promise<number | null> {
+  try {
+    return (await imageFocus(img))[DEFAULT_FOCUS_MEASURE];
+  } catch (err) {
+    if (required) throw err;
+    return null;
+  }
+}
+
 /**
  * Corrects files into a folder: the library form of `comi correct`. Problems with single files (unreadable,
  * unsupported, output exists, cannot be written) are collected in `failures` while the others go on; problems
@@ -165,11 +194,37 @@ export async function correctFiles(opts: CorrectFilesOptions): Promise<CorrectFi
   const config = readRunConfig(model); // fails early (no GPU) on a missing or foreign folder
   const { normalization, percentiles, dtype, tile, stats } = opts;
   const settings = runSettings(config, { normalization, percentiles, dtype, tile, stats });
+  const modelName = basename(resolve(model));
+  const shard = opts.shard ?? { index: 0, count: 1 };
   const expanded = expandInputs(inputs);
-  const plan = planJobs(expanded.files, out, opts.name ?? DEFAULT_NAME_PATTERN, settings.dtype, basename(resolve(model)), opts.overwrite === true);
-  const failures = [...expanded.failures, ...plan.failures];
-  const result: CorrectFilesResult = { settings, config, jobs: plan.jobs, written: [], failures };
-  if (opts.dryRun || plan.jobs.length === 0) {
+  const keyOf = new Map(expanded.files.map((f, i) => [f, expanded.keys[i]]));
+  const mine = (file: string) => shardOf(keyOf.get(file)!, shard.count) === shard.index;
+  // Output names are checked against every input, not only this shard's, so all shards agree on who writes what;
+  // existing outputs are looked at below, once the manifest has said which inputs are done.
+  const plan = planJobs(expanded.files, out, opts.name ?? DEFAULT_NAME_PATTERN, settings.dtype, modelName, true);
+  const failures = [...expanded.failures, ...plan.failures.filter((f) => !keyOf.has(f.file) || mine(f.file))];
+  const manifest = opts.manifest === undefined ? null : new Manifest(manifestFile(opts.manifest, shard));
+  const recorded = new Set(manifest?.entries.map((e) => e.input));
+  const result: CorrectFilesResult = { settings, config, jobs: [], written: [], done: 0, existing: [], sharp: [], failures };
+  for (const job of plan.jobs.filter((j) => mine(j.input))) {
+    if (recorded.has(keyOf.get(job.input)!)) result.done++;
+    else if (opts.overwrite || !existsSync(job.output)) result.jobs.push(job);
+    else if (opts.skipExisting) result.existing.push(job);
+    else failures.push({ file: job.input, message: outputExists(job.output) });
+  }
+  if (opts.dryRun) {
+    prepareOutDir(out, false);
+    opts.onPlan?.(result);
+    return result;
+  }
+  const record = (job: Job, action: ManifestEntry['action'], focus: number | null) => manifest?.append({
+    input: keyOf.get(job.input)!, sha256: sha256File(job.input), action,
+    output: action === 'sharp' ? null : relative(out, job.output).split('\\').join('/'),
+    outputSha256: action === 'sharp' ? null : sha256File(job.output),
+    model: modelName, focus, measure: focus === null ? null : DEFAULT_FOCUS_MEASURE, time: new Date().toISOString(), host: hostname(),
+  });
+  for (const job of result.existing) record(job, 'existing', null);
+  if (result.jobs.length === 0) {
     prepareOutDir(out, false);
     opts.onPlan?.(result);
     return result;
@@ -181,11 +236,19 @@ export async function correctFiles(opts: CorrectFilesOptions): Promise<CorrectFi
     prepareOutDir(out, true);
     removeStaleTempFiles(out);
     opts.onPlan?.(result);
-    for (const [i, job] of plan.jobs.entries()) {
-      opts.onFile?.(i, plan.jobs.length, job);
+    for (const [i, job] of result.jobs.entries()) {
+      opts.onFile?.(i, result.jobs.length, job);
       try {
-        // Every plane of a stack is corrected on its own (its own percentiles), and the stack written back whole.
+        // Every plane of a stack is corrected on its own (its own percentiles), and the stack written back whole;
+        // --only-blurred judges a stack by its first plane.
         const { pages, meta } = await readStack(job.input);
+        const focus = manifest || opts.onlyBlurred !== undefined ? await focusScore(pages[0], opts.onlyBlurred !== undefined) : null;
+        if (focus !== null && opts.onlyBlurred !== undefined && focus >= opts.onlyBlurred) {
+          record(job, 'sharp', focus);
+          result.sharp.push(job);
+          opts.onSharp?.(job, focus);
+          continue;
+        }
         const corrected: Image[] = [];
         let r: CorrectedImage | undefined;
         for (const [k, page] of pages.entries()) {
@@ -198,6 +261,7 @@ export async function correctFiles(opts: CorrectFilesOptions): Promise<CorrectFi
           undoDirs();
           throw err;
         });
+        record(job, 'corrected', focus);
         result.written.push(job);
         opts.onWritten?.(job, r!, pages.length);
       } catch (err) {

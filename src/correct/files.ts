@@ -1,7 +1,7 @@
 // Which files a correction batch reads and writes: inputs given as files, folders or globs; output names from a
 // pattern; nothing overwritten unless asked. Everything here is decided before any image is decoded.
 import { readdirSync, statSync, existsSync } from 'node:fs';
-import { basename, dirname, extname, join, resolve, isAbsolute } from 'node:path';
+import { basename, dirname, extname, join, resolve, isAbsolute, normalize, relative, sep } from 'node:path';
 import { IMAGE_EXTENSIONS } from '../data/image.js';
 
 export type OutputDtype = 'same' | 'uint8' | 'uint16' | 'float32';
@@ -56,12 +56,17 @@ export const isDir = (p: string) => {
   }
 };
 
+/** A glob's fixed leading folders ('data' for 'data/**\/*.tif'). */
+const globRoot = (pattern: string) => {
+  const parts = pattern.split(/[\\/]+/);
+  return parts.slice(0, parts.findIndex(hasGlob)).join('/') || (pattern.startsWith('/') ? '/' : '.');
+};
+
 /** Files matching a glob: * ? [..] within a segment, ** for any number of folders. Hidden entries are skipped. */
 function globFiles(pattern: string): string[] {
   const parts = pattern.split(/[\\/]+/);
   const first = parts.findIndex(hasGlob);
-  const fixed = parts.slice(0, first);
-  const base = fixed.length === 0 ? '.' : fixed.join('/') || '/'; // a leading '' part: an absolute pattern
+  const base = globRoot(pattern);
   const out = new Set<string>();
   const walk = (dir: string, rest: string[]): void => {
     if (rest.length === 0) return;
@@ -86,17 +91,21 @@ function globFiles(pattern: string): string[] {
 /**
  * The image files named by command-line arguments: a file as given (whatever its extension: reading it says
  * whether it is supported), a folder's images (not recursive), or a glob's images. Missing paths and patterns
- * that match nothing become failures; the other arguments still count.
+ * that match nothing become failures; the other arguments still count. keys[i] names files[i] relative to its
+ * argument (a folder's or glob's root; a file as given), so it is the same on every machine that mounts the data
+ * elsewhere: batches shard and record inputs by it.
  */
-export function expandInputs(args: readonly string[]): { files: string[]; failures: Failure[] } {
+export function expandInputs(args: readonly string[]): { files: string[]; keys: string[]; failures: Failure[] } {
   const files: string[] = [];
+  const keys: string[] = [];
   const failures: Failure[] = [];
   const seen = new Set<string>();
-  const add = (f: string) => {
+  const add = (f: string, root?: string) => {
     const key = resolve(f);
     if (!seen.has(key)) {
       seen.add(key);
       files.push(f);
+      keys.push((root === undefined ? normalize(f) : relative(root, f)).split(sep).join('/'));
     }
   };
   for (const arg of args) {
@@ -104,15 +113,15 @@ export function expandInputs(args: readonly string[]): { files: string[]; failur
       if (isDir(arg)) {
         const images = listDir(arg).map((e) => join(arg, e)).filter((p) => isImage(p) && !isDir(p));
         if (images.length === 0) failures.push({ file: arg, message: `folder has no images (${IMAGE_EXTENSIONS.join(', ')})` });
-        images.forEach(add);
+        images.forEach((f) => add(f, arg));
       } else add(arg);
     } else if (hasGlob(arg)) {
       const images = globFiles(arg).filter(isImage);
       if (images.length === 0) failures.push({ file: arg, message: `pattern matches no images (${IMAGE_EXTENSIONS.join(', ')})` });
-      images.forEach(add);
+      images.forEach((f) => add(f, globRoot(arg)));
     } else failures.push({ file: arg, message: 'no such file or folder' });
   }
-  return { files, failures };
+  return { files, keys, failures };
 }
 
 /** Throws unless pattern is relative and uses only known placeholders. */
@@ -143,6 +152,8 @@ export function outputPath(input: string, outDir: string, pattern: string, dtype
   return join(outDir, pattern.replace(/\{(\w+)\}/g, (_, k: string) => values[k]));
 }
 
+export const outputExists = (output: string) => `${output} exists; pass --overwrite to replace it`;
+
 export interface Job {
   input: string;
   output: string;
@@ -166,7 +177,7 @@ export function planJobs(inputs: readonly string[], outDir: string, pattern: str
     } else if (key === resolve(input)) {
       failures.push({ file: input, message: `output ${output} is the input itself; choose another --out or --name` });
     } else if (existsSync(output) && !overwrite) {
-      failures.push({ file: input, message: `${output} exists; pass --overwrite to replace it` });
+      failures.push({ file: input, message: outputExists(output) });
     } else if (!IMAGE_EXTENSIONS.includes(extname(output).toLowerCase())) {
       failures.push({ file: input, message: `output ${output} has no image extension (${IMAGE_EXTENSIONS.join(', ')})` });
     } else {
