@@ -12,7 +12,7 @@ import { readImage } from '../../src/data/image.js';
 import { generateSynth, SYNTH_DEFAULTS } from '../../src/synth/generate.js';
 import { ResnetGenerator } from '../../src/model/generator.js';
 import { train, learningRate, heldOutWarning, type TrainSchedule } from '../../src/train/trainer.js';
-import { loadGenerator, readRunConfig, runPaths, saveGenerator, RUN_FORMAT, RUN_VERSION, type RunConfig } from '../../src/train/run_folder.js';
+import { loadGenerator, modelFolder, readRunConfig, runPaths, saveGenerator, RUN_FORMAT, RUN_VERSION, type RunConfig } from '../../src/train/run_folder.js';
 import { readLog } from '../../src/train/log.js';
 import { loadSplit } from '../../src/data/dataset.js';
 
@@ -235,6 +235,44 @@ describe('supervised training and the held-out guard', () => {
     expect(heldOutWarning(NaN, 0.8)).toMatch(/inverts or destroys/);
     expect(heldOutWarning(0.7, 0.8)).toMatch(/below the uncorrected input's 0.800/);
     expect(heldOutWarning(0.9, 0.8)).toBeNull();
+  });
+});
+
+describe('fine-tuning and shipped correctors', () => {
+  it('--init starts G_s from a trained corrector: with a vanishing learning rate the weights stay the initial ones', async () => {
+    const base = join(tmp, 'init-base');
+    await train({ runDir: base, config: tinyConfig({ iterations: 2 }), schedule: { checkpointEvery: 2, sampleEvery: 0, logEvery: 1 } });
+    const tuned = join(tmp, 'init-tuned');
+    const config = { ...tinyConfig({ iterations: 1 }), init: base, seed: 9 };
+    config.optim.lr = 1e-12;
+    await train({ runDir: tuned, config, schedule: { checkpointEvery: 1, sampleEvery: 0, logEvery: 1 } });
+    const a = await loadGenerator(base);
+    const b = await loadGenerator(tuned);
+    for (const [name, t] of a.generator.namedParameters()) {
+      const want = await t.data();
+      const got = await b.generator.namedParameters().find(([n]) => n === name)![1].data();
+      expect(Math.max(...got.map((v, i) => Math.abs(v - want[i]))), name).toBeLessThan(1e-6);
+    }
+    expect(b.config.init).toBe(base);
+    a.generator.dispose();
+    b.generator.dispose();
+  });
+
+  it('--init with another architecture or channel count is refused in one line', async () => {
+    const config = { ...tinyConfig({ iterations: 1 }), init: join(tmp, 'init-base') };
+    config.model = { ...config.model, ngf: 8 };
+    await expect(train({ runDir: join(tmp, 'init-bad'), config, schedule })).rejects.toThrow(/^--init .*init-base has ngf 4, but this run asks for ngf 8$/);
+    expect(existsSync(join(tmp, 'init-bad'))).toBe(false);
+  });
+
+  it('pretrained:NAME names a corrector shipped in models/; an unknown name lists the shipped ones', async () => {
+    expect(() => modelFolder('pretrained:nope')).toThrow(/^no pretrained model 'nope'; shipped: pretrained:fluorescence/);
+    const { generator, config } = await loadGenerator('pretrained:fluorescence');
+    expect(config.model.channels).toBe(1);
+    const y = noGrad(() => generator.forward(Tensor.fill([1, 1, 32, 32], 0.1)));
+    expect((await y.data()).every(Number.isFinite)).toBe(true);
+    y.dispose();
+    generator.dispose();
   });
 });
 
