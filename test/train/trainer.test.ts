@@ -266,7 +266,7 @@ describe('fine-tuning and shipped correctors', () => {
   });
 
   it('pretrained:NAME names a corrector shipped in models/; an unknown name lists the shipped ones', async () => {
-    expect(() => modelFolder('pretrained:nope')).toThrow(/^no pretrained model 'nope'; shipped: pretrained:fluorescence/);
+    expect(() => modelFolder('pretrained:nope')).toThrow(/^no pretrained model 'nope'; shipped: pretrained:brightfield, pretrained:fluorescence$/);
     const { generator, config } = await loadGenerator('pretrained:fluorescence');
     expect(config.model.channels).toBe(1);
     const y = noGrad(() => generator.forward(Tensor.fill([1, 1, 32, 32], 0.1)));
