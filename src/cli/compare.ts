@@ -11,7 +11,7 @@ import { train } from '../train/trainer.js';
 import { loadGenerator, readRunConfig, runPaths } from '../train/run_folder.js';
 import { readCheckpoint } from '../train/checkpoint.js';
 import { correctImage, runSettings } from '../correct/correct.js';
-import { readImage, writeImage, IMAGE_EXTENSIONS, type Image } from '../data/image.js';
+import { readImage, writeImage, centreCrop, IMAGE_EXTENSIONS, type Image } from '../data/image.js';
 import { scoreNormalized, normalizeTruth, normalizeMinMse, normalizedConventionNote } from '../eval/convention.js';
 import { deconvolveImage, fitRichardsonLucy, gaussianPsf, opticsPsf, type Psf, type RichardsonLucyFit } from '../eval/deconvolve.js';
 import type { Optics } from '../synth/psf.js';
@@ -100,18 +100,6 @@ async function fitMatchedIterations(pairs: { name: string; source: Image; target
     onTrial(k + 1, RL_ITERATIONS.length, best);
   }
   return best;
-}
-
-/** The centre crop of an image (all of it when smaller). */
-function centreCrop(img: Image, size: number): Image {
-  const w = Math.min(size, img.width);
-  const h = Math.min(size, img.height);
-  const x0 = (img.width - w) >> 1;
-  const y0 = (img.height - h) >> 1;
-  const C = img.channels;
-  const data = new (img.data.constructor as new (n: number) => Image['data'])(w * h * C);
-  for (let y = 0; y < h; y++) data.set(img.data.subarray(((y0 + y) * img.width + x0) * C, ((y0 + y) * img.width + x0 + w) * C), y * w * C);
-  return { ...img, width: w, height: h, data };
 }
 
 function runFinished(dir: string): boolean {

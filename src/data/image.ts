@@ -128,3 +128,15 @@ function writeBytes(path: string, bytes: Uint8Array): void {
     throw new Error(`cannot write ${path}: ${code === 'ENOENT' ? 'its folder does not exist' : fsCause(err)}`);
   }
 }
+
+/** The centred width × height window of an image (clamped to its size). */
+export function centreCrop(img: Image, width: number, height = width): Image {
+  const w = Math.min(width, img.width);
+  const h = Math.min(height, img.height);
+  const x0 = (img.width - w) >> 1;
+  const y0 = (img.height - h) >> 1;
+  const c = img.channels;
+  const data = new (img.data.constructor as new (n: number) => Image['data'])(w * h * c);
+  for (let y = 0; y < h; y++) data.set(img.data.subarray(((y0 + y) * img.width + x0) * c, ((y0 + y) * img.width + x0 + w) * c), y * w * c);
+  return { ...img, width: w, height: h, data };
+}

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { zipSync } from 'fflate';
 import { stringify } from 'yaml';
-import type { Image } from '../data/image.js';
+import { centreCrop, type Image } from '../data/image.js';
 import { encodePng } from '../data/png.js';
 import { DEFAULT_PERCENTILES, fitNormalization, normalize, type NormalizationMode } from '../data/normalize.js';
 import type { RunConfig } from '../train/run_folder.js';
@@ -52,12 +52,7 @@ export function testCrop(img: Image): Image {
   const w = Math.min(TEST_EDGE, img.width - (img.width % 4));
   const h = Math.min(TEST_EDGE, img.height - (img.height % 4));
   if (w < 8 || h < 8) throw new Error(`the sample image is ${img.width}×${img.height}; the test tensor needs at least 8×8 pixels`);
-  const x0 = (img.width - w) >> 1;
-  const y0 = (img.height - h) >> 1;
-  const c = img.channels;
-  const data = new (img.data.constructor as new (n: number) => Image['data'])(w * h * c);
-  for (let y = 0; y < h; y++) data.set(img.data.subarray(((y0 + y) * img.width + x0) * c, ((y0 + y) * img.width + x0 + w) * c), y * w * c);
-  return { ...img, width: w, height: h, data };
+  return centreCrop(img, w, h);
 }
 
 /** Interleaved H×W×C → planar C×H×W (the tensor layout of the package). */
