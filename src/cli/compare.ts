@@ -202,6 +202,7 @@ export async function compareCommand(argv: string[]): Promise<{ summary: MethodS
       await train({
         runDir: dir, config: parsed.config, iterations: parsed.iterations, schedule: { ...parsed.schedule, sampleEvery: 0 },
         onNote: (m) => process.stderr.write(`note: ${m}\n`),
+        onWarning: (m) => process.stderr.write(`\nwarning: ${m}\n`),
         onStart: ({ config, start }) => (progress = new Progress(`comi ${k + 1}/${repeats}`, config.optim.iterations, start)),
         onIteration: (e) => progress!.update(e.iteration),
       });

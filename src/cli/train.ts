@@ -329,6 +329,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
       schedule: parsed.schedule,
       signal: controller.signal,
       onNote: (m) => process.stderr.write(`note: ${m}\n`),
+      onWarning: (m) => process.stderr.write(`\nwarning: ${m}\n`),
       onLoad: (done, total) => {
         loading ??= new Progress('loading images', total);
         // From the second image on: one image gives no rate yet.

@@ -53,6 +53,8 @@ export interface TrainOptions {
   /** Aborting stops after the current iteration with a checkpoint (Ctrl-C). */
   signal?: AbortSignal;
   onNote?: (message: string) => void;
+  /** The held-out guard's finding at a checkpoint: the corrector does worse than the uncorrected input. */
+  onWarning?: (message: string) => void;
   onLoad?: (done: number, total: number) => void;
   /** Called once before the first iteration of this session. */
   onStart?: (info: { config: RunConfig; start: number; trainItems: number; model: CycleGan }) => void;
@@ -347,9 +349,9 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       const scheduled = it % schedule.checkpointEvery === 0 || it === o.iterations;
       if (scheduled) {
         entry.heldOut = lastCheck = await checkHeldOut();
-        if (entry.heldOut?.warning) opts.onNote?.(`warning at iteration ${it}: ${entry.heldOut.warning}`);
+        if (entry.heldOut?.warning) opts.onWarning?.(`iteration ${it}: ${entry.heldOut.warning}`);
       }
-      if (it % schedule.logEvery === 0 || it === o.iterations || entry.heldOut) appendLog(paths.log, entry);
+      if (it % schedule.logEvery === 0 || it === o.iterations) appendLog(paths.log, entry);
       opts.onIteration?.(entry);
       if (schedule.sampleEvery > 0 && (it % schedule.sampleEvery === 0 || it === o.iterations)) await writePreview(it);
       if (it % schedule.checkpointEvery === 0 || it === o.iterations || stop) {

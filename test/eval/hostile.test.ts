@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeImage, type Image } from '../../src/data/image.js';
-import { evaluate } from '../../src/report/qc.js';
+import { evaluate } from '../../src/eval/qc.js';
 
 let dir: string;
 beforeAll(() => {
