@@ -193,7 +193,7 @@ export async function compareCommand(argv: string[]): Promise<{ summary: MethodS
   const runOf = (k: number) => given ?? join(out, 'runs', `comi-${k}`);
   if (methods.includes('comi') && !given) {
     for (let k = 0; k < repeats; k++) {
-      const dir = join(out, 'runs', `comi-${k}`);
+      const dir = runOf(k);
       if (runFinished(dir)) continue;
       const resume = existsSync(runPaths(dir).checkpoint);
       const parsed = parseTrainFlags(resume ? ['--resume', dir] : [...baseTrain, '--seed', String(k), '--out', dir])!;
@@ -241,7 +241,9 @@ export async function compareCommand(argv: string[]): Promise<{ summary: MethodS
   const progress = new Progress('scoring held-out pairs', jobs.length * testPairs.length);
   let done = 0;
   const montageFor = new Set(testPairs.filter((_, i) => i % Math.max(1, Math.floor(testPairs.length / 4)) === 0).slice(0, 4).map((p) => p.name));
-  const montagePanels = new Map<string, Float32Array[]>();
+  // Repeat 0's predictions of a few images, and their truths, for the side-by-side montages.
+  const montagePanels = new Map<string, Float32Array>();
+  const montageTruths = new Map<string, Image>();
   for (const job of jobs) {
     const gen = job.method === 'comi' ? await loadGenerator(runOf(job.repeat)) : null;
     try {
@@ -266,7 +268,10 @@ export async function compareCommand(argv: string[]): Promise<{ summary: MethodS
           const whole = side <= WHOLE_IMAGE_SIDE ? { tile: Math.max(256, Math.ceil(side / 4) * 4), stats: 'tile' as const } : {};
           pred = (await correctImage(gen!.generator, input, runSettings(gen!.config, { dtype: 'float32', ...whole }))).image.data as Float32Array;
         }
-        if (wantMontage) montagePanels.set(`${p.name}/${job.method}`, [pred]);
+        if (wantMontage) {
+          montagePanels.set(`${p.name}/${job.method}`, pred);
+          montageTruths.set(p.name, truth);
+        }
         if (!have.has(key)) {
           const s = scoreNormalized(pred, truth);
           const row: ScoreRow = { method: job.method, repeat: job.repeat, image: p.name, scores: { psnr: s.psnr, ssim: s.ssim, pcc: s.pcc } };
@@ -283,9 +288,8 @@ export async function compareCommand(argv: string[]): Promise<{ summary: MethodS
   progress.done();
   const order = ['input', 'rl', 'comi'].filter((m) => methods.includes(m));
   for (const name of montageFor) {
-    const panels = order.map((m) => montagePanels.get(`${name}/${m}`)![0]);
-    const truth = await readImage(join(resolve(testDir), target, name));
-    await writeMontage(join(out, `montage_${basename(name, extname(name))}.png`), truth, panels);
+    const panels = order.map((m) => montagePanels.get(`${name}/${m}`)!);
+    await writeMontage(join(out, `montage_${basename(name, extname(name))}.png`), montageTruths.get(name)!, panels);
   }
 
   const { summary, diffs } = summarize(rows, order, edges);
