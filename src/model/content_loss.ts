@@ -13,6 +13,9 @@ export type ContentTerm = (typeof CONTENT_TERMS)[number];
 /** The content loss of a run without VGG19 weights: the best pixel terms in docs/results.md. */
 export const RECOMMENDED_CONTENT: readonly ContentTerm[] = ['l1', 'ssim'];
 
+/** a + b, where a may be absent (the first term of a sum of losses). */
+export const addTerm = (a: Tensor | null, b: Tensor): Tensor => (a ? add(a, b) : b);
+
 /** Wang et al.'s window: 11×11 Gaussian, σ = 1.5, normalised to sum 1. */
 function gaussianWindow(size: number, sigma: number): Float32Array {
   const g = Array.from({ length: size }, (_, i) => Math.exp(-((i - (size - 1) / 2) ** 2) / (2 * sigma * sigma)));
@@ -71,9 +74,8 @@ export class PixelContentLoss {
   /** null when no pixel term is chosen. */
   forward(fake: Tensor, real: Tensor): Tensor | null {
     let loss: Tensor | null = null;
-    const plus = (t: Tensor) => (loss = loss ? add(loss, t) : t);
-    if (this.terms.includes('l1')) plus(l1Loss(fake, real));
-    if (this.ssim) plus(this.ssim.forward(fake, real));
+    if (this.terms.includes('l1')) loss = l1Loss(fake, real);
+    if (this.ssim) loss = addTerm(loss, this.ssim.forward(fake, real));
     return loss;
   }
 

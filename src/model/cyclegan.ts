@@ -12,7 +12,7 @@ import { mseLoss, l1Loss, bceWithLogitsLoss } from '../kernels/losses.js';
 import { ResnetGenerator, type GeneratorOptions } from './generator.js';
 import { PatchDiscriminator, type DiscriminatorOptions } from './discriminator.js';
 import { ImagePool } from './image_pool.js';
-import { PixelContentLoss, type ContentTerm } from './content_loss.js';
+import { PixelContentLoss, addTerm, type ContentTerm } from './content_loss.js';
 
 export type GanLoss = 'lsgan' | 'log';
 
@@ -100,7 +100,7 @@ export class CycleGan {
       const fr = noGrad(() => this.features!(real));
       for (let i = 0; i < ff.length; i++) {
         const term = mseLoss(ff[i], fr[i]);
-        loss = loss ? add(loss, term) : term;
+        loss = addTerm(loss, term);
       }
     }
     return loss!;
@@ -111,7 +111,6 @@ export class CycleGan {
     const o = this.opts;
     const twoWay = this.twoWay;
     const adversarial = o.adversarialWeight > 0;
-    const sum = (a: Tensor | null, b: Tensor) => (a ? add(a, b) : b);
     const parts = scope(() => {
       // Generators: discriminators are frozen so no gradient is accumulated into them.
       this.dT.setRequiresGrad(false);
@@ -128,12 +127,12 @@ export class CycleGan {
       const cycle = recS && recT ? add(l1Loss(recS, realS), l1Loss(recT, realT)) : null;
       let total: Tensor | null = null;
       if (adv) total = scale(adv, o.adversarialWeight);
-      if (cycle) total = sum(total, scale(cycle, o.cycleWeight));
+      if (cycle) total = addTerm(total, scale(cycle, o.cycleWeight));
       let content: Tensor | null = null;
       if (o.contentWeight > 0) {
         content = this.contentLoss(fakeT, realT);
         if (fakeS) content = add(content, this.contentLoss(fakeS, realS));
-        total = sum(total, scale(content, o.contentWeight));
+        total = addTerm(total, scale(content, o.contentWeight));
       }
       if (!total) throw new Error('every loss weight is 0: nothing to train');
       this.optG.zeroGrad();
