@@ -302,14 +302,16 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     // Silent failure (identity, inversion) shows as held-out correlation at or below the uncorrected input's.
     const checkHeldOut = async (): Promise<HeldOutCheck | undefined> => {
       if (!heldOutSamples.length) return undefined;
-      const outs: [Float32Array, Float32Array][] = [];
-      for (const g of heldOutSamples) {
-        const input = Tensor.fromArray(g.source, [1, channels, size, size]);
-        const output = noGrad(() => net.gS.forward(input));
-        outs.push([await output.data(), g.target]);
-        input.dispose();
-        output.dispose();
-      }
+      // One batch: instance norm is per image, so each output equals its own forward.
+      const n = channels * size * size;
+      const batch = new Float32Array(heldOutSamples.length * n);
+      heldOutSamples.forEach((g, k) => batch.set(g.source, k * n));
+      const input = Tensor.fromArray(batch, [heldOutSamples.length, channels, size, size]);
+      const output = noGrad(() => net.gS.forward(input));
+      const corrected = await output.data();
+      input.dispose();
+      output.dispose();
+      const outs = heldOutSamples.map((g, k): [Float32Array, Float32Array] => [corrected.subarray(k * n, (k + 1) * n), g.target]);
       const correctedPcc = meanPcc(outs, size, channels);
       return { correctedPcc, inputPcc: guardInputPcc, warning: heldOutWarning(correctedPcc, guardInputPcc) };
     };
