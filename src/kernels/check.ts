@@ -35,3 +35,13 @@ export function vectorOfLength(op: string, what: string, t: Tensor, n: number): 
   live(op, t);
   if (t.rank !== 1 || t.size !== n) throw new Error(`${op}: ${what} must have shape [${n}], got ${fmtShape(t.shape)}`);
 }
+
+/** The 2×2, stride-2 pooling window of x [N, C, H, W] (H, W ≥ 2): odd trailing rows and columns are dropped. */
+export function pool2x2Geometry(op: string, x: Tensor): { H: number; W: number; OH: number; OW: number; out: number[] } {
+  rank(op, x, 4);
+  const [N, C, H, W] = x.shape;
+  if (H < 2 || W < 2) throw new Error(`${op}: input height and width must be at least 2, got ${x.describe()}`);
+  const OH = Math.floor(H / 2);
+  const OW = Math.floor(W / 2);
+  return { H, W, OH, OW, out: [N, C, OH, OW] };
+}

@@ -4,7 +4,7 @@ import { Tensor } from '../graph/tensor.js';
 import { rt } from '../graph/runtime.js';
 import { defineKernel } from '../graph/kernel.js';
 import { record } from '../autograd/tape.js';
-import { rank } from './check.js';
+import { pool2x2Geometry } from './check.js';
 
 const PARAMS = { H: 'u32', W: 'u32', OH: 'u32', OW: 'u32', n: 'u32' } as const;
 const WINDOW = ['pool_window'];
@@ -13,12 +13,8 @@ const BACKWARD = defineKernel({ shader: 'max_pool_backward', params: PARAMS, inc
 
 /** x [N, C, H, W] with H, W ≥ 2 → [N, C, ⌊H/2⌋, ⌊W/2⌋]. */
 export function maxPool2x2(x: Tensor): Tensor {
-  rank('maxPool2x2', x, 4);
-  const [N, C, H, W] = x.shape;
-  if (H < 2 || W < 2) throw new Error(`maxPool2x2: input height and width must be at least 2, got ${x.describe()}`);
-  const OH = Math.floor(H / 2);
-  const OW = Math.floor(W / 2);
-  const y = Tensor.empty([N, C, OH, OW]);
+  const { H, W, OH, OW, out } = pool2x2Geometry('maxPool2x2', x);
+  const y = Tensor.empty(out);
   const r = rt();
   r.dispatch(FORWARD, { x: x.buffer, y: y.buffer }, { H, W, OH, OW, n: y.size });
   return record('maxPool2x2', [x], y, [x], (dy) => {
