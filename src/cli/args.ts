@@ -1,6 +1,7 @@
 // Flag parsing on node:util.parseArgs with typed, validated accessors that throw UsageError.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError } from './errors.js';
+import { TTA_COUNTS, type TtaCount } from '../correct/tta.js';
 
 export type FlagSpec = NonNullable<ParseArgsConfig['options']>;
 
@@ -65,4 +66,9 @@ export function percentilesFlag(raw: string | undefined): { pLow: number; pHigh:
     throw new UsageError(`--percentiles takes LOW,HIGH with 0 ≤ LOW < HIGH ≤ 100, got '${raw}'`);
   }
   return { pLow: v[0], pHigh: v[1] };
+}
+
+/** `--tta N` (correct, evaluate, compare): how many symmetries of the square the correction averages. */
+export function ttaFlag(values: Parsed['values']): TtaCount {
+  return Number(choice(values, 'tta', TTA_COUNTS.map(String), '1')) as TtaCount;
 }

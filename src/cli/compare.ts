@@ -3,7 +3,7 @@
 // are reused, scored images are not scored again.
 import { existsSync, mkdirSync, readFileSync, readdirSync, appendFileSync } from 'node:fs';
 import { join, resolve, extname, basename } from 'node:path';
-import { num, parseFlags, str, type FlagSpec } from './args.js';
+import { num, parseFlags, str, ttaFlag, type FlagSpec } from './args.js';
 import { UsageError } from './errors.js';
 import { Progress } from './progress.js';
 import { parseTrainFlags } from './train.js';
@@ -29,6 +29,7 @@ const FLAGS: FlagSpec = {
   'rl-pairs': { type: 'string' },
   'rl-crop': { type: 'string' },
   'rl-psf': { type: 'string' },
+  tta: { type: 'string' },
   model: { type: 'string' },
   out: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
@@ -54,6 +55,7 @@ Writes DIR/compare.md, compare.json, scores.jsonl and montage_*.png; a rerun reu
   --rl-psf P       fitted: a Gaussian whose σ is fitted on training pairs (default) | matched: each image's own
                    defocus PSF from the synth.json that \`comi synth\` wrote beside --train and --test
   --rl-pairs N     training pairs the RL fit uses (default 12)      --rl-crop PX  their centre crop (default 256)
+  --tta N          comi also averages N mirrored / turned corrections (2, 4 or 8), reported as comi+ttaN
 `;
 
 interface Pair { name: string; source: string; target: string }
@@ -179,6 +181,7 @@ export async function compareCommand(argv: string[]): Promise<{ summary: MethodS
   const rlPairs = num(values, 'rl-pairs', 12, { int: true, min: 1 });
   const rlCrop = num(values, 'rl-crop', 256, { int: true, min: 16 });
   const rlPsf = str(values, 'rl-psf', 'fitted')!;
+  const tta = ttaFlag(values);
   if (rlPsf !== 'fitted' && rlPsf !== 'matched') throw new UsageError(`--rl-psf must be fitted or matched, got '${rlPsf}'`);
   const testPsf = rlPsf === 'matched' && methods.includes('rl') ? matchedPsfs(resolve(testDir)) : null;
   const testPairs = pairsOf(resolve(testDir), source, target);
@@ -238,6 +241,8 @@ export async function compareCommand(argv: string[]): Promise<{ summary: MethodS
   const have = new Set(rows.map((r) => `${r.method}/${r.repeat}/${r.image}`));
   const jobs: { method: string; repeat: number }[] = [];
   for (const m of methods) for (let k = 0; k < (m === 'comi' ? repeats : 1); k++) jobs.push({ method: m, repeat: k });
+  // The test-time-augmented correction is its own row, so that both sit in one table and cached scores never mix.
+  if (tta > 1 && methods.includes('comi')) for (let k = 0; k < repeats; k++) jobs.push({ method: `comi+tta${tta}`, repeat: k });
   const progress = new Progress('scoring held-out pairs', jobs.length * testPairs.length);
   let done = 0;
   const montageFor = new Set(testPairs.filter((_, i) => i % Math.max(1, Math.floor(testPairs.length / 4)) === 0).slice(0, 4).map((p) => p.name));
@@ -245,7 +250,7 @@ export async function compareCommand(argv: string[]): Promise<{ summary: MethodS
   const montagePanels = new Map<string, Float32Array>();
   const montageTruths = new Map<string, Image>();
   for (const job of jobs) {
-    const gen = job.method === 'comi' ? await loadGenerator(runOf(job.repeat)) : null;
+    const gen = job.method.startsWith('comi') ? await loadGenerator(runOf(job.repeat)) : null;
     try {
       for (const p of testPairs) {
         const key = `${job.method}/${job.repeat}/${p.name}`;
@@ -266,7 +271,8 @@ export async function compareCommand(argv: string[]): Promise<{ summary: MethodS
           // An image up to WHOLE_IMAGE_SIDE is one tile: one pass, with the whole image's norm statistics (exact).
           const side = Math.max(input.width, input.height);
           const whole = side <= WHOLE_IMAGE_SIDE ? { tile: Math.max(256, Math.ceil(side / 4) * 4), stats: 'tile' as const } : {};
-          pred = (await correctImage(gen!.generator, input, runSettings(gen!.config, { dtype: 'float32', ...whole }))).image.data as Float32Array;
+          const views = job.method === 'comi' ? 1 : tta;
+          pred = (await correctImage(gen!.generator, input, runSettings(gen!.config, { dtype: 'float32', tta: views, ...whole }))).image.data as Float32Array;
         }
         if (wantMontage) {
           montagePanels.set(`${p.name}/${job.method}`, pred);
@@ -286,7 +292,7 @@ export async function compareCommand(argv: string[]): Promise<{ summary: MethodS
     }
   }
   progress.done();
-  const order = ['input', 'rl', 'comi'].filter((m) => methods.includes(m));
+  const order = ['input', 'rl', 'comi', `comi+tta${tta}`].filter((m) => jobs.some((j) => j.method === m));
   for (const name of montageFor) {
     const panels = order.map((m) => montagePanels.get(`${name}/${m}`)!);
     await writeMontage(join(out, `montage_${basename(name, extname(name))}.png`), montageTruths.get(name)!, panels);

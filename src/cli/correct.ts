@@ -1,6 +1,6 @@
 // `comi correct`: corrects images of any size with a trained run's generator (src/correct/correct.ts).
 import { basename, join } from 'node:path';
-import { choice, num, parseFlags, percentilesFlag, str, type FlagSpec } from './args.js';
+import { choice, num, parseFlags, percentilesFlag, str, ttaFlag, type FlagSpec } from './args.js';
 import { UsageError } from './errors.js';
 import { applyMaxPixels, MAX_PIXELS_FLAG, maxPixelsHelp } from './limits_flag.js';
 import { Progress } from './progress.js';
@@ -20,6 +20,7 @@ const FLAGS: FlagSpec = {
   percentiles: { type: 'string' },
   tile: { type: 'string' },
   stats: { type: 'string' },
+  tta: { type: 'string' },
   overwrite: { type: 'boolean' },
   shard: { type: 'string' },
   'skip-existing': { type: 'boolean' },
@@ -52,6 +53,8 @@ order, axes, pixel size, z spacing and channel names kept (ImageJ-compatible, so
                          automatically when the GPU runs out of memory)
   --stats image|tile     instance-norm statistics of the whole image (default: tiles equal whole-image correction;
                          one pass per normalisation layer) or of each tile (one pass, faster, tiles may differ)
+  --tta N                average the corrections of N mirrored / turned copies: 1 (default), 2, 4 or 8; N× the
+                         time, less grain and ringing (docs/results.md)
   --overwrite            replace existing output files
   --shard K/N            correct only shard K (0-based) of N: inputs are split by a hash of their path relative to
                          the folder or glob root given, so N processes (examples/: Slurm, Kubernetes) with the same
@@ -110,6 +113,7 @@ export function parseCorrectFlags(argv: string[]): CorrectFilesOptions | null {
     normalization: values.normalization === undefined ? undefined : choice<NormalizationChoice>(values, 'normalization', ['auto', '8bit', '16bit-range', 'percentile'], 'auto'),
     percentiles: percentilesFlag(str(values, 'percentiles')),
     stats: choice(values, 'stats', ['image', 'tile'] as const, 'image'),
+    tta: ttaFlag(values),
     overwrite: values.overwrite === true,
     dryRun: values['dry-run'] === true,
   };
@@ -130,6 +134,7 @@ function printSettings(opts: CorrectFilesOptions, plan: CorrectFilesResult): voi
     `output:        ${opts.out}/${opts.name ?? DEFAULT_NAME_PATTERN}, dtype ${s.dtype}${opts.overwrite ? ', replacing existing files' : ', existing files kept'}`,
     `normalisation: ${norm}${pct}${fromRun}; inverted on output`,
     `tiles:         ${s.tile ?? 'largest the adapter allows'} px; statistics ${s.stats === 'image' ? `of the whole image (${layers + 1} passes when tiled)` : 'per tile (one pass)'}`,
+    ...(s.tta > 1 ? [`augmentation:  the mean of ${s.tta} mirrored / turned corrections (${s.tta}× the time)`] : []),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
 }

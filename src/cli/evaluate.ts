@@ -1,6 +1,6 @@
 // `comi evaluate`: PSNR, SSIM (both conventions) and PCC of corrected images against ground truth, with the
 // uncorrected input as baseline, mean ± std per plane, CSV/JSON/Markdown tables and the HTML QC report.
-import { choice, num, parseFlags, str, type FlagSpec } from './args.js';
+import { choice, num, parseFlags, str, ttaFlag, type FlagSpec } from './args.js';
 import { UsageError } from './errors.js';
 import { applyMaxPixels, MAX_PIXELS_FLAG, maxPixelsHelp } from './limits_flag.js';
 import { Progress } from './progress.js';
@@ -21,6 +21,7 @@ const FLAGS: FlagSpec = {
   'data-range': { type: 'string' },
   tile: { type: 'string' },
   stats: { type: 'string' },
+  tta: { type: 'string' },
   'no-report': { type: 'boolean' },
   overwrite: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -48,7 +49,7 @@ and report.html (self-contained, with the training loss curves when the run is k
                        | raw (the files' pixel values with --data-range; dim 16-bit images score ~75 dB with 65535)
   --data-range R       implies --convention raw: dtype (default: 255 for 8-bit, 65535 for 16-bit ground truth) |
                        truth (its max − min per image) | a number (e.g. 1 for images in [0, 1])
-  --tile PX, --stats image|tile   with --model: as in comi correct
+  --tile PX, --stats image|tile, --tta N   with --model: as in comi correct
   --no-report          metrics only: no montages, no report.html
   --overwrite          replace earlier results in --out
 ${maxPixelsHelp(23)}
@@ -68,7 +69,7 @@ export function parseEvaluateFlags(argv: string[]): EvaluateOptions | null {
   }
   if (model === undefined && (pred === undefined || truth === undefined)) throw new UsageError('give --pred DIR and --truth DIR, or --model RUN');
   if (model === undefined) {
-    for (const f of ['data', 'tile', 'stats']) if (values[f] !== undefined) throw new UsageError(`--${f} applies to --model only`);
+    for (const f of ['data', 'tile', 'stats', 'tta']) if (values[f] !== undefined) throw new UsageError(`--${f} applies to --model only`);
   }
   const convention = values.convention === undefined ? undefined : choice<Convention>(values, 'convention', CONVENTION_CHOICES, 'normalized');
   const rawRange = str(values, 'data-range');
@@ -84,6 +85,7 @@ export function parseEvaluateFlags(argv: string[]): EvaluateOptions | null {
     out, pred, truth, model, tile, convention, dataRange,
     input: str(values, 'input'), run: str(values, 'run'), data: str(values, 'data'),
     stats: stats as 'image' | 'tile' | undefined,
+    tta: ttaFlag(values),
     report: values['no-report'] !== true,
     overwrite: values.overwrite === true,
   };

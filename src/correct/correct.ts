@@ -14,6 +14,7 @@ import { makeParentDirs } from '../io/dirs.js';
 import { expandInputs, planJobs, outputExists, DEFAULT_NAME_PATTERN, type Failure, type Job, type OutputDtype } from './files.js';
 import { Manifest, manifestFile, sha256File, shardOf, type ManifestEntry, type Shard } from './batch.js';
 import { imageFocus, DEFAULT_FOCUS_MEASURE } from '../focus/focus.js';
+import { symmetries, transformPlanes, type TtaCount } from './tta.js';
 
 export type NormalizationChoice = NormalizationMode | 'auto';
 
@@ -25,6 +26,8 @@ export interface CorrectSettings {
   /** Tile edge; undefined: chosen from the adapter's limits. */
   tile?: number;
   stats: StatsMode;
+  /** Symmetries of the square whose corrections are averaged (tta.ts); 1: the plain correction. */
+  tta: TtaCount;
 }
 
 /** The intensity mapping the run was trained with, unless overridden. */
@@ -34,6 +37,7 @@ export function runSettings(config: RunConfig, overrides: Partial<CorrectSetting
     percentiles: config.data.percentiles ?? DEFAULT_PERCENTILES,
     dtype: 'same',
     stats: 'image',
+    tta: 1,
     ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)),
   };
 }
@@ -88,15 +92,21 @@ export async function correctImage(gen: TileGenerator, img: Image, s: CorrectSet
   const plane = img.width * img.height;
   const out = new Float32Array(planes.length);
   const runs = modelChannels === img.channels ? 1 : img.channels;
+  const views = symmetries(s.tta);
   let last = { tile: 0, tiles: 0, passes: 0, retries: 0 };
   for (let c = 0; c < runs; c++) {
     const part = runs === 1 ? planes : planes.subarray(c * plane, (c + 1) * plane);
-    const r = await correctPlanes(gen, part, modelChannels, img.height, img.width, {
-      tile: c === 0 ? s.tile : last.tile, stats: s.stats, // a tile halved for memory stays halved
-      onProgress: onProgress && ((done, total) => onProgress(c * total + done, runs * total)),
-    });
-    out.set(r.output, runs === 1 ? 0 : c * plane);
-    last = { tile: r.tile, tiles: r.tiles, passes: r.passes, retries: last.retries + r.retries };
+    const sum = runs === 1 ? out : out.subarray(c * plane, (c + 1) * plane);
+    for (const [v, view] of views.entries()) {
+      const seen = transformPlanes(part, modelChannels, img.height, img.width, view);
+      const r = await correctPlanes(gen, seen.data, modelChannels, seen.height, seen.width, {
+        tile: c === 0 && v === 0 ? s.tile : last.tile, stats: s.stats, // a tile halved for memory stays halved
+        onProgress: onProgress && ((done, total) => onProgress((c * views.length + v) * total + done, runs * views.length * total)),
+      });
+      const back = transformPlanes(r.output, modelChannels, img.height, img.width, view, true).data;
+      for (let i = 0; i < back.length; i++) sum[i] += back[i] / views.length;
+      last = { tile: r.tile, tiles: r.tiles, passes: r.passes, retries: last.retries + r.retries };
+    }
   }
   // Inputs and weights are finite (checked); activations that clamp (tanh, max) may still hide an overflow on one
   // adapter and not on another.
@@ -192,8 +202,8 @@ async function focusScore(img: Image, required: boolean): Promise<number | null>
 export async function correctFiles(opts: CorrectFilesOptions): Promise<CorrectFilesResult> {
   const { model, inputs, out } = opts;
   const config = readRunConfig(model); // fails early (no GPU) on a missing or foreign folder
-  const { normalization, percentiles, dtype, tile, stats } = opts;
-  const settings = runSettings(config, { normalization, percentiles, dtype, tile, stats });
+  const { normalization, percentiles, dtype, tile, stats, tta } = opts;
+  const settings = runSettings(config, { normalization, percentiles, dtype, tile, stats, tta });
   const modelName = basename(resolve(model));
   const shard = opts.shard ?? { index: 0, count: 1 };
   const expanded = expandInputs(inputs);

@@ -10,6 +10,7 @@ import { loadGenerator, readRunConfig, runPaths } from '../train/run_folder.js';
 import { readLog, type LogEntry } from '../train/log.js';
 import { correctImage, runSettings } from '../correct/correct.js';
 import type { StatsMode } from '../correct/tiled.js';
+import type { TtaCount } from '../correct/tta.js';
 import {
   pairFiles, evaluateSample, summarize, writeResults, checkOutDir, RESULT_FILES,
   resolveScoring, scoringNote, type Convention, type DataRangeChoice, type ImageResult, type SummaryRow,
@@ -38,6 +39,7 @@ export interface EvaluateOptions {
   data?: string;
   tile?: number;
   stats?: StatsMode;
+  tta?: TtaCount;
   onImage?: (index: number, count: number, name: string) => void;
   onTile?: (done: number, total: number) => void;
 }
@@ -88,7 +90,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateResult> {
     const split = loadSplit(runPaths(opts.model).split);
     const test = selectKeys(ds, split.test);
     if (test.pairs.length === 0) throw new Error(`the held-out split of run ${opts.model} has no image pairs in ${root}`);
-    const settings = runSettings(config, { tile: opts.tile, stats: opts.stats });
+    const settings = runSettings(config, { tile: opts.tile, stats: opts.stats, tta: opts.tta });
     notes.push(`model ${resolve(opts.model)}: held-out split (${test.pairs.length} pairs of ${ds.pairs.length}) of ${resolve(root)}, layout ${d.layout}`);
     samples = test.pairs.map((p) => ({
       image: p.source.file,
