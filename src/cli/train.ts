@@ -103,7 +103,8 @@ optimisation
   --lr R --beta1 B --beta2 B   Adam (default 1e-4, 0.5, 0.99)
   --seed N                initial weights, split, crops and augmentation (default 0)
   --init MODEL            start G_s from a trained corrector (a run folder, or pretrained:fluorescence); its
-                          architecture is used unless --ngf/--blocks/--upsampling/--global-residual say otherwise
+                          architecture and intensity mapping are used unless --ngf/--blocks/--upsampling/
+                          --global-residual/--normalization/--percentiles say otherwise
 run
   --out RUN               run folder (new or empty)
   --resume                continue the run in RUN (also: --resume RUN) exactly where its checkpoint left off
@@ -161,20 +162,22 @@ function buildConfig(values: Parsed['values'], argv: string[]): { config: RunCon
   }
   const size = num(values, 'size', DEFAULTS.size, { int: true, min: 32, max: 8192 });
   if (size % 4 !== 0) throw new UsageError(`--size must be a multiple of 4 (the generator halves it twice), got '${values.size}'`);
-  const normalization = choice(values, 'normalization', ['auto', '8bit', '16bit-range', 'percentile'] as const, 'auto');
-  const pct = percentilesFlag(str(values, 'percentiles'));
-  if (pct && normalization !== 'auto' && normalization !== 'percentile') throw new UsageError(`--percentiles applies to --normalization auto or percentile, not ${normalization}`);
   const iterations = num(values, 'iters', DEFAULTS.iters, { int: true, min: 1 });
   const decayStart = num(values, 'decay-start', Math.floor(iterations / 2), { int: true, min: 0, max: iterations });
   const init = str(values, 'init');
-  let initModel: RunConfig['model'] | null = null;
+  let initFrom: RunConfig | null = null;
   if (init !== undefined) {
     try {
-      initModel = readRunConfig(init).model;
+      initFrom = readRunConfig(init);
     } catch (err) {
       throw new UsageError(`--init ${init}: ${(err as Error).message}`);
     }
   }
+  const initModel = initFrom?.model ?? null;
+  // A corrector fine-tuned from another keeps the intensity mapping its weights were trained for.
+  const normalization = choice(values, 'normalization', ['auto', '8bit', '16bit-range', 'percentile'] as const, initFrom?.data.normalization ?? 'auto');
+  const pct = percentilesFlag(str(values, 'percentiles')) ?? (values.normalization === undefined ? initFrom?.data.percentiles : undefined);
+  if (pct && normalization !== 'auto' && normalization !== 'percentile') throw new UsageError(`--percentiles applies to --normalization auto or percentile, not ${normalization}`);
   const vggSource = choice<VggSource>(values, 'vgg', VGG_SOURCES, 'keras');
   const vggLayers = list(str(values, 'vgg-layers'), 'vgg-layers', 'VGG19 layers') ?? undefined;
   const unknownLayer = vggLayers?.find((l) => !VGG_LAYERS.includes(l));

@@ -15,7 +15,7 @@ import { fitNormalization, normalize } from '../../src/data/normalize.js';
 import { hash32 } from '../../src/graph/random.js';
 import { UsageError } from '../../src/cli/errors.js';
 import { parseTrainFlags } from '../../src/cli/train.js';
-import { loadGenerator, readRunConfig, runPaths, writeRunConfig } from '../../src/train/run_folder.js';
+import { loadGenerator, modelFolder, readRunConfig, runPaths, writeRunConfig } from '../../src/train/run_folder.js';
 import { readCheckpoint } from '../../src/train/checkpoint.js';
 import { readLog } from '../../src/train/log.js';
 
@@ -252,6 +252,18 @@ describe('--resume flags', () => {
     expect(() => parseTrainFlags(['--resume', dir, '--data', tmp])).toThrow(/^--data .* differs from the run's config\.json \(data ".*data"\)/);
     expect(() => parseTrainFlags(['--resume', dir, '--out', dir])).toThrow(/^give the run folder once: --resume .* or --out .* --resume$/);
     expect(() => parseTrainFlags(['--resume', join(tmp, 'absent')])).toThrow(/^run folder .*absent does not exist$/);
+  });
+});
+
+describe('--init', () => {
+  it('takes the architecture and intensity mapping of the corrector it starts from, unless flags say otherwise', () => {
+    const base = ['--data', data, '--layout', 'paired', '--source', 'blurred', '--target', 'clear', '--init', 'pretrained:fluorescence'];
+    const shipped = readRunConfig(modelFolder('pretrained:fluorescence'));
+    const { config } = parseTrainFlags([...base, '--out', join(tmp, 'init-a')])!;
+    expect(config!.model).toMatchObject({ ngf: shipped.model.ngf, blocks: shipped.model.blocks, upsampling: shipped.model.upsampling, globalResidual: shipped.model.globalResidual });
+    expect(config!.data).toMatchObject({ normalization: shipped.data.normalization, percentiles: shipped.data.percentiles });
+    const own = parseTrainFlags([...base, '--out', join(tmp, 'init-b'), '--normalization', 'auto', '--percentiles', '1,99'])!.config!;
+    expect(own.data).toMatchObject({ normalization: 'auto', percentiles: { pLow: 1, pHigh: 99 } });
   });
 });
 
