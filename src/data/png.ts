@@ -3,7 +3,7 @@
 // structure and the amount of image data are checked here first: damage is always the same clear error.
 import { PNG } from 'pngjs';
 import { crc32, inflateSync, constants as zlibConstants } from 'node:zlib';
-import type { Image } from './image.js';
+import type { Image } from './image_type.js';
 import { checkPixels } from './limits.js';
 import { warn } from './warnings.js';
 
