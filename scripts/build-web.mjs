@@ -1,0 +1,28 @@
+#!/usr/bin/env node
+// Builds the web app (web/) into dist/web/: one minified ES module bundled by esbuild, the page, its style and the
+// bundled demo model (models/fluorescence). Run by `npm run web` and the test setup.
+import { build } from 'esbuild';
+import { copyFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = join(import.meta.dirname, '..');
+const out = join(root, 'dist/web');
+/** The demo model: a pretrained corrector shipped with the package. */
+const DEMO_MODEL = 'models/fluorescence';
+
+await build({
+  entryPoints: [join(root, 'web/app.ts')],
+  outfile: join(out, 'app.js'),
+  bundle: true,
+  format: 'esm',
+  platform: 'browser',
+  target: 'es2022',
+  minify: true,
+  sourcemap: true,
+  // jpeg-js's encoder returns Buffer.from(bytes) when it sees CommonJS (it does, bundled): a Uint8Array is the same.
+  inject: [join(root, 'web/buffer-shim.js')],
+  logLevel: 'warning',
+});
+mkdirSync(join(out, 'models/demo'), { recursive: true });
+for (const f of ['index.html', 'app.css']) copyFileSync(join(root, 'web', f), join(out, f));
+for (const f of ['generator.safetensors', 'config.json']) copyFileSync(join(root, DEMO_MODEL, f), join(out, 'models/demo', f));
