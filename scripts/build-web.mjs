@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Builds the web app (web/) into dist/web/: one minified ES module bundled by esbuild, the page, its style and the
-// bundled demo model (models/fluorescence). Run by `npm run web` and the test setup.
+// Builds the web app (web/) into dist/web/ with esbuild: app.js (the page's code) and comi.js (the engine's browser
+// entry, src/browser.ts, for embedding in other tools) as minified ES modules sharing one chunk, the page, its
+// style and the bundled demo model (models/fluorescence). Run by `npm run web` and the test setup.
 import { build } from 'esbuild';
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,9 +12,10 @@ const out = join(root, 'dist/web');
 const DEMO_MODEL = 'models/fluorescence';
 
 await build({
-  entryPoints: [join(root, 'web/app.ts')],
-  outfile: join(out, 'app.js'),
+  entryPoints: { app: join(root, 'web/app.ts'), comi: join(root, 'src/browser.ts') },
+  outdir: out,
   bundle: true,
+  splitting: true,
   format: 'esm',
   platform: 'browser',
   target: 'es2022',

@@ -12,5 +12,6 @@ export { ResnetGenerator } from './model/generator.js';
 export { generatorFromBytes } from './train/generator_file.js';
 export { correctImage, runSettings, type CorrectSettings } from './correct/core.js';
 export { checkImage, sniffFormat, type Image, type Format } from './data/image_type.js';
+export { percentiles, DEFAULT_PERCENTILES } from './data/normalize.js';
 export { decodeJpeg, encodeJpeg } from './data/jpeg.js';
 export { decodeTiff, encodeTiff } from './data/tiff.js';

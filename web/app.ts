@@ -6,6 +6,7 @@ import type { Image, Format, CorrectSettings } from '../src/browser.js';
 /** The engine, for the console and the browser tests. */
 (globalThis as { comi?: typeof comi }).comi = comi;
 
+const DISPLAY_PERCENTILES = comi.DEFAULT_PERCENTILES;
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const status = $<HTMLParagraphElement>('status');
 const correctButton = $<HTMLButtonElement>('correct');
@@ -82,7 +83,7 @@ async function decode(bytes: Uint8Array, name: string): Promise<Input> {
   return { image, format, name };
 }
 
-/** 8-bit RGBA for display: the input's range stretched to 0–255, the same mapping for before and after. */
+/** 8-bit RGBA for display: [lo, hi] stretched to 0–255 (clipped), the same mapping for before and after. */
 function toRgba(img: Image, lo: number, hi: number): ImageData {
   const out = new ImageData(img.width, img.height);
   const k = hi > lo ? 255 / (hi - lo) : 0;
@@ -93,16 +94,6 @@ function toRgba(img: Image, lo: number, hi: number): ImageData {
   return out;
 }
 
-function range(img: Image): [number, number] {
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (const v of img.data) {
-    if (v < lo) lo = v;
-    if (v > hi) hi = v;
-  }
-  return [lo, hi];
-}
-
 function draw(canvas: HTMLCanvasElement, img: Image, lo: number, hi: number): void {
   canvas.width = img.width;
   canvas.height = img.height;
@@ -111,7 +102,8 @@ function draw(canvas: HTMLCanvasElement, img: Image, lo: number, hi: number): vo
 
 function show(): void {
   const input = state.input!;
-  const [lo, hi] = range(input.image);
+  // The input's 0.1–99.9 percentiles, as the generator's normalisation: a few hot pixels do not darken the view.
+  const [lo, hi] = comi.percentiles(input.image, [DISPLAY_PERCENTILES.pLow, DISPLAY_PERCENTILES.pHigh]);
   draw($('before'), input.image, lo, hi);
   if (state.result) draw($('after'), state.result, lo, hi);
   $('after').hidden = !state.result;
@@ -147,6 +139,8 @@ async function correct(): Promise<void> {
   state.cancelled = false;
   state.result = null;
   updateButtons();
+  progress.value = 0;
+  say(`correcting ${input.name}…`);
   const started = performance.now();
   try {
     const r = await comi.correctImage(model.generator, input.image, model.settings, (done, total) => {
@@ -189,6 +183,7 @@ function wire(): void {
     if (!modelFile.files?.length) return;
     say('loading the model…');
     loadModelFiles(modelFile.files).then(() => say(`model ${state.model!.name} loaded`), (e) => fail('cannot load the model', e));
+    choice.value = 'file';
   });
   const imageFile = $<HTMLInputElement>('image-file');
   imageFile.addEventListener('change', () => {

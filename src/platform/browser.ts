@@ -1,4 +1,5 @@
-// The browser host: navigator.gpu, no environment settings, autotune choices in localStorage.
+// The browser host: navigator.gpu, settings from the page's query string (?COMI_AUTOTUNE=0 as the environment
+// variable would), autotune choices in localStorage.
 import { setPlatform, type Platform } from './platform.js';
 
 const STORE_PREFIX = 'comi:';
@@ -10,7 +11,7 @@ export const browserPlatform: Platform = {
     return navigator.gpu.requestAdapter({ powerPreference: req.powerPreference ?? 'high-performance' });
   },
   noAdapterFix: 'use a browser with WebGPU enabled (Chrome or Edge 113+, Safari 26+, Firefox 141+ on Windows)',
-  env: () => undefined,
+  env: (name) => new URLSearchParams(globalThis.location?.search ?? '').get(name) ?? undefined,
   // The browser schedules its own GPU callbacks: nothing to throttle.
   throttleGpuPolling: () => () => {},
   totalMemory: () => ((navigator as Navigator & { deviceMemory?: number }).deviceMemory ?? 4) * 2 ** 30,

@@ -5,5 +5,5 @@ import { join } from 'node:path';
 
 export default function setup(): void {
   const root = join(import.meta.dirname, '../..');
-  execFileSync(process.execPath, [join(root, 'scripts/gen-shaders.mjs')], { stdio: 'inherit' });
+  for (const script of ['gen-shaders.mjs', 'build-web.mjs']) execFileSync(process.execPath, [join(root, 'scripts', script)], { stdio: 'inherit' });
 }
