@@ -77,8 +77,7 @@ async function loadModelFiles(files: FileList): Promise<void> {
 
 async function decode(bytes: Uint8Array, name: string): Promise<Input> {
   const format = comi.sniffFormat(bytes, name);
-  if (format === 'png') throw new Error(`not supported in the browser yet: PNG (${name}); save it as TIFF`);
-  const image = format === 'jpeg' ? comi.decodeJpeg(bytes, name) : (await comi.decodeTiff(bytes, name, false))[0];
+  const image = format === 'png' ? comi.decodePng(bytes, name) : format === 'jpeg' ? comi.decodeJpeg(bytes, name) : (await comi.decodeTiff(bytes, name, false))[0];
   if (image.bitDepth === 32) throw new Error(`not supported in the browser yet: 32-bit float TIFF (${name})`);
   return { image, format, name };
 }
@@ -160,13 +159,19 @@ async function correct(): Promise<void> {
   }
 }
 
+/** The result is written in the input's format, with the input's bit depth (the correction keeps it). */
+const WRITERS: Record<Format, { encode: (img: Image) => Uint8Array; ext: string }> = {
+  png: { encode: comi.encodePng, ext: '.png' },
+  jpeg: { encode: (img) => comi.encodeJpeg(img), ext: '.jpg' },
+  tiff: { encode: comi.encodeTiff, ext: '.tif' },
+};
+
 function download(): void {
   const { input, result } = state;
   if (!input || !result) return;
-  const bytes = input.format === 'jpeg' ? comi.encodeJpeg(result) : comi.encodeTiff(result);
-  const ext = input.format === 'jpeg' ? '.jpg' : '.tif';
+  const { encode, ext } = WRITERS[input.format];
   const a = document.createElement('a');
-  a.href = URL.createObjectURL(new Blob([bytes as BlobPart], { type: input.format === 'jpeg' ? 'image/jpeg' : 'image/tiff' }));
+  a.href = URL.createObjectURL(new Blob([encode(result) as BlobPart], { type: `image/${input.format}` }));
   a.download = `${input.name.replace(/\.[^.]*$/, '')}_corrected${ext}`;
   a.click();
   setTimeout(() => URL.revokeObjectURL(a.href), 10_000);

@@ -121,26 +121,26 @@ describe.skipIf(!chromium)('web app in headless Chromium', () => {
     expect(maxDiff).toBeLessThanOrEqual(1);
   });
 
-  it('corrects a 16-bit TIFF with the bundled model and downloads it as 16-bit TIFF', async () => {
-    const image = PARITY_CASES[0].image;
-    await page.select('#model-choice', 'demo');
-    await statusMatching(page, /^bundled demo model loaded$|^cannot/);
-    await (await page.$('#image-file'))!.uploadFile(join(ROOT, image));
-    await statusMatching(page, /Press Correct\.$|^cannot/);
-    await page.click('#correct');
-    expect(await statusMatching(page, /corrected in|^cannot|cancelled/)).toMatchObject({ error: false });
-    await page.click('#download');
-    const name = 'u16_lzw_corrected.tif';
-    for (let i = 0; i < 100 && !readdirSync(downloads).includes(name); i++) await new Promise((r) => setTimeout(r, 100));
-    const downloaded = await readImage(join(downloads, name));
-    const { generator, config } = await loadGenerator('pretrained:fluorescence');
-    const expected = (await correctImage(generator, await readImage(join(ROOT, image)), runSettings(config))).image;
-    generator.dispose();
-    expect({ ...downloaded, data: null }).toEqual({ ...expected, data: null });
-    let maxDiff = 0;
-    for (let i = 0; i < expected.data.length; i++) maxDiff = Math.max(maxDiff, Math.abs(downloaded.data[i] - expected.data[i]));
-    expect(maxDiff).toBeLessThanOrEqual(1);
-  });
+  for (const [image, name] of [[PARITY_CASES[0].image, 'u16_lzw_corrected.tif'], ['test/fixtures/data_io/u16_gray.png', 'u16_gray_corrected.png']]) {
+    it(`corrects ${image} with the bundled model and downloads it in its format and bit depth`, async () => {
+      await page.select('#model-choice', 'demo');
+      await statusMatching(page, /^bundled demo model loaded$|^cannot/);
+      await (await page.$('#image-file'))!.uploadFile(join(ROOT, image));
+      await statusMatching(page, /Press Correct\.$|^cannot/);
+      await page.click('#correct');
+      expect(await statusMatching(page, /corrected in|^cannot|cancelled/)).toMatchObject({ error: false });
+      await page.click('#download');
+      for (let i = 0; i < 100 && !readdirSync(downloads).includes(name); i++) await new Promise((r) => setTimeout(r, 100));
+      const downloaded = await readImage(join(downloads, name));
+      const { generator, config } = await loadGenerator('pretrained:fluorescence');
+      const expected = (await correctImage(generator, await readImage(join(ROOT, image)), runSettings(config))).image;
+      generator.dispose();
+      expect({ ...downloaded, data: null }).toEqual({ ...expected, data: null });
+      let maxDiff = 0;
+      for (let i = 0; i < expected.data.length; i++) maxDiff = Math.max(maxDiff, Math.abs(downloaded.data[i] - expected.data[i]));
+      expect(maxDiff).toBeLessThanOrEqual(1);
+    });
+  }
 
   it('corrects a synthetic out-of-focus fluorescence field; screenshot of before / after', async () => {
     // What the bundled model was trained on (scripts/pretrained/train.sh): 16-bit fluorescence, 1–3 µm out of focus.
