@@ -36,7 +36,8 @@ async function chromiumMs(size: number, executablePath: string): Promise<{ ms: n
   const serve = join(packageRoot(), 'scripts/serve-web.mjs');
   const { serveWeb } = (await import(pathToFileURL(serve).href)) as { serveWeb: (port: number) => Promise<import('node:http').Server> };
   const server = await serveWeb(0);
-  const browser = await puppeteer.launch({ executablePath, headless: true, args: ['--no-sandbox', '--enable-unsafe-webgpu'] });
+  // No protocol timeout: a large image on a software adapter takes minutes inside one evaluate.
+  const browser = await puppeteer.launch({ executablePath, headless: true, protocolTimeout: 0, args: ['--no-sandbox', '--enable-unsafe-webgpu'] });
   try {
     const page = await browser.newPage();
     await page.goto(`http://127.0.0.1:${(server.address() as { port: number }).port}/?COMI_AUTOTUNE=0`);
@@ -84,11 +85,12 @@ async function main(): Promise<void> {
   const chromium = flag('chromium', '/usr/bin/chromium');
   const r = await benchGpu();
   const bundle = bundleBytes();
-  const node = await nodeMs(size);
-  const web = await chromiumMs(size, chromium);
   const kib = (b: number) => fmt(b / 1024, 0);
   console.log(`  bundle: ${kib(bundle.all)} KiB of JS, ${kib(bundle.gzip)} KiB gzip (${kib(bundle.initialGzip)} KiB gzip loaded with the page)`);
-  console.log(`  ${size}² 16-bit, demo model: Node (${r.gpu.adapterName}) ${fmt(node, 0)} ms; Chromium (${web.adapter}) ${fmt(web.ms, 0)} ms`);
+  const node = await nodeMs(size);
+  console.log(`  ${size}² 16-bit, demo model: Node (${r.gpu.adapterName}) ${fmt(node, 0)} ms`);
+  const web = await chromiumMs(size, chromium);
+  console.log(`  ${size}² 16-bit, demo model: Chromium (${web.adapter}) ${fmt(web.ms, 0)} ms`);
   saveSection('browser', {
     title: `Web app: bundle size and ${size}² correction, Chromium vs Node`,
     notes: ['Bundled demo model (fluorescence, ngf 16, 6 blocks), one 16-bit image after a 64² warm-up, whole-image statistics; gzip level 9.'],

@@ -157,10 +157,13 @@ describe.skipIf(!chromium)('web app in headless Chromium', () => {
     expect(await page.$eval('#download', (e) => (e as HTMLButtonElement).disabled)).toBe(true);
     await page.click('#correct');
     expect((await statusMatching(page, /corrected in|^cannot|cancelled/)).text).toMatch(/^synthetic_fluorescence\.tif corrected in/);
-    await page.$eval('#zoom', (e) => {
-      (e as HTMLInputElement).value = '1.5';
-      e.dispatchEvent(new Event('input'));
-    });
+    // Zoomed, with the split across the field's brightest cell: one cell seen before and after.
+    for (const [id, value] of [['zoom', '1.5'], ['split', '72']]) {
+      await page.$eval(`#${id}`, (e, v) => {
+        (e as HTMLInputElement).value = v;
+        e.dispatchEvent(new Event('input'));
+      }, value);
+    }
     await page.setViewport({ width: 900, height: 660 });
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: join(ARTIFACTS, 'web-app.png') });
