@@ -3,7 +3,7 @@
 // entry, src/browser.ts, for embedding in other tools) as minified ES modules sharing one chunk, the page, its
 // style and the bundled demo model (models/fluorescence). Run by `npm run web` and the test setup.
 import { build } from 'esbuild';
-import { copyFileSync, mkdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = join(import.meta.dirname, '..');
@@ -11,6 +11,8 @@ const out = join(root, 'dist/web');
 /** The demo model: a pretrained corrector shipped with the package. */
 const DEMO_MODEL = 'models/fluorescence';
 
+// Chunk names carry content hashes: start empty so that old chunks do not pile up.
+rmSync(out, { recursive: true, force: true });
 await build({
   entryPoints: { app: join(root, 'web/app.ts'), comi: join(root, 'src/browser.ts') },
   outdir: out,
