@@ -4,6 +4,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    globalSetup: ['test/helpers/generate.ts'],
+    setupFiles: ['test/helpers/node-platform.ts'],
     pool: 'forks',
     maxWorkers: 1,
     fileParallelism: false,

@@ -4,6 +4,7 @@
 import b from 'benny';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import '../src/platform/node.js';
 import { initGpu, rt, type Runtime } from '../src/graph/runtime.js';
 import { Tensor } from '../src/graph/tensor.js';
 import { hashUniform } from '../src/graph/random.js';

@@ -1,12 +1,13 @@
 // `npm run bench`: the GPU suites one after another, each in its own process (its own device and buffer pool),
-// results in bench/results/<adapter>.json and .md. The TensorFlow.js comparison is optional (--suites …,tfjs).
+// results in bench/results/<adapter>.json and .md. The TensorFlow.js comparison and the web app against Node in
+// headless Chromium are optional (--suites …,tfjs,browser).
 //   npm run bench -- [--suites gemm,kernels,step,correct,tfjs] [any suite flag, passed on to every suite]
 // On CPU adapters the full set takes tens of minutes (the 256² step and the paper-size correction dominate).
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { flag } from './harness.js';
 
-const SUITES = ['gemm', 'kernels', 'step', 'correct', 'tfjs', 'metrics', 'synth'];
+const SUITES = ['gemm', 'kernels', 'step', 'correct', 'tfjs', 'metrics', 'synth', 'browser'];
 const wanted = flag('suites', 'gemm,kernels,step,correct').split(',');
 const unknown = wanted.filter((s) => !SUITES.includes(s));
 if (unknown.length) {

@@ -2,6 +2,7 @@
 // time does not depend on them) for the 2304×1728 Leishmania image, and prints max |ONNX − engine| per variant for a
 // tiny generator on the same image. Usage: node scripts/onnx-timing.mjs [IMAGE] (after npm run build).
 import * as ort from 'onnxruntime-node';
+import '../dist/src/platform/node.js';
 import { initGpu } from '../dist/src/graph/runtime.js';
 import { ResnetGenerator } from '../dist/src/model/generator.js';
 import { Tensor } from '../dist/src/graph/tensor.js';

@@ -1,6 +1,7 @@
 // Library entry (`import … from 'comi-webgpu'`): the engine (device, tensors, tape, ops), the COMI networks, and the
 // tools built on them (image I/O, metrics, correction of trained runs).
-export { initGpu, rt, type Runtime } from './graph/runtime.js';
+import './platform/node.js';
+export { initGpu, rt, releaseRuntime, type Runtime } from './graph/runtime.js';
 export { NoAdapterError, type DeviceOptions } from './graph/device.js';
 export { Tensor, scope, type Shape } from './graph/tensor.js';
 export { backward, noGrad, zeroGrad } from './autograd/tape.js';

@@ -1,4 +1,4 @@
-// The layer rule of docs/architecture.md: every import in src/ goes to the importer's own layer or one below it,
+// The layer rule of docs/architecture.md: every import in src/ and web/ goes to the importer's own layer or one below it,
 // and no files import each other in a cycle (type-only imports are erased at run time, so they count for layers
 // only). The layers are read from the ```layers block of that document.
 import { describe, it, expect } from 'vitest';
@@ -12,7 +12,7 @@ function layers(): string[][] {
   const doc = readFileSync(join(root, 'docs/architecture.md'), 'utf8');
   const block = /```layers\n([\s\S]*?)```/.exec(doc);
   if (!block) throw new Error('docs/architecture.md has no ```layers block');
-  return block[1].trim().split('\n').map((line) => line.split(/\s+/).filter((w) => w.startsWith('src/')));
+  return block[1].trim().split('\n').map((line) => line.split(/\s+/).filter((w) => /^(src|web)\//.test(w)));
 }
 
 function sourceFiles(dir: string): string[] {
@@ -25,10 +25,10 @@ interface Import {
   typeOnly: boolean;
 }
 
-/** Relative imports of each file under src/, as project paths. */
+/** Relative imports of each file under src/ and web/, as project paths. */
 function importGraph(): Map<string, Import[]> {
   const graph = new Map<string, Import[]>();
-  for (const file of sourceFiles('src')) {
+  for (const file of [...sourceFiles('src'), ...sourceFiles('web')]) {
     const text = readFileSync(join(root, file), 'utf8');
     const imports = [...text.matchAll(/(import|export)(\s+type)?\s[^;]*?from\s+'(\.{1,2}\/[^']+)'|import\s*\(\s*'(\.{1,2}\/[^']+)'/g)].map((m) => ({
       target: relative(root, resolve(root, dirname(file), m[3] ?? m[4])).replace(/\.js$/, '.ts'),

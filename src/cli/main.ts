@@ -1,4 +1,5 @@
 // `comi <command>`: one entry for every user-facing job.
+import '../platform/node.js';
 import { runMain, UsageError } from './errors.js';
 import { followLauncher } from './launch.js';
 import { infoCommand } from './info.js';

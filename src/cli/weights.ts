@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { choice, parseFlags, str, type FlagSpec } from './args.js';
 import { UsageError } from './errors.js';
 import { Progress } from './progress.js';
-import { readSafetensors } from '../io/safetensors.js';
+import { readSafetensors } from '../io/safetensors_file.js';
 import { cachedVggPath, defaultWeightsDir, importVggFile, type ImportResult } from '../weights/cache.js';
 import { fetchVgg } from '../weights/download.js';
 import { OFFICIAL_VGG19, WEIGHT_SOURCES, type WeightSource } from '../weights/vgg19.js';

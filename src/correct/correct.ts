@@ -3,117 +3,17 @@
 import { mkdirSync, accessSync, constants, statSync, existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, relative, resolve } from 'node:path';
-import { readStack, writeStack, checkImage, type Image } from '../data/image.js';
-import { fitNormalization, normalize, denormalize, DEFAULT_PERCENTILES, type Normalization, type NormalizationMode } from '../data/normalize.js';
+import { readStack, writeStack, type Image } from '../data/image.js';
 import { loadGenerator, readRunConfig, type RunConfig } from '../train/run_folder.js';
-import { correctPlanes, type StatsMode, type TileGenerator } from './tiled.js';
-import { checkFiniteImage, countNonFiniteValues } from '../data/finite.js';
 import { removeStaleTempFiles } from '../io/tempfiles.js';
 import { fsCause } from '../io/fs_errors.js';
 import { makeParentDirs } from '../io/dirs.js';
 import { expandInputs, planJobs, outputExists, DEFAULT_NAME_PATTERN, type Failure, type Job, type OutputDtype } from './files.js';
 import { Manifest, manifestFile, sha256File, shardOf, type ManifestEntry, type Shard } from './batch.js';
 import { imageFocus, DEFAULT_FOCUS_MEASURE } from '../focus/focus.js';
-import { symmetries, transformPlanes, type TtaCount } from './tta.js';
 
-export type NormalizationChoice = NormalizationMode | 'auto';
-
-export interface CorrectSettings {
-  /** 'auto' as in training: 8-bit images /255, others by percentiles. */
-  normalization: NormalizationChoice;
-  percentiles: { pLow: number; pHigh: number };
-  dtype: OutputDtype;
-  /** Tile edge; undefined: chosen from the adapter's limits. */
-  tile?: number;
-  stats: StatsMode;
-  /** Symmetries of the square whose corrections are averaged (tta.ts); 1: the plain correction. */
-  tta: TtaCount;
-}
-
-/** The intensity mapping the run was trained with, unless overridden. */
-export function runSettings(config: RunConfig, overrides: Partial<CorrectSettings> = {}): CorrectSettings {
-  return {
-    normalization: config.data.normalization,
-    percentiles: config.data.percentiles ?? DEFAULT_PERCENTILES,
-    dtype: 'same',
-    stats: 'image',
-    tta: 1,
-    ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)),
-  };
-}
-
-/** The mode applied to one image ('auto' resolved the way src/data/dataset.ts resolves it for training). */
-export function normalizationMode(img: Image, choice: NormalizationChoice): NormalizationMode {
-  return choice !== 'auto' ? choice : img.bitDepth === 8 ? '8bit' : 'percentile';
-}
-
-/**
- * Generator output (planar, [−1, 1] scale) → an image of the requested type. 'same' and 'float32' invert the
- * input's mapping (float32 unclipped, in the input's units); uint8/uint16 from an integer image rescale the
- * input's full range to the new one (16 → 8 bit: ×255/65535), from a float image map [−1, 1] to the full range.
- */
-export function toOutputImage(planar: Float32Array, n: Normalization, input: Image, dtype: OutputDtype): Image {
-  const { width, height, channels } = input;
-  const bitDepth = dtype === 'same' ? input.bitDepth : dtype === 'uint8' ? 8 : dtype === 'uint16' ? 16 : 32;
-  let mapping = n;
-  if (dtype === 'uint8' || dtype === 'uint16') {
-    const max = bitDepth === 8 ? 255 : 65535;
-    if (input.bitDepth === 32) mapping = { kind: 'range', min: 0, max };
-    else {
-      const k = max / (input.bitDepth === 8 ? 255 : 65535);
-      mapping = n.kind === 'range' ? { ...n, min: n.min * k, max: n.max * k } : { ...n, low: n.low * k, high: n.high * k };
-    }
-  }
-  return { width, height, channels, bitDepth, data: denormalize(planar, mapping, bitDepth, channels) };
-}
-
-export interface CorrectedImage {
-  image: Image;
-  normalization: Normalization;
-  tile: number;
-  tiles: number;
-  passes: number;
-  retries: number;
-}
-
-/**
- * Corrects one image with the same size and channel count. A 1-channel model corrects each channel of an RGB image
- * on its own; a 3-channel model needs RGB input.
- */
-export async function correctImage(gen: TileGenerator, img: Image, s: CorrectSettings, onProgress?: (done: number, total: number) => void): Promise<CorrectedImage> {
-  checkImage(img, 'correctImage');
-  checkFiniteImage(img, 'the image', 'correction needs finite pixel values');
-  const modelChannels = gen.opts.inChannels;
-  if (modelChannels !== 1 && modelChannels !== img.channels) {
-    throw new Error(`the model corrects ${modelChannels}-channel (RGB) images; this image has ${img.channels} channel`);
-  }
-  const normalization = fitNormalization(img, normalizationMode(img, s.normalization), s.percentiles);
-  const planes = normalize(img, normalization);
-  const plane = img.width * img.height;
-  const out = new Float32Array(planes.length);
-  const runs = modelChannels === img.channels ? 1 : img.channels;
-  const views = symmetries(s.tta);
-  let last = { tile: 0, tiles: 0, passes: 0, retries: 0 };
-  for (let c = 0; c < runs; c++) {
-    const part = runs === 1 ? planes : planes.subarray(c * plane, (c + 1) * plane);
-    const sum = runs === 1 ? out : out.subarray(c * plane, (c + 1) * plane);
-    for (const [v, view] of views.entries()) {
-      const seen = transformPlanes(part, modelChannels, img.height, img.width, view);
-      const r = await correctPlanes(gen, seen.data, modelChannels, seen.height, seen.width, {
-        tile: c === 0 && v === 0 ? s.tile : last.tile, stats: s.stats, // a tile halved for memory stays halved
-        onProgress: onProgress && ((done, total) => onProgress((c * views.length + v) * total + done, runs * views.length * total)),
-      });
-      const back = transformPlanes(r.output, modelChannels, img.height, img.width, view, true).data;
-      for (let i = 0; i < back.length; i++) sum[i] += back[i] / views.length;
-      last = { tile: r.tile, tiles: r.tiles, passes: r.passes, retries: last.retries + r.retries };
-    }
-  }
-  // Inputs and weights are finite (checked); activations that clamp (tanh, max) may still hide an overflow on one
-  // adapter and not on another.
-  const bad = countNonFiniteValues(out);
-  if (bad > 0) throw new Error(`the generator produced ${bad} NaN/Inf value(s) for this image; nothing was written`);
-  return { image: toOutputImage(out, normalization, img, s.dtype), normalization, ...last };
-}
+export { runSettings, normalizationMode, toOutputImage, correctImage, type NormalizationChoice, type CorrectSettings, type CorrectedImage } from './core.js';
+import { runSettings, correctImage, type CorrectSettings, type CorrectedImage } from './core.js';
 
 export interface CorrectFilesOptions extends Partial<CorrectSettings> {
   /** Run folder with generator.safetensors. */

@@ -1,6 +1,7 @@
 // NaN and ±Inf in pixel data: only float images can hold them, and every later step (normalisation, training,
 // metrics) would turn them into a wrong result without saying why.
-import type { Image } from './image.js';
+import type { Image } from './image_type.js';
+import type { NamedArray } from '../io/safetensors.js';
 
 export function countNonFiniteValues(a: ArrayLike<number>): number {
   let n = 0;
@@ -14,4 +15,12 @@ export function checkFiniteImage(img: Image, what: string, why: string): void {
   const n = countNonFiniteValues(img.data);
   if (n === 0) return;
   throw new Error(`${what} ${n === img.data.length ? 'is all NaN/Inf' : `has ${n} NaN/Inf value(s) of ${img.data.length}`}: ${why}`);
+}
+
+/** Null if every array is finite, else which hold NaN / Inf (for messages). */
+export function nonFiniteArrays(tensors: Record<string, NamedArray>): string | null {
+  const bad = Object.entries(tensors).map(([name, t]) => [name, countNonFiniteValues(t.data)] as const).filter(([, n]) => n > 0);
+  if (bad.length === 0) return null;
+  const [name, n] = bad[0];
+  return `${n} NaN/Inf value(s) in '${name}'${bad.length > 1 ? ` and ${bad.length - 1} more tensor(s)` : ''}`;
 }

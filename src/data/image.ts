@@ -6,35 +6,12 @@ import { writeFileAtomic } from '../io/atomic.js';
 import { decodePng, encodePng } from './png.js';
 import { decodeJpeg, encodeJpeg } from './jpeg.js';
 import { decodeTiff, decodeTiffStack, encodeTiff, encodeTiffStack, type Stack } from './tiff.js';
-import { checkImageFile } from './limits.js';
+import { checkImageFile } from './image_file.js';
+import { sniffFormat } from './image_type.js';
 import { fsCause } from '../io/fs_errors.js';
 
-export interface Image {
-  width: number;
-  height: number;
-  channels: 1 | 3;
-  bitDepth: 8 | 16 | 32;
-  /** Interleaved H×W×C; Float32Array iff bitDepth is 32. */
-  data: Uint8Array | Uint16Array | Float32Array;
-}
-
-export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.tif', '.tiff'];
-
-/** Throws unless img is a well-formed Image (what is wrong, and where: `what` names it). */
-export function checkImage(img: Image, what = 'image'): void {
-  if (!img || typeof img !== 'object') throw new Error(`${what}: expected an Image, got ${img === null ? 'null' : typeof img}`);
-  const { width, height, channels, bitDepth, data } = img;
-  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
-    throw new Error(`${what}: width and height must be positive integers, got ${width}×${height}`);
-  }
-  if (channels !== 1 && channels !== 3) throw new Error(`${what}: channels must be 1 or 3, got ${channels}`);
-  const want = bitDepth === 8 ? Uint8Array : bitDepth === 16 ? Uint16Array : bitDepth === 32 ? Float32Array : null;
-  if (!want) throw new Error(`${what}: bitDepth must be 8, 16 or 32, got ${bitDepth}`);
-  if (!(data instanceof want)) throw new Error(`${what}: a ${bitDepth}-bit image needs a ${want.name}, got ${data?.constructor?.name ?? typeof data}`);
-  if (data.length !== width * height * channels) {
-    throw new Error(`${what}: data has ${data.length} values, expected ${width}×${height}×${channels} = ${width * height * channels}`);
-  }
-}
+export { checkImage, IMAGE_EXTENSIONS, type Image } from './image_type.js';
+import { checkImage, IMAGE_EXTENSIONS, type Image } from './image_type.js';
 
 async function readBytes(path: string): Promise<Uint8Array> {
   const size = await checkImageFile(path);
@@ -50,16 +27,6 @@ async function readBytes(path: string): Promise<Uint8Array> {
   return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
-type Format = 'png' | 'jpeg' | 'tiff';
-
-function sniff(b: Uint8Array, path: string): Format {
-  const starts = (...sig: number[]) => b.length >= sig.length && sig.every((v, i) => b[i] === v);
-  if (starts(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a)) return 'png';
-  if (starts(0xff, 0xd8, 0xff)) return 'jpeg';
-  if (starts(0x49, 0x49, 42, 0) || starts(0x4d, 0x4d, 0, 42) || starts(0x49, 0x49, 43, 0) || starts(0x4d, 0x4d, 0, 43)) return 'tiff';
-  throw new Error(`not supported: file format of ${path} (not a PNG, JPEG or TIFF file)`);
-}
-
 /** The first page / frame of a PNG, JPEG or TIFF file. */
 export async function readImage(path: string): Promise<Image> {
   return (await decode(path, false))[0];
@@ -72,7 +39,7 @@ export async function readImagePages(path: string): Promise<Image[]> {
 
 async function decode(path: string, allPages: boolean): Promise<Image[]> {
   const bytes = await readBytes(path);
-  const format = sniff(bytes, path);
+  const format = sniffFormat(bytes, path);
   if (format === 'png') return [decodePng(bytes, path)];
   if (format === 'jpeg') return [decodeJpeg(bytes, path)];
   return decodeTiff(bytes, path, allPages);
@@ -81,7 +48,7 @@ async function decode(path: string, allPages: boolean): Promise<Image[]> {
 /** Every page with its axes and physical metadata; PNG and JPEG are one-page stacks without metadata. */
 export async function readStack(path: string): Promise<Stack> {
   const bytes = await readBytes(path);
-  const format = sniff(bytes, path);
+  const format = sniffFormat(bytes, path);
   if (format === 'tiff') return decodeTiffStack(bytes, path);
   return { pages: await decode(path, false), meta: { axes: [] } };
 }

@@ -7,7 +7,7 @@
 // So we ask jpeg-js for the raw components and do the upsampling and colour conversion exactly as libjpeg-turbo does;
 // what remains is IDCT rounding (±1 per component).
 import { decode as jpegDecode, encode as jpegEncode } from 'jpeg-js';
-import type { Image } from './image.js';
+import type { Image } from './image_type.js';
 import { checkPixels, decodeLimits, BYTES_PER_PIXEL } from './limits.js';
 
 export const JPEG_QUALITY = 95;

@@ -1,7 +1,7 @@
 // Intensity normalisation to the generator's tanh range [−1, 1], recorded so that it can be undone: [lo, hi] of the
 // recorded range maps linearly onto [−1, 1]. Values outside it are not clipped here (the mapping stays invertible);
 // denormalize clips to what the output type holds.
-import { checkImage, type Image } from './image.js';
+import { checkImage, type Image } from './image_type.js';
 
 export type Normalization =
   | { kind: 'range'; min: number; max: number }

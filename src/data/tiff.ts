@@ -6,8 +6,7 @@
 // or BigTIFF. utif2 (last release 2024, untyped) hands back raw strip bytes that we would have to byte-swap and
 // un-plane ourselves. Neither writes 16-bit or float32 baseline TIFFs the way tifffile/Fiji expect, hence the writer.
 import { fromArrayBuffer, getDecoder, type GeoTIFFImage } from 'geotiff';
-import { endianness } from 'node:os';
-import type { Image } from './image.js';
+import type { Image } from './image_type.js';
 import { checkPixels } from './limits.js';
 import { warn } from './warnings.js';
 
@@ -19,6 +18,8 @@ const READABLE_COMPRESSION = new Set([1, 5, 8, 32773, 32946]);
 const PHOTOMETRIC: Record<number, string> = {
   0: 'min-is-white', 1: 'min-is-black', 2: 'RGB', 3: 'palette', 4: 'transparency mask', 5: 'CMYK', 6: 'YCbCr', 8: 'CIELab',
 };
+
+const BIG_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 0;
 
 function notSupported(what: string, path: string): Error {
   return new Error(`not supported: ${what} in ${path}`);
@@ -412,10 +413,10 @@ export function encodeTiffStack(stack: Stack, inputBitDepth?: number): Uint8Arra
 
     const img = pages[k];
     out.set(new Uint8Array(img.data.buffer, img.data.byteOffset, img.data.byteLength), dataStart);
-    if (endianness() === 'BE' && bitDepth > 8) {
-      const swap = Buffer.from(out.buffer, dataStart, pixelBytes);
-      if (bitDepth === 16) swap.swap16();
-      else swap.swap32();
+    if (BIG_ENDIAN_HOST && bitDepth > 8) {
+      // Samples are written little-endian (the header says II).
+      const bytes = bitDepth / 8;
+      for (let i = dataStart; i < dataStart + pixelBytes; i += bytes) out.subarray(i, i + bytes).reverse();
     }
     at += pageBytes;
   }

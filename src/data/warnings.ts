@@ -2,7 +2,7 @@
 // one line each on stderr, or to whoever listens (tests, a caller that collects them).
 type Listener = (message: string) => void;
 
-const stderrListener: Listener = (m) => process.stderr.write(`warning: ${m}\n`);
+const stderrListener: Listener = (m) => console.warn(`warning: ${m}`);
 let listener: Listener = stderrListener;
 
 export function warn(message: string): void {

@@ -1,13 +1,8 @@
-// Acquires one WebGPU device through Dawn's Node bindings and keeps it for the process.
-import { create, globals } from 'webgpu';
+// Acquires one WebGPU device from the host (src/platform) and keeps it for the process or page.
+import { platform, type AdapterRequest } from '../platform/platform.js';
 
-export interface DeviceOptions {
-  /** Dawn backend: 'vulkan', 'opengles', 'null', … (env COMI_BACKEND). */
-  backend?: string;
-  /** Exact adapter name as Dawn lists it (env COMI_ADAPTER). */
-  adapter?: string;
-  powerPreference?: GPUPowerPreference;
-}
+/** backend and adapter: Dawn's, in Node (env COMI_BACKEND, COMI_ADAPTER). */
+export type DeviceOptions = AdapterRequest;
 
 export interface GpuContext {
   device: GPUDevice;
@@ -19,47 +14,22 @@ export interface GpuContext {
 
 export class NoAdapterError extends Error {
   constructor(detail: string) {
-    super(
-      `no WebGPU adapter found${detail ? ` (${detail})` : ''}: install a Vulkan driver; ` +
-        'on Debian without a GPU run `sudo bash scripts/install-vulkan-cpu.sh` (Mesa lavapipe >= 23 from bookworm-backports)',
-    );
+    super(`no WebGPU adapter found${detail ? ` (${detail})` : ''}: ${platform().noAdapterFix}`);
     this.name = 'NoAdapterError';
   }
 }
 
-// Dawn's instance dies with a futex error or SIGSEGV if the object create() returns is collected: keep it here.
-let dawnInstance: GPU | null = null;
 let current: Promise<GpuContext> | null = null;
 let lostReason: string | null = null;
 
-function dawnFlags(opts: DeviceOptions): string[] {
-  const flags: string[] = [];
-  const backend = opts.backend ?? process.env.COMI_BACKEND;
-  const adapter = opts.adapter ?? process.env.COMI_ADAPTER;
-  if (backend) flags.push(`backend=${backend}`);
-  if (adapter) flags.push(`adapter=${adapter}`);
-  return flags;
-}
-
-/** Dawn rejects an unknown adapter name with "no suitable backends found" and lists the adapters it has on the
- * following lines: keep those names on the one line the user sees. */
-function dawnDetail(message: string): string {
-  const [first, ...rest] = message.split('\n');
-  const names = rest.map((line) => /name: '([^']*)'/.exec(line)?.[1]).filter(Boolean);
-  return names.length ? `${first}; Dawn has: ${names.join(', ')}` : first;
-}
-
 async function open(opts: DeviceOptions): Promise<GpuContext> {
-  process.env.XDG_RUNTIME_DIR ??= '/tmp';
-  Object.assign(globalThis, globals);
   let adapter: GPUAdapter | null = null;
-  const wantedName = opts.adapter ?? process.env.COMI_ADAPTER;
+  const wantedName = opts.adapter ?? platform().env('COMI_ADAPTER');
   const named = (detail: string) => [wantedName && `adapter '${wantedName}'`, detail].filter(Boolean).join(': ');
   try {
-    dawnInstance = create(dawnFlags(opts)) as unknown as GPU;
-    adapter = await dawnInstance.requestAdapter({ powerPreference: opts.powerPreference ?? 'high-performance' });
+    adapter = await platform().requestAdapter(opts);
   } catch (err) {
-    throw new NoAdapterError(named(dawnDetail((err as Error).message)));
+    throw new NoAdapterError(named((err as Error).message));
   }
   if (!adapter) throw new NoAdapterError(named(''));
   const wanted = ['timestamp-query', 'shader-f16', 'subgroups'] as const;
@@ -95,6 +65,14 @@ export function getGpu(opts: DeviceOptions = {}): Promise<GpuContext> {
     current.catch(() => (current = null));
   }
   return current;
+}
+
+/** Destroys the device; the next getGpu opens a new one. */
+export async function releaseGpu(): Promise<void> {
+  const gpu = current;
+  current = null;
+  lostReason = null;
+  if (gpu) (await gpu).device.destroy();
 }
 
 /** Throws with the loss reason if the device was lost: later calls would fail with unrelated validation errors. */

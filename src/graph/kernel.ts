@@ -4,9 +4,7 @@
 // description when the pipeline is created, so shaders/NAME.wgsl holds only `fn kernel(…)` and its helpers, and
 // the TS side passes parameters and buffers by name: a missing or misspelt name is a TS type error, a WGSL compile
 // error, or a failure of test/graph/kernel.test.ts (which reads every shader against its description).
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { packageRoot } from '../io/package_root.js';
+import { SHADERS } from './shaders.generated.js';
 
 export type ParamType = 'u32' | 'i32' | 'f32' | 'vec4u' | 'vec4f';
 export type Access = 'read' | 'read_write';
@@ -131,19 +129,10 @@ export function packParams(k: AnyKernel, values: Record<string, number | readonl
   return buf;
 }
 
-function findShaderDir(): string {
-  return join(packageRoot(), 'shaders');
-}
-
-const shaderDir = findShaderDir();
-const sources = new Map<string, string>();
-
+/** shaders/<name>.wgsl, embedded at build time (scripts/gen-shaders.mjs). */
 function readShader(name: string): string {
-  let src = sources.get(name);
-  if (src === undefined) {
-    src = readFileSync(join(shaderDir, `${name}.wgsl`), 'utf8');
-    sources.set(name, src);
-  }
+  const src = SHADERS[name];
+  if (src === undefined) throw new Error(`no shader shaders/${name}.wgsl in this build (run \`npm run build\`)`);
   return src;
 }
 

@@ -1,6 +1,7 @@
 // Records every dispatch of a step into one command encoder / compute pass and submits once on flush or readback.
 import { BufferPool, Usage } from './pool.js';
-import { getGpu, checkDeviceAlive, type DeviceOptions, type GpuContext } from './device.js';
+import { getGpu, releaseGpu, checkDeviceAlive, type DeviceOptions, type GpuContext } from './device.js';
+import { platform } from '../platform/platform.js';
 import {
   kernelSource, packParams, ELEMENTWISE_WG, type AnyKernel, type Kernel, type ParamType, type Binding, type ConstType,
   type ParamValues, type BufferArgs, type ConstValues, type Reduction,
@@ -43,22 +44,6 @@ export function grid1d(n: number, workgroupSize: number): [number, number, numbe
   return [Math.ceil(groups / y), y, 1];
 }
 
-/** How long Dawn's event polling sleeps between polls while work is pending (env COMI_POLL_MS; 0 = Dawn's own
- * busy polling). */
-const POLL_MS = Number(process.env.COMI_POLL_MS ?? 1);
-
-/** Dawn's Node bindings poll for finished GPU work by re-queueing a native callback with setImmediate as long as a
- * map or onSubmittedWorkDone is pending: a busy loop on the main thread. On CPU adapters (lavapipe) that loop takes
- * a core from the threads doing the work (docs/performance.md, item 1). Only native callbacks are delayed; JavaScript ones keep setImmediate's semantics. */
-function throttleDawnPolling(): void {
-  if (!(POLL_MS > 0) || (globalThis.setImmediate as { comiThrottled?: boolean }).comiThrottled) return;
-  const immediate = globalThis.setImmediate;
-  const throttled = ((fn: (...args: unknown[]) => void, ...args: unknown[]) =>
-    Function.prototype.toString.call(fn).includes('[native code]') ? setTimeout(fn, POLL_MS, ...args) : immediate(fn, ...args)) as typeof setImmediate;
-  Object.assign(throttled, immediate, { comiThrottled: true });
-  globalThis.setImmediate = throttled;
-}
-
 export interface DispatchOptions<C extends Record<string, ConstType>> {
   /** Workgroup counts (not for elementwise kernels). */
   groups?: [number, number?, number?];
@@ -88,8 +73,11 @@ export class Runtime {
   private timingOwners: TimingOwner[] = [];
   private profile: { timings: DispatchTiming[]; owner: TimingOwner; pending: Promise<void>[] } | null = null;
 
+  /** Undoes the host's polling throttle (src/platform). */
+  private readonly unthrottle: () => void;
+
   constructor(readonly gpu: GpuContext) {
-    throttleDawnPolling();
+    this.unthrottle = platform().throttleGpuPolling();
     this.device = gpu.device;
     this.pool = new BufferPool(this.device);
     this.device.onuncapturederror = (ev: GPUUncapturedErrorEvent) => {
@@ -110,7 +98,7 @@ export class Runtime {
 
   /** Identical parameter blocks recur every training step, so they are uploaded once and reused. */
   private uniformBuffer(params: ArrayBuffer): GPUBuffer {
-    const key = Buffer.from(params).toString('base64');
+    const key = new Uint32Array(params).join(',');
     let buf = this.uniforms.get(key);
     if (buf) {
       this.uniforms.delete(key);
@@ -323,6 +311,11 @@ export class Runtime {
     this.flush();
     await this.device.queue.onSubmittedWorkDone();
   }
+
+  /** Ends the host's polling throttle; the device is destroyed by releaseRuntime. */
+  dispose(): void {
+    this.unthrottle();
+  }
 }
 
 let runtime: Runtime | null = null;
@@ -336,4 +329,13 @@ export async function initGpu(opts: DeviceOptions = {}): Promise<Runtime> {
 export function rt(): Runtime {
   if (!runtime) throw new Error('GPU not initialised: call `await initGpu()` before creating tensors');
   return runtime;
+}
+
+/** Disposes the runtime and destroys its device (an embedding program is done with the engine); initGpu opens a
+ * new one. */
+export async function releaseRuntime(): Promise<void> {
+  const r = runtime;
+  runtime = null;
+  r?.dispose();
+  await releaseGpu();
 }

@@ -1,7 +1,5 @@
 // safetensors (8-byte little-endian header length, JSON header, raw little-endian data): checkpoints and weights
 // in a format Python (`safetensors.torch.load_file`) and other tools open directly. Float32 only.
-import { readFileSync } from 'node:fs';
-import { writeFileAtomic } from './atomic.js';
 
 export interface NamedArray {
   shape: number[];
@@ -18,8 +16,9 @@ export function encodeSafetensors(tensors: Record<string, NamedArray>, metadata:
     offset += n * 4;
   }
   let json = JSON.stringify(header);
-  json += ' '.repeat((8 - ((8 + Buffer.byteLength(json)) % 8)) % 8); // data starts 8-byte aligned
-  const headerBytes = Buffer.from(json, 'utf8');
+  const utf8 = new TextEncoder();
+  json += ' '.repeat((8 - ((8 + utf8.encode(json).length) % 8)) % 8); // data starts 8-byte aligned
+  const headerBytes = utf8.encode(json);
   const out = new Uint8Array(8 + headerBytes.length + offset);
   new DataView(out.buffer).setBigUint64(0, BigInt(headerBytes.length), true);
   out.set(headerBytes, 8);
@@ -31,10 +30,6 @@ export function encodeSafetensors(tensors: Record<string, NamedArray>, metadata:
   return out;
 }
 
-export function writeSafetensors(path: string, tensors: Record<string, NamedArray>, metadata: Record<string, string> = {}): void {
-  writeFileAtomic(path, encodeSafetensors(tensors, metadata));
-}
-
 export function decodeSafetensors(bytes: Uint8Array, what = 'safetensors data'): { tensors: Record<string, NamedArray>; metadata: Record<string, string> } {
   if (bytes.length < 8) throw new Error(`${what}: too short to be a safetensors file`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -42,7 +37,7 @@ export function decodeSafetensors(bytes: Uint8Array, what = 'safetensors data'):
   if (headerLen <= 0 || 8 + headerLen > bytes.length) throw new Error(`${what}: not a safetensors file (bad header length)`);
   let header: Record<string, any>;
   try {
-    header = JSON.parse(Buffer.from(bytes.subarray(8, 8 + headerLen)).toString('utf8'));
+    header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLen)));
   } catch {
     throw new Error(`${what}: not a safetensors file (header is not JSON)`);
   }
@@ -57,8 +52,4 @@ export function decodeSafetensors(bytes: Uint8Array, what = 'safetensors data'):
     tensors[name] = { shape: info.shape, data: new Float32Array(copy.buffer, copy.byteOffset, (end - begin) / 4) };
   }
   return { tensors, metadata: header.__metadata__ ?? {} };
-}
-
-export function readSafetensors(path: string): { tensors: Record<string, NamedArray>; metadata: Record<string, string> } {
-  return decodeSafetensors(readFileSync(path), path);
 }

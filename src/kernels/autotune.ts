@@ -4,11 +4,8 @@
 // fastest is used from then on and cached per adapter in $COMI_CACHE/autotune-v3.json (default
 // ~/.cache/comi/autotune-v3.json). Candidates compute the same sums in the same order per output or differ only by
 // fp32 reassociation. COMI_AUTOTUNE=0 keeps the defaults (deterministic tests).
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { comiCacheDir } from '../io/cache_dir.js';
-import { dirname, join } from 'node:path';
 import { rt } from '../graph/runtime.js';
-import { writeFileAtomic } from '../io/atomic.js';
+import { platform } from '../platform/platform.js';
 import type { Reduction } from '../graph/kernel.js';
 
 /** Part of the cache file's name. Bump it when kernels or candidate sets change: a cached choice is only as good
@@ -25,12 +22,13 @@ let cache: { path: string; file: CacheFile; adapter: Choices } | null = null;
 const inFlight = new Set<string>();
 
 export function autotuneEnabled(): boolean {
-  return process.env.COMI_AUTOTUNE !== '0';
+  return platform().env('COMI_AUTOTUNE') !== '0';
 }
 
+const CACHE_NAME = `autotune-v${CACHE_VERSION}.json`;
+
 export function autotuneCachePath(): string {
-  const root = comiCacheDir();
-  return join(root, `autotune-v${CACHE_VERSION}.json`);
+  return platform().store.path(CACHE_NAME);
 }
 
 function choices(): Choices {
@@ -38,7 +36,8 @@ function choices(): Choices {
   if (cache?.path !== path) {
     let file: CacheFile = {};
     try {
-      if (existsSync(path)) file = JSON.parse(readFileSync(path, 'utf8')) as CacheFile;
+      const text = platform().store.read(CACHE_NAME);
+      if (text !== null) file = JSON.parse(text) as CacheFile;
     } catch {
       file = {}; // a damaged cache only costs a re-tune
     }
@@ -52,8 +51,7 @@ function choices(): Choices {
 function save(): void {
   if (!cache) return;
   try {
-    mkdirSync(dirname(cache.path), { recursive: true });
-    writeFileAtomic(cache.path, JSON.stringify(cache.file, null, 1) + '\n');
+    platform().store.write(CACHE_NAME, JSON.stringify(cache.file, null, 1) + '\n');
   } catch (err) {
     console.warn(`autotune: cannot write ${cache.path} (${(err as Error).message}); choices are kept for this run only`);
   }
@@ -117,7 +115,7 @@ export function reductionVariant(): Reduction {
   const r = rt();
   const minSize = (r.gpu.adapter.info as GPUAdapterInfo & { subgroupMinSize?: number }).subgroupMinSize ?? 0;
   const subgroups = r.gpu.features.has('subgroups') && minSize >= 4;
-  const forced = forcedReduction ?? (process.env.COMI_REDUCTION as Reduction['kind'] | undefined);
+  const forced = forcedReduction ?? (platform().env('COMI_REDUCTION') as Reduction['kind'] | undefined);
   if (forced === 'tree') return { kind: 'tree', wg: 256 };
   if (forced === 'subgroup' && !subgroups) throw new Error(`COMI_REDUCTION=subgroup: ${r.gpu.adapterName} has no subgroups of at least 4`);
   if (forced === 'subgroup' || (cpuLikeAdapter() && subgroups)) return { kind: 'subgroup', wg: minSize };

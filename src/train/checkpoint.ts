@@ -1,7 +1,8 @@
 // A checkpoint is one safetensors file: the four networks, both Adam states, both image pools, plus metadata
 // (iteration, RNG states, config) — everything `--resume` needs to continue bit for bit.
 import { existsSync } from 'node:fs';
-import { readSafetensors, writeSafetensors, type NamedArray } from '../io/safetensors.js';
+import type { NamedArray } from '../io/safetensors.js';
+import { readSafetensors, writeSafetensors } from '../io/safetensors_file.js';
 import type { CycleGan } from '../model/cyclegan.js';
 import type { Adam } from '../autograd/adam.js';
 import type { ImagePool } from '../model/image_pool.js';

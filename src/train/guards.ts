@@ -5,7 +5,7 @@ import type { Tensor } from '../graph/tensor.js';
 import type { CycleGan } from '../model/cyclegan.js';
 import type { NamedArray } from '../io/safetensors.js';
 import { countNonFinite } from '../kernels/nonfinite.js';
-import { countNonFiniteValues } from '../data/finite.js';
+import { countNonFiniteValues, nonFiniteArrays } from '../data/finite.js';
 import { restoreCheckpoint, type CheckpointState } from './checkpoint.js';
 
 export const ON_NAN = ['rollback', 'stop'] as const;
@@ -15,14 +15,6 @@ export const DEFAULT_NAN_CHECK_EVERY = 10;
 export const ROLLBACK_LR_FACTOR = 0.5;
 /** Rollbacks in one session before the run stops: a run that keeps diverging needs other settings. */
 export const MAX_ROLLBACKS = 5;
-
-/** Null if every array is finite, else which hold NaN / Inf (for messages). */
-export function nonFiniteArrays(tensors: Record<string, NamedArray>): string | null {
-  const bad = Object.entries(tensors).map(([name, t]) => [name, countNonFiniteValues(t.data)] as const).filter(([, n]) => n > 0);
-  if (bad.length === 0) return null;
-  const [name, n] = bad[0];
-  return `${n} NaN/Inf value(s) in '${name}'${bad.length > 1 ? ` and ${bad.length - 1} more tensor(s)` : ''}`;
-}
 
 function stateGroups(m: CycleGan): [string, readonly Tensor[]][] {
   return [

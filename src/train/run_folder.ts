@@ -4,21 +4,17 @@
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { packageRoot } from '../io/package_root.js';
 import { join } from 'node:path';
-import { initGpu } from '../graph/runtime.js';
 import { writeFileAtomic } from '../io/atomic.js';
-import { readSafetensors, writeSafetensors } from '../io/safetensors.js';
-import { ResnetGenerator } from '../model/generator.js';
+import { writeSafetensors } from '../io/safetensors_file.js';
+import type { ResnetGenerator } from '../model/generator.js';
 import type { GanLoss } from '../model/cyclegan.js';
 import type { ContentTerm } from '../model/content_loss.js';
 import type { Layout } from '../data/dataset.js';
 import type { NormalizationMode } from '../data/normalize.js';
 import type { TrainSchedule } from './trainer.js';
-import { nonFiniteArrays } from './guards.js';
+import { RUN_FORMAT, RUN_VERSION, GENERATOR_FORMAT, GENERATOR_VERSION, checkConfig, generatorFromBytes } from './generator_file.js';
 
-export const RUN_FORMAT = 'comi-run';
-export const RUN_VERSION = 1;
-export const GENERATOR_FORMAT = 'comi-generator';
-export const GENERATOR_VERSION = '1';
+export { RUN_FORMAT, RUN_VERSION, GENERATOR_FORMAT, GENERATOR_VERSION };
 
 export interface RunConfig {
   format: typeof RUN_FORMAT;
@@ -98,19 +94,6 @@ function checkRunFolder(dir: string): void {
   if (!st.isDirectory()) throw new Error(`run folder ${dir} is a file, not a folder`);
 }
 
-/** The checks every reader of a config needs: format, version, and the fields that rebuild the generator. */
-function checkConfig(config: any, where: string): RunConfig {
-  if (!config || typeof config !== 'object' || config.format !== RUN_FORMAT) throw new Error(`${where} is not a COMI run configuration (format '${config?.format}')`);
-  if (config.version !== RUN_VERSION) throw new Error(`${where} is run format version ${config.version}; this program reads version ${RUN_VERSION}`);
-  const m = config.model;
-  const positive = (v: unknown) => Number.isInteger(v) && (v as number) > 0;
-  if (!m || ![1, 3].includes(m.channels) || !positive(m.ngf) || !positive(m.ndf) || !Number.isInteger(m.blocks) || m.blocks < 0
-    || !['transpose', 'resize'].includes(m.upsampling) || typeof m.globalResidual !== 'boolean') {
-    throw new Error(`${where}: model must have channels 1 or 3, positive ngf/ndf, blocks ≥ 0, upsampling transpose|resize and globalResidual`);
-  }
-  return config as RunConfig;
-}
-
 /** config.json of a run folder, checked. */
 export function readRunConfig(spec: string): RunConfig {
   const dir = modelFolder(spec);
@@ -139,29 +122,5 @@ export async function loadGenerator(spec: string): Promise<{ generator: ResnetGe
   if (!existsSync(path)) {
     throw new Error(`${runDir} has no generator.safetensors: not a training run folder, or training stopped before its first checkpoint`);
   }
-  const { tensors, metadata } = readSafetensors(path);
-  const bad = nonFiniteArrays(tensors);
-  if (bad) throw new Error(`${path} holds ${bad}: its training diverged; it cannot correct images (train again, or use another run)`);
-  if (metadata.format !== GENERATOR_FORMAT) throw new Error(`${path} is not a COMI generator file (format '${metadata.format ?? 'none'}')`);
-  if (metadata.version !== GENERATOR_VERSION) {
-    throw new Error(`${path} is generator file version ${metadata.version}; this program reads version ${GENERATOR_VERSION}`);
-  }
-  let config: RunConfig;
-  try {
-    config = checkConfig(JSON.parse(metadata.config), path);
-  } catch (err) {
-    throw new Error(err instanceof SyntaxError ? `${path}: its config metadata is not JSON` : (err as Error).message);
-  }
-  await initGpu();
-  const m = config.model;
-  const generator = new ResnetGenerator({
-    inChannels: m.channels, outChannels: m.channels, ngf: m.ngf, blocks: m.blocks, upsampling: m.upsampling, globalResidual: m.globalResidual,
-  });
-  try {
-    generator.loadStateDict(tensors);
-  } catch (err) {
-    generator.dispose();
-    throw new Error(`${path}: ${(err as Error).message}`);
-  }
-  return { generator, config };
+  return generatorFromBytes(readFileSync(path), path);
 }

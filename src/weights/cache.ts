@@ -4,7 +4,7 @@ import { comiCacheDir } from '../io/cache_dir.js';
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, mkdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { readSafetensors, writeSafetensors } from '../io/safetensors.js';
+import { readSafetensors, writeSafetensors } from '../io/safetensors_file.js';
 import {
   CACHE_FORMAT, OFFICIAL_VGG19, PREPROCESSING, VGG_CONVS, matchesDigest, readVggWeightFile, validateVggWeights,
   type VggWeights, type WeightSource,

@@ -10,7 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { useGpu } from '../helpers/gpu.js';
 import { readImage, writeImage, type Image } from '../../src/data/image.js';
 import { correctFiles, correctImage, runSettings } from '../../src/correct/correct.js';
-import { writeSafetensors } from '../../src/io/safetensors.js';
+import { writeSafetensors } from '../../src/io/safetensors_file.js';
 import { loadGenerator, runPaths, writeRunConfig } from '../../src/train/run_folder.js';
 import { hash32 } from '../../src/graph/random.js';
 import { planAxis, tileMargin, DEFAULT_RAMP } from '../../src/correct/tiling.js';

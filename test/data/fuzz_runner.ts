@@ -1,6 +1,7 @@
 // Child process of fuzz.test.ts: decodes seeded mutations of valid PNG, JPEG and TIFF files, one line of JSON per
 // case on stdout ({"case":i,"outcome":…}) so that the parent can tell which case hung if it has to kill us.
 // argv: FORMAT FIRST COUNT DIR
+import '../../src/platform/node.js';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';

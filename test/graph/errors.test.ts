@@ -79,6 +79,7 @@ describe('no WebGPU adapter', () => {
   function runChild(env: Record<string, string>) {
     const src = (p: string) => pathToFileURL(join(ROOT, 'src', p)).href;
     const script = [
+      `import '${src('platform/node.js')}';`,
       `import { runMain } from '${src('cli/errors.js')}';`,
       `import { initGpu } from '${src('graph/runtime.js')}';`,
       `await runMain('comi', async () => { await initGpu(); });`,

@@ -10,22 +10,30 @@ import { conv2d } from '../../src/kernels/conv2d.js';
 import { convTranspose2d } from '../../src/kernels/conv_transpose2d.js';
 import { hashUniform } from '../../src/graph/random.js';
 
-/** Input `name` as PyTorch saw it: hashed uniform values, plus the spec's offset, floored to params.quantum. */
-export function caseInput(fx: Fixture, name: string, requiresGrad = true): Tensor {
+/** Values of input `name` as PyTorch saw them: hashed uniform values, plus the spec's offset, floored to
+ * params.quantum. */
+export function caseInputData(fx: Fixture, name: string): Float32Array {
   const spec = fx.inputs[name] as Fixture['inputs'][string] & { offset?: number };
   const q: number = fx.params.quantum ?? 0;
-  const data = inputData(spec).map((v) => {
+  return inputData(spec).map((v) => {
     const shifted = v + (spec.offset ?? 0);
     return q ? Math.floor(shifted / q) * q : shifted;
   });
-  const t = Tensor.fromArray(data, spec.shape);
+}
+
+export function caseInput(fx: Fixture, name: string, requiresGrad = true): Tensor {
+  const t = Tensor.fromArray(caseInputData(fx, name), fx.inputs[name].shape);
   t.requiresGrad = requiresGrad;
   return t;
 }
 
-/** The upstream gradient the fixture used: hashed uniform values of y's shape. */
+/** Values of the upstream gradient the fixture used: hashed uniform values of the output's size. */
+export function caseGradOutputData(fx: Fixture, size: number): Float32Array {
+  return hashUniform(size, fx.params.gradSeed);
+}
+
 export function caseGradOutput(fx: Fixture, y: Tensor): Tensor {
-  return Tensor.fromArray(hashUniform(y.size, fx.params.gradSeed), y.shape);
+  return Tensor.fromArray(caseGradOutputData(fx, y.size), y.shape);
 }
 
 /** Every output the fixture stores must be present in `ours` and within ORACLE_TOL; `ours` is disposed after. */

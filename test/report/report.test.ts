@@ -3,9 +3,10 @@
 // must show every montage decoded at its size, the summary and per-image tables with the computed numbers, and
 // the loss curves of the run's log.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { mkdtempSync, rmSync, writeFileSync, readFileSync, existsSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync, readFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, delimiter } from 'node:path';
+import { join } from 'node:path';
+import { chromium, NO_CHROMIUM } from '../helpers/chromium.js';
 import { spawnSync } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 import { qcMontage, magma, absoluteError, MAX_PANEL_SIDE } from '../../src/report/montage.js';
@@ -74,7 +75,6 @@ describe('report page', () => {
     expect(html).not.toMatch(/<script|<link|src="(?!data:)/);
   });
 
-  const chromium = (process.env.PATH ?? '').split(delimiter).flatMap((d) => ['chromium', 'chromium-browser'].map((n) => join(d, n))).find((p) => existsSync(p));
   it.skipIf(!chromium)('opens in headless Chromium with every montage decoded, the tables and the loss curves', async () => {
     const run = join(dir, 'run');
     mkdirSync(run);
@@ -123,5 +123,5 @@ window.addEventListener('load', () => {
     const html = readFileSync(join(out, 'report.html'), 'utf8');
     expect(html).not.toMatch(/<script|<link|src="(?!data:)/); // self-contained
   });
-  if (!chromium) it.skip('headless Chromium not found: install the Debian package `chromium` (apt-get install -y chromium) to run the browser test', () => {});
+  if (!chromium) it.skip(NO_CHROMIUM, () => {});
 });

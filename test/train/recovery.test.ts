@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { useGpu } from '../helpers/gpu.js';
-import { readSafetensors } from '../../src/io/safetensors.js';
+import { readSafetensors } from '../../src/io/safetensors_file.js';
 import { generateSynth, SYNTH_DEFAULTS } from '../../src/synth/generate.js';
 import { train, type TrainSchedule } from '../../src/train/trainer.js';
 import { readRunConfig, runPaths, RUN_FORMAT, RUN_VERSION, type RunConfig } from '../../src/train/run_folder.js';

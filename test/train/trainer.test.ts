@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { useGpu } from '../helpers/gpu.js';
 import { Tensor } from '../../src/graph/tensor.js';
 import { noGrad } from '../../src/autograd/tape.js';
-import { readSafetensors, writeSafetensors } from '../../src/io/safetensors.js';
+import { readSafetensors, writeSafetensors } from '../../src/io/safetensors_file.js';
 import { readImage } from '../../src/data/image.js';
 import { generateSynth, SYNTH_DEFAULTS } from '../../src/synth/generate.js';
 import { ResnetGenerator } from '../../src/model/generator.js';

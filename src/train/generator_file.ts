@@ -1,0 +1,55 @@
+// A generator file (generator.safetensors: the corrector's weights, its run config in the metadata) read from
+// bytes: shared by run folders (Node) and the web app.
+import { decodeSafetensors } from '../io/safetensors.js';
+import { initGpu } from '../graph/runtime.js';
+import { ResnetGenerator } from '../model/generator.js';
+import { nonFiniteArrays } from '../data/finite.js';
+import type { RunConfig } from './run_folder.js';
+
+export const RUN_FORMAT = 'comi-run';
+export const RUN_VERSION = 1;
+export const GENERATOR_FORMAT = 'comi-generator';
+export const GENERATOR_VERSION = '1';
+
+/** The checks every reader of a config needs: format, version, and the fields that rebuild the generator. */
+export function checkConfig(config: any, where: string): RunConfig {
+  if (!config || typeof config !== 'object' || config.format !== RUN_FORMAT) throw new Error(`${where} is not a COMI run configuration (format '${config?.format}')`);
+  if (config.version !== RUN_VERSION) throw new Error(`${where} is run format version ${config.version}; this program reads version ${RUN_VERSION}`);
+  const m = config.model;
+  const positive = (v: unknown) => Number.isInteger(v) && (v as number) > 0;
+  if (!m || ![1, 3].includes(m.channels) || !positive(m.ngf) || !positive(m.ndf) || !Number.isInteger(m.blocks) || m.blocks < 0
+    || !['transpose', 'resize'].includes(m.upsampling) || typeof m.globalResidual !== 'boolean') {
+    throw new Error(`${where}: model must have channels 1 or 3, positive ngf/ndf, blocks ≥ 0, upsampling transpose|resize and globalResidual`);
+  }
+  return config as RunConfig;
+}
+
+/** The correcting generator in a generator file's bytes, and its config (path names it in messages). Opens the
+ * GPU if needed. */
+export async function generatorFromBytes(bytes: Uint8Array, path: string): Promise<{ generator: ResnetGenerator; config: RunConfig }> {
+  const { tensors, metadata } = decodeSafetensors(bytes, path);
+  const bad = nonFiniteArrays(tensors);
+  if (bad) throw new Error(`${path} holds ${bad}: its training diverged; it cannot correct images (train again, or use another run)`);
+  if (metadata.format !== GENERATOR_FORMAT) throw new Error(`${path} is not a COMI generator file (format '${metadata.format ?? 'none'}')`);
+  if (metadata.version !== GENERATOR_VERSION) {
+    throw new Error(`${path} is generator file version ${metadata.version}; this program reads version ${GENERATOR_VERSION}`);
+  }
+  let config: RunConfig;
+  try {
+    config = checkConfig(JSON.parse(metadata.config), path);
+  } catch (err) {
+    throw new Error(err instanceof SyntaxError ? `${path}: its config metadata is not JSON` : (err as Error).message);
+  }
+  await initGpu();
+  const m = config.model;
+  const generator = new ResnetGenerator({
+    inChannels: m.channels, outChannels: m.channels, ngf: m.ngf, blocks: m.blocks, upsampling: m.upsampling, globalResidual: m.globalResidual,
+  });
+  try {
+    generator.loadStateDict(tensors);
+  } catch (err) {
+    generator.dispose();
+    throw new Error(`${path}: ${(err as Error).message}`);
+  }
+  return { generator, config };
+}
