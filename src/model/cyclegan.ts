@@ -7,6 +7,7 @@ import { Tensor, scope } from '../graph/tensor.js';
 import { backward, noGrad } from '../autograd/tape.js';
 import { Adam } from '../autograd/adam.js';
 import { add } from '../kernels/binary.js';
+import { catBatch, sliceBatch } from '../kernels/concat.js';
 import { scale } from '../kernels/unary.js';
 import { mseLoss, l1Loss, bceWithLogitsLoss } from '../kernels/losses.js';
 import { ResnetGenerator, type GeneratorOptions } from './generator.js';
@@ -115,10 +116,14 @@ export class CycleGan {
       // Generators: discriminators are frozen so no gradient is accumulated into them.
       this.dT.setRequiresGrad(false);
       this.dS.setRequiresGrad(false);
-      const fakeT = this.gS.forward(realS);
-      const recS = twoWay ? this.gT.forward(fakeT) : null;
+      // G_s sees realS and fakeS = G_t(realT) as one batch: one forward and backward instead of two, and its weight
+      // gradients sum inside the kernels (instance norm is per image, so each item's result is unchanged).
       const fakeS = twoWay ? this.gT.forward(realT) : null;
-      const recT = fakeS ? this.gS.forward(fakeS) : null;
+      const n = realS.shape[0];
+      const both = fakeS ? this.gS.forward(catBatch([realS, fakeS])) : null;
+      const fakeT = both ? sliceBatch(both, 0, n) : this.gS.forward(realS);
+      const recT = both ? sliceBatch(both, n, fakeS!.shape[0]) : null;
+      const recS = twoWay ? this.gT.forward(fakeT) : null;
       let adv: Tensor | null = null;
       if (adversarial) {
         adv = ganLoss(o.ganLoss, this.dT.forward(fakeT), true);
@@ -145,12 +150,14 @@ export class CycleGan {
       if (adversarial) {
         this.dT.setRequiresGrad(true);
         this.dS.setRequiresGrad(twoWay);
-        const poolT = this.poolT.query(fakeT.detach());
-        lossDT = scale(add(ganLoss(o.ganLoss, this.dT.forward(realT), true), ganLoss(o.ganLoss, this.dT.forward(poolT), false)), 0.5);
-        if (fakeS) {
-          const poolS = this.poolS.query(fakeS.detach());
-          lossDS = scale(add(ganLoss(o.ganLoss, this.dS.forward(realS), true), ganLoss(o.ganLoss, this.dS.forward(poolS), false)), 0.5);
-        }
+        // Real and pooled fake images go through each discriminator as one batch (as G_s above).
+        const dLoss = (d: PatchDiscriminator, real: Tensor, fake: Tensor) => {
+          const logits = d.forward(catBatch([real, fake]));
+          const n = real.shape[0];
+          return scale(add(ganLoss(o.ganLoss, sliceBatch(logits, 0, n), true), ganLoss(o.ganLoss, sliceBatch(logits, n, fake.shape[0]), false)), 0.5);
+        };
+        lossDT = dLoss(this.dT, realT, this.poolT.query(fakeT.detach()));
+        if (fakeS) lossDS = dLoss(this.dS, realS, this.poolS.query(fakeS.detach()));
         this.optD.zeroGrad();
         backward(lossDS ? add(lossDT, lossDS) : lossDT);
         this.optD.step();
