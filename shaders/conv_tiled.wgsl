@@ -5,7 +5,7 @@
 //   MODE 0  directGather   C = y[n, co, oy, ox]     A = w[co, (ci, kh, kw)]  B = x at (oy·s − pad + kh, …)
 //   MODE 1  phaseGather    C = y[n, co, oy, ox]     A = w[ci, co, kh, kw]    B = x at ((oy + pad − kh)/s, …), 0 off-phase
 //   MODE 2  weightGrad     C = dw[co, (ci, kh, kw)] A = dy[n, co, oy, ox]    B = x at (oy·s − pad + kh, …)
-// Every output's sum runs over k in increasing order. MODE 2 splits k (the output pixels) over workgroup z: slice z
+// With REFLECT (modes 0 and 2) the padding mirrors x instead of reading zeros. Every output's sum runs over k in increasing order. MODE 2 splits k (the output pixels) over workgroup z: slice z
 // of c receives the partial sums over k in [z·kPerSplit, (z+1)·kPerSplit) (reduce_splits.wgsl adds the slices).
 
 fn dimM() -> u32 { return p.Cout; }
@@ -39,6 +39,10 @@ fn unfolded(q: u32, o: u32) -> f32 {
   } else {
     iy = oy * s - i32(p.pad) + kh;
     ix = ox * s - i32(p.pad) + kw;
+    if (REFLECT) {
+      iy = reflect(iy, i32(p.H));
+      ix = reflect(ix, i32(p.W));
+    }
   }
   if (iy < 0 || ix < 0 || iy >= i32(p.H) || ix >= i32(p.W)) { return 0.0; }
   return x[((n * p.Cin + ci) * p.H + u32(iy)) * p.W + u32(ix)];

@@ -25,7 +25,8 @@ const DIRECT_GATHER = defineKernel({
   shader: 'conv_direct_gather',
   params: { ...GEOMETRY, tilesX: 'u32', hasBias: 'u32' },
   bindings: GATHER_BINDINGS,
-  consts: { TM: 'u32', TN: 'u32', FLIP: 'bool', WG: 'u32' },
+  consts: { TM: 'u32', TN: 'u32', FLIP: 'bool', REFLECT: 'bool', WG: 'u32' },
+  includes: ['reflect'],
   entry: REGISTER_ENTRY,
   workgroup: 'WG',
 });
@@ -41,7 +42,8 @@ const WEIGHT_GRAD = defineKernel({
   shader: 'conv_weight_grad',
   params: { ...GEOMETRY, hasBias: 'u32', rowsPerSplit: 'u32' },
   bindings: WEIGHT_GRAD_BINDINGS,
-  consts: { TM: 'u32', TQ: 'u32', WG: 'u32' },
+  consts: { TM: 'u32', TQ: 'u32', REFLECT: 'bool', WG: 'u32' },
+  includes: ['reflect'],
   entry: ['gid', 'wid'],
   workgroup: 'WG',
 });
@@ -50,7 +52,8 @@ const WEIGHT_GRAD_ROWS = defineKernel({
   params: { N: 'u32', Cin: 'u32', H: 'u32', W: 'u32', Cout: 'u32', OH: 'u32', OW: 'u32', KH: 'u32', pad: 'u32', hasBias: 'u32', rowsPerSplit: 'u32' },
   bindings: WEIGHT_GRAD_BINDINGS,
   // KW and the stride S are compile-time: the taps' register window; KEEP = max(KW − S, 0) taps carry over.
-  consts: { TM: 'u32', KW: 'u32', S: 'u32', KEEP: 'u32', WG: 'u32' },
+  consts: { TM: 'u32', KW: 'u32', S: 'u32', KEEP: 'u32', REFLECT: 'bool', WG: 'u32' },
+  includes: ['reflect'],
   entry: ['gid', 'wid'],
   workgroup: 'WG',
 });
@@ -58,8 +61,8 @@ const TILED = defineKernel({
   shader: 'conv_tiled',
   params: { ...GEOMETRY, hasBias: 'u32', kPerSplit: 'u32' },
   bindings: { x: 'read', a: 'read', b: 'read', c: 'read_write' },
-  consts: { MODE: 'u32' },
-  includes: ['workgroup_tile'],
+  consts: { MODE: 'u32', REFLECT: 'bool' },
+  includes: ['workgroup_tile', 'reflect'],
   entry: ['lid3', 'wid', 'nwg'],
   workgroup: [16, 16],
 });
@@ -101,10 +104,11 @@ export function setConvTiling(t: ConvTiling | null): void {
   forced = t ? { ...t } : null;
 }
 
-/** Geometry in the direction of the direct convolution: x [N,Cin,H,W] → y [N,Cout,OH,OW] with kernel KH×KW. */
+/** Geometry in the direction of the direct convolution: x [N,Cin,H,W] → y [N,Cout,OH,OW] with kernel KH×KW;
+ * `reflect`: the padding mirrors x (direct gather and weight gradient only). */
 export interface ConvGeometry {
   N: number; Cin: number; H: number; W: number; Cout: number; OH: number; OW: number;
-  KH: number; KW: number; stride: number; pad: number;
+  KH: number; KW: number; stride: number; pad: number; reflect?: boolean;
 }
 
 const registers = (tm: number, tn: number, wg = 64): ConvVariant => ({ strategy: 'registers', tm, tn, wg });
@@ -169,7 +173,7 @@ function launchTiles(mode: number, g: ConvGeometry, cols: number, buffers: { x: 
   const gz = mode === 2 ? splits : Math.ceil(gx / MAX_GROUPS);
   if (mode !== 2) gx = Math.ceil(gx / gz);
   const params = { ...geometry(g), hasBias: hasBias ? 1 : 0, kPerSplit: kPerSplit || 2 ** 31 };
-  rt().dispatch(TILED, buffers, params, { consts: { MODE: mode }, groups: [gx, Math.ceil(g.Cout / TILE), gz] });
+  rt().dispatch(TILED, buffers, params, { consts: { MODE: mode, REFLECT: !!g.reflect }, groups: [gx, Math.ceil(g.Cout / TILE), gz] });
 }
 
 /** Workgroups a weight gradient should have: CPU adapters need a few per thread, GPUs hundreds. */
@@ -199,7 +203,7 @@ function dispatchDirectGather(v: ConvVariant, g: ConvGeometry, x: GPUBuffer, w: 
   const tn = pixelTile(v.tn, g.OW);
   const tilesX = Math.ceil(g.OW / tn);
   rt().dispatch(DIRECT_GATHER, { x, w, b: b ?? w, y }, { ...geometry(g), tilesX, hasBias: b ? 1 : 0 }, {
-    consts: { TM: tm, TN: tn, FLIP: flip, WG: v.wg },
+    consts: { TM: tm, TN: tn, FLIP: flip, REFLECT: !!g.reflect, WG: v.wg },
     groups: groups2d(g.N * g.OH * tilesX, Math.ceil(g.Cout / tm), v.wg),
   });
 }
@@ -254,7 +258,7 @@ function dispatchWeightGrad(v: ConvVariant, g: ConvGeometry, x: GPUBuffer, dy: G
   const groups: [number, number] = [Math.ceil(items / v.wg), Math.ceil(g.Cout / tm)];
   splitWeightGrad(g, groups, x, dy, dw, db, (buffers, splits, rowsPerSplit) => {
     rt().dispatch(WEIGHT_GRAD, buffers, { ...geometry(g), hasBias: db ? 1 : 0, rowsPerSplit }, {
-      consts: { TM: tm, TQ: v.tn, WG: v.wg },
+      consts: { TM: tm, TQ: v.tn, REFLECT: !!g.reflect, WG: v.wg },
       groups: [...groups, splits],
     });
   });
@@ -267,7 +271,7 @@ function dispatchWeightGradRows(v: ConvVariant, g: ConvGeometry, x: GPUBuffer, d
   splitWeightGrad(g, groups, x, dy, dw, db, (buffers, splits, rowsPerSplit) => {
     const { N, Cin, H, W, Cout, OH, OW, KH, pad } = g;
     rt().dispatch(WEIGHT_GRAD_ROWS, buffers, { N, Cin, H, W, Cout, OH, OW, KH, pad, hasBias: db ? 1 : 0, rowsPerSplit }, {
-      consts: { TM: tm, KW: g.KW, S: g.stride, KEEP: Math.max(g.KW - g.stride, 0), WG: v.wg },
+      consts: { TM: tm, KW: g.KW, S: g.stride, KEEP: Math.max(g.KW - g.stride, 0), REFLECT: !!g.reflect, WG: v.wg },
       groups: [...groups, splits],
     });
   });

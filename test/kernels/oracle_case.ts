@@ -69,7 +69,7 @@ export async function convOracleCase(name: string): Promise<void> {
     const b = fx.inputs.bias ? caseInput(fx, 'bias') : null;
     const p = fx.params;
     const y = p.op === 'conv2d'
-      ? conv2d(x, w, b, { stride: p.stride, padding: p.padding })
+      ? conv2d(x, w, b, { stride: p.stride, padding: p.padding, paddingMode: p.paddingMode })
       : convTranspose2d(x, w, b, { stride: p.stride, padding: p.padding, outputPadding: p.outputPadding });
     backward(y, caseGradOutput(fx, y));
     return { y, dx: x.grad, dweight: w.grad, dbias: b?.grad ?? null };
