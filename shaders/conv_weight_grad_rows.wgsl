@@ -2,7 +2,7 @@
 // with iy = oy·s − pad + kh, ix = ox·s − pad + kw. Each invocation owns TM output channels × the KW taps of one
 // (ci, kh) row and walks the output pixels; the inputs under its taps move by s per pixel, so it loads s new inputs
 // per pixel where conv_weight_grad.wgsl's tap tiles load one per tap. The better choice when few output channels
-// leave little reuse per input load (the 3-channel head). Same split-K, bias sum and REFLECT as conv_weight_grad.wgsl.
+// leave little reuse per input load (the 3-channel head). Same split-K, bias sum, REFLECT and ACC as conv_weight_grad.wgsl.
 
 /** x of one row at padded column ix: zero or mirrored outside the input. */
 fn xAt(row: u32, rowOk: bool, ix: i32) -> f32 {
@@ -48,7 +48,11 @@ fn kernel(gid: vec3u, wid: vec3u) {
   let q0 = kernelRow * KW;
   for (var i = 0u; i < TM; i++) {
     if (co0 + i >= p.Cout) { break; }
-    for (var j = 0u; j < KW; j++) { dw[(wid.z * p.Cout + co0 + i) * Q + q0 + j] = acc[i * KW + j]; }
-    if (p.hasBias != 0u && kernelRow == 0u) { db[wid.z * p.Cout + co0 + i] = bsum[i]; }
+    for (var j = 0u; j < KW; j++) {
+      let at = (wid.z * p.Cout + co0 + i) * Q + q0 + j;
+      dw[at] = select(acc[i * KW + j], acc[i * KW + j] + dw[at], ACC);
+    }
+    let bat = wid.z * p.Cout + co0 + i;
+    if (p.hasBias != 0u && kernelRow == 0u) { db[bat] = select(bsum[i], bsum[i] + db[bat], ACC); }
   }
 }

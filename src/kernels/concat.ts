@@ -8,7 +8,7 @@ import { fill } from '../graph/fill.js';
 import { rank } from './check.js';
 
 const PARAMS = { n: 'u32', block: 'u32', outBlock: 'u32', offset: 'u32' } as const;
-const FORWARD = defineKernel({ shader: 'concat', params: PARAMS, bindings: { x: 'read', y: 'read_write' }, entry: 'elementwise' });
+const FORWARD = defineKernel({ shader: 'concat', params: PARAMS, bindings: { x: 'read', y: 'read_write' }, consts: { ACC: 'bool' }, entry: 'elementwise' });
 const BACKWARD = defineKernel({ shader: 'concat_backward', params: PARAMS, bindings: { dy: 'read', dx: 'read_write' }, entry: 'elementwise' });
 
 /** Tensors [N, C_k, H, W] with equal N, H, W → [N, ΣC_k, H, W]. */
@@ -30,7 +30,7 @@ export function concat(tensors: Tensor[]): Tensor {
   let offset = 0;
   for (const t of tensors) {
     offsets.push(offset);
-    r.dispatch(FORWARD, { x: t.buffer, y: y.buffer }, { n: t.size, block: t.shape[1] * L, outBlock: C * L, offset });
+    r.dispatch(FORWARD, { x: t.buffer, y: y.buffer }, { n: t.size, block: t.shape[1] * L, outBlock: C * L, offset }, { consts: { ACC: false } });
     offset += t.shape[1] * L;
   }
   return record('concat', tensors, y, [], (dy) =>
@@ -61,7 +61,7 @@ export function catBatch(tensors: Tensor[]): Tensor {
   let offset = 0;
   for (const t of tensors) {
     offsets.push(offset);
-    r.dispatch(FORWARD, { x: t.buffer, y: y.buffer }, { n: t.size, block: t.size, outBlock: total, offset });
+    r.dispatch(FORWARD, { x: t.buffer, y: y.buffer }, { n: t.size, block: t.size, outBlock: total, offset }, { consts: { ACC: false } });
     offset += t.size;
   }
   return record('catBatch', tensors, y, [], (dy) =>
@@ -74,7 +74,8 @@ export function catBatch(tensors: Tensor[]): Tensor {
   );
 }
 
-/** Items start … start + count − 1 of x [N, C, H, W] (a copy); backward writes dy into zeros of x's shape. */
+/** Items start … start + count − 1 of x [N, C, H, W] (a copy); backward writes dy into zeros of x's shape, or adds it
+ * to x's earlier gradient when the tape offers one. */
 export function sliceBatch(x: Tensor, start: number, count: number): Tensor {
   rank('sliceBatch', x, 4);
   const N = x.shape[0];
@@ -86,9 +87,9 @@ export function sliceBatch(x: Tensor, start: number, count: number): Tensor {
   const r = rt();
   const at = { n: y.size, block: y.size, outBlock: x.size, offset: start * item };
   r.dispatch(BACKWARD, { dy: x.buffer, dx: y.buffer }, at);
-  return record('sliceBatch', [x], y, [], (dy) => {
-    const dx = fill(x.shape, 0);
-    r.dispatch(FORWARD, { x: dy.savedBuffer, y: dx.buffer }, at);
+  return record('sliceBatch', [x], y, [], (dy, into) => {
+    const dx = into[0] ?? fill(x.shape, 0);
+    r.dispatch(FORWARD, { x: dy.savedBuffer, y: dx.buffer }, at, { consts: { ACC: into[0] !== null } });
     return [dx];
   });
 }

@@ -43,7 +43,7 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, opts: Conv2dOptio
   const y = Tensor.empty([N, Cout, g.OH, g.OW]);
   directGather(g, x.buffer, w.buffer, b ? b.buffer : null, y);
   const inputs = b ? [x, w, b] : [x, w];
-  return record(op, inputs, y, [x, w], (dy) => {
+  return record(op, inputs, y, [x, w], (dy, into) => {
     // dx is the transposed convolution of dy with the same weight (conv_gemm.ts inputGrad); with reflection, that
     // of the padded input, folded back onto x as ReflectionPad2d's backward does.
     let dx: Tensor | null = null;
@@ -51,16 +51,16 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, opts: Conv2dOptio
       const padded: ConvGeometry = { ...g, H: H + 2 * pad, W: W + 2 * pad, pad: 0, reflect: false };
       const dxPadded = Tensor.empty([N, Cin, padded.H, padded.W]);
       inputGrad(padded, dy.savedBuffer, w.savedBuffer, dxPadded);
-      dx = unpad2d(dxPadded, x.shape, [pad, pad, pad, pad], true);
+      dx = unpad2d(dxPadded, x.shape, [pad, pad, pad, pad], true, into[0]);
       dxPadded.dispose();
     } else if (x.requiresGrad) {
       dx = Tensor.empty(x.shape);
       inputGrad(g, dy.savedBuffer, w.savedBuffer, dx);
     }
-    if (w.requiresGrad && b?.requiresGrad) return [dx, ...weightAndBiasGrad(g, x.savedBuffer, dy)];
-    const dw = w.requiresGrad ? weightGrad(g, x.savedBuffer, dy.savedBuffer) : null;
+    if (w.requiresGrad && b?.requiresGrad) return [dx, ...weightAndBiasGrad(g, x.savedBuffer, dy, [into[1], into[2]])];
+    const dw = w.requiresGrad ? weightGrad(g, x.savedBuffer, dy.savedBuffer, into[1]) : null;
     const grads = [dx, dw];
-    if (b) grads.push(b.requiresGrad ? biasGrad(dy) : null);
+    if (b) grads.push(b.requiresGrad ? biasGrad(dy, into[2]) : null);
     return grads;
   });
 }

@@ -17,7 +17,7 @@ const BACKWARD = defineKernel({
   shader: 'pad_backward',
   params: { H: 'u32', W: 'u32', OH: 'u32', OW: 'u32', left: 'u32', top: 'u32', right: 'u32', bottom: 'u32', n: 'u32' },
   bindings: { dy: 'read', dx: 'read_write' },
-  consts: { REFLECT: 'bool' },
+  consts: { REFLECT: 'bool', ACC: 'bool' },
   entry: 'elementwise',
 });
 
@@ -43,12 +43,14 @@ export function checkReflection(op: string, x: Tensor, [left, right, top, bottom
   }
 }
 
-/** The gradient of x [N, C, H, W] from that of its padded copy dy (each element sums every position that copied it). */
-export function unpad2d(dy: Tensor, shape: readonly number[], [left, right, top, bottom]: readonly number[], reflect: boolean): Tensor {
+/** The gradient of x [N, C, H, W] from that of its padded copy dy (each element sums every position that copied it),
+ * added to `into` (an earlier gradient of x) when given. */
+export function unpad2d(dy: Tensor, shape: readonly number[], [left, right, top, bottom]: readonly number[], reflect: boolean, into: Tensor | null = null): Tensor {
   const [, , H, W] = shape;
   const [, , OH, OW] = dy.shape;
-  const dx = Tensor.empty(shape);
-  rt().dispatch(BACKWARD, { dy: dy.savedBuffer, dx: dx.buffer }, { H, W, OH, OW, left, top, right, bottom, n: dx.size }, { consts: { REFLECT: reflect } });
+  const dx = into ?? Tensor.empty(shape);
+  const consts = { REFLECT: reflect, ACC: into !== null };
+  rt().dispatch(BACKWARD, { dy: dy.savedBuffer, dx: dx.buffer }, { H, W, OH, OW, left, top, right, bottom, n: dx.size }, { consts });
   return dx;
 }
 
@@ -62,7 +64,7 @@ function pad2d(op: string, reflect: boolean, x: Tensor, pad: Pad2d): Tensor {
   const OW = W + left + right;
   const y = Tensor.empty([N, C, OH, OW]);
   rt().dispatch(FORWARD, { x: x.buffer, y: y.buffer }, { H, W, OH, OW, left, top, n: y.size }, { consts: { REFLECT: reflect } });
-  return record(op, [x], y, [], (dy) => [unpad2d(dy, x.shape, sides, reflect)]);
+  return record(op, [x], y, [], (dy, into) => [unpad2d(dy, x.shape, sides, reflect, into[0])]);
 }
 
 /** Mirror padding of each H×W plane; every pad must be smaller than the dimension it extends. */

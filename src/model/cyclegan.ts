@@ -55,8 +55,10 @@ export interface StepLosses {
   dS: number;
 }
 
-function ganLoss(kind: GanLoss, logits: Tensor, real: boolean): Tensor {
-  return kind === 'lsgan' ? mseLoss(logits, real ? 1 : 0) : bceWithLogitsLoss(logits, real ? 1 : 0);
+/** Against 1 (real) or 0 (fake), or per element against a target tensor. */
+function ganLoss(kind: GanLoss, logits: Tensor, target: boolean | Tensor): Tensor {
+  const t = typeof target === 'boolean' ? (target ? 1 : 0) : target;
+  return kind === 'lsgan' ? mseLoss(logits, t) : bceWithLogitsLoss(logits, t);
 }
 
 export class CycleGan {
@@ -70,6 +72,7 @@ export class CycleGan {
   readonly poolT: ImagePool;
   readonly poolS: ImagePool;
   private pixelContent: PixelContentLoss;
+  private targets = new Map<string, Tensor>();
 
   constructor(options: Partial<CycleGanOptions>, private features: FeatureFn | null, random: () => number) {
     const o = (this.opts = { ...paperDefaults, ...options });
@@ -87,6 +90,18 @@ export class CycleGan {
     this.poolT = new ImagePool(o.poolSize, random);
     this.poolS = new ImagePool(o.poolSize, random);
     this.pixelContent = new PixelContentLoss(o.contentTerms, o.channels);
+  }
+
+  /** Discriminator targets for a batch of real then fake images of one size: 1s, then 0s (kept per shape). */
+  private realThenFake(shape: readonly number[]): Tensor {
+    const key = shape.join('x');
+    let t = this.targets.get(key);
+    if (!t) {
+      const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
+      t = Tensor.fromArray(data.fill(1, 0, data.length / 2), shape).keep();
+      this.targets.set(key, t);
+    }
+    return t;
   }
 
   /** G_t and D_s take part (the cycle term needs the reverse generator). */
@@ -150,11 +165,13 @@ export class CycleGan {
       if (adversarial) {
         this.dT.setRequiresGrad(true);
         this.dS.setRequiresGrad(twoWay);
-        // Real and pooled fake images go through each discriminator as one batch (as G_s above).
+        // Real and pooled fake images go through each discriminator as one batch (as G_s above); with halves of one
+        // size the mean loss against 1s then 0s is the mean of the real and fake losses. A pooled image from a batch
+        // of another size (an epoch's last) goes through on its own.
         const dLoss = (d: PatchDiscriminator, real: Tensor, fake: Tensor) => {
+          if (real.shape[0] !== fake.shape[0]) return scale(add(ganLoss(o.ganLoss, d.forward(real), true), ganLoss(o.ganLoss, d.forward(fake), false)), 0.5);
           const logits = d.forward(catBatch([real, fake]));
-          const n = real.shape[0];
-          return scale(add(ganLoss(o.ganLoss, sliceBatch(logits, 0, n), true), ganLoss(o.ganLoss, sliceBatch(logits, n, fake.shape[0]), false)), 0.5);
+          return ganLoss(o.ganLoss, logits, this.realThenFake(logits.shape));
         };
         lossDT = dLoss(this.dT, realT, this.poolT.query(fakeT.detach()));
         if (fakeS) lossDS = dLoss(this.dS, realS, this.poolS.query(fakeS.detach()));
@@ -183,6 +200,8 @@ export class CycleGan {
     this.poolT.dispose();
     this.poolS.dispose();
     this.pixelContent.dispose();
+    for (const t of this.targets.values()) t.dispose();
+    this.targets.clear();
   }
 }
 

@@ -14,7 +14,7 @@ describe('conv2d / convTranspose2d against PyTorch (float64 reference)', () => {
   for (const name of fixtureCases('conv')) it(name, () => convOracleCase(name));
 });
 
-describe('conv: every strategy and register tiling agrees with PyTorch', () => {
+describe('conv: every strategy and register tiling agrees with PyTorch (also item by item, gradients accumulated in the kernels)', () => {
   const defaults = convTiling();
   const tilings: ConvTiling[] = [{ tm: 4, tn: 4 }, { tm: 2, tn: 8 }, { tm: 8, tn: 2 }, { tm: 8, tn: 8 }, { tm: 16, tn: 8, wg: 8 }, { tm: 4, tn: 32 }, { tm: 8, tn: 1 }, { tm: 16, tn: 8, strategy: 'rows' }, { tm: 2, tn: 8, wg: 8, strategy: 'rows' }, { tm: 4, tn: 4, strategy: 'tiles' }];
   for (const t of tilings) {
@@ -23,6 +23,10 @@ describe('conv: every strategy and register tiling agrees with PyTorch', () => {
       try {
         for (const name of ['conv2d_odd', 'conv2d_k5_stride3', 'conv_transpose2d_k3_stride3_op2', 'conv_transpose2d_stride2_op1', 'conv2d_reflect_block', 'conv2d_reflect_k7_head', 'conv2d_reflect_stride2']) {
           await convOracleCase(name);
+        }
+        // Batch items one at a time: gradients added inside the kernels (every strategy's accumulating variant).
+        for (const name of ['conv2d_odd', 'conv2d_k5_stride3', 'conv_transpose2d_stride2_op1', 'conv2d_reflect_block']) {
+          await convOracleCase(name, true);
         }
       } finally {
         setConvTiling(defaults);
