@@ -34,9 +34,18 @@ export interface AdamHyper {
   step: number;
 }
 
+let forcedGroup: number | null = null;
+
+/** Forces the parameters per dispatch (tests: the smaller groups of adapters with fewer storage bindings); null
+ * restores the device's. */
+export function setAdamGroupSize(n: number | null): void {
+  if (n !== null && !(Number.isInteger(n) && n >= 1 && n <= ADAM_GROUP)) throw new Error(`setAdamGroupSize: expected 1…${ADAM_GROUP} or null, got ${n}`);
+  forcedGroup = n;
+}
+
 /** Parameters per dispatch on this device (its storage-binding limit; WebGPU guarantees 8, so at least 3). */
 export function adamGroupSize(): number {
-  return Math.min(ADAM_GROUP, Math.floor((rt().gpu.limits.maxStorageBuffersPerShaderStage - 2) / 2));
+  return forcedGroup ?? Math.min(ADAM_GROUP, Math.floor((rt().gpu.limits.maxStorageBuffersPerShaderStage - 2) / 2));
 }
 
 /** One step of torch.optim.Adam (weight_decay 0, amsgrad off) for params[j] with grads[j], in place; their moments

@@ -4,6 +4,7 @@ import { fixtureCases, loadFixture, inputData, inputTensor, relError, type Fixtu
 import { Tensor } from '../../src/graph/tensor.js';
 import { hashUniform } from '../../src/graph/random.js';
 import { Adam } from '../../src/autograd/adam.js';
+import { setAdamGroupSize } from '../../src/kernels/adam.js';
 
 useGpu();
 
@@ -96,7 +97,19 @@ describe('Adam bookkeeping', () => {
     b.dispose();
   });
 
-  it('updates parameters in groups (per dispatch) around one without a gradient', async () => {
+  it('updates parameters in groups (per dispatch) around one without a gradient', () => groupedUpdate());
+  for (const n of [1, 3]) {
+    it(`the same with ${n} parameter(s) per dispatch (adapters with fewer storage bindings)`, async () => {
+      setAdamGroupSize(n);
+      try {
+        await groupedUpdate();
+      } finally {
+        setAdamGroupSize(null);
+      }
+    });
+  }
+
+  async function groupedUpdate(): Promise<void> {
     const sizes = [3, 1, 5, 2, 4, 7, 1, 6, 2, 3];
     const params = sizes.map((n, k) => Tensor.fromArray(hashUniform(n, k, 1), [n]));
     const opt = new Adam(params, { lr: 0.1, beta1: 0.9, beta2: 0.999, eps: 1e-8 });
@@ -117,7 +130,7 @@ describe('Adam bookkeeping', () => {
     opt.zeroGrad();
     opt.dispose();
     params.forEach((p) => p.dispose());
-  });
+  }
 
   it('loadState rejects a state of another parameter list', () => {
     const a = Tensor.fromArray([1, 2, 3], [3]);
