@@ -21,14 +21,14 @@ stage() { echo; echo "== $(date -u +%H:%M:%S) $*"; }
 
 prepare() {
   grep -qx '/.device/' .git/info/exclude 2>/dev/null || echo '/.device/' >> "$(git rev-parse --git-common-dir)/info/exclude"
-  rm -rf "$BUNDLE" && mkdir -p "$BUNDLE/modules"
+  rm -rf "$BUNDLE" && mkdir -p "$BUNDLE"
   stage "Node $(node --version)"
-  zstd -q -15 -T0 "$(readlink -f "$(command -v node)")" -o "$BUNDLE/node.zst"
+  xz -T0 -7 -c "$(readlink -f "$(command -v node)")" > "$BUNDLE/node.xz"
   stage "npm modules (without onnxruntime, TensorFlow.js and other platforms' Dawn builds: the run needs none)"
   [ -e node_modules/webgpu ] || die "no node_modules: run npm ci first"
   tar -c -C node_modules/ --dereference --exclude=./onnxruntime-node --exclude=./@tensorflow --exclude=./.cache \
     --exclude='./webgpu/dist/darwin-*' --exclude='./webgpu/dist/win32-*' --exclude=./webgpu/dist/linux-arm64 . \
-    | zstd -q -15 -T0 -o "$BUNDLE/modules.tar.zst"
+    | xz -T0 -7 > "$BUNDLE/modules.tar.xz"
   stage "Vulkan loader and EGL (the device's image has none)"
   mkdir -p "$BUNDLE/gl" /tmp/amd64/partial
   local o='-oAPT::Architecture=amd64 -oAPT::Architectures=amd64 -oDir::State::Lists=/tmp/amd64'
@@ -46,11 +46,11 @@ setup_device() {
   stage "unpacking Node, npm modules, Vulkan loader"
   [ -d "$BUNDLE" ] || die "no .device/: run 'bash bench/device.sh prepare' here and carry .device"
   mkdir -p /tmp/comi-node/bin
-  zstd -q -d -f "$BUNDLE/node.zst" -o /tmp/comi-node/bin/node && chmod +x /tmp/comi-node/bin/node
+  xz -d -c "$BUNDLE/node.xz" > /tmp/comi-node/bin/node && chmod +x /tmp/comi-node/bin/node
   export PATH=/tmp/comi-node/bin:$PATH
   if [ ! -e node_modules/webgpu ]; then
     rm -rf node_modules && mkdir node_modules
-    zstd -q -d -c "$BUNDLE/modules.tar.zst" | tar -x -C node_modules
+    xz -d -c "$BUNDLE/modules.tar.xz" | tar -x -C node_modules
   fi
   if ! ldconfig -p | grep -q libvulkan.so.1; then
     for f in "$BUNDLE"/gl/*.deb; do dpkg -x "$f" /; done
