@@ -137,7 +137,7 @@ async function otherRows(s: number, ngf = 64): Promise<KernelRow[]> {
   // Adam on the largest generator parameter (a 256→256 3×3 weight).
   const shape = [c, c, 3, 3];
   const [p, g, m, v] = [randomTensor(shape, 8), randomTensor(shape, 9), Tensor.zeros(shape).keep(), Tensor.zeros(shape).keep()];
-  const t = await timeCase('adam', () => adamUpdate(p, g, m, v, { lr: 1e-4, beta1: 0.5, beta2: 0.99, eps: 1e-8, step: 1 }), 3, 1);
+  const t = await timeCase('adam', () => adamUpdate([p], [g], m, v, 0, { lr: 1e-4, beta1: 0.5, beta2: 0.99, eps: 1e-8, step: 1 }), 3, 1);
   rows.push({ kind: 'op', net: 'optimiser', layer: `Adam step [${shape.join(', ')}]`, op: 'update', ms: t.ms, gflops: null, ofCeiling: null, source: t.source });
   console.log(`  adam: ${fmt(t.ms, 2)} ms`);
   for (const x of [p, g, m, v]) x.dispose();

@@ -3,7 +3,15 @@
 // reading x and w straight from storage (on CPU-like adapters workgroup memory and barriers cost more than they
 // save). Computes conv2d's forward, the transposed conv's input gradient, and with FLIP conv2d's stride-1 input
 // gradient: x = its dy and w = its own weight ([Cin, Cout, KH, KW] in this shader's channel names), read rotated by
-// 180° and channel-swapped (no flipped copy, no extra dispatch).
+// 180° and channel-swapped (no flipped copy, no extra dispatch). With REFLECT the padding mirrors x
+// (ReflectionPad2d read in place: no padded copy); a tap's index is a function of the padded coordinate alone, so
+// the stride-1 shift below still holds.
+
+/** x of one row at padded column ix: zero or mirrored outside the input. */
+fn xAt(row: u32, ix: i32) -> f32 {
+  if (REFLECT) { return x[row + u32(reflect(ix, i32(p.W)))]; }
+  return select(0.0, x[row + u32(max(ix, 0))], ix >= 0 && ix < i32(p.W));
+}
 
 fn kernel(gid: vec3u, wid: vec3u, nwg: vec3u) {
   let tile = gid.x + wid.z * nwg.x * WG;
@@ -26,21 +34,21 @@ fn kernel(gid: vec3u, wid: vec3u, nwg: vec3u) {
     let plane = (n * p.Cin + ci) * p.H * p.W;
     let wci = select(ci * K, ci * p.Cout * K, FLIP);
     for (var kh = 0u; kh < p.KH; kh++) {
-      let iy = iy0 + i32(kh);
-      if (iy < 0 || iy >= i32(p.H)) { continue; }
+      var iy = iy0 + i32(kh);
+      if (REFLECT) {
+        iy = reflect(iy, i32(p.H));
+      } else if (iy < 0 || iy >= i32(p.H)) {
+        continue;
+      }
       let row = plane + u32(iy) * p.W;
       var xv: array<f32, TN>;
       for (var kw = 0u; kw < p.KW; kw++) {
         if (kw == 0u || p.stride != 1u) {
-          for (var j = 0u; j < TN; j++) {
-            let ix = ix0[j] + i32(kw);
-            xv[j] = select(0.0, x[row + u32(max(ix, 0))], ix >= 0 && ix < i32(p.W));
-          }
+          for (var j = 0u; j < TN; j++) { xv[j] = xAt(row, ix0[j] + i32(kw)); }
         } else {
           // Stride 1: the next tap's inputs are these shifted by one, plus one new load.
           for (var j = 0u; j + 1u < TN; j++) { xv[j] = xv[j + 1u]; }
-          let ix = ix0[TN - 1u] + i32(kw);
-          xv[TN - 1u] = select(0.0, x[row + u32(max(ix, 0))], ix >= 0 && ix < i32(p.W));
+          xv[TN - 1u] = xAt(row, ix0[TN - 1u] + i32(kw));
         }
         let tap = kh * p.KW + kw;
         for (var i = 0u; i < TM; i++) {

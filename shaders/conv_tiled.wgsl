@@ -5,7 +5,8 @@
 //   MODE 0  directGather   C = y[n, co, oy, ox]     A = w[co, (ci, kh, kw)]  B = x at (oy·s − pad + kh, …)
 //   MODE 1  phaseGather    C = y[n, co, oy, ox]     A = w[ci, co, kh, kw]    B = x at ((oy + pad − kh)/s, …), 0 off-phase
 //   MODE 2  weightGrad     C = dw[co, (ci, kh, kw)] A = dy[n, co, oy, ox]    B = x at (oy·s − pad + kh, …)
-// Every output's sum runs over k in increasing order. MODE 2 splits k (the output pixels) over workgroup z: slice z
+// With REFLECT (modes 0 and 2) the padding mirrors x instead of reading zeros; with ACC (mode 2, no split) the sums are
+// added to c. Every output's sum runs over k in increasing order. MODE 2 splits k (the output pixels) over workgroup z: slice z
 // of c receives the partial sums over k in [z·kPerSplit, (z+1)·kPerSplit) (reduce_splits.wgsl adds the slices).
 
 fn dimM() -> u32 { return p.Cout; }
@@ -39,6 +40,10 @@ fn unfolded(q: u32, o: u32) -> f32 {
   } else {
     iy = oy * s - i32(p.pad) + kh;
     ix = ox * s - i32(p.pad) + kw;
+    if (REFLECT) {
+      iy = reflect(iy, i32(p.H));
+      ix = reflect(ix, i32(p.W));
+    }
   }
   if (iy < 0 || ix < 0 || iy >= i32(p.H) || ix >= i32(p.W)) { return 0.0; }
   return x[((n * p.Cin + ci) * p.H + u32(iy)) * p.W + u32(ix)];
@@ -89,7 +94,8 @@ fn kernel(lid3: vec3u, wid: vec3u, nwg: vec3u) {
       let n = n0 + lid3.x * 4u + j;
       if (n >= dimN()) { break; }
       if (MODE == 2u) {
-        c[(split * dimM() + m) * dimN() + n] = acc[i * 4u + j];
+        let at = (split * dimM() + m) * dimN() + n;
+        c[at] = select(acc[i * 4u + j], acc[i * 4u + j] + c[at], ACC);
       } else {
         let L = p.OH * p.OW;
         let bias = select(0.0, b[m], p.hasBias != 0u);

@@ -3,7 +3,9 @@
 // (ci, kh, kw) taps. Also computes transposed conv's weight gradient (dy = its input, x = its output gradient).
 // With hasBias the first tap tile also sums the dy values it loads anyway: db[co] = Σ dy (no separate pass).
 // Split-K: workgroup z takes rowsPerSplit of the N·OH output rows and writes its partial sums to slice z of dw and
-// db (reduce_splits.wgsl adds the slices), so layers with few channels still fill the adapter.
+// db (reduce_splits.wgsl adds the slices), so layers with few channels still fill the adapter. With REFLECT the
+// padding mirrors x (conv2d's reflect mode) instead of reading zeros. With ACC (no split) the sums are added to dw and
+// db, the gradients from earlier uses of the weight.
 
 fn kernel(gid: vec3u, wid: vec3u) {
   let K = p.KH * p.KW;
@@ -34,7 +36,8 @@ fn kernel(gid: vec3u, wid: vec3u) {
     var rowOk: array<bool, TQ>;
     var xrow: array<u32, TQ>;
     for (var j = 0u; j < TQ; j++) {
-      let iy = i32(oy) * s - i32(p.pad) + kh[j];
+      var iy = i32(oy) * s - i32(p.pad) + kh[j];
+      if (REFLECT) { iy = reflect(iy, i32(p.H)); }
       rowOk[j] = iy >= 0 && iy < i32(p.H);
       xrow[j] = ((n * p.Cin + ci[j]) * p.H + u32(max(iy, 0))) * p.W;
     }
@@ -50,7 +53,8 @@ fn kernel(gid: vec3u, wid: vec3u) {
         for (var j = 0u; j < TQ; j++) { xv[j] = x[xrow[j] + u32(ix0 + kw[j])]; }
       } else {
         for (var j = 0u; j < TQ; j++) {
-          let ix = ix0 + kw[j];
+          var ix = ix0 + kw[j];
+          if (REFLECT) { ix = reflect(ix, i32(p.W)); }
           xv[j] = select(0.0, x[xrow[j] + u32(max(ix, 0))], rowOk[j] && ix >= 0 && ix < i32(p.W));
         }
       }
@@ -64,8 +68,10 @@ fn kernel(gid: vec3u, wid: vec3u) {
   for (var i = 0u; i < TM; i++) {
     if (co0 + i >= p.Cout) { break; }
     for (var j = 0u; j < TQ; j++) {
-      if (q0 + j < Q) { dw[(wid.z * p.Cout + co0 + i) * Q + q0 + j] = acc[i * TQ + j]; }
+      let at = (wid.z * p.Cout + co0 + i) * Q + q0 + j;
+      if (q0 + j < Q) { dw[at] = select(acc[i * TQ + j], acc[i * TQ + j] + dw[at], ACC); }
     }
-    if (sumBias && q0 == 0u) { db[wid.z * p.Cout + co0 + i] = bsum[i]; }
+    let bat = wid.z * p.Cout + co0 + i;
+    if (sumBias && q0 == 0u) { db[bat] = select(bsum[i], bsum[i] + db[bat], ACC); }
   }
 }

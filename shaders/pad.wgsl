@@ -1,12 +1,6 @@
 // Pads every (n, c) plane by (left, right, top, bottom): mirrored without repeating the edge when REFLECT
 // (PyTorch ReflectionPad2d), zeros otherwise. One invocation per output element.
 
-fn reflect(i: i32, n: i32) -> i32 {
-  if (i < 0) { return -i; }
-  if (i >= n) { return 2 * (n - 1) - i; }
-  return i;
-}
-
 fn kernel(i: u32) {
   let ox = i % p.OW;
   let rest = i / p.OW;

@@ -1,5 +1,6 @@
 // Backward of pad as a gather (no atomics): each input element sums the output gradients of every position that
 // copied it. Per axis that is the direct position plus, when REFLECT, at most one mirror on each side (pad < dim).
+// With ACC the sum is added to dx (a gradient of x from its other uses).
 
 // Output coordinates along one axis that read input coordinate i (−1: none).
 fn sources(i: i32, n: i32, before: i32, after: i32) -> vec3<i32> {
@@ -27,5 +28,5 @@ fn kernel(i: u32) {
       acc += dy[base + u32(sy[a]) * p.OW + u32(sx[b])];
     }
   }
-  dx[i] = acc;
+  dx[i] = select(acc, acc + dx[i], ACC);
 }

@@ -1,7 +1,9 @@
-// Sum of the split-K slices of a weight gradient: out[i] = Σ_s part[s·n + i], s in increasing order.
+// Sum of the split-K slices of a weight gradient: out[i] = Σ_s part[s·n + i], s in increasing order; with ACC added
+// to out's gradient from earlier uses of the weight (no separate accumulation).
 
 fn kernel(i: u32) {
   var s = 0.0;
   for (var k = 0u; k < p.splits; k++) { s += part[k * p.n + i]; }
+  if (ACC) { s += out[i]; }
   out[i] = s;
 }

@@ -16,7 +16,7 @@ export { relu, leakyRelu, tanh, sigmoid, scale } from './kernels/unary.js';
 export { add, sub, mul } from './kernels/binary.js';
 export { sum, mean } from './kernels/reduce.js';
 export { mseLoss, l1Loss, bceWithLogitsLoss } from './kernels/losses.js';
-export { concat } from './kernels/concat.js';
+export { concat, catBatch, sliceBatch } from './kernels/concat.js';
 export { maxPool2x2 } from './kernels/max_pool.js';
 export { avgPool2x2 } from './kernels/avg_pool.js';
 export { upsampleNearest2x } from './kernels/upsample.js';

@@ -1,7 +1,8 @@
-// torch.optim.Adam over a list of parameters: one fused GPU update per parameter that has a gradient.
+// torch.optim.Adam over a list of parameters: the moments of all parameters in two flat buffers, and one fused GPU
+// update per group of up to adamGroupSize() consecutive parameters that have gradients.
 import { Tensor, fmtShape } from '../graph/tensor.js';
 import { fill } from '../graph/fill.js';
-import { adamUpdate } from '../kernels/adam.js';
+import { adamUpdate, adamGroupSize } from '../kernels/adam.js';
 import { live } from '../kernels/check.js';
 import { zeroGrad } from './tape.js';
 
@@ -27,9 +28,10 @@ export class Adam {
   readonly eps: number;
   readonly params: readonly Tensor[];
   private steps = 0;
-  // Moments live as long as the optimizer, outside any scope.
-  private m: Tensor[];
-  private v: Tensor[];
+  // Moments live as long as the optimizer, outside any scope: parameter i's at offsets[i] of m and v.
+  private m: Tensor;
+  private v: Tensor;
+  private offsets: number[] = [];
 
   constructor(params: Tensor[], opts: AdamOptions) {
     const { lr, beta1, beta2, eps } = opts;
@@ -43,12 +45,17 @@ export class Adam {
     this.beta1 = beta1;
     this.beta2 = beta2;
     this.eps = eps;
-    this.m = params.map((p) => fill(p.shape, 0).keep());
-    this.v = params.map((p) => fill(p.shape, 0).keep());
+    let total = 0;
+    for (const p of params) {
+      this.offsets.push(total);
+      total += p.size;
+    }
+    this.m = fill([Math.max(1, total)], 0).keep();
+    this.v = fill([Math.max(1, total)], 0).keep();
   }
 
-  /** The moment tensors, one per parameter (for the training guard's non-finite check). */
-  get moments(): { m: readonly Tensor[]; v: readonly Tensor[] } {
+  /** The flat moment buffers, all parameters back to back (for the training guard's non-finite check). */
+  get moments(): { m: Tensor; v: Tensor } {
     return { m: this.m, v: this.v };
   }
 
@@ -61,9 +68,19 @@ export class Adam {
   step(): void {
     this.steps++;
     const hyper = { lr: this.lr, beta1: this.beta1, beta2: this.beta2, eps: this.eps, step: this.steps };
+    const most = adamGroupSize();
+    let group: number[] = [];
+    const update = () => {
+      if (group.length) adamUpdate(group.map((i) => this.params[i]), group.map((i) => this.params[i].grad!), this.m, this.v, this.offsets[group[0]], hyper);
+      group = [];
+    };
+    // A group's moments must be contiguous: a parameter without a gradient ends it.
     this.params.forEach((p, i) => {
-      if (p.grad) adamUpdate(p, p.grad, this.m[i], this.v[i], hyper);
+      if (!p.grad) return update();
+      group.push(i);
+      if (group.length === most) update();
     });
+    update();
   }
 
   zeroGrad(): void {
@@ -71,11 +88,9 @@ export class Adam {
   }
 
   async state(): Promise<AdamState> {
-    return {
-      step: this.steps,
-      m: await Promise.all(this.m.map((t) => t.data())),
-      v: await Promise.all(this.v.map((t) => t.data())),
-    };
+    const [m, v] = await Promise.all([this.m.data(), this.v.data()]);
+    const split = (all: Float32Array) => this.params.map((p, i) => all.slice(this.offsets[i], this.offsets[i] + p.size));
+    return { step: this.steps, m: split(m), v: split(v) };
   }
 
   /** Restores a state saved by state() for the same parameter list. */
@@ -93,13 +108,17 @@ export class Adam {
         }
       });
     }
-    state.m.forEach((a, i) => this.m[i].writeData(a));
-    state.v.forEach((a, i) => this.v[i].writeData(a));
+    for (const key of ['m', 'v'] as const) {
+      const all = new Float32Array(this.m.size);
+      state[key].forEach((a, i) => all.set(a, this.offsets[i]));
+      this[key].writeData(all);
+    }
     this.steps = state.step;
   }
 
   /** Frees the moment buffers; the optimizer cannot be used afterwards. */
   dispose(): void {
-    for (const t of [...this.m, ...this.v]) t.dispose();
+    this.m.dispose();
+    this.v.dispose();
   }
 }

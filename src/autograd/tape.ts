@@ -4,7 +4,10 @@ import { Tensor, fmtShape, type GradNodeRef } from '../graph/tensor.js';
 import { accumulate } from '../graph/accumulate.js';
 import { fill } from '../graph/fill.js';
 
-export type BackwardFn = (gradOutput: Tensor) => (Tensor | null)[];
+/** The gradients of a node's inputs from that of its output. into[i], where not null, is a gradient that input i
+ * already has and that nobody else sees: the op may add its gradient to it in place and return it (summed inside
+ * its own kernel instead of by a separate accumulation). */
+export type BackwardFn = (gradOutput: Tensor, into: (Tensor | null)[]) => (Tensor | null)[];
 
 let gradDisabled = 0;
 
@@ -120,11 +123,16 @@ export function backward(root: Tensor, gradOutput?: Tensor): void {
       const g = grads.get(t);
       if (!g) continue;
       grads.delete(t);
-      const inputGrads = node.backward(g);
+      const into = node.inputs.map((input, i) => {
+        if (!input.requiresGrad || node.inputs.indexOf(input) !== i || node.inputs.lastIndexOf(input) !== i) return null;
+        const prev = input.node ? grads.get(input) : input.grad;
+        return prev && !prev.isShared() && prev.shape.join() === input.shape.join() ? prev : null;
+      });
+      const inputGrads = node.backward(g, into);
       g.dispose();
       node.inputs.forEach((input, i) => {
         const gi = inputGrads[i];
-        if (!gi) return;
+        if (!gi || gi === into[i]) return;
         if (!input.requiresGrad) {
           gi.dispose();
           return;

@@ -1,12 +1,14 @@
-// Concatenation of NCHW tensors along channels (dim 1); backward splits the gradient back into the inputs.
+// Concatenation of NCHW tensors along channels (dim 1) or along the batch (dim 0), and batch slices; each backward
+// moves the gradient back into its inputs.
 import { Tensor, fmtShape } from '../graph/tensor.js';
 import { rt } from '../graph/runtime.js';
 import { defineKernel } from '../graph/kernel.js';
 import { record } from '../autograd/tape.js';
+import { fill } from '../graph/fill.js';
 import { rank } from './check.js';
 
 const PARAMS = { n: 'u32', block: 'u32', outBlock: 'u32', offset: 'u32' } as const;
-const FORWARD = defineKernel({ shader: 'concat', params: PARAMS, bindings: { x: 'read', y: 'read_write' }, entry: 'elementwise' });
+const FORWARD = defineKernel({ shader: 'concat', params: PARAMS, bindings: { x: 'read', y: 'read_write' }, consts: { ACC: 'bool' }, entry: 'elementwise' });
 const BACKWARD = defineKernel({ shader: 'concat_backward', params: PARAMS, bindings: { dy: 'read', dx: 'read_write' }, entry: 'elementwise' });
 
 /** Tensors [N, C_k, H, W] with equal N, H, W → [N, ΣC_k, H, W]. */
@@ -28,7 +30,7 @@ export function concat(tensors: Tensor[]): Tensor {
   let offset = 0;
   for (const t of tensors) {
     offsets.push(offset);
-    r.dispatch(FORWARD, { x: t.buffer, y: y.buffer }, { n: t.size, block: t.shape[1] * L, outBlock: C * L, offset });
+    r.dispatch(FORWARD, { x: t.buffer, y: y.buffer }, { n: t.size, block: t.shape[1] * L, outBlock: C * L, offset }, { consts: { ACC: false } });
     offset += t.shape[1] * L;
   }
   return record('concat', tensors, y, [], (dy) =>
@@ -39,4 +41,55 @@ export function concat(tensors: Tensor[]): Tensor {
       return dx;
     }),
   );
+}
+
+/** Tensors [N_k, C, H, W] with equal C, H, W → [ΣN_k, C, H, W]: one batch for two calls of a network (its weight
+ * gradients then sum inside each kernel instead of in one accumulation per parameter). */
+export function catBatch(tensors: Tensor[]): Tensor {
+  if (!Array.isArray(tensors) || tensors.length === 0) throw new Error('catBatch: expected a non-empty list of tensors');
+  tensors.forEach((t, k) => rank('catBatch', t, 4, `tensor ${k}`));
+  const [, C, H, W] = tensors[0].shape;
+  tensors.forEach((t, k) => {
+    if (t.shape[1] !== C || t.shape[2] !== H || t.shape[3] !== W) {
+      throw new Error(`catBatch: tensors must match in C, H and W; tensor 0 is ${fmtShape(tensors[0].shape)}, tensor ${k} is ${fmtShape(t.shape)}`);
+    }
+  });
+  const total = tensors.reduce((a, t) => a + t.size, 0);
+  const y = Tensor.empty([total / (C * H * W), C, H, W]);
+  const r = rt();
+  const offsets: number[] = [];
+  let offset = 0;
+  for (const t of tensors) {
+    offsets.push(offset);
+    r.dispatch(FORWARD, { x: t.buffer, y: y.buffer }, { n: t.size, block: t.size, outBlock: total, offset }, { consts: { ACC: false } });
+    offset += t.size;
+  }
+  return record('catBatch', tensors, y, [], (dy) =>
+    tensors.map((t, k) => {
+      if (!t.requiresGrad) return null;
+      const dx = Tensor.empty(t.shape);
+      r.dispatch(BACKWARD, { dy: dy.savedBuffer, dx: dx.buffer }, { n: t.size, block: t.size, outBlock: total, offset: offsets[k] });
+      return dx;
+    }),
+  );
+}
+
+/** Items start … start + count − 1 of x [N, C, H, W] (a copy); backward writes dy into zeros of x's shape, or adds it
+ * to x's earlier gradient when the tape offers one. */
+export function sliceBatch(x: Tensor, start: number, count: number): Tensor {
+  rank('sliceBatch', x, 4);
+  const N = x.shape[0];
+  if (!Number.isInteger(start) || !Number.isInteger(count) || start < 0 || count < 1 || start + count > N) {
+    throw new Error(`sliceBatch: items ${start}…${start + count - 1} are not within the batch of ${fmtShape(x.shape)}`);
+  }
+  const item = x.size / N;
+  const y = Tensor.empty([count, ...x.shape.slice(1)]);
+  const r = rt();
+  const at = { n: y.size, block: y.size, outBlock: x.size, offset: start * item };
+  r.dispatch(BACKWARD, { dy: x.buffer, dx: y.buffer }, at);
+  return record('sliceBatch', [x], y, [], (dy, into) => {
+    const dx = into[0] ?? fill(x.shape, 0);
+    r.dispatch(FORWARD, { x: dy.savedBuffer, y: dx.buffer }, at, { consts: { ACC: into[0] !== null } });
+    return [dx];
+  });
 }

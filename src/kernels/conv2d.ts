@@ -1,12 +1,15 @@
-// 2-D convolution (PyTorch F.conv2d, dilation 1, groups 1): zero padding, stride, optional bias.
+// 2-D convolution (PyTorch nn.Conv2d, dilation 1, groups 1): zero or reflection padding, stride, optional bias.
 import { Tensor, fmtShape } from '../graph/tensor.js';
 import { record } from '../autograd/tape.js';
 import { rank, positiveInt, nonNegativeInt, vectorOfLength } from './check.js';
+import { checkReflection, unpad2d } from './pad.js';
 import { directGather, inputGrad, weightGrad, biasGrad, weightAndBiasGrad, type ConvGeometry } from './conv_gemm.js';
 
 export interface Conv2dOptions {
   stride?: number;
   padding?: number;
+  /** 'reflect' (padding_mode='reflect'): the kernels read the input mirrored, no padded copy is made. */
+  paddingMode?: 'zeros' | 'reflect';
 }
 
 /** x [N, Cin, H, W], w [Cout, Cin, KH, KW], b [Cout] or null → [N, Cout, (H + 2p − KH)/s + 1, (W + 2p − KW)/s + 1]. */
@@ -24,28 +27,40 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, opts: Conv2dOptio
     throw new Error(`${op}: weight ${fmtShape(w.shape)} expects ${wCin} input channels, got input ${x.describe()}`);
   }
   if (b) vectorOfLength(op, 'bias', b, Cout);
+  const reflect = opts.paddingMode === 'reflect';
+  if (!reflect && opts.paddingMode !== undefined && opts.paddingMode !== 'zeros') {
+    throw new Error(`${op}: paddingMode must be 'zeros' or 'reflect', got ${JSON.stringify(opts.paddingMode)}`);
+  }
+  if (reflect) checkReflection(op, x, [pad, pad, pad, pad]);
   if (H + 2 * pad < KH || W + 2 * pad < KW) {
     throw new Error(`${op}: kernel ${KH}×${KW} is larger than the padded input ${H + 2 * pad}×${W + 2 * pad} (input ${x.describe()}, padding ${pad})`);
   }
   const g: ConvGeometry = {
-    N, Cin, H, W, Cout, KH, KW, stride, pad,
+    N, Cin, H, W, Cout, KH, KW, stride, pad, reflect,
     OH: Math.floor((H + 2 * pad - KH) / stride) + 1,
     OW: Math.floor((W + 2 * pad - KW) / stride) + 1,
   };
   const y = Tensor.empty([N, Cout, g.OH, g.OW]);
   directGather(g, x.buffer, w.buffer, b ? b.buffer : null, y);
   const inputs = b ? [x, w, b] : [x, w];
-  return record(op, inputs, y, [x, w], (dy) => {
-    // dx is the transposed convolution of dy with the same weight (conv_gemm.ts inputGrad).
+  return record(op, inputs, y, [x, w], (dy, into) => {
+    // dx is the transposed convolution of dy with the same weight (conv_gemm.ts inputGrad); with reflection, that
+    // of the padded input, folded back onto x as ReflectionPad2d's backward does.
     let dx: Tensor | null = null;
-    if (x.requiresGrad) {
+    if (x.requiresGrad && reflect) {
+      const padded: ConvGeometry = { ...g, H: H + 2 * pad, W: W + 2 * pad, pad: 0, reflect: false };
+      const dxPadded = Tensor.empty([N, Cin, padded.H, padded.W]);
+      inputGrad(padded, dy.savedBuffer, w.savedBuffer, dxPadded);
+      dx = unpad2d(dxPadded, x.shape, [pad, pad, pad, pad], true, into[0]);
+      dxPadded.dispose();
+    } else if (x.requiresGrad) {
       dx = Tensor.empty(x.shape);
       inputGrad(g, dy.savedBuffer, w.savedBuffer, dx);
     }
-    if (w.requiresGrad && b?.requiresGrad) return [dx, ...weightAndBiasGrad(g, x.savedBuffer, dy)];
-    const dw = w.requiresGrad ? weightGrad(g, x.savedBuffer, dy.savedBuffer) : null;
+    if (w.requiresGrad && b?.requiresGrad) return [dx, ...weightAndBiasGrad(g, x.savedBuffer, dy, [into[1], into[2]])];
+    const dw = w.requiresGrad ? weightGrad(g, x.savedBuffer, dy.savedBuffer, into[1]) : null;
     const grads = [dx, dw];
-    if (b) grads.push(b.requiresGrad ? biasGrad(dy) : null);
+    if (b) grads.push(b.requiresGrad ? biasGrad(dy, into[2]) : null);
     return grads;
   });
 }

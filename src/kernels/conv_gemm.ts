@@ -25,7 +25,8 @@ const DIRECT_GATHER = defineKernel({
   shader: 'conv_direct_gather',
   params: { ...GEOMETRY, tilesX: 'u32', hasBias: 'u32' },
   bindings: GATHER_BINDINGS,
-  consts: { TM: 'u32', TN: 'u32', FLIP: 'bool', WG: 'u32' },
+  consts: { TM: 'u32', TN: 'u32', FLIP: 'bool', REFLECT: 'bool', WG: 'u32' },
+  includes: ['reflect'],
   entry: REGISTER_ENTRY,
   workgroup: 'WG',
 });
@@ -41,7 +42,8 @@ const WEIGHT_GRAD = defineKernel({
   shader: 'conv_weight_grad',
   params: { ...GEOMETRY, hasBias: 'u32', rowsPerSplit: 'u32' },
   bindings: WEIGHT_GRAD_BINDINGS,
-  consts: { TM: 'u32', TQ: 'u32', WG: 'u32' },
+  consts: { TM: 'u32', TQ: 'u32', REFLECT: 'bool', ACC: 'bool', WG: 'u32' },
+  includes: ['reflect'],
   entry: ['gid', 'wid'],
   workgroup: 'WG',
 });
@@ -50,7 +52,8 @@ const WEIGHT_GRAD_ROWS = defineKernel({
   params: { N: 'u32', Cin: 'u32', H: 'u32', W: 'u32', Cout: 'u32', OH: 'u32', OW: 'u32', KH: 'u32', pad: 'u32', hasBias: 'u32', rowsPerSplit: 'u32' },
   bindings: WEIGHT_GRAD_BINDINGS,
   // KW and the stride S are compile-time: the taps' register window; KEEP = max(KW − S, 0) taps carry over.
-  consts: { TM: 'u32', KW: 'u32', S: 'u32', KEEP: 'u32', WG: 'u32' },
+  consts: { TM: 'u32', KW: 'u32', S: 'u32', KEEP: 'u32', REFLECT: 'bool', ACC: 'bool', WG: 'u32' },
+  includes: ['reflect'],
   entry: ['gid', 'wid'],
   workgroup: 'WG',
 });
@@ -58,8 +61,8 @@ const TILED = defineKernel({
   shader: 'conv_tiled',
   params: { ...GEOMETRY, hasBias: 'u32', kPerSplit: 'u32' },
   bindings: { x: 'read', a: 'read', b: 'read', c: 'read_write' },
-  consts: { MODE: 'u32' },
-  includes: ['workgroup_tile'],
+  consts: { MODE: 'u32', REFLECT: 'bool', ACC: 'bool' },
+  includes: ['workgroup_tile', 'reflect'],
   entry: ['lid3', 'wid', 'nwg'],
   workgroup: [16, 16],
 });
@@ -67,6 +70,7 @@ const BIAS_GRAD = defineKernel({
   shader: 'conv_bias_grad',
   params: { N: 'u32', C: 'u32', HW: 'u32' },
   bindings: { dy: 'read', db: 'read_write' },
+  consts: { ACC: 'bool' },
   entry: ['lid', 'wid'],
   reduction: 'f32',
 });
@@ -74,6 +78,7 @@ const REDUCE_SPLITS = defineKernel({
   shader: 'reduce_splits',
   params: { n: 'u32', splits: 'u32' },
   bindings: { part: 'read', out: 'read_write' },
+  consts: { ACC: 'bool' },
   entry: 'elementwise',
 });
 
@@ -101,10 +106,11 @@ export function setConvTiling(t: ConvTiling | null): void {
   forced = t ? { ...t } : null;
 }
 
-/** Geometry in the direction of the direct convolution: x [N,Cin,H,W] → y [N,Cout,OH,OW] with kernel KH×KW. */
+/** Geometry in the direction of the direct convolution: x [N,Cin,H,W] → y [N,Cout,OH,OW] with kernel KH×KW;
+ * `reflect`: the padding mirrors x (direct gather and weight gradient only). */
 export interface ConvGeometry {
   N: number; Cin: number; H: number; W: number; Cout: number; OH: number; OW: number;
-  KH: number; KW: number; stride: number; pad: number;
+  KH: number; KW: number; stride: number; pad: number; reflect?: boolean;
 }
 
 const registers = (tm: number, tn: number, wg = 64): ConvVariant => ({ strategy: 'registers', tm, tn, wg });
@@ -164,12 +170,12 @@ const geometry = (g: ConvGeometry) => ({
   N: g.N, Cin: g.Cin, H: g.H, W: g.W, Cout: g.Cout, OH: g.OH, OW: g.OW, KH: g.KH, KW: g.KW, stride: g.stride, pad: g.pad,
 });
 
-function launchTiles(mode: number, g: ConvGeometry, cols: number, buffers: { x: GPUBuffer; a: GPUBuffer; b: GPUBuffer; c: GPUBuffer }, hasBias: boolean, splits = 1, kPerSplit = 0): void {
+function launchTiles(mode: number, g: ConvGeometry, cols: number, buffers: { x: GPUBuffer; a: GPUBuffer; b: GPUBuffer; c: GPUBuffer }, hasBias: boolean, splits = 1, kPerSplit = 0, acc = false): void {
   let gx = Math.ceil(cols / TILE);
   const gz = mode === 2 ? splits : Math.ceil(gx / MAX_GROUPS);
   if (mode !== 2) gx = Math.ceil(gx / gz);
   const params = { ...geometry(g), hasBias: hasBias ? 1 : 0, kPerSplit: kPerSplit || 2 ** 31 };
-  rt().dispatch(TILED, buffers, params, { consts: { MODE: mode }, groups: [gx, Math.ceil(g.Cout / TILE), gz] });
+  rt().dispatch(TILED, buffers, params, { consts: { MODE: mode, REFLECT: !!g.reflect, ACC: acc }, groups: [gx, Math.ceil(g.Cout / TILE), gz] });
 }
 
 /** Workgroups a weight gradient should have: CPU adapters need a few per thread, GPUs hundreds. */
@@ -178,9 +184,9 @@ function splitCount(groups: number, rows: number): number {
   return Math.max(1, Math.min(rows, 64, Math.ceil(target / groups)));
 }
 
-/** out[i] = Σ_s part[s·n + i]: the split-K slices added in a fixed order. */
-function reduceSplits(part: GPUBuffer, out: GPUBuffer, n: number, splits: number): void {
-  rt().dispatch(REDUCE_SPLITS, { part, out }, { n, splits });
+/** out[i] = Σ_s part[s·n + i] (+ out[i] with acc): the split-K slices added in a fixed order. */
+function reduceSplits(part: GPUBuffer, out: GPUBuffer, n: number, splits: number, acc: boolean): void {
+  rt().dispatch(REDUCE_SPLITS, { part, out }, { n, splits }, { consts: { ACC: acc } });
 }
 
 /** Runs an autotune trial into a scratch output of the real one's size. */
@@ -199,7 +205,7 @@ function dispatchDirectGather(v: ConvVariant, g: ConvGeometry, x: GPUBuffer, w: 
   const tn = pixelTile(v.tn, g.OW);
   const tilesX = Math.ceil(g.OW / tn);
   rt().dispatch(DIRECT_GATHER, { x, w, b: b ?? w, y }, { ...geometry(g), tilesX, hasBias: b ? 1 : 0 }, {
-    consts: { TM: tm, TN: tn, FLIP: flip, WG: v.wg },
+    consts: { TM: tm, TN: tn, FLIP: flip, REFLECT: !!g.reflect, WG: v.wg },
     groups: groups2d(g.N * g.OH * tilesX, Math.ceil(g.Cout / tm), v.wg),
   });
 }
@@ -234,58 +240,60 @@ export function inputGrad(g: ConvGeometry, dy: GPUBuffer, w: GPUBuffer, dx: Tens
 }
 
 /** dw, and with `db` also the bias gradient Σ dy in the same pass ('registers'; 'tiles' adds a reduction). Layers
- * with few workgroups split the reduction over output rows (split-K) and add the slices afterwards. */
-function dispatchWeightGrad(v: ConvVariant, g: ConvGeometry, x: GPUBuffer, dy: GPUBuffer, dw: GPUBuffer, db: Tensor | null = null, dyTensor?: Tensor): void {
+ * with few workgroups split the reduction over output rows (split-K) and add the slices afterwards. With `acc` the
+ * results are added to dw and db. */
+function dispatchWeightGrad(v: ConvVariant, g: ConvGeometry, x: GPUBuffer, dy: GPUBuffer, dw: GPUBuffer, db: Tensor | null = null, dyTensor?: Tensor, acc = false): void {
   const taps = g.Cin * g.KH * g.KW;
   const rows = g.N * g.OH;
   if (v.strategy === 'tiles') {
     const splits = splitCount(Math.ceil(taps / TILE) * Math.ceil(g.Cout / TILE), rows);
     const kPerSplit = Math.ceil(rows / splits) * g.OW;
     const part = splits > 1 ? Tensor.empty([splits, g.Cout * taps]) : null;
-    launchTiles(2, g, taps, { x, a: dy, b: dy, c: part?.buffer ?? dw }, false, splits, kPerSplit);
-    if (part) reduceSplits(part.buffer, dw, g.Cout * taps, splits);
+    launchTiles(2, g, taps, { x, a: dy, b: dy, c: part?.buffer ?? dw }, false, splits, kPerSplit, acc && !part);
+    if (part) reduceSplits(part.buffer, dw, g.Cout * taps, splits, acc);
     part?.dispose();
-    if (db) dispatchBiasGrad(dyTensor!, db);
+    if (db) dispatchBiasGrad(dyTensor!, db, acc);
     return;
   }
-  if (v.strategy === 'rows') return dispatchWeightGradRows(v, g, x, dy, dw, db);
+  if (v.strategy === 'rows') return dispatchWeightGradRows(v, g, x, dy, dw, db, acc);
   const tm = channelTile(v.tm, g.Cout);
   const items = Math.ceil(taps / v.tn);
   const groups: [number, number] = [Math.ceil(items / v.wg), Math.ceil(g.Cout / tm)];
-  splitWeightGrad(g, groups, x, dy, dw, db, (buffers, splits, rowsPerSplit) => {
+  splitWeightGrad(g, groups, x, dy, dw, db, acc, (buffers, splits, rowsPerSplit) => {
     rt().dispatch(WEIGHT_GRAD, buffers, { ...geometry(g), hasBias: db ? 1 : 0, rowsPerSplit }, {
-      consts: { TM: tm, TQ: v.tn, WG: v.wg },
+      consts: { TM: tm, TQ: v.tn, REFLECT: !!g.reflect, ACC: acc && splits === 1, WG: v.wg },
       groups: [...groups, splits],
     });
   });
 }
 
 /** The weight gradient with one (ci, kh) kernel row per invocation (conv_weight_grad_rows.wgsl). */
-function dispatchWeightGradRows(v: ConvVariant, g: ConvGeometry, x: GPUBuffer, dy: GPUBuffer, dw: GPUBuffer, db: Tensor | null): void {
+function dispatchWeightGradRows(v: ConvVariant, g: ConvGeometry, x: GPUBuffer, dy: GPUBuffer, dw: GPUBuffer, db: Tensor | null, acc: boolean): void {
   const tm = channelTile(v.tm, g.Cout);
   const groups: [number, number] = [Math.ceil((g.Cin * g.KH) / v.wg), Math.ceil(g.Cout / tm)];
-  splitWeightGrad(g, groups, x, dy, dw, db, (buffers, splits, rowsPerSplit) => {
+  splitWeightGrad(g, groups, x, dy, dw, db, acc, (buffers, splits, rowsPerSplit) => {
     const { N, Cin, H, W, Cout, OH, OW, KH, pad } = g;
     rt().dispatch(WEIGHT_GRAD_ROWS, buffers, { N, Cin, H, W, Cout, OH, OW, KH, pad, hasBias: db ? 1 : 0, rowsPerSplit }, {
-      consts: { TM: tm, KW: g.KW, S: g.stride, KEEP: Math.max(g.KW - g.stride, 0), WG: v.wg },
+      consts: { TM: tm, KW: g.KW, S: g.stride, KEEP: Math.max(g.KW - g.stride, 0), REFLECT: !!g.reflect, ACC: acc && splits === 1, WG: v.wg },
       groups: [...groups, splits],
     });
   });
 }
 
 /** Split-K for the register weight-gradient shaders (bindings x, dy, dw, db; split z writes slice z of dw and db):
- * splits the N·OH output rows until `groups` (workgroups along x and y) fill the adapter, then adds the slices. */
+ * splits the N·OH output rows until `groups` (workgroups along x and y) fill the adapter, then adds the slices
+ * (to dw and db with acc: the kernel itself adds only when there is one split). */
 type WeightGradBuffers = { x: GPUBuffer; dy: GPUBuffer; dw: GPUBuffer; db: GPUBuffer };
 
-function splitWeightGrad(g: ConvGeometry, groups: [number, number], x: GPUBuffer, dy: GPUBuffer, dw: GPUBuffer, db: Tensor | null, dispatch: (buffers: WeightGradBuffers, splits: number, rowsPerSplit: number) => void): void {
+function splitWeightGrad(g: ConvGeometry, groups: [number, number], x: GPUBuffer, dy: GPUBuffer, dw: GPUBuffer, db: Tensor | null, acc: boolean, dispatch: (buffers: WeightGradBuffers, splits: number, rowsPerSplit: number) => void): void {
   const rows = g.N * g.OH;
   const splits = splitCount(groups[0] * groups[1], rows);
   const dwPart = splits > 1 ? Tensor.empty([splits, g.Cout * g.Cin * g.KH * g.KW]) : null;
   // db needs a buffer of its own even when unused (writable bindings may not alias).
   const dbPart = splits > 1 || !db ? Tensor.empty([splits, g.Cout]) : null;
   dispatch({ x, dy, dw: dwPart?.buffer ?? dw, db: (dbPart ?? db!).buffer }, splits, Math.ceil(rows / splits));
-  if (dwPart) reduceSplits(dwPart.buffer, dw, dwPart.size / splits, splits);
-  if (db && dbPart) reduceSplits(dbPart.buffer, db.buffer, g.Cout, splits);
+  if (dwPart) reduceSplits(dwPart.buffer, dw, dwPart.size / splits, splits, acc);
+  if (db && dbPart) reduceSplits(dbPart.buffer, db.buffer, g.Cout, splits, acc);
   dwPart?.dispose();
   dbPart?.dispose();
 }
@@ -302,32 +310,35 @@ export function phaseGather(g: ConvGeometry, x: GPUBuffer, w: GPUBuffer, b: GPUB
   dispatchPhaseGather(v, g, x, w, b, y.buffer);
 }
 
-/** dw [Cout, Cin, KH, KW] of the direct convolution x [N,Cin,H,W] → dy [N,Cout,OH,OW]. */
-export function weightGrad(g: ConvGeometry, x: GPUBuffer, dy: GPUBuffer): Tensor {
-  const dw = Tensor.empty([g.Cout, g.Cin, g.KH, g.KW]);
+/** dw [Cout, Cin, KH, KW] of the direct convolution x [N,Cin,H,W] → dy [N,Cout,OH,OW]; added to `into` (an earlier
+ * gradient of the weight that the tape offers, see BackwardFn) when given, which is then returned. */
+export function weightGrad(g: ConvGeometry, x: GPUBuffer, dy: GPUBuffer, into: Tensor | null = null): Tensor {
+  const dw = into ?? Tensor.empty([g.Cout, g.Cin, g.KH, g.KW]);
   const v = variantFor('weightGrad', g, scratchTrial(dw.shape, (c, out) => dispatchWeightGrad(c, g, x, dy, out)));
-  dispatchWeightGrad(v, g, x, dy, dw.buffer);
+  dispatchWeightGrad(v, g, x, dy, dw.buffer, null, undefined, into !== null);
   return dw;
 }
 
-/** dw and db [Cout] = Σ over batch and pixels of dy, of the direct convolution, in one pass where the strategy allows. */
-export function weightAndBiasGrad(g: ConvGeometry, x: GPUBuffer, dy: Tensor): [Tensor, Tensor] {
-  const dw = Tensor.empty([g.Cout, g.Cin, g.KH, g.KW]);
-  const db = Tensor.empty([g.Cout]);
+/** dw and db [Cout] = Σ over batch and pixels of dy, of the direct convolution, in one pass where the strategy allows;
+ * added to `into` when both earlier gradients are given. */
+export function weightAndBiasGrad(g: ConvGeometry, x: GPUBuffer, dy: Tensor, into: [Tensor | null, Tensor | null] = [null, null]): [Tensor, Tensor] {
+  const acc = into[0] !== null && into[1] !== null;
+  const dw = acc ? into[0]! : Tensor.empty([g.Cout, g.Cin, g.KH, g.KW]);
+  const db = acc ? into[1]! : Tensor.empty([g.Cout]);
   const v = variantFor('weightGrad', g, scratchTrial(dw.shape, (c, out) => dispatchWeightGrad(c, g, x, dy.savedBuffer, out)));
-  dispatchWeightGrad(v, g, x, dy.savedBuffer, dw.buffer, db, dy);
+  dispatchWeightGrad(v, g, x, dy.savedBuffer, dw.buffer, db, dy, acc);
   return [dw, db];
 }
 
-function dispatchBiasGrad(dy: Tensor, db: Tensor): void {
+function dispatchBiasGrad(dy: Tensor, db: Tensor, acc: boolean): void {
   const [N, C, H, W] = dy.shape;
-  rt().dispatch(BIAS_GRAD, { dy: dy.savedBuffer, db: db.buffer }, { N, C, HW: H * W }, { reduction: reductionVariant(), groups: [C, 1, 1] });
+  rt().dispatch(BIAS_GRAD, { dy: dy.savedBuffer, db: db.buffer }, { N, C, HW: H * W }, { reduction: reductionVariant(), groups: [C, 1, 1], consts: { ACC: acc } });
 }
 
-/** db [C] = Σ over batch and pixels of dy [N, C, H, W]. */
-export function biasGrad(dy: Tensor): Tensor {
-  const db = Tensor.empty([dy.shape[1]]);
-  dispatchBiasGrad(dy, db);
+/** db [C] = Σ over batch and pixels of dy [N, C, H, W], added to `into` when given. */
+export function biasGrad(dy: Tensor, into: Tensor | null = null): Tensor {
+  const db = into ?? Tensor.empty([dy.shape[1]]);
+  dispatchBiasGrad(dy, db, into !== null);
   return db;
 }
 

@@ -36,7 +36,7 @@ export function convTranspose2d(x: Tensor, w: Tensor, b: Tensor | null, opts: Co
   const y = Tensor.empty([N, Cout, OH, OW]);
   phaseGather(g, x.buffer, w.buffer, b ? b.buffer : null, y);
   const inputs = b ? [x, w, b] : [x, w];
-  return record(op, inputs, y, [x, w], (dy) => {
+  return record(op, inputs, y, [x, w], (dy, into) => {
     // The direct convolution maps dy (large side) back to x's shape; w [Cin, Cout, …] is its [out, in, …] weight.
     const direct: ConvGeometry = { N, Cin: Cout, H: OH, W: OW, Cout: Cin, OH: H, OW: W, KH, KW, stride, pad };
     let dx: Tensor | null = null;
@@ -44,9 +44,9 @@ export function convTranspose2d(x: Tensor, w: Tensor, b: Tensor | null, opts: Co
       dx = Tensor.empty(x.shape);
       directGather(direct, dy.savedBuffer, w.savedBuffer, null, dx);
     }
-    const dw = w.requiresGrad ? weightGrad(direct, dy.savedBuffer, x.savedBuffer) : null;
+    const dw = w.requiresGrad ? weightGrad(direct, dy.savedBuffer, x.savedBuffer, into[1]) : null;
     const grads = [dx, dw];
-    if (b) grads.push(b.requiresGrad ? biasGrad(dy) : null);
+    if (b) grads.push(b.requiresGrad ? biasGrad(dy, into[2]) : null);
     return grads;
   });
 }

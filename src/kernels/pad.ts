@@ -10,13 +10,14 @@ const FORWARD = defineKernel({
   params: { H: 'u32', W: 'u32', OH: 'u32', OW: 'u32', left: 'u32', top: 'u32', n: 'u32' },
   bindings: { x: 'read', y: 'read_write' },
   consts: { REFLECT: 'bool' },
+  includes: ['reflect'],
   entry: 'elementwise',
 });
 const BACKWARD = defineKernel({
   shader: 'pad_backward',
   params: { H: 'u32', W: 'u32', OH: 'u32', OW: 'u32', left: 'u32', top: 'u32', right: 'u32', bottom: 'u32', n: 'u32' },
   bindings: { dy: 'read', dx: 'read_write' },
-  consts: { REFLECT: 'bool' },
+  consts: { REFLECT: 'bool', ACC: 'bool' },
   entry: 'elementwise',
 });
 
@@ -32,28 +33,38 @@ function padSides(op: string, pad: Pad2d): [number, number, number, number] {
   return sides as [number, number, number, number];
 }
 
+/** Throws unless every reflection pad is smaller than the dimension it extends. */
+export function checkReflection(op: string, x: Tensor, [left, right, top, bottom]: readonly number[]): void {
+  const [, , H, W] = x.shape;
+  const bad = ([['left', left, W, 'width'], ['right', right, W, 'width'], ['top', top, H, 'height'], ['bottom', bottom, H, 'height']] as const)
+    .find(([, v, dim]) => v >= dim);
+  if (bad) {
+    throw new Error(`${op}: padding must be less than the input ${bad[3]} ${bad[2]}, got pad ${bad[0]} ${bad[1]} for input ${x.describe()}`);
+  }
+}
+
+/** The gradient of x [N, C, H, W] from that of its padded copy dy (each element sums every position that copied it),
+ * added to `into` (an earlier gradient of x) when given. */
+export function unpad2d(dy: Tensor, shape: readonly number[], [left, right, top, bottom]: readonly number[], reflect: boolean, into: Tensor | null = null): Tensor {
+  const [, , H, W] = shape;
+  const [, , OH, OW] = dy.shape;
+  const dx = into ?? Tensor.empty(shape);
+  const consts = { REFLECT: reflect, ACC: into !== null };
+  rt().dispatch(BACKWARD, { dy: dy.savedBuffer, dx: dx.buffer }, { H, W, OH, OW, left, top, right, bottom, n: dx.size }, { consts });
+  return dx;
+}
+
 function pad2d(op: string, reflect: boolean, x: Tensor, pad: Pad2d): Tensor {
   rank(op, x, 4);
-  const [left, right, top, bottom] = padSides(op, pad);
+  const sides = padSides(op, pad);
+  const [left, right, top, bottom] = sides;
   const [N, C, H, W] = x.shape;
-  if (reflect) {
-    const bad = ([['left', left, W, 'width'], ['right', right, W, 'width'], ['top', top, H, 'height'], ['bottom', bottom, H, 'height']] as const)
-      .find(([, v, dim]) => v >= dim);
-    if (bad) {
-      throw new Error(`${op}: padding must be less than the input ${bad[3]} ${bad[2]}, got pad ${bad[0]} ${bad[1]} for input ${x.describe()}`);
-    }
-  }
+  if (reflect) checkReflection(op, x, sides);
   const OH = H + top + bottom;
   const OW = W + left + right;
   const y = Tensor.empty([N, C, OH, OW]);
-  const consts = { REFLECT: reflect };
-  const r = rt();
-  r.dispatch(FORWARD, { x: x.buffer, y: y.buffer }, { H, W, OH, OW, left, top, n: y.size }, { consts });
-  return record(op, [x], y, [], (dy) => {
-    const dx = Tensor.empty(x.shape);
-    r.dispatch(BACKWARD, { dy: dy.savedBuffer, dx: dx.buffer }, { H, W, OH, OW, left, top, right, bottom, n: x.size }, { consts });
-    return [dx];
-  });
+  rt().dispatch(FORWARD, { x: x.buffer, y: y.buffer }, { H, W, OH, OW, left, top, n: y.size }, { consts: { REFLECT: reflect } });
+  return record(op, [x], y, [], (dy, into) => [unpad2d(dy, x.shape, sides, reflect, into[0])]);
 }
 
 /** Mirror padding of each H×W plane; every pad must be smaller than the dimension it extends. */

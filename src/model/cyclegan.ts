@@ -7,6 +7,7 @@ import { Tensor, scope } from '../graph/tensor.js';
 import { backward, noGrad } from '../autograd/tape.js';
 import { Adam } from '../autograd/adam.js';
 import { add } from '../kernels/binary.js';
+import { catBatch, sliceBatch } from '../kernels/concat.js';
 import { scale } from '../kernels/unary.js';
 import { mseLoss, l1Loss, bceWithLogitsLoss } from '../kernels/losses.js';
 import { ResnetGenerator, type GeneratorOptions } from './generator.js';
@@ -54,8 +55,10 @@ export interface StepLosses {
   dS: number;
 }
 
-function ganLoss(kind: GanLoss, logits: Tensor, real: boolean): Tensor {
-  return kind === 'lsgan' ? mseLoss(logits, real ? 1 : 0) : bceWithLogitsLoss(logits, real ? 1 : 0);
+/** Against 1 (real) or 0 (fake), or per element against a target tensor. */
+function ganLoss(kind: GanLoss, logits: Tensor, target: boolean | Tensor): Tensor {
+  const t = typeof target === 'boolean' ? (target ? 1 : 0) : target;
+  return kind === 'lsgan' ? mseLoss(logits, t) : bceWithLogitsLoss(logits, t);
 }
 
 export class CycleGan {
@@ -69,6 +72,7 @@ export class CycleGan {
   readonly poolT: ImagePool;
   readonly poolS: ImagePool;
   private pixelContent: PixelContentLoss;
+  private targets = new Map<string, Tensor>();
 
   constructor(options: Partial<CycleGanOptions>, private features: FeatureFn | null, random: () => number) {
     const o = (this.opts = { ...paperDefaults, ...options });
@@ -86,6 +90,18 @@ export class CycleGan {
     this.poolT = new ImagePool(o.poolSize, random);
     this.poolS = new ImagePool(o.poolSize, random);
     this.pixelContent = new PixelContentLoss(o.contentTerms, o.channels);
+  }
+
+  /** Discriminator targets for a batch of real then fake images of one size: 1s, then 0s (kept per shape). */
+  private realThenFake(shape: readonly number[]): Tensor {
+    const key = shape.join('x');
+    let t = this.targets.get(key);
+    if (!t) {
+      const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
+      t = Tensor.fromArray(data.fill(1, 0, data.length / 2), shape).keep();
+      this.targets.set(key, t);
+    }
+    return t;
   }
 
   /** G_t and D_s take part (the cycle term needs the reverse generator). */
@@ -115,10 +131,14 @@ export class CycleGan {
       // Generators: discriminators are frozen so no gradient is accumulated into them.
       this.dT.setRequiresGrad(false);
       this.dS.setRequiresGrad(false);
-      const fakeT = this.gS.forward(realS);
-      const recS = twoWay ? this.gT.forward(fakeT) : null;
+      // G_s sees realS and fakeS = G_t(realT) as one batch: one forward and backward instead of two, and its weight
+      // gradients sum inside the kernels (instance norm is per image, so each item's result is unchanged).
       const fakeS = twoWay ? this.gT.forward(realT) : null;
-      const recT = fakeS ? this.gS.forward(fakeS) : null;
+      const n = realS.shape[0];
+      const both = fakeS ? this.gS.forward(catBatch([realS, fakeS])) : null;
+      const fakeT = both ? sliceBatch(both, 0, n) : this.gS.forward(realS);
+      const recT = both ? sliceBatch(both, n, fakeS!.shape[0]) : null;
+      const recS = twoWay ? this.gT.forward(fakeT) : null;
       let adv: Tensor | null = null;
       if (adversarial) {
         adv = ganLoss(o.ganLoss, this.dT.forward(fakeT), true);
@@ -145,12 +165,16 @@ export class CycleGan {
       if (adversarial) {
         this.dT.setRequiresGrad(true);
         this.dS.setRequiresGrad(twoWay);
-        const poolT = this.poolT.query(fakeT.detach());
-        lossDT = scale(add(ganLoss(o.ganLoss, this.dT.forward(realT), true), ganLoss(o.ganLoss, this.dT.forward(poolT), false)), 0.5);
-        if (fakeS) {
-          const poolS = this.poolS.query(fakeS.detach());
-          lossDS = scale(add(ganLoss(o.ganLoss, this.dS.forward(realS), true), ganLoss(o.ganLoss, this.dS.forward(poolS), false)), 0.5);
-        }
+        // Real and pooled fake images go through each discriminator as one batch (as G_s above); with halves of one
+        // size the mean loss against 1s then 0s is the mean of the real and fake losses. A pooled image from a batch
+        // of another size (an epoch's last) goes through on its own.
+        const dLoss = (d: PatchDiscriminator, real: Tensor, fake: Tensor) => {
+          if (real.shape[0] !== fake.shape[0]) return scale(add(ganLoss(o.ganLoss, d.forward(real), true), ganLoss(o.ganLoss, d.forward(fake), false)), 0.5);
+          const logits = d.forward(catBatch([real, fake]));
+          return ganLoss(o.ganLoss, logits, this.realThenFake(logits.shape));
+        };
+        lossDT = dLoss(this.dT, realT, this.poolT.query(fakeT.detach()));
+        if (fakeS) lossDS = dLoss(this.dS, realS, this.poolS.query(fakeS.detach()));
         this.optD.zeroGrad();
         backward(lossDS ? add(lossDT, lossDS) : lossDT);
         this.optD.step();
@@ -176,6 +200,8 @@ export class CycleGan {
     this.poolT.dispose();
     this.poolS.dispose();
     this.pixelContent.dispose();
+    for (const t of this.targets.values()) t.dispose();
+    this.targets.clear();
   }
 }
 

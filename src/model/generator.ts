@@ -1,7 +1,6 @@
 // ResnetGenerator of pytorch-CycleGAN-and-pix2pix (the paper's "style-transfer" generator). Parameter names equal
 // PyTorch's state_dict keys (model.1.weight, …) so weights move between the two without a mapping table.
 import { Tensor } from '../graph/tensor.js';
-import { reflectionPad2d } from '../kernels/pad.js';
 import { instanceNorm } from '../kernels/instance_norm.js';
 import { relu, tanh } from '../kernels/unary.js';
 import { add } from '../kernels/binary.js';
@@ -9,6 +8,9 @@ import { upsampleNearest2x } from '../kernels/upsample.js';
 import { Module } from './module.js';
 import { Conv2d, ConvTranspose2d } from './layers.js';
 import { ResnetBlock } from './resnet_block.js';
+
+/** The 7×7 stem and head pad by mirroring (ReflectionPad2d(3), read inside the convolution). */
+const REFLECT_3 = { padding: 3, paddingMode: 'reflect' } as const;
 
 export interface GeneratorOptions {
   inChannels: number;
@@ -49,7 +51,7 @@ export class ResnetGenerator extends Module {
   constructor(options: Partial<GeneratorOptions> = {}) {
     super();
     const o = (this.opts = { ...defaultGeneratorOptions, ...options });
-    this.stem = this.child('model.1', new Conv2d(o.inChannels, o.ngf, 7, {}));
+    this.stem = this.child('model.1', new Conv2d(o.inChannels, o.ngf, 7, REFLECT_3));
     let index = 4;
     for (let i = 0; i < 2; i++, index += 3) {
       const mult = 2 ** i;
@@ -61,10 +63,10 @@ export class ResnetGenerator extends Module {
       this.up.push(
         o.upsampling === 'transpose'
           ? this.child(`model.${index}`, new ConvTranspose2d(c, c / 2, 3, { stride: 2, padding: 1, outputPadding: 1 }))
-          : this.child(`model.${index}`, new Conv2d(c, c / 2, 3, {})),
+          : this.child(`model.${index}`, new Conv2d(c, c / 2, 3, { padding: 1, paddingMode: 'reflect' })),
       );
     }
-    this.head = this.child(`model.${index + 1}`, new Conv2d(o.ngf, o.outChannels, 7, {}));
+    this.head = this.child(`model.${index + 1}`, new Conv2d(o.ngf, o.outChannels, 7, REFLECT_3));
     this.initialize(o.seed);
   }
 
@@ -76,14 +78,14 @@ export class ResnetGenerator extends Module {
   forward(x: Tensor, norm?: NormFn): Tensor {
     // The default instance norm runs with its ReLU fused in; a given NormFn is followed by a separate ReLU.
     const normRelu = norm ? (t: Tensor) => relu(norm(t)) : (t: Tensor) => instanceNorm(t, { activation: 'relu' });
-    let h = normRelu(this.stem.forward(reflectionPad2d(x, 3)));
+    let h = normRelu(this.stem.forward(x));
     for (const d of this.down) h = normRelu(d.forward(h));
     for (const b of this.blockList) h = b.forward(h, norm);
     for (const u of this.up) {
-      h = u instanceof ConvTranspose2d ? u.forward(h) : u.forward(reflectionPad2d(upsampleNearest2x(h), 1));
+      h = u instanceof ConvTranspose2d ? u.forward(h) : u.forward(upsampleNearest2x(h));
       h = normRelu(h);
     }
-    const y = tanh(this.head.forward(reflectionPad2d(h, 3)));
+    const y = tanh(this.head.forward(h));
     return this.opts.globalResidual ? add(y, x) : y;
   }
 }

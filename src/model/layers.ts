@@ -7,6 +7,7 @@ import { Module } from './module.js';
 export interface ConvOptions {
   stride?: number;
   padding?: number;
+  paddingMode?: 'zeros' | 'reflect';
   bias?: boolean;
 }
 
@@ -19,7 +20,7 @@ export class Conv2d extends Module {
     this.bias = opts.bias === false ? null : this.param('bias', [outChannels], 'zeros');
   }
   forward(x: Tensor): Tensor {
-    return conv2d(x, this.weight, this.bias, { stride: this.opts.stride ?? 1, padding: this.opts.padding ?? 0 });
+    return conv2d(x, this.weight, this.bias, { stride: this.opts.stride ?? 1, padding: this.opts.padding ?? 0, paddingMode: this.opts.paddingMode });
   }
 }
 

@@ -2,7 +2,6 @@
 // reflection pads of 1 and 3×3 convolutions with bias. Parameter names are PyTorch's state_dict keys.
 import { Tensor, scope } from '../graph/tensor.js';
 import { conv2d } from '../kernels/conv2d.js';
-import { reflectionPad2d } from '../kernels/pad.js';
 import { instanceNorm } from '../kernels/instance_norm.js';
 import { relu } from '../kernels/unary.js';
 import { add } from '../kernels/binary.js';
@@ -34,7 +33,7 @@ export class ResnetBlock extends Module {
     }
     // Intermediates are released here; the tape keeps what backward needs.
     return scope(() => {
-      const conv = (t: Tensor, w: Tensor, b: Tensor) => conv2d(reflectionPad2d(t, 1), w, b, { stride: 1, padding: 0 });
+      const conv = (t: Tensor, w: Tensor, b: Tensor) => conv2d(t, w, b, { padding: 1, paddingMode: 'reflect' });
       // The default instance norms fuse the ReLU and the residual add; a given norm is composed with them.
       const c1 = conv(x, this.weight1, this.bias1);
       const h = norm ? relu(norm(c1)) : instanceNorm(c1, { activation: 'relu' });

@@ -19,8 +19,8 @@ export const MAX_ROLLBACKS = 5;
 function stateGroups(m: CycleGan): [string, readonly Tensor[]][] {
   return [
     ['G_s weights', m.gS.parameters()], ['G_t weights', m.gT.parameters()], ['D_t weights', m.dT.parameters()], ['D_s weights', m.dS.parameters()],
-    ["generators' Adam first moment", m.optG.moments.m], ["generators' Adam second moment", m.optG.moments.v],
-    ["discriminators' Adam first moment", m.optD.moments.m], ["discriminators' Adam second moment", m.optD.moments.v],
+    ["generators' Adam first moment", [m.optG.moments.m]], ["generators' Adam second moment", [m.optG.moments.v]],
+    ["discriminators' Adam first moment", [m.optD.moments.m]], ["discriminators' Adam second moment", [m.optD.moments.v]],
   ];
 }
 

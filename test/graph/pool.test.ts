@@ -54,8 +54,8 @@ describe('buffer pool across training steps', () => {
     });
     // Nothing is created after the first iteration: every buffer of a step is reused by the next.
     after.forEach((s, iter) => expect(s.created, `iteration ${iter}: buffers created`).toBe(after[0].created));
-    // Live after a step: x, target, 3 params and their 6 moments; nothing else survives the scope.
-    expect(after[0].liveBuffers - before).toBe(11);
+    // Live after a step: x, target, 3 params and Adam's two flat moment buffers; nothing else survives the scope.
+    expect(after[0].liveBuffers - before).toBe(7);
     expect(losses[49]).toBeLessThan(losses[0]);
     opt.dispose();
     [x, target, w1, w2, b].forEach((t) => t.dispose());

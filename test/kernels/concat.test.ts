@@ -5,7 +5,7 @@ import { caseInput, caseGradOutput, expectMatches } from './oracle_case.js';
 import { Tensor, scope } from '../../src/graph/tensor.js';
 import { backward } from '../../src/autograd/tape.js';
 import { gradcheck } from '../../src/autograd/gradcheck.js';
-import { concat } from '../../src/kernels/concat.js';
+import { concat, catBatch, sliceBatch } from '../../src/kernels/concat.js';
 
 useGpu();
 
@@ -38,6 +38,40 @@ describe('concat: finite differences', () => {
       backward(concat([a, b]), Tensor.fill([1, 3, 2, 2], 1));
       expect(a.grad).toBeNull();
       expect(b.grad?.shape).toEqual([1, 2, 2, 2]);
+    });
+  });
+});
+
+describe('batch concatenation and slices', () => {
+  it('are exact copies (torch.cat(dim=0), x[start:start+count])', async () => {
+    const a = inputData({ shape: [1, 2, 3, 2], seed: 1, scale: 1 });
+    const b = inputData({ shape: [2, 2, 3, 2], seed: 2, scale: 1 });
+    const [yt, st] = scope(() => {
+      const y = catBatch([Tensor.fromArray(a, [1, 2, 3, 2]), Tensor.fromArray(b, [2, 2, 3, 2])]);
+      return [y.keep(), sliceBatch(y, 1, 2).keep()];
+    });
+    const [y, s] = [await yt.data(), await st.data()];
+    yt.dispose();
+    st.dispose();
+    expect(Array.from(y)).toEqual([...a, ...b]);
+    expect(Array.from(s)).toEqual(Array.from(y.subarray(12)));
+  });
+  it('finite differences through a concatenation and two slices', async () => {
+    const shapes = [[1, 2, 2, 3], [2, 2, 2, 3]];
+    const r = await gradcheck(
+      (a, b) => {
+        const y = catBatch([a, b]);
+        return concat([sliceBatch(y, 2, 1), sliceBatch(y, 0, 1)]);
+      },
+      shapes.map((shape, i) => ({ data: inputData({ shape, seed: 7 + i, scale: 1 }), shape })),
+    );
+    expect(r.worst, r.detail).toBeLessThanOrEqual(1);
+  });
+  it('rejects mismatched items and slices outside the batch', () => {
+    scope(() => {
+      const x = Tensor.zeros([2, 3, 4, 4]);
+      expect(() => catBatch([x, Tensor.zeros([1, 2, 4, 4])])).toThrow(/catBatch: tensors must match in C, H and W; tensor 0 is \[2, 3, 4, 4\], tensor 1 is \[1, 2, 4, 4\]/);
+      expect(() => sliceBatch(x, 1, 2)).toThrow(/sliceBatch: items 1…2 are not within the batch of \[2, 3, 4, 4\]/);
     });
   });
 });

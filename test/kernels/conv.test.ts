@@ -14,15 +14,19 @@ describe('conv2d / convTranspose2d against PyTorch (float64 reference)', () => {
   for (const name of fixtureCases('conv')) it(name, () => convOracleCase(name));
 });
 
-describe('conv: every strategy and register tiling agrees with PyTorch', () => {
+describe('conv: every strategy and register tiling agrees with PyTorch (also item by item, gradients accumulated in the kernels)', () => {
   const defaults = convTiling();
   const tilings: ConvTiling[] = [{ tm: 4, tn: 4 }, { tm: 2, tn: 8 }, { tm: 8, tn: 2 }, { tm: 8, tn: 8 }, { tm: 16, tn: 8, wg: 8 }, { tm: 4, tn: 32 }, { tm: 8, tn: 1 }, { tm: 16, tn: 8, strategy: 'rows' }, { tm: 2, tn: 8, wg: 8, strategy: 'rows' }, { tm: 4, tn: 4, strategy: 'tiles' }];
   for (const t of tilings) {
     it(`${t.strategy ?? 'registers'} ${t.tm}×${t.tn}${t.wg ? ` wg ${t.wg}` : ''}`, async () => {
       setConvTiling(t);
       try {
-        for (const name of ['conv2d_odd', 'conv2d_k5_stride3', 'conv_transpose2d_k3_stride3_op2', 'conv_transpose2d_stride2_op1']) {
+        for (const name of ['conv2d_odd', 'conv2d_k5_stride3', 'conv_transpose2d_k3_stride3_op2', 'conv_transpose2d_stride2_op1', 'conv2d_reflect_block', 'conv2d_reflect_k7_head', 'conv2d_reflect_stride2']) {
           await convOracleCase(name);
+        }
+        // Batch items one at a time: gradients added inside the kernels (every strategy's accumulating variant).
+        for (const name of ['conv2d_odd', 'conv2d_k5_stride3', 'conv_transpose2d_stride2_op1', 'conv2d_reflect_block']) {
+          await convOracleCase(name, true);
         }
       } finally {
         setConvTiling(defaults);
@@ -37,6 +41,11 @@ describe('conv: finite differences', () => {
   it('conv2d stride 2, padding 1', async () => {
     const w = { data: inputData({ shape: [3, 2, 3, 3], seed: 8, scale: 1 }), shape: [3, 2, 3, 3] };
     const r = await gradcheck((xx, ww, bb) => conv2d(xx, ww, bb, { stride: 2, padding: 1 }), [x, w, b]);
+    expect(r.worst, r.detail).toBeLessThanOrEqual(1);
+  });
+  it('conv2d with reflection padding 2', async () => {
+    const w = { data: inputData({ shape: [3, 2, 3, 3], seed: 8, scale: 1 }), shape: [3, 2, 3, 3] };
+    const r = await gradcheck((xx, ww, bb) => conv2d(xx, ww, bb, { padding: 2, paddingMode: 'reflect' }), [x, w, b]);
     expect(r.worst, r.detail).toBeLessThanOrEqual(1);
   });
   it('convTranspose2d stride 2, padding 1, output padding 1', async () => {
@@ -56,6 +65,8 @@ describe('conv: bad calls', () => {
       expect(() => conv2d(x, w, Tensor.zeros([3]))).toThrow(/conv2d: bias must have shape \[4\], got \[3\]/);
       expect(() => conv2d(x, Tensor.zeros([4, 3, 9, 9]), null)).toThrow(/conv2d: kernel 9×9 is larger than the padded input 8×8/);
       expect(() => conv2d(x, w, null, { stride: 0 })).toThrow(/conv2d: stride must be a positive integer, got 0/);
+      expect(() => conv2d(x, w, null, { padding: 8, paddingMode: 'reflect' })).toThrow(/conv2d: padding must be less than the input width 8, got pad left 8/);
+      expect(() => conv2d(x, w, null, { paddingMode: 'circular' as 'reflect' })).toThrow(/conv2d: paddingMode must be 'zeros' or 'reflect', got "circular"/);
       expect(() => convTranspose2d(x, Tensor.zeros([3, 2, 3, 3]), null, { stride: 2, outputPadding: 2 }))
         .toThrow(/convTranspose2d: outputPadding must be smaller than stride 2, got 2/);
     });

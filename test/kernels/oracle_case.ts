@@ -8,6 +8,7 @@ import { backward } from '../../src/autograd/tape.js';
 import type { NormOptions } from '../../src/kernels/norm.js';
 import { conv2d } from '../../src/kernels/conv2d.js';
 import { convTranspose2d } from '../../src/kernels/conv_transpose2d.js';
+import { catBatch, sliceBatch } from '../../src/kernels/concat.js';
 import { hashUniform } from '../../src/graph/random.js';
 
 /** Values of input `name` as PyTorch saw them: hashed uniform values, plus the spec's offset, floored to
@@ -68,17 +69,20 @@ export function normOracleTests(op: string, norm: (x: Tensor, opts: NormOptions)
   }
 }
 
-/** One `conv` fixture (conv2d or convTranspose2d): output and the x, weight, bias gradients. */
-export async function convOracleCase(name: string): Promise<void> {
+/** One `conv` fixture (conv2d or convTranspose2d): output and the x, weight, bias gradients. `itemwise` convolves each
+ * batch item on its own, so the weight and bias gradients of later items are added inside the gradient kernels to
+ * the earlier ones (BackwardFn's `into`), and x's to its slices' gradients. */
+export async function convOracleCase(name: string, itemwise = false): Promise<void> {
   const fx = loadFixture('conv', name);
   const ours = scope(() => {
     const x = caseInput(fx, 'x');
     const w = caseInput(fx, 'weight');
     const b = fx.inputs.bias ? caseInput(fx, 'bias') : null;
     const p = fx.params;
-    const y = p.op === 'conv2d'
-      ? conv2d(x, w, b, { stride: p.stride, padding: p.padding })
-      : convTranspose2d(x, w, b, { stride: p.stride, padding: p.padding, outputPadding: p.outputPadding });
+    const conv = (xx: Tensor) => p.op === 'conv2d'
+      ? conv2d(xx, w, b, { stride: p.stride, padding: p.padding, paddingMode: p.paddingMode })
+      : convTranspose2d(xx, w, b, { stride: p.stride, padding: p.padding, outputPadding: p.outputPadding });
+    const y = itemwise ? catBatch(Array.from({ length: x.shape[0] }, (_, n) => conv(sliceBatch(x, n, 1)))) : conv(x);
     backward(y, caseGradOutput(fx, y));
     return { y, dx: x.grad, dweight: w.grad, dbias: b?.grad ?? null };
   });
