@@ -36,6 +36,16 @@ export function generatorNormLayers(blocks: number): number {
   return 5 + 2 * blocks;
 }
 
+/** ResnetGenerator's layers in forward's order, for executors that run them one at a time (layer-major correction). */
+export interface GeneratorLayers {
+  stem: Conv2d;
+  down: readonly Conv2d[];
+  blocks: readonly ResnetBlock[];
+  /** ConvTranspose2d, or (upsampling 'resize') the 3×3 Conv2d after nearest ×2 and reflection pad 1. */
+  up: readonly (Conv2d | ConvTranspose2d)[];
+  head: Conv2d;
+}
+
 export class ResnetGenerator extends Module {
   readonly opts: GeneratorOptions;
   /** The eps of every instance normalisation of forward (instanceNorm's default), for NormFns that replace them. */
@@ -71,6 +81,10 @@ export class ResnetGenerator extends Module {
   /** How many times forward applies its NormFn. */
   get normLayers(): number {
     return generatorNormLayers(this.opts.blocks);
+  }
+
+  get layers(): GeneratorLayers {
+    return { stem: this.stem, down: this.down, blocks: this.blockList, up: this.up, head: this.head };
   }
 
   forward(x: Tensor, norm?: NormFn): Tensor {
