@@ -23,8 +23,9 @@ export interface GeneratorOptions {
   seed: number;
 }
 
-/** Applies one instance normalisation; forward's default is instanceNorm. Tiled correction passes one that uses
- * whole-image statistics, which is what makes tiling exact. */
+/** Applies one instance normalisation; forward's default is instanceNorm. The correction benchmark's baseline
+ * (bench/correct_passes.ts) passes one with whole-image statistics; tests pass the identity to measure the
+ * receptive field. */
 export type NormFn = (x: Tensor) => Tensor;
 
 export const defaultGeneratorOptions: GeneratorOptions = {
