@@ -1,39 +1,79 @@
 // Correction throughput: a trained-size ResnetGenerator over a 2304×1728 RGB image (the Leishmania micrographs'
-// size) with the tiled corrector (src/correct/tiled.ts: whole-image instance-norm statistics, tiles chosen from
-// the adapter's limits), in megapixels per second. The paper's model (ngf 64, 9 blocks) costs ≈ 1.7 TFLOP per
-// 2304×1728 image; on CPU adapters pass a smaller --ngf to keep the run short (the model is named in the results).
-//   node dist/bench/correct.js [--ngf 64] [--blocks 9] [--width 2304] [--height 1728] [--reps 1]
+// size, or --image FILE) with the exact tiled corrector (src/correct/tiled.ts, layer-major: each layer once over
+// the image, tiles chosen from the adapter's limits), in megapixels per second, and the executed convolution FLOPs
+// against one whole-image forward. With --before the previous exact method (bench/correct_passes.ts: one pass per
+// normalisation layer) runs after it in the same process, and the two outputs are compared. One whole-image forward
+// of the paper's model (ngf 64, 9 blocks) over 2304×1728 is 6.0 TFLOP (ngf 16: 0.40); on CPU adapters pass a smaller --ngf.
+//   node dist/bench/correct.js [--ngf 64] [--blocks 9] [--width 2304] [--height 1728] [--image FILE] [--reps 1] [--warmup 1] [--before 0|1] [--before-tile 1016]
 import { pathToFileURL } from 'node:url';
 import { hashUniform } from '../src/graph/random.js';
+import { readImage } from '../src/data/image.js';
+import { fitNormalization, normalize } from '../src/data/normalize.js';
 import { ResnetGenerator } from '../src/model/generator.js';
 import { correctPlanes } from '../src/correct/tiled.js';
+import { correctByPasses, passesFlops, wholeForwardFlops } from './correct_passes.js';
 import { benchGpu, timeWall, saveSection, fmt, flag } from './harness.js';
 
 async function main(): Promise<void> {
   await benchGpu();
   const ngf = Number(flag('ngf', '64'));
   const blocks = Number(flag('blocks', '9'));
-  const width = Number(flag('width', '2304'));
-  const height = Number(flag('height', '1728'));
   const reps = Number(flag('reps', '1'));
+  const warmup = Number(flag('warmup', '1'));
+  const before = flag('before', '0') === '1';
+  const file = flag('image', '');
+  let width = Number(flag('width', '2304'));
+  let height = Number(flag('height', '1728'));
+  let planes = hashUniform(3 * width * height, 5);
+  if (file) {
+    const img = await readImage(file);
+    [width, height] = [img.width, img.height];
+    planes = normalize(img, fitNormalization(img, '8bit'));
+  }
+  if (width % 4 || height % 4) throw new Error(`image sides must be multiples of 4 here, got ${width}×${height}`);
   const gen = new ResnetGenerator({ inChannels: 3, outChannels: 3, ngf, blocks, seed: 1 });
-  const planes = hashUniform(3 * width * height, 5);
-  let tiles = '';
-  const run = async () => {
-    const res = await correctPlanes(gen, planes, 3, height, width);
-    tiles = `${res.tiles} tiles of ${res.tile}² × ${res.passes} passes`;
-  };
-  const t = await timeWall(run, 1, reps);
   const mpx = (width * height) / 1e6;
-  console.log(`  correction ${width}×${height} RGB, ngf ${ngf}, ${blocks} blocks: ${fmt(t.ms, 0)} ms, ${fmt(mpx / (t.ms / 1000), 3)} Mpx/s (${tiles})`);
+  const whole = wholeForwardFlops(gen, height, width);
+  // CPU seconds of the whole process (lavapipe's worker threads included): far less sensitive than wall time to
+  // other load on a shared machine.
+  const cpu = async (run: () => Promise<unknown>) => {
+    const c0 = process.cpuUsage();
+    await run();
+    const c = process.cpuUsage(c0);
+    return (c.user + c.system) / 1e6;
+  };
+  let after: Awaited<ReturnType<typeof correctPlanes>> | null = null;
+  const cpuAfter: number[] = [];
+  const t = await timeWall(async () => cpuAfter.push(await cpu(async () => (after = await correctPlanes(gen, planes, 3, height, width)))), warmup, reps);
+  const a = after!;
+  const rows: (string | number)[][] = [];
+  const line = (method: string, tiling: string, ms: number, cpuS: number, flops: number) => {
+    rows.push([method, tiling, fmt(ms, 0), fmt(cpuS, 1), fmt(mpx / (ms / 1000), 3), fmt(flops / whole, 3)]);
+    console.log(`  ${method}, ${width}×${height} RGB, ngf ${ngf}, ${blocks} blocks: ${fmt(ms, 0)} ms, ${fmt(cpuS, 1)} CPU s, ${fmt(mpx / (ms / 1000), 3)} Mpx/s, FLOPs ${fmt(flops / whole, 3)}× one whole-image forward (${tiling})`);
+  };
+  const cpuMedian = cpuAfter.slice(warmup).sort((x, y) => x - y)[Math.floor(reps / 2)];
+  line('layer-major', `${a.tiles} tiles of ${a.tile}² × ${a.passes} layers`, t.ms, cpuMedian, a.flops!);
+  // The previous exact corrector's tile for ngf 16 on lavapipe's 128 MiB binding limit (its chooseTile).
+  const tile = Number(flag('before-tile', '1016'));
+  const beforeFlops = passesFlops(gen, height, width, tile);
+  let beforeData: { ms: number | null; cpuS: number | null; flops: number; maxDiff: number | null } = { ms: null, cpuS: null, flops: beforeFlops, maxDiff: null };
+  if (before) {
+    let out: Float32Array | null = null;
+    let cpuS = 0;
+    const tb = await timeWall(async () => (cpuS = await cpu(async () => (out = await correctByPasses(gen, planes, 3, height, width, tile)))), 0, 1);
+    let diff = 0;
+    for (let i = 0; i < a.output.length; i++) diff = Math.max(diff, Math.abs(a.output[i] - out![i]));
+    line('one pass per norm layer (before)', `tile ${tile}, ${gen.normLayers + 1} passes`, tb.ms, cpuS, beforeFlops);
+    console.log(`  max |layer-major − before| ${diff.toExponential(2)}`);
+    beforeData = { ms: tb.ms, cpuS, flops: beforeFlops, maxDiff: diff };
+  } else {
+    console.log(`  one pass per norm layer (before, not run): FLOPs ${fmt(beforeFlops / whole, 3)}× one whole-image forward (tile ${tile})`);
+  }
   saveSection('correct', {
-    title: `Correction throughput (${width}×${height} RGB)`,
-    notes: ['Wall time per image after one warm-up image, whole-image normalisation statistics (every pass tiled), output read back to the CPU.'],
-    table: {
-      head: ['model', 'tiling', 'ms per image', 'megapixels/s'],
-      rows: [[`ngf ${ngf}, ${blocks} blocks`, tiles, fmt(t.ms, 0), fmt(mpx / (t.ms / 1000), 3)]],
-    },
-    data: { width, height, ngf, blocks, ms: t.ms, all: t.all, mpxPerS: mpx / (t.ms / 1000), tiles },
+    title: `Correction throughput (${width}×${height} RGB${file ? `, ${file.split('/').pop()}` : ''})`,
+    notes: ['Wall time per image (median; layer-major after --warmup images, the baseline once), output read back to the CPU; FLOPs: 2 × multiply-adds of the convolutions executed over those of one whole-image forward.'],
+    table: { head: ['method', 'tiling', 'ms per image', 'CPU s', 'megapixels/s', 'FLOPs / whole forward'], rows },
+    data: { width, height, ngf, blocks, ms: t.ms, all: t.all, cpuS: cpuMedian, mpxPerS: mpx / (t.ms / 1000), flopsRatio: a.flops! / whole, before: beforeData },
   });
   gen.dispose();
 }

@@ -6,7 +6,6 @@ import { applyMaxPixels, MAX_PIXELS_FLAG, maxPixelsHelp } from './limits_flag.js
 import { Progress } from './progress.js';
 import { correctFiles, type CorrectFilesOptions, type CorrectFilesResult, type NormalizationChoice } from '../correct/correct.js';
 import { checkNamePattern, DEFAULT_NAME_PATTERN, OUTPUT_DTYPES, type OutputDtype } from '../correct/files.js';
-import { generatorNormLayers } from '../model/generator.js';
 import { TILE_ALIGN } from '../correct/tiling.js';
 import { parseShard, type Shard } from '../correct/batch.js';
 import { DEFAULT_FOCUS_MEASURE, FOCUS_THRESHOLDS } from '../focus/focus.js';
@@ -51,10 +50,11 @@ order, axes, pixel size, z spacing and channel names kept (ImageJ-compatible, so
   --percentiles LO,HI    percentiles for percentile normalisation (default: the run's, else 0.1,99.9)
   --tile PX              tile edge in pixels, a multiple of ${TILE_ALIGN} (default: the largest the adapter allows; halved
                          automatically when the GPU runs out of memory)
-  --stats image|tile     instance-norm statistics of the whole image (default: tiles equal whole-image correction;
-                         one pass per normalisation layer) or of each tile (one pass, faster, tiles may differ)
+  --stats image|tile     instance-norm statistics of the whole image (default: equals whole-image correction; each
+                         layer runs once over the image, tile by tile) or of each tile (one forward per overlapping
+                         tile, approximate, tiles may differ)
   --tta N                average the corrections of N mirrored / turned copies: 1 (default), 2, 4 or 8; N× the
-                         time, less grain and ringing (docs/results.md)
+                         time (on the wafer series it changed PSNR by ±0.01 dB; docs/results.md)
   --overwrite            replace existing output files
   --shard K/N            correct only shard K (0-based) of N: inputs are split by a hash of their path relative to
                          the folder or glob root given, so N processes (examples/: Slurm, Kubernetes) with the same
@@ -125,7 +125,6 @@ function printSettings(opts: CorrectFilesOptions, plan: CorrectFilesResult): voi
   const norm = s.normalization === 'auto' ? 'auto (8-bit /255, others per-image percentiles)' : s.normalization;
   const fromRun = opts.normalization === undefined ? ', as the run was trained' : '';
   const pct = s.normalization === '8bit' || s.normalization === '16bit-range' ? '' : `, percentiles ${s.percentiles.pLow}–${s.percentiles.pHigh}`;
-  const layers = generatorNormLayers(m.blocks);
   const lines = [
     `model:         ${opts.model} (${m.channels} channel(s), ngf ${m.ngf}, ${m.blocks} blocks, ${m.upsampling} upsampling${m.globalResidual ? ', global residual' : ''})`,
     `inputs:        ${plan.jobs.length} image(s) to correct${plan.failures.length ? `, ${plan.failures.length} problem(s) listed at the end` : ''}`,
@@ -133,7 +132,7 @@ function printSettings(opts: CorrectFilesOptions, plan: CorrectFilesResult): voi
     ...(opts.onlyBlurred !== undefined ? [`triage:        only images with ${DEFAULT_FOCUS_MEASURE} < ${opts.onlyBlurred} are corrected`] : []),
     `output:        ${opts.out}/${opts.name ?? DEFAULT_NAME_PATTERN}, dtype ${s.dtype}${opts.overwrite ? ', replacing existing files' : ', existing files kept'}`,
     `normalisation: ${norm}${pct}${fromRun}; inverted on output`,
-    `tiles:         ${s.tile ?? 'largest the adapter allows'} px; statistics ${s.stats === 'image' ? `of the whole image (${layers + 1} passes when tiled)` : 'per tile (one pass)'}`,
+    `tiles:         ${s.tile ?? 'largest the adapter allows'} px; statistics ${s.stats === 'image' ? `of the whole image (layer by layer, ${6 + 2 * m.blocks} layers)` : 'per tile (one pass)'}`,
     ...(s.tta > 1 ? [`augmentation:  the mean of ${s.tta} mirrored / turned corrections (${s.tta}× the time)`] : []),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
@@ -163,7 +162,7 @@ export async function correctCommand(argv: string[]): Promise<void> {
     onSharp: (_job, focus) => process.stdout.write(`  sharp (${DEFAULT_FOCUS_MEASURE} ${focus.toPrecision(3)} ≥ ${opts.onlyBlurred}): not corrected\n`),
     onWritten: (_job, r, pages) => {
       const { width, height, channels, bitDepth } = r.image;
-      const how = r.tiles > 1 ? `${r.tiles} tiles of ${r.tile} px × ${r.passes} passes` : 'one tile';
+      const how = r.tiles > 1 ? `${r.tiles} tiles of ${r.tile} px × ${r.passes} ${(opts.stats ?? 'image') === 'image' ? 'layers' : 'pass'}` : 'one tile';
       const halved = r.retries ? `, tile halved ${r.retries}× after running out of GPU memory` : '';
       const planes = pages > 1 ? `${pages} planes of ` : '';
       process.stdout.write(`  wrote ${planes}${width}×${height}, ${channels} channel(s), ${bitDepth === 32 ? 'float32' : `${bitDepth}-bit`} (${how}${halved})\n`);

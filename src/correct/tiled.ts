@@ -1,50 +1,48 @@
 // Runs the generator over an image of any size, tile by tile, memory-bounded. Instance normalisation makes every
-// output pixel depend on whole-plane statistics, so tiles that each normalised with their own statistics would
-// disagree with the whole image (and with each other: seams). In 'image' mode the statistics of every
-// normalisation layer are first measured over the whole image, one layer per pass (pass k runs each tile up to
-// layer k with layers < k already fixed and sums layer k's input over the tile's core); the last pass applies all
-// of them. Away from tile edges every tile then computes exactly what the whole image would, and with tile extents
-// kept inside the image that holds up to its border too. 'tile' mode is one pass with per-tile statistics.
+// output pixel depend on whole-plane statistics. 'image' mode (default) is exact: layer-major (layer_major.ts), each
+// layer once over the whole image with whole-image statistics, the result equal to one whole-image forward.
+// 'tile' mode is the fast approximation: one forward per overlapping tile with the tile's own statistics, blended.
 import { Tensor, scope } from '../graph/tensor.js';
 import { rt } from '../graph/runtime.js';
 import { noGrad } from '../autograd/tape.js';
-import { normalizeWithStats } from '../kernels/norm.js';
-import type { GeneratorOptions, NormFn } from '../model/generator.js';
+import { correctLayerMajor, type LayerGenerator } from './layer_major.js';
 import {
   planAxis, axisWeights, chooseTile, minTile, tileMargin, TILE_ALIGN, MIN_SIDE, DEFAULT_RAMP, DEFAULT_TILE_MEMORY, type TileSpan,
 } from './tiling.js';
 
-/** What tiling needs of a generator (ResnetGenerator, or a wrapper around one): its options, and the count and
- * eps of the normalisations that forward applies through `norm`. */
-export interface TileGenerator {
-  readonly opts: GeneratorOptions;
-  readonly normLayers: number;
-  readonly normEps: number;
-  forward(x: Tensor, norm?: NormFn): Tensor;
+/** What tiling needs of a generator (ResnetGenerator, or a wrapper around one): its layers for 'image' mode,
+ * forward for 'tile' mode. */
+export interface TileGenerator extends LayerGenerator {
+  forward(x: Tensor): Tensor;
 }
 
 export type StatsMode = 'image' | 'tile';
 
 export interface TiledOptions {
-  /** Tile edge in pixels, a multiple of 4; default: the largest the adapter's limits allow (chooseTile). */
+  /** Tile edge in pixels, a multiple of 4 ('tile' mode: at least minTile); default: the largest the adapter's
+   * limits allow. */
   tile?: number;
   /** Blend ramp width in pixels, a multiple of 4, ≥ 4 (default 8). */
   ramp?: number;
   stats?: StatsMode;
   /** GPU bytes one tile may use when the tile size is chosen automatically. */
   memory?: number;
-  /** Called after every tile of every pass. */
+  /** Called after every tile of every pass ('image' mode: of every layer). */
   onProgress?: (done: number, total: number) => void;
 }
 
 export interface TiledResult {
   /** C×H×W planes of the generator's output at the input's size. */
   output: Float32Array;
-  /** Tile edge finally used, tiles per pass, passes, and how often the tile was halved after running out of memory. */
+  /** Tile edge finally used, tiles per pass, passes over the image ('image' mode: one per conv layer), and how
+   * often the tile was halved after running out of memory. */
   tile: number;
   tiles: number;
   passes: number;
   retries: number;
+  /** 'image' mode: 2 × multiply-adds of the convolutions executed, and of one whole-image forward. */
+  flops?: number;
+  wholeFlops?: number;
 }
 
 /** The adapter ran out of memory for a tile (a buffer above its limits, or a failed allocation). */
@@ -52,11 +50,6 @@ export class TileMemoryError extends Error {}
 
 function isOutOfMemory(err: unknown): boolean {
   return err instanceof TileMemoryError || /out of memory|binding limit/i.test((err as Error)?.message ?? '');
-}
-
-/** Thrown by the norm hook to end a forward pass at the layer whose statistics are being measured. */
-class StopAtLayer {
-  constructor(readonly preNorm: Tensor) {}
 }
 
 interface Padded {
@@ -95,18 +88,8 @@ function extractTile(img: Padded, ry: TileSpan, cx: TileSpan): Float32Array {
   return out;
 }
 
-/**
- * One tile's forward pass. stats[k] normalises layer k (none: the generator's own instanceNorm); with stopAt the
- * pass ends at that layer and returns its input instead. Allocation failures inside surface as TileMemoryError.
- */
-async function forwardTile(gen: TileGenerator, input: Float32Array, shape: number[], stats: Tensor[], stopAt: number | null): Promise<{ data: Float32Array; shape: readonly number[] }> {
-  let layer = 0;
-  const norm: NormFn | undefined = stats.length === 0 && stopAt === null ? undefined : (t) => {
-    const k = layer++;
-    if (k === stopAt) throw new StopAtLayer(t.keep());
-    if (!stats[k]) throw new Error(`internal: the generator applied more than ${stats.length} normalisations`);
-    return normalizeWithStats(t, stats[k]);
-  };
+/** One tile's forward pass with its own statistics. Allocation failures inside surface as TileMemoryError. */
+async function forwardTile(gen: TileGenerator, input: Float32Array, shape: number[]): Promise<Float32Array> {
   // A failed allocation makes every later use of that buffer a validation error; both are caught here (and not
   // printed by Dawn as uncaptured errors) so that the tile can be retried smaller.
   const device = rt().device;
@@ -114,18 +97,10 @@ async function forwardTile(gen: TileGenerator, input: Float32Array, shape: numbe
   device.pushErrorScope('validation');
   let result: Tensor | null = null;
   let failure: unknown = null;
-  let out: { data: Float32Array; shape: readonly number[] } | null = null;
+  let out: Float32Array | null = null;
   try {
-    try {
-      result = scope(() => noGrad(() => gen.forward(Tensor.fromArray(input, shape), norm)));
-    } catch (err) {
-      if (!(err instanceof StopAtLayer)) throw err;
-      result = err.preNorm;
-    }
-    if (stopAt === null && stats.length > 0 && layer !== stats.length) {
-      throw new Error(`internal: the generator applied ${layer} normalisations, expected ${stats.length}`);
-    }
-    out = { data: await result.data(), shape: result.shape };
+    result = scope(() => noGrad(() => gen.forward(Tensor.fromArray(input, shape))));
+    out = await result.data();
   } catch (err) {
     failure = err;
   } finally {
@@ -157,20 +132,29 @@ export async function correctPlanes(gen: TileGenerator, planes: Float32Array, ch
   if (height < MIN_SIDE || width < MIN_SIDE) throw new Error(`image is ${width}×${height} pixels; the generator needs at least ${MIN_SIDE}×${MIN_SIDE}`);
   const ramp = opts.ramp ?? DEFAULT_RAMP;
   if (!Number.isInteger(ramp) || ramp < TILE_ALIGN || ramp % TILE_ALIGN !== 0) throw new Error(`blend ramp must be a multiple of ${TILE_ALIGN} and at least ${TILE_ALIGN}, got ${ramp}`);
-  const smallest = minTile(blocks, ramp);
-  let tile = opts.tile ?? chooseTile(ngf, blocks, {
-    maxBinding: Math.min(rt().gpu.limits.maxStorageBufferBindingSize, rt().gpu.limits.maxBufferSize),
-    memory: opts.memory ?? DEFAULT_TILE_MEMORY,
-  });
-  if (!Number.isInteger(tile) || tile % TILE_ALIGN !== 0 || tile < smallest) {
-    throw new Error(`tile must be a multiple of ${TILE_ALIGN} and at least ${smallest} for this model (2 × margin ${tileMargin(blocks)} + ramp ${ramp} + ${TILE_ALIGN}), got ${tile}`);
-  }
+  const exact = (opts.stats ?? 'image') === 'image';
+  const smallest = exact ? TILE_ALIGN : minTile(blocks, ramp);
   const img = padToGrid(planes, channels, height, width);
+  const maxBinding = Math.min(rt().gpu.limits.maxStorageBufferBindingSize, rt().gpu.limits.maxBufferSize);
+  let tile = opts.tile ?? chooseTile(ngf, blocks, { maxBinding, memory: opts.memory ?? DEFAULT_TILE_MEMORY });
+  // Layer-major bands are one tile row of full-resolution maps across the whole width.
+  if (exact && opts.tile === undefined) tile = Math.max(TILE_ALIGN, Math.min(tile, Math.floor(maxBinding / (4 * Math.max(ngf, inChannels, outChannels) * img.width) / TILE_ALIGN) * TILE_ALIGN));
+  if (!Number.isInteger(tile) || tile % TILE_ALIGN !== 0 || tile < smallest) {
+    throw new Error(exact
+      ? `tile must be a multiple of ${TILE_ALIGN}, got ${tile}`
+      : `tile must be a multiple of ${TILE_ALIGN} and at least ${smallest} for this model with per-tile statistics (2 × margin ${tileMargin(blocks)} + ramp ${ramp} + ${TILE_ALIGN}), got ${tile}`);
+  }
   let retries = 0;
   for (;;) {
     try {
-      const { output, tiles, passes } = await runTiles(gen, img, outChannels, tile, ramp, opts);
-      return { output: crop(output, outChannels, img, height, width), tile, tiles, passes, retries };
+      if (exact) {
+        let done = 0;
+        let total = 0;
+        const r = await correctLayerMajor(gen, img.data, img.channels, img.height, img.width, tile, () => opts.onProgress?.(++done, total), (n) => (total = n));
+        return { output: crop(r.output, outChannels, img, height, width), tile, tiles: r.tiles, passes: r.layers, retries, flops: r.flops, wholeFlops: r.wholeFlops };
+      }
+      const { output, tiles } = await runTiles(gen, img, outChannels, tile, ramp, opts);
+      return { output: crop(output, outChannels, img, height, width), tile, tiles, passes: 1, retries };
     } catch (err) {
       if (!isOutOfMemory(err)) throw err;
       releaseMemory();
@@ -182,83 +166,33 @@ export async function correctPlanes(gen: TileGenerator, planes: Float32Array, ch
   }
 }
 
+/** 'tile' mode: one forward per overlapping tile, each with its own statistics, blended over the overlaps. */
 async function runTiles(gen: TileGenerator, img: Padded, outChannels: number, tile: number, ramp: number, opts: TiledOptions) {
   const margin = tileMargin(gen.opts.blocks);
   const rows = planAxis(img.height, tile, margin, ramp);
   const cols = planAxis(img.width, tile, margin, ramp);
   const grid = rows.flatMap((ry) => cols.map((cx) => ({ ry, cx })));
-  // One tile is the whole image: its own statistics are the whole image's.
-  const layers = grid.length > 1 && (opts.stats ?? 'image') === 'image' ? gen.normLayers : 0;
-  const passes = layers + 1;
-  const total = passes * grid.length;
   let done = 0;
-  const tick = () => opts.onProgress?.(++done, total);
-  const shape = (ry: TileSpan, cx: TileSpan) => [1, img.channels, ry.size, cx.size];
-  const stats: Tensor[] = [];
-  try {
-    for (let k = 0; k < layers; k++) {
-      let s1: Float64Array | null = null;
-      let s2: Float64Array | null = null;
-      let count = 0;
-      for (const { ry, cx } of grid) {
-        const pre = await forwardTile(gen, extractTile(img, ry, cx), shape(ry, cx), stats, k);
-        const [, C, h, w] = pre.shape;
-        const f = ry.size / h;
-        s1 ??= new Float64Array(C);
-        s2 ??= new Float64Array(C);
-        const y0 = (ry.coreStart - ry.start) / f;
-        const y1 = (ry.coreEnd - ry.start) / f;
-        const x0 = (cx.coreStart - cx.start) / f;
-        const x1 = (cx.coreEnd - cx.start) / f;
-        for (let c = 0; c < C; c++) {
-          let a = 0;
-          let b = 0;
-          for (let y = y0; y < y1; y++) {
-            for (let x = x0, i = (c * h + y) * w + x0; x < x1; x++, i++) {
-              const v = pre.data[i];
-              a += v;
-              b += v * v;
-            }
-          }
-          s1[c] += a;
-          s2[c] += b;
-        }
-        count += (y1 - y0) * (x1 - x0);
-        tick();
+  const sum = new Float32Array(outChannels * img.height * img.width);
+  const weight = new Float32Array(img.height * img.width);
+  for (const { ry, cx } of grid) {
+    const out = await forwardTile(gen, extractTile(img, ry, cx), [1, img.channels, ry.size, cx.size]);
+    const wy = axisWeights(ry, img.height, margin, ramp);
+    const wx = axisWeights(cx, img.width, margin, ramp);
+    for (let y = 0; y < ry.size; y++) {
+      const row = (ry.start + y) * img.width + cx.start;
+      for (let x = 0; x < cx.size; x++) {
+        const w = wy[y] * wx[x];
+        if (w === 0) continue;
+        weight[row + x] += w;
+        for (let c = 0; c < outChannels; c++) sum[c * img.height * img.width + row + x] += w * out[(c * ry.size + y) * cx.size + x];
       }
-      const C = s1!.length;
-      const st = new Float32Array(2 * C);
-      for (let c = 0; c < C; c++) {
-        const mean = s1![c] / count;
-        st[c] = mean;
-        st[C + c] = 1 / Math.sqrt(Math.max(0, s2![c] / count - mean * mean) + gen.normEps);
-      }
-      stats.push(Tensor.fromArray(st, [2 * C]).keep());
     }
-
-    const sum = new Float32Array(outChannels * img.height * img.width);
-    const weight = new Float32Array(img.height * img.width);
-    for (const { ry, cx } of grid) {
-      const out = await forwardTile(gen, extractTile(img, ry, cx), shape(ry, cx), stats, null);
-      const wy = axisWeights(ry, img.height, margin, ramp);
-      const wx = axisWeights(cx, img.width, margin, ramp);
-      for (let y = 0; y < ry.size; y++) {
-        const row = (ry.start + y) * img.width + cx.start;
-        for (let x = 0; x < cx.size; x++) {
-          const w = wy[y] * wx[x];
-          if (w === 0) continue;
-          weight[row + x] += w;
-          for (let c = 0; c < outChannels; c++) sum[c * img.height * img.width + row + x] += w * out.data[(c * ry.size + y) * cx.size + x];
-        }
-      }
-      tick();
-    }
-    const plane = img.height * img.width;
-    for (let c = 0; c < outChannels; c++) for (let i = 0; i < plane; i++) sum[c * plane + i] /= weight[i];
-    return { output: sum, tiles: grid.length, passes };
-  } finally {
-    for (const s of stats) s.dispose();
+    opts.onProgress?.(++done, grid.length);
   }
+  const plane = img.height * img.width;
+  for (let c = 0; c < outChannels; c++) for (let i = 0; i < plane; i++) sum[c * plane + i] /= weight[i];
+  return { output: sum, tiles: grid.length };
 }
 
 function crop(data: Float32Array, channels: number, img: Padded, height: number, width: number): Float32Array {

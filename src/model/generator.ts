@@ -25,8 +25,9 @@ export interface GeneratorOptions {
   seed: number;
 }
 
-/** Applies one instance normalisation; forward's default is instanceNorm. Tiled correction passes one that uses
- * whole-image statistics, which is what makes tiling exact. */
+/** Applies one instance normalisation; forward's default is instanceNorm. The correction benchmark's baseline
+ * (bench/correct_passes.ts) passes one with whole-image statistics; tests pass the identity to measure the
+ * receptive field. */
 export type NormFn = (x: Tensor) => Tensor;
 
 export const defaultGeneratorOptions: GeneratorOptions = {
@@ -36,6 +37,16 @@ export const defaultGeneratorOptions: GeneratorOptions = {
 /** Instance normalisations in ResnetGenerator.forward, in order: stem, 2 downs, 2 per block, 2 ups. */
 export function generatorNormLayers(blocks: number): number {
   return 5 + 2 * blocks;
+}
+
+/** ResnetGenerator's layers in forward's order, for executors that run them one at a time (layer-major correction). */
+export interface GeneratorLayers {
+  stem: Conv2d;
+  down: readonly Conv2d[];
+  blocks: readonly ResnetBlock[];
+  /** ConvTranspose2d, or (upsampling 'resize') the 3×3 Conv2d after nearest ×2 and reflection pad 1. */
+  up: readonly (Conv2d | ConvTranspose2d)[];
+  head: Conv2d;
 }
 
 export class ResnetGenerator extends Module {
@@ -73,6 +84,10 @@ export class ResnetGenerator extends Module {
   /** How many times forward applies its NormFn. */
   get normLayers(): number {
     return generatorNormLayers(this.opts.blocks);
+  }
+
+  get layers(): GeneratorLayers {
+    return { stem: this.stem, down: this.down, blocks: this.blockList, up: this.up, head: this.head };
   }
 
   forward(x: Tensor, norm?: NormFn): Tensor {

@@ -1,0 +1,40 @@
+// Copies an h×w window of a C-channel map stored as row bands into a destination at column dx0: the window starts
+// at (y0, x0) in the map upsampled ×up (nearest), reflected (REFLECT, PyTorch ReflectionPad2d) or zero outside it,
+// each value optionally normalised by stats = [mean[0..C), rstd[0..C)] and passed through ReLU. The map's rows
+// [s0, s3) lie in three bands a = [s0, s1), b = [s1, s2), c = [s2, s3), each C × rows × W. One invocation per value.
+
+fn reflect(i: i32, n: i32) -> i32 {
+  if (i < 0) { return -i; }
+  if (i >= n) { return 2 * (n - 1) - i; }
+  return i;
+}
+
+fn kernel(i: u32) {
+  let j = i % p.w;
+  let rest = i / p.w;
+  let r = rest % p.h;
+  let ch = rest / p.h;
+  var vy = p.y0 + i32(r);
+  var vx = p.x0 + i32(j);
+  let VH = i32(p.VH);
+  let VW = i32(p.VW);
+  if (p.reflect != 0u) {
+    vy = reflect(vy, VH);
+    vx = reflect(vx, VW);
+  }
+  var v = 0.0;
+  if (vy >= 0 && vy < VH && vx >= 0 && vx < VW) {
+    let sy = u32(vy) / p.up;
+    let sx = u32(vx) / p.up;
+    if (sy < p.s1) {
+      v = a[(ch * (p.s1 - p.s0) + sy - p.s0) * p.W + sx];
+    } else if (sy < p.s2) {
+      v = b[(ch * (p.s2 - p.s1) + sy - p.s1) * p.W + sx];
+    } else {
+      v = c[(ch * (p.s3 - p.s2) + sy - p.s2) * p.W + sx];
+    }
+    if (p.hasStats != 0u) { v = (v - stats[ch]) * stats[p.C + ch]; }
+    if (p.relu != 0u) { v = max(v, 0.0); }
+  }
+  y[(ch * p.dH + r) * p.dW + p.dx0 + j] = v;
+}

@@ -1,0 +1,249 @@
+// Exact whole-image correction, layer-major: each conv layer of the generator runs once over the whole image, tile
+// by tile, and its output map is kept (on the GPU, as row bands, one per tile row, so no binding exceeds the
+// adapter's limit). A tile of a layer reads its input window plus halo from the previous layer's bands (reflection
+// or zero padding only at the map's border), normalised with that map's whole-image instance-norm statistics on the
+// way in; those statistics are accumulated per band while the map is produced (mean and M2, combined in f64). Only
+// halo rows are read twice and nothing is recomputed except the transposed convs' one extra output row and column
+// per tile, so the executed FLOPs stay close to one whole-image forward, which the result equals.
+import { Tensor, scope } from '../graph/tensor.js';
+import { rt } from '../graph/runtime.js';
+import { conv2d } from '../kernels/conv2d.js';
+import { convTranspose2d } from '../kernels/conv_transpose2d.js';
+import { normalizeWithStats } from '../kernels/norm.js';
+import { relu, tanh } from '../kernels/unary.js';
+import { add } from '../kernels/binary.js';
+import { mapWindow, type Band } from '../kernels/map_window.js';
+import { channelMoments, combineMoments } from '../kernels/moments.js';
+import type { GeneratorLayers, GeneratorOptions } from '../model/generator.js';
+import { TILE_ALIGN } from './tiling.js';
+
+/** What layer-major correction needs of a generator: its options, layers and the eps of its instance norms. */
+export interface LayerGenerator {
+  readonly opts: GeneratorOptions;
+  readonly layers: GeneratorLayers;
+  readonly normEps: number;
+}
+
+/** A layer's output map: C channels, height × width at its resolution, one band per tile row. */
+interface FeatureMap {
+  channels: number;
+  height: number;
+  width: number;
+  bands: Band[];
+}
+
+/** How the next layer reads a map: raw, or instance-normalised with whole-map statistics (then ReLU if relu). */
+interface Activation {
+  map: FeatureMap;
+  stats: Tensor | null;
+  relu: boolean;
+}
+
+/** Conv layer kinds by how an output tile's input window is placed: 'conv' stride 1 with reflection padding
+ * (k − 1)/2; 'down' 3×3 stride 2, zero padding 1; 'transpose' 3×3 stride 2, padding 1, output padding 1; 'resize'
+ * nearest ×2, reflection padding 1, 3×3. */
+type Kind = 'conv' | 'down' | GeneratorOptions['upsampling'];
+
+/** Input window [start, start + size) along one axis for output [o0, o0 + n), in the coordinates mapWindow takes
+ * (the ×2 upsampled map for 'resize'). */
+function window(kind: Kind, k: number, o0: number, n: number): { start: number; size: number } {
+  switch (kind) {
+    case 'conv': return { start: o0 - (k - 1) / 2, size: n + k - 1 };
+    case 'down': return { start: 2 * o0 - 1, size: 2 * n + 1 };
+    // Output rows 2i − 1 + ky come from input i: [o0, o0 + n) needs inputs [o0/2, (o0 + n)/2] (one past: zeros).
+    case 'transpose': return { start: o0 / 2, size: n / 2 + 1 };
+    case 'resize': return { start: o0 - 1, size: n + 2 };
+  }
+}
+
+/** Tile boundaries along an axis of n pixels (a multiple of 4): every `tile` pixels, the last tile shorter. */
+export function tileBounds(n: number, tile: number): number[] {
+  if (!Number.isInteger(tile) || tile < TILE_ALIGN || tile % TILE_ALIGN !== 0) throw new Error(`tile must be a multiple of ${TILE_ALIGN}, got ${tile}`);
+  const bounds = [];
+  for (let b = 0; b < n; b += tile) bounds.push(b);
+  return [...bounds, n];
+}
+
+export interface LayerMajorResult {
+  /** C×H×W planes of the generator's output. */
+  output: Float32Array;
+  tiles: number;
+  /** Conv layers, each one sweep over the image. */
+  layers: number;
+  /** Multiply-adds × 2 of the convolutions executed, and of one whole-image forward. */
+  flops: number;
+  wholeFlops: number;
+}
+
+/**
+ * Runs gen over C×H×W planes whose sides are multiples of 4, tiles of at most tile × tile pixels. `onTile` is
+ * called after every tile of every layer; `onStart` first, with the number of those calls.
+ */
+export async function correctLayerMajor(
+  gen: LayerGenerator, planes: Float32Array, channels: number, height: number, width: number, tile: number,
+  onTile?: () => void, onStart?: (calls: number) => void,
+): Promise<LayerMajorResult> {
+  const { stem, down, blocks, up, head } = gen.layers;
+  const { globalResidual } = gen.opts;
+  const rows = tileBounds(height, tile);
+  const cols = tileBounds(width, tile);
+  const tiles = (rows.length - 1) * (cols.length - 1);
+  onStart?.(tiles * (2 + down.length + up.length + 2 * blocks.length));
+  let flops = 0;
+  let wholeFlops = 0;
+  let layers = 0;
+  const live: Tensor[] = [];
+  const own = <T extends Tensor>(t: T): T => (live.push(t.keep()), t);
+  const free = (...ts: (Tensor | null)[]) => {
+    for (const t of ts) {
+      if (!t) continue;
+      t.dispose();
+      live.splice(live.indexOf(t), 1);
+    }
+  };
+  const freeMap = (m: FeatureMap) => free(...m.bands.map((b) => b.tensor));
+
+  // Bands at a resolution 1/f of the input's: tile row r covers rows [rows[r] / f, rows[r + 1] / f).
+  const bandRows = (f: number, r: number) => [rows[r] / f, rows[r + 1] / f] as const;
+
+  const input: FeatureMap = {
+    channels, height, width,
+    bands: rows.slice(0, -1).map((_, r) => {
+      const [y0, y1] = bandRows(1, r);
+      const data = new Float32Array(channels * (y1 - y0) * width);
+      for (let c = 0; c < channels; c++) data.set(planes.subarray((c * height + y0) * width, (c * height + y1) * width), c * (y1 - y0) * width);
+      return { tensor: own(Tensor.fromArray(data, [1, channels, y1 - y0, width])), start: y0 };
+    }),
+  };
+
+  /**
+   * One conv layer over every tile: reads `src` through its window, writes its output map at resolution 1/f, and
+   * with `norm` returns that map's instance-norm statistics. `epilogue` maps a tile's output before it is stored
+   * (the head's tanh and global residual; it gets the tile's output rows and columns at full resolution).
+   */
+  async function layer(src: Activation, f: number, kind: Kind, weight: Tensor, bias: Tensor | null, norm: boolean, epilogue?: (t: Tensor, r: number, c: number) => Tensor): Promise<{ map: FeatureMap; stats: Tensor | null }> {
+    const [outC, inC, k] = kind === 'transpose' ? [weight.shape[1], weight.shape[0], weight.shape[2]] : [weight.shape[0], weight.shape[1], weight.shape[2]];
+    const H = height / f;
+    const W = width / f;
+    const map: FeatureMap = { channels: outC, height: H, width: W, bands: [] };
+    const moments = norm ? own(Tensor.empty([rows.length - 1, outC, 2])) : null;
+    const perPixel = 2 * inC * outC * k * k;
+    wholeFlops += perPixel * (kind === 'transpose' ? src.map.height * src.map.width : H * W);
+    for (let r = 0; r + 1 < rows.length; r++) {
+      const [y0, y1] = bandRows(f, r);
+      const band = own(Tensor.empty([1, outC, y1 - y0, W]));
+      map.bands.push({ tensor: band, start: y0 });
+      for (let c = 0; c + 1 < cols.length; c++) {
+        const [x0, x1] = [cols[c] / f, cols[c + 1] / f];
+        scope(() => {
+          const wy = window(kind, k, y0, y1 - y0);
+          const wx = window(kind, k, x0, x1 - x0);
+          const x = mapWindow({
+            bands: src.map.bands.slice(Math.max(0, r - 1), r + 2), height: src.map.height,
+            y0: wy.start, x0: wx.start, h: wy.size, w: wx.size, up: kind === 'resize' ? 2 : 1,
+            pad: kind === 'conv' || kind === 'resize' ? 'reflect' : 'zero', stats: src.stats ?? undefined, relu: src.relu,
+          });
+          flops += perPixel * (kind === 'transpose' ? wy.size * wx.size : (y1 - y0) * (x1 - x0));
+          let out = kind === 'transpose'
+            ? convTranspose2d(x, weight, bias, { stride: 2, padding: 1, outputPadding: 0 })
+            : conv2d(x, weight, bias, { stride: kind === 'down' ? 2 : 1, padding: 0 });
+          if (epilogue) out = epilogue(out, r, c);
+          // The transposed conv's extra last row and column are dropped here.
+          mapWindow({ bands: [{ tensor: out, start: 0 }], height: out.shape[2], y0: 0, x0: 0, h: y1 - y0, w: x1 - x0, pad: 'zero', into: { tensor: band, dx0: x0 } });
+        });
+        // Submitted tile by tile, so each tile's temporaries return to the pool for the next.
+        rt().flush();
+        onTile?.();
+      }
+      if (moments) channelMoments(band, moments, r);
+    }
+    layers++;
+    if (!moments) return { map, stats: null };
+    const counts = map.bands.map((b) => b.tensor.shape[2] * W);
+    const stats = own(Tensor.fromArray(combineMoments(await moments.data(), counts, gen.normEps), [2 * outC]));
+    free(moments);
+    return { map, stats };
+  }
+
+  /** x + IN(e) band by band, x itself read through its activation: a ResNet block's output, kept raw. */
+  function residual(x: Activation, e: { map: FeatureMap; stats: Tensor | null }): FeatureMap {
+    return {
+      ...e.map,
+      bands: x.map.bands.map((b, r) => ({
+        start: b.start,
+        tensor: own(scope(() => {
+          let t = x.stats ? normalizeWithStats(b.tensor, x.stats) : b.tensor;
+          if (x.relu) t = relu(t);
+          return add(t, normalizeWithStats(e.map.bands[r].tensor, e.stats!));
+        })),
+      })),
+    };
+  }
+
+  try {
+    const device = rt().device;
+    device.pushErrorScope('out-of-memory');
+    device.pushErrorScope('validation');
+    let output: Float32Array | null = null;
+    let failure: unknown = null;
+    try {
+      output = await run();
+    } catch (err) {
+      failure = err;
+    }
+    const invalid = await device.popErrorScope();
+    const oom = await device.popErrorScope();
+    if (oom) throw new Error(`out of GPU memory: ${oom.message.split('\n')[0]}`);
+    if (failure) throw failure;
+    if (invalid) throw new Error(`WebGPU validation error: ${invalid.message}`);
+    return { output: output!, tiles, layers, flops, wholeFlops };
+  } finally {
+    for (const t of live) t.dispose();
+  }
+
+  async function run(): Promise<Float32Array> {
+    const plain = (map: FeatureMap): Activation => ({ map, stats: null, relu: false });
+    const normed = (l: { map: FeatureMap; stats: Tensor | null }): Activation => ({ map: l.map, stats: l.stats, relu: true });
+    let h = normed(await layer(plain(input), 1, 'conv', stem.weight, stem.bias, true));
+    for (let i = 0; i < down.length; i++) {
+      const next = normed(await layer(h, 2 ** (i + 1), 'down', down[i].weight, down[i].bias, true));
+      freeMap(h.map);
+      free(h.stats);
+      h = next;
+    }
+    for (const b of blocks) {
+      const c1 = await layer(h, 4, 'conv', b.weight1, b.bias1, true);
+      const c2 = await layer(normed(c1), 4, 'conv', b.weight2, b.bias2, true);
+      freeMap(c1.map);
+      free(c1.stats);
+      const next = plain(residual(h, c2));
+      freeMap(h.map);
+      freeMap(c2.map);
+      free(h.stats, c2.stats);
+      h = next;
+    }
+    for (let i = 0; i < up.length; i++) {
+      const u = up[i];
+      const next = normed(await layer(h, 2 ** (1 - i), gen.opts.upsampling, u.weight, u.bias, true));
+      freeMap(h.map);
+      free(h.stats);
+      h = next;
+    }
+    const out = await layer(h, 1, 'conv', head.weight, head.bias, false, (t, r, c) => {
+      const y = tanh(t);
+      if (!globalResidual) return y;
+      const [y0, y1, x0, x1] = [rows[r], rows[r + 1], cols[c], cols[c + 1]];
+      return add(y, mapWindow({ bands: input.bands.slice(r, r + 1), height, y0, x0, h: y1 - y0, w: x1 - x0, pad: 'zero' }));
+    });
+    freeMap(h.map);
+    free(h.stats);
+    const C = out.map.channels;
+    const result = new Float32Array(C * height * width);
+    for (const b of out.map.bands) {
+      const data = await b.tensor.data();
+      const n = b.tensor.shape[2] * width;
+      for (let c = 0; c < C; c++) result.set(data.subarray(c * n, (c + 1) * n), (c * height + b.start) * width);
+    }
+    return result;
+  }
+}

@@ -1,0 +1,47 @@
+// channelMoments and combineMoments against f64 statistics of the whole map: per-band (mean, M2) combined across
+// uneven bands equal the whole map's mean and 1/sqrt(var + eps); a large common offset does not cancel.
+import { describe, it, expect } from 'vitest';
+import { useGpu } from '../helpers/gpu.js';
+import { hashUniform } from '../../src/graph/random.js';
+import { Tensor } from '../../src/graph/tensor.js';
+import { channelMoments, combineMoments } from '../../src/kernels/moments.js';
+
+useGpu();
+
+describe('channelMoments + combineMoments', () => {
+  it('equal the whole map\'s instance-norm statistics, bands of 5, 1 and 11 rows, offset 100', async () => {
+    const [C, W, cuts] = [3, 37, [0, 5, 6, 17]];
+    const H = cuts[cuts.length - 1];
+    const map = hashUniform(C * H * W, 8, 1).map((v, i) => v + 100 + Math.floor(i / (H * W)));
+    const m = Tensor.zeros([cuts.length - 1, C, 2]);
+    const counts: number[] = [];
+    const bands: Tensor[] = [];
+    for (let k = 0; k + 1 < cuts.length; k++) {
+      const rows = cuts[k + 1] - cuts[k];
+      const data = new Float32Array(C * rows * W);
+      for (let c = 0; c < C; c++) data.set(map.subarray((c * H + cuts[k]) * W, (c * H + cuts[k + 1]) * W), c * rows * W);
+      bands.push(Tensor.fromArray(data, [1, C, rows, W]));
+      channelMoments(bands[k], m, k);
+      counts.push(rows * W);
+    }
+    const got = combineMoments(await m.data(), counts, 1e-5);
+    for (let c = 0; c < C; c++) {
+      const plane = Array.from(map.subarray(c * H * W, (c + 1) * H * W));
+      const mean = plane.reduce((a, b) => a + b, 0) / plane.length;
+      const v = plane.reduce((a, b) => a + (b - mean) ** 2, 0) / plane.length;
+      // The mean is stored in f32: within its rounding (half an ulp, 2^-24 relative) plus 1e-6 of the spread.
+      expect(Math.abs(got[c] - mean)).toBeLessThanOrEqual(2 ** -24 * Math.abs(mean) + 1e-6 * Math.sqrt(v));
+      expect(Math.abs(got[C + c] * Math.sqrt(v + 1e-5) - 1)).toBeLessThanOrEqual(1e-5);
+    }
+    for (const t of [m, ...bands]) t.dispose();
+  });
+
+  it('rejects a slot outside the moments tensor and a channel count that differs', () => {
+    const x = Tensor.zeros([1, 2, 3, 3]);
+    const m = Tensor.zeros([2, 2, 2]);
+    expect(() => channelMoments(x, m, 2)).toThrow(/slot 2 do not fit/);
+    expect(() => channelMoments(Tensor.zeros([1, 3, 3, 3]), m, 0)).toThrow(/do not fit/);
+    x.dispose();
+    m.dispose();
+  });
+});
