@@ -8,6 +8,8 @@ import { initGpu } from '../graph/runtime.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { readSafetensors, writeSafetensors } from '../io/safetensors.js';
 import { ResnetGenerator } from '../model/generator.js';
+import { UnetGenerator } from '../model/unet.js';
+import type { Module } from '../model/module.js';
 import type { GanLoss } from '../model/cyclegan.js';
 import type { ContentTerm } from '../model/content_loss.js';
 import type { Layout } from '../data/dataset.js';
@@ -20,6 +22,10 @@ export const RUN_VERSION = 1;
 export const GENERATOR_FORMAT = 'comi-generator';
 export const GENERATOR_VERSION = '1';
 
+/** What `train --method` trains: COMI, or a baseline of the paper's Table 2 (docs/results.md). */
+export const TRAIN_METHODS = ['comi', 'cyclegan', 'pix2pix', 'deblurgan'] as const;
+export type TrainMethod = (typeof TRAIN_METHODS)[number];
+
 export interface RunConfig {
   format: typeof RUN_FORMAT;
   version: typeof RUN_VERSION;
@@ -27,7 +33,11 @@ export interface RunConfig {
   created: string;
   /** The command line that started it. */
   argv: string[];
-  model: { channels: 1 | 3; ngf: number; ndf: number; blocks: number; upsampling: 'transpose' | 'resize'; globalResidual: boolean };
+  /** method: absent in runs made before the baselines (comi). downs: pix2pix's U-Net depth. */
+  model: {
+    channels: 1 | 3; ngf: number; ndf: number; blocks: number; upsampling: 'transpose' | 'resize'; globalResidual: boolean;
+    method?: TrainMethod; downs?: number;
+  };
   data: {
     root: string;
     layout: Layout;
@@ -108,6 +118,8 @@ function checkConfig(config: any, where: string): RunConfig {
     || !['transpose', 'resize'].includes(m.upsampling) || typeof m.globalResidual !== 'boolean') {
     throw new Error(`${where}: model must have channels 1 or 3, positive ngf/ndf, blocks ≥ 0, upsampling transpose|resize and globalResidual`);
   }
+  if (m.method !== undefined && !(TRAIN_METHODS as readonly string[]).includes(m.method)) throw new Error(`${where}: unknown method '${m.method}'; known: ${TRAIN_METHODS.join(', ')}`);
+  if (m.method === 'pix2pix' && !(Number.isInteger(m.downs) && m.downs >= 5)) throw new Error(`${where}: a pix2pix model needs downs ≥ 5`);
   return config as RunConfig;
 }
 
@@ -127,12 +139,20 @@ export function readRunConfig(spec: string): RunConfig {
 }
 
 /** Writes G_s (S → T, the corrector) with the run config in its metadata; atomic. */
-export async function saveGenerator(path: string, generator: ResnetGenerator, config: RunConfig): Promise<void> {
+export async function saveGenerator(path: string, generator: Module, config: RunConfig): Promise<void> {
   writeSafetensors(path, await generator.stateDict(), { format: GENERATOR_FORMAT, version: GENERATOR_VERSION, config: JSON.stringify(config) });
 }
 
-/** The correcting generator of a run folder and its config. Opens the GPU if needed. */
+/** The ResNet corrector of a run folder and its config (comi, cyclegan, deblurgan). Opens the GPU if needed. */
 export async function loadGenerator(spec: string): Promise<{ generator: ResnetGenerator; config: RunConfig }> {
+  const loaded = await loadNetwork(spec);
+  if (loaded.generator instanceof ResnetGenerator) return { generator: loaded.generator, config: loaded.config };
+  loaded.generator.dispose();
+  throw new Error(`${spec} is a pix2pix run: its U-Net generator is not supported here (only \`comi compare\` corrects with it)`);
+}
+
+/** The correcting generator of a run folder of any method and its config. Opens the GPU if needed. */
+export async function loadNetwork(spec: string): Promise<{ generator: ResnetGenerator | UnetGenerator; config: RunConfig }> {
   const runDir = modelFolder(spec);
   checkRunFolder(runDir);
   const path = runPaths(runDir).generator;
@@ -154,9 +174,9 @@ export async function loadGenerator(spec: string): Promise<{ generator: ResnetGe
   }
   await initGpu();
   const m = config.model;
-  const generator = new ResnetGenerator({
-    inChannels: m.channels, outChannels: m.channels, ngf: m.ngf, blocks: m.blocks, upsampling: m.upsampling, globalResidual: m.globalResidual,
-  });
+  const generator = m.method === 'pix2pix'
+    ? new UnetGenerator({ inChannels: m.channels, outChannels: m.channels, ngf: m.ngf, downs: m.downs })
+    : new ResnetGenerator({ inChannels: m.channels, outChannels: m.channels, ngf: m.ngf, blocks: m.blocks, upsampling: m.upsampling, globalResidual: m.globalResidual });
   try {
     generator.loadStateDict(tensors);
   } catch (err) {
