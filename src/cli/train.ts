@@ -234,7 +234,7 @@ function buildConfig(values: Parsed['values'], argv: string[]): { config: RunCon
 }
 
 /** Flags a baseline has no use for: each is refused rather than silently ignored. */
-const METHOD_REFUSES: Record<TrainMethod, string[]> = {
+export const METHOD_REFUSES: Record<TrainMethod, string[]> = {
   comi: [],
   cyclegan: ['content-weight', 'content', 'vgg', 'vgg-layers'],
   pix2pix: ['blocks', 'upsampling', 'global-residual', 'cycle-weight', 'content', 'vgg', 'vgg-layers', 'pool-size'],
@@ -246,6 +246,22 @@ const METHOD_NOTE: Record<TrainMethod, string> = {
   pix2pix: 'a U-Net trained with GAN + λ·L1, no image pool',
   deblurgan: 'a ResNet generator with global residual trained with GAN + λ·VGG19 conv3_3 MSE, no image pool',
 };
+
+/** Train flags with those a method refuses taken out (compare gives every method the same flags), and which they were. */
+export function flagsForMethod(method: TrainMethod, argv: string[]): { argv: string[]; dropped: string[] } {
+  const out: string[] = [];
+  const dropped: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const [name, inline] = argv[i].startsWith('--') ? argv[i].slice(2).split(/=(.*)/s) : [null, undefined];
+    if (name === null || !METHOD_REFUSES[method].includes(name)) {
+      out.push(argv[i]);
+      continue;
+    }
+    dropped.push(`--${name}`);
+    if (inline === undefined && FLAGS[name]?.type !== 'boolean') i++;
+  }
+  return { argv: out, dropped };
+}
 
 /** The largest U-Net depth (≤ 8, unet_256) whose 2^downs divides the crop size. */
 function unetDowns(size: number): number {
