@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { useGpu } from '../helpers/gpu.js';
 import { generateSynth, SYNTH_DEFAULTS } from '../../src/synth/generate.js';
 import { compareCommand } from '../../src/cli/compare.js';
+import { loadGenerator } from '../../src/train/run_folder.js';
 
 useGpu();
 
@@ -61,6 +62,12 @@ describe('comi compare', () => {
     expect(md).toMatch(/## Table 2 layout \(all held-out images\)\n\n\| method \| PSNR \(dB\) \| SSIM \| PCC \|\n\|---\|---:\|---:\|---:\|\n\| input \| /);
     expect(md).toMatch(/\| pix2pix \| \d+\.\d\d ± /);
     expect(md).toMatch(/## Table 3 layout/);
+    // Tiled correction, evaluation and export take ResNet generators: DeblurGAN's is one (with its global residual),
+    // pix2pix's U-Net is refused in one line.
+    const deblur = await loadGenerator(join(out, 'runs', 'deblurgan-0'));
+    expect(deblur.generator.opts.globalResidual).toBe(true);
+    deblur.generator.dispose();
+    await expect(loadGenerator(join(out, 'runs', 'pix2pix-0'))).rejects.toThrow(/pix2pix-0 is a pix2pix run: its U-Net generator is not supported here \(only `comi compare` corrects with it\)$/);
   });
 
   it('refuses what it cannot do in one line', async () => {
