@@ -172,7 +172,7 @@ export function paperTables(summary: MethodSummary[], order: string[]): string {
   if (bins.length === 0) lines.push('The test image names carry no defocus (…_z<µm>.png): no breakdown.');
   for (const k of SCORE_KEYS) {
     if (bins.length === 0) break;
-    lines.push(`${{ psnr: 'PSNR (dB)', ssim: 'SSIM', pcc: 'PCC' }[k]}:`, '', `| method | ${bins.map((b) => `|z| ${b}`).join(' | ')} |`, `|---|${bins.map(() => '---:').join('|')}|`);
+    lines.push(`${{ psnr: 'PSNR (dB)', ssim: 'SSIM', pcc: 'PCC' }[k]}:`, '', `| method | ${bins.map((b) => `\\|z\\| ${b}`).join(' | ')} |`, `|---|${bins.map(() => '---:').join('|')}|`);
     for (const m of order) lines.push(`| ${m} | ${bins.map((b) => cell(find(m, b), k)).join(' | ')} |`);
     lines.push('');
   }
