@@ -84,7 +84,7 @@ data
                           correction maps input and output (default) | separate: each image by its own
   --normalization M       auto (8-bit /255, 16-bit and float by percentiles) | 8bit | 16bit-range | percentile
   --percentiles LOW,HIGH  percentile normalisation bounds (default ${DEFAULT_PERCENTILES.pLow},${DEFAULT_PERCENTILES.pHigh})
- method
+method
   --method M              comi (default) | cyclegan: the paper's loss without its content term | pix2pix: U-Net with
                           BatchNorm and dropout, conditional PatchGAN on the pair, GAN (default log) + λ·L1 (--content-weight,
                           default 100) | deblurgan: ResNet generator with global residual, LSGAN + λ·MSE of VGG19 conv3_3
