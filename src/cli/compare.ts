@@ -6,11 +6,12 @@ import { join, resolve, extname, basename } from 'node:path';
 import { num, parseFlags, str, ttaFlag, type FlagSpec } from './args.js';
 import { UsageError } from './errors.js';
 import { Progress } from './progress.js';
-import { parseTrainFlags } from './train.js';
+import { flagsForMethod, parseTrainFlags } from './train.js';
 import { train } from '../train/trainer.js';
-import { loadGenerator, readRunConfig, runPaths } from '../train/run_folder.js';
+import { loadNetwork, readRunConfig, runPaths, TRAIN_METHODS, type TrainMethod } from '../train/run_folder.js';
 import { readCheckpoint } from '../train/checkpoint.js';
-import { correctImage, runSettings } from '../correct/correct.js';
+import { correctImage, correctWholeImage, runSettings } from '../correct/correct.js';
+import { UnetGenerator } from '../model/unet.js';
 import { readImage, writeImage, centreCrop, IMAGE_EXTENSIONS, type Image } from '../data/image.js';
 import { scoreNormalized, normalizeTruth, normalizeMinMse, normalizedConventionNote } from '../eval/convention.js';
 import { deconvolveImage, fitRichardsonLucy, gaussianPsf, opticsPsf, type Psf, type RichardsonLucyFit } from '../eval/deconvolve.js';
@@ -35,7 +36,10 @@ const FLAGS: FlagSpec = {
   help: { type: 'boolean', short: 'h' },
 };
 
-const METHODS = ['comi', 'rl', 'input'] as const;
+const METHODS = [...TRAIN_METHODS, 'rl', 'input'] as const;
+const isTrained = (m: string): m is TrainMethod => (TRAIN_METHODS as readonly string[]).includes(m);
+/** Tables list methods in this order: the paper's Table 2 rows, weakest baseline first. */
+const ORDER = ['input', 'rl', 'cyclegan', 'deblurgan', 'pix2pix', 'comi'];
 const WHOLE_IMAGE_SIDE = 2048;
 
 const HELP = `usage: comi compare --train DIR --test DIR --out DIR [--methods comi,rl,input] [--repeats K] [-- TRAIN FLAGS…]
@@ -43,12 +47,14 @@ const HELP = `usage: comi compare --train DIR --test DIR --out DIR [--methods co
 Compares correction methods on held-out pairs: DIR/blurred (--source) and DIR/clear (--target) with matching names.
   comi    trains K runs (seeds 0…K−1) on --train with the train flags after '--' (same budget for every repeat), and
           corrects the test images with each
+  cyclegan, pix2pix, deblurgan   the baselines of the paper's Table 2 (train --method), trained the same way with the
+          same flags, less those a method refuses (e.g. --blocks for pix2pix's U-Net), which compare.md lists
   rl      Richardson–Lucy with a Gaussian PSF whose σ and iteration count are fitted on training pairs
   input   the uncorrected images
 Scores follow the normalized convention (${normalizedConventionNote()}).
 Writes DIR/compare.md, compare.json, scores.jsonl and montage_*.png; a rerun reuses finished runs and scores.
 
-  --methods LIST   default comi,rl,input
+  --methods LIST   default comi,rl,input; known: ${METHODS.join(',')}
   --model MODEL    comi is this trained corrector (a run folder or pretrained:NAME), not trained here: one repeat
   --repeats K      training repeats of each trained method (default 3)
   --bins EDGES     |z| bin edges for the breakdown, from names like FIELD_z-36.0.png (default 0,5,15,30,50)
@@ -154,6 +160,25 @@ function markdown(summary: MethodSummary[], diffs: PairedDiff[], info: string[])
   return lines.join('\n') + '\n';
 }
 
+/** The paper's layouts: Table 2 (one row per method, all test images) and Table 3 (one column per |z| bin, one
+ * table per score), both mean ± std over repeats. */
+export function paperTables(summary: MethodSummary[], order: string[]): string {
+  const cell = (s: MethodSummary | undefined, k: string) => (s ? `${fmt(s.mean[k as keyof typeof s.mean], k)} ± ${fmt(s.std[k as keyof typeof s.std], k)}` : '–');
+  const find = (m: string, bin: string) => summary.find((s) => s.method === m && s.bin === bin);
+  const lines = ['', '## Table 2 layout (all held-out images)', '', '| method | PSNR (dB) | SSIM | PCC |', '|---|---:|---:|---:|'];
+  for (const m of order) lines.push(`| ${m} | ${SCORE_KEYS.map((k) => cell(find(m, 'all'), k)).join(' | ')} |`);
+  const bins = [...new Set(summary.map((s) => s.bin))].filter((b) => b !== 'all');
+  lines.push('', '## Table 3 layout (by |z| bin)', '');
+  if (bins.length === 0) lines.push('The test image names carry no defocus (…_z<µm>.png): no breakdown.');
+  for (const k of SCORE_KEYS) {
+    if (bins.length === 0) break;
+    lines.push(`${{ psnr: 'PSNR (dB)', ssim: 'SSIM', pcc: 'PCC' }[k]}:`, '', `| method | ${bins.map((b) => `\\|z\\| ${b}`).join(' | ')} |`, `|---|${bins.map(() => '---:').join('|')}|`);
+    for (const m of order) lines.push(`| ${m} | ${bins.map((b) => cell(find(m, b), k)).join(' | ')} |`);
+    lines.push('');
+  }
+  return lines.join('\n') + '\n';
+}
+
 export async function compareCommand(argv: string[]): Promise<{ summary: MethodSummary[]; diffs: PairedDiff[] } | null> {
   const split = argv.indexOf('--');
   const own = split < 0 ? argv : argv.slice(0, split);
@@ -176,6 +201,7 @@ export async function compareCommand(argv: string[]): Promise<{ summary: MethodS
   const given = str(values, 'model');
   const repeats = given ? 1 : num(values, 'repeats', 3, { int: true, min: 1, max: 20 });
   if (given && trainFlags.length) throw new UsageError('train flags after -- have no effect with --model (nothing is trained)');
+  if (given && methods.some((m) => isTrained(m) && m !== 'comi')) throw new UsageError('--model replaces comi\'s training only; with baselines to train, leave it out');
   const edges = str(values, 'bins', '0,5,15,30,50')!.split(',').map(Number);
   if (edges.some((e, i) => !Number.isFinite(e) || (i > 0 && e <= edges[i - 1]))) throw new UsageError(`--bins must be ascending numbers, got '${values.bins}'`);
   const rlPairs = num(values, 'rl-pairs', 12, { int: true, min: 1 });
@@ -193,20 +219,25 @@ export async function compareCommand(argv: string[]): Promise<{ summary: MethodS
   }
 
   // Trained methods first: their runs are the budgeted part, and a finished run is reused.
-  const runOf = (k: number) => given ?? join(out, 'runs', `comi-${k}`);
-  if (methods.includes('comi') && !given) {
+  const runOf = (method: string, k: number) => (method === 'comi' && given) || join(out, 'runs', `${method}-${k}`);
+  const dropped = new Map<string, string[]>();
+  for (const method of methods.filter(isTrained)) {
+    if (given) break;
+    const flags = flagsForMethod(method, baseTrain);
+    if (flags.dropped.length) dropped.set(method, flags.dropped);
     for (let k = 0; k < repeats; k++) {
-      const dir = runOf(k);
+      const dir = runOf(method, k);
       if (runFinished(dir)) continue;
       const resume = existsSync(runPaths(dir).checkpoint);
-      const parsed = parseTrainFlags(resume ? ['--resume', dir] : [...baseTrain, '--seed', String(k), '--out', dir])!;
-      process.stderr.write(`${resume ? 'resuming' : 'training'} comi repeat ${k + 1}/${repeats} → ${dir}\n`);
+      const parsed = parseTrainFlags(resume ? ['--resume', dir] : ['--method', method, ...flags.argv, '--seed', String(k), '--out', dir])!;
+      process.stderr.write(`${resume ? 'resuming' : 'training'} ${method} repeat ${k + 1}/${repeats} → ${dir}\n`);
       let progress: Progress | null = null;
       await train({
-        runDir: dir, config: parsed.config, iterations: parsed.iterations, schedule: { ...parsed.schedule, sampleEvery: 0 },
+        runDir: dir, config: parsed.config, vggSource: parsed.vggSource, vggLayers: parsed.vggLayers, iterations: parsed.iterations,
+        schedule: { ...parsed.schedule, sampleEvery: 0 },
         onNote: (m) => process.stderr.write(`note: ${m}\n`),
         onWarning: (m) => process.stderr.write(`\nwarning: ${m}\n`),
-        onStart: ({ config, start }) => (progress = new Progress(`comi ${k + 1}/${repeats}`, config.optim.iterations, start)),
+        onStart: ({ config, start }) => (progress = new Progress(`${method} ${k + 1}/${repeats}`, config.optim.iterations, start)),
         onIteration: (e) => progress!.update(e.iteration),
       });
       (progress as Progress | null)?.done();
@@ -240,7 +271,7 @@ export async function compareCommand(argv: string[]): Promise<{ summary: MethodS
   const rows: ScoreRow[] = existsSync(scoresPath) ? readFileSync(scoresPath, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)) : [];
   const have = new Set(rows.map((r) => `${r.method}/${r.repeat}/${r.image}`));
   const jobs: { method: string; repeat: number }[] = [];
-  for (const m of methods) for (let k = 0; k < (m === 'comi' ? repeats : 1); k++) jobs.push({ method: m, repeat: k });
+  for (const m of methods) for (let k = 0; k < (isTrained(m) ? repeats : 1); k++) jobs.push({ method: m, repeat: k });
   // The test-time-augmented correction is its own row, so that both sit in one table and cached scores never mix.
   if (tta > 1 && methods.includes('comi')) for (let k = 0; k < repeats; k++) jobs.push({ method: `comi+tta${tta}`, repeat: k });
   const progress = new Progress('scoring held-out pairs', jobs.length * testPairs.length);
@@ -250,7 +281,8 @@ export async function compareCommand(argv: string[]): Promise<{ summary: MethodS
   const montagePanels = new Map<string, Float32Array>();
   const montageTruths = new Map<string, Image>();
   for (const job of jobs) {
-    const gen = job.method.startsWith('comi') ? await loadGenerator(runOf(job.repeat)) : null;
+    const trained = job.method.startsWith('comi+tta') ? 'comi' : job.method;
+    const gen = isTrained(trained) ? await loadNetwork(runOf(trained, job.repeat)) : null;
     try {
       for (const p of testPairs) {
         const key = `${job.method}/${job.repeat}/${p.name}`;
@@ -267,11 +299,13 @@ export async function compareCommand(argv: string[]): Promise<{ summary: MethodS
           const psf = testPsf ? testPsf(p.name) : gaussianPsf(rl!.sigma);
           pred = (await deconvolveImage(input, psf, { iterations: rl!.iterations, dtype: 'float32' })).data as Float32Array;
         }
-        else {
+        else if (gen!.generator instanceof UnetGenerator) {
+          pred = (await correctWholeImage(gen!.generator, input, runSettings(gen!.config, { dtype: 'float32' }))).image.data as Float32Array;
+        } else {
           // An image up to WHOLE_IMAGE_SIDE is one tile: one pass, with the whole image's norm statistics (exact).
           const side = Math.max(input.width, input.height);
           const whole = side <= WHOLE_IMAGE_SIDE ? { tile: Math.max(256, Math.ceil(side / 4) * 4), stats: 'tile' as const } : {};
-          const views = job.method === 'comi' ? 1 : tta;
+          const views = job.method.startsWith('comi+tta') ? tta : 1;
           pred = (await correctImage(gen!.generator, input, runSettings(gen!.config, { dtype: 'float32', tta: views, ...whole }))).image.data as Float32Array;
         }
         if (wantMontage) {
@@ -292,24 +326,30 @@ export async function compareCommand(argv: string[]): Promise<{ summary: MethodS
     }
   }
   progress.done();
-  const order = ['input', 'rl', 'comi', `comi+tta${tta}`].filter((m) => jobs.some((j) => j.method === m));
+  const order = [...ORDER, `comi+tta${tta}`].filter((m) => jobs.some((j) => j.method === m));
   for (const name of montageFor) {
     const panels = order.map((m) => montagePanels.get(`${name}/${m}`)!);
     await writeMontage(join(out, `montage_${basename(name, extname(name))}.png`), montageTruths.get(name)!, panels);
   }
 
   const { summary, diffs } = summarize(rows, order, edges);
-  const trainCfg = methods.includes('comi') ? readRunConfig(runOf(0)) : null;
+  const trainCfg = methods.includes('comi') ? readRunConfig(runOf('comi', 0)) : null;
+  const baselines = methods.filter((m) => isTrained(m) && m !== 'comi').map((m) => {
+    const cfg = readRunConfig(runOf(m, 0));
+    const off = dropped.get(m);
+    return `${m}: ${repeats} repeats, \`${cfg.argv.join(' ')}\` (seed 0…${repeats - 1}); ${cfg.optim.iterations} iterations each${off ? ` (flags it refuses, left out: ${off.join(' ')})` : ''}.`;
+  });
   const info = [
     `# comi compare: ${testPairs.length} held-out pairs (${resolve(testDir)})`,
     '',
     `Scores: ${normalizedConventionNote()}. Mean ± std over repeats of each repeat's mean over images.`,
     trainCfg ? (given ? `comi: the trained corrector ${given} (\`${trainCfg.argv.join(' ')}\`, ${trainCfg.optim.iterations} iterations), not trained on --train.`
       : `comi: ${repeats} repeats, \`${trainCfg.argv.join(' ')}\` (seed 0…${repeats - 1}); ${trainCfg.optim.iterations} iterations each.`) : '',
+    ...baselines,
     rl ? `rl: Richardson–Lucy, ${testPsf ? 'each image\'s own defocus PSF (matched, from synth.json)' : `Gaussian PSF σ ${rl.sigma.toFixed(2)} px`}, ${rl.iterations} iterations, fitted on training pairs (mean ${rl.psnr.toFixed(2)} dB there).` : '',
     `Montages (montage_*.png): ${order.join(' | ')} | truth, the same window, each mapped onto the truth by least squares.`,
   ].filter((l) => l !== '');
-  writeFileAtomic(join(out, 'compare.md'), markdown(summary, diffs, info));
+  writeFileAtomic(join(out, 'compare.md'), markdown(summary, diffs, info) + paperTables(summary, order));
   writeFileAtomic(join(out, 'compare.json'), JSON.stringify({ methods: order, repeats, bins: edges, rl, summary, diffs }, null, 1) + '\n');
   process.stdout.write(markdown(summary.filter((s) => s.bin === 'all'), diffs.filter((d) => d.bin === 'all'), []) + `full tables: ${join(out, 'compare.md')}\n`);
   return { summary, diffs };

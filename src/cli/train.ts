@@ -4,9 +4,10 @@ import { choice, num, parseFlags, percentilesFlag, str, type FlagSpec, type Pars
 import { UsageError } from './errors.js';
 import { applyMaxPixels, MAX_PIXELS_FLAG, maxPixelsHelp } from './limits_flag.js';
 import { Progress } from './progress.js';
-import { readRunConfig, RUN_FORMAT, RUN_VERSION, type RunConfig } from '../train/run_folder.js';
+import { readRunConfig, RUN_FORMAT, RUN_VERSION, TRAIN_METHODS, type RunConfig, type TrainMethod } from '../train/run_folder.js';
 import { train, TrainingInterrupted, DEFAULT_POOL_SIZE, type TrainSchedule } from '../train/trainer.js';
 import { VGG_LAYERS, VGG_SOURCES, type VggSource } from '../model/vgg19.js';
+import { DEBLURGAN_LAYER } from '../model/deblurgan.js';
 import type { Layout } from '../data/dataset.js';
 import { DEFAULT_PERCENTILES } from '../data/normalize.js';
 import type { StepLosses } from '../model/cyclegan.js';
@@ -14,6 +15,7 @@ import { parseContentTerms, RECOMMENDED_CONTENT, type ContentTerm } from '../mod
 import { DEFAULT_NAN_CHECK_EVERY, ON_NAN } from '../train/guards.js';
 
 const FLAGS: FlagSpec = {
+  method: { type: 'string' },
   data: { type: 'string' },
   layout: { type: 'string' },
   source: { type: 'string' },
@@ -63,7 +65,7 @@ const SESSION_FLAGS = ['out', 'resume', 'help', 'iters', 'checkpoint-every', 'sa
 export const HELP = `usage: node train.js --data DIR --layout paired|zstack|unpaired [options] --out RUN
        node train.js --resume RUN [--iters N]
 
-Trains the COMI CycleGAN (G_s: out-of-focus → in-focus, G_t, D_t, D_s) and writes the run folder RUN:
+Trains the COMI CycleGAN (G_s: out-of-focus → in-focus, G_t, D_t, D_s), or a baseline (--method), and writes the run folder RUN:
 config.json, split.json (seeded 80/20), log.jsonl, samples/ (input | output | target), checkpoints/latest.safetensors
 and generator.safetensors (the corrector, for \`comi correct --model RUN\`). Ctrl-C saves a checkpoint and stops.
 
@@ -82,6 +84,11 @@ data
                           correction maps input and output (default) | separate: each image by its own
   --normalization M       auto (8-bit /255, 16-bit and float by percentiles) | 8bit | 16bit-range | percentile
   --percentiles LOW,HIGH  percentile normalisation bounds (default ${DEFAULT_PERCENTILES.pLow},${DEFAULT_PERCENTILES.pHigh})
+method
+  --method M              comi (default) | cyclegan: the paper's loss without its content term | pix2pix: U-Net with
+                          BatchNorm and dropout, conditional PatchGAN on the pair, GAN (default log) + λ·L1 (--content-weight,
+                          default 100) | deblurgan: ResNet generator with global residual, LSGAN + λ·MSE of VGG19 conv3_3
+                          features (--content-weight, default 100; DeblurGAN's LSGAN option, not its WGAN-GP default)
 model and losses
   --ngf N --ndf N         generator / discriminator width (default 64, 64)
   --blocks N              residual blocks (default 9)
@@ -182,6 +189,10 @@ function buildConfig(values: Parsed['values'], argv: string[]): { config: RunCon
   const vggLayers = list(str(values, 'vgg-layers'), 'vgg-layers', 'VGG19 layers') ?? undefined;
   const unknownLayer = vggLayers?.find((l) => !VGG_LAYERS.includes(l));
   if (unknownLayer) throw new UsageError(`--vgg-layers: unknown layer '${unknownLayer}'; known: ${VGG_LAYERS.join(', ')}`);
+  const method = choice<TrainMethod>(values, 'method', TRAIN_METHODS, 'comi');
+  const refused = METHOD_REFUSES[method].find((f) => values[f] !== undefined);
+  if (refused) throw new UsageError(`--${refused} is not supported with --method ${method} (${METHOD_NOTE[method]})`);
+  if (init !== undefined && method === 'pix2pix') throw new UsageError('--init is not supported with --method pix2pix (its generator is a U-Net)');
   const config: RunConfig = {
     format: RUN_FORMAT,
     version: RUN_VERSION,
@@ -222,7 +233,66 @@ function buildConfig(values: Parsed['values'], argv: string[]): { config: RunCon
     seed: num(values, 'seed', DEFAULTS.seed, { int: true, min: 0, max: 0xffffffff }),
     ...(init === undefined ? {} : { init }),
   };
-  return { config, vggSource, vggLayers };
+  return applyMethod(method, values, config, vggSource, vggLayers);
+}
+
+/** Flags a baseline has no use for: each is refused rather than silently ignored. */
+export const METHOD_REFUSES: Record<TrainMethod, string[]> = {
+  comi: [],
+  cyclegan: ['content-weight', 'content', 'vgg', 'vgg-layers'],
+  pix2pix: ['blocks', 'upsampling', 'global-residual', 'cycle-weight', 'content', 'vgg', 'vgg-layers', 'pool-size'],
+  deblurgan: ['upsampling', 'global-residual', 'cycle-weight', 'content', 'vgg-layers', 'pool-size'],
+};
+const METHOD_NOTE: Record<TrainMethod, string> = {
+  comi: '',
+  cyclegan: 'the paper\'s loss without its content term',
+  pix2pix: 'a U-Net trained with GAN + λ·L1, no image pool',
+  deblurgan: 'a ResNet generator with global residual trained with GAN + λ·VGG19 conv3_3 MSE, no image pool',
+};
+
+/** Train flags with those a method refuses taken out (compare gives every method the same flags), and which they were. */
+export function flagsForMethod(method: TrainMethod, argv: string[]): { argv: string[]; dropped: string[] } {
+  const out: string[] = [];
+  const dropped: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const [name, inline] = argv[i].startsWith('--') ? argv[i].slice(2).split(/=(.*)/s) : [null, undefined];
+    if (name === null || !METHOD_REFUSES[method].includes(name)) {
+      out.push(argv[i]);
+      continue;
+    }
+    dropped.push(`--${name}`);
+    if (inline === undefined && FLAGS[name]?.type !== 'boolean') i++;
+  }
+  return { argv: out, dropped };
+}
+
+/** The largest U-Net depth (≤ 8, unet_256) whose 2^downs divides the crop size. */
+function unetDowns(size: number): number {
+  let downs = 0;
+  while (downs < 8 && size % 2 ** (downs + 1) === 0) downs++;
+  if (downs < 5) throw new UsageError(`--method pix2pix needs --size a multiple of 32 (its U-Net halves it at least 5 times), got ${size}`);
+  return downs;
+}
+
+function applyMethod(method: TrainMethod, values: Parsed['values'], config: RunConfig, vggSource: VggSource, vggLayers?: string[]) {
+  config.model.method = method;
+  const l = config.losses;
+  if (method === 'cyclegan') l.contentWeight = 0;
+  if (method === 'pix2pix' || method === 'deblurgan') {
+    // pix2pix's default GAN is the vanilla (log) loss; DeblurGAN's is used with its LSGAN option.
+    l.gan = values.gan === undefined ? (method === 'pix2pix' ? 'log' : 'lsgan') : l.gan;
+    l.contentWeight = num(values, 'content-weight', 100, { min: 0 });
+    l.content = method === 'pix2pix' ? ['l1'] : ['vgg'];
+    l.cycleWeight = 0;
+    config.optim.poolSize = 0;
+    config.model.upsampling = 'transpose';
+    config.model.globalResidual = method === 'deblurgan';
+  }
+  if (method === 'pix2pix') {
+    config.model.blocks = 0;
+    config.model.downs = unetDowns(config.data.size);
+  }
+  return { config, vggSource, vggLayers: method === 'deblurgan' ? [DEBLURGAN_LAYER] : vggLayers };
 }
 
 function contentFlag(raw: string): ContentTerm[] {
@@ -274,6 +344,7 @@ export function parseTrainFlags(argv: string[]): ParsedTrain | null {
 
 /** Where each configuration flag is recorded in config.json. */
 const STORED: Record<string, (c: RunConfig) => unknown> = {
+  method: (c) => c.model.method ?? 'comi',
   data: (c) => c.data.root, layout: (c) => c.data.layout, source: (c) => c.data.source, target: (c) => c.data.target,
   'in-focus': (c) => c.data.inFocus, crops: (c) => c.data.crops ?? 'any', 'pair-scale': (c) => c.data.pairScale ?? 'separate', planes: (c) => c.data.planes, size: (c) => c.data.size, normalization: (c) => c.data.normalization,
   percentiles: (c) => c.data.percentiles ?? null, iters: (c) => c.optim.iterations, 'decay-start': (c) => c.optim.decayStart,
@@ -343,7 +414,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
         const m = config.model;
         const what = config.data.layout === 'unpaired' ? 'images' : 'pairs';
         process.stderr.write(
-          `${start > 0 ? `resuming at iteration ${start}` : 'training'}: ${trainItems} ${what} (${config.data.layout}), ${config.data.size}² crops, ` +
+          `${start > 0 ? `resuming at iteration ${start}` : 'training'}: ${m.method ?? 'comi'}, ${trainItems} ${what} (${config.data.layout}), ${config.data.size}² crops, ` +
             `ngf ${m.ngf} ndf ${m.ndf} blocks ${m.blocks}, λ adv/content/cycle ${config.losses.adversarialWeight}/${config.losses.contentWeight}/${config.losses.cycleWeight} (content ${(config.losses.content ?? ['vgg']).join('+')}), ` +
             `${config.optim.iterations} iterations → ${runDir}\n`,
         );

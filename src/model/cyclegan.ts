@@ -13,6 +13,7 @@ import { mseLoss, l1Loss, bceWithLogitsLoss } from '../kernels/losses.js';
 import { ResnetGenerator, type GeneratorOptions } from './generator.js';
 import { PatchDiscriminator, type DiscriminatorOptions } from './discriminator.js';
 import { ImagePool } from './image_pool.js';
+import type { Module } from './module.js';
 import { PixelContentLoss, addTerm, type ContentTerm } from './content_loss.js';
 
 export type GanLoss = 'lsgan' | 'log';
@@ -55,13 +56,45 @@ export interface StepLosses {
   dS: number;
 }
 
+/** What the trainer, checkpoints and guards need of a trainable model (CycleGan, Pix2Pix, DeblurGan). */
+export interface GanModel {
+  /** The corrector, S → T. */
+  readonly gS: Module & { forward(x: Tensor): Tensor };
+  readonly optG: Adam;
+  readonly optD: Adam;
+  /** Every network by its checkpoint prefix: gS, gT (reverse generator), dT (judges T), dS (judges S). */
+  networks(): [string, Module][];
+  pools(): [string, ImagePool][];
+  step(realS: Tensor, realT: Tensor): Promise<StepLosses>;
+  setLearningRate(lr: number): void;
+  dispose(): void;
+}
+
+const LOSS_KEYS = ['gAdv', 'gContent', 'gCycle', 'gTotal', 'dT', 'dS'] as const;
+
+/** A step's losses in one readback (the step was recorded into one submit); absent terms read 0. Disposes them. */
+export async function readLosses(parts: Partial<Record<keyof StepLosses, Tensor | null>>): Promise<StepLosses> {
+  const values = await Promise.all(LOSS_KEYS.map((k) => parts[k]?.item() ?? 0));
+  for (const k of LOSS_KEYS) parts[k]?.dispose();
+  return Object.fromEntries(LOSS_KEYS.map((k, i) => [k, values[i]])) as unknown as StepLosses;
+}
+
 /** Against 1 (real) or 0 (fake), or per element against a target tensor. */
-function ganLoss(kind: GanLoss, logits: Tensor, target: boolean | Tensor): Tensor {
+export function ganLoss(kind: GanLoss, logits: Tensor, target: boolean | Tensor): Tensor {
   const t = typeof target === 'boolean' ? (target ? 1 : 0) : target;
   return kind === 'lsgan' ? mseLoss(logits, t) : bceWithLogitsLoss(logits, t);
 }
 
-export class CycleGan {
+/** Σ over feature maps of MSE(features(fake), features(real)); the real image's features carry no gradient. */
+export function featureLoss(features: FeatureFn, fake: Tensor, real: Tensor): Tensor {
+  const ff = features(fake);
+  const fr = noGrad(() => features(real));
+  let loss: Tensor | null = null;
+  for (let i = 0; i < ff.length; i++) loss = addTerm(loss, mseLoss(ff[i], fr[i]));
+  return loss!;
+}
+
+export class CycleGan implements GanModel {
   readonly opts: CycleGanOptions;
   readonly gS: ResnetGenerator;
   readonly gT: ResnetGenerator;
@@ -111,14 +144,7 @@ export class CycleGan {
 
   private contentLoss(fake: Tensor, real: Tensor): Tensor {
     let loss = this.pixelContent.forward(fake, real);
-    if (this.opts.contentTerms.includes('vgg')) {
-      const ff = this.features!(fake);
-      const fr = noGrad(() => this.features!(real));
-      for (let i = 0; i < ff.length; i++) {
-        const term = mseLoss(ff[i], fr[i]);
-        loss = addTerm(loss, term);
-      }
-    }
+    if (this.opts.contentTerms.includes('vgg')) loss = addTerm(loss, featureLoss(this.features!, fake, real));
     return loss!;
   }
 
@@ -181,11 +207,15 @@ export class CycleGan {
       }
       return { adv, content, cycle, total, lossDT, lossDS };
     });
-    // One readback for all losses: the step was recorded into one submit.
-    const tensors = [parts.adv, parts.content, parts.cycle, parts.total, parts.lossDT, parts.lossDS];
-    const values = await Promise.all(tensors.map((t) => (t ? t.item() : 0)));
-    for (const t of tensors) t?.dispose();
-    return { gAdv: values[0], gContent: values[1], gCycle: values[2], gTotal: values[3], dT: values[4], dS: values[5] };
+    return readLosses({ gAdv: parts.adv, gContent: parts.content, gCycle: parts.cycle, gTotal: parts.total, dT: parts.lossDT, dS: parts.lossDS });
+  }
+
+  networks(): [string, Module][] {
+    return [['gS', this.gS], ['gT', this.gT], ['dT', this.dT], ['dS', this.dS]];
+  }
+
+  pools(): [string, ImagePool][] {
+    return [['poolT', this.poolT], ['poolS', this.poolS]];
   }
 
   setLearningRate(lr: number): void {

@@ -1,7 +1,8 @@
-// Convolution layers as modules: weights N(0, 0.02) and zero biases, CycleGAN's init_weights('normal').
+// Convolution and batch-norm layers as modules: weights N(0, 0.02) and zero biases, CycleGAN's init_weights('normal').
 import { Tensor } from '../graph/tensor.js';
 import { conv2d } from '../kernels/conv2d.js';
 import { convTranspose2d } from '../kernels/conv_transpose2d.js';
+import { batchNorm, type NormOptions } from '../kernels/batch_norm.js';
 import { Module } from './module.js';
 
 export interface ConvOptions {
@@ -38,5 +39,20 @@ export class ConvTranspose2d extends Module {
       padding: this.opts.padding ?? 0,
       outputPadding: this.opts.outputPadding ?? 0,
     });
+  }
+}
+
+/** BatchNorm2d in training mode (batch statistics, no running averages): pix2pix's norm layer. pix2pix's
+ * init_weights draws the scale from N(1, 0.02) and zeroes the shift. */
+export class BatchNorm2d extends Module {
+  readonly weight: Tensor;
+  readonly bias: Tensor;
+  constructor(readonly channels: number) {
+    super();
+    this.weight = this.param('weight', [channels], 'normal', 0.02, 1);
+    this.bias = this.param('bias', [channels], 'zeros');
+  }
+  forward(x: Tensor, activation?: NormOptions['activation']): Tensor {
+    return batchNorm(x, { weight: this.weight, bias: this.bias, activation });
   }
 }

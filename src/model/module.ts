@@ -14,33 +14,37 @@ export function nameSeed(base: number, name: string): number {
 
 export class Module {
   private params = new Map<string, Tensor>();
-  private normalInit = new Map<Tensor, number>();
+  private normalInit = new Map<Tensor, { std: number; mean: number }>();
   private children = new Map<string, Module>();
 
-  /** A trainable tensor, kept out of scopes. 'normal' parameters get N(0, std) values from `initialize`. */
-  protected param(name: string, shape: number[], init: 'normal' | 'zeros' | 'ones', std = 0.02): Tensor {
+  /** A trainable tensor, kept out of scopes. 'normal' parameters get N(mean, std) values from `initialize` (mean 1:
+   * pix2pix's BatchNorm scales). */
+  protected param(name: string, shape: number[], init: 'normal' | 'zeros' | 'ones', std = 0.02, mean = 0): Tensor {
     const t = Tensor.fill(shape, init === 'ones' ? 1 : 0).keep();
     t.requiresGrad = true;
     t.name = name;
     this.params.set(name, t);
-    if (init === 'normal') this.normalInit.set(t, std);
+    if (init === 'normal') this.normalInit.set(t, { std, mean });
     return t;
   }
 
   /** Draws every 'normal' parameter from (seed, full parameter name), e.g. "model.10.conv_block.1.weight". */
   initialize(seed: number): this {
     for (const [name, t] of this.namedParameters()) {
-      const std = this.findStd(t);
-      if (std !== undefined) t.writeData(hashNormal(t.size, nameSeed(seed, name), std));
+      const init = this.findInit(t);
+      if (init === undefined) continue;
+      const values = hashNormal(t.size, nameSeed(seed, name), init.std);
+      if (init.mean !== 0) for (let i = 0; i < values.length; i++) values[i] += init.mean;
+      t.writeData(values);
     }
     return this;
   }
 
-  private findStd(t: Tensor): number | undefined {
+  private findInit(t: Tensor): { std: number; mean: number } | undefined {
     if (this.normalInit.has(t)) return this.normalInit.get(t);
     for (const c of this.children.values()) {
-      const std = c.findStd(t);
-      if (std !== undefined) return std;
+      const init = c.findInit(t);
+      if (init !== undefined) return init;
     }
     return undefined;
   }

@@ -14,7 +14,8 @@ import { OFFICIAL_VGG19, PREPROCESSING, VGG_CONVS, VGG_FULL_WIDTHS, type Preproc
 
 export type VggSource = 'keras' | 'torchvision' | 'random';
 export const VGG_SOURCES: readonly VggSource[] = ['keras', 'torchvision', 'random'];
-export const VGG_LAYERS: readonly string[] = VGG_CONVS.map((c) => c.relu);
+/** Feature maps: relu{b}_{k} after each ReLU, conv{b}_{k} before it (DeblurGAN's conv3_3). */
+export const VGG_LAYERS: readonly string[] = [...VGG_CONVS.map((c) => c.relu), ...VGG_CONVS.map((c) => c.name)];
 
 export interface VggFeatureOptions {
   source: VggSource;
@@ -61,7 +62,7 @@ class Vgg19Trunk extends Module {
   }
 }
 
-const depthOf = (layers: string[]): number => Math.max(...layers.map((l) => VGG_LAYERS.indexOf(l))) + 1;
+const depthOf = (layers: string[]): number => Math.max(...layers.map((l) => VGG_CONVS.findIndex((c) => c.relu === l || c.name === l))) + 1;
 
 /** torchvision's own VGG init (Kaiming normal, fan_out, ReLU; zero biases), drawn from (seed, parameter name). */
 function randomWeights(seed: number, depth: number): { weights: VggWeights; widths: number[] } {
@@ -107,7 +108,10 @@ class Vgg19Features implements VggFeatures {
       for (let i = 0; i < this.depth; i++) {
         const c = VGG_CONVS[i];
         if (i > 0 && c.block !== VGG_CONVS[i - 1].block) h = maxPool2x2(h);
-        h = relu(this.net.convs[i].forward(h));
+        const conv = this.net.convs[i].forward(h);
+        const before = this.wanted.get(c.name);
+        if (before !== undefined) out[before] = conv;
+        h = relu(conv);
         const slot = this.wanted.get(c.relu);
         if (slot !== undefined) out[slot] = h;
       }

@@ -1,9 +1,10 @@
-// A checkpoint is one safetensors file: the four networks, both Adam states, both image pools, plus metadata
+// A checkpoint is one safetensors file: the networks (CycleGAN's four, a paired baseline's two), both Adam states,
+// the image pools, plus metadata
 // (iteration, RNG states, config) — everything `--resume` needs to continue bit for bit.
 import { existsSync } from 'node:fs';
 import type { NamedArray } from '../io/safetensors.js';
 import { readSafetensors, writeSafetensors } from '../io/safetensors_file.js';
-import type { CycleGan } from '../model/cyclegan.js';
+import type { GanModel } from '../model/cyclegan.js';
 import type { Adam } from '../autograd/adam.js';
 import type { ImagePool } from '../model/image_pool.js';
 
@@ -41,15 +42,14 @@ export interface CheckpointState {
 }
 
 /** Reads the model's whole training state back from the GPU. */
-export async function captureCheckpoint(model: CycleGan, meta: CheckpointMeta): Promise<CheckpointState> {
+export async function captureCheckpoint(model: GanModel, meta: CheckpointMeta): Promise<CheckpointState> {
   const tensors: Record<string, NamedArray> = {};
-  for (const [prefix, net] of [['gS', model.gS], ['gT', model.gT], ['dT', model.dT], ['dS', model.dS]] as const) {
+  for (const [prefix, net] of model.networks()) {
     for (const [name, t] of Object.entries(await net.stateDict())) tensors[`${prefix}.${name}`] = t;
   }
   const stepG = await optimizerTensors('optG', model.optG, tensors);
   const stepD = await optimizerTensors('optD', model.optD, tensors);
-  await poolTensors('poolT', model.poolT, tensors);
-  await poolTensors('poolS', model.poolS, tensors);
+  for (const [prefix, pool] of model.pools()) await poolTensors(prefix, pool, tensors);
   return { tensors, meta, stepG, stepD };
 }
 
@@ -106,18 +106,13 @@ function indexed(tensors: Record<string, NamedArray>, prefix: string): Float32Ar
 }
 
 /** Loads a checkpoint into a model built with the same configuration. */
-export function restoreCheckpoint(model: CycleGan, ckpt: CheckpointState): void {
+export function restoreCheckpoint(model: GanModel, ckpt: CheckpointState): void {
   const t = ckpt.tensors;
-  model.gS.loadStateDict(pick(t, 'gS.'));
-  model.gT.loadStateDict(pick(t, 'gT.'));
-  model.dT.loadStateDict(pick(t, 'dT.'));
-  model.dS.loadStateDict(pick(t, 'dS.'));
+  for (const [prefix, net] of model.networks()) net.loadStateDict(pick(t, `${prefix}.`));
   model.optG.loadState({ step: ckpt.stepG, m: indexed(t, 'optG.m.'), v: indexed(t, 'optG.v.') });
   model.optD.loadState({ step: ckpt.stepD, m: indexed(t, 'optD.m.'), v: indexed(t, 'optD.v.') });
-  const pool = (prefix: string) => {
-    const part = pick(t, prefix);
-    return Object.keys(part).map(Number).sort((a, b) => a - b).map((i) => part[String(i)]);
-  };
-  model.poolT.loadState(pool('poolT.'));
-  model.poolS.loadState(pool('poolS.'));
+  for (const [prefix, pool] of model.pools()) {
+    const part = pick(t, `${prefix}.`);
+    pool.loadState(Object.keys(part).map(Number).sort((a, b) => a - b).map((i) => part[String(i)]));
+  }
 }

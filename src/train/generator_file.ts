@@ -3,8 +3,13 @@
 import { decodeSafetensors } from '../io/safetensors.js';
 import { initGpu } from '../graph/runtime.js';
 import { ResnetGenerator } from '../model/generator.js';
+import { UnetGenerator } from '../model/unet.js';
 import { nonFiniteArrays } from '../data/finite.js';
 import type { RunConfig } from './run_folder.js';
+
+/** What `train --method` trains: COMI, or a baseline of the paper's Table 2 (docs/results.md). */
+export const TRAIN_METHODS = ['comi', 'cyclegan', 'pix2pix', 'deblurgan'] as const;
+export type TrainMethod = (typeof TRAIN_METHODS)[number];
 
 export const RUN_FORMAT = 'comi-run';
 export const RUN_VERSION = 1;
@@ -21,12 +26,14 @@ export function checkConfig(config: any, where: string): RunConfig {
     || !['transpose', 'resize'].includes(m.upsampling) || typeof m.globalResidual !== 'boolean') {
     throw new Error(`${where}: model must have channels 1 or 3, positive ngf/ndf, blocks ≥ 0, upsampling transpose|resize and globalResidual`);
   }
+  if (m.method !== undefined && !(TRAIN_METHODS as readonly string[]).includes(m.method)) throw new Error(`${where}: unknown method '${m.method}'; known: ${TRAIN_METHODS.join(', ')}`);
+  if (m.method === 'pix2pix' && !(Number.isInteger(m.downs) && m.downs >= 5)) throw new Error(`${where}: a pix2pix model needs downs ≥ 5`);
   return config as RunConfig;
 }
 
-/** The correcting generator in a generator file's bytes, and its config (path names it in messages). Opens the
- * GPU if needed. */
-export async function generatorFromBytes(bytes: Uint8Array, path: string): Promise<{ generator: ResnetGenerator; config: RunConfig }> {
+/** The correcting generator (of any method) in a generator file's bytes, and its config (path names it in
+ * messages). Opens the GPU if needed. */
+export async function networkFromBytes(bytes: Uint8Array, path: string): Promise<{ generator: ResnetGenerator | UnetGenerator; config: RunConfig }> {
   const { tensors, metadata } = decodeSafetensors(bytes, path);
   const bad = nonFiniteArrays(tensors);
   if (bad) throw new Error(`${path} holds ${bad}: its training diverged; it cannot correct images (train again, or use another run)`);
@@ -42,9 +49,9 @@ export async function generatorFromBytes(bytes: Uint8Array, path: string): Promi
   }
   await initGpu();
   const m = config.model;
-  const generator = new ResnetGenerator({
-    inChannels: m.channels, outChannels: m.channels, ngf: m.ngf, blocks: m.blocks, upsampling: m.upsampling, globalResidual: m.globalResidual,
-  });
+  const generator = m.method === 'pix2pix'
+    ? new UnetGenerator({ inChannels: m.channels, outChannels: m.channels, ngf: m.ngf, downs: m.downs! })
+    : new ResnetGenerator({ inChannels: m.channels, outChannels: m.channels, ngf: m.ngf, blocks: m.blocks, upsampling: m.upsampling, globalResidual: m.globalResidual });
   try {
     generator.loadStateDict(tensors);
   } catch (err) {
@@ -52,4 +59,12 @@ export async function generatorFromBytes(bytes: Uint8Array, path: string): Promi
     throw new Error(`${path}: ${(err as Error).message}`);
   }
   return { generator, config };
+}
+
+/** The tiled corrector (ResNet: comi, cyclegan, deblurgan) in a generator file's bytes; a pix2pix U-Net is refused. */
+export async function generatorFromBytes(bytes: Uint8Array, path: string): Promise<{ generator: ResnetGenerator; config: RunConfig }> {
+  const loaded = await networkFromBytes(bytes, path);
+  if (loaded.generator instanceof ResnetGenerator) return { generator: loaded.generator, config: loaded.config };
+  loaded.generator.dispose();
+  throw new Error(`${path} is a pix2pix run: its U-Net generator is not supported here (only \`comi compare\` corrects with it)`);
 }

@@ -2,7 +2,7 @@
 // iterations (one small readback); on detection the run returns to its last good state in memory with a lower
 // learning rate, or stops, as the user chose (--on-nan). A state with a non-finite value is never kept or written.
 import type { Tensor } from '../graph/tensor.js';
-import type { CycleGan } from '../model/cyclegan.js';
+import type { GanModel } from '../model/cyclegan.js';
 import type { NamedArray } from '../io/safetensors.js';
 import { countNonFinite } from '../kernels/nonfinite.js';
 import { countNonFiniteValues, nonFiniteArrays } from '../data/finite.js';
@@ -16,16 +16,18 @@ export const ROLLBACK_LR_FACTOR = 0.5;
 /** Rollbacks in one session before the run stops: a run that keeps diverging needs other settings. */
 export const MAX_ROLLBACKS = 5;
 
-function stateGroups(m: CycleGan): [string, readonly Tensor[]][] {
+const NET_NAMES: Record<string, string> = { gS: 'G_s', gT: 'G_t', dT: 'D_t', dS: 'D_s' };
+
+function stateGroups(m: GanModel): [string, readonly Tensor[]][] {
   return [
-    ['G_s weights', m.gS.parameters()], ['G_t weights', m.gT.parameters()], ['D_t weights', m.dT.parameters()], ['D_s weights', m.dS.parameters()],
+    ...m.networks().map(([prefix, net]): [string, readonly Tensor[]] => [`${NET_NAMES[prefix] ?? prefix} weights`, net.parameters()]),
     ["generators' Adam first moment", [m.optG.moments.m]], ["generators' Adam second moment", [m.optG.moments.v]],
     ["discriminators' Adam first moment", [m.optD.moments.m]], ["discriminators' Adam second moment", [m.optD.moments.v]],
   ];
 }
 
 /** Null when every parameter and Adam moment is finite, else what holds NaN / Inf (one GPU pass, one readback). */
-export async function nonFiniteState(model: CycleGan): Promise<string | null> {
+export async function nonFiniteState(model: GanModel): Promise<string | null> {
   const groups = stateGroups(model);
   const counts = await countNonFinite(groups.flatMap(([, ts]) => ts));
   let k = 0;
@@ -44,7 +46,7 @@ export class NanGuard {
   /** Factor on the scheduled learning rate: halved at each rollback, kept in checkpoints. */
   lrScale = 1;
 
-  constructor(private model: CycleGan, readonly every: number, readonly onNan: OnNan, private note: (message: string) => void = () => {}) {}
+  constructor(private model: GanModel, readonly every: number, readonly onNan: OnNan, private note: (message: string) => void = () => {}) {}
 
   due(iteration: number): boolean {
     return iteration % this.every === 0;

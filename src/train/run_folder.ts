@@ -6,15 +6,19 @@ import { packageRoot } from '../io/package_root.js';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../io/atomic.js';
 import { writeSafetensors } from '../io/safetensors_file.js';
-import type { ResnetGenerator } from '../model/generator.js';
+import { ResnetGenerator } from '../model/generator.js';
+import type { UnetGenerator } from '../model/unet.js';
+import type { Module } from '../model/module.js';
 import type { GanLoss } from '../model/cyclegan.js';
 import type { ContentTerm } from '../model/content_loss.js';
 import type { Layout } from '../data/dataset.js';
 import type { NormalizationMode } from '../data/normalize.js';
 import type { TrainSchedule } from './trainer.js';
-import { RUN_FORMAT, RUN_VERSION, GENERATOR_FORMAT, GENERATOR_VERSION, checkConfig, generatorFromBytes } from './generator_file.js';
+import { RUN_FORMAT, RUN_VERSION, GENERATOR_FORMAT, GENERATOR_VERSION, checkConfig, generatorFromBytes, networkFromBytes, type TrainMethod } from './generator_file.js';
 
 export { RUN_FORMAT, RUN_VERSION, GENERATOR_FORMAT, GENERATOR_VERSION };
+
+export { TRAIN_METHODS, type TrainMethod } from './generator_file.js';
 
 export interface RunConfig {
   format: typeof RUN_FORMAT;
@@ -23,7 +27,11 @@ export interface RunConfig {
   created: string;
   /** The command line that started it. */
   argv: string[];
-  model: { channels: 1 | 3; ngf: number; ndf: number; blocks: number; upsampling: 'transpose' | 'resize'; globalResidual: boolean };
+  /** method: absent in runs made before the baselines (comi). downs: pix2pix's U-Net depth. */
+  model: {
+    channels: 1 | 3; ngf: number; ndf: number; blocks: number; upsampling: 'transpose' | 'resize'; globalResidual: boolean;
+    method?: TrainMethod; downs?: number;
+  };
   data: {
     root: string;
     layout: Layout;
@@ -110,17 +118,29 @@ export function readRunConfig(spec: string): RunConfig {
 }
 
 /** Writes G_s (S → T, the corrector) with the run config in its metadata; atomic. */
-export async function saveGenerator(path: string, generator: ResnetGenerator, config: RunConfig): Promise<void> {
+export async function saveGenerator(path: string, generator: Module, config: RunConfig): Promise<void> {
   writeSafetensors(path, await generator.stateDict(), { format: GENERATOR_FORMAT, version: GENERATOR_VERSION, config: JSON.stringify(config) });
 }
 
-/** The correcting generator of a run folder and its config. Opens the GPU if needed. */
-export async function loadGenerator(spec: string): Promise<{ generator: ResnetGenerator; config: RunConfig }> {
+/** The file of a run folder's corrector (generator.safetensors), checked to exist. */
+function generatorPath(spec: string): string {
   const runDir = modelFolder(spec);
   checkRunFolder(runDir);
   const path = runPaths(runDir).generator;
   if (!existsSync(path)) {
     throw new Error(`${runDir} has no generator.safetensors: not a training run folder, or training stopped before its first checkpoint`);
   }
+  return path;
+}
+
+/** The ResNet corrector of a run folder and its config (comi, cyclegan, deblurgan). Opens the GPU if needed. */
+export async function loadGenerator(spec: string): Promise<{ generator: ResnetGenerator; config: RunConfig }> {
+  const path = generatorPath(spec);
   return generatorFromBytes(readFileSync(path), path);
+}
+
+/** The correcting generator of a run folder of any method and its config. Opens the GPU if needed. */
+export async function loadNetwork(spec: string): Promise<{ generator: ResnetGenerator | UnetGenerator; config: RunConfig }> {
+  const path = generatorPath(spec);
+  return networkFromBytes(readFileSync(path), path);
 }

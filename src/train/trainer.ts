@@ -7,9 +7,12 @@ import { initGpu } from '../graph/runtime.js';
 import { Tensor } from '../graph/tensor.js';
 import { noGrad } from '../autograd/tape.js';
 import { nameSeed } from '../model/module.js';
-import { CycleGan, linearDecay, type FeatureFn, type StepLosses } from '../model/cyclegan.js';
+import { CycleGan, linearDecay, type FeatureFn, type GanModel, type StepLosses } from '../model/cyclegan.js';
+import { Pix2Pix } from '../model/pix2pix.js';
+import { DeblurGan } from '../model/deblurgan.js';
+import { ResnetGenerator } from '../model/generator.js';
 import { loadVggFeatures, vggWeightsCached, type VggFeatures, type VggSource } from '../model/vgg19.js';
-import { RECOMMENDED_CONTENT } from '../model/content_loss.js';
+import { RECOMMENDED_CONTENT, type ContentTerm } from '../model/content_loss.js';
 import { createSampler, datasetPlane, loadDataset, loadSplit, saveSplit, selectKeys, splitDataset, type Dataset, type Sampler } from '../data/dataset.js';
 import { Rng, type RngState } from '../data/rng.js';
 import { captureCheckpoint, readCheckpoint, restoreCheckpoint, writeCheckpoint, type CheckpointMeta } from './checkpoint.js';
@@ -57,7 +60,7 @@ export interface TrainOptions {
   onWarning?: (message: string) => void;
   onLoad?: (done: number, total: number) => void;
   /** Called once before the first iteration of this session. */
-  onStart?: (info: { config: RunConfig; start: number; trainItems: number; model: CycleGan }) => void;
+  onStart?: (info: { config: RunConfig; start: number; trainItems: number; model: GanModel }) => void;
   onIteration?: (entry: LogEntry) => void;
 }
 
@@ -170,7 +173,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   opts.signal?.addEventListener('abort', onAbort);
   // Until the first checkpoint of a new run exists, a failure removes the run folder so that it can be reused.
   let undo: (() => void) | null = resuming ? null : prepareRunFolder(runDir);
-  let model: CycleGan | null = null;
+  let model: GanModel | null = null;
   let vgg: VggFeatures | null = null;
   try {
     const config: RunConfig = resuming ? readRunConfig(runDir) : structuredClone(opts.config!);
@@ -242,19 +245,9 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     const guardInputPcc = heldOutSamples.length ? meanPcc(heldOutSamples.map((g) => [g.source, g.target]), size, channels) : NaN;
 
     const rng = { data: new Rng(nameSeed(config.seed, 'data')), pool: new Rng(nameSeed(config.seed, 'pool')) };
-    const m = config.model;
-    const l = config.losses;
     const o = config.optim;
     await initGpu();
-    model = new CycleGan(
-      {
-        channels: m.channels, ngf: m.ngf, ndf: m.ndf, blocks: m.blocks, upsampling: m.upsampling, globalResidual: m.globalResidual,
-        ganLoss: l.gan, adversarialWeight: l.adversarialWeight, contentWeight: l.contentWeight, contentTerms: terms, cycleWeight: l.cycleWeight,
-        lr: o.lr, beta1: o.beta1, beta2: o.beta2, poolSize: o.poolSize ?? DEFAULT_POOL_SIZE, seed: config.seed,
-      },
-      features,
-      () => rng.pool.next(),
-    );
+    model = buildModel(config, terms, features, () => rng.pool.next());
     if (!ckpt && config.init) await initCorrector(model, config.init, channels);
     let start = 0;
     let seconds = 0;
@@ -302,7 +295,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     // Silent failure (identity, inversion) shows as held-out correlation at or below the uncorrected input's.
     const checkHeldOut = async (): Promise<HeldOutCheck | undefined> => {
       if (!heldOutSamples.length) return undefined;
-      // One batch: instance norm is per image, so each output equals its own forward.
+      // One batch: instance norm is per image, so each output equals its own forward (pix2pix's BatchNorm takes the
+      // batch's statistics, as pix2pix's test does for its batch).
       const n = channels * size * size;
       const batch = new Float32Array(heldOutSamples.length * n);
       heldOutSamples.forEach((g, k) => batch.set(g.source, k * n));
@@ -380,18 +374,41 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
 }
 
 /** Copies a trained corrector's weights into G_s (fine-tuning); the architectures must agree. */
-async function initCorrector(model: CycleGan, spec: string, channels: number): Promise<void> {
+/** The model a run's method trains, from its config (--method; absent: comi). */
+function buildModel(config: RunConfig, terms: ContentTerm[], features: FeatureFn | null, random: () => number): GanModel {
+  const m = config.model;
+  const l = config.losses;
+  const o = config.optim;
+  const shared = { channels: m.channels, ngf: m.ngf, ndf: m.ndf, ganLoss: l.gan, adversarialWeight: l.adversarialWeight, lr: o.lr, beta1: o.beta1, beta2: o.beta2, seed: config.seed };
+  if (m.method === 'pix2pix') return new Pix2Pix({ ...shared, downs: m.downs!, l1Weight: l.contentWeight });
+  if (m.method === 'deblurgan') {
+    if (!features) throw new Error('deblurgan needs VGG19 features for its perceptual loss');
+    return new DeblurGan({ ...shared, blocks: m.blocks, perceptualWeight: l.contentWeight }, features);
+  }
+  return new CycleGan(
+    {
+      ...shared, blocks: m.blocks, upsampling: m.upsampling, globalResidual: m.globalResidual,
+      contentWeight: l.contentWeight, contentTerms: terms, cycleWeight: l.cycleWeight, poolSize: o.poolSize ?? DEFAULT_POOL_SIZE,
+    },
+    features,
+    random,
+  );
+}
+
+async function initCorrector(model: GanModel, spec: string, channels: number): Promise<void> {
+  const gS = model.gS;
+  if (!(gS instanceof ResnetGenerator)) throw new Error('--init is not supported for pix2pix: its generator is a U-Net');
   const { generator, config } = await loadGenerator(spec);
   try {
     if (config.model.channels !== channels) {
       throw new Error(`--init ${spec} corrects ${config.model.channels}-channel images; this data has ${channels}-channel images`);
     }
-    const want = model.gS.opts;
+    const want = gS.opts;
     const got = generator.opts;
     const keys = ['ngf', 'blocks', 'upsampling', 'globalResidual'] as const;
     const differ = keys.filter((k) => want[k] !== got[k]);
     if (differ.length) throw new Error(`--init ${spec} has ${differ.map((k) => `${k} ${got[k]}`).join(', ')}, but this run asks for ${differ.map((k) => `${k} ${want[k]}`).join(', ')}`);
-    model.gS.loadStateDict(await generator.stateDict());
+    gS.loadStateDict(await generator.stateDict());
   } finally {
     generator.dispose();
   }

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { useGpu } from '../helpers/gpu.js';
 import { generateSynth, SYNTH_DEFAULTS } from '../../src/synth/generate.js';
 import { compareCommand } from '../../src/cli/compare.js';
+import { loadGenerator } from '../../src/train/run_folder.js';
 
 useGpu();
 
@@ -48,9 +49,30 @@ describe('comi compare', () => {
     expect(given!.summary.find((x) => x.method === 'comi' && x.bin === 'all')!.repeats).toBe(1);
   });
 
+  it("trains the Table 2 baselines with the shared flags (less those each refuses) and writes the paper's layouts", async () => {
+    const out = join(tmp, 'cmp-baselines');
+    const flags = ['--size', '32', '--ngf', '4', '--ndf', '4', '--blocks', '1', '--iters', '2', '--content', 'l1', '--vgg', 'random'];
+    const r = await compareCommand(['--train', join(tmp, 'train'), '--test', join(tmp, 'test'), '--out', out, '--repeats', '1',
+      '--methods', 'pix2pix,deblurgan,cyclegan,input', '--', ...flags]);
+    const all = r!.summary.filter((s) => s.bin === 'all');
+    expect(all.map((s) => [s.method, s.images, s.repeats])).toEqual([['input', 3, 1], ['cyclegan', 3, 1], ['deblurgan', 3, 1], ['pix2pix', 3, 1]]);
+    for (const s of all) for (const v of Object.values(s.mean)) expect(Number.isFinite(v)).toBe(true);
+    const md = readFileSync(join(out, 'compare.md'), 'utf8');
+    expect(md).toMatch(/pix2pix: 1 repeats, `--method pix2pix .*`.* \(flags it refuses, left out: --blocks --content --vgg\)/);
+    expect(md).toMatch(/## Table 2 layout \(all held-out images\)\n\n\| method \| PSNR \(dB\) \| SSIM \| PCC \|\n\|---\|---:\|---:\|---:\|\n\| input \| /);
+    expect(md).toMatch(/\| pix2pix \| \d+\.\d\d ± /);
+    expect(md).toMatch(/## Table 3 layout/);
+    // Tiled correction, evaluation and export take ResNet generators: DeblurGAN's is one (with its global residual),
+    // pix2pix's U-Net is refused in one line.
+    const deblur = await loadGenerator(join(out, 'runs', 'deblurgan-0'));
+    expect(deblur.generator.opts.globalResidual).toBe(true);
+    deblur.generator.dispose();
+    await expect(loadGenerator(join(out, 'runs', 'pix2pix-0'))).rejects.toThrow(/pix2pix-0\/generator\.safetensors is a pix2pix run: its U-Net generator is not supported here \(only `comi compare` corrects with it\)$/);
+  });
+
   it('refuses what it cannot do in one line', async () => {
     const base = ['--train', join(tmp, 'train'), '--test', join(tmp, 'test'), '--out', join(tmp, 'never')];
-    await expect(compareCommand([...base, '--methods', 'comi,magic'])).rejects.toThrow(/^--methods: unknown method 'magic'; known: comi, rl, input$/);
+    await expect(compareCommand([...base, '--methods', 'comi,magic'])).rejects.toThrow(/^--methods: unknown method 'magic'; known: comi, cyclegan, pix2pix, deblurgan, rl, input$/);
     await expect(compareCommand([...base, '--', '--seed', '3'])).rejects.toThrow(/^train flag --seed is set by compare/);
     await expect(compareCommand(['--train', join(tmp, 'train'), '--test', join(tmp, 'nope'), '--out', join(tmp, 'never')])).rejects.toThrow(/does not exist/);
     await expect(compareCommand(['--train', tmp, '--test', tmp, '--out', join(tmp, 'never')])).rejects.toThrow(/does not exist \(expected blurred\/ and clear\//);

@@ -8,6 +8,7 @@ import { useGpu, ORACLE_TOL } from '../helpers/gpu.js';
 import { fixtureCases, loadFixture, inputTensor, relError, type Fixture } from '../helpers/oracle.js';
 import { Tensor, scope } from '../../src/graph/tensor.js';
 import { rt } from '../../src/graph/runtime.js';
+import { hashUniform } from '../../src/graph/random.js';
 import { backward } from '../../src/autograd/tape.js';
 import { add } from '../../src/kernels/binary.js';
 import { mseLoss } from '../../src/kernels/losses.js';
@@ -102,6 +103,18 @@ describe('VGG19 feature extractor', () => {
     [tiny, x].forEach((t) => t.dispose());
     shallow.dispose();
     deep.dispose();
+  });
+
+  it("gives a conv's map before its ReLU (DeblurGAN's conv3_3): the ReLU of it is relu3_3, and it has negative values", async () => {
+    const vgg = await loadVggFeatures({ source: 'random', seed: 4, layers: ['conv3_3', 'relu3_3'] });
+    const x = Tensor.fromArray(hashUniform(3 * 16 * 16, 9), [1, 3, 16, 16]);
+    const [conv, rel] = vgg.features(x);
+    const c = await conv.data();
+    const r = await rel.data();
+    expect(c.some((v) => v < 0)).toBe(true);
+    for (let i = 0; i < c.length; i++) expect(r[i]).toBe(Math.max(0, c[i]));
+    [x, conv, rel].forEach((t) => t.dispose());
+    vgg.dispose();
   });
 
   it('random weights depend on the seed only', async () => {

@@ -14,7 +14,7 @@ import { writeImage, readImage, type Image } from '../../src/data/image.js';
 import { fitNormalization, normalize } from '../../src/data/normalize.js';
 import { hash32 } from '../../src/graph/random.js';
 import { UsageError } from '../../src/cli/errors.js';
-import { parseTrainFlags } from '../../src/cli/train.js';
+import { parseTrainFlags, flagsForMethod } from '../../src/cli/train.js';
 import { loadGenerator, modelFolder, readRunConfig, runPaths, writeRunConfig } from '../../src/train/run_folder.js';
 import { readCheckpoint } from '../../src/train/checkpoint.js';
 import { readLog } from '../../src/train/log.js';
@@ -264,6 +264,38 @@ describe('--init', () => {
     expect(config!.data).toMatchObject({ normalization: shipped.data.normalization, percentiles: shipped.data.percentiles });
     const own = parseTrainFlags([...base, '--out', join(tmp, 'init-b'), '--normalization', 'auto', '--percentiles', '1,99'])!.config!;
     expect(own.data).toMatchObject({ normalization: 'auto', percentiles: { pLow: 1, pHigh: 99 } });
+  });
+});
+
+describe('--method', () => {
+  const base = () => ['--data', data, '--layout', 'paired', '--source', 'blurred', '--target', 'clear', '--size', '64', '--out', join(tmp, 'method-never')];
+  it("sets each baseline's losses and architecture from its reference", () => {
+    const cfg = (m: string, ...extra: string[]) => parseTrainFlags([...base(), '--method', m, ...extra])!;
+    expect(cfg('comi').config!.model.method).toBe('comi');
+    expect(cfg('cyclegan').config!.losses).toMatchObject({ gan: 'lsgan', adversarialWeight: 1, contentWeight: 0, cycleWeight: 0.001 });
+    const p = cfg('pix2pix');
+    expect(p.config!.model).toMatchObject({ method: 'pix2pix', downs: 6 });
+    expect(p.config!.losses).toEqual({ gan: 'log', adversarialWeight: 1, contentWeight: 100, cycleWeight: 0, content: ['l1'] });
+    expect(p.config!.optim.poolSize).toBe(0);
+    expect(parseTrainFlags([...base(), '--method', 'pix2pix', '--size', '512'])!.config!.model.downs).toBe(8);
+    const d = cfg('deblurgan', '--vgg', 'random', '--content-weight', '50');
+    expect(d.config!.model).toMatchObject({ method: 'deblurgan', globalResidual: true, upsampling: 'transpose' });
+    expect(d.config!.losses).toEqual({ gan: 'lsgan', adversarialWeight: 1, contentWeight: 50, cycleWeight: 0, content: ['vgg'] });
+    expect(d.vggLayers).toEqual(['conv3_3']);
+  });
+
+  it('refuses flags a method has no use for, and sizes a U-Net cannot take, in one line', () => {
+    expect(() => parseTrainFlags([...base(), '--method', 'gan'])).toThrow(/^--method must be one of comi, cyclegan, pix2pix, deblurgan/);
+    expect(() => parseTrainFlags([...base(), '--method', 'cyclegan', '--content', 'l1'])).toThrow(/^--content is not supported with --method cyclegan \(the paper's loss without its content term\)$/);
+    expect(() => parseTrainFlags([...base(), '--method', 'pix2pix', '--blocks', '3'])).toThrow(/^--blocks is not supported with --method pix2pix/);
+    expect(() => parseTrainFlags([...base(), '--method', 'deblurgan', '--global-residual'])).toThrow(/^--global-residual is not supported with --method deblurgan/);
+    expect(() => parseTrainFlags([...base(), '--method', 'pix2pix', '--size', '48'])).toThrow(/^--method pix2pix needs --size a multiple of 32 .*got 48$/);
+  });
+
+  it('flagsForMethod leaves out what a method refuses, with its value', () => {
+    const argv = ['--size', '64', '--blocks', '3', '--global-residual', '--content=l1', '--ngf', '8'];
+    expect(flagsForMethod('pix2pix', argv)).toEqual({ argv: ['--size', '64', '--ngf', '8'], dropped: ['--blocks', '--global-residual', '--content'] });
+    expect(flagsForMethod('comi', argv)).toEqual({ argv, dropped: [] });
   });
 });
 

@@ -101,6 +101,29 @@ describe('resume', () => {
     for (const [k, t] of Object.entries(a)) expect(bytes(b[k].data).equals(bytes(t.data)), k).toBe(true);
   });
 
+  it('pix2pix (dropout masks from its step count) and deblurgan (VGG19 conv3_3): 4 straight equal 2 + resume + 2', async () => {
+    const quick: TrainSchedule = { checkpointEvery: 100, sampleEvery: 0, logEvery: 1 };
+    for (const method of ['pix2pix', 'deblurgan'] as const) {
+      const config = tinyConfig({ iterations: 4, poolSize: 0 });
+      config.model = { ...config.model, method, ...(method === 'pix2pix' ? { downs: 5, blocks: 0 } : { globalResidual: true }) };
+      config.losses = { gan: method === 'pix2pix' ? 'log' : 'lsgan', adversarialWeight: 1, contentWeight: 100, cycleWeight: 0, content: [method === 'pix2pix' ? 'l1' : 'vgg'] };
+      const run = (dir: string, signal?: AbortSignal, onIteration?: (e: { iteration: number }) => void) =>
+        train({ runDir: join(tmp, dir), config, vggSource: 'random', vggLayers: ['conv3_3'], schedule: quick, signal, onIteration });
+      await run(`${method}-straight`);
+      const stop = new AbortController();
+      await run(`${method}-split`, stop.signal, (e) => e.iteration === 2 && stop.abort());
+      await train({ runDir: join(tmp, `${method}-split`), schedule: quick });
+      const logA = readLog(runPaths(join(tmp, `${method}-straight`)).log);
+      expect(logA.every((e) => e.losses.gContent > 0 && e.losses.dT > 0 && e.losses.dS === 0)).toBe(true);
+      expect(readLog(runPaths(join(tmp, `${method}-split`)).log).map((e) => e.losses)).toEqual(logA.map((e) => e.losses));
+      const a = readSafetensors(runPaths(join(tmp, `${method}-straight`)).checkpoint).tensors;
+      const b = readSafetensors(runPaths(join(tmp, `${method}-split`)).checkpoint).tensors;
+      expect(Object.keys(a).some((k) => k.startsWith('gT.') || k.startsWith('pool'))).toBe(false);
+      for (const [k, t] of Object.entries(a)) expect(bytes(b[k].data).equals(bytes(t.data)), `${method} ${k}`).toBe(true);
+    }
+    expect(readRunConfig(join(tmp, 'deblurgan-split')).vgg).toMatchObject({ source: 'random', layers: ['conv3_3'] });
+  });
+
   it('refuses to resume a finished run unless --iters extends it, and drops log lines after the checkpoint', async () => {
     const dir = join(tmp, 'finished');
     await train({ runDir: dir, config: tinyConfig({ iterations: 3 }), schedule: { checkpointEvery: 100, sampleEvery: 0, logEvery: 1 } });
