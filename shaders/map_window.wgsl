@@ -3,12 +3,6 @@
 // each value optionally normalised by stats = [mean[0..C), rstd[0..C)] and passed through ReLU. The map's rows
 // [s0, s3) lie in three bands a = [s0, s1), b = [s1, s2), c = [s2, s3), each C × rows × W. One invocation per value.
 
-fn reflect(i: i32, n: i32) -> i32 {
-  if (i < 0) { return -i; }
-  if (i >= n) { return 2 * (n - 1) - i; }
-  return i;
-}
-
 fn kernel(i: u32) {
   let j = i % p.w;
   let rest = i / p.w;

@@ -6,7 +6,7 @@ import { writeFileAtomic } from '../io/atomic.js';
 import { decodePng, encodePng } from './png.js';
 import { decodeJpeg, encodeJpeg } from './jpeg.js';
 import { decodeTiff, decodeTiffStack, encodeTiff, encodeTiffStack, type Stack } from './tiff.js';
-import { checkImageFile } from './image_file.js';
+import { checkImageFile, unreadable } from './image_file.js';
 import { sniffFormat } from './image_type.js';
 import { fsCause } from '../io/fs_errors.js';
 
@@ -19,9 +19,7 @@ async function readBytes(path: string): Promise<Uint8Array> {
   try {
     bytes = await readFile(path);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
-    throw new Error(`cannot read ${path}: ${why}`);
+    throw unreadable(path, err);
   }
   if (bytes.length !== size) throw new Error(`cannot read ${path}: it changed size while being read`);
   return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);

@@ -9,6 +9,14 @@ const KIND: [string, (s: Stats) => boolean][] = [
   ['a block device', (s) => s.isBlockDevice()], ['a socket', (s) => s.isSocket()],
 ];
 
+/** One line for a failed stat or read of an image file. */
+export function unreadable(path: string, err: unknown): Error {
+  const code = (err as NodeJS.ErrnoException).code;
+  const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : code === 'EACCES' ? 'permission denied'
+    : code === 'ELOOP' ? 'too many symbolic links' : (err as Error).message;
+  return new Error(`cannot read ${path}: ${why}`);
+}
+
 function mib(bytes: number): string {
   return `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 }
@@ -19,9 +27,7 @@ export async function checkImageFile(path: string): Promise<number> {
   try {
     st = await stat(path);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'ELOOP' ? 'too many symbolic links' : (err as Error).message;
-    throw new Error(`cannot read ${path}: ${why}`);
+    throw unreadable(path, err);
   }
   if (!st.isFile()) {
     const kind = KIND.find(([, is]) => is(st))?.[0] ?? 'not a regular file';

@@ -8,6 +8,7 @@ import { rank } from './check.js';
 
 const WINDOW = defineKernel({
   shader: 'map_window',
+  includes: ['reflect'],
   params: {
     C: 'u32', W: 'u32', VH: 'u32', VW: 'u32', up: 'u32', y0: 'i32', x0: 'i32', h: 'u32', w: 'u32',
     s0: 'u32', s1: 'u32', s2: 'u32', s3: 'u32', dH: 'u32', dW: 'u32', dx0: 'u32', reflect: 'u32', hasStats: 'u32', relu: 'u32', n: 'u32',
