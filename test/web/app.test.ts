@@ -192,7 +192,7 @@ describe.skipIf(!chromium)('web app in headless Chromium', () => {
             const x = tensor('x');
             const w = inputs.weight ? tensor('weight') : undefined;
             const b = inputs.bias ? tensor('bias') : undefined;
-            const y = params.op === 'conv2d' ? c.conv2d(x, w!, b ?? null, { stride: params.stride, padding: params.padding })
+            const y = params.op === 'conv2d' ? c.conv2d(x, w!, b ?? null, { stride: params.stride, padding: params.padding, paddingMode: params.paddingMode })
               : params.op === 'conv_transpose2d' ? c.convTranspose2d(x, w!, b ?? null, { stride: params.stride, padding: params.padding, outputPadding: params.outputPadding })
                 : c.instanceNorm(x, { eps: params.eps, weight: w, bias: b });
             c.backward(y, c.Tensor.fromArray(f32(gradB64), y.shape));
