@@ -31,9 +31,8 @@ export function checkConfig(config: any, where: string): RunConfig {
   return config as RunConfig;
 }
 
-/** The correcting generator (of any method) in a generator file's bytes, and its config (path names it in
- * messages). Opens the GPU if needed. */
-export async function networkFromBytes(bytes: Uint8Array, path: string): Promise<{ generator: ResnetGenerator | UnetGenerator; config: RunConfig }> {
+/** A generator file's weights and run config, checked (path names it in messages). */
+function readGeneratorFile(bytes: Uint8Array, path: string): { tensors: ReturnType<typeof decodeSafetensors>['tensors']; config: RunConfig } {
   const { tensors, metadata } = decodeSafetensors(bytes, path);
   const bad = nonFiniteArrays(tensors);
   if (bad) throw new Error(`${path} holds ${bad}: its training diverged; it cannot correct images (train again, or use another run)`);
@@ -41,12 +40,15 @@ export async function networkFromBytes(bytes: Uint8Array, path: string): Promise
   if (metadata.version !== GENERATOR_VERSION) {
     throw new Error(`${path} is generator file version ${metadata.version}; this program reads version ${GENERATOR_VERSION}`);
   }
-  let config: RunConfig;
   try {
-    config = checkConfig(JSON.parse(metadata.config), path);
+    return { tensors, config: checkConfig(JSON.parse(metadata.config), path) };
   } catch (err) {
     throw new Error(err instanceof SyntaxError ? `${path}: its config metadata is not JSON` : (err as Error).message);
   }
+}
+
+/** The network a checked file describes, with its weights loaded. Opens the GPU if needed. */
+async function buildNetwork({ tensors, config }: ReturnType<typeof readGeneratorFile>, path: string): Promise<ResnetGenerator | UnetGenerator> {
   await initGpu();
   const m = config.model;
   const generator = m.method === 'pix2pix'
@@ -58,13 +60,22 @@ export async function networkFromBytes(bytes: Uint8Array, path: string): Promise
     generator.dispose();
     throw new Error(`${path}: ${(err as Error).message}`);
   }
-  return { generator, config };
+  return generator;
 }
 
-/** The tiled corrector (ResNet: comi, cyclegan, deblurgan) in a generator file's bytes; a pix2pix U-Net is refused. */
+/** The correcting generator (of any method) in a generator file's bytes, and its config (path names it in
+ * messages). Opens the GPU if needed. */
+export async function networkFromBytes(bytes: Uint8Array, path: string): Promise<{ generator: ResnetGenerator | UnetGenerator; config: RunConfig }> {
+  const file = readGeneratorFile(bytes, path);
+  return { generator: await buildNetwork(file, path), config: file.config };
+}
+
+/** The tiled corrector (ResNet: comi, cyclegan, deblurgan) in a generator file's bytes; a pix2pix U-Net is refused
+ *  from its config, before any weights reach the GPU. */
 export async function generatorFromBytes(bytes: Uint8Array, path: string): Promise<{ generator: ResnetGenerator; config: RunConfig }> {
-  const loaded = await networkFromBytes(bytes, path);
-  if (loaded.generator instanceof ResnetGenerator) return { generator: loaded.generator, config: loaded.config };
-  loaded.generator.dispose();
-  throw new Error(`${path} is a pix2pix run: its U-Net generator is not supported here (only \`comi compare\` corrects with it)`);
+  const file = readGeneratorFile(bytes, path);
+  if (file.config.model.method === 'pix2pix') {
+    throw new Error(`${path} is a pix2pix run: its U-Net generator is not supported here (only \`comi compare\` corrects with it)`);
+  }
+  return { generator: (await buildNetwork(file, path)) as ResnetGenerator, config: file.config };
 }
