@@ -281,7 +281,8 @@ export async function compareCommand(argv: string[]): Promise<{ summary: MethodS
   const montagePanels = new Map<string, Float32Array>();
   const montageTruths = new Map<string, Image>();
   for (const job of jobs) {
-    const trained = job.method.startsWith('comi+tta') ? 'comi' : job.method;
+    const augmented = job.method.startsWith('comi+tta');
+    const trained = augmented ? 'comi' : job.method;
     const gen = isTrained(trained) ? await loadNetwork(runOf(trained, job.repeat)) : null;
     try {
       for (const p of testPairs) {
@@ -305,8 +306,7 @@ export async function compareCommand(argv: string[]): Promise<{ summary: MethodS
           // An image up to WHOLE_IMAGE_SIDE is one tile: one pass, with the whole image's norm statistics (exact).
           const side = Math.max(input.width, input.height);
           const whole = side <= WHOLE_IMAGE_SIDE ? { tile: Math.max(256, Math.ceil(side / 4) * 4), stats: 'tile' as const } : {};
-          const views = job.method.startsWith('comi+tta') ? tta : 1;
-          pred = (await correctImage(gen!.generator, input, runSettings(gen!.config, { dtype: 'float32', tta: views, ...whole }))).image.data as Float32Array;
+          pred = (await correctImage(gen!.generator, input, runSettings(gen!.config, { dtype: 'float32', tta: augmented ? tta : 1, ...whole }))).image.data as Float32Array;
         }
         if (wantMontage) {
           montagePanels.set(`${p.name}/${job.method}`, pred);

@@ -7,6 +7,10 @@ import type { RunConfig } from '../train/run_folder.js';
 import type { OutputDtype } from './files.js';
 import { correctPlanes, type StatsMode, type TileGenerator } from './tiled.js';
 import { symmetries, transformPlanes, type TtaCount } from './tta.js';
+import { Tensor } from '../graph/tensor.js';
+import { noGrad } from '../autograd/tape.js';
+import { reflectionPad2d } from '../kernels/pad.js';
+import type { UnetGenerator } from '../model/unet.js';
 
 export type NormalizationChoice = NormalizationMode | 'auto';
 
@@ -68,19 +72,37 @@ export interface CorrectedImage {
   retries: number;
 }
 
+function checkInput(img: Image, where: string): void {
+  checkImage(img, where);
+  checkFiniteImage(img, 'the image', 'correction needs finite pixel values');
+}
+
+/** The image in the settings' intensity mapping, planar. */
+function normalizedPlanes(img: Image, s: CorrectSettings): { normalization: Normalization; planes: Float32Array } {
+  const normalization = fitNormalization(img, normalizationMode(img, s.normalization), s.percentiles);
+  return { normalization, planes: normalize(img, normalization) };
+}
+
+/** Generator output (planar) as the requested image, refused if not finite. */
+function outputImage(out: Float32Array, normalization: Normalization, img: Image, s: CorrectSettings): Image {
+  // Inputs and weights are finite (checked); activations that clamp (tanh, max) may still hide an overflow on one
+  // adapter and not on another.
+  const bad = countNonFiniteValues(out);
+  if (bad > 0) throw new Error(`the generator produced ${bad} NaN/Inf value(s) for this image; nothing was written`);
+  return toOutputImage(out, normalization, img, s.dtype);
+}
+
 /**
  * Corrects one image with the same size and channel count. A 1-channel model corrects each channel of an RGB image
  * on its own; a 3-channel model needs RGB input.
  */
 export async function correctImage(gen: TileGenerator, img: Image, s: CorrectSettings, onProgress?: (done: number, total: number) => void): Promise<CorrectedImage> {
-  checkImage(img, 'correctImage');
-  checkFiniteImage(img, 'the image', 'correction needs finite pixel values');
+  checkInput(img, 'correctImage');
   const modelChannels = gen.opts.inChannels;
   if (modelChannels !== 1 && modelChannels !== img.channels) {
     throw new Error(`the model corrects ${modelChannels}-channel (RGB) images; this image has ${img.channels} channel`);
   }
-  const normalization = fitNormalization(img, normalizationMode(img, s.normalization), s.percentiles);
-  const planes = normalize(img, normalization);
+  const { normalization, planes } = normalizedPlanes(img, s);
   const plane = img.width * img.height;
   const out = new Float32Array(planes.length);
   const runs = modelChannels === img.channels ? 1 : img.channels;
@@ -100,10 +122,27 @@ export async function correctImage(gen: TileGenerator, img: Image, s: CorrectSet
       last = { tile: r.tile, tiles: r.tiles, passes: r.passes, retries: last.retries + r.retries };
     }
   }
-  // Inputs and weights are finite (checked); activations that clamp (tanh, max) may still hide an overflow on one
-  // adapter and not on another.
-  const bad = countNonFiniteValues(out);
-  if (bad > 0) throw new Error(`the generator produced ${bad} NaN/Inf value(s) for this image; nothing was written`);
-  return { image: toOutputImage(out, normalization, img, s.dtype), normalization, ...last };
+  return { image: outputImage(out, normalization, img, s), normalization, ...last };
 }
 
+/** pix2pix's U-Net, which cannot be tiled exactly (BatchNorm over the whole input): the whole image in one pass,
+ * reflect-padded on the right and bottom to a multiple of 2^downs and cropped back; no dropout. */
+export async function correctWholeImage(gen: UnetGenerator, img: Image, s: CorrectSettings): Promise<CorrectedImage> {
+  checkInput(img, 'correctWholeImage');
+  const C = gen.opts.inChannels;
+  if (C !== img.channels) throw new Error(`a pix2pix model corrects ${C}-channel images; this image has ${img.channels}: not supported`);
+  const { width: W, height: H } = img;
+  const m = gen.multiple;
+  const padW = Math.ceil(W / m) * m - W;
+  const padH = Math.ceil(H / m) * m - H;
+  if (padW >= W || padH >= H) throw new Error(`a pix2pix model needs images of at least ${m}×${m} pixels (its U-Net halves them ${gen.opts.downs} times), got ${W}×${H}`);
+  const { normalization, planes } = normalizedPlanes(img, s);
+  const x = Tensor.fromArray(planes, [1, C, H, W]);
+  const y = noGrad(() => gen.forward(reflectionPad2d(x, [0, padW, 0, padH])));
+  const padded = await y.data();
+  x.dispose();
+  y.dispose();
+  const out = new Float32Array(C * H * W);
+  for (let c = 0; c < C; c++) for (let r = 0; r < H; r++) out.set(padded.subarray((c * (H + padH) + r) * (W + padW), (c * (H + padH) + r) * (W + padW) + W), (c * H + r) * W);
+  return { image: outputImage(out, normalization, img, s), normalization, tile: Math.max(W, H), tiles: 1, passes: 1, retries: 0 };
+}

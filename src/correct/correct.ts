@@ -3,14 +3,8 @@
 import { mkdirSync, accessSync, constants, statSync, existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, relative, resolve } from 'node:path';
-import { readStack, writeStack, checkImage, type Image } from '../data/image.js';
+import { readStack, writeStack, type Image } from '../data/image.js';
 import { loadGenerator, readRunConfig, type RunConfig } from '../train/run_folder.js';
-import { Tensor } from '../graph/tensor.js';
-import { noGrad } from '../autograd/tape.js';
-import { reflectionPad2d } from '../kernels/pad.js';
-import type { UnetGenerator } from '../model/unet.js';
-import { checkFiniteImage, countNonFiniteValues } from '../data/finite.js';
-import { fitNormalization, normalize } from '../data/normalize.js';
 import { removeStaleTempFiles } from '../io/tempfiles.js';
 import { fsCause } from '../io/fs_errors.js';
 import { makeParentDirs } from '../io/dirs.js';
@@ -18,33 +12,8 @@ import { expandInputs, planJobs, outputExists, DEFAULT_NAME_PATTERN, type Failur
 import { Manifest, manifestFile, sha256File, shardOf, type ManifestEntry, type Shard } from './batch.js';
 import { imageFocus, DEFAULT_FOCUS_MEASURE } from '../focus/focus.js';
 
-export { runSettings, normalizationMode, toOutputImage, correctImage, type NormalizationChoice, type CorrectSettings, type CorrectedImage } from './core.js';
-import { runSettings, correctImage, normalizationMode, toOutputImage, type CorrectSettings, type CorrectedImage } from './core.js';
-
-/** pix2pix's U-Net, which cannot be tiled exactly (BatchNorm over the whole input): the whole image in one pass,
- * reflect-padded on the right and bottom to a multiple of 2^downs and cropped back; no dropout. */
-export async function correctWholeImage(gen: UnetGenerator, img: Image, s: CorrectSettings): Promise<CorrectedImage> {
-  checkImage(img, 'correctWholeImage');
-  checkFiniteImage(img, 'the image', 'correction needs finite pixel values');
-  const C = gen.opts.inChannels;
-  if (C !== img.channels) throw new Error(`a pix2pix model corrects ${C}-channel images; this image has ${img.channels}: not supported`);
-  const normalization = fitNormalization(img, normalizationMode(img, s.normalization), s.percentiles);
-  const { width: W, height: H } = img;
-  const m = gen.multiple;
-  const padW = Math.ceil(W / m) * m - W;
-  const padH = Math.ceil(H / m) * m - H;
-  if (padW >= W || padH >= H) throw new Error(`a pix2pix model needs images of at least ${m}×${m} pixels (its U-Net halves them ${gen.opts.downs} times), got ${W}×${H}`);
-  const x = Tensor.fromArray(normalize(img, normalization), [1, C, H, W]);
-  const y = noGrad(() => gen.forward(reflectionPad2d(x, [0, padW, 0, padH])));
-  const padded = await y.data();
-  x.dispose();
-  y.dispose();
-  const out = new Float32Array(C * H * W);
-  for (let c = 0; c < C; c++) for (let r = 0; r < H; r++) out.set(padded.subarray((c * (H + padH) + r) * (W + padW), (c * (H + padH) + r) * (W + padW) + W), (c * H + r) * W);
-  const bad = countNonFiniteValues(out);
-  if (bad > 0) throw new Error(`the generator produced ${bad} NaN/Inf value(s) for this image; nothing was written`);
-  return { image: toOutputImage(out, normalization, img, s.dtype), normalization, tile: Math.max(W, H), tiles: 1, passes: 1, retries: 0 };
-}
+export { runSettings, normalizationMode, toOutputImage, correctImage, correctWholeImage, type NormalizationChoice, type CorrectSettings, type CorrectedImage } from './core.js';
+import { runSettings, correctImage, type CorrectSettings, type CorrectedImage } from './core.js';
 
 export interface CorrectFilesOptions extends Partial<CorrectSettings> {
   /** Run folder with generator.safetensors. */
