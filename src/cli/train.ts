@@ -26,6 +26,7 @@ const FLAGS: FlagSpec = {
   normalization: { type: 'string' },
   crops: { type: 'string' },
   'pair-scale': { type: 'string' },
+  register: { type: 'string' },
   percentiles: { type: 'string' },
   iters: { type: 'string' },
   'decay-start': { type: 'string' },
@@ -82,6 +83,8 @@ data
                           background, default) | any
   --pair-scale S          shared: a pair's in-focus target is mapped with its blurred image's normalisation, as
                           correction maps input and output (default) | separate: each image by its own
+  --register PX           align each pair by the integer shift (within ±PX) that best correlates them, cropping both
+                          to their overlap: for focus series that drift sideways (default 0: off)
   --normalization M       auto (8-bit /255, 16-bit and float by percentiles) | 8bit | 16bit-range | percentile
   --percentiles LOW,HIGH  percentile normalisation bounds (default ${DEFAULT_PERCENTILES.pLow},${DEFAULT_PERCENTILES.pHigh})
 method
@@ -96,7 +99,7 @@ model and losses
   --global-residual       output tanh(G(x)) + x (the COMI code's variant)
   --gan G                 lsgan (least squares, default) | log (the paper's log-loss)
   --adversarial-weight λ1 --content-weight λ2 --cycle-weight λ3   (default 1, 1, 0.001)
-  --content T[+T…]        content loss terms: vgg (the paper's VGG19 features), l1, ssim, e.g. l1+ssim; default: vgg when
+  --content T[+T…]        content loss terms: vgg (the paper's VGG19 features), l1, mse, ssim, e.g. l1+ssim; default: vgg when
                           the VGG19 weights are cached, else ${RECOMMENDED_CONTENT.join('+')} (the recommended recipe without them)
                           a weight of 0 removes its networks: --cycle-weight 0 trains G_s alone (no G_t, D_s), and with
                           --adversarial-weight 0 too it is plain supervised training on the content loss
@@ -193,6 +196,8 @@ function buildConfig(values: Parsed['values'], argv: string[]): { config: RunCon
   const refused = METHOD_REFUSES[method].find((f) => values[f] !== undefined);
   if (refused) throw new UsageError(`--${refused} is not supported with --method ${method} (${METHOD_NOTE[method]})`);
   if (init !== undefined && method === 'pix2pix') throw new UsageError('--init is not supported with --method pix2pix (its generator is a U-Net)');
+  const registerRadius = num(values, 'register', 0, { int: true, min: 0, max: 256 });
+  if (registerRadius > 0 && layout === 'unpaired') throw new UsageError('--register aligns pairs: the unpaired layout has none');
   const config: RunConfig = {
     format: RUN_FORMAT,
     version: RUN_VERSION,
@@ -210,6 +215,7 @@ function buildConfig(values: Parsed['values'], argv: string[]): { config: RunCon
       root: resolve(root), layout, source, target, inFocus, planes, size, normalization,
       crops: choice(values, 'crops', ['structured', 'any'] as const, 'structured'),
       pairScale: choice(values, 'pair-scale', ['shared', 'separate'] as const, 'shared'),
+      ...(registerRadius > 0 ? { register: registerRadius } : {}),
       // auto normalises 16-bit and float images by percentiles: recorded so that correction can repeat it.
       ...(normalization === 'auto' || normalization === 'percentile' ? { percentiles: pct ?? { ...DEFAULT_PERCENTILES } } : {}),
     },
@@ -346,7 +352,7 @@ export function parseTrainFlags(argv: string[]): ParsedTrain | null {
 const STORED: Record<string, (c: RunConfig) => unknown> = {
   method: (c) => c.model.method ?? 'comi',
   data: (c) => c.data.root, layout: (c) => c.data.layout, source: (c) => c.data.source, target: (c) => c.data.target,
-  'in-focus': (c) => c.data.inFocus, crops: (c) => c.data.crops ?? 'any', 'pair-scale': (c) => c.data.pairScale ?? 'separate', planes: (c) => c.data.planes, size: (c) => c.data.size, normalization: (c) => c.data.normalization,
+  'in-focus': (c) => c.data.inFocus, crops: (c) => c.data.crops ?? 'any', 'pair-scale': (c) => c.data.pairScale ?? 'separate', register: (c) => c.data.register ?? 0, planes: (c) => c.data.planes, size: (c) => c.data.size, normalization: (c) => c.data.normalization,
   percentiles: (c) => c.data.percentiles ?? null, iters: (c) => c.optim.iterations, 'decay-start': (c) => c.optim.decayStart,
   batch: (c) => c.optim.batch ?? 1, 'pool-size': (c) => c.optim.poolSize ?? DEFAULT_POOL_SIZE, lr: (c) => c.optim.lr, beta1: (c) => c.optim.beta1, beta2: (c) => c.optim.beta2,
   ngf: (c) => c.model.ngf, ndf: (c) => c.model.ndf, blocks: (c) => c.model.blocks, upsampling: (c) => c.model.upsampling,

@@ -1,14 +1,14 @@
-// Content losses for paired training that need no download: L1 and SSIM between the corrected image and its
-// in-focus target. VGG19 features (vgg19.ts) remain the paper's choice when ImageNet weights are present.
+// Content losses for paired training that need no download: L1, MSE and SSIM between the corrected image and its
+// in-focus target (MSE's minimiser is the conditional mean, what PSNR rewards; L1's is the median). VGG19 features (vgg19.ts) remain the paper's choice when ImageNet weights are present.
 import { Tensor } from '../graph/tensor.js';
 import { add, sub, mul, div } from '../kernels/binary.js';
 import { scale } from '../kernels/unary.js';
 import { mean } from '../kernels/reduce.js';
 import { fill } from '../graph/fill.js';
 import { conv2d } from '../kernels/conv2d.js';
-import { l1Loss } from '../kernels/losses.js';
+import { l1Loss, mseLoss } from '../kernels/losses.js';
 
-export const CONTENT_TERMS = ['vgg', 'l1', 'ssim'] as const;
+export const CONTENT_TERMS = ['vgg', 'l1', 'mse', 'ssim'] as const;
 export type ContentTerm = (typeof CONTENT_TERMS)[number];
 /** The content loss of a run without VGG19 weights: the best pixel terms in docs/results.md. */
 export const RECOMMENDED_CONTENT: readonly ContentTerm[] = ['l1', 'ssim'];
@@ -63,7 +63,7 @@ export class SsimLoss {
   }
 }
 
-/** Sum of the chosen pixel terms ('l1', 'ssim'); 'vgg' is computed by the caller from its features. */
+/** Sum of the chosen pixel terms ('l1', 'mse', 'ssim'); 'vgg' is computed by the caller from its features. */
 export class PixelContentLoss {
   private ssim: SsimLoss | null;
 
@@ -75,6 +75,7 @@ export class PixelContentLoss {
   forward(fake: Tensor, real: Tensor): Tensor | null {
     let loss: Tensor | null = null;
     if (this.terms.includes('l1')) loss = l1Loss(fake, real);
+    if (this.terms.includes('mse')) loss = addTerm(loss, mseLoss(fake, real));
     if (this.ssim) loss = addTerm(loss, this.ssim.forward(fake, real));
     return loss;
   }

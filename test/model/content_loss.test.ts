@@ -54,8 +54,26 @@ describe('content losses', () => {
     both.dispose();
   });
 
+  it('mse and l1+mse are the mean squared and mean absolute differences, summed (f64 CPU reference, 1e-5 relative)', async () => {
+    const shape = [2, 1, 8, 8];
+    const x = inputData({ shape, seed: 9, scale: 1 });
+    const y = inputData({ shape, seed: 10, scale: 1 });
+    let sq = 0;
+    let abs = 0;
+    for (let i = 0; i < x.length; i++) {
+      sq += (x[i] - y[i]) ** 2;
+      abs += Math.abs(x[i] - y[i]);
+    }
+    const [a, b] = [Tensor.fromArray(x, shape), Tensor.fromArray(y, shape)];
+    const mse = await new PixelContentLoss(['mse'], 1).forward(a, b)!.item();
+    const both = await new PixelContentLoss(['l1', 'mse'], 1).forward(a, b)!.item();
+    expect(Math.abs(mse / (sq / x.length) - 1)).toBeLessThan(1e-5);
+    expect(Math.abs(both / ((sq + abs) / x.length) - 1)).toBeLessThan(1e-5);
+  });
+
   it('parses term lists and refuses unknown or repeated terms', () => {
     expect(parseContentTerms('ssim+l1')).toEqual(['l1', 'ssim']);
+    expect(parseContentTerms('ssim+mse')).toEqual(['mse', 'ssim']);
     expect(parseContentTerms('vgg')).toEqual(['vgg']);
     expect(() => parseContentTerms('l2')).toThrow(/unknown content term 'l2'/);
     expect(() => parseContentTerms('l1+l1')).toThrow(/repeated/);
