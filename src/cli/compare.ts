@@ -12,7 +12,9 @@ import { loadNetwork, readRunConfig, runPaths, TRAIN_METHODS, type TrainMethod }
 import { readCheckpoint } from '../train/checkpoint.js';
 import { correctImage, correctWholeImage, runSettings } from '../correct/correct.js';
 import { UnetGenerator } from '../model/unet.js';
-import { readImage, writeImage, centreCrop, IMAGE_EXTENSIONS, type Image } from '../data/image.js';
+import { readImage, writeImage, centreCrop, cropImage, IMAGE_EXTENSIONS, type Image } from '../data/image.js';
+import { normalize } from '../data/normalize.js';
+import { estimateShift, overlap } from '../data/register.js';
 import { scoreNormalized, normalizeTruth, normalizeMinMse, normalizedConventionNote } from '../eval/convention.js';
 import { deconvolveImage, fitRichardsonLucy, gaussianPsf, opticsPsf, type Psf, type RichardsonLucyFit } from '../eval/deconvolve.js';
 import type { Optics } from '../synth/psf.js';
@@ -31,6 +33,7 @@ const FLAGS: FlagSpec = {
   'rl-crop': { type: 'string' },
   'rl-psf': { type: 'string' },
   tta: { type: 'string' },
+  register: { type: 'string' },
   model: { type: 'string' },
   out: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
@@ -62,11 +65,29 @@ Writes DIR/compare.md, compare.json, scores.jsonl and montage_*.png; a rerun reu
                    defocus PSF from the synth.json that \`comi synth\` wrote beside --train and --test
   --rl-pairs N     training pairs the RL fit uses (default 12)      --rl-crop PX  their centre crop (default 256)
   --tta N          comi also averages N mirrored / turned corrections (2, 4 or 8), reported as comi+ttaN
+  --register PX    score each pair (and fit RL) on the overlap of input and truth after the integer shift within
+                   ±PX that best aligns them, the same window for every method: sideways drift of a focus series
+                   then costs no method anything (default 0: the images as they are)
 `;
 
 interface Pair { name: string; source: string; target: string }
 
 const RL_ITERATIONS = [5, 10, 20, 30];
+
+/** A pair's input and truth windows after registration within ±radius (the whole images when radius is 0). */
+interface Windows { dx: number; dy: number; input: (img: Image) => Image; truth: (img: Image) => Image }
+
+function pairWindows(input: Image, truth: Image, radius: number): Windows {
+  if (radius === 0) return { dx: 0, dy: 0, input: (img) => img, truth: (img) => img };
+  const planes = (img: Image) => ({ ...img, planes: normalize(img, { kind: 'range', min: 0, max: 1 }) });
+  const { dx, dy } = estimateShift(planes(input), planes(truth), radius);
+  const o = overlap(input.width, input.height, dx, dy);
+  return {
+    dx, dy,
+    input: (img) => cropImage(img, o.source.x0, o.source.y0, o.width, o.height),
+    truth: (img) => cropImage(img, o.target.x0, o.target.y0, o.width, o.height),
+  };
+}
 
 /** Each image's defocus PSF from a synthetic set's manifest (synth.json: optics and per-image defocus). */
 function matchedPsfs(root: string): (name: string) => Psf {
@@ -211,7 +232,17 @@ export async function compareCommand(argv: string[]): Promise<{ summary: MethodS
   if (rlPsf !== 'fitted' && rlPsf !== 'matched') throw new UsageError(`--rl-psf must be fitted or matched, got '${rlPsf}'`);
   const testPsf = rlPsf === 'matched' && methods.includes('rl') ? matchedPsfs(resolve(testDir)) : null;
   const testPairs = pairsOf(resolve(testDir), source, target);
+  const register = num(values, 'register', 0, { int: true, min: 0, max: 256 });
+  if (register > 0 && testPsf) throw new UsageError('--register with --rl-psf matched: synthetic pairs are aligned by construction');
+  // Scores and the RL fit made under one registration radius are never mixed with another's.
+  const registrationPath = join(out, 'registration.json');
+  const scoresPath = join(out, 'scores.jsonl');
+  const scoredWith = existsSync(registrationPath) ? JSON.parse(readFileSync(registrationPath, 'utf8')).radius
+    : existsSync(scoresPath) || existsSync(join(out, 'rl-fit.json')) ? 0 : register;
+  if (scoredWith !== register) throw new UsageError(`${out} holds scores made with --register ${scoredWith}; give that, or another --out`);
   mkdirSync(join(out, 'runs'), { recursive: true });
+  if (register > 0 && !existsSync(registrationPath)) writeFileAtomic(registrationPath, JSON.stringify({ radius: register, shifts: {} }) + '\n');
+  const shifts: Record<string, [number, number]> = existsSync(registrationPath) ? JSON.parse(readFileSync(registrationPath, 'utf8')).shifts : {};
   // Flags every repeat shares; each repeat adds its seed and run folder.
   const baseTrain = ['--data', resolve(trainDir), '--layout', 'paired', '--source', source, '--target', target, ...trainFlags];
   for (const f of ['--seed', '--out', '--resume', '--data', '--layout']) {
@@ -254,7 +285,11 @@ export async function compareCommand(argv: string[]): Promise<{ summary: MethodS
       const all = pairsOf(resolve(trainDir), source, target);
       const chosen = all.filter((_, i) => i % Math.max(1, Math.floor(all.length / rlPairs)) === 0).slice(0, rlPairs);
       const crop = (img: Image) => (testPsf ? img : centreCrop(img, rlCrop));
-      const pairs = await Promise.all(chosen.map(async (p) => ({ name: p.name, source: crop(await readImage(p.source)), target: crop(await readImage(p.target)) })));
+      const pairs = await Promise.all(chosen.map(async (p) => {
+        const [input, truth] = [await readImage(p.source), await readImage(p.target)];
+        const w = pairWindows(input, truth, register);
+        return { name: p.name, source: crop(w.input(input)), target: crop(w.truth(truth)) };
+      }));
       let fitting: Progress | null = null;
       const onTrial = (done: number, total: number, best: RichardsonLucyFit) => {
         fitting ??= new Progress(`fitting RL ${testPsf ? 'iterations (matched PSFs)' : 'PSF σ'} on training pairs`, total);
@@ -267,7 +302,6 @@ export async function compareCommand(argv: string[]): Promise<{ summary: MethodS
   }
 
   // Scores: one JSON line per (method, repeat, image); lines already there are not recomputed.
-  const scoresPath = join(out, 'scores.jsonl');
   const rows: ScoreRow[] = existsSync(scoresPath) ? readFileSync(scoresPath, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)) : [];
   const have = new Set(rows.map((r) => `${r.method}/${r.repeat}/${r.image}`));
   const jobs: { method: string; repeat: number }[] = [];
@@ -294,6 +328,8 @@ export async function compareCommand(argv: string[]): Promise<{ summary: MethodS
         }
         const input = await readImage(p.source);
         const truth = await readImage(p.target);
+        const windows = pairWindows(input, truth, register);
+        shifts[p.name] = [windows.dx, windows.dy];
         let pred: Float32Array;
         if (job.method === 'input') pred = Float32Array.from(input.data);
         else if (job.method === 'rl') {
@@ -313,7 +349,8 @@ export async function compareCommand(argv: string[]): Promise<{ summary: MethodS
           montageTruths.set(p.name, truth);
         }
         if (!have.has(key)) {
-          const s = scoreNormalized(pred, truth);
+          const predImage: Image = { width: input.width, height: input.height, channels: input.channels, bitDepth: 32, data: pred };
+          const s = scoreNormalized(windows.input(predImage).data as Float32Array, windows.truth(truth));
           const row: ScoreRow = { method: job.method, repeat: job.repeat, image: p.name, scores: { psnr: s.psnr, ssim: s.ssim, pcc: s.pcc } };
           rows.push(row);
           have.add(key);
@@ -326,6 +363,7 @@ export async function compareCommand(argv: string[]): Promise<{ summary: MethodS
     }
   }
   progress.done();
+  if (register > 0) writeFileAtomic(registrationPath, JSON.stringify({ radius: register, shifts }, null, 1) + '\n');
   const order = [...ORDER, `comi+tta${tta}`].filter((m) => jobs.some((j) => j.method === m));
   for (const name of montageFor) {
     const panels = order.map((m) => montagePanels.get(`${name}/${m}`)!);
@@ -343,6 +381,7 @@ export async function compareCommand(argv: string[]): Promise<{ summary: MethodS
     `# comi compare: ${testPairs.length} held-out pairs (${resolve(testDir)})`,
     '',
     `Scores: ${normalizedConventionNote()}. Mean ± std over repeats of each repeat's mean over images.`,
+    register > 0 ? `Registered (--register ${register}): each pair scored on the overlap of input and truth after the integer shift that best aligns them (${Object.values(shifts).filter(([x, y]) => x || y).length} of ${testPairs.length} shifted, registration.json); RL fitted on registered training pairs.` : '',
     trainCfg ? (given ? `comi: the trained corrector ${given} (\`${trainCfg.argv.join(' ')}\`, ${trainCfg.optim.iterations} iterations), not trained on --train.`
       : `comi: ${repeats} repeats, \`${trainCfg.argv.join(' ')}\` (seed 0…${repeats - 1}); ${trainCfg.optim.iterations} iterations each.`) : '',
     ...baselines,
@@ -350,7 +389,7 @@ export async function compareCommand(argv: string[]): Promise<{ summary: MethodS
     `Montages (montage_*.png): ${order.join(' | ')} | truth, the same window, each mapped onto the truth by least squares.`,
   ].filter((l) => l !== '');
   writeFileAtomic(join(out, 'compare.md'), markdown(summary, diffs, info) + paperTables(summary, order));
-  writeFileAtomic(join(out, 'compare.json'), JSON.stringify({ methods: order, repeats, bins: edges, rl, summary, diffs }, null, 1) + '\n');
+  writeFileAtomic(join(out, 'compare.json'), JSON.stringify({ methods: order, repeats, bins: edges, register, rl, summary, diffs }, null, 1) + '\n');
   process.stdout.write(markdown(summary.filter((s) => s.bin === 'all'), diffs.filter((d) => d.bin === 'all'), []) + `full tables: ${join(out, 'compare.md')}\n`);
   return { summary, diffs };
 }

@@ -94,14 +94,35 @@ function writeBytes(path: string, bytes: Uint8Array): void {
   }
 }
 
+/** The width × height window at (x0, y0) of an image, which must lie inside it. */
+export function cropImage(img: Image, x0: number, y0: number, width: number, height: number): Image {
+  if (x0 < 0 || y0 < 0 || x0 + width > img.width || y0 + height > img.height) {
+    throw new Error(`cropImage: window ${width}×${height} at (${x0}, ${y0}) lies outside ${img.width}×${img.height}`);
+  }
+  const c = img.channels;
+  const data = new (img.data.constructor as new (n: number) => Image['data'])(width * height * c);
+  for (let y = 0; y < height; y++) data.set(img.data.subarray(((y0 + y) * img.width + x0) * c, ((y0 + y) * img.width + x0 + width) * c), y * width * c);
+  return { ...img, width, height, data };
+}
+
 /** The centred width × height window of an image (clamped to its size). */
 export function centreCrop(img: Image, width: number, height = width): Image {
   const w = Math.min(width, img.width);
   const h = Math.min(height, img.height);
-  const x0 = (img.width - w) >> 1;
-  const y0 = (img.height - h) >> 1;
-  const c = img.channels;
-  const data = new (img.data.constructor as new (n: number) => Image['data'])(w * h * c);
-  for (let y = 0; y < h; y++) data.set(img.data.subarray(((y0 + y) * img.width + x0) * c, ((y0 + y) * img.width + x0 + w) * c), y * w * c);
-  return { ...img, width: w, height: h, data };
+  return cropImage(img, (img.width - w) >> 1, (img.height - h) >> 1, w, h);
+}
+
+/** The width×height window at (x0, y0) of planar C×H×W data. */
+export function cropPlanes(planes: Float32Array, channels: number, width: number, height: number, x0: number, y0: number, cw: number, ch: number): Float32Array {
+  if (x0 < 0 || y0 < 0 || x0 + cw > width || y0 + ch > height) {
+    throw new Error(`cropPlanes: window ${cw}×${ch} at (${x0}, ${y0}) lies outside ${width}×${height}`);
+  }
+  const out = new Float32Array(channels * cw * ch);
+  for (let c = 0; c < channels; c++) {
+    for (let y = 0; y < ch; y++) {
+      const src = c * width * height + (y0 + y) * width + x0;
+      out.set(planes.subarray(src, src + cw), c * cw * ch + y * cw);
+    }
+  }
+  return out;
 }

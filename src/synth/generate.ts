@@ -10,7 +10,8 @@ import { Rng } from '../data/rng.js';
 import { hash32 } from '../graph/random.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { checkOptics, defocusPsf, psfSize, type Kernel, type Optics } from './psf.js';
-import { blurSpecimen, cameraGain, checkCamera, cropPlanes, expose, type Camera } from './render.js';
+import { blurSpecimen, cameraGain, checkCamera, expose, type Camera } from './render.js';
+import { cropPlanes } from '../data/image.js';
 import { makeSpecimen, STRUCTURES, type SpecimenKind, type Structure } from './specimens.js';
 
 export type SynthLayout = 'paired' | 'zstack';

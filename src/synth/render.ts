@@ -89,21 +89,6 @@ export function blurSpecimen(spec: Specimen, psfs: readonly Kernel[]): Float32Ar
   return out;
 }
 
-/** The width×height window at (x0, y0) of planar C×H×W data. */
-export function cropPlanes(planes: Float32Array, channels: number, width: number, height: number, x0: number, y0: number, cw: number, ch: number): Float32Array {
-  if (x0 < 0 || y0 < 0 || x0 + cw > width || y0 + ch > height) {
-    throw new Error(`cropPlanes: window ${cw}×${ch} at (${x0}, ${y0}) lies outside ${width}×${height}`);
-  }
-  const out = new Float32Array(channels * cw * ch);
-  for (let c = 0; c < channels; c++) {
-    for (let y = 0; y < ch; y++) {
-      const src = c * width * height + (y0 + y) * width + x0;
-      out.set(planes.subarray(src, src + cw), c * cw * ch + y * cw);
-    }
-  }
-  return out;
-}
-
 /**
  * Records intensity (planar C×H×W, 1 = `photons` electrons) with the camera: electrons ~ Poisson(photons·I) plus
  * N(0, readNoise²), ADU = offset + gain·electrons (cameraGain), rounded and clipped to the bit depth. Interleaved.

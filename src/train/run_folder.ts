@@ -48,6 +48,8 @@ export interface RunConfig {
     crops?: 'any' | 'structured';
     /** 'shared': each pair's target in its source's intensity mapping (dataset.ts); absent in older runs: 'separate'. */
     pairScale?: 'shared' | 'separate';
+    /** Pairs aligned by integer shifts found within ± this many pixels (register.ts); absent: not registered. */
+    register?: number;
   };
   /** content: the terms compared (absent in runs made before pixel terms existed: VGG19 features). */
   losses: { gan: GanLoss; adversarialWeight: number; contentWeight: number; cycleWeight: number; content?: ContentTerm[] };

@@ -13,6 +13,7 @@ import { DeblurGan } from '../model/deblurgan.js';
 import { ResnetGenerator } from '../model/generator.js';
 import { loadVggFeatures, vggWeightsCached, type VggFeatures, type VggSource } from '../model/vgg19.js';
 import { RECOMMENDED_CONTENT, type ContentTerm } from '../model/content_loss.js';
+import { registerPairs, registrationNote } from '../data/register.js';
 import { createSampler, datasetPlane, loadDataset, loadSplit, saveSplit, selectKeys, splitDataset, type Dataset, type Sampler } from '../data/dataset.js';
 import { Rng, type RngState } from '../data/rng.js';
 import { captureCheckpoint, readCheckpoint, restoreCheckpoint, writeCheckpoint, type CheckpointMeta } from './checkpoint.js';
@@ -217,11 +218,17 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       throw new Error('every loss weight is 0 (--adversarial-weight, --content-weight, --cycle-weight): nothing to train');
     }
 
-    const ds = await loadDataset(datasetOptions(config, (done, total) => {
+    const loaded = await loadDataset(datasetOptions(config, (done, total) => {
       if (stop) throw new TrainingInterrupted(resuming);
       opts.onLoad?.(done, total);
     }));
     if (stop) throw new TrainingInterrupted(resuming);
+    let ds = loaded;
+    if (config.data.register) {
+      const r = registerPairs(loaded, config.data.register);
+      ds = r.dataset;
+      opts.onNote?.(registrationNote(r.shifts, config.data.register));
+    }
     const channels = ds.source[0].channels;
     if (ds.target[0].channels !== channels) {
       throw new Error(`source images have ${channels} channel(s) and target images ${ds.target[0].channels}; both domains need the same`);

@@ -1,5 +1,6 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, readdirSync } from 'node:fs';
+import { cropImage, readImage, writeImage } from '../../src/data/image.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { useGpu } from '../helpers/gpu.js';
@@ -68,6 +69,28 @@ describe('comi compare', () => {
     expect(deblur.generator.opts.globalResidual).toBe(true);
     deblur.generator.dispose();
     await expect(loadGenerator(join(out, 'runs', 'pix2pix-0'))).rejects.toThrow(/pix2pix-0\/generator\.safetensors is a pix2pix run: its U-Net generator is not supported here \(only `comi compare` corrects with it\)$/);
+  });
+
+  it('--register scores each pair on the overlap after the shift that aligns it, and keeps one radius per folder', async () => {
+    // Held-out pairs whose truth window is offset by a known shift: truth pixel (x + 3, y − 2) shows input pixel (x, y).
+    // Both from the in-focus images, so that the shift is unambiguous (register.test.ts covers blurred inputs).
+    const shifted = join(tmp, 'shifted');
+    for (const d of ['blurred', 'clear']) mkdirSync(join(shifted, d), { recursive: true });
+    for (const f of readdirSync(join(tmp, 'test', 'blurred'))) {
+      writeImage(join(shifted, 'blurred', f), cropImage(await readImage(join(tmp, 'test', 'clear', f)), 4, 4, 40, 40));
+      writeImage(join(shifted, 'clear', f), cropImage(await readImage(join(tmp, 'test', 'clear', f)), 1, 6, 40, 40));
+    }
+    const args = (out: string, radius: string) => ['--train', join(tmp, 'train'), '--test', shifted, '--out', join(tmp, out), '--methods', 'input', '--register', radius];
+    const plain = await compareCommand(args('cmp-unregistered', '0'));
+    const registered = await compareCommand(args('cmp-registered', '6'));
+    const shifts = JSON.parse(readFileSync(join(tmp, 'cmp-registered', 'registration.json'), 'utf8'));
+    expect(shifts.radius).toBe(6);
+    expect(Object.values(shifts.shifts)).toEqual([[3, -2], [3, -2], [3, -2]]);
+    const psnr = (r: typeof plain) => r!.summary.find((x) => x.bin === 'all')!.mean.psnr;
+    expect(psnr(registered)).toBeGreaterThan(psnr(plain) + 10);
+    expect(readFileSync(join(tmp, 'cmp-registered', 'compare.md'), 'utf8')).toMatch(/Registered \(--register 6\): .*3 of 3 shifted/);
+    await expect(compareCommand(args('cmp-registered', '4'))).rejects.toThrow(/holds scores made with --register 6; give that, or another --out/);
+    await expect(compareCommand(args('cmp-unregistered', '6'))).rejects.toThrow(/holds scores made with --register 0/);
   });
 
   it('refuses what it cannot do in one line', async () => {

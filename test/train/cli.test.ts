@@ -134,10 +134,11 @@ describe('bad input: one line, non-zero exit, no run folder', () => {
   it('without --content and without cached VGG19 weights, trains on the recommended pixel terms and says so', () => {
     const out = join(tmp, 'run-default-content');
     const args = ['--data', data, '--layout', 'paired', '--source', 'blurred', '--target', 'clear', '--size', '32', '--ngf', '4', '--ndf', '4',
-      '--blocks', '1', '--iters', '2', '--out', out];
+      '--blocks', '1', '--iters', '2', '--register', '4', '--out', out];
     const r = runTrain(args, { COMI_CACHE: join(tmp, 'empty-cache') });
     expect(r.status, r.ours.join('\n')).toBe(0);
     expect(r.ours.join('\n')).toMatch(/note: content loss: l1\+ssim \(no VGG19 keras weights here; this is the recommended recipe/);
+    expect(r.ours.join('\n')).toMatch(/note: registration \(±4 px\): /);
     expect(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')).losses.content).toEqual(['l1', 'ssim']);
   });
 
@@ -170,6 +171,8 @@ describe('bad input: one line, non-zero exit, no run folder', () => {
       [['--seed=-3'], /^--seed must be ≥ 0, got '-3'$/],
       [['--checkpoint-every', '0'], /^--checkpoint-every must be ≥ 1, got '0'$/],
       [['--pool-size', 'many'], /^--pool-size must be a number, got 'many'$/],
+      [['--register', '-1'], /^--register must be ≥ 0, got '-1'$/],
+      [['--register', '1.5'], /^--register must be an integer, got '1.5'$/],
       [['--in-focus', 'Z007'], /^--in-focus\/--planes are for --layout zstack; --layout paired takes --source and --target$/],
       [['extra'], /^unexpected argument 'extra' \(flags take the form --name value\)$/],
       [['--itres', '5'], /^Unknown option '--itres'/],
@@ -193,6 +196,10 @@ describe('bad input: one line, non-zero exit, no run folder', () => {
       [['--resume'], /^--resume needs the run folder: --resume RUN$/],
     ];
     for (const [argv, pattern] of missing) expect(() => parseTrainFlags(argv), argv.join(' ')).toThrow(pattern);
+    expect(() => parseTrainFlags(['--data', data, '--layout', 'unpaired', '--source', 'a', '--target', 'b', '--out', 'x', '--register', '4']))
+      .toThrow(/^--register aligns pairs: the unpaired layout has none$/);
+    expect(parseTrainFlags([...base, '--register', '6'])!.config!.data.register).toBe(6);
+    expect(parseTrainFlags(base)!.config!.data.register).toBeUndefined();
   });
 
   it('an existing non-empty --out is refused and left untouched; --resume of a folder without a run is refused', () => {
