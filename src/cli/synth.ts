@@ -27,6 +27,7 @@ const FLAGS: FlagSpec = {
   offset: { type: 'string' },
   seed: { type: 'string' },
   structures: { type: 'string' },
+  'clean-target': { type: 'boolean' },
   overwrite: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 };
@@ -56,6 +57,8 @@ Poisson–Gaussian camera noise) and DIR/synth.json with every parameter. Length
   --photons N           photoelectrons at intensity 1 (default ${F.camera.photons} fluorescence, ${B.camera.photons} brightfield)
   --read-noise E        read noise, electrons RMS (default ${F.camera.readNoise})
   --offset ADU          camera dark level (default ${F.camera.offset} at 8-bit, 100 at 16-bit)
+  --clean-target        paired: the in-focus image without shot or read noise (its expected value), a clean target to
+                        train on; leave it off for held-out sets, whose truth is then as noisy as a real one
   --structures LIST     fluorescence: any of ${STRUCTURES.join(',')} (default all)
   --seed N              random seed (default ${F.seed})
   --overwrite           write into a non-empty DIR, replacing a previous synth set there
@@ -71,7 +74,7 @@ export function parseSynthFlags(argv: string[]): { out: string; overwrite: boole
   const layout = choice<SynthLayout>(values, 'layout', ['paired', 'zstack'], 'paired');
   const d = SYNTH_DEFAULTS[kind];
 
-  const only = layout === 'paired' ? ['planes', 'spacing', 'in-focus'] : ['defocus'];
+  const only = layout === 'paired' ? ['planes', 'spacing', 'in-focus'] : ['defocus', 'clean-target'];
   for (const f of only) if (values[f] !== undefined) throw new UsageError(`--${f} applies to --layout ${layout === 'paired' ? 'zstack' : 'paired'} only`);
   if (kind === 'brightfield' && values.structures !== undefined) throw new UsageError('--structures applies to --kind fluorescence only');
 
@@ -97,6 +100,7 @@ export function parseSynthFlags(argv: string[]): { out: string; overwrite: boole
   const options: SynthOptions = {
     kind, layout, count, size, planes, spacing, inFocus, defocus, na, index, pixelSize, wavelengths,
     camera: { photons, readNoise, offset, bitDepth }, seed, structures,
+    ...(values['clean-target'] === true ? { cleanTarget: true } : {}),
   };
   // A PSF wider than this would need FFT grids of millions of points per plane.
   const zmax = maxDefocus(options);

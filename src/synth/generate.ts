@@ -38,6 +38,9 @@ export interface SynthOptions {
   seed: number;
   /** Fluorescence: the structures drawn. */
   structures: Structure[];
+  /** paired: the in-focus image is the camera's expected value, without shot or read noise (a clean target to
+   * train on; the blurred image keeps its noise). Absent: both are noisy, as real pairs are. */
+  cleanTarget?: boolean;
 }
 
 export const SYNTH_DEFAULTS: Record<SpecimenKind, SynthOptions> = {
@@ -71,7 +74,7 @@ export interface SynthManifest {
   dataset: { layout: SynthLayout; source?: string; target?: string; inFocus?: string };
   folders: string[];
   zstack?: { planes: SynthPlane[]; spacing: number; inFocus: number };
-  paired?: { defocusRange: [number, number] };
+  paired?: { defocusRange: [number, number]; cleanTarget: boolean };
   images: Array<{ name: string; defocus?: number }>;
 }
 
@@ -102,6 +105,7 @@ export function checkSynthOptions(o: SynthOptions): void {
       throw new Error(`synth: defocus range must satisfy 0 ≤ min ≤ max, max > 0 (µm), got [${lo}, ${hi}]`);
     }
   } else throw new Error(`synth: layout must be paired or zstack, got '${o.layout}'`);
+  if (o.cleanTarget && o.layout !== 'paired') throw new Error('synth: a clean target is for the paired layout (its clear folder)');
   if (o.kind === 'fluorescence') {
     if (o.structures.length === 0) throw new Error('synth: fluorescence needs at least one structure');
     const bad = o.structures.find((s) => !STRUCTURES.includes(s));
@@ -143,7 +147,8 @@ export function renderField(o: SynthOptions, i: number, psfCache: Map<string, Ke
     planes: planes.map((p, k) => {
       const blurred = blurSpecimen(specimen, o.wavelengths.map((l) => psf(l, p.z)));
       const window = cropPlanes(blurred, channels, side, side, margin, margin, o.size, o.size);
-      const image = expose(window, channels, o.size, o.size, o.camera, new Rng(hash32(k, specimenSeed ^ 0x6e6f6973)));
+      const noise = !(o.cleanTarget && p.folder === 'clear');
+      const image = expose(window, channels, o.size, o.size, o.camera, new Rng(hash32(k, specimenSeed ^ 0x6e6f6973)), noise);
       return { ...p, image };
     }),
   };
@@ -195,7 +200,7 @@ export async function generateSynth(
     folders,
     ...(o.layout === 'zstack'
       ? { zstack: { planes: folders.map((f, k) => ({ folder: f, z: (k + 1 - o.inFocus) * o.spacing })), spacing: o.spacing, inFocus: o.inFocus } }
-      : { paired: { defocusRange: o.defocus } }),
+      : { paired: { defocusRange: o.defocus, cleanTarget: o.cleanTarget === true } }),
     images,
   };
   writeFileAtomic(join(out, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);

@@ -92,8 +92,9 @@ export function blurSpecimen(spec: Specimen, psfs: readonly Kernel[]): Float32Ar
 /**
  * Records intensity (planar C×H×W, 1 = `photons` electrons) with the camera: electrons ~ Poisson(photons·I) plus
  * N(0, readNoise²), ADU = offset + gain·electrons (cameraGain), rounded and clipped to the bit depth. Interleaved.
+ * Without noise (a clean target), electrons are their expectation photons·I.
  */
-export function expose(planes: Float32Array, channels: 1 | 3, width: number, height: number, camera: Camera, rng: Rng): Image {
+export function expose(planes: Float32Array, channels: 1 | 3, width: number, height: number, camera: Camera, rng: Rng, noise = true): Image {
   checkCamera(camera);
   const n = width * height;
   if (planes.length !== channels * n) throw new Error(`expose: planes has ${planes.length} values, expected ${channels}×${width}×${height}`);
@@ -102,7 +103,8 @@ export function expose(planes: Float32Array, channels: 1 | 3, width: number, hei
   const data = camera.bitDepth === 8 ? new Uint8Array(channels * n) : new Uint16Array(channels * n);
   for (let p = 0; p < n; p++) {
     for (let c = 0; c < channels; c++) {
-      const e = poisson(camera.photons * Math.max(0, planes[c * n + p]), rng) + camera.readNoise * gaussian(rng);
+      const mean = camera.photons * Math.max(0, planes[c * n + p]);
+      const e = noise ? poisson(mean, rng) + camera.readNoise * gaussian(rng) : mean;
       data[p * channels + c] = Math.min(full, Math.max(0, Math.round(camera.offset + gain * e)));
     }
   }

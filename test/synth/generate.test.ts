@@ -205,6 +205,26 @@ describe('camera noise', () => {
     expect(Math.abs(variance / sigma2 - 1)).toBeLessThan(5 * Math.sqrt(2 / N));
   });
 
+  it('a clean target: the clear image is the expected ADU (no noise) and the blurred image is byte-identical to the noisy set', async () => {
+    const o = small('fluorescence', { bitDepth: 16, camera: { photons: 300, readNoise: 2, offset: 100, bitDepth: 16 } } as Partial<SynthOptions>);
+    const noisy = renderField(o, 0);
+    const clean = renderField({ ...o, cleanTarget: true }, 0);
+    const louder = renderField({ ...o, cleanTarget: true, camera: { ...o.camera, readNoise: 20 } }, 0);
+    expect(clean.planes[0].image.data).toEqual(noisy.planes[0].image.data);
+    expect(louder.planes[1].image.data).toEqual(clean.planes[1].image.data);
+    expect(louder.planes[0].image.data).not.toEqual(clean.planes[0].image.data);
+    // The noisy clear image scatters around the clean one with the camera's variance, gain²·(photons·I + read²).
+    const gain = cameraGain(o.camera);
+    let z = 0;
+    const [a, b] = [noisy.planes[1].image.data, clean.planes[1].image.data];
+    for (let i = 0; i < a.length; i++) {
+      const electrons = Math.max(0, (b[i] - o.camera.offset) / gain);
+      z += (a[i] - b[i]) ** 2 / (gain * gain * (electrons + o.camera.readNoise ** 2) + 1 / 6);
+    }
+    expect(Math.abs(z / a.length - 1)).toBeLessThan(0.1);
+    await expect(generateSynth(fresh(), { ...o, layout: 'zstack', cleanTarget: true })).rejects.toThrow(/clean target is for the paired layout/);
+  });
+
   it('8-bit exposure clips to [0, 255]', () => {
     const img = expose(Float32Array.from([0, 0.5, 1, 3]), 1, 4, 1, { photons: 1000, readNoise: 0, offset: 5, bitDepth: 8 }, new Rng(1));
     expect(img.data).toBeInstanceOf(Uint8Array);
@@ -236,6 +256,7 @@ describe('comi synth (CLI)', () => {
     await usage(['--out', fresh(), '--planes', '5'], /--planes applies to --layout zstack only/);
     await usage(['--out', fresh(), '--layout', 'zstack', '--planes', '5', '--in-focus', '6'], /--in-focus must be ≤ 5/);
     await usage(['--out', fresh(), '--layout', 'zstack', '--defocus', '2'], /--defocus applies to --layout paired only/);
+    await usage(['--out', fresh(), '--layout', 'zstack', '--clean-target'], /--clean-target applies to --layout paired only/);
     await usage(['--out', fresh(), '--wavelength', '520'], /in µm/);
     await usage(['--out', fresh(), '--kind', 'brightfield', '--wavelength', '0.5'], /three µm values R,G,B/);
     await usage(['--out', fresh(), '--structures', 'nuclei,golgi'], /got 'golgi'/);
