@@ -5,12 +5,14 @@
 // way in; those statistics are accumulated per band while the map is produced (mean and M2, combined in f64). Only
 // halo rows are read twice and nothing is recomputed except the transposed convs' one extra output row and column
 // per tile, so the executed FLOPs stay close to one whole-image forward, which the result equals.
-import { Tensor, scope } from '../graph/tensor.js';
+// With precision 'f16' the maps between layers (the memory) are stored as f16 while every tile is computed in f32:
+// the tile's output is rounded when written to its band, and read back into f32 (normalised there). The statistics
+// are those of the stored, rounded values, the values they normalise. The input and the head's output stay f32.
+import { Tensor, scope, type DType } from '../graph/tensor.js';
 import { rt } from '../graph/runtime.js';
 import { conv2d } from '../kernels/conv2d.js';
 import { convTranspose2d } from '../kernels/conv_transpose2d.js';
-import { normalizeWithStats } from '../kernels/norm.js';
-import { relu, tanh } from '../kernels/unary.js';
+import { tanh } from '../kernels/unary.js';
 import { add } from '../kernels/binary.js';
 import { mapWindow, type Band } from '../kernels/map_window.js';
 import { channelMoments, combineMoments } from '../kernels/moments.js';
@@ -73,15 +75,18 @@ export interface LayerMajorResult {
   /** Multiply-adds × 2 of the convolutions executed, and of one whole-image forward. */
   flops: number;
   wholeFlops: number;
+  /** Most bytes held at once between tiles: the maps' bands and the statistics (not a tile's temporaries). */
+  peakBytes: number;
 }
 
 /**
- * Runs gen over C×H×W planes whose sides are multiples of 4, tiles of at most tile × tile pixels. `onTile` is
- * called after every tile of every layer; `onStart` first, with the number of those calls.
+ * Runs gen over C×H×W planes whose sides are multiples of 4, tiles of at most tile × tile pixels, keeping the maps
+ * between layers in `precision`. `onTile` is called after every tile of every layer; `onStart` first, with the
+ * number of those calls.
  */
 export async function correctLayerMajor(
   gen: LayerGenerator, planes: Float32Array, channels: number, height: number, width: number, tile: number,
-  onTile?: () => void, onStart?: (calls: number) => void,
+  onTile?: () => void, onStart?: (calls: number) => void, precision: DType = 'f32',
 ): Promise<LayerMajorResult> {
   const { stem, down, blocks, up, head } = gen.layers;
   const { globalResidual } = gen.opts;
@@ -93,12 +98,20 @@ export async function correctLayerMajor(
   let wholeFlops = 0;
   let layers = 0;
   const live: Tensor[] = [];
-  const own = <T extends Tensor>(t: T): T => (live.push(t.keep()), t);
+  let liveBytes = 0;
+  let peakBytes = 0;
+  const own = <T extends Tensor>(t: T): T => {
+    live.push(t.keep());
+    liveBytes += t.bytes;
+    peakBytes = Math.max(peakBytes, liveBytes);
+    return t;
+  };
   const free = (...ts: (Tensor | null)[]) => {
     for (const t of ts) {
       if (!t) continue;
       t.dispose();
       live.splice(live.indexOf(t), 1);
+      liveBytes -= t.bytes;
     }
   };
   const freeMap = (m: FeatureMap) => free(...m.bands.map((b) => b.tensor));
@@ -119,7 +132,8 @@ export async function correctLayerMajor(
   /**
    * One conv layer over every tile: reads `src` through its window, writes its output map at resolution 1/f, and
    * with `norm` returns that map's instance-norm statistics. `epilogue` maps a tile's output before it is stored
-   * (the head's tanh and global residual; it gets the tile's output rows and columns at full resolution).
+   * (the head's tanh and global residual; it gets the tile's output rows and columns at full resolution). Maps
+   * that are normalised are stored in `precision`; the head's (no norm, read back) in f32.
    */
   async function layer(src: Activation, f: number, kind: Kind, weight: Tensor, bias: Tensor | null, norm: boolean, epilogue?: (t: Tensor, r: number, c: number) => Tensor): Promise<{ map: FeatureMap; stats: Tensor | null }> {
     const [outC, inC, k] = kind === 'transpose' ? [weight.shape[1], weight.shape[0], weight.shape[2]] : [weight.shape[0], weight.shape[1], weight.shape[2]];
@@ -131,7 +145,7 @@ export async function correctLayerMajor(
     wholeFlops += perPixel * (kind === 'transpose' ? src.map.height * src.map.width : H * W);
     for (let r = 0; r + 1 < rows.length; r++) {
       const [y0, y1] = bandRows(f, r);
-      const band = own(Tensor.empty([1, outC, y1 - y0, W]));
+      const band = own(Tensor.empty([1, outC, y1 - y0, W], norm ? precision : 'f32'));
       map.bands.push({ tensor: band, start: y0 });
       for (let c = 0; c + 1 < cols.length; c++) {
         const [x0, x1] = [cols[c] / f, cols[c + 1] / f];
@@ -165,16 +179,25 @@ export async function correctLayerMajor(
     return { map, stats };
   }
 
-  /** x + IN(e) band by band, x itself read through its activation: a ResNet block's output, kept raw. */
+  /** Band r of a map in f32, read through its activation. */
+  function readBand(a: Activation, r: number): Tensor {
+    const b = a.map.bands[r];
+    if (!a.stats && !a.relu && b.tensor.dtype === 'f32') return b.tensor;
+    return mapWindow({ bands: [b], height: a.map.height, y0: b.start, x0: 0, h: b.tensor.shape[2], w: a.map.width, pad: 'zero', stats: a.stats ?? undefined, relu: a.relu });
+  }
+
+  /** x + IN(e) band by band, x itself read through its activation: a ResNet block's output, kept raw in
+   * `precision`. */
   function residual(x: Activation, e: { map: FeatureMap; stats: Tensor | null }): FeatureMap {
     return {
       ...e.map,
       bands: x.map.bands.map((b, r) => ({
         start: b.start,
         tensor: own(scope(() => {
-          let t = x.stats ? normalizeWithStats(b.tensor, x.stats) : b.tensor;
-          if (x.relu) t = relu(t);
-          return add(t, normalizeWithStats(e.map.bands[r].tensor, e.stats!));
+          const sum = add(readBand(x, r), readBand({ map: e.map, stats: e.stats, relu: false }, r));
+          if (precision === 'f32') return sum;
+          const [, , h, w] = sum.shape;
+          return mapWindow({ bands: [{ tensor: sum, start: 0 }], height: h, y0: 0, x0: 0, h, w, pad: 'zero', into: { tensor: Tensor.empty(sum.shape, precision), dx0: 0 } });
         })),
       })),
     };
@@ -196,7 +219,7 @@ export async function correctLayerMajor(
     if (oom) throw new Error(`out of GPU memory: ${oom.message.split('\n')[0]}`);
     if (failure) throw failure;
     if (invalid) throw new Error(`WebGPU validation error: ${invalid.message}`);
-    return { output: output!, tiles, layers, flops, wholeFlops };
+    return { output: output!, tiles, layers, flops, wholeFlops, peakBytes };
   } finally {
     for (const t of live) t.dispose();
   }
