@@ -1,6 +1,6 @@
 // `comi correct`: corrects images of any size with a trained run's generator (src/correct/correct.ts).
 import { basename, join } from 'node:path';
-import { choice, num, parseFlags, percentilesFlag, str, ttaFlag, type FlagSpec } from './args.js';
+import { choice, num, parseFlags, percentilesFlag, precisionFlag, str, ttaFlag, type FlagSpec } from './args.js';
 import { UsageError } from './errors.js';
 import { applyMaxPixels, MAX_PIXELS_FLAG, maxPixelsHelp } from './limits_flag.js';
 import { Progress } from './progress.js';
@@ -109,8 +109,7 @@ export function parseCorrectFlags(argv: string[]): CorrectFilesOptions | null {
     }
   }
   const stats = choice(values, 'stats', ['image', 'tile'] as const, 'image');
-  const precision = choice(values, 'precision', ['f32', 'f16'] as const, 'f32');
-  if (precision === 'f16' && stats === 'tile') throw new UsageError('--precision f16 is not supported with --stats tile (only the layer-by-layer --stats image keeps maps)');
+  const precision = precisionFlag(values, stats);
   return {
     model, out, inputs: positionals, name, tile, shard,
     skipExisting: values['skip-existing'] === true,
