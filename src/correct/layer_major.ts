@@ -141,6 +141,7 @@ export async function correctLayerMajor(
     const W = width / f;
     const map: FeatureMap = { channels: outC, height: H, width: W, bands: [] };
     const moments = norm ? own(Tensor.empty([rows.length - 1, outC, 2])) : null;
+    let shift: Tensor | null = null;
     const perPixel = 2 * inC * outC * k * k;
     wholeFlops += perPixel * (kind === 'transpose' ? src.map.height * src.map.width : H * W);
     for (let r = 0; r + 1 < rows.length; r++) {
@@ -149,7 +150,7 @@ export async function correctLayerMajor(
       map.bands.push({ tensor: band, start: y0 });
       for (let c = 0; c + 1 < cols.length; c++) {
         const [x0, x1] = [cols[c] / f, cols[c + 1] / f];
-        scope(() => {
+        const out = scope(() => {
           const wy = window(kind, k, y0, y1 - y0);
           const wx = window(kind, k, x0, x1 - x0);
           const x = mapWindow({
@@ -158,13 +159,18 @@ export async function correctLayerMajor(
             pad: kind === 'conv' || kind === 'resize' ? 'reflect' : 'zero', stats: src.stats ?? undefined, relu: src.relu,
           });
           flops += perPixel * (kind === 'transpose' ? wy.size * wx.size : (y1 - y0) * (x1 - x0));
-          let out = kind === 'transpose'
+          const y = kind === 'transpose'
             ? convTranspose2d(x, weight, bias, { stride: 2, padding: 1, outputPadding: 0 })
             : conv2d(x, weight, bias, { stride: kind === 'down' ? 2 : 1, padding: 0 });
-          if (epilogue) out = epilogue(out, r, c);
-          // The transposed conv's extra last row and column are dropped here.
-          mapWindow({ bands: [{ tensor: out, start: 0 }], height: out.shape[2], y0: 0, x0: 0, h: y1 - y0, w: x1 - x0, pad: 'zero', into: { tensor: band, dx0: x0 } });
+          return epilogue ? epilogue(y, r, c) : y;
         });
+        // f16 keeps 11 significant bits of a value: a channel far from zero relative to its spread (the stem over a
+        // bright, low-contrast field) would lose its variation. Normalised f16 maps are therefore stored less a
+        // per-channel shift, the first tile's mean; normalisation does not see it (statistics of the stored values).
+        if (band.dtype === 'f16' && !shift) shift = own(await tileShift(out));
+        // The transposed conv's extra last row and column are dropped here.
+        mapWindow({ bands: [{ tensor: out, start: 0 }], height: out.shape[2], y0: 0, x0: 0, h: y1 - y0, w: x1 - x0, pad: 'zero', stats: shift ?? undefined, into: { tensor: band, dx0: x0 } });
+        out.dispose();
         // Submitted tile by tile, so each tile's temporaries return to the pool for the next.
         rt().flush();
         onTile?.();
@@ -175,8 +181,20 @@ export async function correctLayerMajor(
     if (!moments) return { map, stats: null };
     const counts = map.bands.map((b) => b.tensor.shape[2] * W);
     const stats = own(Tensor.fromArray(combineMoments(await moments.data(), counts, gen.normEps), [2 * outC]));
-    free(moments);
+    free(moments, shift);
     return { map, stats };
+  }
+
+  /** [mean[0..C), 1 …] of a tile's channels: the shift subtracted from an f16 map, in mapWindow's stats layout. */
+  async function tileShift(t: Tensor): Promise<Tensor> {
+    const C = t.shape[1];
+    const m = Tensor.empty([1, C, 2]);
+    channelMoments(t, m, 0);
+    const d = await m.data();
+    m.dispose();
+    const s = new Float32Array(2 * C).fill(1);
+    for (let c = 0; c < C; c++) s[c] = d[2 * c];
+    return Tensor.fromArray(s, [2 * C]);
   }
 
   /** Band r of a map in f32, read through its activation. */
