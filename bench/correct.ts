@@ -5,12 +5,15 @@
 // normalisation layer) runs after it in the same process, and the two outputs are compared. One whole-image forward
 // of the paper's model (ngf 64, 9 blocks) over 2304×1728 is 6.0 TFLOP (ngf 16: 0.40); on CPU adapters pass a smaller --ngf.
 // --precision f32,f16 runs layer-major with each storage of the maps between layers, alternating image by image after
-// a warm-up of each, and compares the outputs with the first (max |Δ|, PSNR over the [−1, 1] range).
-//   node dist/bench/correct.js [--ngf 64] [--blocks 9] [--width 2304] [--height 1728] [--image FILE] [--reps 1] [--warmup 1] [--precision f32[,f16]] [--before 0|1] [--before-tile 1016]
+// a warm-up of each, and compares the outputs with the first (max |Δ|, PSNR over the [−1, 1] range). --model RUN (or
+// pretrained:NAME) corrects with a trained RGB generator, the image mapped as it was trained, instead of random weights.
+//   node dist/bench/correct.js [--ngf 64] [--blocks 9] [--model RUN] [--width 2304] [--height 1728] [--image FILE] [--reps 1] [--warmup 1] [--precision f32[,f16]] [--before 0|1] [--before-tile 1016]
 import { pathToFileURL } from 'node:url';
 import { hashUniform } from '../src/graph/random.js';
 import { readImage } from '../src/data/image.js';
-import { fitNormalization, normalize } from '../src/data/normalize.js';
+import { fitNormalization, normalize, DEFAULT_PERCENTILES } from '../src/data/normalize.js';
+import { normalizationMode } from '../src/correct/core.js';
+import { loadGenerator } from '../src/train/run_folder.js';
 import { ResnetGenerator } from '../src/model/generator.js';
 import { correctPlanes } from '../src/correct/tiled.js';
 import { correctByPasses, passesFlops, wholeForwardFlops } from './correct_passes.js';
@@ -20,8 +23,11 @@ import { benchGpu, timeWall, saveSection, fmt, flag, median } from './harness.js
 
 async function main(): Promise<void> {
   await benchGpu();
-  const ngf = Number(flag('ngf', '64'));
-  const blocks = Number(flag('blocks', '9'));
+  const model = flag('model', '');
+  const trained = model ? await loadGenerator(model) : null;
+  const gen = trained?.generator ?? new ResnetGenerator({ inChannels: 3, outChannels: 3, ngf: Number(flag('ngf', '64')), blocks: Number(flag('blocks', '9')), seed: 1 });
+  const { ngf, blocks } = gen.opts;
+  if (gen.opts.inChannels !== 3) throw new Error(`--model: an RGB generator is needed, ${model} takes ${gen.opts.inChannels} channel(s)`);
   const reps = Number(flag('reps', '1'));
   const warmup = Number(flag('warmup', '1'));
   const before = flag('before', '0') === '1';
@@ -32,10 +38,10 @@ async function main(): Promise<void> {
   if (file) {
     const img = await readImage(file);
     [width, height] = [img.width, img.height];
-    planes = normalize(img, fitNormalization(img, '8bit'));
+    const d = trained?.config.data;
+    planes = normalize(img, fitNormalization(img, d ? normalizationMode(img, d.normalization) : '8bit', d?.percentiles ?? DEFAULT_PERCENTILES));
   }
   if (width % 4 || height % 4) throw new Error(`image sides must be multiples of 4 here, got ${width}×${height}`);
-  const gen = new ResnetGenerator({ inChannels: 3, outChannels: 3, ngf, blocks, seed: 1 });
   const mpx = (width * height) / 1e6;
   const whole = wholeForwardFlops(gen, height, width);
   // CPU seconds of the whole process (lavapipe's worker threads included): far less sensitive than wall time to
@@ -105,7 +111,7 @@ async function main(): Promise<void> {
     console.log(`  one pass per norm layer (before, not run): FLOPs ${fmt(beforeFlops / whole, 3)}× one whole-image forward (tile ${tile})`);
   }
   saveSection('correct', {
-    title: `Correction throughput (${width}×${height} RGB${file ? `, ${file.split('/').pop()}` : ''})`,
+    title: `Correction throughput (${width}×${height} RGB${file ? `, ${file.split('/').pop()}` : ''}${model ? `, ${model}` : ''})`,
     notes: ['Wall time per image (median; layer-major after --warmup images, precisions alternating, the baseline once), output read back to the CPU; FLOPs: 2 × multiply-adds of the convolutions executed over those of one whole-image forward.'],
     table: { head: ['method', 'tiling', 'ms per image', 'CPU s', 'megapixels/s', 'FLOPs / whole forward'], rows },
     data: { width, height, ngf, blocks, ms: precisionData[0].ms, all: precisionData[0].all, cpuS: precisionData[0].cpuS, mpxPerS: precisionData[0].mpxPerS, flopsRatio: a.flops! / whole, precisions: precisionData, before: beforeData },
