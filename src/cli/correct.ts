@@ -57,8 +57,9 @@ order, axes, pixel size, z spacing and channel names kept (ImageJ-compatible, so
   --tta N                average the corrections of N mirrored / turned copies: 1 (default), 2, 4 or 8; N× the
                          time (on the wafer series it changed PSNR by ±0.01 dB; docs/results.md)
   --precision f32|f16    storage of the feature maps kept between layers (default f32). f16 halves their GPU
-                         memory while the arithmetic stays f32 (outputs differ by a few 1e-3 at most); it needs the
-                         adapter's shader-f16 and --stats image
+                         memory while the arithmetic stays f32 (the shipped correctors' outputs moved by at most
+                         8e-3 of their [-1, 1] range, one 8-bit grey level, PSNR 89-93 dB); it needs the adapter's
+                         shader-f16 and --stats image
   --overwrite            replace existing output files
   --shard K/N            correct only shard K (0-based) of N: inputs are split by a hash of their path relative to
                          the folder or glob root given, so N processes (examples/: Slurm, Kubernetes) with the same
