@@ -167,10 +167,13 @@ export async function correctLayerMajor(
         // f16 keeps 11 significant bits of a value: a channel far from zero relative to its spread (the stem over a
         // bright, low-contrast field) would lose its variation. Normalised f16 maps are therefore stored less a
         // per-channel shift, the first tile's mean; normalisation does not see it (statistics of the stored values).
-        if (band.dtype === 'f16' && !shift) shift = own(await tileShift(out));
-        // The transposed conv's extra last row and column are dropped here.
-        mapWindow({ bands: [{ tensor: out, start: 0 }], height: out.shape[2], y0: 0, x0: 0, h: y1 - y0, w: x1 - x0, pad: 'zero', stats: shift ?? undefined, into: { tensor: band, dx0: x0 } });
-        out.dispose();
+        try {
+          if (band.dtype === 'f16' && !shift) shift = own(await tileShift(out));
+          // The transposed conv's extra last row and column are dropped here.
+          mapWindow({ bands: [{ tensor: out, start: 0 }], height: out.shape[2], y0: 0, x0: 0, h: y1 - y0, w: x1 - x0, pad: 'zero', stats: shift ?? undefined, into: { tensor: band, dx0: x0 } });
+        } finally {
+          out.dispose();
+        }
         // Submitted tile by tile, so each tile's temporaries return to the pool for the next.
         rt().flush();
         onTile?.();
