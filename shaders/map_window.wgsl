@@ -1,7 +1,9 @@
 // Copies an h×w window of a C-channel map stored as row bands into a destination at column dx0: the window starts
 // at (y0, x0) in the map upsampled ×up (nearest), reflected (REFLECT, PyTorch ReflectionPad2d) or zero outside it,
 // each value optionally normalised by stats = [mean[0..C), rstd[0..C)] and passed through ReLU. The map's rows
-// [s0, s3) lie in three bands a = [s0, s1), b = [s1, s2), c = [s2, s3), each C × rows × W. One invocation per value.
+// [s0, s3) lie in three bands a = [s0, s1), b = [s1, s2), c = [s2, s3), each C × rows × W. The bands are stored as
+// SRC and the destination as DST (f32 or f16): values are read into f32, normalised there, and rounded to DST only
+// when written. One invocation per value.
 
 fn kernel(i: u32) {
   let j = i % p.w;
@@ -21,14 +23,14 @@ fn kernel(i: u32) {
     let sy = u32(vy) / p.up;
     let sx = u32(vx) / p.up;
     if (sy < p.s1) {
-      v = a[(ch * (p.s1 - p.s0) + sy - p.s0) * p.W + sx];
+      v = f32(a[(ch * (p.s1 - p.s0) + sy - p.s0) * p.W + sx]);
     } else if (sy < p.s2) {
-      v = b[(ch * (p.s2 - p.s1) + sy - p.s1) * p.W + sx];
+      v = f32(b[(ch * (p.s2 - p.s1) + sy - p.s1) * p.W + sx]);
     } else {
-      v = c[(ch * (p.s3 - p.s2) + sy - p.s2) * p.W + sx];
+      v = f32(c[(ch * (p.s3 - p.s2) + sy - p.s2) * p.W + sx]);
     }
     if (p.hasStats != 0u) { v = (v - stats[ch]) * stats[p.C + ch]; }
     if (p.relu != 0u) { v = max(v, 0.0); }
   }
-  y[(ch * p.dH + r) * p.dW + p.dx0 + j] = v;
+  y[(ch * p.dH + r) * p.dW + p.dx0 + j] = DST(v);
 }

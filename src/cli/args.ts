@@ -2,6 +2,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError } from './errors.js';
 import { TTA_COUNTS, type TtaCount } from '../correct/tta.js';
+import type { DType } from '../graph/tensor.js';
 
 export type FlagSpec = NonNullable<ParseArgsConfig['options']>;
 
@@ -66,6 +67,13 @@ export function percentilesFlag(raw: string | undefined): { pLow: number; pHigh:
     throw new UsageError(`--percentiles takes LOW,HIGH with 0 ≤ LOW < HIGH ≤ 100, got '${raw}'`);
   }
   return { pLow: v[0], pHigh: v[1] };
+}
+
+/** `--precision f32|f16` (correct, evaluate): storage of the maps between layers; f16 only with --stats image. */
+export function precisionFlag(values: Parsed['values'], stats: string | undefined): DType {
+  const precision = choice(values, 'precision', ['f32', 'f16'] as const, 'f32');
+  if (precision === 'f16' && stats === 'tile') throw new UsageError('--precision f16 is not supported with --stats tile (only the layer-by-layer --stats image keeps maps)');
+  return precision;
 }
 
 /** `--tta N` (correct, evaluate, compare): how many symmetries of the square the correction averages. */

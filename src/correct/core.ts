@@ -7,7 +7,7 @@ import type { RunConfig } from '../train/run_folder.js';
 import type { OutputDtype } from './files.js';
 import { correctPlanes, type StatsMode, type TileGenerator } from './tiled.js';
 import { symmetries, transformPlanes, type TtaCount } from './tta.js';
-import { Tensor } from '../graph/tensor.js';
+import { Tensor, type DType } from '../graph/tensor.js';
 import { noGrad } from '../autograd/tape.js';
 import { reflectionPad2d } from '../kernels/pad.js';
 import type { UnetGenerator } from '../model/unet.js';
@@ -24,6 +24,9 @@ export interface CorrectSettings {
   stats: StatsMode;
   /** Symmetries of the square whose corrections are averaged (tta.ts); 1: the plain correction. */
   tta: TtaCount;
+  /** Storage of the feature maps between layers: f16 halves their memory (compute stays f32; needs shader-f16 and
+   * whole-image statistics). */
+  precision: DType;
 }
 
 /** The intensity mapping the run was trained with, unless overridden. */
@@ -34,6 +37,7 @@ export function runSettings(config: RunConfig, overrides: Partial<CorrectSetting
     dtype: 'same',
     stats: 'image',
     tta: 1,
+    precision: 'f32',
     ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)),
   };
 }
@@ -114,7 +118,7 @@ export async function correctImage(gen: TileGenerator, img: Image, s: CorrectSet
     for (const [v, view] of views.entries()) {
       const seen = transformPlanes(part, modelChannels, img.height, img.width, view);
       const r = await correctPlanes(gen, seen.data, modelChannels, seen.height, seen.width, {
-        tile: c === 0 && v === 0 ? s.tile : last.tile, stats: s.stats, // a tile halved for memory stays halved
+        tile: c === 0 && v === 0 ? s.tile : last.tile, stats: s.stats, precision: s.precision, // a tile halved for memory stays halved
         onProgress: onProgress && ((done, total) => onProgress((c * views.length + v) * total + done, runs * views.length * total)),
       });
       const back = transformPlanes(r.output, modelChannels, img.height, img.width, view, true).data;
@@ -129,6 +133,7 @@ export async function correctImage(gen: TileGenerator, img: Image, s: CorrectSet
  * reflect-padded on the right and bottom to a multiple of 2^downs and cropped back; no dropout. */
 export async function correctWholeImage(gen: UnetGenerator, img: Image, s: CorrectSettings): Promise<CorrectedImage> {
   checkInput(img, 'correctWholeImage');
+  if (s.precision === 'f16') throw new Error('f16 precision is not supported for pix2pix models (whole-image U-Net); use f32');
   const C = gen.opts.inChannels;
   if (C !== img.channels) throw new Error(`a pix2pix model corrects ${C}-channel images; this image has ${img.channels}: not supported`);
   const { width: W, height: H } = img;

@@ -11,6 +11,7 @@ import { makeParentDirs } from '../io/dirs.js';
 import { expandInputs, planJobs, outputExists, DEFAULT_NAME_PATTERN, type Failure, type Job, type OutputDtype } from './files.js';
 import { Manifest, manifestFile, sha256File, shardOf, type ManifestEntry, type Shard } from './batch.js';
 import { imageFocus, DEFAULT_FOCUS_MEASURE } from '../focus/focus.js';
+import { rt } from '../graph/runtime.js';
 
 export { runSettings, normalizationMode, toOutputImage, correctImage, correctWholeImage, type NormalizationChoice, type CorrectSettings, type CorrectedImage } from './core.js';
 import { runSettings, correctImage, type CorrectSettings, type CorrectedImage } from './core.js';
@@ -102,8 +103,8 @@ async function focusScore(img: Image, required: boolean): Promise<number | null>
 export async function correctFiles(opts: CorrectFilesOptions): Promise<CorrectFilesResult> {
   const { model, inputs, out } = opts;
   const config = readRunConfig(model); // fails early (no GPU) on a missing or foreign folder
-  const { normalization, percentiles, dtype, tile, stats, tta } = opts;
-  const settings = runSettings(config, { normalization, percentiles, dtype, tile, stats, tta });
+  const { normalization, percentiles, dtype, tile, stats, tta, precision } = opts;
+  const settings = runSettings(config, { normalization, percentiles, dtype, tile, stats, tta, precision });
   const modelName = basename(resolve(model));
   const shard = opts.shard ?? { index: 0, count: 1 };
   const expanded = expandInputs(inputs);
@@ -143,6 +144,7 @@ export async function correctFiles(opts: CorrectFilesOptions): Promise<CorrectFi
   const { generator, config: loaded } = await loadGenerator(model);
   result.config = loaded; // what the banner shows is the generator that corrects, not config.json
   try {
+    if (settings.precision === 'f16') rt().requireF16('--precision f16'); // once for the batch, not per file
     prepareOutDir(out, true);
     removeStaleTempFiles(out);
     opts.onPlan?.(result);

@@ -5,12 +5,14 @@
 // way in; those statistics are accumulated per band while the map is produced (mean and M2, combined in f64). Only
 // halo rows are read twice and nothing is recomputed except the transposed convs' one extra output row and column
 // per tile, so the executed FLOPs stay close to one whole-image forward, which the result equals.
-import { Tensor, scope } from '../graph/tensor.js';
+// With precision 'f16' the maps between layers (the memory) are stored as f16 while every tile is computed in f32:
+// the tile's output is rounded when written to its band, and read back into f32 (normalised there). The statistics
+// are those of the stored, rounded values, the values they normalise. The input and the head's output stay f32.
+import { Tensor, scope, type DType } from '../graph/tensor.js';
 import { rt } from '../graph/runtime.js';
 import { conv2d } from '../kernels/conv2d.js';
 import { convTranspose2d } from '../kernels/conv_transpose2d.js';
-import { normalizeWithStats } from '../kernels/norm.js';
-import { relu, tanh } from '../kernels/unary.js';
+import { tanh } from '../kernels/unary.js';
 import { add } from '../kernels/binary.js';
 import { mapWindow, type Band } from '../kernels/map_window.js';
 import { channelMoments, combineMoments } from '../kernels/moments.js';
@@ -73,15 +75,18 @@ export interface LayerMajorResult {
   /** Multiply-adds × 2 of the convolutions executed, and of one whole-image forward. */
   flops: number;
   wholeFlops: number;
+  /** Most bytes held at once between tiles: the maps' bands and the statistics (not a tile's temporaries). */
+  peakBytes: number;
 }
 
 /**
- * Runs gen over C×H×W planes whose sides are multiples of 4, tiles of at most tile × tile pixels. `onTile` is
- * called after every tile of every layer; `onStart` first, with the number of those calls.
+ * Runs gen over C×H×W planes whose sides are multiples of 4, tiles of at most tile × tile pixels, keeping the maps
+ * between layers in `precision`. `onTile` is called after every tile of every layer; `onStart` first, with the
+ * number of those calls.
  */
 export async function correctLayerMajor(
   gen: LayerGenerator, planes: Float32Array, channels: number, height: number, width: number, tile: number,
-  onTile?: () => void, onStart?: (calls: number) => void,
+  onTile?: () => void, onStart?: (calls: number) => void, precision: DType = 'f32',
 ): Promise<LayerMajorResult> {
   const { stem, down, blocks, up, head } = gen.layers;
   const { globalResidual } = gen.opts;
@@ -93,12 +98,20 @@ export async function correctLayerMajor(
   let wholeFlops = 0;
   let layers = 0;
   const live: Tensor[] = [];
-  const own = <T extends Tensor>(t: T): T => (live.push(t.keep()), t);
+  let liveBytes = 0;
+  let peakBytes = 0;
+  const own = <T extends Tensor>(t: T): T => {
+    live.push(t.keep());
+    liveBytes += t.bytes;
+    peakBytes = Math.max(peakBytes, liveBytes);
+    return t;
+  };
   const free = (...ts: (Tensor | null)[]) => {
     for (const t of ts) {
       if (!t) continue;
       t.dispose();
       live.splice(live.indexOf(t), 1);
+      liveBytes -= t.bytes;
     }
   };
   const freeMap = (m: FeatureMap) => free(...m.bands.map((b) => b.tensor));
@@ -119,7 +132,8 @@ export async function correctLayerMajor(
   /**
    * One conv layer over every tile: reads `src` through its window, writes its output map at resolution 1/f, and
    * with `norm` returns that map's instance-norm statistics. `epilogue` maps a tile's output before it is stored
-   * (the head's tanh and global residual; it gets the tile's output rows and columns at full resolution).
+   * (the head's tanh and global residual; it gets the tile's output rows and columns at full resolution). Maps
+   * that are normalised are stored in `precision`; the head's (no norm, read back) in f32.
    */
   async function layer(src: Activation, f: number, kind: Kind, weight: Tensor, bias: Tensor | null, norm: boolean, epilogue?: (t: Tensor, r: number, c: number) => Tensor): Promise<{ map: FeatureMap; stats: Tensor | null }> {
     const [outC, inC, k] = kind === 'transpose' ? [weight.shape[1], weight.shape[0], weight.shape[2]] : [weight.shape[0], weight.shape[1], weight.shape[2]];
@@ -127,15 +141,16 @@ export async function correctLayerMajor(
     const W = width / f;
     const map: FeatureMap = { channels: outC, height: H, width: W, bands: [] };
     const moments = norm ? own(Tensor.empty([rows.length - 1, outC, 2])) : null;
+    let shift: Tensor | null = null;
     const perPixel = 2 * inC * outC * k * k;
     wholeFlops += perPixel * (kind === 'transpose' ? src.map.height * src.map.width : H * W);
     for (let r = 0; r + 1 < rows.length; r++) {
       const [y0, y1] = bandRows(f, r);
-      const band = own(Tensor.empty([1, outC, y1 - y0, W]));
+      const band = own(Tensor.empty([1, outC, y1 - y0, W], norm ? precision : 'f32'));
       map.bands.push({ tensor: band, start: y0 });
       for (let c = 0; c + 1 < cols.length; c++) {
         const [x0, x1] = [cols[c] / f, cols[c + 1] / f];
-        scope(() => {
+        const out = scope(() => {
           const wy = window(kind, k, y0, y1 - y0);
           const wx = window(kind, k, x0, x1 - x0);
           const x = mapWindow({
@@ -144,13 +159,21 @@ export async function correctLayerMajor(
             pad: kind === 'conv' || kind === 'resize' ? 'reflect' : 'zero', stats: src.stats ?? undefined, relu: src.relu,
           });
           flops += perPixel * (kind === 'transpose' ? wy.size * wx.size : (y1 - y0) * (x1 - x0));
-          let out = kind === 'transpose'
+          const y = kind === 'transpose'
             ? convTranspose2d(x, weight, bias, { stride: 2, padding: 1, outputPadding: 0 })
             : conv2d(x, weight, bias, { stride: kind === 'down' ? 2 : 1, padding: 0 });
-          if (epilogue) out = epilogue(out, r, c);
-          // The transposed conv's extra last row and column are dropped here.
-          mapWindow({ bands: [{ tensor: out, start: 0 }], height: out.shape[2], y0: 0, x0: 0, h: y1 - y0, w: x1 - x0, pad: 'zero', into: { tensor: band, dx0: x0 } });
+          return epilogue ? epilogue(y, r, c) : y;
         });
+        // f16 keeps 11 significant bits of a value: a channel far from zero relative to its spread (the stem over a
+        // bright, low-contrast field) would lose its variation. Normalised f16 maps are therefore stored less a
+        // per-channel shift, the first tile's mean; normalisation does not see it (statistics of the stored values).
+        try {
+          if (band.dtype === 'f16' && !shift) shift = own(await tileShift(out));
+          // The transposed conv's extra last row and column are dropped here.
+          mapWindow({ bands: [{ tensor: out, start: 0 }], height: out.shape[2], y0: 0, x0: 0, h: y1 - y0, w: x1 - x0, pad: 'zero', stats: shift ?? undefined, into: { tensor: band, dx0: x0 } });
+        } finally {
+          out.dispose();
+        }
         // Submitted tile by tile, so each tile's temporaries return to the pool for the next.
         rt().flush();
         onTile?.();
@@ -161,20 +184,41 @@ export async function correctLayerMajor(
     if (!moments) return { map, stats: null };
     const counts = map.bands.map((b) => b.tensor.shape[2] * W);
     const stats = own(Tensor.fromArray(combineMoments(await moments.data(), counts, gen.normEps), [2 * outC]));
-    free(moments);
+    free(moments, shift);
     return { map, stats };
   }
 
-  /** x + IN(e) band by band, x itself read through its activation: a ResNet block's output, kept raw. */
+  /** [mean[0..C), 1 …] of a tile's channels: the shift subtracted from an f16 map, in mapWindow's stats layout. */
+  async function tileShift(t: Tensor): Promise<Tensor> {
+    const C = t.shape[1];
+    const m = Tensor.empty([1, C, 2]);
+    channelMoments(t, m, 0);
+    const d = await m.data();
+    m.dispose();
+    const s = new Float32Array(2 * C).fill(1);
+    for (let c = 0; c < C; c++) s[c] = d[2 * c];
+    return Tensor.fromArray(s, [2 * C]);
+  }
+
+  /** Band r of a map in f32, read through its activation. */
+  function readBand(a: Activation, r: number): Tensor {
+    const b = a.map.bands[r];
+    if (!a.stats && !a.relu && b.tensor.dtype === 'f32') return b.tensor;
+    return mapWindow({ bands: [b], height: a.map.height, y0: b.start, x0: 0, h: b.tensor.shape[2], w: a.map.width, pad: 'zero', stats: a.stats ?? undefined, relu: a.relu });
+  }
+
+  /** x + IN(e) band by band, x itself read through its activation: a ResNet block's output, kept raw in
+   * `precision`. */
   function residual(x: Activation, e: { map: FeatureMap; stats: Tensor | null }): FeatureMap {
     return {
       ...e.map,
       bands: x.map.bands.map((b, r) => ({
         start: b.start,
         tensor: own(scope(() => {
-          let t = x.stats ? normalizeWithStats(b.tensor, x.stats) : b.tensor;
-          if (x.relu) t = relu(t);
-          return add(t, normalizeWithStats(e.map.bands[r].tensor, e.stats!));
+          const sum = add(readBand(x, r), readBand({ map: e.map, stats: e.stats, relu: false }, r));
+          if (precision === 'f32') return sum;
+          const [, , h, w] = sum.shape;
+          return mapWindow({ bands: [{ tensor: sum, start: 0 }], height: h, y0: 0, x0: 0, h, w, pad: 'zero', into: { tensor: Tensor.empty(sum.shape, precision), dx0: 0 } });
         })),
       })),
     };
@@ -196,7 +240,7 @@ export async function correctLayerMajor(
     if (oom) throw new Error(`out of GPU memory: ${oom.message.split('\n')[0]}`);
     if (failure) throw failure;
     if (invalid) throw new Error(`WebGPU validation error: ${invalid.message}`);
-    return { output: output!, tiles, layers, flops, wholeFlops };
+    return { output: output!, tiles, layers, flops, wholeFlops, peakBytes };
   } finally {
     for (const t of live) t.dispose();
   }

@@ -2,7 +2,7 @@
 // output pixel depend on whole-plane statistics. 'image' mode (default) is exact: layer-major (layer_major.ts), each
 // layer once over the whole image with whole-image statistics, the result equal to one whole-image forward.
 // 'tile' mode is the fast approximation: one forward per overlapping tile with the tile's own statistics, blended.
-import { Tensor, scope } from '../graph/tensor.js';
+import { Tensor, scope, type DType } from '../graph/tensor.js';
 import { rt } from '../graph/runtime.js';
 import { noGrad } from '../autograd/tape.js';
 import { correctLayerMajor, type LayerGenerator } from './layer_major.js';
@@ -25,6 +25,8 @@ export interface TiledOptions {
   /** Blend ramp width in pixels, a multiple of 4, ≥ 4 (default 8). */
   ramp?: number;
   stats?: StatsMode;
+  /** Storage of the maps between layers ('image' mode only; f16 needs the adapter's shader-f16). Default f32. */
+  precision?: DType;
   /** GPU bytes one tile may use when the tile size is chosen automatically. */
   memory?: number;
   /** Called after every tile of every pass ('image' mode: of every layer). */
@@ -43,6 +45,8 @@ export interface TiledResult {
   /** 'image' mode: 2 × multiply-adds of the convolutions executed, and of one whole-image forward. */
   flops?: number;
   wholeFlops?: number;
+  /** 'image' mode: most bytes the maps between layers held at once. */
+  peakBytes?: number;
 }
 
 /** The adapter ran out of memory for a tile (a buffer above its limits, or a failed allocation). */
@@ -133,6 +137,11 @@ export async function correctPlanes(gen: TileGenerator, planes: Float32Array, ch
   const ramp = opts.ramp ?? DEFAULT_RAMP;
   if (!Number.isInteger(ramp) || ramp < TILE_ALIGN || ramp % TILE_ALIGN !== 0) throw new Error(`blend ramp must be a multiple of ${TILE_ALIGN} and at least ${TILE_ALIGN}, got ${ramp}`);
   const exact = (opts.stats ?? 'image') === 'image';
+  const precision = opts.precision ?? 'f32';
+  if (precision === 'f16') {
+    if (!exact) throw new Error('f16 precision is not supported with per-tile statistics (--stats tile); use --stats image');
+    rt().requireF16('f16 precision');
+  }
   const smallest = exact ? TILE_ALIGN : minTile(blocks, ramp);
   const img = padToGrid(planes, channels, height, width);
   const maxBinding = Math.min(rt().gpu.limits.maxStorageBufferBindingSize, rt().gpu.limits.maxBufferSize);
@@ -150,8 +159,8 @@ export async function correctPlanes(gen: TileGenerator, planes: Float32Array, ch
       if (exact) {
         let done = 0;
         let total = 0;
-        const r = await correctLayerMajor(gen, img.data, img.channels, img.height, img.width, tile, () => opts.onProgress?.(++done, total), (n) => (total = n));
-        return { output: crop(r.output, outChannels, img, height, width), tile, tiles: r.tiles, passes: r.layers, retries, flops: r.flops, wholeFlops: r.wholeFlops };
+        const r = await correctLayerMajor(gen, img.data, img.channels, img.height, img.width, tile, () => opts.onProgress?.(++done, total), (n) => (total = n), precision);
+        return { output: crop(r.output, outChannels, img, height, width), tile, tiles: r.tiles, passes: r.layers, retries, flops: r.flops, wholeFlops: r.wholeFlops, peakBytes: r.peakBytes };
       }
       const { output, tiles } = await runTiles(gen, img, outChannels, tile, ramp, opts);
       return { output: crop(output, outChannels, img, height, width), tile, tiles, passes: 1, retries };

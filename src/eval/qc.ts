@@ -11,6 +11,8 @@ import { readLog, type LogEntry } from '../train/log.js';
 import { correctImage, runSettings } from '../correct/correct.js';
 import type { StatsMode } from '../correct/tiled.js';
 import type { TtaCount } from '../correct/tta.js';
+import type { DType } from '../graph/tensor.js';
+import { rt } from '../graph/runtime.js';
 import {
   pairFiles, evaluateSample, summarize, writeResults, checkOutDir, RESULT_FILES,
   resolveScoring, scoringNote, type Convention, type DataRangeChoice, type ImageResult, type SummaryRow,
@@ -40,6 +42,7 @@ export interface EvaluateOptions {
   tile?: number;
   stats?: StatsMode;
   tta?: TtaCount;
+  precision?: DType;
   onImage?: (index: number, count: number, name: string) => void;
   onTile?: (done: number, total: number) => void;
 }
@@ -83,6 +86,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateResult> {
     checkOutDir(opts.out, outputs, opts.overwrite === true);
     const { generator } = await loadGenerator(opts.model);
     cleanup = () => generator.dispose();
+    if (opts.precision === 'f16') rt().requireF16('--precision f16');
     const ds = await loadDataset({
       root, layout: d.layout, source: d.source ?? undefined, target: d.target ?? undefined, inFocus: d.inFocus ?? undefined,
       planes: d.planes ?? undefined, normalization: d.normalization, percentiles: d.percentiles,
@@ -90,7 +94,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateResult> {
     const split = loadSplit(runPaths(opts.model).split);
     const test = selectKeys(ds, split.test);
     if (test.pairs.length === 0) throw new Error(`the held-out split of run ${opts.model} has no image pairs in ${root}`);
-    const settings = runSettings(config, { tile: opts.tile, stats: opts.stats, tta: opts.tta });
+    const settings = runSettings(config, { tile: opts.tile, stats: opts.stats, tta: opts.tta, precision: opts.precision });
     notes.push(`model ${resolve(opts.model)}: held-out split (${test.pairs.length} pairs of ${ds.pairs.length}) of ${resolve(root)}, layout ${d.layout}`);
     samples = test.pairs.map((p) => ({
       image: p.source.file,

@@ -33,7 +33,9 @@ async function open(opts: DeviceOptions): Promise<GpuContext> {
   }
   if (!adapter) throw new NoAdapterError(named(''));
   const wanted = ['timestamp-query', 'shader-f16', 'subgroups'] as const;
-  const requiredFeatures = wanted.filter((f) => adapter!.features.has(f)) as GPUFeatureName[];
+  // COMI_DISABLE_FEATURES=shader-f16,…: a device without them, to check the paths taken where an adapter lacks them.
+  const disabled = (platform().env('COMI_DISABLE_FEATURES') ?? '').split(',').map((f) => f.trim());
+  const requiredFeatures = wanted.filter((f) => adapter!.features.has(f) && !disabled.includes(f)) as GPUFeatureName[];
   // Ask for the adapter's maximum buffer sizes: the defaults (128/256 MiB) are below what 256² training needs on GPUs.
   const l = adapter.limits;
   const device = await adapter.requestDevice({

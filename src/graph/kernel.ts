@@ -12,8 +12,10 @@ export type Access = 'read' | 'read_write';
  * (then the shader must not use it in that specialisation: the auto layout drops unused bindings). */
 export type Binding = Access | { access: Access; type?: string; optional?: true };
 /** Compile-time constants: u32 and bool become WGSL `const` declarations; code is a WGSL snippet substituted for
- * {{NAME}} in the shader (expressions of templated pointwise ops). */
-export type ConstType = 'u32' | 'bool' | 'code';
+ * {{NAME}} in the shader (expressions of templated pointwise ops); float is a storage type, f32 or f16, declared as
+ * `alias NAME = …;` for binding types such as `array<NAME>` (f16 enables the extension: the adapter's shader-f16). */
+export type ConstType = 'u32' | 'bool' | 'code' | 'float';
+export type FloatType = 'f32' | 'f16';
 /** The built-in values an entry point may pass to `kernel(…)`, by the name the shader uses. */
 export const BUILTINS = {
   gid: 'global_invocation_id) gid: vec3u',
@@ -67,7 +69,9 @@ type IsOptional<T> = T extends { optional: true } ? true : false;
 export type BufferArgs<B extends Record<string, Binding>> =
   { [K in keyof B as IsOptional<B[K]> extends true ? never : K]: GPUBuffer } &
   { [K in keyof B as IsOptional<B[K]> extends true ? K : never]?: GPUBuffer };
-export type ConstValues<C extends Record<string, ConstType>> = { [K in keyof C]: C[K] extends 'bool' ? boolean : C[K] extends 'u32' ? number : string };
+export type ConstValues<C extends Record<string, ConstType>> = {
+  [K in keyof C]: C[K] extends 'bool' ? boolean : C[K] extends 'u32' ? number : C[K] extends 'float' ? FloatType : string
+};
 
 /** Invocations per workgroup of elementwise kernels. */
 export const ELEMENTWISE_WG = 256;
@@ -145,18 +149,23 @@ function bindingDecl(name: string, b: Binding, index: number): string {
  * computation with {{NAME}} code snippets substituted. */
 export function kernelSource(k: AnyKernel, consts: Record<string, number | boolean | string>, reduction?: Reduction): string {
   const out: string[] = [];
-  if (k.reduction && reduction?.kind === 'subgroup') out.push('enable subgroups;');
-  const fields = Object.entries(k.params).map(([name, type]) => `${name}: ${type}`);
-  out.push(`struct Params { ${fields.join(', ')} }`, '@group(0) @binding(0) var<uniform> p: Params;');
-  Object.entries(k.bindings).forEach(([name, b], i) => out.push(bindingDecl(name, b, i + 1)));
+  const decls: string[] = [];
   const snippets: Record<string, string> = {};
   for (const [name, type] of Object.entries(k.consts)) {
     const v = consts[name];
     if (v === undefined) throw new Error(`kernel ${k.shader}: no value for constant ${name}`);
     if (type === 'code') snippets[name] = String(v);
-    else if (type === 'bool') out.push(`const ${name} = ${v === true};`);
-    else out.push(`const ${name} = ${Number(v)}u;`);
+    else if (type === 'float') {
+      if (v !== 'f32' && v !== 'f16') throw new Error(`kernel ${k.shader}: constant ${name} must be f32 or f16, got ${v}`);
+      if (v === 'f16' && !out.includes('enable f16;')) out.push('enable f16;');
+      decls.push(`alias ${name} = ${v};`);
+    } else if (type === 'bool') decls.push(`const ${name} = ${v === true};`);
+    else decls.push(`const ${name} = ${Number(v)}u;`);
   }
+  if (k.reduction && reduction?.kind === 'subgroup') out.push('enable subgroups;');
+  const fields = Object.entries(k.params).map(([name, type]) => `${name}: ${type}`);
+  out.push(...decls, `struct Params { ${fields.join(', ')} }`, '@group(0) @binding(0) var<uniform> p: Params;');
+  Object.entries(k.bindings).forEach(([name, b], i) => out.push(bindingDecl(name, b, i + 1)));
   let wg: string;
   if (k.reduction) {
     if (!reduction) throw new Error(`kernel ${k.shader}: needs a reduction variant`);

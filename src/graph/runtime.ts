@@ -89,11 +89,18 @@ export class Runtime {
     const key = `${k.shader}|${JSON.stringify(consts)}|${reduction ? `${reduction.kind}${reduction.wg}` : ''}`;
     let p = this.pipelines.get(key);
     if (!p) {
-      const module = this.device.createShaderModule({ code: kernelSource(k, consts, reduction), label: k.shader });
+      const code = kernelSource(k, consts, reduction);
+      if (code.startsWith('enable f16;')) this.requireF16(`${k.shader} with f16 storage`);
+      const module = this.device.createShaderModule({ code, label: k.shader });
       p = this.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' }, label: k.shader });
       this.pipelines.set(key, p);
     }
     return p;
+  }
+
+  /** Throws, naming what needs it, unless the device has shader-f16 (f16 storage in kernels). */
+  requireF16(what: string): void {
+    if (!this.gpu.features.has('shader-f16')) throw new Error(`${what} is not supported on this adapter: ${this.gpu.adapterName} has no shader-f16`);
   }
 
   /** Identical parameter blocks recur every training step, so they are uploaded once and reused. */

@@ -1,7 +1,11 @@
-// Float32 NCHW tensors on the GPU: shape checks, upload/download, reference-counted storage and scopes.
+// Float32 NCHW tensors on the GPU: shape checks, upload/download, reference-counted storage and scopes. f16 tensors
+// are storage only (feature maps kept between layers): kernels that declare f16 bindings read and write them.
 import { rt } from './runtime.js';
+import type { FloatType } from './kernel.js';
 
 export type Shape = readonly number[];
+export type DType = FloatType;
+const BYTES: Record<DType, number> = { f32: 4, f16: 2 };
 
 /** What the autograd tape hangs on a tensor it produced; released when the tensor dies. */
 export interface GradNodeRef {
@@ -47,26 +51,28 @@ export class Tensor {
   /** The tape node that produced this tensor, while its graph is alive. */
   node: GradNodeRef | null = null;
   name: string | undefined;
+  readonly dtype: DType;
   private storage: Storage;
   private refs = 1;
   private disposed = false;
 
-  private constructor(shape: Shape, storage: Storage) {
+  private constructor(shape: Shape, storage: Storage, dtype: DType) {
     this.shape = Object.freeze([...shape]);
     this.size = shapeSize(shape);
+    this.dtype = dtype;
     this.storage = storage;
     scopes.at(-1)?.add(this);
   }
 
   /** Uninitialised tensor (its buffer may hold a previous tensor's data). */
-  static empty(shape: Shape): Tensor {
+  static empty(shape: Shape, dtype: DType = 'f32'): Tensor {
     checkShape(shape, 'Tensor.empty');
-    const bytes = shapeSize(shape) * 4;
+    const bytes = shapeSize(shape) * BYTES[dtype];
     const limit = rt().gpu.limits.maxStorageBufferBindingSize;
     if (bytes > limit) {
       throw new Error(`tensor ${fmtShape(shape)} needs ${bytes} bytes, above this adapter's binding limit of ${limit}; use smaller tiles or batches`);
     }
-    return new Tensor(shape, new Storage(rt().pool.acquire(bytes), bytes));
+    return new Tensor(shape, new Storage(rt().pool.acquire(bytes), bytes), dtype);
   }
 
   static fromArray(data: ArrayLike<number>, shape: Shape): Tensor {
@@ -97,7 +103,16 @@ export class Tensor {
   }
 
   describe(): string {
-    return `tensor${this.name ? ` '${this.name}'` : ''} ${fmtShape(this.shape)}`;
+    return `tensor${this.name ? ` '${this.name}'` : ''} ${fmtShape(this.shape)}${this.dtype === 'f32' ? '' : ` ${this.dtype}`}`;
+  }
+
+  /** Bytes of its values (its buffer may be rounded up). */
+  get bytes(): number {
+    return this.size * BYTES[this.dtype];
+  }
+
+  private assertF32(what: string): void {
+    if (this.dtype !== 'f32') throw new Error(`${what}: ${this.describe()} holds ${this.dtype} values; only kernels that declare ${this.dtype} bindings use it`);
   }
 
   /** The GPU buffer, for kernels; throws if the user disposed this tensor. */
@@ -120,6 +135,7 @@ export class Tensor {
    * before dispatches that were recorded earlier but not yet submitted. */
   writeData(data: ArrayLike<number>): void {
     this.assertLive('writeData');
+    this.assertF32('writeData');
     if (data.length !== this.size) {
       throw new Error(`writeData: ${data.length} values given for ${this.describe()} (expected ${this.size})`);
     }
@@ -129,6 +145,7 @@ export class Tensor {
 
   async data(): Promise<Float32Array> {
     this.assertLive('data()');
+    this.assertF32('data()');
     return new Float32Array(await rt().read(this.storage.buffer, this.size * 4));
   }
 
@@ -145,7 +162,7 @@ export class Tensor {
       throw new Error(`view: cannot view ${this.describe()} (${this.size} elements) as ${fmtShape(shape)} (${shapeSize(shape)} elements)`);
     }
     this.storage.retain();
-    return new Tensor(shape, this.storage);
+    return new Tensor(shape, this.storage, this.dtype);
   }
 
   /** Same storage, outside the autograd graph. */

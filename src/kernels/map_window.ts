@@ -1,6 +1,7 @@
 // Windows of a feature map stored as row bands (layer-major correction, src/correct/layer_major.ts): a layer's
 // input tile plus halo, padded at the map's border, optionally upsampled ×2 and normalised + ReLU'd on the way; the
-// same copy writes a layer's output tile into its band. Inference only (not recorded).
+// same copy writes a layer's output tile into its band. Bands and destination may be f16 (storage only: values are
+// normalised in f32). Inference only (not recorded).
 import { Tensor } from '../graph/tensor.js';
 import { rt } from '../graph/runtime.js';
 import { defineKernel } from '../graph/kernel.js';
@@ -13,7 +14,11 @@ const WINDOW = defineKernel({
     C: 'u32', W: 'u32', VH: 'u32', VW: 'u32', up: 'u32', y0: 'i32', x0: 'i32', h: 'u32', w: 'u32',
     s0: 'u32', s1: 'u32', s2: 'u32', s3: 'u32', dH: 'u32', dW: 'u32', dx0: 'u32', reflect: 'u32', hasStats: 'u32', relu: 'u32', n: 'u32',
   },
-  bindings: { a: 'read', b: 'read', c: 'read', stats: 'read', y: 'read_write' },
+  bindings: {
+    a: { access: 'read', type: 'array<SRC>' }, b: { access: 'read', type: 'array<SRC>' }, c: { access: 'read', type: 'array<SRC>' },
+    stats: 'read', y: { access: 'read_write', type: 'array<DST>' },
+  },
+  consts: { SRC: 'float', DST: 'float' },
   entry: 'elementwise',
 });
 
@@ -39,7 +44,7 @@ export interface WindowSpec {
   /** [mean[0..C), rstd[0..C)] applied to every value read (instance normalisation), then ReLU if `relu`. */
   stats?: Tensor;
   relu?: boolean;
-  /** Write into this [1, C, h, dW] tensor from column dx0 instead of a new [1, C, h, w] one. */
+  /** Write into this [1, C, h, dW] tensor (f32 or f16) from column dx0 instead of a new f32 [1, C, h, w] one. */
   into?: { tensor: Tensor; dx0: number };
 }
 
@@ -48,10 +53,11 @@ export function mapWindow(s: WindowSpec): Tensor {
   if (bands.length < 1 || bands.length > 3) throw new Error(`mapWindow: 1 to 3 bands, got ${bands.length}`);
   for (const b of bands) rank('mapWindow', b.tensor, 4);
   const [, C, , W] = bands[0].tensor.shape;
+  const SRC = bands[0].tensor.dtype;
   const bounds = [bands[0].start];
   for (const b of bands) {
-    if (b.tensor.shape[1] !== C || b.tensor.shape[3] !== W || b.start !== bounds[bounds.length - 1]) {
-      throw new Error(`mapWindow: bands must be consecutive with ${C} channels and width ${W}, got ${b.tensor.describe()} at row ${b.start}`);
+    if (b.tensor.shape[1] !== C || b.tensor.shape[3] !== W || b.tensor.dtype !== SRC || b.start !== bounds[bounds.length - 1]) {
+      throw new Error(`mapWindow: bands must be consecutive with ${C} channels, width ${W} and one dtype, got ${b.tensor.describe()} at row ${b.start}`);
     }
     bounds.push(b.start + b.tensor.shape[2]);
   }
@@ -74,6 +80,6 @@ export function mapWindow(s: WindowSpec): Tensor {
   rt().dispatch(WINDOW, { a: A.buffer, b: B.buffer, c: Cb.buffer, stats: (stats ?? A).buffer, y: y.buffer }, {
     C, W, VH, VW, up, y0, x0, h, w, s0, s1, s2, s3, dH: h, dW, dx0,
     reflect: s.pad === 'reflect' ? 1 : 0, hasStats: stats ? 1 : 0, relu: s.relu ? 1 : 0, n: C * h * w,
-  });
+  }, { consts: { SRC, DST: y.dtype } });
   return y;
 }

@@ -9,12 +9,13 @@ import { reductionVariant } from './autotune.js';
 const MOMENTS = defineKernel({
   shader: 'channel_moments',
   params: { C: 'u32', L: 'u32', slot: 'u32' },
-  bindings: { x: 'read', m: 'read_write' },
+  bindings: { x: { access: 'read', type: 'array<SRC>' }, m: 'read_write' },
+  consts: { SRC: 'float' },
   entry: ['lid', 'wid', 'nwg'],
   reduction: 'f32',
 });
 
-/** Writes (mean, M2) of each channel plane of x [1, C, H, W] to out [slots, C, 2] at `slot`. */
+/** Writes (mean, M2) of each channel plane of x [1, C, H, W] (f32 or f16) to out [slots, C, 2] at `slot`. */
 export function channelMoments(x: Tensor, out: Tensor, slot: number): void {
   rank('channelMoments', x, 4);
   const [N, C, H, W] = x.shape;
@@ -22,7 +23,7 @@ export function channelMoments(x: Tensor, out: Tensor, slot: number): void {
   if (N !== 1 || out.shape[1] !== C || out.shape[2] !== 2 || !(Number.isInteger(slot) && slot >= 0 && slot < out.shape[0])) {
     throw new Error(`channelMoments: input ${x.describe()} (one image) and slot ${slot} do not fit moments ${out.describe()}`);
   }
-  rt().dispatch(MOMENTS, { x: x.buffer, m: out.buffer }, { C, L: H * W, slot }, { reduction: reductionVariant(), groups: grid1d(C, 1) });
+  rt().dispatch(MOMENTS, { x: x.buffer, m: out.buffer }, { C, L: H * W, slot }, { reduction: reductionVariant(), groups: grid1d(C, 1), consts: { SRC: x.dtype } });
 }
 
 /** Combines per-band moments [bands, C, 2] of bands holding counts[k] values per channel into instance-norm

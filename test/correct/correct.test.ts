@@ -184,12 +184,13 @@ describe('comi correct (command line)', () => {
 
   // Dawn's own diagnostics go to stderr from C++ ("Warning: …" and an "at …cpp" line); everything else is ours.
   const dawnLog = (line: string) => line === '' || line.startsWith('Warning: ') || /^\s+at \S+ \(.*\.cpp:\d+\)$/.test(line);
-  const comi = (...args: string[]) => {
+  const comiWith = (env: Record<string, string>, ...args: string[]) => {
     const r = spawnSync(process.execPath, ['--import', pathToFileURL(join(ROOT, 'test', 'graph', 'ts-loader.mjs')).href, join(ROOT, 'src', 'cli', 'main.ts'), ...args], {
-      encoding: 'utf8', timeout: 120_000, env: { ...process.env, COMI_DEBUG: '' },
+      encoding: 'utf8', timeout: 120_000, env: { ...process.env, COMI_DEBUG: '', ...env },
     });
     return { status: r.status, stdout: r.stdout, stderr: r.stderr.split('\n').filter((l) => !dawnLog(l)) };
   };
+  const comi = (...args: string[]) => comiWith({}, ...args);
 
   it('prints the settings first, a line per file and progress; exits 0', async () => {
     const out = join(dir, 'cli-out');
@@ -224,5 +225,24 @@ describe('comi correct (command line)', () => {
     const dry = comi('correct', '--model', rgbRun, '--out', out, '--dry-run', join(cliIn(), 'good.png'));
     expect(dry.status).toBe(1); // good.png exists in out now
     expect(dry.stderr).toEqual([`failed: ${join(cliIn(), 'good.png')}: ${join(out, 'good.png')} exists; pass --overwrite to replace it`, 'comi correct: 1 input(s) failed (listed above); 0 would be written']);
+  });
+
+  it('--precision f16: maps stored as f16 and said so; a bad value, --stats tile or an adapter without shader-f16: one line', async () => {
+    const out = join(dir, 'cli-f16');
+    const input = join(cliIn(), 'good.png');
+    const r = comi('correct', '--model', rgbRun, '--out', out, '--tile', '20', '--precision', 'f16', input);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('\nprecision:     feature maps between layers stored as f16 (half the memory), arithmetic in f32\n');
+    expect(r.stdout).toMatch(/\n {2}wrote 40×36, 3 channel\(s\), 8-bit \(\d+ tiles of 20 px × 8 layers, f16 maps\)\n/);
+    expect(existsSync(join(out, 'good.png'))).toBe(true);
+    const bad = comi('correct', '--model', rgbRun, '--out', out, '--precision', 'f64', input);
+    expect([bad.status, bad.stderr]).toEqual([2, ["comi correct: --precision must be one of f32, f16, got 'f64'"]]);
+    const tile = comi('correct', '--model', rgbRun, '--out', out, '--precision', 'f16', '--stats', 'tile', input);
+    expect([tile.status, tile.stderr]).toEqual([2, ['comi correct: --precision f16 is not supported with --stats tile (only the layer-by-layer --stats image keeps maps)']]);
+    const none = comiWith({ COMI_DISABLE_FEATURES: 'shader-f16' }, 'correct', '--model', rgbRun, '--out', join(dir, 'cli-no-f16'), '--precision', 'f16', input);
+    expect(none.status).toBe(1);
+    expect(none.stderr).toHaveLength(1);
+    expect(none.stderr[0]).toMatch(/^comi correct: --precision f16 is not supported on this adapter: .+ has no shader-f16$/);
+    expect(existsSync(join(dir, 'cli-no-f16', 'good.png'))).toBe(false);
   });
 });

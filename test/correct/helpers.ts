@@ -1,6 +1,6 @@
 // Small randomly initialised generators and run folders in the run-folder contract, for correction tests.
 import { mkdirSync } from 'node:fs';
-import { hashNormal } from '../../src/graph/random.js';
+import { hashNormal, hashUniform } from '../../src/graph/random.js';
 import { nameSeed } from '../../src/model/module.js';
 import { ResnetGenerator, type GeneratorOptions } from '../../src/model/generator.js';
 import { saveGenerator, writeRunConfig, runPaths, RUN_FORMAT, RUN_VERSION, type RunConfig } from '../../src/train/run_folder.js';
@@ -17,6 +17,21 @@ export function testGenerator(opts: Partial<GeneratorOptions>): ResnetGenerator 
     else t.writeData(hashNormal(t.size, nameSeed(12, name), 0.1));
   }
   return g;
+}
+
+/** A smooth image with structure at several scales plus noise: C×H×W in [−1, 1]. */
+export function testImage(channels: number, height: number, width: number, seed: number): Float32Array {
+  const noise = hashUniform(channels * height * width, seed, 0.3);
+  const out = new Float32Array(noise.length);
+  for (let c = 0; c < channels; c++) {
+    for (let y = 0; y < height; y++) {
+      for (let x = 0; x < width; x++) {
+        const i = (c * height + y) * width + x;
+        out[i] = 0.5 * Math.sin(x / (7 + c) + y / 11) * Math.cos(y / (5 + 2 * c) - x / 23) + noise[i];
+      }
+    }
+  }
+  return out;
 }
 
 export function runConfig(model: Partial<RunConfig['model']>, data: Partial<RunConfig['data']> = {}): RunConfig {

@@ -8,32 +8,16 @@ import { useGpu } from '../helpers/gpu.js';
 import { Tensor, scope } from '../../src/graph/tensor.js';
 import { rt } from '../../src/graph/runtime.js';
 import { noGrad } from '../../src/autograd/tape.js';
-import { hashUniform } from '../../src/graph/random.js';
 import { reflectionPad2d } from '../../src/kernels/pad.js';
 import { correctPlanes, type TileGenerator } from '../../src/correct/tiled.js';
 import { planAxis, receptiveRadius, tileMargin, DEFAULT_RAMP } from '../../src/correct/tiling.js';
 import type { ResnetGenerator } from '../../src/model/generator.js';
-import { testGenerator } from './helpers.js';
+import { testGenerator, testImage } from './helpers.js';
 
 useGpu();
 
 /** Tiled output must equal the whole-image output within this (absolute, on the generator's [−1, 1] scale). */
 const TOL = 1e-5;
-
-/** A smooth image with structure at several scales plus noise: C×H×W in [−1, 1]. */
-function testImage(channels: number, height: number, width: number, seed: number): Float32Array {
-  const noise = hashUniform(channels * height * width, seed, 0.3);
-  const out = new Float32Array(noise.length);
-  for (let c = 0; c < channels; c++) {
-    for (let y = 0; y < height; y++) {
-      for (let x = 0; x < width; x++) {
-        const i = (c * height + y) * width + x;
-        out[i] = 0.5 * Math.sin(x / (7 + c) + y / 11) * Math.cos(y / (5 + 2 * c) - x / 23) + noise[i];
-      }
-    }
-  }
-  return out;
-}
 
 /** Reference: one forward pass over the image reflection-padded at the bottom/right to multiples of 4, cropped. */
 async function wholeImage(gen: ResnetGenerator, planes: Float32Array, channels: number, height: number, width: number): Promise<Float32Array> {

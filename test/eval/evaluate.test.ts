@@ -131,6 +131,15 @@ describe('the normalized convention (default)', () => {
     expect(() => parseEvaluateFlags([...base, '--convention', 'csbdeep'])).toThrow("--convention must be one of normalized, raw, got 'csbdeep'");
     expect(() => resolveScoring('normalized', 255)).toThrow(/a data range applies to the raw convention only/);
   });
+
+  it('--precision f16 passes to the corrector with --model; elsewhere, with --stats tile or misspelt: a usage error', () => {
+    const model = ['--model', 'run', '--out', 'o'];
+    expect(parseEvaluateFlags(model)).toMatchObject({ precision: 'f32' });
+    expect(parseEvaluateFlags([...model, '--precision', 'f16'])).toMatchObject({ precision: 'f16' });
+    expect(() => parseEvaluateFlags(['--pred', 'a', '--truth', 'b', '--out', 'o', '--precision', 'f16'])).toThrow('--precision applies to --model only');
+    expect(() => parseEvaluateFlags([...model, '--precision', 'f16', '--stats', 'tile'])).toThrow(/^--precision f16 is not supported with --stats tile/);
+    expect(() => parseEvaluateFlags([...model, '--precision', 'half'])).toThrow("--precision must be one of f32, f16, got 'half'");
+  });
 });
 
 describe('summaries', () => {

@@ -41,6 +41,17 @@ describe('kernel descriptions', () => {
     expect(kernelSource(k, { REFLECT: true })).toContain('const REFLECT = true;');
     expect(() => kernelSource(k, {})).toThrow(/pad: no value for constant REFLECT/);
   });
+
+  it('declares storage type constants as aliases, enabling f16 first where one is f16', () => {
+    const k = defineKernel({ shader: 'map_window', params: { n: 'u32' }, bindings: { y: { access: 'read_write', type: 'array<DST>' } }, consts: { DST: 'float' }, entry: 'elementwise' });
+    const f16 = kernelSource(k, { DST: 'f16' });
+    expect(f16.startsWith('enable f16;\nalias DST = f16;')).toBe(true);
+    expect(f16).toContain('var<storage, read_write> y: array<DST>;');
+    const f32 = kernelSource(k, { DST: 'f32' });
+    expect(f32).toContain('alias DST = f32;');
+    expect(f32).not.toContain('enable f16');
+    expect(() => kernelSource(k, { DST: 'f64' })).toThrow(/DST must be f32 or f16/);
+  });
 });
 
 describe('every kernel description matches its shader file', async () => {
@@ -59,7 +70,9 @@ describe('every kernel description matches its shader file', async () => {
       const unusedBindings = Object.keys(k.bindings).filter((name) => !new RegExp(`\\b${name}\\[`).test(text));
       expect(unusedBindings, 'bindings the shader never indexes').toEqual([]);
       const consts = Object.keys(k.consts).filter((name) => !(name === 'WG' && k.workgroup === 'WG')); // WG: the generated entry's
-      for (const name of consts) expect(text, `constant ${name}`).toMatch(new RegExp(`\\b${name}\\b`));
+      // A storage type constant may be named only by binding types (array<SRC>).
+      const types = Object.values(k.bindings).map((b) => (typeof b === 'string' ? '' : b.type ?? '')).join(' ');
+      for (const name of consts) expect(`${text} ${types}`, `constant ${name}`).toMatch(new RegExp(`\\b${name}\\b`));
     });
   }
 });

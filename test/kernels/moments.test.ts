@@ -1,7 +1,9 @@
 // channelMoments and combineMoments against f64 statistics of the whole map: per-band (mean, M2) combined across
-// uneven bands equal the whole map's mean and 1/sqrt(var + eps); a large common offset does not cancel.
+// uneven bands equal the whole map's mean and 1/sqrt(var + eps); a large common offset does not cancel; bands stored
+// as f16 give the statistics of their (rounded) values, summed in f32.
 import { describe, it, expect } from 'vitest';
 import { useGpu } from '../helpers/gpu.js';
+import { f16Round, f16Tensor } from '../helpers/f16.js';
 import { hashUniform } from '../../src/graph/random.js';
 import { Tensor } from '../../src/graph/tensor.js';
 import { channelMoments, combineMoments } from '../../src/kernels/moments.js';
@@ -30,6 +32,32 @@ describe('channelMoments + combineMoments', () => {
       const mean = plane.reduce((a, b) => a + b, 0) / plane.length;
       const v = plane.reduce((a, b) => a + (b - mean) ** 2, 0) / plane.length;
       // The mean is stored in f32: within its rounding (half an ulp, 2^-24 relative) plus 1e-6 of the spread.
+      expect(Math.abs(got[c] - mean)).toBeLessThanOrEqual(2 ** -24 * Math.abs(mean) + 1e-6 * Math.sqrt(v));
+      expect(Math.abs(got[C + c] * Math.sqrt(v + 1e-5) - 1)).toBeLessThanOrEqual(1e-5);
+    }
+    for (const t of [m, ...bands]) t.dispose();
+  });
+
+  it('of f16 bands: the statistics of the f16 values, within the same f32 bounds', async () => {
+    const [C, W, cuts] = [2, 30, [0, 7, 8, 20]];
+    const H = cuts[cuts.length - 1];
+    const map = hashUniform(C * H * W, 4, 3).map((v, i) => v + 10 * Math.floor(i / (H * W)));
+    const m = Tensor.zeros([cuts.length - 1, C, 2]);
+    const counts: number[] = [];
+    const bands: Tensor[] = [];
+    for (let k = 0; k + 1 < cuts.length; k++) {
+      const rows = cuts[k + 1] - cuts[k];
+      const data = new Float32Array(C * rows * W);
+      for (let c = 0; c < C; c++) data.set(map.subarray((c * H + cuts[k]) * W, (c * H + cuts[k + 1]) * W), c * rows * W);
+      bands.push(f16Tensor(data, [1, C, rows, W]));
+      channelMoments(bands[k], m, k);
+      counts.push(rows * W);
+    }
+    const got = combineMoments(await m.data(), counts, 1e-5);
+    for (let c = 0; c < C; c++) {
+      const plane = Array.from(map.subarray(c * H * W, (c + 1) * H * W), f16Round);
+      const mean = plane.reduce((a, b) => a + b, 0) / plane.length;
+      const v = plane.reduce((a, b) => a + (b - mean) ** 2, 0) / plane.length;
       expect(Math.abs(got[c] - mean)).toBeLessThanOrEqual(2 ** -24 * Math.abs(mean) + 1e-6 * Math.sqrt(v));
       expect(Math.abs(got[C + c] * Math.sqrt(v + 1e-5) - 1)).toBeLessThanOrEqual(1e-5);
     }
