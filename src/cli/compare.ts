@@ -1,20 +1,19 @@
 // `comi compare`: every method on the same held-out pairs under the same training budget, K repeats, with mean ± std,
 // paired per-image differences (95 % CI), a breakdown by defocus and side-by-side crops. It resumes: finished runs
 // are reused, scored images are not scored again.
-import { existsSync, mkdirSync, readFileSync, readdirSync, appendFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, appendFileSync } from 'node:fs';
 import { join, resolve, extname, basename } from 'node:path';
 import { num, parseFlags, str, ttaFlag, type FlagSpec } from './args.js';
 import { UsageError } from './errors.js';
 import { Progress } from './progress.js';
-import { flagsForMethod, parseTrainFlags } from './train.js';
+import { flagsForMethod, parseTrainFlags, resolveRlInput } from './train.js';
 import { train } from '../train/trainer.js';
 import { loadNetwork, readRunConfig, runPaths, TRAIN_METHODS, type TrainMethod } from '../train/run_folder.js';
 import { readCheckpoint } from '../train/checkpoint.js';
 import { correctImage, correctWholeImage, runSettings } from '../correct/correct.js';
 import { UnetGenerator } from '../model/unet.js';
-import { readImage, writeImage, centreCrop, cropImage, IMAGE_EXTENSIONS, type Image } from '../data/image.js';
-import { normalize } from '../data/normalize.js';
-import { estimateShift, overlap } from '../data/register.js';
+import { readImage, writeImage, type Image } from '../data/image.js';
+import { fitPairs, pairsOf, pairWindows } from './pairs.js';
 import { scoreNormalized, normalizeTruth, normalizeMinMse, normalizedConventionNote } from '../eval/convention.js';
 import { deconvolveImage, fitRichardsonLucy, gaussianPsf, opticsPsf, type Psf, type RichardsonLucyFit } from '../eval/deconvolve.js';
 import type { Optics } from '../synth/psf.js';
@@ -70,24 +69,7 @@ Writes DIR/compare.md, compare.json, scores.jsonl and montage_*.png; a rerun reu
                    then costs no method anything (default 0: the images as they are)
 `;
 
-interface Pair { name: string; source: string; target: string }
-
 const RL_ITERATIONS = [5, 10, 20, 30];
-
-/** A pair's input and truth windows after registration within ±radius (the whole images when radius is 0). */
-interface Windows { dx: number; dy: number; input: (img: Image) => Image; truth: (img: Image) => Image }
-
-function pairWindows(input: Image, truth: Image, radius: number): Windows {
-  if (radius === 0) return { dx: 0, dy: 0, input: (img) => img, truth: (img) => img };
-  const planes = (img: Image) => ({ ...img, planes: normalize(img, { kind: 'range', min: 0, max: 1 }) });
-  const { dx, dy } = estimateShift(planes(input), planes(truth), radius);
-  const o = overlap(input.width, input.height, dx, dy);
-  return {
-    dx, dy,
-    input: (img) => cropImage(img, o.source.x0, o.source.y0, o.width, o.height),
-    truth: (img) => cropImage(img, o.target.x0, o.target.y0, o.width, o.height),
-  };
-}
 
 /** Each image's defocus PSF from a synthetic set's manifest (synth.json: optics and per-image defocus). */
 function matchedPsfs(root: string): (name: string) => Psf {
@@ -103,17 +85,6 @@ function matchedPsfs(root: string): (name: string) => Psf {
   };
 }
 
-function pairsOf(root: string, source: string, target: string): Pair[] {
-  const list = (d: string) => {
-    const dir = join(root, d);
-    if (!existsSync(dir)) throw new UsageError(`${dir} does not exist (expected ${source}/ and ${target}/ folders of matching names in ${root})`);
-    return readdirSync(dir).filter((f) => IMAGE_EXTENSIONS.includes(extname(f).toLowerCase())).sort();
-  };
-  const targets = new Set(list(target));
-  const pairs = list(source).filter((f) => targets.has(f)).map((f) => ({ name: f, source: join(root, source, f), target: join(root, target, f) }));
-  if (pairs.length === 0) throw new UsageError(`no matching names in ${join(root, source)} and ${join(root, target)}`);
-  return pairs;
-}
 
 /** The iteration count (of RL_ITERATIONS) with the best mean PSNR over the pairs, each deconvolved with its own PSF. */
 async function fitMatchedIterations(pairs: { name: string; source: Image; target: Image }[], psfOf: (name: string) => Psf,
@@ -248,6 +219,19 @@ export async function compareCommand(argv: string[]): Promise<{ summary: MethodS
   for (const f of ['--seed', '--out', '--resume', '--data', '--layout']) {
     if (trainFlags.includes(f)) throw new UsageError(`train flag ${f} is set by compare (runs are seeded 0…K−1 under ${out}/runs)`);
   }
+  // --rl-input fit is fitted once for every repeat and method (and kept for a rerun), not once per run.
+  const rlInputAt = baseTrain.indexOf('--rl-input');
+  if (rlInputAt >= 0 && baseTrain[rlInputAt + 1] === 'fit' && !given) {
+    const fitPath = join(out, 'rl-input-fit.json');
+    if (!existsSync(fitPath)) {
+      const probe = parseTrainFlags([...baseTrain, '--out', join(out, 'runs', 'rl-input-probe')])!;
+      const fit = await resolveRlInput(probe);
+      writeFileAtomic(fitPath, JSON.stringify(fit, null, 1) + '\n');
+    }
+    const fit: RichardsonLucyFit = JSON.parse(readFileSync(fitPath, 'utf8'));
+    baseTrain[rlInputAt + 1] = `${fit.sigma},${fit.iterations}`;
+    process.stderr.write(`note: --rl-input fit: σ ${fit.sigma.toFixed(3)} px, ${fit.iterations} iterations for every run (${fitPath})\n`);
+  }
 
   // Trained methods first: their runs are the budgeted part, and a finished run is reused.
   const runOf = (method: string, k: number) => (method === 'comi' && given) || join(out, 'runs', `${method}-${k}`);
@@ -282,14 +266,7 @@ export async function compareCommand(argv: string[]): Promise<{ summary: MethodS
     const fitPath = join(out, 'rl-fit.json');
     if (existsSync(fitPath)) rl = JSON.parse(readFileSync(fitPath, 'utf8'));
     else {
-      const all = pairsOf(resolve(trainDir), source, target);
-      const chosen = all.filter((_, i) => i % Math.max(1, Math.floor(all.length / rlPairs)) === 0).slice(0, rlPairs);
-      const crop = (img: Image) => (testPsf ? img : centreCrop(img, rlCrop));
-      const pairs = await Promise.all(chosen.map(async (p) => {
-        const [input, truth] = [await readImage(p.source), await readImage(p.target)];
-        const w = pairWindows(input, truth, register);
-        return { name: p.name, source: crop(w.input(input)), target: crop(w.truth(truth)) };
-      }));
+      const pairs = await fitPairs(resolve(trainDir), source, target, { count: rlPairs, crop: testPsf ? null : rlCrop, register });
       let fitting: Progress | null = null;
       const onTrial = (done: number, total: number, best: RichardsonLucyFit) => {
         fitting ??= new Progress(`fitting RL ${testPsf ? 'iterations (matched PSFs)' : 'PSF σ'} on training pairs`, total);

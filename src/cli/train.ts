@@ -12,6 +12,9 @@ import type { Layout } from '../data/dataset.js';
 import { DEFAULT_PERCENTILES } from '../data/normalize.js';
 import type { StepLosses } from '../model/cyclegan.js';
 import { parseContentTerms, RECOMMENDED_CONTENT, type ContentTerm } from '../model/content_loss.js';
+import type { RlInput } from '../model/richardson_lucy.js';
+import { fitRichardsonLucy, type RichardsonLucyFit } from '../eval/deconvolve.js';
+import { fitPairs } from './pairs.js';
 import { DEFAULT_NAN_CHECK_EVERY, ON_NAN } from '../train/guards.js';
 
 const FLAGS: FlagSpec = {
@@ -27,6 +30,7 @@ const FLAGS: FlagSpec = {
   crops: { type: 'string' },
   'pair-scale': { type: 'string' },
   register: { type: 'string' },
+  'rl-input': { type: 'string' },
   percentiles: { type: 'string' },
   iters: { type: 'string' },
   'decay-start': { type: 'string' },
@@ -83,6 +87,9 @@ data
                           background, default) | any
   --pair-scale S          shared: a pair's in-focus target is mapped with its blurred image's normalisation, as
                           correction maps input and output (default) | separate: each image by its own
+  --rl-input fit|σ,N      deconvolve every input by Richardson–Lucy (Gaussian PSF of σ px, N iterations) before the
+                          network, in training and in correction; fit: σ and N that score best on 12 training pairs
+                          (paired layout); the network then learns what RL leaves (default: off)
   --register PX           align each pair by the integer shift (within ±PX) that best correlates them, cropping both
                           to their overlap: for focus series that drift sideways (default 0: off)
   --normalization M       auto (8-bit /255, 16-bit and float by percentiles) | 8bit | 16bit-range | percentile
@@ -137,6 +144,30 @@ export interface ParsedTrain {
   /** Resume only, when --iters is given. */
   iterations?: number;
   schedule: TrainSchedule;
+  /** --rl-input fit: config.model.rlInput is to be fitted on the data (resolveRlInput) before training. */
+  fitRlInput?: boolean;
+}
+
+/** --rl-input: 'fit', or SIGMA,ITERATIONS. */
+function rlInputFlag(raw: string | undefined): RlInput | 'fit' | null {
+  if (raw === undefined) return null;
+  if (raw === 'fit') return 'fit';
+  const [sigma, iterations, extra] = raw.split(',').map(Number);
+  if (extra !== undefined || !(sigma > 0 && sigma <= 100) || !(Number.isInteger(iterations) && iterations >= 1 && iterations <= 1000)) {
+    throw new UsageError(`--rl-input takes fit or SIGMA,ITERATIONS (σ in (0, 100] px, 1–1000 iterations), got '${raw}'`);
+  }
+  return { sigma, iterations };
+}
+
+/** Fits --rl-input fit's σ and iteration count on the run's pairs (as compare fits its RL row) and records them. */
+export async function resolveRlInput(parsed: ParsedTrain, onTrial?: (done: number, total: number, best: RichardsonLucyFit) => void): Promise<RichardsonLucyFit | null> {
+  if (!parsed.fitRlInput) return null;
+  const d = parsed.config!.data;
+  const pairs = await fitPairs(d.root, d.source!, d.target!, { count: 12, crop: 256, register: d.register ?? 0 });
+  const fit = await fitRichardsonLucy(pairs, { normalization: d.normalization, percentiles: d.percentiles, onTrial });
+  parsed.config!.model.rlInput = { sigma: fit.sigma, iterations: fit.iterations };
+  parsed.fitRlInput = false;
+  return fit;
 }
 
 function list(raw: string | undefined, flag: string, what = 'folder names'): string[] | null {
@@ -154,7 +185,7 @@ function beta(values: Parsed['values'], flag: string, fallback: number): number 
 }
 
 /** The configuration a new run's flags describe (everything but what the data and VGG decide). */
-function buildConfig(values: Parsed['values'], argv: string[]): { config: RunConfig; vggSource: VggSource; vggLayers?: string[] } {
+function buildConfig(values: Parsed['values'], argv: string[]): { config: RunConfig; vggSource: VggSource; vggLayers?: string[]; fitRlInput: boolean } {
   const root = str(values, 'data');
   if (!root) throw new UsageError('--data DIR is required (the dataset folder)');
   if (values.layout === undefined) throw new UsageError('--layout is required: paired, zstack or unpaired');
@@ -197,6 +228,8 @@ function buildConfig(values: Parsed['values'], argv: string[]): { config: RunCon
   if (refused) throw new UsageError(`--${refused} is not supported with --method ${method} (${METHOD_NOTE[method]})`);
   if (init !== undefined && method === 'pix2pix') throw new UsageError('--init is not supported with --method pix2pix (its generator is a U-Net)');
   const registerRadius = num(values, 'register', 0, { int: true, min: 0, max: 256 });
+  const rlInput = rlInputFlag(values['rl-input'] as string | undefined);
+  if (rlInput === 'fit' && layout !== 'paired') throw new UsageError('--rl-input fit scores RL on pairs of the paired layout; give --rl-input SIGMA,ITERATIONS');
   if (registerRadius > 0 && layout === 'unpaired') throw new UsageError('--register aligns pairs: the unpaired layout has none');
   const config: RunConfig = {
     format: RUN_FORMAT,
@@ -210,6 +243,7 @@ function buildConfig(values: Parsed['values'], argv: string[]): { config: RunCon
       blocks: num(values, 'blocks', initModel?.blocks ?? DEFAULTS.blocks, { int: true, min: 0, max: 100 }),
       upsampling: choice(values, 'upsampling', ['transpose', 'resize'] as const, initModel?.upsampling ?? 'transpose'),
       globalResidual: values['global-residual'] === true || (values['global-residual'] === undefined && initModel?.globalResidual === true),
+      ...(rlInput && rlInput !== 'fit' ? { rlInput } : {}),
     },
     data: {
       root: resolve(root), layout, source, target, inFocus, planes, size, normalization,
@@ -239,7 +273,7 @@ function buildConfig(values: Parsed['values'], argv: string[]): { config: RunCon
     seed: num(values, 'seed', DEFAULTS.seed, { int: true, min: 0, max: 0xffffffff }),
     ...(init === undefined ? {} : { init }),
   };
-  return applyMethod(method, values, config, vggSource, vggLayers);
+  return { ...applyMethod(method, values, config, vggSource, vggLayers), fitRlInput: rlInput === 'fit' };
 }
 
 /** Flags a baseline has no use for: each is refused rather than silently ignored. */
@@ -358,7 +392,7 @@ const STORED: Record<string, (c: RunConfig) => unknown> = {
   ngf: (c) => c.model.ngf, ndf: (c) => c.model.ndf, blocks: (c) => c.model.blocks, upsampling: (c) => c.model.upsampling,
   'global-residual': (c) => c.model.globalResidual, gan: (c) => c.losses.gan, 'adversarial-weight': (c) => c.losses.adversarialWeight,
   'content-weight': (c) => c.losses.contentWeight, content: (c) => c.losses.content ?? ['vgg'], 'cycle-weight': (c) => c.losses.cycleWeight, vgg: (c) => c.vgg?.source ?? null,
-  'vgg-layers': (c) => c.vgg?.layers ?? null,
+  'vgg-layers': (c) => c.vgg?.layers ?? null, 'rl-input': (c) => c.model.rlInput ?? null,
   seed: (c) => c.seed, init: (c) => c.init ?? null,
 };
 
@@ -368,6 +402,7 @@ function sameAsStored(flag: string, raw: string | true, stored: unknown): boolea
   if (flag === 'vgg-layers') return JSON.stringify(list(raw as string, flag)) === JSON.stringify(stored);
   if (flag === 'planes') return JSON.stringify(list(raw as string, flag)) === JSON.stringify(stored);
   if (flag === 'percentiles') return JSON.stringify(percentilesFlag(raw as string)) === JSON.stringify(stored);
+  if (flag === 'rl-input') return raw === 'fit' ? stored !== null : JSON.stringify(rlInputFlag(raw as string)) === JSON.stringify(stored);
   if (typeof stored === 'number') return Number(raw) === stored;
   return raw === stored;
 }
@@ -400,6 +435,13 @@ export async function trainCommand(argv: string[]): Promise<void> {
   let last = '';
   let guardText = '';
   try {
+    let fitting: Progress | null = null;
+    const fit = await resolveRlInput(parsed, (done, total, best) => {
+      fitting ??= new Progress('fitting the RL input stage on training pairs', total);
+      fitting.update(done, `σ ${best.sigma.toFixed(2)} px, ${best.iterations} it, ${best.psnr.toFixed(2)} dB`);
+    });
+    (fitting as Progress | null)?.done();
+    if (fit) process.stderr.write(`note: --rl-input fit: σ ${fit.sigma.toFixed(3)} px, ${fit.iterations} iterations (RL alone: ${fit.psnr.toFixed(2)} dB on ${'≤'}12 training pairs)\n`);
     const result = await train({
       runDir,
       config: parsed.config,

@@ -11,6 +11,7 @@ import { Tensor, type DType } from '../graph/tensor.js';
 import { noGrad } from '../autograd/tape.js';
 import { reflectionPad2d } from '../kernels/pad.js';
 import type { UnetGenerator } from '../model/unet.js';
+import { deconvolveNormalized, type RlInput } from '../model/richardson_lucy.js';
 
 export type NormalizationChoice = NormalizationMode | 'auto';
 
@@ -27,6 +28,8 @@ export interface CorrectSettings {
   /** Storage of the feature maps between layers: f16 halves their memory (compute stays f32; needs shader-f16 and
    * whole-image statistics). */
   precision: DType;
+  /** The run's input stage (RunConfig.model.rlInput): the whole image deconvolved before the network. */
+  rlInput?: RlInput;
 }
 
 /** The intensity mapping the run was trained with, unless overridden. */
@@ -38,6 +41,7 @@ export function runSettings(config: RunConfig, overrides: Partial<CorrectSetting
     stats: 'image',
     tta: 1,
     precision: 'f32',
+    ...(config.model.rlInput ? { rlInput: config.model.rlInput } : {}),
     ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)),
   };
 }
@@ -81,10 +85,12 @@ function checkInput(img: Image, where: string): void {
   checkFiniteImage(img, 'the image', 'correction needs finite pixel values');
 }
 
-/** The image in the settings' intensity mapping, planar. */
-function normalizedPlanes(img: Image, s: CorrectSettings): { normalization: Normalization; planes: Float32Array } {
+/** What the network sees: the image in the settings' intensity mapping, planar, deconvolved when the run has an
+ *  input stage (the whole image at once, as in training). */
+export async function networkInput(img: Image, s: CorrectSettings): Promise<{ normalization: Normalization; planes: Float32Array }> {
   const normalization = fitNormalization(img, normalizationMode(img, s.normalization), s.percentiles);
-  return { normalization, planes: normalize(img, normalization) };
+  const planes = normalize(img, normalization);
+  return { normalization, planes: s.rlInput ? await deconvolveNormalized(planes, img.channels, img.width, img.height, s.rlInput) : planes };
 }
 
 /** Generator output (planar) as the requested image, refused if not finite. */
@@ -106,7 +112,7 @@ export async function correctImage(gen: TileGenerator, img: Image, s: CorrectSet
   if (modelChannels !== 1 && modelChannels !== img.channels) {
     throw new Error(`the model corrects ${modelChannels}-channel (RGB) images; this image has ${img.channels} channel`);
   }
-  const { normalization, planes } = normalizedPlanes(img, s);
+  const { normalization, planes } = await networkInput(img, s);
   const plane = img.width * img.height;
   const out = new Float32Array(planes.length);
   const runs = modelChannels === img.channels ? 1 : img.channels;
@@ -141,7 +147,7 @@ export async function correctWholeImage(gen: UnetGenerator, img: Image, s: Corre
   const padW = Math.ceil(W / m) * m - W;
   const padH = Math.ceil(H / m) * m - H;
   if (padW >= W || padH >= H) throw new Error(`a pix2pix model needs images of at least ${m}×${m} pixels (its U-Net halves them ${gen.opts.downs} times), got ${W}×${H}`);
-  const { normalization, planes } = normalizedPlanes(img, s);
+  const { normalization, planes } = await networkInput(img, s);
   const x = Tensor.fromArray(planes, [1, C, H, W]);
   const y = noGrad(() => gen.forward(reflectionPad2d(x, [0, padW, 0, padH])));
   const padded = await y.data();

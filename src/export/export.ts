@@ -76,6 +76,9 @@ async function runOnSample(generator: ResnetGenerator, config: RunConfig, path: 
 export async function exportRun(opts: ExportOptions): Promise<ExportResult> {
   const { generator, config } = await loadGenerator(opts.model);
   try {
+    if (config.model.rlInput) {
+      throw new Error('export of a corrector with a Richardson–Lucy input stage (train --rl-input) is not supported: the ONNX graph would leave the deconvolution out');
+    }
     const name = basename(resolve(opts.model));
     const state = await generator.stateDict();
     const onnxBytes = runToOnnx(name, state, generator, config);

@@ -11,6 +11,7 @@ import type { UnetGenerator } from '../model/unet.js';
 import type { Module } from '../model/module.js';
 import type { GanLoss } from '../model/cyclegan.js';
 import type { ContentTerm } from '../model/content_loss.js';
+import type { RlInput } from '../model/richardson_lucy.js';
 import type { Layout } from '../data/dataset.js';
 import type { NormalizationMode } from '../data/normalize.js';
 import type { TrainSchedule } from './trainer.js';
@@ -31,6 +32,9 @@ export interface RunConfig {
   model: {
     channels: 1 | 3; ngf: number; ndf: number; blocks: number; upsampling: 'transpose' | 'resize'; globalResidual: boolean;
     method?: TrainMethod; downs?: number;
+    /** The corrector's input is first deconvolved by Richardson–Lucy with this Gaussian PSF (model/richardson_lucy.ts),
+     * in training and in correction alike; absent: the network sees the input as it is. */
+    rlInput?: RlInput;
   };
   data: {
     root: string;

@@ -14,7 +14,8 @@ import { ResnetGenerator } from '../model/generator.js';
 import { loadVggFeatures, vggWeightsCached, type VggFeatures, type VggSource } from '../model/vgg19.js';
 import { RECOMMENDED_CONTENT, type ContentTerm } from '../model/content_loss.js';
 import { registerPairs, registrationNote } from '../data/register.js';
-import { createSampler, datasetPlane, loadDataset, loadSplit, saveSplit, selectKeys, splitDataset, type Dataset, type Sampler } from '../data/dataset.js';
+import { deconvolveNormalized, type RlInput } from '../model/richardson_lucy.js';
+import { createSampler, datasetPlane, loadDataset, loadSplit, saveSplit, selectKeys, splitDataset, type Dataset, type DatasetImage, type Sampler } from '../data/dataset.js';
 import { Rng, type RngState } from '../data/rng.js';
 import { captureCheckpoint, readCheckpoint, restoreCheckpoint, writeCheckpoint, type CheckpointMeta } from './checkpoint.js';
 import { NanGuard, DEFAULT_NAN_CHECK_EVERY, type OnNan } from './guards.js';
@@ -118,6 +119,13 @@ function datasetOptions(config: RunConfig, onProgress: (done: number, total: num
 
 function hasSamples(ds: Dataset): boolean {
   return ds.layout === 'unpaired' ? ds.source.length > 0 && ds.target.length > 0 : ds.pairs.length > 0;
+}
+
+/** The dataset with each source image deconvolved (the corrector's input stage); targets as they are. */
+async function deconvolveSources(ds: Dataset, rl: RlInput): Promise<Dataset> {
+  const done = new Map<DatasetImage, DatasetImage>();
+  for (const d of ds.source) done.set(d, { ...d, planes: await deconvolveNormalized(d.planes, d.channels, d.width, d.height, rl) });
+  return { ...ds, source: [...done.values()], pairs: ds.pairs.map((p) => ({ ...p, source: done.get(p.source)! })) };
 }
 
 /** Held-out crops the guard corrects at every checkpoint. */
@@ -224,8 +232,12 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     }));
     if (stop) throw new TrainingInterrupted(resuming);
     let ds = loaded;
+    if (config.model.rlInput) {
+      opts.onNote?.(`input stage: Richardson–Lucy, Gaussian σ ${config.model.rlInput.sigma.toFixed(2)} px, ${config.model.rlInput.iterations} iterations, on every input before the network`);
+      ds = await deconvolveSources(ds, config.model.rlInput);
+    }
     if (config.data.register) {
-      const r = registerPairs(loaded, config.data.register);
+      const r = registerPairs(ds, config.data.register);
       ds = r.dataset;
       opts.onNote?.(registrationNote(r.shifts, config.data.register));
     }

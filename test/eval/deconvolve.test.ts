@@ -14,6 +14,9 @@ import { parseDeconvolveFlags, USAGE } from '../../src/cli/deconvolve.js';
 import { UsageError } from '../../src/cli/errors.js';
 import { hash32 } from '../../src/graph/random.js';
 import { readImage, writeImage, type Image } from '../../src/data/image.js';
+import { normalize } from '../../src/data/normalize.js';
+import { networkInput, runSettings } from '../../src/correct/core.js';
+import type { RunConfig } from '../../src/train/run_folder.js';
 
 useGpu();
 
@@ -136,6 +139,22 @@ describe('fitRichardsonLucy and deconvolveImage', () => {
     const rgb: Image = { width: 16, height: 12, channels: 3, bitDepth: 8, data: Uint8Array.from({ length: 16 * 12 * 3 }, (_, i) => 20 + (hash32(i, 3) % 200)) };
     const o = await deconvolveImage(rgb, gaussianPsf(1), { iterations: 2, dtype: 'float32' });
     expect([o.width, o.height, o.channels, o.bitDepth]).toEqual([16, 12, 3, 32]);
+  });
+
+  it("a corrector's RL input stage (deconvolveNormalized, networkInput) is deconvolveImage in the network's units (1e-5)", async () => {
+    const { source } = pairs[0];
+    const rl = { sigma: 1.5, iterations: 7 };
+    const settings = runSettings({ data: { normalization: 'auto', percentiles: { pLow: 0.1, pHigh: 99.9 } }, model: {} } as unknown as RunConfig);
+    const plain = await networkInput(source, settings);
+    const staged = await networkInput(source, { ...settings, rlInput: rl });
+    const whole = await deconvolveImage(source, gaussianPsf(rl.sigma), { iterations: rl.iterations, dtype: 'float32' });
+    // deconvolveImage undoes the same percentile mapping on output: map it back and compare.
+    const expected = normalize(whole, plain.normalization);
+    expect(staged.normalization).toEqual(plain.normalization);
+    let worst = 0;
+    for (let i = 0; i < expected.length; i++) worst = Math.max(worst, Math.abs(staged.planes[i] - expected[i]));
+    expect(worst).toBeLessThan(1e-5);
+    expect(Math.max(...staged.planes.map((v, i) => Math.abs(v - plain.planes[i])))).toBeGreaterThan(0.05);
   });
 
   it('rejects bad pairs and options with one line', async () => {

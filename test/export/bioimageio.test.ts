@@ -142,6 +142,14 @@ describe('bioimage.io package', () => {
     });
   }
 
+  it('a corrector with an RL input stage is refused in one line (the ONNX graph would leave it out)', async () => {
+    const run = join(dir, 'run-rl');
+    gens.push(await writeTestRun(run, runConfig({ channels: 1, upsampling: 'resize', globalResidual: true, rlInput: { sigma: 1.5, iterations: 5 } }, { normalization: 'auto' })));
+    for (const format of ['onnx', 'bioimageio'] as const) {
+      await expect(exportRun({ model: run, out: join(dir, 'out-rl'), format })).rejects.toThrow(/^export of a corrector with a Richardson–Lucy input stage \(train --rl-input\) is not supported/);
+    }
+  });
+
   it('without --sample and without the run\'s training images: one clear error', async () => {
     const run = join(dir, 'run-1');
     await expect(exportRun({ model: run, out: join(dir, 'out2'), format: 'bioimageio' })).rejects.toThrow(

@@ -14,7 +14,7 @@ import { writeImage, readImage, type Image } from '../../src/data/image.js';
 import { fitNormalization, normalize } from '../../src/data/normalize.js';
 import { hash32 } from '../../src/graph/random.js';
 import { UsageError } from '../../src/cli/errors.js';
-import { parseTrainFlags, flagsForMethod } from '../../src/cli/train.js';
+import { resolveRlInput, parseTrainFlags, flagsForMethod } from '../../src/cli/train.js';
 import { loadGenerator, modelFolder, readRunConfig, runPaths, writeRunConfig } from '../../src/train/run_folder.js';
 import { readCheckpoint } from '../../src/train/checkpoint.js';
 import { readLog } from '../../src/train/log.js';
@@ -134,11 +134,13 @@ describe('bad input: one line, non-zero exit, no run folder', () => {
   it('without --content and without cached VGG19 weights, trains on the recommended pixel terms and says so', () => {
     const out = join(tmp, 'run-default-content');
     const args = ['--data', data, '--layout', 'paired', '--source', 'blurred', '--target', 'clear', '--size', '32', '--ngf', '4', '--ndf', '4',
-      '--blocks', '1', '--iters', '2', '--register', '4', '--out', out];
+      '--blocks', '1', '--iters', '2', '--register', '4', '--rl-input', '1.5,3', '--out', out];
     const r = runTrain(args, { COMI_CACHE: join(tmp, 'empty-cache') });
     expect(r.status, r.ours.join('\n')).toBe(0);
     expect(r.ours.join('\n')).toMatch(/note: content loss: l1\+ssim \(no VGG19 keras weights here; this is the recommended recipe/);
     expect(r.ours.join('\n')).toMatch(/note: registration \(±4 px\): /);
+    expect(r.ours.join('\n')).toMatch(/note: input stage: Richardson–Lucy, Gaussian σ 1\.50 px, 3 iterations/);
+    expect(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')).model.rlInput).toEqual({ sigma: 1.5, iterations: 3 });
     expect(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')).losses.content).toEqual(['l1', 'ssim']);
   });
 
@@ -173,6 +175,9 @@ describe('bad input: one line, non-zero exit, no run folder', () => {
       [['--pool-size', 'many'], /^--pool-size must be a number, got 'many'$/],
       [['--register', '-1'], /^--register must be ≥ 0, got '-1'$/],
       [['--register', '1.5'], /^--register must be an integer, got '1.5'$/],
+      [['--rl-input', 'auto'], /^--rl-input takes fit or SIGMA,ITERATIONS \(σ in \(0, 100\] px, 1–1000 iterations\), got 'auto'$/],
+      [['--rl-input', '2,0'], /^--rl-input takes fit or SIGMA,ITERATIONS .*got '2,0'$/],
+      [['--rl-input', '2'], /^--rl-input takes fit or SIGMA,ITERATIONS .*got '2'$/],
       [['--in-focus', 'Z007'], /^--in-focus\/--planes are for --layout zstack; --layout paired takes --source and --target$/],
       [['extra'], /^unexpected argument 'extra' \(flags take the form --name value\)$/],
       [['--itres', '5'], /^Unknown option '--itres'/],
@@ -200,7 +205,22 @@ describe('bad input: one line, non-zero exit, no run folder', () => {
       .toThrow(/^--register aligns pairs: the unpaired layout has none$/);
     expect(parseTrainFlags([...base, '--register', '6'])!.config!.data.register).toBe(6);
     expect(parseTrainFlags(base)!.config!.data.register).toBeUndefined();
+    expect(parseTrainFlags([...base, '--rl-input', '1.5,4'])!.config!.model.rlInput).toEqual({ sigma: 1.5, iterations: 4 });
+    expect(() => parseTrainFlags(['--data', data, '--layout', 'zstack', '--in-focus', 'clear', '--out', 'x', '--rl-input', 'fit']))
+      .toThrow(/^--rl-input fit scores RL on pairs of the paired layout; give --rl-input SIGMA,ITERATIONS$/);
   });
+
+  it('--rl-input fit: σ and iterations fitted on the pairs and recorded before training', async () => {
+    const parsed = parseTrainFlags([...paired(data), '--out', join(tmp, 'rl-fit'), '--rl-input', 'fit'])!;
+    expect(parsed.fitRlInput).toBe(true);
+    expect(parsed.config!.model.rlInput).toBeUndefined();
+    const fit = await resolveRlInput(parsed);
+    expect(parsed.config!.model.rlInput).toEqual({ sigma: fit!.sigma, iterations: fit!.iterations });
+    expect(fit!.sigma).toBeGreaterThanOrEqual(0.5);
+    expect(fit!.sigma).toBeLessThanOrEqual(8);
+    expect([5, 10, 20, 30]).toContain(fit!.iterations);
+    expect(await resolveRlInput(parsed)).toBeNull(); // fitted once
+  }, 120_000);
 
   it('an existing non-empty --out is refused and left untouched; --resume of a folder without a run is refused', () => {
     const out = join(tmp, 'occupied');
