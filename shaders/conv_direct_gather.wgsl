@@ -19,8 +19,10 @@ fn kernel(gid: vec3u, wid: vec3u, nwg: vec3u) {
   let tile = gid.x + wid.z * nwg.x * WG;
   let co0 = wid.y * TM;
   if (tile >= p.N * p.OH * p.tilesX || co0 >= p.Cout) { return; }
-  let ox0 = (tile % p.tilesX) * TN;
-  let oy = (tile / p.tilesX) % p.OH;
+  // FOLD numbers the tiles of a column consecutively: the lanes that share a subgroup then agree on which of their
+  // outputs have mirrored columns, so only edge columns' subgroups take that path.
+  let ox0 = select(tile % p.tilesX, (tile / p.OH) % p.tilesX, FOLD) * TN;
+  let oy = select((tile / p.tilesX) % p.OH, tile % p.OH, FOLD);
   let n = tile / (p.tilesX * p.OH);
   let K = p.KH * p.KW;
   let foldPad = p.KH - 1u - p.pad; // FLIP's pad is KH − 1 − the convolution's
