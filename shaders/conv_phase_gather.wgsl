@@ -4,6 +4,8 @@
 // (kh ≡ oy + pad mod s, likewise kw), so each invocation loops only over its phase's taps. Tiles are numbered
 // phase-major; each invocation owns TM output channels × TN outputs ox = px + s·(t0 + j) of one row, and
 // consecutive valid kw read the same inputs shifted by one, so each (ci, kh) loads TN + ⌈KW / s⌉ − 1 inputs.
+// With FOLD (a reflect-padded conv's input gradient) the mirrors are added (reflect_fold.wgsl); with ACC the
+// results are added to y.
 
 fn kernel(gid: vec3u, wid: vec3u, nwg: vec3u) {
   let s = p.stride;
@@ -62,6 +64,15 @@ fn kernel(gid: vec3u, wid: vec3u, nwg: vec3u) {
       iy -= 1;
     }
   }
+  if (FOLD) {
+    for (var j = 0u; j < TN; j++) {
+      let ox = px + (t0 + j) * s;
+      if (ox < p.OW && (hasMirrors(oy, p.OH, p.pad) || hasMirrors(ox, p.OW, p.pad))) {
+        let m = mirrorSums(n, co0, oy, ox, p.pad, true);
+        for (var i = 0u; i < TM; i++) { acc[i * TN + j] += m[i]; }
+      }
+    }
+  }
   for (var i = 0u; i < TM; i++) {
     let co = co0 + i;
     if (co >= p.Cout) { break; }
@@ -69,7 +80,9 @@ fn kernel(gid: vec3u, wid: vec3u, nwg: vec3u) {
     let out = ((n * p.Cout + co) * p.OH + oy) * p.OW;
     for (var j = 0u; j < TN; j++) {
       let ox = px + (t0 + j) * s;
-      if (ox < p.OW) { y[out + ox] = acc[i * TN + j] + bias; }
+      if (ox >= p.OW) { continue; }
+      let v = acc[i * TN + j] + bias;
+      y[out + ox] = select(v, v + y[out + ox], ACC);
     }
   }
 }

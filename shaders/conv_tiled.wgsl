@@ -5,8 +5,9 @@
 //   MODE 0  directGather   C = y[n, co, oy, ox]     A = w[co, (ci, kh, kw)]  B = x at (oy·s − pad + kh, …)
 //   MODE 1  phaseGather    C = y[n, co, oy, ox]     A = w[ci, co, kh, kw]    B = x at ((oy + pad − kh)/s, …), 0 off-phase
 //   MODE 2  weightGrad     C = dw[co, (ci, kh, kw)] A = dy[n, co, oy, ox]    B = x at (oy·s − pad + kh, …)
-// With REFLECT (modes 0 and 2) the padding mirrors x instead of reading zeros; with ACC (mode 2, no split) the sums are
-// added to c. Every output's sum runs over k in increasing order. MODE 2 splits k (the output pixels) over workgroup z: slice z
+// With REFLECT the padding mirrors x instead of reading zeros (modes 0 and 2), or in mode 1 (a reflect-padded conv's
+// input gradient) B sums the padded positions that mirror onto each output (ReflectionPad2d's backward, folded in);
+// with ACC (no split) the sums are added to c. Every output's sum runs over k in increasing order. MODE 2 splits k (the output pixels) over workgroup z: slice z
 // of c receives the partial sums over k in [z·kPerSplit, (z+1)·kPerSplit) (reduce_splits.wgsl adds the slices).
 
 fn dimM() -> u32 { return p.Cout; }
@@ -19,6 +20,21 @@ fn dimK() -> u32 {
   return p.Cin * p.KH * p.KW;
 }
 
+/** x at row iy, column ix of plane (n, ci), 0 outside. */
+fn xAt(plane: u32, iy: i32, ix: i32) -> f32 {
+  if (iy < 0 || ix < 0 || iy >= i32(p.H) || ix >= i32(p.W)) { return 0.0; }
+  return x[(plane * p.H + u32(iy)) * p.W + u32(ix)];
+}
+
+/** Mode 1's x at tap (kh, kw) for output (oy, ox), 0 off-phase. */
+fn transposedTap(plane: u32, kh: i32, kw: i32, oy: i32, ox: i32) -> f32 {
+  let s = i32(p.stride);
+  let ny = oy + i32(p.pad) - kh;
+  let nx = ox + i32(p.pad) - kw;
+  if (ny < 0 || nx < 0 || ny % s != 0 || nx % s != 0) { return 0.0; }
+  return xAt(plane, ny / s, nx / s);
+}
+
 /** x at tap q = (ci, kh, kw) for output pixel o = (n, oy, ox), 0 outside the input (padding, stride gaps). */
 fn unfolded(q: u32, o: u32) -> f32 {
   let K = p.KH * p.KW;
@@ -28,25 +44,28 @@ fn unfolded(q: u32, o: u32) -> f32 {
   let ox = i32(o % p.OW);
   let oy = i32((o / p.OW) % p.OH);
   let n = o / (p.OW * p.OH);
-  let s = i32(p.stride);
-  var iy: i32;
-  var ix: i32;
+  let plane = n * p.Cin + ci;
   if (MODE == 1u) {
-    let ny = oy + i32(p.pad) - kh;
-    let nx = ox + i32(p.pad) - kw;
-    if (ny < 0 || nx < 0 || ny % s != 0 || nx % s != 0) { return 0.0; }
-    iy = ny / s;
-    ix = nx / s;
-  } else {
-    iy = oy * s - i32(p.pad) + kh;
-    ix = ox * s - i32(p.pad) + kw;
-    if (REFLECT) {
-      iy = reflect(iy, i32(p.H));
-      ix = reflect(ix, i32(p.W));
+    if (!REFLECT) { return transposedTap(plane, kh, kw, oy, ox); }
+    let P = i32(p.pad);
+    var sum = 0.0;
+    for (var my = 0u; my < 3u; my++) {
+      let py = reflectedFrom(oy, i32(p.OH), P, my);
+      if (py >= i32(p.OH) + P) { continue; }
+      for (var mx = 0u; mx < 3u; mx++) {
+        let px = reflectedFrom(ox, i32(p.OW), P, mx);
+        if (px < i32(p.OW) + P) { sum += transposedTap(plane, kh, kw, py, px); }
+      }
     }
+    return sum;
   }
-  if (iy < 0 || ix < 0 || iy >= i32(p.H) || ix >= i32(p.W)) { return 0.0; }
-  return x[((n * p.Cin + ci) * p.H + u32(iy)) * p.W + u32(ix)];
+  var iy = oy * i32(p.stride) - i32(p.pad) + kh;
+  var ix = ox * i32(p.stride) - i32(p.pad) + kw;
+  if (REFLECT) {
+    iy = reflect(iy, i32(p.H));
+    ix = reflect(ix, i32(p.W));
+  }
+  return xAt(plane, iy, ix);
 }
 
 fn loadA(m: u32, k: u32) -> f32 {
@@ -99,7 +118,8 @@ fn kernel(lid3: vec3u, wid: vec3u, nwg: vec3u) {
       } else {
         let L = p.OH * p.OW;
         let bias = select(0.0, b[m], p.hasBias != 0u);
-        c[((n / L) * p.Cout + m) * L + n % L] = acc[i * 4u + j] + bias;
+        let at = ((n / L) * p.Cout + m) * L + n % L;
+        c[at] = select(acc[i * 4u + j] + bias, acc[i * 4u + j] + bias + c[at], ACC);
       }
     }
   }

@@ -2,7 +2,7 @@
 import { Tensor, fmtShape } from '../graph/tensor.js';
 import { record } from '../autograd/tape.js';
 import { rank, positiveInt, nonNegativeInt, vectorOfLength } from './check.js';
-import { checkReflection, unpad2d } from './pad.js';
+import { checkReflection } from './pad.js';
 import { directGather, inputGrad, weightGrad, biasGrad, weightAndBiasGrad, type ConvGeometry } from './conv_gemm.js';
 
 export interface Conv2dOptions {
@@ -44,18 +44,13 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, opts: Conv2dOptio
   directGather(g, x.buffer, w.buffer, b ? b.buffer : null, y);
   const inputs = b ? [x, w, b] : [x, w];
   return record(op, inputs, y, [x, w], (dy, into) => {
-    // dx is the transposed convolution of dy with the same weight (conv_gemm.ts inputGrad); with reflection, that
-    // of the padded input, folded back onto x as ReflectionPad2d's backward does.
+    // dx is the transposed convolution of dy with the same weight (conv_gemm.ts inputGrad); with reflection, the
+    // kernels fold the mirrored positions in and add to an earlier gradient the tape offers.
     let dx: Tensor | null = null;
-    if (x.requiresGrad && reflect) {
-      const padded: ConvGeometry = { ...g, H: H + 2 * pad, W: W + 2 * pad, pad: 0, reflect: false };
-      const dxPadded = Tensor.empty([N, Cin, padded.H, padded.W]);
-      inputGrad(padded, dy.savedBuffer, w.savedBuffer, dxPadded);
-      dx = unpad2d(dxPadded, x.shape, [pad, pad, pad, pad], true, into[0]);
-      dxPadded.dispose();
-    } else if (x.requiresGrad) {
-      dx = Tensor.empty(x.shape);
-      inputGrad(g, dy.savedBuffer, w.savedBuffer, dx);
+    if (x.requiresGrad) {
+      const acc = reflect && into[0] !== null;
+      dx = acc ? into[0]! : Tensor.empty(x.shape);
+      inputGrad(g, dy.savedBuffer, w.savedBuffer, dx, acc);
     }
     if (w.requiresGrad && b?.requiresGrad) return [dx, ...weightAndBiasGrad(g, x.savedBuffer, dy, [into[1], into[2]])];
     const dw = w.requiresGrad ? weightGrad(g, x.savedBuffer, dy.savedBuffer, into[1]) : null;

@@ -25,8 +25,8 @@ const DIRECT_GATHER = defineKernel({
   shader: 'conv_direct_gather',
   params: { ...GEOMETRY, tilesX: 'u32', hasBias: 'u32' },
   bindings: GATHER_BINDINGS,
-  consts: { TM: 'u32', TN: 'u32', FLIP: 'bool', REFLECT: 'bool', WG: 'u32' },
-  includes: ['reflect'],
+  consts: { TM: 'u32', TN: 'u32', FLIP: 'bool', REFLECT: 'bool', FOLD: 'bool', ACC: 'bool', WG: 'u32' },
+  includes: ['reflect', 'reflect_fold'],
   entry: REGISTER_ENTRY,
   workgroup: 'WG',
 });
@@ -34,7 +34,8 @@ const PHASE_GATHER = defineKernel({
   shader: 'conv_phase_gather',
   params: { ...GEOMETRY, tilesPerPhase: 'u32', hasBias: 'u32' },
   bindings: GATHER_BINDINGS,
-  consts: { TM: 'u32', TN: 'u32', WG: 'u32' },
+  consts: { TM: 'u32', TN: 'u32', FOLD: 'bool', ACC: 'bool', WG: 'u32' },
+  includes: ['reflect', 'reflect_fold'],
   entry: REGISTER_ENTRY,
   workgroup: 'WG',
 });
@@ -107,7 +108,8 @@ export function setConvTiling(t: ConvTiling | null): void {
 }
 
 /** Geometry in the direction of the direct convolution: x [N,Cin,H,W] → y [N,Cout,OH,OW] with kernel KH×KW;
- * `reflect`: the padding mirrors x (direct gather and weight gradient only). */
+ * `reflect`: the padding mirrors x (direct gather, weight gradient), or for an input gradient (phase gather, flipped
+ * direct gather) y is folded as ReflectionPad2d's backward folds the padded input's gradient. */
 export interface ConvGeometry {
   N: number; Cin: number; H: number; W: number; Cout: number; OH: number; OW: number;
   KH: number; KW: number; stride: number; pad: number; reflect?: boolean;
@@ -198,26 +200,27 @@ function scratchTrial(shape: readonly number[], run: (v: ConvVariant, out: GPUBu
   };
 }
 
-/** With `flip`, w is read rotated and channel-swapped (conv_direct_gather.wgsl's FLIP; register tiles only). */
-function dispatchDirectGather(v: ConvVariant, g: ConvGeometry, x: GPUBuffer, w: GPUBuffer, b: GPUBuffer | null, y: GPUBuffer, flip = false): void {
-  if (v.strategy === 'tiles') return launchTiles(0, g, g.N * g.OH * g.OW, { x, a: w, b: b ?? w, c: y }, b !== null);
+/** With `flip`, w is read rotated and channel-swapped (conv_direct_gather.wgsl's FLIP; register tiles only); with
+ * `acc` y is added to. */
+function dispatchDirectGather(v: ConvVariant, g: ConvGeometry, x: GPUBuffer, w: GPUBuffer, b: GPUBuffer | null, y: GPUBuffer, flip = false, acc = false): void {
+  if (v.strategy === 'tiles') return launchTiles(0, g, g.N * g.OH * g.OW, { x, a: w, b: b ?? w, c: y }, b !== null, 1, 0, acc);
   const tm = channelTile(v.tm, g.Cout);
   const tn = pixelTile(v.tn, g.OW);
   const tilesX = Math.ceil(g.OW / tn);
   rt().dispatch(DIRECT_GATHER, { x, w, b: b ?? w, y }, { ...geometry(g), tilesX, hasBias: b ? 1 : 0 }, {
-    consts: { TM: tm, TN: tn, FLIP: flip, REFLECT: !!g.reflect, WG: v.wg },
+    consts: { TM: tm, TN: tn, FLIP: flip, REFLECT: !!g.reflect && !flip, FOLD: !!g.reflect && flip, ACC: acc, WG: v.wg },
     groups: groups2d(g.N * g.OH * tilesX, Math.ceil(g.Cout / tm), v.wg),
   });
 }
 
-function dispatchPhaseGather(v: ConvVariant, g: ConvGeometry, x: GPUBuffer, w: GPUBuffer, b: GPUBuffer | null, y: GPUBuffer): void {
-  if (v.strategy === 'tiles') return launchTiles(1, g, g.N * g.OH * g.OW, { x, a: w, b: b ?? w, c: y }, b !== null);
+function dispatchPhaseGather(v: ConvVariant, g: ConvGeometry, x: GPUBuffer, w: GPUBuffer, b: GPUBuffer | null, y: GPUBuffer, acc = false): void {
+  if (v.strategy === 'tiles') return launchTiles(1, g, g.N * g.OH * g.OW, { x, a: w, b: b ?? w, c: y }, b !== null, 1, 0, acc);
   const tm = channelTile(v.tm, g.Cout);
   const tn = pixelTile(v.tn, Math.ceil(g.OW / g.stride));
   const tilesPerPhase = Math.ceil(Math.ceil(g.OW / g.stride) / tn);
   const rowsPerPhase = Math.ceil(g.OH / g.stride);
   rt().dispatch(PHASE_GATHER, { x, w, b: b ?? w, y }, { ...geometry(g), tilesPerPhase, hasBias: b ? 1 : 0 }, {
-    consts: { TM: tm, TN: tn, WG: v.wg },
+    consts: { TM: tm, TN: tn, FOLD: !!g.reflect, ACC: acc, WG: v.wg },
     groups: groups2d(g.N * rowsPerPhase * tilesPerPhase * g.stride ** 2, Math.ceil(g.Cout / tm), v.wg),
   });
 }
@@ -227,16 +230,18 @@ export function inputGradKind(g: ConvGeometry): 'directGather' | 'phaseGather' {
   return g.stride !== 1 || g.KH !== g.KW || g.pad > g.KH - 1 ? 'phaseGather' : 'directGather';
 }
 
-/** dx [N, Cin, H, W] of the direct convolution g from dy. Stride 1 with register tiles: the direct gather of dy
- * with the rotated, channel-swapped weight (conv_direct_gather.wgsl with FLIP), which runs at the forward kernel's
- * speed; otherwise the phase gather of the transposed convolution. */
-export function inputGrad(g: ConvGeometry, dy: GPUBuffer, w: GPUBuffer, dx: Tensor): void {
+/** dx [N, Cin, H, W] of the direct convolution g from dy, added to dx's contents with `acc`. Stride 1 with register
+ * tiles: the direct gather of dy with the rotated, channel-swapped weight (conv_direct_gather.wgsl with FLIP), which
+ * runs at the forward kernel's speed; otherwise the phase gather of the transposed convolution. With reflection
+ * every strategy folds the mirrored positions in (no padded gradient, no fold dispatch). */
+export function inputGrad(g: ConvGeometry, dy: GPUBuffer, w: GPUBuffer, dx: Tensor, acc = false): void {
   const t: ConvGeometry = { ...g, Cin: g.Cout, H: g.OH, W: g.OW, Cout: g.Cin, OH: g.H, OW: g.W };
-  if (inputGradKind(g) === 'phaseGather') return phaseGather(t, dy, w, null, dx);
   const flipped: ConvGeometry = { ...t, pad: g.KH - 1 - g.pad };
-  const run = (v: ConvVariant, out: GPUBuffer) =>
-    v.strategy === 'registers' ? dispatchDirectGather(v, flipped, dy, w, null, out, true) : dispatchPhaseGather(v, t, dy, w, null, out);
-  run(variantFor('directGather', flipped, scratchTrial(dx.shape, run)), dx.buffer);
+  const phase = inputGradKind(g) === 'phaseGather';
+  const run = (v: ConvVariant, out: GPUBuffer, accumulate = false) =>
+    v.strategy === 'registers' && !phase ? dispatchDirectGather(v, flipped, dy, w, null, out, true, accumulate) : dispatchPhaseGather(v, t, dy, w, null, out, accumulate);
+  const kind = phase ? 'phaseGather' : 'directGather';
+  run(variantFor(kind, phase ? t : flipped, scratchTrial(dx.shape, run)), dx.buffer, acc);
 }
 
 /** dw, and with `db` also the bias gradient Σ dy in the same pass ('registers'; 'tiles' adds a reduction). Layers

@@ -21,12 +21,16 @@ describe('conv: every strategy and register tiling agrees with PyTorch (also ite
     it(`${t.strategy ?? 'registers'} ${t.tm}×${t.tn}${t.wg ? ` wg ${t.wg}` : ''}`, async () => {
       setConvTiling(t);
       try {
-        for (const name of ['conv2d_odd', 'conv2d_k5_stride3', 'conv_transpose2d_k3_stride3_op2', 'conv_transpose2d_stride2_op1', 'conv2d_reflect_block', 'conv2d_reflect_k7_head', 'conv2d_reflect_stride2']) {
+        for (const name of ['conv2d_odd', 'conv2d_k5_stride3', 'conv_transpose2d_k3_stride3_op2', 'conv_transpose2d_stride2_op1', 'conv2d_reflect_block', 'conv2d_reflect_k7_head', 'conv2d_reflect_stride2', 'conv2d_reflect_k7_narrow', 'conv2d_reflect_stride2_narrow']) {
           await convOracleCase(name);
         }
         // Batch items one at a time: gradients added inside the kernels (every strategy's accumulating variant).
         for (const name of ['conv2d_odd', 'conv2d_k5_stride3', 'conv_transpose2d_stride2_op1', 'conv2d_reflect_block']) {
-          await convOracleCase(name, true);
+          await convOracleCase(name, 'itemwise');
+        }
+        // x convolved twice: the reflect-padded input gradient (folded in the kernels) added to an earlier one.
+        for (const name of ['conv2d_reflect_block', 'conv2d_reflect_k7_narrow', 'conv2d_reflect_stride2_narrow']) {
+          await convOracleCase(name, 'twice');
         }
       } finally {
         setConvTiling(defaults);
@@ -43,11 +47,21 @@ describe('conv: finite differences', () => {
     const r = await gradcheck((xx, ww, bb) => conv2d(xx, ww, bb, { stride: 2, padding: 1 }), [x, w, b]);
     expect(r.worst, r.detail).toBeLessThanOrEqual(1);
   });
-  it('conv2d with reflection padding 2', async () => {
-    const w = { data: inputData({ shape: [3, 2, 3, 3], seed: 8, scale: 1 }), shape: [3, 2, 3, 3] };
-    const r = await gradcheck((xx, ww, bb) => conv2d(xx, ww, bb, { padding: 2, paddingMode: 'reflect' }), [x, w, b]);
-    expect(r.worst, r.detail).toBeLessThanOrEqual(1);
-  });
+  // Padding 2 of width 4: inner columns mirror onto both edges. Stride 1 folds in the flipped direct gather, stride 2
+  // in the phase gather, 'tiles' in the workgroup-memory kernel.
+  for (const [stride, t] of [[1, null], [2, null], [1, { tm: 4, tn: 4, strategy: 'tiles' }]] as [number, ConvTiling | null][]) {
+    it(`conv2d with reflection padding 2, stride ${stride}${t ? `, ${t.strategy}` : ''}`, async () => {
+      const w = { data: inputData({ shape: [3, 2, 3, 3], seed: 8, scale: 1 }), shape: [3, 2, 3, 3] };
+      const defaults = convTiling();
+      setConvTiling(t ?? defaults);
+      try {
+        const r = await gradcheck((xx, ww, bb) => conv2d(xx, ww, bb, { stride, padding: 2, paddingMode: 'reflect' }), [x, w, b]);
+        expect(r.worst, r.detail).toBeLessThanOrEqual(1);
+      } finally {
+        setConvTiling(defaults);
+      }
+    });
+  }
   it('convTranspose2d stride 2, padding 1, output padding 1', async () => {
     const w = { data: inputData({ shape: [2, 3, 3, 3], seed: 8, scale: 1 }), shape: [2, 3, 3, 3] };
     const r = await gradcheck((xx, ww, bb) => convTranspose2d(xx, ww, bb, { stride: 2, padding: 1, outputPadding: 1 }), [x, w, b]);

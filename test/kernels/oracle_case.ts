@@ -9,6 +9,7 @@ import type { NormOptions } from '../../src/kernels/norm.js';
 import { conv2d } from '../../src/kernels/conv2d.js';
 import { convTranspose2d } from '../../src/kernels/conv_transpose2d.js';
 import { catBatch, sliceBatch } from '../../src/kernels/concat.js';
+import { add } from '../../src/kernels/binary.js';
 import { hashUniform } from '../../src/graph/random.js';
 
 /** Values of input `name` as PyTorch saw them: hashed uniform values, plus the spec's offset, floored to
@@ -69,10 +70,11 @@ export function normOracleTests(op: string, norm: (x: Tensor, opts: NormOptions)
   }
 }
 
-/** One `conv` fixture (conv2d or convTranspose2d): output and the x, weight, bias gradients. `itemwise` convolves each
- * batch item on its own, so the weight and bias gradients of later items are added inside the gradient kernels to
- * the earlier ones (BackwardFn's `into`), and x's to its slices' gradients. */
-export async function convOracleCase(name: string, itemwise = false): Promise<void> {
+/** One `conv` fixture (conv2d or convTranspose2d): output and the x, weight, bias gradients. 'itemwise' convolves
+ * each batch item on its own, so the weight and bias gradients of later items are added inside the gradient kernels
+ * to the earlier ones (BackwardFn's `into`), and x's to its slices' gradients. 'twice' convolves x twice and sums
+ * both under half the output gradient (exact), so the second convolution's input gradient is added to the first's. */
+export async function convOracleCase(name: string, how: 'whole' | 'itemwise' | 'twice' = 'whole'): Promise<void> {
   const fx = loadFixture('conv', name);
   const ours = scope(() => {
     const x = caseInput(fx, 'x');
@@ -82,8 +84,12 @@ export async function convOracleCase(name: string, itemwise = false): Promise<vo
     const conv = (xx: Tensor) => p.op === 'conv2d'
       ? conv2d(xx, w, b, { stride: p.stride, padding: p.padding, paddingMode: p.paddingMode })
       : convTranspose2d(xx, w, b, { stride: p.stride, padding: p.padding, outputPadding: p.outputPadding });
-    const y = itemwise ? catBatch(Array.from({ length: x.shape[0] }, (_, n) => conv(sliceBatch(x, n, 1)))) : conv(x);
-    backward(y, caseGradOutput(fx, y));
+    const y = how === 'itemwise' ? catBatch(Array.from({ length: x.shape[0] }, (_, n) => conv(sliceBatch(x, n, 1)))) : conv(x);
+    if (how === 'twice') {
+      backward(add(y, conv(x)), Tensor.fromArray(caseGradOutputData(fx, y.size).map((v) => v / 2), y.shape));
+    } else {
+      backward(y, caseGradOutput(fx, y));
+    }
     return { y, dx: x.grad, dweight: w.grad, dbias: b?.grad ?? null };
   });
   await expectMatches(fx, ours);

@@ -1,0 +1,44 @@
+// A reflect-padded convolution's input gradient, folded onto the unpadded input (ReflectionPad2d's backward) by
+// the register gathers that compute it: their tiles cover the unpadded outputs, and an output within pad of an edge
+// also receives the transposed convolution at the padded positions that mirror onto it. x = dy [N, Cin, H, W],
+// w = the weight [Cin, Cout, KH, KW], `pad` the convolution's own.
+
+/** Whether position i of an axis of n has mirrors in its pad-wide padding. */
+fn hasMirrors(i: u32, n: u32, pad: u32) -> bool {
+  return (i >= 1u && i <= pad) || (i + 1u < n && n - 1u - i <= pad);
+}
+
+/** The transposed convolution at the positions mirroring onto (oy, ox), for TM output channels from co0: those in
+ * mirrored columns, and with `rows` those in mirrored rows of column ox too. Edge-only work: plain loops, the weight
+ * loads shared by the TM channels. */
+fn mirrorSums(n: u32, co0: u32, oy: u32, ox: u32, pad: u32, rows: bool) -> array<f32, TM> {
+  let P = i32(pad);
+  let s = i32(p.stride);
+  var sum: array<f32, TM>;
+  for (var my = 0u; my < 3u; my++) {
+    let py = reflectedFrom(i32(oy), i32(p.OH), P, my);
+    if (py >= i32(p.OH) + P) { continue; }
+    for (var mx = select(1u, 0u, rows && my > 0u); mx < 3u; mx++) {
+      let px = reflectedFrom(i32(ox), i32(p.OW), P, mx);
+      if (px >= i32(p.OW) + P) { continue; }
+      for (var kh = 0; kh < i32(p.KH); kh++) {
+        let ny = py + P - kh;
+        if (ny < 0 || ny % s != 0 || ny / s >= i32(p.H)) { continue; }
+        for (var kw = 0; kw < i32(p.KW); kw++) {
+          let nx = px + P - kw;
+          if (nx < 0 || nx % s != 0 || nx / s >= i32(p.W)) { continue; }
+          let at = u32(ny / s) * p.W + u32(nx / s);
+          let tap = u32(kh) * p.KW + u32(kw);
+          for (var ci = 0u; ci < p.Cin; ci++) {
+            let xv = x[(n * p.Cin + ci) * p.H * p.W + at];
+            for (var i = 0u; i < TM; i++) {
+              let co = min(co0 + i, p.Cout - 1u);
+              sum[i] = fma(xv, w[(ci * p.Cout + co) * p.KH * p.KW + tap], sum[i]);
+            }
+          }
+        }
+      }
+    }
+  }
+  return sum;
+}
