@@ -225,7 +225,12 @@ export async function compareCommand(argv: string[]): Promise<{ summary: MethodS
     const fitPath = join(out, 'rl-input-fit.json');
     if (!existsSync(fitPath)) {
       const probe = parseTrainFlags([...baseTrain, '--out', join(out, 'runs', 'rl-input-probe')])!;
-      const fit = await resolveRlInput(probe);
+      let fitting: Progress | null = null;
+      const fit = await resolveRlInput(probe, (done, total, best) => {
+        fitting ??= new Progress('fitting the RL input stage (--rl-input fit) on training pairs', total);
+        fitting.update(done, `σ ${best.sigma.toFixed(2)} px, ${best.iterations} it, ${best.psnr.toFixed(2)} dB`);
+      });
+      (fitting as Progress | null)?.done();
       writeFileAtomic(fitPath, JSON.stringify(fit, null, 1) + '\n');
     }
     const fit: RichardsonLucyFit = JSON.parse(readFileSync(fitPath, 'utf8'));
