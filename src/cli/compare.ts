@@ -13,7 +13,7 @@ import { readCheckpoint } from '../train/checkpoint.js';
 import { correctImage, correctWholeImage, runSettings } from '../correct/correct.js';
 import { UnetGenerator } from '../model/unet.js';
 import { readImage, writeImage, type Image } from '../data/image.js';
-import { fitPairs, pairsOf, pairWindows } from './pairs.js';
+import { fitPairs, fitProgress, pairsOf, pairWindows } from './pairs.js';
 import { scoreNormalized, normalizeTruth, normalizeMinMse, normalizedConventionNote } from '../eval/convention.js';
 import { deconvolveImage, fitRichardsonLucy, gaussianPsf, opticsPsf, type Psf, type RichardsonLucyFit } from '../eval/deconvolve.js';
 import type { Optics } from '../synth/psf.js';
@@ -225,12 +225,9 @@ export async function compareCommand(argv: string[]): Promise<{ summary: MethodS
     const fitPath = join(out, 'rl-input-fit.json');
     if (!existsSync(fitPath)) {
       const probe = parseTrainFlags([...baseTrain, '--out', join(out, 'runs', 'rl-input-probe')])!;
-      let fitting: Progress | null = null;
-      const fit = await resolveRlInput(probe, (done, total, best) => {
-        fitting ??= new Progress('fitting the RL input stage (--rl-input fit) on training pairs', total);
-        fitting.update(done, `σ ${best.sigma.toFixed(2)} px, ${best.iterations} it, ${best.psnr.toFixed(2)} dB`);
-      });
-      (fitting as Progress | null)?.done();
+      const fitting = fitProgress('fitting the RL input stage (--rl-input fit) on training pairs');
+      const fit = await resolveRlInput(probe, fitting.onTrial);
+      fitting.done();
       writeFileAtomic(fitPath, JSON.stringify(fit, null, 1) + '\n');
     }
     const fit: RichardsonLucyFit = JSON.parse(readFileSync(fitPath, 'utf8'));
@@ -272,13 +269,9 @@ export async function compareCommand(argv: string[]): Promise<{ summary: MethodS
     if (existsSync(fitPath)) rl = JSON.parse(readFileSync(fitPath, 'utf8'));
     else {
       const pairs = await fitPairs(resolve(trainDir), source, target, { count: rlPairs, crop: testPsf ? null : rlCrop, register });
-      let fitting: Progress | null = null;
-      const onTrial = (done: number, total: number, best: RichardsonLucyFit) => {
-        fitting ??= new Progress(`fitting RL ${testPsf ? 'iterations (matched PSFs)' : 'PSF σ'} on training pairs`, total);
-        fitting.update(done, `${testPsf ? '' : `σ ${best.sigma.toFixed(2)} px, `}${best.iterations} it, ${best.psnr.toFixed(2)} dB`);
-      };
-      rl = testPsf ? await fitMatchedIterations(pairs, matchedPsfs(resolve(trainDir)), onTrial) : await fitRichardsonLucy(pairs, { onTrial });
-      (fitting as Progress | null)?.done();
+      const fitting = fitProgress(`fitting RL ${testPsf ? 'iterations (matched PSFs)' : 'PSF σ'} on training pairs`, !testPsf);
+      rl = testPsf ? await fitMatchedIterations(pairs, matchedPsfs(resolve(trainDir)), fitting.onTrial) : await fitRichardsonLucy(pairs, { onTrial: fitting.onTrial });
+      fitting.done();
       writeFileAtomic(fitPath, JSON.stringify(rl, null, 1) + '\n');
     }
   }

@@ -4,6 +4,8 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join, extname } from 'node:path';
 import { UsageError } from './errors.js';
+import { Progress } from './progress.js';
+import type { RichardsonLucyFit } from '../eval/deconvolve.js';
 import { readImage, centreCrop, cropImage, IMAGE_EXTENSIONS, type Image } from '../data/image.js';
 import { normalize } from '../data/normalize.js';
 import { estimateShift, overlap } from '../data/register.js';
@@ -48,4 +50,16 @@ export async function fitPairs(root: string, source: string, target: string, o: 
     const w = pairWindows(input, truth, o.register);
     return { name: p.name, source: crop(w.input(input)), target: crop(w.truth(truth)) };
   }));
+}
+
+/** A progress line for an RL fit (fitRichardsonLucy's onTrial), opened at the first trial; done() closes it. */
+export function fitProgress(label: string, sigma = true) {
+  let bar: Progress | null = null;
+  return {
+    onTrial: (done: number, total: number, best: RichardsonLucyFit) => {
+      bar ??= new Progress(label, total);
+      bar.update(done, `${sigma ? `σ ${best.sigma.toFixed(2)} px, ` : ''}${best.iterations} it, ${best.psnr.toFixed(2)} dB`);
+    },
+    done: () => bar?.done(),
+  };
 }

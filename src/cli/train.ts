@@ -14,7 +14,7 @@ import type { StepLosses } from '../model/cyclegan.js';
 import { parseContentTerms, RECOMMENDED_CONTENT, type ContentTerm } from '../model/content_loss.js';
 import type { RlInput } from '../model/richardson_lucy.js';
 import { fitRichardsonLucy, type RichardsonLucyFit } from '../eval/deconvolve.js';
-import { fitPairs } from './pairs.js';
+import { fitPairs, fitProgress } from './pairs.js';
 import { DEFAULT_NAN_CHECK_EVERY, ON_NAN } from '../train/guards.js';
 
 const FLAGS: FlagSpec = {
@@ -435,12 +435,9 @@ export async function trainCommand(argv: string[]): Promise<void> {
   let last = '';
   let guardText = '';
   try {
-    let fitting: Progress | null = null;
-    const fit = await resolveRlInput(parsed, (done, total, best) => {
-      fitting ??= new Progress('fitting the RL input stage on training pairs', total);
-      fitting.update(done, `σ ${best.sigma.toFixed(2)} px, ${best.iterations} it, ${best.psnr.toFixed(2)} dB`);
-    });
-    (fitting as Progress | null)?.done();
+    const fitting = fitProgress('fitting the RL input stage on training pairs');
+    const fit = await resolveRlInput(parsed, fitting.onTrial);
+    fitting.done();
     if (fit) process.stderr.write(`note: --rl-input fit: σ ${fit.sigma.toFixed(3)} px, ${fit.iterations} iterations (RL alone: ${fit.psnr.toFixed(2)} dB on ${'≤'}12 training pairs)\n`);
     const result = await train({
       runDir,
