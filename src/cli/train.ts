@@ -159,12 +159,14 @@ function rlInputFlag(raw: string | undefined): RlInput | 'fit' | null {
   return { sigma, iterations };
 }
 
-/** Fits --rl-input fit's σ and iteration count on the run's pairs (as compare fits its RL row) and records them. */
+/** Fits --rl-input fit's σ and iteration count on the run's pairs exactly as compare fits its RL row (intensities
+ *  as `comi deconvolve` maps them: 8-bit /255, others by percentiles) and records them. In the training run's own
+ *  percentile mapping the fit surface of the wafer series is flat and lands on σ 0.5 px, a stage that does nothing. */
 export async function resolveRlInput(parsed: ParsedTrain, onTrial?: (done: number, total: number, best: RichardsonLucyFit) => void): Promise<RichardsonLucyFit | null> {
   if (!parsed.fitRlInput) return null;
   const d = parsed.config!.data;
   const pairs = await fitPairs(d.root, d.source!, d.target!, { count: 12, crop: 256, register: d.register ?? 0 });
-  const fit = await fitRichardsonLucy(pairs, { normalization: d.normalization, percentiles: d.percentiles, onTrial });
+  const fit = await fitRichardsonLucy(pairs, { onTrial });
   parsed.config!.model.rlInput = { sigma: fit.sigma, iterations: fit.iterations };
   parsed.fitRlInput = false;
   return fit;
