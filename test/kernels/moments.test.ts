@@ -10,22 +10,30 @@ import { channelMoments, combineMoments } from '../../src/kernels/moments.js';
 
 useGpu();
 
+/** The map (C × H × W, H = the last cut) split into row bands at the cuts, each stored by `store`, and their
+ *  per-band moments (channelMoments into one [bands, C, 2] tensor). */
+function bandMoments(map: Float32Array, C: number, W: number, cuts: number[], store: (data: Float32Array, shape: number[]) => Tensor) {
+  const H = cuts[cuts.length - 1];
+  const m = Tensor.zeros([cuts.length - 1, C, 2]);
+  const counts: number[] = [];
+  const bands: Tensor[] = [];
+  for (let k = 0; k + 1 < cuts.length; k++) {
+    const rows = cuts[k + 1] - cuts[k];
+    const data = new Float32Array(C * rows * W);
+    for (let c = 0; c < C; c++) data.set(map.subarray((c * H + cuts[k]) * W, (c * H + cuts[k + 1]) * W), c * rows * W);
+    bands.push(store(data, [1, C, rows, W]));
+    channelMoments(bands[k], m, k);
+    counts.push(rows * W);
+  }
+  return { m, counts, bands };
+}
+
 describe('channelMoments + combineMoments', () => {
   it('equal the whole map\'s instance-norm statistics, bands of 5, 1 and 11 rows, offset 100', async () => {
     const [C, W, cuts] = [3, 37, [0, 5, 6, 17]];
     const H = cuts[cuts.length - 1];
     const map = hashUniform(C * H * W, 8, 1).map((v, i) => v + 100 + Math.floor(i / (H * W)));
-    const m = Tensor.zeros([cuts.length - 1, C, 2]);
-    const counts: number[] = [];
-    const bands: Tensor[] = [];
-    for (let k = 0; k + 1 < cuts.length; k++) {
-      const rows = cuts[k + 1] - cuts[k];
-      const data = new Float32Array(C * rows * W);
-      for (let c = 0; c < C; c++) data.set(map.subarray((c * H + cuts[k]) * W, (c * H + cuts[k + 1]) * W), c * rows * W);
-      bands.push(Tensor.fromArray(data, [1, C, rows, W]));
-      channelMoments(bands[k], m, k);
-      counts.push(rows * W);
-    }
+    const { m, counts, bands } = bandMoments(map, C, W, cuts, (data, shape) => Tensor.fromArray(data, shape));
     const got = combineMoments(await m.data(), counts, 1e-5);
     for (let c = 0; c < C; c++) {
       const plane = Array.from(map.subarray(c * H * W, (c + 1) * H * W));
@@ -42,17 +50,7 @@ describe('channelMoments + combineMoments', () => {
     const [C, W, cuts] = [2, 30, [0, 7, 8, 20]];
     const H = cuts[cuts.length - 1];
     const map = hashUniform(C * H * W, 4, 3).map((v, i) => v + 10 * Math.floor(i / (H * W)));
-    const m = Tensor.zeros([cuts.length - 1, C, 2]);
-    const counts: number[] = [];
-    const bands: Tensor[] = [];
-    for (let k = 0; k + 1 < cuts.length; k++) {
-      const rows = cuts[k + 1] - cuts[k];
-      const data = new Float32Array(C * rows * W);
-      for (let c = 0; c < C; c++) data.set(map.subarray((c * H + cuts[k]) * W, (c * H + cuts[k + 1]) * W), c * rows * W);
-      bands.push(f16Tensor(data, [1, C, rows, W]));
-      channelMoments(bands[k], m, k);
-      counts.push(rows * W);
-    }
+    const { m, counts, bands } = bandMoments(map, C, W, cuts, f16Tensor);
     const got = combineMoments(await m.data(), counts, 1e-5);
     for (let c = 0; c < C; c++) {
       const plane = Array.from(map.subarray(c * H * W, (c + 1) * H * W), f16Round);
