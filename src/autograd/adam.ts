@@ -4,7 +4,7 @@ import { Tensor, fmtShape } from '../graph/tensor.js';
 import { fill } from '../graph/fill.js';
 import { adamUpdate, adamGroupSize } from '../kernels/adam.js';
 import { live } from '../kernels/check.js';
-import { zeroGrad } from './tape.js';
+import { backward, zeroGrad } from './tape.js';
 
 export interface AdamOptions {
   lr: number;
@@ -85,6 +85,13 @@ export class Adam {
 
   zeroGrad(): void {
     zeroGrad(this.params);
+  }
+
+  /** One update against loss: gradients cleared, loss back-propagated, the parameters stepped. */
+  minimize(loss: Tensor): void {
+    this.zeroGrad();
+    backward(loss);
+    this.step();
   }
 
   async state(): Promise<AdamState> {

@@ -4,7 +4,7 @@
 // A zero weight removes its networks from the step: cycle weight 0 drops G_t and D_s (a one-way corrector), and
 // adversarial weight 0 also drops D_t (plain supervised training on the content loss).
 import { Tensor, scope } from '../graph/tensor.js';
-import { backward, noGrad } from '../autograd/tape.js';
+import { noGrad } from '../autograd/tape.js';
 import { Adam } from '../autograd/adam.js';
 import { add } from '../kernels/binary.js';
 import { catBatch, sliceBatch } from '../kernels/concat.js';
@@ -181,9 +181,7 @@ export class CycleGan implements GanModel {
         total = addTerm(total, scale(content, o.contentWeight));
       }
       if (!total) throw new Error('every loss weight is 0: nothing to train');
-      this.optG.zeroGrad();
-      backward(total);
-      this.optG.step();
+      this.optG.minimize(total);
 
       // Discriminators, on pooled (detached) fakes.
       let lossDT: Tensor | null = null;
@@ -201,9 +199,7 @@ export class CycleGan implements GanModel {
         };
         lossDT = dLoss(this.dT, realT, this.poolT.query(fakeT.detach()));
         if (fakeS) lossDS = dLoss(this.dS, realS, this.poolS.query(fakeS.detach()));
-        this.optD.zeroGrad();
-        backward(lossDS ? add(lossDT, lossDS) : lossDT);
-        this.optD.step();
+        this.optD.minimize(lossDS ? add(lossDT, lossDS) : lossDT);
       }
       return { adv, content, cycle, total, lossDT, lossDS };
     });

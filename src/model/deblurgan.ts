@@ -3,7 +3,6 @@
 // VGG19 conv3_3 features (before ReLU), λ 100. Each step updates D on the detached fake, then G against the updated D.
 // The WGAN-GP critic of the paper's default needs double backward, which the tape does not have.
 import { Tensor, scope } from '../graph/tensor.js';
-import { backward } from '../autograd/tape.js';
 import { add } from '../kernels/binary.js';
 import { scale } from '../kernels/unary.js';
 import { ResnetGenerator } from './generator.js';
@@ -44,17 +43,13 @@ export class DeblurGan extends PairedGan<ResnetGenerator, PatchDiscriminator> {
       const fakeT = this.gS.forward(realS);
       this.dT.setRequiresGrad(true);
       const lossD = scale(add(ganLoss(o.ganLoss, this.dT.forward(fakeT.detach()), false), ganLoss(o.ganLoss, this.dT.forward(realT), true)), 0.5);
-      this.optD.zeroGrad();
-      backward(lossD);
-      this.optD.step();
+      this.optD.minimize(lossD);
 
       this.dT.setRequiresGrad(false);
       const adv = ganLoss(o.ganLoss, this.dT.forward(fakeT), true);
       const perceptual = featureLoss(this.features, fakeT, realT);
       const total = add(scale(adv, o.adversarialWeight), scale(perceptual, o.perceptualWeight));
-      this.optG.zeroGrad();
-      backward(total);
-      this.optG.step();
+      this.optG.minimize(total);
       return { gAdv: adv, gContent: perceptual, gTotal: total, dT: lossD };
     });
     return readLosses(parts);

@@ -2,7 +2,6 @@
 // dropout, a conditional PatchGAN with BatchNorm judging the 6-channel pair (condition ⊕ image), loss GAN + λ·L1
 // (λ 100); each step updates D first (on the detached fake), then G against the updated D, one forward of G.
 import { Tensor, scope } from '../graph/tensor.js';
-import { backward } from '../autograd/tape.js';
 import { add } from '../kernels/binary.js';
 import { scale } from '../kernels/unary.js';
 import { concat } from '../kernels/concat.js';
@@ -50,17 +49,13 @@ export class Pix2Pix extends PairedGan<UnetGenerator, PatchDiscriminator> {
       this.dT.setRequiresGrad(true);
       const fakePair = concat([realS, fakeT.detach()]);
       const lossD = scale(add(ganLoss(o.ganLoss, this.dT.forward(fakePair), false), ganLoss(o.ganLoss, this.dT.forward(concat([realS, realT])), true)), 0.5);
-      this.optD.zeroGrad();
-      backward(lossD);
-      this.optD.step();
+      this.optD.minimize(lossD);
 
       this.dT.setRequiresGrad(false);
       const adv = ganLoss(o.ganLoss, this.dT.forward(concat([realS, fakeT])), true);
       const l1 = l1Loss(fakeT, realT);
       const total = add(scale(adv, o.adversarialWeight), scale(l1, o.l1Weight));
-      this.optG.zeroGrad();
-      backward(total);
-      this.optG.step();
+      this.optG.minimize(total);
       return { gAdv: adv, gContent: l1, gTotal: total, dT: lossD };
     });
     return readLosses(parts);
