@@ -13,7 +13,7 @@ import { readCheckpoint } from '../train/checkpoint.js';
 import { correctImage, correctWholeImage, runSettings } from '../correct/correct.js';
 import { UnetGenerator } from '../model/unet.js';
 import { readImage, writeImage, type Image } from '../data/image.js';
-import { fitPairs, fitProgress, pairsOf, pairWindows } from './pairs.js';
+import { fitPairs, fitProgress, pairsOf, pairWindows, type Windows } from './pairs.js';
 import { scoreNormalized, normalizeTruth, normalizeMinMse, normalizedConventionNote } from '../eval/convention.js';
 import { deconvolveImage, fitRichardsonLucy, gaussianPsf, opticsPsf, type Psf, type RichardsonLucyFit } from '../eval/deconvolve.js';
 import type { Optics } from '../synth/psf.js';
@@ -289,6 +289,8 @@ export async function compareCommand(argv: string[]): Promise<{ summary: MethodS
   // Repeat 0's predictions of a few images, and their truths, for the side-by-side montages.
   const montagePanels = new Map<string, Float32Array>();
   const montageTruths = new Map<string, Image>();
+  // A pair's registration is the same for every method and repeat: found once.
+  const windowsOf = new Map<string, Windows>();
   for (const job of jobs) {
     const augmented = job.method.startsWith('comi+tta');
     const trained = augmented ? 'comi' : job.method;
@@ -303,8 +305,12 @@ export async function compareCommand(argv: string[]): Promise<{ summary: MethodS
         }
         const input = await readImage(p.source);
         const truth = await readImage(p.target);
-        const windows = pairWindows(input, truth, register);
-        shifts[p.name] = [windows.dx, windows.dy];
+        let windows = windowsOf.get(p.name);
+        if (!windows) {
+          windows = pairWindows(input, truth, register);
+          windowsOf.set(p.name, windows);
+          shifts[p.name] = [windows.dx, windows.dy];
+        }
         let pred: Float32Array;
         if (job.method === 'input') pred = Float32Array.from(input.data);
         else if (job.method === 'rl') {

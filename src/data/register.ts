@@ -109,14 +109,13 @@ function alignPair(p: DatasetPair, dx: number, dy: number): DatasetPair {
 }
 
 /** The dataset with every pair aligned (paired and zstack layouts), and the shift found for each. */
-export function registerPairs(ds: Dataset, maxShift: number, onProgress?: (done: number, total: number) => void): { dataset: Dataset; shifts: PairShift[] } {
+export function registerPairs(ds: Dataset, maxShift: number): { dataset: Dataset; shifts: PairShift[] } {
   if (!(Number.isInteger(maxShift) && maxShift >= 1)) throw new Error(`the registration search radius must be an integer ≥ 1 px, got ${maxShift}`);
   if (ds.layout === 'unpaired') throw new Error('registration needs pairs: an unpaired dataset has nothing to align');
   const shifts: PairShift[] = [];
-  const pairs = ds.pairs.map((p, i) => {
+  const pairs = ds.pairs.map((p) => {
     const s = estimateShift(p.source, p.target, maxShift);
     shifts.push({ key: p.key, source: p.source.file, ...s });
-    onProgress?.(i + 1, ds.pairs.length);
     return alignPair(p, s.dx, s.dy);
   });
   const source = [...new Set(pairs.map((p) => p.source))];
