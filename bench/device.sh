@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The GPU check of the engine in one run (issue 12): build, the oracle suites (every conv strategy, both reductions,
 # Adam groups), the training step at 64²/16, 128²/32, 256²/64 beside PyTorch (bench/torch_step.py, its defaults),
-# the correction benchmark; results in bench/results/ (and in $OUT when set). Stops at the first failure.
+# the correction benchmark (f32 and, where the adapter has shader-f16, f16 maps); results in bench/results/ (and in
+# $OUT when set). Stops at the first failure.
 #
 #   bash bench/device.sh prepare        here (no GPU needed): packs Node, the npm modules the run needs and the Vulkan
 #                                       loader into .device/ (ignored by git; ~50 MB) for the device machine
@@ -84,11 +85,7 @@ run() {
   timeout $((60 * x)) node node_modules/typescript/bin/tsc -p tsconfig.json || die "build failed"
   stage "adapter"
   local adapter
-  adapter=$(timeout $((30 * x)) node --input-type=module -e "
-    const { initGpu } = await import('./dist/src/graph/runtime.js');
-    const r = await initGpu();
-    console.log(r.gpu.adapterName + ' | shader-f16 ' + r.gpu.features.has('shader-f16') + ' | subgroups ' + r.gpu.features.has('subgroups') + ' | storage buffers ' + r.gpu.limits.maxStorageBuffersPerShaderStage);
-    process.exit(0);" 2>/dev/null | tail -1) || die "no WebGPU adapter (Vulkan loader or driver missing?)"
+  adapter=$(timeout $((30 * x)) node dist/bench/adapter.js 2>/dev/null | tail -1) || die "no WebGPU adapter (Vulkan loader or driver missing?)"
   echo "$adapter"
   [ "$quick" = 1 ] || ! echo "$adapter" | grep -qi llvmpipe || die "the adapter is lavapipe, not the GPU: the NVIDIA Vulkan driver was not found"
 
@@ -107,11 +104,14 @@ run() {
   local torch_flag=()
   [ "$quick" = 0 ] && torch_flag=(--torch "$torch_json")
   timeout $((120 * x)) node dist/bench/step.js --configs "$configs" "${torch_flag[@]}" || die "step benchmark failed"
-  stage "correction"
+  # f16 maps beside f32 in the same process where the adapter can (issue 12 item 2): speed and max |Δ| against f32.
+  local precision=f32
+  echo "$adapter" | grep -q 'shader-f16 true' && precision=f32,f16
+  stage "correction ($precision maps)"
   if [ "$quick" = 1 ]; then
-    timeout $((120 * x)) node dist/bench/correct.js --ngf 4 --blocks 1 --width 256 --height 192 || die "correction benchmark failed"
+    timeout $((120 * x)) node dist/bench/correct.js --ngf 4 --blocks 1 --width 256 --height 192 --precision $precision || die "correction benchmark failed"
   else
-    timeout $((120 * x)) node dist/bench/correct.js || die "correction benchmark failed"
+    timeout $((120 * x)) node dist/bench/correct.js --precision $precision || die "correction benchmark failed"
   fi
   if [ -n "${OUT:-}" ]; then cp bench/results/*.md bench/results/*.json "$OUT"/; fi
   stage "done in $((SECONDS - t0)) s; results in bench/results/"
