@@ -18,7 +18,7 @@ import { correctImage, runSettings } from '../../src/correct/correct.js';
 import { encodeTiff } from '../../src/data/tiff.js';
 import { encodeJpeg, decodeJpeg } from '../../src/data/jpeg.js';
 import { renderField, SYNTH_DEFAULTS } from '../../src/synth/generate.js';
-import { ROOT, PARITY_CASES, PARITY_TOL, modelBytes, nodeCorrection, maxDiffInGeneratorUnits } from './parity.js';
+import { ROOT, PARITY_CASES, PARITY_TOL, caseName, modelBytes, nodeCorrection, maxDiffInGeneratorUnits } from './parity.js';
 
 const ARTIFACTS = join(ROOT, 'dist/test-artifacts');
 const WAIT = { timeout: 300_000 };
@@ -77,21 +77,23 @@ describe.skipIf(!chromium)('web app in headless Chromium', () => {
     expect(await page.$eval('#adapter', (e) => e.textContent)).toMatch(/^WebGPU adapter: \S/);
   });
 
-  for (const { image, model } of PARITY_CASES) {
-    it(`corrects ${image} with ${model} like the Node engine (≤ ${PARITY_TOL} in generator units)`, async () => {
-      const node = await nodeCorrection(image, model);
-      const out = await page.evaluate(async (modelB64: string, imageB64: string, name: string) => {
+  for (const parityCase of PARITY_CASES) {
+    const { image, model, rlInput } = parityCase;
+    it(`corrects ${caseName(parityCase)} like the Node engine (≤ ${PARITY_TOL} in generator units)`, async () => {
+      const node = await nodeCorrection(parityCase);
+      const out = await page.evaluate(async (modelB64: string, imageB64: string, name: string, rlInputJson: string) => {
         const c = (globalThis as unknown as { comi: typeof import('../../src/browser.js') }).comi;
         const bytes = (s: string) => Uint8Array.from(atob(s), (ch) => ch.charCodeAt(0));
         const { generator, config } = await c.generatorFromBytes(bytes(modelB64), 'generator.safetensors');
         const data = bytes(imageB64);
         const input = c.sniffFormat(data, name) === 'jpeg' ? c.decodeJpeg(data, name) : (await c.decodeTiff(data, name, false))[0];
-        const r = await c.correctImage(generator, input, { ...c.runSettings(config), dtype: 'float32' });
+        const rl = rlInputJson ? { rlInput: JSON.parse(rlInputJson) } : {};
+        const r = await c.correctImage(generator, input, { ...c.runSettings(config), ...rl, dtype: 'float32' });
         generator.dispose();
         return Array.from(r.image.data);
-      }, b64(modelBytes(model)), b64(readFileSync(join(ROOT, image))), image);
+      }, b64(modelBytes(model)), b64(readFileSync(join(ROOT, image))), image, rlInput ? JSON.stringify(rlInput) : '');
       const diff = maxDiffInGeneratorUnits(out, node.output, node.normalization);
-      console.log(`browser vs Node, ${image}: max |Δ| = ${diff.toExponential(2)} in generator units`);
+      console.log(`browser vs Node, ${caseName(parityCase)}: max |Δ| = ${diff.toExponential(2)} in generator units`);
       expect(diff).toBeLessThanOrEqual(PARITY_TOL);
     });
   }

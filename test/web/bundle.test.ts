@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { create, globals } from 'webgpu';
-import { ROOT, PARITY_CASES, PARITY_TOL, modelBytes, floatSettings, nodeCorrection, maxDiffInGeneratorUnits } from './parity.js';
+import { ROOT, PARITY_CASES, PARITY_TOL, caseName, modelBytes, floatSettings, nodeCorrection, maxDiffInGeneratorUnits } from './parity.js';
 
 type Bundle = typeof import('../../src/browser.js');
 
@@ -28,16 +28,19 @@ describe('browser bundle on navigator.gpu', () => {
     expect(code).not.toMatch(/from\s*["'](node:|fs|path|os|zlib|webgpu)["']/);
   });
 
-  for (const { image, model } of PARITY_CASES) {
-    it(`corrects ${image} with ${model} like the Node entry (≤ ${PARITY_TOL})`, async () => {
-      const node = await nodeCorrection(image, model);
+  for (const parityCase of PARITY_CASES) {
+    const { image, model, rlInput } = parityCase;
+    it(`corrects ${caseName(parityCase)} like the Node entry (≤ ${PARITY_TOL})`, async () => {
+      const node = await nodeCorrection(parityCase);
       const { generator, config } = await bundle.generatorFromBytes(modelBytes(model), `${model}/generator.safetensors`);
       const bytes = readFileSync(join(ROOT, image));
       const input = bundle.sniffFormat(bytes, image) === 'jpeg' ? bundle.decodeJpeg(bytes, image) : (await bundle.decodeTiff(bytes, image, false))[0];
       expect(input).toEqual(node.input);
-      const r = await bundle.correctImage(generator, input, floatSettings(bundle.runSettings(config)));
+      const r = await bundle.correctImage(generator, input, floatSettings({ ...bundle.runSettings(config), ...(rlInput ? { rlInput } : {}) }));
       generator.dispose();
       expect(maxDiffInGeneratorUnits(r.image.data, node.output, node.normalization)).toBeLessThanOrEqual(PARITY_TOL);
+      // The stage must change the correction, or the case would not test it.
+      if (rlInput) expect(maxDiffInGeneratorUnits(node.output, (await nodeCorrection({ image, model })).output, node.normalization)).toBeGreaterThan(1e-2);
     });
   }
 });

@@ -6,15 +6,22 @@ import { loadGenerator } from '../../src/train/run_folder.js';
 import { readImage, type Image } from '../../src/data/image.js';
 import { correctImage, runSettings, type CorrectSettings } from '../../src/correct/correct.js';
 import type { Normalization } from '../../src/data/normalize.js';
+import type { RlInput } from '../../src/model/richardson_lucy.js';
 
 export const ROOT = join(import.meta.dirname, '../..');
 export const PARITY_TOL = 1e-5;
 
-/** The two parity cases of the issue: a 16-bit TIFF (1-channel model) and an RGB JPEG (3-channel model). */
-export const PARITY_CASES = [
+export interface ParityCase { image: string; model: string; rlInput?: RlInput }
+
+/** The two parity cases of the issue, a 16-bit TIFF (1-channel model) and an RGB JPEG (3-channel model), and the TIFF
+ *  through a corrector with a Richardson–Lucy input stage (train --rl-input), which runs before the network. */
+export const PARITY_CASES: readonly ParityCase[] = [
   { image: 'test/fixtures/data_io/u16_lzw.tif', model: 'fluorescence' },
   { image: 'test/fixtures/data_io/rgb444.jpg', model: 'brightfield' },
-] as const;
+  { image: 'test/fixtures/data_io/u16_lzw.tif', model: 'fluorescence', rlInput: { sigma: 1.5, iterations: 5 } },
+];
+
+export const caseName = (c: ParityCase) => `${c.image} with ${c.model}${c.rlInput ? ' and an RL input stage' : ''}`;
 
 export function modelBytes(model: string): Uint8Array {
   return readFileSync(join(ROOT, 'models', model, 'generator.safetensors'));
@@ -25,11 +32,11 @@ export function floatSettings(s: CorrectSettings): CorrectSettings {
   return { ...s, dtype: 'float32' };
 }
 
-export async function nodeCorrection(image: string, model: string): Promise<{ input: Image; output: Float32Array; normalization: Normalization }> {
+export async function nodeCorrection({ image, model, rlInput }: ParityCase): Promise<{ input: Image; output: Float32Array; normalization: Normalization }> {
   const { generator, config } = await loadGenerator(`pretrained:${model}`);
   try {
     const input = await readImage(join(ROOT, image));
-    const r = await correctImage(generator, input, floatSettings(runSettings(config)));
+    const r = await correctImage(generator, input, floatSettings({ ...runSettings(config), ...(rlInput ? { rlInput } : {}) }));
     return { input, output: r.image.data as Float32Array, normalization: r.normalization };
   } finally {
     generator.dispose();
