@@ -21,13 +21,15 @@ const FLAGS: FlagSpec = {
 
 // Chosen so that on lavapipe (2 cores) the whole demo stays under 10 minutes. The recipe is the recommended one
 // without VGG19 weights (docs/results.md): G_s alone, trained on L1 + SSIM (no download, no discriminators), on
-// inputs first deconvolved by Richardson–Lucy with a Gaussian PSF fitted on the training pairs (--rl-input fit).
+// inputs first deconvolved by Richardson–Lucy with a Gaussian PSF fitted on the training pairs (--rl-input fit),
+// each image mapped by its percentiles (the synthetic 8-bit fields fill about half the 8-bit range).
 // Held-out fields are a separate synthetic set; Richardson–Lucy gets each field's own (matched) defocus PSF.
 const DEMO = {
   count: 40, testCount: 12, fieldSize: 128, defocus: '0.5:1.5', crop: 64, ngf: 16, blocks: 6, iters: 1600, batch: 2, content: 'l1+ssim', lr: '5e-4',
 };
 const RECIPE = `${DEMO.crop}² crops, batch ${DEMO.batch}, ngf ${DEMO.ngf}, ${DEMO.blocks} residual blocks, resize-conv upsampling, global residual, ` +
-  `content ${DEMO.content}, no GAN terms, Richardson–Lucy input stage fitted on the training pairs, ${DEMO.iters} iterations`;
+  `content ${DEMO.content}, no GAN terms, Richardson–Lucy input stage fitted on the training pairs, percentile normalisation, ` +
+  `${DEMO.iters} iterations`;
 
 const HELP = `usage: comi demo [--out DIR] [--iters N] [--seed N]
 
@@ -83,6 +85,7 @@ export async function demoCommand(argv: string[]): Promise<void> {
     '--size', String(DEMO.crop), '--batch', String(DEMO.batch), '--ngf', String(DEMO.ngf), '--blocks', String(DEMO.blocks),
     '--upsampling', 'resize', '--global-residual', '--content', DEMO.content, '--adversarial-weight', '0', '--cycle-weight', '0',
     '--lr', DEMO.lr, '--iters', String(iters), '--checkpoint-every', String(iters), '--rl-input', 'fit',
+    '--normalization', 'percentile',
   ]);
 
   step(3, 'QC report of the run\'s own held-out split');
