@@ -13,7 +13,7 @@ import { readCheckpoint } from '../train/checkpoint.js';
 import { correctImage, correctWholeImage, runSettings } from '../correct/correct.js';
 import { UnetGenerator } from '../model/unet.js';
 import { readImage, writeImage, type Image } from '../data/image.js';
-import { fitPairs, fitProgress, pairsOf, pairWindows, type Windows } from './pairs.js';
+import { fitPairs, fitProgress, pairsOf, pairWindows, RL_FIT_PAIRS, type Windows } from './pairs.js';
 import { scoreNormalized, normalizeTruth, normalizeMinMse, normalizedConventionNote } from '../eval/convention.js';
 import { deconvolveImage, fitRichardsonLucy, gaussianPsf, opticsPsf, type Psf, type RichardsonLucyFit } from '../eval/deconvolve.js';
 import type { Optics } from '../synth/psf.js';
@@ -196,8 +196,8 @@ export async function compareCommand(argv: string[]): Promise<{ summary: MethodS
   if (given && methods.some((m) => isTrained(m) && m !== 'comi')) throw new UsageError('--model replaces comi\'s training only; with baselines to train, leave it out');
   const edges = str(values, 'bins', '0,5,15,30,50')!.split(',').map(Number);
   if (edges.some((e, i) => !Number.isFinite(e) || (i > 0 && e <= edges[i - 1]))) throw new UsageError(`--bins must be ascending numbers, got '${values.bins}'`);
-  const rlPairs = num(values, 'rl-pairs', 12, { int: true, min: 1 });
-  const rlCrop = num(values, 'rl-crop', 256, { int: true, min: 16 });
+  const rlPairs = num(values, 'rl-pairs', RL_FIT_PAIRS.count, { int: true, min: 1 });
+  const rlCrop = num(values, 'rl-crop', RL_FIT_PAIRS.crop, { int: true, min: 16 });
   const rlPsf = str(values, 'rl-psf', 'fitted')!;
   const tta = ttaFlag(values);
   if (rlPsf !== 'fitted' && rlPsf !== 'matched') throw new UsageError(`--rl-psf must be fitted or matched, got '${rlPsf}'`);
@@ -221,6 +221,7 @@ export async function compareCommand(argv: string[]): Promise<{ summary: MethodS
   }
   // --rl-input fit is fitted once for every repeat and method (and kept for a rerun), not once per run.
   const rlInputAt = baseTrain.indexOf('--rl-input');
+  let stageFit: (RichardsonLucyFit & { register?: number }) | null = null;
   if (rlInputAt >= 0 && baseTrain[rlInputAt + 1] === 'fit' && !given) {
     const fitPath = join(out, 'rl-input-fit.json');
     if (!existsSync(fitPath)) {
@@ -228,11 +229,11 @@ export async function compareCommand(argv: string[]): Promise<{ summary: MethodS
       const fitting = fitProgress('fitting the RL input stage (--rl-input fit) on training pairs');
       const fit = await resolveRlInput(probe, fitting.onTrial);
       fitting.done();
-      writeFileAtomic(fitPath, JSON.stringify(fit, null, 1) + '\n');
+      writeFileAtomic(fitPath, JSON.stringify({ ...fit, register: probe.config!.data.register ?? 0 }, null, 1) + '\n');
     }
-    const fit: RichardsonLucyFit = JSON.parse(readFileSync(fitPath, 'utf8'));
-    baseTrain[rlInputAt + 1] = `${fit.sigma},${fit.iterations}`;
-    process.stderr.write(`note: --rl-input fit: σ ${fit.sigma.toFixed(3)} px, ${fit.iterations} iterations for every run (${fitPath})\n`);
+    stageFit = JSON.parse(readFileSync(fitPath, 'utf8'));
+    baseTrain[rlInputAt + 1] = `${stageFit!.sigma},${stageFit!.iterations}`;
+    process.stderr.write(`note: --rl-input fit: σ ${stageFit!.sigma.toFixed(3)} px, ${stageFit!.iterations} iterations for every run (${fitPath})\n`);
   }
 
   // Trained methods first: their runs are the budgeted part, and a finished run is reused.
@@ -267,7 +268,11 @@ export async function compareCommand(argv: string[]): Promise<{ summary: MethodS
   if (methods.includes('rl')) {
     const fitPath = join(out, 'rl-fit.json');
     if (existsSync(fitPath)) rl = JSON.parse(readFileSync(fitPath, 'utf8'));
-    else {
+    else if (!testPsf && stageFit?.register === register && rlPairs === RL_FIT_PAIRS.count && rlCrop === RL_FIT_PAIRS.crop) {
+      // The stage's fit scored the same pairs the same way: the RL row is that fit.
+      rl = { sigma: stageFit.sigma, iterations: stageFit.iterations, psnr: stageFit.psnr };
+      writeFileAtomic(fitPath, JSON.stringify(rl, null, 1) + '\n');
+    } else {
       const pairs = await fitPairs(resolve(trainDir), source, target, { count: rlPairs, crop: testPsf ? null : rlCrop, register });
       const fitting = fitProgress(`fitting RL ${testPsf ? 'iterations (matched PSFs)' : 'PSF σ'} on training pairs`, !testPsf);
       rl = testPsf ? await fitMatchedIterations(pairs, matchedPsfs(resolve(trainDir)), fitting.onTrial) : await fitRichardsonLucy(pairs, { onTrial: fitting.onTrial });

@@ -39,6 +39,10 @@ export function pairWindows(input: Image, truth: Image, radius: number): Windows
   };
 }
 
+/** The training pairs an RL fit scores by default (compare's RL row, `train --rl-input fit`): how many, and their
+ *  centre crop in px. */
+export const RL_FIT_PAIRS = { count: 12, crop: 256 };
+
 /** Up to `count` evenly spaced pairs of the folder, read, registered within ±register px and centre-cropped to
  *  `crop` px (null: whole images): what an RL fit scores. */
 export async function fitPairs(root: string, source: string, target: string, o: { count: number; crop: number | null; register: number }) {

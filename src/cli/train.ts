@@ -14,7 +14,7 @@ import type { StepLosses } from '../model/cyclegan.js';
 import { parseContentTerms, RECOMMENDED_CONTENT, type ContentTerm } from '../model/content_loss.js';
 import type { RlInput } from '../model/richardson_lucy.js';
 import { fitRichardsonLucy, type RichardsonLucyFit } from '../eval/deconvolve.js';
-import { fitPairs, fitProgress } from './pairs.js';
+import { fitPairs, fitProgress, RL_FIT_PAIRS } from './pairs.js';
 import { DEFAULT_NAN_CHECK_EVERY, ON_NAN } from '../train/guards.js';
 
 const FLAGS: FlagSpec = {
@@ -165,7 +165,7 @@ function rlInputFlag(raw: string | undefined): RlInput | 'fit' | null {
 export async function resolveRlInput(parsed: ParsedTrain, onTrial?: (done: number, total: number, best: RichardsonLucyFit) => void): Promise<RichardsonLucyFit | null> {
   if (!parsed.fitRlInput) return null;
   const d = parsed.config!.data;
-  const pairs = await fitPairs(d.root, d.source!, d.target!, { count: 12, crop: 256, register: d.register ?? 0 });
+  const pairs = await fitPairs(d.root, d.source!, d.target!, { ...RL_FIT_PAIRS, register: d.register ?? 0 });
   const fit = await fitRichardsonLucy(pairs, { onTrial });
   parsed.config!.model.rlInput = { sigma: fit.sigma, iterations: fit.iterations };
   parsed.fitRlInput = false;

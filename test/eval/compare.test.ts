@@ -6,7 +6,9 @@ import { join } from 'node:path';
 import { useGpu } from '../helpers/gpu.js';
 import { generateSynth, SYNTH_DEFAULTS } from '../../src/synth/generate.js';
 import { compareCommand } from '../../src/cli/compare.js';
-import { loadGenerator } from '../../src/train/run_folder.js';
+import { loadGenerator, readRunConfig } from '../../src/train/run_folder.js';
+import { fitPairs, RL_FIT_PAIRS } from '../../src/cli/pairs.js';
+import { fitRichardsonLucy } from '../../src/eval/deconvolve.js';
 
 useGpu();
 
@@ -91,6 +93,17 @@ describe('comi compare', () => {
     expect(readFileSync(join(tmp, 'cmp-registered', 'compare.md'), 'utf8')).toMatch(/Registered \(--register 6\): .*3 of 3 shifted/);
     await expect(compareCommand(args('cmp-registered', '4'))).rejects.toThrow(/holds scores made with --register 6; give that, or another --out/);
     await expect(compareCommand(args('cmp-unregistered', '6'))).rejects.toThrow(/holds scores made with --register 0/);
+  });
+
+  it('--rl-input fit is fitted once: every run gets it, and the RL row, which would fit the same pairs, reuses it', async () => {
+    const out = join(tmp, 'cmp-rl-input');
+    await compareCommand(['--train', join(tmp, 'train'), '--test', join(tmp, 'test'), '--out', out, '--repeats', '1', '--methods', 'comi,rl',
+      '--', ...TINY, '--rl-input', 'fit']);
+    const stage = JSON.parse(readFileSync(join(out, 'rl-input-fit.json'), 'utf8'));
+    expect(stage.register).toBe(0);
+    expect(readRunConfig(join(out, 'runs', 'comi-0')).model.rlInput).toEqual({ sigma: stage.sigma, iterations: stage.iterations });
+    const own = await fitRichardsonLucy(await fitPairs(join(tmp, 'train'), 'blurred', 'clear', { ...RL_FIT_PAIRS, register: 0 }));
+    expect(JSON.parse(readFileSync(join(out, 'rl-fit.json'), 'utf8'))).toEqual(own);
   });
 
   it('refuses what it cannot do in one line', async () => {
