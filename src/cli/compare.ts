@@ -231,9 +231,10 @@ export async function compareCommand(argv: string[]): Promise<{ summary: MethodS
       fitting.done();
       writeFileAtomic(fitPath, JSON.stringify({ ...fit, register: probe.config!.data.register ?? 0 }, null, 1) + '\n');
     }
-    stageFit = JSON.parse(readFileSync(fitPath, 'utf8'));
-    baseTrain[rlInputAt + 1] = `${stageFit!.sigma},${stageFit!.iterations}`;
-    process.stderr.write(`note: --rl-input fit: σ ${stageFit!.sigma.toFixed(3)} px, ${stageFit!.iterations} iterations for every run (${fitPath})\n`);
+    const fit: RichardsonLucyFit & { register?: number } = JSON.parse(readFileSync(fitPath, 'utf8'));
+    baseTrain[rlInputAt + 1] = `${fit.sigma},${fit.iterations}`;
+    process.stderr.write(`note: --rl-input fit: σ ${fit.sigma.toFixed(3)} px, ${fit.iterations} iterations for every run (${fitPath})\n`);
+    stageFit = fit;
   }
 
   // Trained methods first: their runs are the budgeted part, and a finished run is reused.

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { create, globals } from 'webgpu';
-import { ROOT, PARITY_CASES, PARITY_TOL, caseName, modelBytes, floatSettings, nodeCorrection, maxDiffInGeneratorUnits } from './parity.js';
+import { ROOT, PARITY_CASES, PARITY_TOL, caseName, caseSettings, modelBytes, nodeCorrection, maxDiffInGeneratorUnits } from './parity.js';
 
 type Bundle = typeof import('../../src/browser.js');
 
@@ -36,7 +36,7 @@ describe('browser bundle on navigator.gpu', () => {
       const bytes = readFileSync(join(ROOT, image));
       const input = bundle.sniffFormat(bytes, image) === 'jpeg' ? bundle.decodeJpeg(bytes, image) : (await bundle.decodeTiff(bytes, image, false))[0];
       expect(input).toEqual(node.input);
-      const r = await bundle.correctImage(generator, input, floatSettings({ ...bundle.runSettings(config), ...(rlInput ? { rlInput } : {}) }));
+      const r = await bundle.correctImage(generator, input, caseSettings(bundle.runSettings(config), parityCase));
       generator.dispose();
       expect(maxDiffInGeneratorUnits(r.image.data, node.output, node.normalization)).toBeLessThanOrEqual(PARITY_TOL);
       // The stage must change the correction, or the case would not test it.

@@ -27,16 +27,17 @@ export function modelBytes(model: string): Uint8Array {
   return readFileSync(join(ROOT, 'models', model, 'generator.safetensors'));
 }
 
-/** Float output (input units, unclipped): the generator's values before any rounding to the input's type. */
-export function floatSettings(s: CorrectSettings): CorrectSettings {
-  return { ...s, dtype: 'float32' };
+/** A case's settings from a run's: float output (input units, unclipped: the generator's values before any rounding
+ *  to the input's type), and the case's RL input stage if it has one. */
+export function caseSettings(run: CorrectSettings, c: ParityCase): CorrectSettings {
+  return { ...run, ...(c.rlInput ? { rlInput: c.rlInput } : {}), dtype: 'float32' };
 }
 
-export async function nodeCorrection({ image, model, rlInput }: ParityCase): Promise<{ input: Image; output: Float32Array; normalization: Normalization }> {
-  const { generator, config } = await loadGenerator(`pretrained:${model}`);
+export async function nodeCorrection(c: ParityCase): Promise<{ input: Image; output: Float32Array; normalization: Normalization }> {
+  const { generator, config } = await loadGenerator(`pretrained:${c.model}`);
   try {
-    const input = await readImage(join(ROOT, image));
-    const r = await correctImage(generator, input, floatSettings({ ...runSettings(config), ...(rlInput ? { rlInput } : {}) }));
+    const input = await readImage(join(ROOT, c.image));
+    const r = await correctImage(generator, input, caseSettings(runSettings(config), c));
     return { input, output: r.image.data as Float32Array, normalization: r.normalization };
   } finally {
     generator.dispose();
