@@ -1,8 +1,11 @@
 """COMI's corrector in PyTorch: the ResnetGenerator of pytorch-CycleGAN-and-pix2pix with the COMI code's variants
-(nearest x2 + conv upsampling, global residual). Parameter names equal those of comi-webgpu's generator.safetensors
+(nearest x2 + conv upsampling, global residual) and its optional Richardson-Lucy input stage (train --rl-input).
+Parameter names equal those of comi-webgpu's generator.safetensors
 and of the pytorch_state_dict weights in its bioimage.io packages, so `load_state_dict` needs no mapping.
 
 Input and output: [batch, channels, height, width] in [-1, 1]; height and width multiples of 4."""
+import math
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -32,9 +35,36 @@ class ResizeConv(nn.Module):
         return F.conv2d(x, self.weight, self.bias)
 
 
-class ResnetGenerator(nn.Module):
-    def __init__(self, input_nc=1, output_nc=1, ngf=64, n_blocks=9, upsampling='transpose', global_residual=False):
+class RichardsonLucyStage(nn.Module):
+    """comi-webgpu's deconvolveNormalized: [-1, 1] to unit counts (negatives to 0), reflect-padded by the PSF's size,
+    `iterations` Richardson-Lucy updates from 0.5 with zero-padded 'same' convolutions by a Gaussian PSF (sigma px,
+    truncated at 3 sigma, sum 1), cropped, back to [-1, 1]. The PSF is a buffer outside the state dict."""
+
+    def __init__(self, channels, sigma, iterations):
         super().__init__()
+        r = math.ceil(3 * sigma)
+        t = torch.arange(-r, r + 1, dtype=torch.float64)
+        g = torch.exp(-(t[:, None] ** 2 + t[None, :] ** 2) / (2 * sigma * sigma))
+        psf = (g / g.sum()).float()
+        self.register_buffer('psf', psf.expand(channels, 1, 2 * r + 1, 2 * r + 1).clone(), persistent=False)
+        self.iterations = iterations
+
+    def forward(self, x):
+        k = self.psf.shape[-1]
+        psf = self.psf.to(x.dtype)
+        blur = lambda t: F.conv2d(t, psf, padding=k // 2, groups=psf.shape[0])
+        observed = F.pad(torch.relu((x + 1) / 2), (k, k, k, k), mode='reflect')
+        u = torch.full_like(observed, 0.5)
+        for _ in range(self.iterations):
+            u = u * blur(observed / (blur(u) + 1e-12))
+        return 2 * u[..., k:-k, k:-k] - 1
+
+
+class ResnetGenerator(nn.Module):
+    def __init__(self, input_nc=1, output_nc=1, ngf=64, n_blocks=9, upsampling='transpose', global_residual=False,
+                 rl_sigma=None, rl_iterations=0):
+        super().__init__()
+        self.rl_input = RichardsonLucyStage(input_nc, rl_sigma, rl_iterations) if rl_sigma else None
         layers = [nn.ReflectionPad2d(3), nn.Conv2d(input_nc, ngf, 7), nn.InstanceNorm2d(ngf), nn.ReLU(True)]
         for i in range(2):
             c = ngf * 2 ** i
@@ -50,5 +80,7 @@ class ResnetGenerator(nn.Module):
         self.global_residual = global_residual
 
     def forward(self, x):
+        if self.rl_input is not None:
+            x = self.rl_input(x)
         y = self.model(x)
         return y + x if self.global_residual else y

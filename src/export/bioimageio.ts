@@ -128,16 +128,21 @@ export function buildPackage(p: PackageParts): { rdf: Record<string, unknown>; f
     'cover.png': cover(img, p.networkOutput),
   };
   const channelNames = c === 1 ? ['intensity'] : ['red', 'green', 'blue'];
-  const variant = `${m.upsampling === 'transpose' ? 'transposed-convolution upsampling (paper)' : 'nearest ×2 + convolution upsampling (COMI code)'}${m.globalResidual ? ', global residual' : ''}`;
+  const rl = config.model.rlInput;
+  const variant = `${m.upsampling === 'transpose' ? 'transposed-convolution upsampling (paper)' : 'nearest ×2 + convolution upsampling (COMI code)'}${m.globalResidual ? ', global residual' : ''}` +
+    `${rl ? `, Richardson–Lucy input stage (Gaussian σ ${rl.sigma} px, ${rl.iterations} iterations)` : ''}`;
+  // The stage's reflect padding by the PSF's size (2·⌈3σ⌉ + 1) needs an image larger than it.
+  const minSide = rl ? Math.max(8, 4 * Math.ceil((2 * Math.ceil(3 * rl.sigma) + 2) / 4)) : 8;
   const readme = [
     `# ${p.name}: COMI out-of-focus correction`,
     '',
     `CycleGAN ResNet generator (ngf ${m.ngf}, ${m.blocks} residual blocks, ${variant}) trained with comi-webgpu to turn`,
     'out-of-focus microscopy images into in-focus ones (Zhang et al. 2022).',
     '',
-    `- Input: ${c === 1 ? 'one gray channel' : 'RGB'}, any height and width that are multiples of 4 (at least 8).`,
+    `- Input: ${c === 1 ? 'one gray channel' : 'RGB'}, any height and width that are multiples of 4 (at least ${minSide}).`,
     `- Preprocessing (as in training, normalisation '${steps.mode}'): ${steps.pre.map((s) => s.id).join(' → ')}, to [-1, 1].`,
     `- Output: same size and channels; ${steps.outputMeaning}.`,
+    ...(rl ? [`- The network first deconvolves its input by Richardson–Lucy (in the ONNX graph and in comi_generator.py), as in training.`] : []),
     `- Instance normalisation uses the statistics of the whole input: correct whole images rather than tiles.`,
     `- Test tensors: a ${w}×${h} crop of ${p.sampleName}; cover: that crop | its correction.`,
     '',
@@ -148,7 +153,7 @@ export function buildPackage(p: PackageParts): { rdf: Record<string, unknown>; f
   ].join('\n');
   files['README.md'] = new TextEncoder().encode(readme);
 
-  const space = (id: 'y' | 'x') => ({ type: 'space', id, size: { min: 8, step: 4 } });
+  const space = (id: 'y' | 'x') => ({ type: 'space', id, size: { min: minSide, step: 4 } });
   const same = (id: 'y' | 'x') => ({ type: 'space', id, size: { tensor_id: 'input', axis_id: id } });
   const rdf = {
     format_version: BIOIMAGEIO_FORMAT_VERSION,
@@ -188,7 +193,8 @@ export function buildPackage(p: PackageParts): { rdf: Record<string, unknown>; f
           source: 'comi_generator.py',
           sha256: sha256(p.architecture),
           callable: 'ResnetGenerator',
-          kwargs: { input_nc: m.channels, output_nc: m.channels, ngf: m.ngf, n_blocks: m.blocks, upsampling: m.upsampling, global_residual: m.globalResidual },
+          kwargs: { input_nc: m.channels, output_nc: m.channels, ngf: m.ngf, n_blocks: m.blocks, upsampling: m.upsampling, global_residual: m.globalResidual,
+            ...(rl ? { rl_sigma: rl.sigma, rl_iterations: rl.iterations } : {}) },
         },
         pytorch_version: '1.13',
       },

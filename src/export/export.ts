@@ -14,6 +14,7 @@ import { fitNormalization, normalize, DEFAULT_PERCENTILES } from '../data/normal
 import { expandInputs } from '../correct/files.js';
 import { Tensor } from '../graph/tensor.js';
 import { noGrad } from '../autograd/tape.js';
+import { deconvolveNormalized } from '../model/richardson_lucy.js';
 
 export const EXPORT_FORMATS = ['onnx', 'bioimageio'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
@@ -44,6 +45,7 @@ function runToOnnx(name: string, state: StateDict, generator: ResnetGenerator, c
   return generatorToOnnx(state, generator.opts, {
     name,
     producerVersion: programVersion(),
+    ...(config.model.rlInput ? { rlInput: config.model.rlInput } : {}),
     metadata: {
       'comi.normalization': d.normalization,
       ...(d.percentiles ? { 'comi.percentiles': `${d.percentiles.pLow},${d.percentiles.pHigh}` } : {}),
@@ -66,7 +68,9 @@ async function runOnSample(generator: ResnetGenerator, config: RunConfig, path: 
   const c = generator.opts.inChannels;
   if (crop.channels !== c) throw new Error(`the sample ${path} has ${crop.channels} channel(s); the model takes ${c}`);
   const steps = processingSteps(config, crop.bitDepth);
-  const x = normalize(crop, fitNormalization(crop, steps.mode, config.data.percentiles ?? DEFAULT_PERCENTILES));
+  const normalized = normalize(crop, fitNormalization(crop, steps.mode, config.data.percentiles ?? DEFAULT_PERCENTILES));
+  const rl = config.model.rlInput;
+  const x = rl ? await deconvolveNormalized(normalized, c, crop.width, crop.height, rl) : normalized;
   const y = noGrad(() => generator.forward(Tensor.fromArray(x, [1, c, crop.height, crop.width])));
   const output = await y.data();
   y.dispose();
@@ -76,9 +80,6 @@ async function runOnSample(generator: ResnetGenerator, config: RunConfig, path: 
 export async function exportRun(opts: ExportOptions): Promise<ExportResult> {
   const { generator, config } = await loadGenerator(opts.model);
   try {
-    if (config.model.rlInput) {
-      throw new Error('export of a corrector with a Richardson–Lucy input stage (train --rl-input) is not supported: the ONNX graph would leave the deconvolution out');
-    }
     const name = basename(resolve(opts.model));
     const state = await generator.stateDict();
     const onnxBytes = runToOnnx(name, state, generator, config);

@@ -5,6 +5,7 @@ import type { onnx } from 'onnx-proto';
 import onnxProto from 'onnx-proto'; // CommonJS: its namespace is the default export under Node's ESM
 import type { StateDict } from '../model/module.js';
 import type { GeneratorOptions } from '../model/generator.js';
+import { gaussianPsf, type RlInput } from '../model/richardson_lucy.js';
 
 const { ModelProto, TensorProto, AttributeProto } = onnxProto.onnx;
 
@@ -33,6 +34,7 @@ function int64Tensor(name: string, values: number[]): onnx.ITensorProto {
 const ints = (name: string, v: number[]): onnx.IAttributeProto => ({ name, type: A.INTS, ints: v });
 const str = (name: string, v: string): onnx.IAttributeProto => ({ name, type: A.STRING, s: new TextEncoder().encode(v) });
 const float = (name: string, v: number): onnx.IAttributeProto => ({ name, type: A.FLOAT, f: v });
+const int = (name: string, v: number): onnx.IAttributeProto => ({ name, type: A.INT, i: v });
 
 /** Records nodes and initializers while walking the network in forward's order. */
 class GraphBuilder {
@@ -102,12 +104,39 @@ class GraphBuilder {
   add(a: string, b: string, output?: string): string {
     return this.node('Add', [a, b], [], output);
   }
+
+  /** Elementwise a ∘ b, b a tensor or a float scalar (broadcast). */
+  binary(op: 'Add' | 'Sub' | 'Mul' | 'Div', a: string, b: string | number): string {
+    const rhs = typeof b === 'number' ? this.constant(`scalar_${b}`, () => floatTensor('', [], [b])) : b;
+    return this.node(op, [a, rhs]);
+  }
+
+  /**
+   * The corrector's Richardson–Lucy input stage, as deconvolveNormalized computes it (richardson_lucy.ts): [−1, 1]
+   * to unit counts (negatives to 0), mirror-padded by the PSF's size, `iterations` updates from 0.5 with zero-padded
+   * 'same' convolutions, cropped, back to [−1, 1]. The Gaussian is symmetric, so the PSF and its mirror are one
+   * depthwise kernel. ONNX's reflect Pad needs the image larger than the PSF (a 2·⌈3σ⌉ + 1 square).
+   */
+  rlStage(x: string, channels: number, rl: RlInput): string {
+    const psf = gaussianPsf(rl.sigma);
+    const k = psf.width;
+    const taps = new Float32Array(channels * k * k);
+    for (let c = 0; c < channels; c++) taps.set(Float32Array.from(psf.data), c * k * k);
+    const w = this.constant(`rl_psf_${channels}`, () => floatTensor('', [channels, 1, k, k], taps));
+    const r = (k - 1) / 2;
+    const blur = (t: string) => this.node('Conv', [t, w], [ints('kernel_shape', [k, k]), ints('pads', [r, r, r, r]), int('group', channels)]);
+    const observed = this.reflectPad(this.op('Relu', this.binary('Mul', this.binary('Add', x, 1), 0.5)), k);
+    let u = this.binary('Add', this.binary('Mul', observed, 0), 0.5);
+    for (let i = 0; i < rl.iterations; i++) u = this.binary('Mul', u, blur(this.binary('Div', observed, this.binary('Add', blur(u), 1e-12))));
+    const crop = this.node('Slice', [u, this.constant(`slice_from_${k}`, () => int64Tensor('', [k, k])), this.constant(`slice_to_${k}`, () => int64Tensor('', [-k, -k])), this.constant('axes_hw', () => int64Tensor('', [2, 3]))]);
+    return this.binary('Sub', this.binary('Mul', crop, 2), 1);
+  }
 }
 
-/** Adds the generator's nodes: the same layers and order as ResnetGenerator.forward. */
-function buildGenerator(g: GraphBuilder, m: Model): void {
+/** Adds the generator's nodes: the same layers and order as ResnetGenerator.forward, reading `input`. */
+function buildGenerator(g: GraphBuilder, m: Model, input: string): void {
   const normRelu = (x: string, c: number) => g.op('Relu', g.instanceNorm(x, c));
-  let h = normRelu(g.conv(g.reflectPad(ONNX_INPUT, 3), 'model.1', 7), m.ngf);
+  let h = normRelu(g.conv(g.reflectPad(input, 3), 'model.1', 7), m.ngf);
   let index = 4;
   for (let i = 0; i < 2; i++, index += 3) h = normRelu(g.conv(h, `model.${index}`, 3, 2, 1), m.ngf * 2 ** (i + 1));
   const c4 = m.ngf * 4;
@@ -122,7 +151,7 @@ function buildGenerator(g: GraphBuilder, m: Model): void {
     h = normRelu(up, c);
   }
   const head = g.conv(g.reflectPad(h, 3), `model.${index + 1}`, 7);
-  if (m.globalResidual) g.add(g.op('Tanh', head), ONNX_INPUT, ONNX_OUTPUT);
+  if (m.globalResidual) g.add(g.op('Tanh', head), input, ONNX_OUTPUT);
   else g.op('Tanh', head, ONNX_OUTPUT);
 }
 
@@ -137,6 +166,8 @@ export interface OnnxExportOptions {
   producerVersion: string;
   /** Key/value pairs stored as ONNX metadata_props (e.g. the run's normalisation). */
   metadata?: Record<string, string>;
+  /** The run's Richardson–Lucy input stage (train --rl-input), computed in the graph before the generator. */
+  rlInput?: RlInput;
 }
 
 /**
@@ -145,10 +176,10 @@ export interface OnnxExportOptions {
  */
 export function generatorToOnnx(state: StateDict, model: Model, opts: OnnxExportOptions): Uint8Array {
   const g = new GraphBuilder(state);
-  buildGenerator(g, model);
+  buildGenerator(g, model, opts.rlInput ? g.rlStage(ONNX_INPUT, model.inChannels, opts.rlInput) : ONNX_INPUT);
   const unused = Object.keys(state).filter((k) => !g.initializers.some((t) => t.name === k));
   if (unused.length) throw new Error(`the generator weights have tensors the architecture does not use: ${unused.slice(0, 3).join(', ')}`);
-  const doc = `COMI generator (CycleGAN ResnetGenerator, ngf ${model.ngf}, ${model.blocks} blocks, ${model.upsampling} upsampling${model.globalResidual ? ', global residual' : ''}): input and output in [-1, 1]; height and width multiples of 4`;
+  const doc = `COMI generator (CycleGAN ResnetGenerator, ngf ${model.ngf}, ${model.blocks} blocks, ${model.upsampling} upsampling${model.globalResidual ? ', global residual' : ''}${opts.rlInput ? `, Richardson–Lucy input stage (Gaussian σ ${opts.rlInput.sigma} px, ${opts.rlInput.iterations} iterations)` : ''}): input and output in [-1, 1]; height and width multiples of 4`;
   const proto = ModelProto.create({
     irVersion: IR_VERSION,
     opsetImport: [{ domain: '', version: ONNX_OPSET }],

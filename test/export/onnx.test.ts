@@ -13,6 +13,7 @@ import { generatorToOnnx, ONNX_OPSET } from '../../src/export/onnx.js';
 import { readImage } from '../../src/data/image.js';
 import { fitNormalization, normalize } from '../../src/data/normalize.js';
 import { hashNormal } from '../../src/graph/random.js';
+import { deconvolveNormalized, type RlInput } from '../../src/model/richardson_lucy.js';
 
 useGpu();
 const TOL = 1e-4;
@@ -24,16 +25,30 @@ const VARIANTS: [string, Partial<GeneratorOptions>][] = [
   ['COMI code: resize upsampling + global residual', { upsampling: 'resize', globalResidual: true }],
 ];
 
-async function maxDiff(g: ResnetGenerator, x: Float32Array, shape: number[]): Promise<number> {
-  const ours = await noGrad(() => g.forward(Tensor.fromArray(x, shape))).data();
-  const bytes = generatorToOnnx(await g.stateDict(), g.opts, { name: 'test', producerVersion: '0' });
+/** The engine's correction of a batch; with `rl`, each image deconvolved first as correction does (correct/core.ts). */
+async function engineOutput(g: ResnetGenerator, x: Float32Array, shape: number[], rl?: RlInput): Promise<Float32Array> {
+  const [n, c, h, w] = shape;
+  let staged = x;
+  if (rl) {
+    staged = new Float32Array(x.length);
+    for (let i = 0; i < n; i++) staged.set(await deconvolveNormalized(x.subarray(i * c * h * w, (i + 1) * c * h * w), c, w, h, rl), i * c * h * w);
+  }
+  return noGrad(() => g.forward(Tensor.fromArray(staged, shape))).data();
+}
+
+async function onnxOutput(g: ResnetGenerator, x: Float32Array, shape: number[], rl?: RlInput): Promise<Float32Array> {
+  const bytes = generatorToOnnx(await g.stateDict(), g.opts, { name: 'test', producerVersion: '0', ...(rl ? { rlInput: rl } : {}) });
   const session = await ort.InferenceSession.create(bytes);
   const { output } = await session.run({ input: new ort.Tensor('float32', x, shape) });
   expect(output.dims).toEqual(shape);
-  const theirs = output.data as Float32Array;
-  let m = 0;
-  for (let i = 0; i < ours.length; i++) m = Math.max(m, Math.abs(ours[i] - theirs[i]));
-  return m;
+  return output.data as Float32Array;
+}
+
+const maxAbs = (a: Float32Array, b: Float32Array) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
+
+/** Max |ONNX − engine|. */
+async function maxDiff(g: ResnetGenerator, x: Float32Array, shape: number[], rl?: RlInput): Promise<number> {
+  return maxAbs(await engineOutput(g, x, shape, rl), await onnxOutput(g, x, shape, rl));
 }
 
 describe('ONNX export', () => {
@@ -49,7 +64,7 @@ describe('ONNX export', () => {
     });
   }
 
-  it.skipIf(!existsSync(BBBC))('equals the engine on a real 696×520 BBBC006 image, every variant', async () => {
+  it.skipIf(!existsSync(BBBC))('equals the engine on a real 696×520 BBBC006 image, every variant and an RL input stage', async () => {
     const file = join(BBBC, readdirSync(BBBC).filter((f) => f.endsWith('.tif')).sort()[0]);
     const img = await readImage(file);
     const x = normalize(img, fitNormalization(img, 'percentile'));
@@ -58,8 +73,27 @@ describe('ONNX export', () => {
       expect(await maxDiff(g, x, [1, 1, img.height, img.width])).toBeLessThanOrEqual(TOL);
       g.dispose();
     }
+    const staged = new ResnetGenerator({ inChannels: 1, outChannels: 1, ngf: 4, blocks: 1, seed: 3, upsampling: 'resize', globalResidual: true });
+    expect(await maxDiff(staged, x, [1, 1, img.height, img.width], { sigma: 2.51, iterations: 30 })).toBeLessThanOrEqual(TOL);
+    staged.dispose();
   });
   if (!existsSync(BBBC)) it.skip(`real-image check skipped: ${BBBC} is absent`, () => {});
+
+  // The stage's 5–30 multiplicative updates compound float32 rounding; the bound stays the generator's 1e-4.
+  for (const rl of [{ sigma: 1.5, iterations: 5 }, { sigma: 2.51, iterations: 30 }]) {
+    it(`a Richardson–Lucy input stage (σ ${rl.sigma} px, ${rl.iterations} iterations) runs inside the graph: onnxruntime equals deconvolution + forward`, async () => {
+      for (const [channels, shape] of [[1, [1, 1, 32, 48]], [3, [2, 3, 24, 28]]] as const) {
+        const g = new ResnetGenerator({ inChannels: channels, outChannels: channels, ngf: 4, blocks: 2, seed: 5, upsampling: 'resize', globalResidual: true });
+        const n = shape.reduce((a, b) => a * b);
+        const x = Float32Array.from(hashNormal(n, 21 + channels, 0.6), (v) => Math.tanh(v));
+        const withStage = await onnxOutput(g, x, [...shape], rl);
+        expect(maxAbs(await engineOutput(g, x, [...shape], rl), withStage)).toBeLessThanOrEqual(TOL);
+        // Not vacuous: the engine without the stage is far from the staged graph.
+        expect(maxAbs(await engineOutput(g, x, [...shape]), withStage)).toBeGreaterThan(1e-2);
+        g.dispose();
+      }
+    });
+  }
 
   it('declares opset 17, dynamic height/width and PyTorch parameter names', async () => {
     const g = new ResnetGenerator({ inChannels: 1, outChannels: 1, ngf: 4, blocks: 1, upsampling: 'resize', seed: 1 });
