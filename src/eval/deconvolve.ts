@@ -62,11 +62,15 @@ export async function deconvolveImage(img: Image, psf: Psf, opts: DeconvolveOpti
 
 /** Golden-section steps after the grid: σ within about ±3 % of the bracket's optimum. */
 const REFINE_STEPS = 5;
+/** The default σ search interval, and how far the grid goes on past its top while the best σ sits there. */
+const DEFAULT_SIGMA_RANGE: [number, number] = [0.5, 8];
+const EXTENDED_SIGMA_MAX = 32;
 
 export interface FitOptions extends ConventionOptions {
   /** Iteration counts to choose from (default 5, 10, 20, 30). */
   iterations?: number[];
-  /** σ search interval in pixels (default 0.5 … 8). */
+  /** σ search interval in pixels. Default 0.5 … 8, extended (√2 steps, up to 32 px) while the best σ is its top:
+   * strong defocus, as BBBC006's z00 plane, blurs wider than 8 px. A given interval is kept as it is. */
   sigmaRange?: [number, number];
   normalization?: NormalizationChoice;
   percentiles?: { pLow: number; pHigh: number };
@@ -97,7 +101,7 @@ export async function fitRichardsonLucy(pairs: { source: Image; target: Image }[
   if (!Array.isArray(pairs) || pairs.length === 0) throw new Error('fitRichardsonLucy: no image pairs given');
   const iters = [...(opts.iterations ?? [5, 10, 20, 30])].sort((a, b) => a - b);
   if (!iters.every((n, i) => Number.isInteger(n) && n >= 1 && (i === 0 || n > iters[i - 1]))) throw new Error(`fitRichardsonLucy: iterations must be distinct positive integers, got ${iters.join(', ')}`);
-  const [lo, hi] = opts.sigmaRange ?? [0.5, 8];
+  const [lo, hi] = opts.sigmaRange ?? DEFAULT_SIGMA_RANGE;
   if (!(lo > 0 && hi > lo && hi <= 100)) throw new Error(`fitRichardsonLucy: sigmaRange must be 0 < min < max ≤ 100, got ${lo}, ${hi}`);
   const inputs = pairs.map(({ source, target }, i) => {
     checkImage(source, `pair ${i} source`);
@@ -125,6 +129,10 @@ export async function fitRichardsonLucy(pairs: { source: Image; target: Image }[
     return fit.psnr;
   };
   for (const s of grid) await trial(s);
+  while (!opts.sigmaRange && best.sigma === grid[grid.length - 1] && best.sigma * Math.SQRT2 <= EXTENDED_SIGMA_MAX * 1.0001) {
+    grid.push(best.sigma * Math.SQRT2);
+    await trial(grid[grid.length - 1]);
+  }
   const at = grid.indexOf(best.sigma);
   let a = Math.log(grid[Math.max(0, at - 1)]);
   let b = Math.log(grid[Math.min(grid.length - 1, at + 1)]);

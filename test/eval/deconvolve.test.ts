@@ -130,6 +130,21 @@ describe('fitRichardsonLucy and deconvolveImage', () => {
     expect(fit.psnr).toBeGreaterThan(before + 3);
   }, 120_000);
 
+  it('goes on past the default σ range while the best σ is its top (10 px blur), and keeps a given range', async () => {
+    const wide = 64;
+    const WIDE_SIGMA = 10;
+    const widePairs = [1, 2].map((seed) => {
+      const v = field(wide, seed);
+      return { source: u16(blur(v, wide, WIDE_SIGMA), wide), target: u16(v, wide) };
+    });
+    const fit = await fitRichardsonLucy(widePairs, { iterations: [50] });
+    expect(fit.sigma).toBeGreaterThan(8);
+    expect(Math.abs(fit.sigma - WIDE_SIGMA) / WIDE_SIGMA).toBeLessThanOrEqual(0.15);
+    const kept = await fitRichardsonLucy(widePairs, { iterations: [50], sigmaRange: [0.5, 8] });
+    expect(kept.sigma).toBeLessThanOrEqual(8 + 1e-9);
+    expect(fit.psnr).toBeGreaterThan(kept.psnr);
+  }, 300_000);
+
   it('deconvolveImage keeps size, channels and bit depth, and improves the normalized PSNR', async () => {
     const { source, target } = pairs[0];
     const out = await deconvolveImage(source, gaussianPsf(SIGMA), { iterations: 20 });
