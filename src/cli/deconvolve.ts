@@ -169,7 +169,7 @@ async function resolvePsf(opts: DeconvolveCommandOptions): Promise<{ psf: Psf; i
   let progress: Progress | null = null;
   const fit = await fitRichardsonLucy(pairs, {
     iterations: p.iterations, sigmaRange: p.sigmaRange, normalization: opts.normalization, percentiles: opts.percentiles,
-    onTrial: (n, total, best) => (progress ??= new Progress('fit: σ tried', total)).update(n, `best σ ${best.sigma.toFixed(2)} px, ${best.iterations} it, ${best.psnr.toFixed(2)} dB`),
+    onTrial: (n, total, best) => (progress = (progress ?? new Progress('fit: σ tried', total)).setTotal(total)).update(n, `best σ ${best.sigma.toFixed(2)} px, ${best.iterations} it, ${best.psnr.toFixed(2)} dB`),
   });
   (progress as Progress | null)?.done();
   process.stdout.write(`fitted: σ ${fit.sigma.toFixed(3)} px, ${fit.iterations} iterations, mean PSNR ${fit.psnr.toFixed(2)} dB (${normalizedConventionNote()})\n`

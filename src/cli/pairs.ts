@@ -61,7 +61,7 @@ export function fitProgress(label: string, sigma = true) {
   let bar: Progress | null = null;
   return {
     onTrial: (done: number, total: number, best: RichardsonLucyFit) => {
-      bar ??= new Progress(label, total);
+      bar = (bar ?? new Progress(label, total)).setTotal(total);
       bar.update(done, `${sigma ? `σ ${best.sigma.toFixed(2)} px, ` : ''}${best.iterations} it, ${best.psnr.toFixed(2)} dB`);
     },
     done: () => bar?.done(),

@@ -8,6 +8,12 @@ export class Progress {
 
   constructor(private label: string, private total: number, private start0 = 0) {}
 
+  /** A search that finds more work as it goes (the RL fit's σ grid) raises its total. */
+  setTotal(total: number): this {
+    this.total = total;
+    return this;
+  }
+
   /** done: items finished so far (absolute); extra: short status such as current losses. */
   update(done: number, extra = '', force = false): void {
     const now = Date.now();
@@ -19,7 +25,7 @@ export class Progress {
     const remaining = rate > 0 ? (this.total - done) / rate : Infinity;
     const pct = this.total > 0 ? Math.floor((100 * done) / this.total) : 100;
     const width = 20;
-    const filled = Math.round((width * pct) / 100);
+    const filled = Math.min(width, Math.max(0, Math.round((width * pct) / 100))); // never let a display end a job
     const bar = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
     const speed = rate <= 0 ? '' : rate >= 1 ? ` ${rate.toFixed(2)} it/s` : ` ${(1 / rate).toFixed(2)} s/it`;
     const eta = done < this.total ? ` ETA ${formatDuration(remaining)}` : '';

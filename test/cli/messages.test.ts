@@ -69,6 +69,22 @@ describe('messages name the real cause', () => {
     expect(lines.join('')).toMatch(/^\r?(\x1b\[K)?tile \[#{20}\] 1\/1 100%\n?$/);
   });
 
+  it('a search that outgrows its first total (the RL fit going past 8 px) raises it; past the total the bar stays full', () => {
+    const lines: string[] = [];
+    const write = process.stderr.write;
+    process.stderr.write = ((s: string) => lines.push(s)) as typeof process.stderr.write;
+    try {
+      const bar = new Progress('fit', 2);
+      bar.update(3, '', true);
+      bar.setTotal(4).update(3, '', true);
+    } finally {
+      process.stderr.write = write;
+    }
+    const shown = lines.join('').split(/[\r\n]/).map((l) => l.replace('\x1b[K', '')).filter((l) => l);
+    expect(shown[0]).toMatch(/^fit \[#{20}\] 3\/2 150%/);
+    expect(shown[1]).toMatch(/^fit \[#{15}\.{5}\] 3\/4 75%/);
+  });
+
   it("correct: the plan shows the loaded generator's ngf; a file that cannot be written leaves no empty folder", async () => {
     const run = join(dir, 'run');
     const config = runConfig({ channels: 1, ngf: 4 });
