@@ -38,21 +38,24 @@ class ResizeConv(nn.Module):
 class RichardsonLucyStage(nn.Module):
     """comi-webgpu's deconvolveNormalized: [-1, 1] to unit counts (negatives to 0), reflect-padded by the PSF's size,
     `iterations` Richardson-Lucy updates from 0.5 with zero-padded 'same' convolutions by a Gaussian PSF (sigma px,
-    truncated at 3 sigma, sum 1), cropped, back to [-1, 1]. The PSF is a buffer outside the state dict."""
+    truncated at 3 sigma, sum 1), cropped, back to [-1, 1]. The PSF's taps are buffers outside the state dict."""
 
     def __init__(self, channels, sigma, iterations):
         super().__init__()
         r = math.ceil(3 * sigma)
         t = torch.arange(-r, r + 1, dtype=torch.float64)
-        g = torch.exp(-(t[:, None] ** 2 + t[None, :] ** 2) / (2 * sigma * sigma))
-        psf = (g / g.sum()).float()
-        self.register_buffer('psf', psf.expand(channels, 1, 2 * r + 1, 2 * r + 1).clone(), persistent=False)
+        g = torch.exp(-t ** 2 / (2 * sigma * sigma))
+        taps = (g / g.sum()).float()
+        # The Gaussian is separable: each blur is a pass along the rows, then one along the columns.
+        self.register_buffer('rows', taps.expand(channels, 1, 1, 2 * r + 1).clone(), persistent=False)
+        self.register_buffer('columns', taps.view(-1, 1).expand(channels, 1, 2 * r + 1, 1).clone(), persistent=False)
         self.iterations = iterations
 
     def forward(self, x):
-        k = self.psf.shape[-1]
-        psf = self.psf.to(x.dtype)
-        blur = lambda t: F.conv2d(t, psf, padding=k // 2, groups=psf.shape[0])
+        k = self.rows.shape[-1]
+        rows, columns = self.rows.to(x.dtype), self.columns.to(x.dtype)
+        c = rows.shape[0]
+        blur = lambda t: F.conv2d(F.conv2d(t, rows, padding=(0, k // 2), groups=c), columns, padding=(k // 2, 0), groups=c)
         observed = F.pad(torch.relu((x + 1) / 2), (k, k, k, k), mode='reflect')
         u = torch.full_like(observed, 0.5)
         for _ in range(self.iterations):

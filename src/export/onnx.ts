@@ -115,16 +115,20 @@ class GraphBuilder {
    * The corrector's Richardson–Lucy input stage, as deconvolveNormalized computes it (richardson_lucy.ts): [−1, 1]
    * to unit counts (negatives to 0), mirror-padded by the PSF's size, `iterations` updates from 0.5 with zero-padded
    * 'same' convolutions, cropped, back to [−1, 1]. The Gaussian is symmetric, so the PSF and its mirror are one
-   * depthwise kernel. ONNX's reflect Pad needs the image larger than the PSF (a 2·⌈3σ⌉ + 1 square).
+   * blur. ONNX's reflect Pad needs the image larger than the PSF (a 2·⌈3σ⌉ + 1 square).
    */
   rlStage(x: string, channels: number, rl: RlInput): string {
     const psf = gaussianPsf(rl.sigma);
     const k = psf.width;
-    const taps = new Float32Array(channels * k * k);
-    for (let c = 0; c < channels; c++) taps.set(Float32Array.from(psf.data), c * k * k);
-    const w = this.constant(`rl_psf_${channels}`, () => floatTensor('', [channels, 1, k, k], taps));
     const r = (k - 1) / 2;
-    const blur = (t: string) => this.node('Conv', [t, w], [ints('kernel_shape', [k, k]), ints('pads', [r, r, r, r]), int('group', channels)]);
+    const taps = Float32Array.from(psf.separable!.rows);
+    const all = new Float32Array(channels * k);
+    for (let c = 0; c < channels; c++) all.set(taps, c * k);
+    const rows = this.constant(`rl_rows_${channels}`, () => floatTensor('', [channels, 1, 1, k], all));
+    const columns = this.constant(`rl_columns_${channels}`, () => floatTensor('', [channels, 1, k, 1], all));
+    // Separable: a depthwise pass along the rows, then one along the columns (pads: top, left, bottom, right).
+    const pass = (t: string, w: string, shape: number[], pads: number[]) => this.node('Conv', [t, w], [ints('kernel_shape', shape), ints('pads', pads), int('group', channels)]);
+    const blur = (t: string) => pass(pass(t, rows, [1, k], [0, r, 0, r]), columns, [k, 1], [r, 0, r, 0]);
     const observed = this.reflectPad(this.op('Relu', this.binary('Mul', this.binary('Add', x, 1), 0.5)), k);
     let u = this.binary('Add', this.binary('Mul', observed, 0), 0.5);
     for (let i = 0; i < rl.iterations; i++) u = this.binary('Mul', u, blur(this.binary('Div', observed, this.binary('Add', blur(u), 1e-12))));

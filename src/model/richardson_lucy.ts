@@ -5,6 +5,7 @@ import { initGpu } from '../graph/runtime.js';
 import { Tensor, scope } from '../graph/tensor.js';
 import { noGrad } from '../autograd/tape.js';
 import { conv2d } from '../kernels/conv2d.js';
+import { correlate1d } from '../kernels/correlate1d.js';
 import { add, div, mul } from '../kernels/binary.js';
 import { fill } from '../graph/fill.js';
 
@@ -13,6 +14,9 @@ export interface Psf {
   width: number;
   height: number;
   data: ArrayLike<number>;
+  /** data[y·width + x] = columns[y]·rows[x], both of odd length: RL then blurs by two 1-D passes (K taps each
+   *  instead of K², ≈ 40× less work for a 20 px Gaussian). */
+  separable?: { rows: ArrayLike<number>; columns: ArrayLike<number> };
 }
 
 /** Planar float images: `planes` independent planes of height×width (e.g. the channels of one image). */
@@ -66,6 +70,38 @@ function correlationWeights(psf: Psf, mirrored: boolean): { weights: Float32Arra
   return { weights, size };
 }
 
+/** u ↦ u ⊛ psf ('same', zero padding) and u ↦ u ⊛ mirrored psf, as RL applies them to [planes, 1, H, W] tensors.
+ *  Constant tensors they hold are released by the returned dispose. */
+function psfBlurs(psf: Psf): { blur: (u: Tensor) => Tensor; blurMirrored: (u: Tensor) => Tensor; dispose: () => void } {
+  const sep = psf.separable;
+  if (sep) {
+    if (sep.rows.length !== psf.width || sep.columns.length !== psf.height || psf.width % 2 === 0 || psf.height % 2 === 0) {
+      throw new Error(`separable PSF: ${sep.columns.length}×${sep.rows.length} factors for a ${psf.height}×${psf.width} PSF (both must match it and be odd)`);
+    }
+    // Convolution is correlation with the reversed taps; the mirrored PSF's factors are the taps as given.
+    const taps = (v: ArrayLike<number>, reversed: boolean) => {
+      const a = Float32Array.from(v);
+      return Tensor.fromArray(reversed ? a.reverse() : a, [a.length]);
+    };
+    const [rx, ry, mx, my] = [taps(sep.rows, true), taps(sep.columns, true), taps(sep.rows, false), taps(sep.columns, false)];
+    return {
+      blur: (u) => correlate1d(correlate1d(u, rx, 3), ry, 2),
+      blurMirrored: (u) => correlate1d(correlate1d(u, mx, 3), my, 2),
+      dispose: () => [rx, ry, mx, my].forEach((t) => t.dispose()),
+    };
+  }
+  const forward = correlationWeights(psf, false);
+  const mirror = correlationWeights(psf, true);
+  const padding = (forward.size - 1) / 2;
+  const w = Tensor.fromArray(forward.weights, [1, 1, forward.size, forward.size]);
+  const wMirror = Tensor.fromArray(mirror.weights, [1, 1, mirror.size, mirror.size]);
+  return {
+    blur: (u) => conv2d(u, w, null, { padding }),
+    blurMirrored: (u) => conv2d(u, wMirror, null, { padding }),
+    dispose: () => [w, wMirror].forEach((t) => t.dispose()),
+  };
+}
+
 /** Richardson–Lucy with results after several iteration counts from one run (`at`, ascending). */
 export async function richardsonLucyAt(image: Planes, psf: Psf, at: readonly number[], opts: Omit<RichardsonLucyOptions, 'iterations'>): Promise<Float32Array[]> {
   const { width, height, planes, data } = image;
@@ -79,11 +115,7 @@ export async function richardsonLucyAt(image: Planes, psf: Psf, at: readonly num
   if (!(Number.isFinite(fe) && fe >= 0)) throw new Error(`richardsonLucy: filterEpsilon must be a non-negative number, got ${fe}`);
   await initGpu();
   const shape = [planes, 1, height, width];
-  const forward = correlationWeights(psf, false);
-  const mirror = correlationWeights(psf, true);
-  const padding = (forward.size - 1) / 2;
-  const w = Tensor.fromArray(forward.weights, [1, 1, forward.size, forward.size]);
-  const wMirror = Tensor.fromArray(mirror.weights, [1, 1, mirror.size, mirror.size]);
+  const { blur, blurMirrored, dispose } = psfBlurs(psf);
   const ratio = new Float32Array(data.length);
   let ratioT = Tensor.empty(shape);
   const observed = Tensor.fromArray(data, shape);
@@ -99,7 +131,7 @@ export async function richardsonLucyAt(image: Planes, psf: Psf, at: readonly num
     for (let it = 1; it <= total; it++) {
       if (fe) {
         // filter_epsilon zeroes the ratio where the estimate is dim: done here, one readback per iteration.
-        const blurred = scope(() => noGrad(() => conv2d(u, w, null, { padding })));
+        const blurred = scope(() => noGrad(() => blur(u)));
         const conv = await blurred.data();
         blurred.dispose();
         for (let i = 0; i < ratio.length; i++) {
@@ -109,20 +141,21 @@ export async function richardsonLucyAt(image: Planes, psf: Psf, at: readonly num
         ratioT.writeData(ratio);
       } else {
         const r = scope(() => noGrad(() => {
-          const blurred = conv2d(u, w, null, { padding });
+          const blurred = blur(u);
           return div(observed, add(blurred, fill(shape, 1e-12)));
         }));
         ratioT.dispose();
         ratioT = r;
       }
-      const next = scope(() => noGrad(() => mul(u, conv2d(ratioT, wMirror, null, { padding }))));
+      const next = scope(() => noGrad(() => mul(u, blurMirrored(ratioT))));
       u.dispose();
       u = next;
       opts.onIteration?.(it, total);
       if (at.includes(it)) await keep();
     }
   } finally {
-    for (const t of [w, wMirror, ratioT, u, observed]) t.dispose();
+    for (const t of [ratioT, u, observed]) t.dispose();
+    dispose();
   }
   return out;
 }
@@ -149,9 +182,13 @@ export function gaussianPsf(sigma: number): Psf {
   if (!(Number.isFinite(sigma) && sigma > 0 && sigma <= 100)) throw new Error(`Gaussian PSF: sigma must be a number of pixels in (0, 100], got ${sigma}`);
   const r = Math.ceil(3 * sigma);
   const size = 2 * r + 1;
+  const taps = new Float64Array(size);
+  for (let x = -r; x <= r; x++) taps[x + r] = Math.exp(-(x * x) / (2 * sigma * sigma));
+  const sum = taps.reduce((a, b) => a + b, 0);
+  for (let i = 0; i < size; i++) taps[i] /= sum;
   const data = new Float64Array(size * size);
-  for (let y = -r; y <= r; y++) for (let x = -r; x <= r; x++) data[(y + r) * size + x + r] = Math.exp(-(x * x + y * y) / (2 * sigma * sigma));
-  return normalizedPsf(size, size, data);
+  for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) data[y * size + x] = taps[y] * taps[x];
+  return { ...normalizedPsf(size, size, data), separable: { rows: taps, columns: taps } };
 }
 
 /** numpy.pad mode 'reflect' index, repeated for pads wider than the image. */

@@ -51,6 +51,29 @@ describe('richardsonLucy = skimage.restoration.richardson_lucy', () => {
     });
   }
 
+  // gauss9 is exp(−(x² + y²) / 2σ²), σ 1.5, normalised: the product of the two 1-D factors below.
+  const taps = Array.from({ length: 9 }, (_, i) => Math.exp(-((i - 4) ** 2) / (2 * 1.5 ** 2)));
+  const factor = taps.map((v) => v / taps.reduce((a, b) => a + b, 0));
+  for (const cs of FX.cases.filter((c) => c.psf === 'gauss9')) {
+    it(`gauss9 as two 1-D passes (separable), ${cs.iterations} iteration(s), clip ${cs.clip}${cs.filterEpsilon ? `, filter_epsilon ${cs.filterEpsilon}` : ''}`, async () => {
+      const p = FX.psfs.gauss9;
+      const psf: Psf = { width: p.width, height: p.height, data: f32(p.values), separable: { rows: factor, columns: factor } };
+      const ours = await richardsonLucy(image, psf, { iterations: cs.iterations, clip: cs.clip, filterEpsilon: cs.filterEpsilon ?? undefined });
+      const ref = f32(cs.values);
+      let worst = 0;
+      for (let i = 0; i < ref.length; i++) worst = Math.max(worst, Math.abs(ours[i] - ref[i]));
+      expect(worst).toBeLessThanOrEqual(TOL);
+    });
+  }
+
+  it('gaussianPsf is separable: its factors multiply to its values', () => {
+    const g = gaussianPsf(2.3);
+    expect(g.separable?.rows.length).toBe(g.width);
+    let worst = 0;
+    for (let y = 0; y < g.height; y++) for (let x = 0; x < g.width; x++) worst = Math.max(worst, Math.abs(g.separable!.columns[y] * g.separable!.rows[x] - g.data[y * g.width + x]));
+    expect(worst).toBeLessThanOrEqual(1e-15);
+  });
+
   it('processes planes independently (channels in the batch)', async () => {
     const one = f32(FX.image);
     const two = new Float32Array(2 * one.length);
@@ -70,6 +93,7 @@ describe('richardsonLucy = skimage.restoration.richardson_lucy', () => {
     await expect(richardsonLucy({ ...image, planes: 2 }, gaussianPsf(1), { iterations: 1 })).rejects.toThrow(/needs width·height·planes values, got 4×4×2 and 16/);
     await expect(richardsonLucy(image, gaussianPsf(1), { iterations: 1.5 })).rejects.toThrow(/iterations must be non-negative integers, got 1.5/);
     expect(() => gaussianPsf(0)).toThrow(/sigma must be a number of pixels in \(0, 100\], got 0/);
+    await expect(richardsonLucy(image, { ...gaussianPsf(1), separable: { rows: [1, 1, 1], columns: [1] } }, { iterations: 1 })).rejects.toThrow(/separable PSF: 1×3 factors for a 7×7 PSF/);
   });
 });
 
