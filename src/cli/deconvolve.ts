@@ -52,7 +52,8 @@ PSF (exactly one):
   --source A, --target B   with --fit-pairs: the out-of-focus and in-focus folders under DIR (the fit
                          maximises the mean PSNR in comi evaluate's normalized convention); without INPUT, it
                          prints the fit and stops
-  --fit-iterations LIST  with --fit-pairs: iteration counts to choose from (default 5,10,20,30)
+  --fit-iterations LIST  with --fit-pairs: iteration counts to choose from (default 5,10,20,30, doubled on up to
+                         240 while the best is the top)
   --sigma-range MIN,MAX  with --fit-pairs: σ search interval in pixels (default 0.5,8, extended in √2 steps
                          up to 32 while the best σ is the top one; a given interval is kept)
 
@@ -70,7 +71,7 @@ Options:
 `;
 
 type PsfSource = { kind: 'file'; path: string } | { kind: 'sigma'; sigma: number } | { kind: 'optics'; optics: Optics; z: number }
-  | { kind: 'fit'; dir: string; source: string; target: string; iterations: number[]; sigmaRange?: [number, number] };
+  | { kind: 'fit'; dir: string; source: string; target: string; iterations?: number[]; sigmaRange?: [number, number] };
 
 export interface DeconvolveCommandOptions {
   psf: PsfSource;
@@ -117,9 +118,9 @@ function psfSource(values: Record<string, string | boolean | undefined>): PsfSou
   const target = str(values, 'target');
   if (!source || !target) throw new UsageError('--fit-pairs DIR needs --source A and --target B: the out-of-focus and in-focus folders under DIR');
   if (values.iterations !== undefined) throw new UsageError('--fit-pairs chooses the iteration count: give the candidates with --fit-iterations instead of --iterations');
-  const iterations = values['fit-iterations'] === undefined ? [5, 10, 20, 30] : numberList(str(values, 'fit-iterations')!, 'fit-iterations');
-  if (!iterations.every((n) => Number.isInteger(n) && n >= 1 && n <= 10000)) throw new UsageError(`--fit-iterations takes positive integers, got '${values['fit-iterations']}'`);
-  const fit = { kind: 'fit' as const, dir: str(values, 'fit-pairs')!, source, target, iterations: [...new Set(iterations)] };
+  const iterations = values['fit-iterations'] === undefined ? undefined : numberList(str(values, 'fit-iterations')!, 'fit-iterations');
+  if (iterations && !iterations.every((n) => Number.isInteger(n) && n >= 1 && n <= 10000)) throw new UsageError(`--fit-iterations takes positive integers, got '${values['fit-iterations']}'`);
+  const fit = { kind: 'fit' as const, dir: str(values, 'fit-pairs')!, source, target, ...(iterations ? { iterations: [...new Set(iterations)] } : {}) };
   if (values['sigma-range'] === undefined) return fit;
   const range = numberList(str(values, 'sigma-range')!, 'sigma-range', 2);
   if (!(range[0] > 0 && range[1] > range[0] && range[1] <= 100)) throw new UsageError(`--sigma-range takes MIN,MAX with 0 < MIN < MAX ≤ 100, got '${values['sigma-range']}'`);
@@ -165,7 +166,7 @@ async function resolvePsf(opts: DeconvolveCommandOptions): Promise<{ psf: Psf; i
   if (!isDir(p.dir)) throw new UsageError(`--fit-pairs ${p.dir} is not a folder`);
   const ds = await loadDataset({ root: p.dir, layout: 'paired', source: p.source, target: p.target });
   const pairs = await Promise.all(ds.pairs.map(async (q) => ({ source: await readImage(join(p.dir, q.source.file)), target: await readImage(join(p.dir, q.target.file)) })));
-  process.stdout.write(`fitting σ in ${p.sigmaRange?.join('–') ?? '0.5–8 (on to 32 while the best is at the top)'} px and iterations ${p.iterations.join(', ')} on ${pairs.length} pair(s) of ${p.dir}\n`);
+  process.stdout.write(`fitting σ in ${p.sigmaRange?.join('–') ?? '0.5–8 (on to 32 while the best is at the top)'} px and iterations ${p.iterations?.join(', ') ?? '5, 10, 20, 30 (on to 240 while the best is the top)'} on ${pairs.length} pair(s) of ${p.dir}\n`);
   let progress: Progress | null = null;
   const fit = await fitRichardsonLucy(pairs, {
     iterations: p.iterations, sigmaRange: p.sigmaRange, normalization: opts.normalization, percentiles: opts.percentiles,
