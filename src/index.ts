@@ -20,6 +20,7 @@ export { concat, catBatch, sliceBatch } from './kernels/concat.js';
 export { maxPool2x2 } from './kernels/max_pool.js';
 export { avgPool2x2 } from './kernels/avg_pool.js';
 export { upsampleNearest2x } from './kernels/upsample.js';
+export { correlate1d } from './kernels/correlate1d.js';
 export { dropout } from './kernels/dropout.js';
 export { Module } from './model/module.js';
 export { ResnetBlock } from './model/resnet_block.js';

@@ -53,6 +53,7 @@ const FLAGS: FlagSpec = {
   'vgg-layers': { type: 'string' },
   seed: { type: 'string' },
   init: { type: 'string' },
+  'start-at-input': { type: 'boolean' },
   out: { type: 'string' },
   'checkpoint-every': { type: 'string' },
   'sample-every': { type: 'string' },
@@ -122,6 +123,8 @@ optimisation
   --init MODEL            start G_s from a trained corrector (a run folder, or pretrained:fluorescence); its
                           architecture and intensity mapping are used unless --ngf/--blocks/--upsampling/
                           --global-residual/--normalization/--percentiles say otherwise
+  --start-at-input        zero G_s's last convolution, so that with --global-residual the corrector starts as its
+                          input (with --rl-input, as the RL stage) and learns only a correction on top of it
 run
   --out RUN               run folder (new or empty)
   --resume                continue the run in RUN (also: --resume RUN) exactly where its checkpoint left off
@@ -229,6 +232,11 @@ function buildConfig(values: Parsed['values'], argv: string[]): { config: RunCon
   const refused = METHOD_REFUSES[method].find((f) => values[f] !== undefined);
   if (refused) throw new UsageError(`--${refused} is not supported with --method ${method} (${METHOD_NOTE[method]})`);
   if (init !== undefined && method === 'pix2pix') throw new UsageError('--init is not supported with --method pix2pix (its generator is a U-Net)');
+  const startAtInput = values['start-at-input'] === true;
+  if (startAtInput && !(values['global-residual'] === true || (values['global-residual'] === undefined && initFrom?.model.globalResidual === true))) {
+    throw new UsageError('--start-at-input needs --global-residual: without it a zero last convolution outputs a flat image');
+  }
+  if (startAtInput && method !== 'comi') throw new UsageError(`--start-at-input is not supported with --method ${method}`);
   const registerRadius = num(values, 'register', 0, { int: true, min: 0, max: 256 });
   const rlInput = rlInputFlag(values['rl-input'] as string | undefined);
   if (rlInput === 'fit' && layout !== 'paired') throw new UsageError('--rl-input fit scores RL on pairs of the paired layout; give --rl-input SIGMA,ITERATIONS');
@@ -274,6 +282,7 @@ function buildConfig(values: Parsed['values'], argv: string[]): { config: RunCon
     },
     seed: num(values, 'seed', DEFAULTS.seed, { int: true, min: 0, max: 0xffffffff }),
     ...(init === undefined ? {} : { init }),
+    ...(startAtInput ? { startAtInput } : {}),
   };
   return { ...applyMethod(method, values, config, vggSource, vggLayers), fitRlInput: rlInput === 'fit' };
 }
@@ -395,7 +404,7 @@ const STORED: Record<string, (c: RunConfig) => unknown> = {
   'global-residual': (c) => c.model.globalResidual, gan: (c) => c.losses.gan, 'adversarial-weight': (c) => c.losses.adversarialWeight,
   'content-weight': (c) => c.losses.contentWeight, content: (c) => c.losses.content ?? ['vgg'], 'cycle-weight': (c) => c.losses.cycleWeight, vgg: (c) => c.vgg?.source ?? null,
   'vgg-layers': (c) => c.vgg?.layers ?? null, 'rl-input': (c) => c.model.rlInput ?? null,
-  seed: (c) => c.seed, init: (c) => c.init ?? null,
+  seed: (c) => c.seed, init: (c) => c.init ?? null, 'start-at-input': (c) => c.startAtInput === true,
 };
 
 function sameAsStored(flag: string, raw: string | true, stored: unknown): boolean {

@@ -66,6 +66,9 @@ export interface RunConfig {
   seed: number;
   /** G_s started from this corrector's weights (a run folder or pretrained:NAME) instead of random ones. */
   init?: string;
+  /** G_s's last convolution started at zero (train --start-at-input): with the global residual, the corrector
+   * started as its input. */
+  startAtInput?: boolean;
   /** The last session's checkpoint, sample, log and NaN-check settings: a resumed run keeps them unless given again. */
   schedule?: TrainSchedule;
 }

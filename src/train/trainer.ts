@@ -268,6 +268,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     await initGpu();
     model = buildModel(config, terms, features, () => rng.pool.next());
     if (!ckpt && config.init) await initCorrector(model, config.init, channels);
+    if (!ckpt && config.startAtInput) startAtInput(model);
     let start = 0;
     let seconds = 0;
     config.schedule = schedule;
@@ -431,6 +432,15 @@ async function initCorrector(model: GanModel, spec: string, channels: number): P
   } finally {
     generator.dispose();
   }
+}
+
+/** Zeroes G_s's last convolution: with the global residual the corrector then returns its input exactly, and the
+ * first steps train that convolution alone on the features it is given (random or --init's). */
+function startAtInput(model: GanModel): void {
+  const gS = model.gS;
+  if (!(gS instanceof ResnetGenerator) || !gS.opts.globalResidual) throw new Error('--start-at-input needs a ResNet generator with --global-residual');
+  const { head } = gS.layers;
+  for (const t of [head.weight, head.bias]) t?.writeData(new Float32Array(t.size));
 }
 
 /** The checkpoint to resume from; null for a run killed before its first one, which then starts again. */

@@ -294,6 +294,28 @@ describe('--init', () => {
   });
 });
 
+describe('--start-at-input', () => {
+  it('starts the corrector as its input: after one step at a negligible rate it returns the input', async () => {
+    const out = join(tmp, 'start-at-input');
+    const r = runTrain([...paired(data), '--global-residual', '--start-at-input', '--adversarial-weight', '0', '--cycle-weight', '0', '--content', 'l1', '--content-weight', '1', '--iters', '1', '--lr', '1e-12', '--out', out]);
+    expect(r.status, r.ours.join('\n')).toBe(0);
+    expect(readRunConfig(out).startAtInput).toBe(true);
+    const { generator } = await loadGenerator(out);
+    const x = Tensor.fromArray(Float32Array.from({ length: 32 * 32 }, (_, i) => (hash32(i, 4) / 2 ** 32) * 1.6 - 0.8), [1, 1, 32, 32]);
+    const y = noGrad(() => generator.forward(x));
+    const [a, b] = [await x.data(), await y.data()];
+    expect(Math.max(...a.map((v, i) => Math.abs(v - b[i])))).toBeLessThanOrEqual(1e-6);
+    [x, y].forEach((t) => t.dispose());
+    generator.dispose();
+  });
+
+  it('needs the global residual and the comi method', () => {
+    const base = ['--data', data, '--layout', 'paired', '--source', 'blurred', '--target', 'clear', '--start-at-input', '--out', join(tmp, 'start-never')];
+    expect(() => parseTrainFlags(base)).toThrow(new UsageError('--start-at-input needs --global-residual: without it a zero last convolution outputs a flat image'));
+    expect(() => parseTrainFlags([...base, '--global-residual', '--method', 'cyclegan'])).toThrow(new UsageError('--start-at-input is not supported with --method cyclegan'));
+  });
+});
+
 describe('--method', () => {
   const base = () => ['--data', data, '--layout', 'paired', '--source', 'blurred', '--target', 'clear', '--size', '64', '--out', join(tmp, 'method-never')];
   it("sets each baseline's losses and architecture from its reference", () => {
