@@ -15,7 +15,7 @@ import { UnetGenerator } from '../model/unet.js';
 import { readImage, writeImage, type Image } from '../data/image.js';
 import { fitPairs, fitProgress, pairsOf, pairWindows, RL_FIT_PAIRS, type Windows } from './pairs.js';
 import { scoreNormalized, normalizeTruth, normalizeMinMse, normalizedConventionNote } from '../eval/convention.js';
-import { deconvolveImage, fitRichardsonLucy, gaussianPsf, opticsPsf, type Psf, type RichardsonLucyFit } from '../eval/deconvolve.js';
+import { deconvolveImage, fitRichardsonLucy, gaussianPsf, opticsPsf, DEFAULT_ITERATIONS, EXTENDED_ITERATIONS_MAX, type Psf, type RichardsonLucyFit } from '../eval/deconvolve.js';
 import type { Optics } from '../synth/psf.js';
 import { summarize, SCORE_KEYS, type ScoreRow, type MethodSummary, type PairedDiff } from '../eval/compare_stats.js';
 import { writeFileAtomic } from '../io/atomic.js';
@@ -69,8 +69,6 @@ Writes DIR/compare.md, compare.json, scores.jsonl and montage_*.png; a rerun reu
                    then costs no method anything (default 0: the images as they are)
 `;
 
-const RL_ITERATIONS = [5, 10, 20, 30];
-
 /** Each image's defocus PSF from a synthetic set's manifest (synth.json: optics and per-image defocus). */
 function matchedPsfs(root: string): (name: string) => Psf {
   const path = join(root, 'synth.json');
@@ -86,18 +84,22 @@ function matchedPsfs(root: string): (name: string) => Psf {
 }
 
 
-/** The iteration count (of RL_ITERATIONS) with the best mean PSNR over the pairs, each deconvolved with its own PSF. */
-async function fitMatchedIterations(pairs: { name: string; source: Image; target: Image }[], psfOf: (name: string) => Psf,
+/** The iteration count with the best mean PSNR over the pairs, each deconvolved with its own PSF: the default
+ *  counts, going on (doubling, up to EXTENDED_ITERATIONS_MAX) while the top one is best, as fitRichardsonLucy's do. */
+export async function fitMatchedIterations(pairs: { name: string; source: Image; target: Image }[], psfOf: (name: string) => Psf,
   onTrial: (done: number, total: number, best: RichardsonLucyFit) => void): Promise<RichardsonLucyFit> {
   let best: RichardsonLucyFit = { sigma: NaN, iterations: 0, psnr: -Infinity };
-  for (const [k, iterations] of RL_ITERATIONS.entries()) {
+  const counts = [...DEFAULT_ITERATIONS];
+  for (let k = 0; k < counts.length; k++) {
+    const iterations = counts[k];
     let sum = 0;
     for (const p of pairs) {
       const u = await deconvolveImage(p.source, psfOf(p.name), { iterations, dtype: 'float32' });
       sum += scoreNormalized(u.data as Float32Array, p.target).psnr;
     }
     if (sum / pairs.length > best.psnr) best = { sigma: NaN, iterations, psnr: sum / pairs.length };
-    onTrial(k + 1, RL_ITERATIONS.length, best);
+    if (k === counts.length - 1 && best.iterations === iterations && iterations * 2 <= EXTENDED_ITERATIONS_MAX) counts.push(iterations * 2);
+    onTrial(k + 1, counts.length, best);
   }
   return best;
 }

@@ -66,8 +66,8 @@ const REFINE_STEPS = 5;
 const DEFAULT_SIGMA_RANGE: [number, number] = [0.5, 8];
 const EXTENDED_SIGMA_MAX = 32;
 /** The default iteration counts, and how far they go on (doubling) while the best count is their top. */
-const DEFAULT_ITERATIONS = [5, 10, 20, 30];
-const EXTENDED_ITERATIONS_MAX = 240;
+export const DEFAULT_ITERATIONS: readonly number[] = [5, 10, 20, 30];
+export const EXTENDED_ITERATIONS_MAX = 240;
 
 export interface FitOptions extends ConventionOptions {
   /** Iteration counts to choose from. Default 5, 10, 20, 30, extended at the fitted σ (doubling, up to 240) while

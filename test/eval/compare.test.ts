@@ -5,10 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { useGpu } from '../helpers/gpu.js';
 import { generateSynth, SYNTH_DEFAULTS } from '../../src/synth/generate.js';
-import { compareCommand } from '../../src/cli/compare.js';
+import { compareCommand, fitMatchedIterations } from '../../src/cli/compare.js';
 import { loadGenerator, readRunConfig } from '../../src/train/run_folder.js';
 import { fitPairs, RL_FIT_PAIRS } from '../../src/cli/pairs.js';
-import { fitRichardsonLucy } from '../../src/eval/deconvolve.js';
+import { fitRichardsonLucy, opticsPsf } from '../../src/eval/deconvolve.js';
 
 useGpu();
 
@@ -50,6 +50,28 @@ describe('comi compare', () => {
     const rows = (dir: string) => readFileSync(join(dir, 'scores.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((r) => r.method === 'comi' && r.repeat === 0);
     expect(rows(join(tmp, 'cmp-model'))).toEqual(rows(out));
     expect(given!.summary.find((x) => x.method === 'comi' && x.bin === 'all')!.repeats).toBe(1);
+  });
+
+  it('fits the matched-PSF RL row past 30 iterations while more gain (pairs blurred by their PSF without noise)', async () => {
+    const doc = JSON.parse(readFileSync(join(tmp, 'train', 'synth.json'), 'utf8'));
+    const psf = opticsPsf({ na: doc.optics.na, index: doc.optics.index, pixelSize: doc.optics.pixelSize, wavelength: doc.optics.wavelengths[0] }, 1);
+    const r = (psf.width - 1) / 2;
+    const mirror = (i: number, n: number) => (i < 0 ? -i : i >= n ? 2 * n - 2 - i : i);
+    const pairs = await Promise.all(readdirSync(join(tmp, 'train', 'clear')).slice(0, 2).map(async (name) => {
+      const target = await readImage(join(tmp, 'train', 'clear', name));
+      const { width: w, height: h } = target;
+      const blurred = new Uint16Array(w * h);
+      for (let y = 0; y < h; y++) {
+        for (let x = 0; x < w; x++) {
+          let sum = 0;
+          for (let dy = -r; dy <= r; dy++) for (let dx = -r; dx <= r; dx++) sum += psf.data[(dy + r) * psf.width + dx + r] * target.data[mirror(y - dy, h) * w + mirror(x - dx, w)];
+          blurred[y * w + x] = Math.round(sum);
+        }
+      }
+      return { name, source: { ...target, bitDepth: 16 as const, data: blurred }, target };
+    }));
+    const fit = await fitMatchedIterations(pairs, () => psf, () => {});
+    expect([60, 120, 240]).toContain(fit.iterations);
   });
 
   it("trains the Table 2 baselines with the shared flags (less those each refuses) and writes the paper's layouts", async () => {
