@@ -10,7 +10,7 @@ import { loadDataset } from '../data/dataset.js';
 import { checkNamePattern, expandInputs, isDir, planJobs, DEFAULT_NAME_PATTERN, OUTPUT_DTYPES, type Failure, type OutputDtype } from '../correct/files.js';
 import type { NormalizationChoice } from '../correct/correct.js';
 import { checkOptics, type Optics } from '../synth/psf.js';
-import { deconvolveImage, fitRichardsonLucy, gaussianPsf, opticsPsf, readPsf, type Psf } from '../eval/deconvolve.js';
+import { deconvolveImage, fitRichardsonLucy, gaussianPsf, opticsPsf, readPsf, DEFAULT_ITERATIONS, EXTENDED_ITERATIONS_MAX, type Psf } from '../eval/deconvolve.js';
 import { normalizedConventionNote } from '../eval/convention.js';
 
 const FLAGS: FlagSpec = {
@@ -52,8 +52,8 @@ PSF (exactly one):
   --source A, --target B   with --fit-pairs: the out-of-focus and in-focus folders under DIR (the fit
                          maximises the mean PSNR in comi evaluate's normalized convention); without INPUT, it
                          prints the fit and stops
-  --fit-iterations LIST  with --fit-pairs: iteration counts to choose from (default 5,10,20,30, doubled on up to
-                         240 while the best is the top)
+  --fit-iterations LIST  with --fit-pairs: iteration counts to choose from (default ${DEFAULT_ITERATIONS.join(',')}, doubled on up
+                         to ${EXTENDED_ITERATIONS_MAX} while the best is the top)
   --sigma-range MIN,MAX  with --fit-pairs: σ search interval in pixels (default 0.5,8, extended in √2 steps
                          up to 32 while the best σ is the top one; a given interval is kept)
 
@@ -166,7 +166,7 @@ async function resolvePsf(opts: DeconvolveCommandOptions): Promise<{ psf: Psf; i
   if (!isDir(p.dir)) throw new UsageError(`--fit-pairs ${p.dir} is not a folder`);
   const ds = await loadDataset({ root: p.dir, layout: 'paired', source: p.source, target: p.target });
   const pairs = await Promise.all(ds.pairs.map(async (q) => ({ source: await readImage(join(p.dir, q.source.file)), target: await readImage(join(p.dir, q.target.file)) })));
-  process.stdout.write(`fitting σ in ${p.sigmaRange?.join('–') ?? '0.5–8 (on to 32 while the best is at the top)'} px and iterations ${p.iterations?.join(', ') ?? '5, 10, 20, 30 (on to 240 while the best is the top)'} on ${pairs.length} pair(s) of ${p.dir}\n`);
+  process.stdout.write(`fitting σ in ${p.sigmaRange?.join('–') ?? '0.5–8 (on to 32 while the best is at the top)'} px and iterations ${p.iterations?.join(', ') ?? `${DEFAULT_ITERATIONS.join(', ')} (on to ${EXTENDED_ITERATIONS_MAX} while the best is the top)`} on ${pairs.length} pair(s) of ${p.dir}\n`);
   let progress: Progress | null = null;
   const fit = await fitRichardsonLucy(pairs, {
     iterations: p.iterations, sigmaRange: p.sigmaRange, normalization: opts.normalization, percentiles: opts.percentiles,

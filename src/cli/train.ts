@@ -232,8 +232,9 @@ function buildConfig(values: Parsed['values'], argv: string[]): { config: RunCon
   const refused = METHOD_REFUSES[method].find((f) => values[f] !== undefined);
   if (refused) throw new UsageError(`--${refused} is not supported with --method ${method} (${METHOD_NOTE[method]})`);
   if (init !== undefined && method === 'pix2pix') throw new UsageError('--init is not supported with --method pix2pix (its generator is a U-Net)');
+  const globalResidual = values['global-residual'] === true || (values['global-residual'] === undefined && initModel?.globalResidual === true);
   const startAtInput = values['start-at-input'] === true;
-  if (startAtInput && !(values['global-residual'] === true || (values['global-residual'] === undefined && initFrom?.model.globalResidual === true))) {
+  if (startAtInput && !globalResidual) {
     throw new UsageError('--start-at-input needs --global-residual: without it a zero last convolution outputs a flat image');
   }
   if (startAtInput && method !== 'comi') throw new UsageError(`--start-at-input is not supported with --method ${method}`);
@@ -252,7 +253,7 @@ function buildConfig(values: Parsed['values'], argv: string[]): { config: RunCon
       ndf: num(values, 'ndf', DEFAULTS.ndf, { int: true, min: 1, max: 1024 }),
       blocks: num(values, 'blocks', initModel?.blocks ?? DEFAULTS.blocks, { int: true, min: 0, max: 100 }),
       upsampling: choice(values, 'upsampling', ['transpose', 'resize'] as const, initModel?.upsampling ?? 'transpose'),
-      globalResidual: values['global-residual'] === true || (values['global-residual'] === undefined && initModel?.globalResidual === true),
+      globalResidual,
       ...(rlInput && rlInput !== 'fit' ? { rlInput } : {}),
     },
     data: {
