@@ -2,7 +2,7 @@
 // (separable PSFs, shaders/correlate1d.wgsl), alternated in one process, on BBBC006's right half mirror-padded by
 // the PSF (as richardsonLucyPadded runs it). Medians of wall time; GFLOP/s count the blur's multiply-adds only.
 //   node dist/bench/deconvolve.js [--sigmas 2,8,19.3] [--iterations 5] [--reps 3] [--width 348] [--height 520]
-import { benchGpu, timeWall, saveSection, gflops, fmt, flag } from './harness.js';
+import { benchGpu, timeWall, saveSection, gflops, fmt, flag, median } from './harness.js';
 import { hashUniform } from '../src/graph/random.js';
 import { richardsonLucyAt, gaussianPsf, type Psf } from '../src/model/richardson_lucy.js';
 
@@ -32,8 +32,7 @@ for (const sigma of sigmas) {
     times.dense.push((await timeWall(() => run(dense), 0, 1)).ms);
     times.separable.push((await timeWall(() => run(separable), 0, 1)).ms);
   }
-  const med = (v: number[]) => [...v].sort((x, y) => x - y)[v.length >> 1] / iterations;
-  const [msDense, msSep] = [med(times.dense), med(times.separable)];
+  const [msDense, msSep] = [median(times.dense) / iterations, median(times.separable) / iterations];
   const px = W * H;
   const row = [sigma, K, `${W}×${H}`, fmt(msDense, 0), fmt(gflops(2 * 2 * K * K * px, msDense)), fmt(msSep, 1), fmt(gflops(2 * 2 * 2 * K * px, msSep)), `${fmt(msDense / msSep)}×`, worst.toExponential(1)];
   console.log(head.map((h, i) => `${h} ${row[i]}`).join(' · '));
