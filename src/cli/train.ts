@@ -5,7 +5,7 @@ import { UsageError } from './errors.js';
 import { applyMaxPixels, MAX_PIXELS_FLAG, maxPixelsHelp } from './limits_flag.js';
 import { Progress } from './progress.js';
 import { readRunConfig, RUN_FORMAT, RUN_VERSION, TRAIN_METHODS, type RunConfig, type TrainMethod } from '../train/run_folder.js';
-import { train, TrainingInterrupted, DEFAULT_POOL_SIZE, type TrainSchedule } from '../train/trainer.js';
+import { train, TrainingInterrupted, DEFAULT_POOL_SIZE, type TrainSchedule, type TrainResult } from '../train/trainer.js';
 import { VGG_LAYERS, VGG_SOURCES, type VggSource } from '../model/vgg19.js';
 import { DEBLURGAN_LAYER } from '../model/deblurgan.js';
 import type { Layout } from '../data/dataset.js';
@@ -16,6 +16,7 @@ import type { RlInput } from '../model/richardson_lucy.js';
 import { fitRichardsonLucy, type RichardsonLucyFit } from '../eval/deconvolve.js';
 import { fitPairs, fitProgress, RL_FIT_PAIRS } from './pairs.js';
 import { DEFAULT_NAN_CHECK_EVERY, ON_NAN } from '../train/guards.js';
+import { KEEP, VALIDATION_CROPS } from '../train/validation.js';
 
 const FLAGS: FlagSpec = {
   method: { type: 'string' },
@@ -60,13 +61,14 @@ const FLAGS: FlagSpec = {
   'log-every': { type: 'string' },
   'nan-check-every': { type: 'string' },
   'on-nan': { type: 'string' },
+  keep: { type: 'string' },
   resume: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   ...MAX_PIXELS_FLAG,
 };
 
 /** Flags that only steer this session; a resumed run may change them. Every other flag is fixed by config.json. */
-const SESSION_FLAGS = ['out', 'resume', 'help', 'iters', 'checkpoint-every', 'sample-every', 'log-every', 'nan-check-every', 'on-nan', 'max-pixels'];
+const SESSION_FLAGS = ['out', 'resume', 'help', 'iters', 'checkpoint-every', 'sample-every', 'log-every', 'nan-check-every', 'on-nan', 'keep', 'max-pixels'];
 
 export const HELP = `usage: node train.js --data DIR --layout paired|zstack|unpaired [options] --out RUN
        node train.js --resume RUN [--iters N]
@@ -132,6 +134,10 @@ run
                           (a resumed run keeps the values it last ran with unless they are given again)
   --nan-check-every N     check weights and Adam moments for NaN/Inf every N iterations (default ${DEFAULT_NAN_CHECK_EVERY})
   --on-nan rollback|stop  on NaN/Inf: return to the last good state with half the learning rate (default), or stop
+  --keep best|last        generator.safetensors: the checkpoint that scores best (PSNR, evaluation convention) on
+                          ${VALIDATION_CROPS} fixed crops of the held-out pairs, iteration 0 included (default), or the
+                          last checkpoint; without held-out pairs (unpaired data) the last. Training continues from
+                          the last checkpoint either way
 ${maxPixelsHelp(26)}
 `;
 
@@ -374,6 +380,8 @@ export function parseTrainFlags(argv: string[]): ParsedTrain | null {
     logEvery: num(values, 'log-every', last.logEvery ?? 10, { int: true, min: 1 }),
     nanCheckEvery: num(values, 'nan-check-every', last.nanCheckEvery ?? DEFAULT_NAN_CHECK_EVERY, { int: true, min: 1 }),
     onNan: choice(values, 'on-nan', ON_NAN, last.onNan ?? 'rollback'),
+    // Absent: best where the run has held-out pairs (the trainer decides), without a note where it has none.
+    keep: values.keep === undefined ? last.keep : choice(values, 'keep', KEEP, 'best'),
   });
   if (!resume) return { runDir, resume, ...buildConfig(values, argv), schedule: scheduleFrom({}) };
 
@@ -417,6 +425,15 @@ function sameAsStored(flag: string, raw: string | true, stored: unknown): boolea
   if (flag === 'rl-input') return raw === 'fit' ? stored !== null : JSON.stringify(rlInputFlag(raw as string)) === JSON.stringify(stored);
   if (typeof stored === 'number') return Number(raw) === stored;
   return raw === stored;
+}
+
+/** What --keep best kept, and what it means when that is the start. */
+function keptLine({ kept, config }: TrainResult): string {
+  if (!kept) return '';
+  const line = `, from iteration ${kept.iteration} (held-out crops: ${kept.psnr.toFixed(2)} dB, the best check)`;
+  if (kept.iteration > 0) return line;
+  const start = config.startAtInput ? (config.model.rlInput ? 'the RL input stage alone' : 'the input unchanged') : config.init ? `--init ${config.init} as it was` : 'the random start';
+  return `${line}\nnote: no check improved on the start: the corrector is ${start}`;
 }
 
 function lossLine(l: StepLosses): string {
@@ -467,7 +484,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
         if (done === total) loading.done();
         else if (done > 1) loading.update(done);
       },
-      onStart: ({ config, start, trainItems }) => {
+      onStart: ({ config, start, trainItems, validation }) => {
         const m = config.model;
         const what = config.data.layout === 'unpaired' ? 'images' : 'pairs';
         process.stderr.write(
@@ -475,10 +492,17 @@ export async function trainCommand(argv: string[]): Promise<void> {
             `ngf ${m.ngf} ndf ${m.ndf} blocks ${m.blocks}, λ adv/content/cycle ${config.losses.adversarialWeight}/${config.losses.contentWeight}/${config.losses.cycleWeight} (content ${(config.losses.content ?? ['vgg']).join('+')}), ` +
             `${config.optim.iterations} iterations → ${runDir}\n`,
         );
+        if (validation) {
+          process.stderr.write(
+            `--keep best: ${validation.crops} held-out crops of ${validation.size}² (input ${validation.inputPsnr.toFixed(2)} dB); ` +
+              `best so far: iteration ${validation.kept.iteration}, ${validation.kept.psnr.toFixed(2)} dB\n`,
+          );
+        }
         progress = new Progress('train', config.optim.iterations, start);
       },
       onIteration: (e) => {
         if (e.heldOut) guardText = ` | held-out PCC ${e.heldOut.correctedPcc.toFixed(3)} (input ${e.heldOut.inputPcc.toFixed(3)})${e.heldOut.warning ? ' WARNING' : ''}`;
+        if (e.validation) guardText += `, PSNR ${e.validation.psnr.toFixed(2)} dB (best ${e.validation.best.toFixed(2)})`;
         last = lossLine(e.losses) + guardText;
         progress!.update(e.iteration, last);
       },
@@ -490,7 +514,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
       return;
     }
     (progress as Progress | null)?.done(last);
-    process.stdout.write(`trained ${result.iteration} iterations; the corrector is ${runDir}/generator.safetensors\n`);
+    process.stdout.write(`trained ${result.iteration} iterations; the corrector is ${runDir}/generator.safetensors${keptLine(result)}\n`);
     if (result.heldOut?.warning) process.stdout.write(`WARNING: ${result.heldOut.warning} (summary.json); do not trust this corrector\n`);
   } catch (err) {
     if (err instanceof TrainingInterrupted) {

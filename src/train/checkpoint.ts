@@ -7,6 +7,7 @@ import { readSafetensors, writeSafetensors } from '../io/safetensors_file.js';
 import type { GanModel } from '../model/cyclegan.js';
 import type { Adam } from '../autograd/adam.js';
 import type { ImagePool } from '../model/image_pool.js';
+import type { KeptCorrector } from './validation.js';
 
 export const CHECKPOINT_FORMAT = 'comi-checkpoint';
 export const CHECKPOINT_VERSION = '1';
@@ -20,6 +21,8 @@ export interface CheckpointMeta {
   seconds: number;
   /** Factor on the scheduled learning rate after rollbacks from non-finite values (absent: 1). */
   lrScale?: number;
+  /** --keep best: the checkpoint that generator.safetensors holds and its validation score. */
+  kept?: KeptCorrector;
 }
 
 async function optimizerTensors(prefix: string, opt: Adam, out: Record<string, NamedArray>): Promise<number> {
@@ -64,6 +67,7 @@ export function writeCheckpoint(path: string, { tensors, meta, stepG, stepD }: C
     config: JSON.stringify(meta.config),
     seconds: String(meta.seconds),
     ...(meta.lrScale !== undefined && meta.lrScale !== 1 ? { lrScale: String(meta.lrScale) } : {}),
+    ...(meta.kept ? { kept: JSON.stringify(meta.kept) } : {}),
   });
 }
 
@@ -79,9 +83,10 @@ export function readCheckpoint(path: string): CheckpointState {
     meta = {
       iteration: Number(metadata.iteration), rng: JSON.parse(metadata.rng), config: JSON.parse(metadata.config), seconds: Number(metadata.seconds ?? 0),
       lrScale: Number(metadata.lrScale ?? 1),
+      ...(metadata.kept ? { kept: JSON.parse(metadata.kept) as KeptCorrector } : {}),
     };
   } catch {
-    throw new Error(`${path}: the checkpoint's metadata is damaged (rng or config is not JSON)`);
+    throw new Error(`${path}: the checkpoint's metadata is damaged (rng, config or kept is not JSON)`);
   }
   const stepG = Number(metadata.stepG);
   const stepD = Number(metadata.stepD);

@@ -12,6 +12,9 @@ export interface LogEntry {
   seconds: number;
   /** At checkpoints: mean PCC with the target of held-out crops, corrected and uncorrected (trainer.ts guard). */
   heldOut?: HeldOutCheck;
+  /** At checkpoints under --keep best: mean convention PSNR of the validation crops (train/validation.ts),
+   * of their input, and the best so far (iteration 0 included). */
+  validation?: { psnr: number; inputPsnr: number; best: number };
 }
 
 export interface HeldOutCheck {

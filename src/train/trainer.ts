@@ -26,6 +26,7 @@ import { appendLog, truncateLog, type LogEntry, type HeldOutCheck } from './log.
 import { pcc } from '../eval/metrics.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { samplePath, writeSample } from './samples.js';
+import { validationSet, meanPsnr, type Keep, type KeptCorrector } from './validation.js';
 
 export const TRAIN_FRACTION = 0.8;
 /** pytorch-CycleGAN-and-pix2pix's image pool size. */
@@ -42,6 +43,9 @@ export interface TrainSchedule {
   nanCheckEvery?: number;
   /** On NaN / Inf: return to the last good state with half the learning rate (default), or stop. */
   onNan?: OnNan;
+  /** generator.safetensors: the checkpoint (iteration 0 included) that scores best on validation crops of the
+   * held-out pairs (default), or the last one. Without held-out pairs: the last. */
+  keep?: Keep;
 }
 
 export interface TrainOptions {
@@ -62,7 +66,8 @@ export interface TrainOptions {
   onWarning?: (message: string) => void;
   onLoad?: (done: number, total: number) => void;
   /** Called once before the first iteration of this session. */
-  onStart?: (info: { config: RunConfig; start: number; trainItems: number; model: GanModel }) => void;
+  /** validation: under --keep best, the crops scored at each check, their input's score and the best so far. */
+  onStart?: (info: { config: RunConfig; start: number; trainItems: number; model: GanModel; validation?: { crops: number; size: number; inputPsnr: number; kept: KeptCorrector } }) => void;
   onIteration?: (entry: LogEntry) => void;
 }
 
@@ -71,6 +76,8 @@ export interface TrainResult {
   iteration: number;
   /** The last held-out check (also in summary.json). */
   heldOut?: HeldOutCheck;
+  /** What generator.safetensors holds under --keep best (also in summary.json); absent: the last checkpoint. */
+  kept?: KeptCorrector;
   interrupted: boolean;
   config: RunConfig;
 }
@@ -127,6 +134,9 @@ async function deconvolveSources(ds: Dataset, rl: RlInput): Promise<Dataset> {
   for (const d of ds.source) done.set(d, { ...d, planes: await deconvolveNormalized(d.planes, d.channels, d.width, d.height, rl) });
   return { ...ds, source: [...done.values()], pairs: ds.pairs.map((p) => ({ ...p, source: done.get(p.source)! })) };
 }
+
+/** Validation crops per forward (memory: 4 × 128² maps per layer). */
+const VALIDATION_BATCH = 4;
 
 /** Held-out crops the guard corrects at every checkpoint. */
 const GUARD_CROPS = 8;
@@ -262,6 +272,9 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     const preview = previewSample(selectKeys(ds, split.test), trainDs, size, config.seed);
     const heldOutSamples = guardSamples(selectKeys(ds, split.test), trainDs, size, config.seed);
     const guardInputPcc = heldOutSamples.length ? meanPcc(heldOutSamples.map((g) => [g.source, g.target]), size, channels) : NaN;
+    const validation = validationSet(selectKeys(ds, split.test), config.seed, config.model.method === 'pix2pix' ? 2 ** config.model.downs! : 4);
+    if (schedule.keep === 'best' && !validation) opts.onNote?.('--keep best needs held-out pairs to validate on; the last checkpoint is kept');
+    const keepBest = schedule.keep !== 'last' && validation !== null;
 
     const rng = { data: new Rng(nameSeed(config.seed, 'data')), pool: new Rng(nameSeed(config.seed, 'pool')) };
     const o = config.optim;
@@ -294,13 +307,14 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     const session = performance.now();
     const elapsed = () => seconds + (performance.now() - session) / 1000;
     const net = model;
-    const meta = (iteration: number): CheckpointMeta => ({ iteration, rng: { data: rng.data.state(), pool: rng.pool.state() }, config, seconds: elapsed(), lrScale: guard.lrScale });
-    if (!ckpt) guard.remember(await captureCheckpoint(net, meta(0)));
-    const checkpoint = async (iteration: number) => {
+    let kept: KeptCorrector | undefined = keepBest ? ckpt?.meta.kept : undefined;
+    const meta = (iteration: number): CheckpointMeta => ({ iteration, rng: { data: rng.data.state(), pool: rng.pool.state() }, config, seconds: elapsed(), lrScale: guard.lrScale, kept });
+    // keepGenerator: this iteration's G_s becomes the run's corrector (always under --keep last).
+    const checkpoint = async (iteration: number, keepGenerator: boolean) => {
       const state = await captureCheckpoint(net, meta(iteration));
       guard.remember(state); // throws before anything non-finite is written
       writeCheckpoint(paths.checkpoint, state);
-      await saveGenerator(paths.generator, net.gS, config);
+      if (keepGenerator) await saveGenerator(paths.generator, net.gS, config);
       undo = null;
     };
     const writePreview = async (iteration: number) => {
@@ -329,9 +343,35 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       const correctedPcc = meanPcc(outs, size, channels);
       return { correctedPcc, inputPcc: guardInputPcc, warning: heldOutWarning(correctedPcc, guardInputPcc) };
     };
+    const validate = async (): Promise<number> => {
+      const { samples, size: side } = validation!;
+      const outputs: Float32Array[] = [];
+      for (let k = 0; k < samples.length; k += VALIDATION_BATCH) {
+        const chunk = samples.slice(k, k + VALIDATION_BATCH);
+        const n = channels * side * side;
+        const batch = new Float32Array(chunk.length * n);
+        chunk.forEach((s, j) => batch.set(s.source, j * n));
+        const input = Tensor.fromArray(batch, [chunk.length, channels, side, side]);
+        const output = noGrad(() => net.gS.forward(input));
+        const data = await output.data();
+        input.dispose();
+        output.dispose();
+        chunk.forEach((_, j) => outputs.push(data.slice(j * n, (j + 1) * n)));
+      }
+      return meanPsnr(outputs, samples, side, channels);
+    };
+    if (!ckpt) {
+      const state = await captureCheckpoint(net, meta(0));
+      guard.remember(state);
+      if (keepBest) {
+        kept = { iteration: 0, psnr: await validate() };
+        await saveGenerator(paths.generator, net.gS, config);
+      }
+    }
     let lastCheck: HeldOutCheck | undefined;
 
-    opts.onStart?.({ config, start, trainItems: trainDs.keys.length, model });
+    const validationInfo = keepBest && kept ? { crops: validation!.samples.length, size: validation!.size, inputPsnr: validation!.inputPsnr, kept } : undefined;
+    opts.onStart?.({ config, start, trainItems: trainDs.keys.length, model, validation: validationInfo });
     const batch = o.batch ?? 1;
     let it = start;
     let saved = start;
@@ -363,9 +403,14 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       }
       const entry: LogEntry = { iteration: it, losses, lr, seconds: elapsed() };
       const scheduled = it % schedule.checkpointEvery === 0 || it === o.iterations;
+      let score: number | undefined;
       if (scheduled) {
         entry.heldOut = lastCheck = await checkHeldOut();
         if (entry.heldOut?.warning) opts.onWarning?.(`iteration ${it}: ${entry.heldOut.warning}`);
+        if (keepBest) {
+          score = await validate();
+          entry.validation = { psnr: score, inputPsnr: validation!.inputPsnr, best: Math.max(score, kept?.psnr ?? -Infinity) };
+        }
       }
       if (it % schedule.logEvery === 0 || it === o.iterations) appendLog(paths.log, entry);
       opts.onIteration?.(entry);
@@ -376,13 +421,16 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
           rollBack(late);
           continue;
         }
-        await checkpoint(it);
+        // Decided after the NaN check: a state rolled back from is never kept.
+        const improved = !keepBest || (score !== undefined && Number.isFinite(score) && !(score <= (kept?.psnr ?? -Infinity)));
+        if (keepBest && improved) kept = { iteration: it, psnr: score! };
+        await checkpoint(it, improved);
         saved = it;
       }
     }
-    if (lastCheck) writeFileAtomic(join(runDir, 'summary.json'), `${JSON.stringify({ iteration: it, heldOut: lastCheck }, null, 1)}\n`);
+    if (lastCheck) writeFileAtomic(join(runDir, 'summary.json'), `${JSON.stringify({ iteration: it, heldOut: lastCheck, kept }, null, 1)}\n`);
     if (it === start) throw new TrainingInterrupted(resuming);
-    return { iteration: it, interrupted: it < o.iterations, config, heldOut: lastCheck };
+    return { iteration: it, interrupted: it < o.iterations, config, heldOut: lastCheck, kept };
   } catch (err) {
     undo?.();
     throw err;

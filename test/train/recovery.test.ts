@@ -75,8 +75,8 @@ describe('recovery', () => {
     await train({ runDir: dir, config: tinyConfig(8), schedule, signal: stop.signal, onIteration: (e) => e.iteration === 4 && stop.abort() });
     expect(readRunConfig(dir).schedule).toEqual(schedule);
     expect(parseTrainFlags(['--resume', dir])!.schedule).toEqual(schedule);
-    const changed = parseTrainFlags(['--resume', dir, '--log-every', '1', '--on-nan', 'rollback'])!.schedule;
-    expect(changed).toEqual({ ...schedule, logEvery: 1, onNan: 'rollback' });
+    const changed = parseTrainFlags(['--resume', dir, '--log-every', '1', '--on-nan', 'rollback', '--keep', 'last'])!.schedule;
+    expect(changed).toEqual({ ...schedule, logEvery: 1, onNan: 'rollback', keep: 'last' });
     await train({ runDir: dir, schedule: changed });
     expect(readRunConfig(dir).schedule).toEqual(changed);
     expect(readLog(runPaths(dir).log).map((e) => e.iteration)).toEqual([2, 4, 5, 6, 7, 8]);

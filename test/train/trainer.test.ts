@@ -14,6 +14,7 @@ import { ResnetGenerator } from '../../src/model/generator.js';
 import { train, learningRate, heldOutWarning, type TrainSchedule } from '../../src/train/trainer.js';
 import { loadGenerator, modelFolder, readRunConfig, runPaths, saveGenerator, RUN_FORMAT, RUN_VERSION, type RunConfig } from '../../src/train/run_folder.js';
 import { readLog } from '../../src/train/log.js';
+import { readCheckpoint } from '../../src/train/checkpoint.js';
 import { loadSplit } from '../../src/data/dataset.js';
 
 useGpu();
@@ -308,5 +309,68 @@ describe('learning rate', () => {
     expect(learningRate(o, 50)).toBeCloseTo(1e-4 * (1 - 1 / 51), 15);
     expect(learningRate(o, 99)).toBeCloseTo(1e-4 / 51, 15);
     expect(learningRate({ ...o, decayStart: 100 }, 99)).toBe(1e-4);
+  });
+});
+
+describe('--keep best: the corrector kept is the best validation check, iteration 0 included', () => {
+  const supervised = (iterations: number, lr: number): RunConfig => {
+    const config = tinyConfig({ iterations });
+    config.model.globalResidual = true;
+    config.startAtInput = true;
+    config.losses = { gan: 'lsgan', adversarialWeight: 0, contentWeight: 1, cycleWeight: 0, content: ['l1'] };
+    config.optim = { ...config.optim, lr, decayStart: iterations };
+    return config;
+  };
+  const identityGap = async (dir: string) => {
+    const { generator } = await loadGenerator(dir);
+    const x = Tensor.fromArray(Float32Array.from({ length: 32 * 32 }, (_, i) => Math.sin(i * 0.37) * 0.8), [1, 1, 32, 32]);
+    const y = noGrad(() => generator.forward(x));
+    const [a, b] = [await x.data(), await y.data()];
+    [x, y].forEach((t) => t.dispose());
+    generator.dispose();
+    return Math.max(...a.map((v, i) => Math.abs(v - b[i])));
+  };
+
+  it('a run whose checks all score below its start keeps the start (with --start-at-input: the input); --keep last keeps the last', async () => {
+    let started: unknown;
+    const best = join(tmp, 'keep-best');
+    // Adam at lr 0.5 moves every weight by ~0.5 per step: the checks score far below the identity start.
+    const r = await train({ runDir: best, config: supervised(4, 0.5), schedule: { checkpointEvery: 2, sampleEvery: 0, logEvery: 1, keep: 'best' }, onStart: (s) => (started = s.validation) });
+    const checks = readLog(runPaths(best).log).filter((e) => e.validation);
+    expect(checks.map((e) => e.iteration)).toEqual([2, 4]);
+    expect(r.kept!.iteration).toBe(0);
+    // The start is the identity: it scores as the input does (one validation set, the same convention).
+    expect(Math.abs(r.kept!.psnr - checks[0].validation!.inputPsnr)).toBeLessThan(1e-4);
+    for (const e of checks) {
+      expect(e.validation!.psnr).toBeLessThan(r.kept!.psnr);
+      expect(e.validation!.best).toBe(r.kept!.psnr);
+    }
+    expect(started).toEqual({ crops: 16, size: 48, inputPsnr: checks[0].validation!.inputPsnr, kept: r.kept });
+    expect(JSON.parse(readFileSync(join(best, 'summary.json'), 'utf8')).kept).toEqual(r.kept);
+    expect(readCheckpoint(runPaths(best).checkpoint).meta.kept).toEqual(r.kept);
+    expect(await identityGap(best)).toBeLessThanOrEqual(1e-6);
+
+    const last = join(tmp, 'keep-last');
+    const r2 = await train({ runDir: last, config: supervised(4, 0.5), schedule: { checkpointEvery: 2, sampleEvery: 0, logEvery: 1, keep: 'last' } });
+    expect(r2.kept).toBeUndefined();
+    expect(readLog(runPaths(last).log).some((e) => e.validation)).toBe(false);
+    expect(await identityGap(last)).toBeGreaterThan(1e-2);
+  });
+
+  it('a check that beats the best so far replaces it, and a resumed run goes on from the record in its checkpoint', async () => {
+    const dir = join(tmp, 'keep-resume');
+    const stop = new AbortController();
+    const schedule: TrainSchedule = { checkpointEvery: 2, sampleEvery: 0, logEvery: 1, keep: 'best' };
+    await train({ runDir: dir, config: supervised(8, 2e-3), schedule, signal: stop.signal, onIteration: (e) => e.iteration === 4 && stop.abort() });
+    const before = readCheckpoint(runPaths(dir).checkpoint).meta.kept!;
+    const r = await train({ runDir: dir, schedule });
+    const scores = [before, ...readLog(runPaths(dir).log).filter((e) => e.validation && e.iteration > 4).map((e) => ({ iteration: e.iteration, psnr: e.validation!.psnr }))];
+    const first = scores.reduce((a, b) => (b.psnr > a.psnr ? b : a));
+    expect(r.kept).toEqual(first);
+    // generator.safetensors is G_s of the kept iteration: the last checkpoint's G_s exactly when that is the last.
+    const gen = readSafetensors(runPaths(dir).generator).tensors;
+    const ckpt = readCheckpoint(runPaths(dir).checkpoint).tensors;
+    const same = Object.entries(gen).every(([k, t]) => bytes(ckpt[`gS.${k}`].data).equals(bytes(t.data)));
+    expect(same).toBe(r.kept!.iteration === 8);
   });
 });
