@@ -104,6 +104,16 @@ export async function fitMatchedIterations(pairs: { name: string; source: Image;
   return best;
 }
 
+/** Which check each run's generator.safetensors holds under train --keep best (summary.json), as a sentence. */
+function keptNote(dirs: string[]): string {
+  const kept = dirs.map((d) => {
+    const path = join(d, 'summary.json');
+    return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')).kept?.iteration as number | undefined) : undefined;
+  });
+  if (kept.every((k) => k === undefined)) return '';
+  return ` Generators kept (--keep best: the best check on held-out crops of the training pairs): iteration ${kept.map((k) => k ?? 'last').join(', ')}.`;
+}
+
 function runFinished(dir: string): boolean {
   const p = runPaths(dir);
   if (!existsSync(p.generator) || !existsSync(p.checkpoint)) return false;
@@ -364,7 +374,8 @@ export async function compareCommand(argv: string[]): Promise<{ summary: MethodS
   const baselines = methods.filter((m) => isTrained(m) && m !== 'comi').map((m) => {
     const cfg = readRunConfig(runOf(m, 0));
     const off = dropped.get(m);
-    return `${m}: ${repeats} repeats, \`${cfg.argv.join(' ')}\` (seed 0…${repeats - 1}); ${cfg.optim.iterations} iterations each${off ? ` (flags it refuses, left out: ${off.join(' ')})` : ''}.`;
+    const runs = Array.from({ length: repeats }, (_, k) => runOf(m, k));
+    return `${m}: ${repeats} repeats, \`${cfg.argv.join(' ')}\` (seed 0…${repeats - 1}); ${cfg.optim.iterations} iterations each${off ? ` (flags it refuses, left out: ${off.join(' ')})` : ''}.${keptNote(runs)}`;
   });
   const info = [
     `# comi compare: ${testPairs.length} held-out pairs (${resolve(testDir)})`,
@@ -372,7 +383,7 @@ export async function compareCommand(argv: string[]): Promise<{ summary: MethodS
     `Scores: ${normalizedConventionNote()}. Mean ± std over repeats of each repeat's mean over images.`,
     register > 0 ? `Registered (--register ${register}): each pair scored on the overlap of input and truth after the integer shift that best aligns them (${Object.values(shifts).filter(([x, y]) => x || y).length} of ${testPairs.length} shifted, registration.json); RL fitted on registered training pairs.` : '',
     trainCfg ? (given ? `comi: the trained corrector ${given} (\`${trainCfg.argv.join(' ')}\`, ${trainCfg.optim.iterations} iterations), not trained on --train.`
-      : `comi: ${repeats} repeats, \`${trainCfg.argv.join(' ')}\` (seed 0…${repeats - 1}); ${trainCfg.optim.iterations} iterations each.`) : '',
+      : `comi: ${repeats} repeats, \`${trainCfg.argv.join(' ')}\` (seed 0…${repeats - 1}); ${trainCfg.optim.iterations} iterations each.${keptNote(Array.from({ length: repeats }, (_, k) => runOf('comi', k)))}`) : '',
     ...baselines,
     rl ? `rl: Richardson–Lucy, ${testPsf ? 'each image\'s own defocus PSF (matched, from synth.json)' : `Gaussian PSF σ ${rl.sigma.toFixed(2)} px`}, ${rl.iterations} iterations, fitted on training pairs (mean ${rl.psnr.toFixed(2)} dB there).` : '',
     `Montages (montage_*.png): ${order.join(' | ')} | truth, the same window, each mapped onto the truth by least squares.`,

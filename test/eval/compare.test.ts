@@ -35,6 +35,9 @@ describe('comi compare', () => {
     const md = readFileSync(join(out, 'compare.md'), 'utf8');
     expect(md).toMatch(/matched, from synth.json/);
     expect(md).toMatch(/\| all \| comi − rl \| 3 \|/);
+    // Each repeat's kept check (train --keep best, the default for paired data), from its summary.json.
+    const kept = [0, 1].map((k) => JSON.parse(readFileSync(join(out, 'runs', `comi-${k}`, 'summary.json'), 'utf8')).kept.iteration);
+    expect(md).toContain(`Generators kept (--keep best: the best check on held-out crops of the training pairs): iteration ${kept.join(', ')}.`);
     expect(readdirSync(out).filter((f) => f.startsWith('montage_'))).not.toHaveLength(0);
     const ckpt = join(out, 'runs', 'comi-1', 'checkpoints', 'latest.safetensors');
     const before = statSync(ckpt).mtimeMs;
