@@ -515,7 +515,10 @@ export async function trainCommand(argv: string[]): Promise<void> {
     }
     (progress as Progress | null)?.done(last);
     process.stdout.write(`trained ${result.iteration} iterations; the corrector is ${runDir}/generator.safetensors${keptLine(result)}\n`);
-    if (result.heldOut?.warning) process.stdout.write(`WARNING: ${result.heldOut.warning} (summary.json); do not trust this corrector\n`);
+    if (result.heldOut?.warning) {
+      const earlier = result.kept && result.kept.iteration !== result.iteration;
+      process.stdout.write(`WARNING: ${result.heldOut.warning} at the last check (summary.json); ${earlier ? `the corrector kept is iteration ${result.kept!.iteration}'s: check its output before trusting it` : 'do not trust this corrector'}\n`);
+    }
   } catch (err) {
     if (err instanceof TrainingInterrupted) {
       process.stderr.write(`${err.message}\n`);

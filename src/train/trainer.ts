@@ -422,7 +422,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
           continue;
         }
         // Decided after the NaN check: a state rolled back from is never kept.
-        const improved = !keepBest || (score !== undefined && Number.isFinite(score) && !(score <= (kept?.psnr ?? -Infinity)));
+        const improved = !keepBest || (score !== undefined && Number.isFinite(score) && score > (kept?.psnr ?? -Infinity));
         if (keepBest && improved) kept = { iteration: it, psnr: score! };
         await checkpoint(it, improved);
         saved = it;
