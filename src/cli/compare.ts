@@ -111,7 +111,7 @@ function keptNote(dirs: string[]): string {
     return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')).kept?.iteration as number | undefined) : undefined;
   });
   if (kept.every((k) => k === undefined)) return '';
-  return ` Generators kept (--keep best: the best check on held-out crops of the training pairs): iteration ${kept.map((k) => k ?? 'last').join(', ')}.`;
+  return ` Generators kept (--keep best: the best check on the training pairs held out from training): iteration ${kept.map((k) => k ?? 'last').join(', ')}.`;
 }
 
 function runFinished(dir: string): boolean {

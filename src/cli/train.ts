@@ -16,7 +16,7 @@ import type { RlInput } from '../model/richardson_lucy.js';
 import { fitRichardsonLucy, type RichardsonLucyFit } from '../eval/deconvolve.js';
 import { fitPairs, fitProgress, RL_FIT_PAIRS } from './pairs.js';
 import { DEFAULT_NAN_CHECK_EVERY, ON_NAN } from '../train/guards.js';
-import { KEEP, VALIDATION_CROPS } from '../train/validation.js';
+import { KEEP, VALIDATION_PAIRS, VALIDATION_SIDE } from '../train/validation.js';
 
 const FLAGS: FlagSpec = {
   method: { type: 'string' },
@@ -134,10 +134,10 @@ run
                           (a resumed run keeps the values it last ran with unless they are given again)
   --nan-check-every N     check weights and Adam moments for NaN/Inf every N iterations (default ${DEFAULT_NAN_CHECK_EVERY})
   --on-nan rollback|stop  on NaN/Inf: return to the last good state with half the learning rate (default), or stop
-  --keep best|last        generator.safetensors: the checkpoint that scores best (PSNR, evaluation convention) on
-                          ${VALIDATION_CROPS} fixed crops of the held-out pairs, iteration 0 included (default), or the
-                          last checkpoint; without held-out pairs (unpaired data) the last. Training continues from
-                          the last checkpoint either way
+  --keep best|last        generator.safetensors: the checkpoint that scores best (PSNR, evaluation convention) on up
+                          to ${VALIDATION_PAIRS} held-out pairs (central windows ≤ ${VALIDATION_SIDE}²), iteration 0 included
+                          (default), or the last checkpoint; without held-out pairs (unpaired data) the last.
+                          Training continues from the last checkpoint either way
 ${maxPixelsHelp(26)}
 `;
 
@@ -430,7 +430,7 @@ function sameAsStored(flag: string, raw: string | true, stored: unknown): boolea
 /** What --keep best kept, and what it means when that is the start. */
 function keptLine({ kept, config }: TrainResult): string {
   if (!kept) return '';
-  const line = `, from iteration ${kept.iteration} (held-out crops: ${kept.psnr.toFixed(2)} dB, the best check)`;
+  const line = `, from iteration ${kept.iteration} (held-out pairs: ${kept.psnr.toFixed(2)} dB, the best check)`;
   if (kept.iteration > 0) return line;
   const start = config.startAtInput ? (config.model.rlInput ? 'the RL input stage alone' : 'the input unchanged') : config.init ? `--init ${config.init} as it was` : 'the random start';
   return `${line}\nnote: no check improved on the start: the corrector is ${start}`;
@@ -494,7 +494,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
         );
         if (validation) {
           process.stderr.write(
-            `--keep best: ${validation.crops} held-out crops of ${validation.size}² (input ${validation.inputPsnr.toFixed(2)} dB); ` +
+            `--keep best: ${validation.pairs} held-out pairs (windows ≤ ${VALIDATION_SIDE}²; input ${validation.inputPsnr.toFixed(2)} dB); ` +
               `best so far: iteration ${validation.kept.iteration}, ${validation.kept.psnr.toFixed(2)} dB\n`,
           );
         }

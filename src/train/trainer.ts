@@ -66,8 +66,8 @@ export interface TrainOptions {
   onWarning?: (message: string) => void;
   onLoad?: (done: number, total: number) => void;
   /** Called once before the first iteration of this session. */
-  /** validation: under --keep best, the crops scored at each check, their input's score and the best so far. */
-  onStart?: (info: { config: RunConfig; start: number; trainItems: number; model: GanModel; validation?: { crops: number; size: number; inputPsnr: number; kept: KeptCorrector } }) => void;
+  /** validation: under --keep best, the held-out pairs scored at each check, their input's score and the best so far. */
+  onStart?: (info: { config: RunConfig; start: number; trainItems: number; model: GanModel; validation?: { pairs: number; inputPsnr: number; kept: KeptCorrector } }) => void;
   onIteration?: (entry: LogEntry) => void;
 }
 
@@ -134,9 +134,6 @@ async function deconvolveSources(ds: Dataset, rl: RlInput): Promise<Dataset> {
   for (const d of ds.source) done.set(d, { ...d, planes: await deconvolveNormalized(d.planes, d.channels, d.width, d.height, rl) });
   return { ...ds, source: [...done.values()], pairs: ds.pairs.map((p) => ({ ...p, source: done.get(p.source)! })) };
 }
-
-/** Validation crops per forward (memory: 4 × 128² maps per layer). */
-const VALIDATION_BATCH = 4;
 
 /** Held-out crops the guard corrects at every checkpoint. */
 const GUARD_CROPS = 8;
@@ -343,22 +340,17 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       const correctedPcc = meanPcc(outs, size, channels);
       return { correctedPcc, inputPcc: guardInputPcc, warning: heldOutWarning(correctedPcc, guardInputPcc) };
     };
+    // One image per forward: whole-window instance-norm statistics, as correction of an image of that size has.
     const validate = async (): Promise<number> => {
-      const { samples, size: side } = validation!;
       const outputs: Float32Array[] = [];
-      for (let k = 0; k < samples.length; k += VALIDATION_BATCH) {
-        const chunk = samples.slice(k, k + VALIDATION_BATCH);
-        const n = channels * side * side;
-        const batch = new Float32Array(chunk.length * n);
-        chunk.forEach((s, j) => batch.set(s.source, j * n));
-        const input = Tensor.fromArray(batch, [chunk.length, channels, side, side]);
+      for (const v of validation!.images) {
+        const input = Tensor.fromArray(v.source, [1, channels, v.height, v.width]);
         const output = noGrad(() => net.gS.forward(input));
-        const data = await output.data();
+        outputs.push(await output.data());
         input.dispose();
         output.dispose();
-        chunk.forEach((_, j) => outputs.push(data.slice(j * n, (j + 1) * n)));
       }
-      return meanPsnr(outputs, samples, side, channels);
+      return meanPsnr(outputs, validation!.images, channels);
     };
     if (!ckpt) {
       const state = await captureCheckpoint(net, meta(0));
@@ -370,7 +362,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     }
     let lastCheck: HeldOutCheck | undefined;
 
-    const validationInfo = keepBest && kept ? { crops: validation!.samples.length, size: validation!.size, inputPsnr: validation!.inputPsnr, kept } : undefined;
+    const validationInfo = keepBest && kept ? { pairs: validation!.images.length, inputPsnr: validation!.inputPsnr, kept } : undefined;
     opts.onStart?.({ config, start, trainItems: trainDs.keys.length, model, validation: validationInfo });
     const batch = o.batch ?? 1;
     let it = start;

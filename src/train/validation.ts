@@ -1,10 +1,9 @@
-// Validation for `train --keep best`: fixed crops of the run's held-out pairs, drawn anywhere (background included,
-// as whole-image scores see it), scored by PSNR in the evaluation convention (eval/convention.ts). The corrector
-// kept is the checkpoint that scores best on them — iteration 0 included, so that a network that never beats its
-// start (with --start-at-input: the RL stage itself) is not kept in its place. CSBDeep's CARE keeps its best
-// validation weights the same way.
-import type { Dataset } from '../data/dataset.js';
-import { createSampler } from '../data/dataset.js';
+// Validation for `train --keep best`: the run's held-out pairs (up to 16, each its central window of at most
+// 512², whole for smaller images), corrected whole and scored by PSNR in the evaluation convention
+// (eval/convention.ts), as `comi compare` scores test images. The corrector kept is the checkpoint that scores best
+// on them — iteration 0 included, so that a network that never beats its start (with --start-at-input: the RL stage
+// itself) is not kept in its place. CSBDeep's CARE keeps its best validation weights the same way.
+import type { Dataset, DatasetImage } from '../data/dataset.js';
 import { Rng } from '../data/rng.js';
 import { nameSeed } from '../model/module.js';
 import type { Image } from '../data/image_type.js';
@@ -14,20 +13,20 @@ import { psnr } from '../eval/metrics.js';
 export const KEEP = ['best', 'last'] as const;
 export type Keep = (typeof KEEP)[number];
 
-/** Crops scored at each check, and their largest side (smaller when the held-out images are). */
-export const VALIDATION_CROPS = 16;
-export const VALIDATION_SIZE = 128;
-/** Draws per crop before one whose target is flat (no percentile range to score against) is given up. */
-const DRAWS = 20;
+/** Held-out pairs scored at each check, and the largest window side scored of each. */
+export const VALIDATION_PAIRS = 16;
+export const VALIDATION_SIDE = 512;
 
-export interface ValidationSample {
+export interface ValidationImage {
+  width: number;
+  height: number;
+  /** Normalised planar C×H×W windows, as the generator takes them (source: after any --rl-input stage). */
   source: Float32Array;
   target: Float32Array;
 }
 
 export interface ValidationSet {
-  size: number;
-  samples: ValidationSample[];
+  images: ValidationImage[];
   /** Mean convention PSNR of the uncorrected (for --rl-input: staged) input. */
   inputPsnr: number;
 }
@@ -39,40 +38,48 @@ export interface KeptCorrector {
   psnr: number;
 }
 
-/** PSNR of pred against truth in the evaluation convention. Percentiles, the least-squares fit and PSNR ignore
- *  pixel order, so C×H×W planes serve as they are. */
-export function conventionPsnr(pred: Float32Array, truth: Float32Array, size: number, channels: 1 | 3): number {
-  const image = (data: Float32Array): Image => ({ width: size, height: size, channels, bitDepth: 32, data });
+/** PSNR of pred against truth (planar, width × height × channels) in the evaluation convention. Percentiles, the
+ *  least-squares fit and PSNR ignore pixel order, so C×H×W planes serve as they are. */
+export function conventionPsnr(pred: Float32Array, truth: Float32Array, width: number, height: number, channels: 1 | 3): number {
+  const image = (data: Float32Array): Image => ({ width, height, channels, bitDepth: 32, data });
   const t = normalizeTruth(image(truth));
   return psnr(image(normalizeMinMse(pred, t)), image(t), { dataRange: 1 });
 }
 
-const flat = (x: Float32Array) => x.every((v) => v === x[0]);
-
-/** Fixed validation crops of the held-out pairs, their side a multiple of `multiple` (what the generator's halvings
- *  need); null when there are none (unpaired data, no held-out split, or images smaller than that). */
-export function validationSet(heldOut: Dataset, seed: number, multiple: number): ValidationSet | null {
-  if (heldOut.layout === 'unpaired' || heldOut.pairs.length === 0) return null;
-  const side = Math.min(VALIDATION_SIZE, ...heldOut.pairs.flatMap((p) => [p.source.width, p.source.height]));
-  const size = side - (side % multiple);
-  if (size < Math.max(16, multiple)) return null;
-  const sampler = createSampler(heldOut, { size, augment: { rotate: false, flip: false, scale: false }, structured: false });
-  const rng = new Rng(nameSeed(seed, 'validation'));
-  const samples: ValidationSample[] = [];
-  for (let k = 0; k < VALIDATION_CROPS; k++) {
-    for (let d = 0; d < DRAWS; d++) {
-      const s = sampler.nextSample(rng);
-      if (!flat(s.target)) {
-        samples.push({ source: s.source, target: s.target });
-        break;
-      }
-    }
+function window(d: DatasetImage, x0: number, y0: number, w: number, h: number): Float32Array {
+  const out = new Float32Array(d.channels * w * h);
+  for (let c = 0; c < d.channels; c++) {
+    for (let y = 0; y < h; y++) out.set(d.planes.subarray((c * d.height + y0 + y) * d.width + x0, (c * d.height + y0 + y) * d.width + x0 + w), (c * h + y) * w);
   }
-  if (!samples.length) return null;
-  const channels = heldOut.pairs[0].source.channels;
-  return { size, samples, inputPsnr: meanPsnr(samples.map((s) => s.source), samples, size, channels) };
+  return out;
 }
 
-export function meanPsnr(outputs: Float32Array[], samples: ValidationSample[], size: number, channels: 1 | 3): number {
-  return outputs.reduce((a, o, k) => a + conventionPsnr(o, samples[k].target, size, channels), 0) / outputs.length;
+/** The held-out pairs' central windows, their sides multiples of `multiple` (what the generator's halvings need);
+ *  null when there are none (unpaired data, no held-out split, or every image smaller than that or flat). */
+export function validationSet(heldOut: Dataset, seed: number, multiple: number): ValidationSet | null {
+  if (heldOut.layout === 'unpaired' || heldOut.pairs.length === 0) return null;
+  const pairs = [...heldOut.pairs];
+  const rng = new Rng(nameSeed(seed, 'validation'));
+  for (let i = pairs.length - 1; i > 0; i--) {
+    const j = rng.int(i + 1);
+    [pairs[i], pairs[j]] = [pairs[j], pairs[i]];
+  }
+  const images: ValidationImage[] = [];
+  for (const p of pairs) {
+    if (images.length === VALIDATION_PAIRS) break;
+    const side = (n: number) => Math.min(n, VALIDATION_SIDE) - (Math.min(n, VALIDATION_SIDE) % multiple);
+    const [w, h] = [side(p.source.width), side(p.source.height)];
+    if (w < multiple || h < multiple) continue;
+    const [x0, y0] = [(p.source.width - w) >> 1, (p.source.height - h) >> 1];
+    const target = window(p.target, x0, y0, w, h);
+    if (target.every((v) => v === target[0])) continue; // no percentile range to score against
+    images.push({ width: w, height: h, source: window(p.source, x0, y0, w, h), target });
+  }
+  if (!images.length) return null;
+  const channels = heldOut.pairs[0].source.channels;
+  return { images, inputPsnr: meanPsnr(images.map((v) => v.source), images, channels) };
+}
+
+export function meanPsnr(outputs: Float32Array[], images: ValidationImage[], channels: 1 | 3): number {
+  return outputs.reduce((a, o, k) => a + conventionPsnr(o, images[k].target, images[k].width, images[k].height, channels), 0) / outputs.length;
 }

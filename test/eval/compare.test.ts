@@ -37,7 +37,7 @@ describe('comi compare', () => {
     expect(md).toMatch(/\| all \| comi − rl \| 3 \|/);
     // Each repeat's kept check (train --keep best, the default for paired data), from its summary.json.
     const kept = [0, 1].map((k) => JSON.parse(readFileSync(join(out, 'runs', `comi-${k}`, 'summary.json'), 'utf8')).kept.iteration);
-    expect(md).toContain(`Generators kept (--keep best: the best check on held-out crops of the training pairs): iteration ${kept.join(', ')}.`);
+    expect(md).toContain(`Generators kept (--keep best: the best check on the training pairs held out from training): iteration ${kept.join(', ')}.`);
     expect(readdirSync(out).filter((f) => f.startsWith('montage_'))).not.toHaveLength(0);
     const ckpt = join(out, 'runs', 'comi-1', 'checkpoints', 'latest.safetensors');
     const before = statSync(ckpt).mtimeMs;

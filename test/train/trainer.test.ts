@@ -345,7 +345,8 @@ describe('--keep best: the corrector kept is the best validation check, iteratio
       expect(e.validation!.psnr).toBeLessThan(r.kept!.psnr);
       expect(e.validation!.best).toBe(r.kept!.psnr);
     }
-    expect(started).toEqual({ crops: 16, size: 48, inputPsnr: checks[0].validation!.inputPsnr, kept: r.kept });
+    // 6 fields, 20 % held out: one pair, whole (48² is below the window).
+    expect(started).toEqual({ pairs: 1, inputPsnr: checks[0].validation!.inputPsnr, kept: r.kept });
     expect(JSON.parse(readFileSync(join(best, 'summary.json'), 'utf8')).kept).toEqual(r.kept);
     expect(readCheckpoint(runPaths(best).checkpoint).meta.kept).toEqual(r.kept);
     expect(await identityGap(best)).toBeLessThanOrEqual(1e-6);
