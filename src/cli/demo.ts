@@ -23,7 +23,9 @@ const FLAGS: FlagSpec = {
 // without VGG19 weights (docs/results.md): G_s alone, trained on L1 + SSIM (no download, no discriminators), on
 // inputs first deconvolved by Richardson–Lucy with a Gaussian PSF fitted on the training pairs (--rl-input fit),
 // each image mapped by its percentiles (the synthetic 8-bit fields fill about half the 8-bit range), starting from
-// the shipped fluorescence corrector; corrections average 8 mirrored / turned copies (test-time augmentation).
+// the shipped fluorescence corrector with its last convolution zeroed (--start-at-input: the corrector starts as the
+// RL stage), kept at the check that scores best on held-out training pairs (--keep best, the default; a network
+// that never beats the stage is not kept); corrections average 8 mirrored / turned copies (test-time augmentation).
 // Held-out fields are a separate synthetic set; Richardson–Lucy gets each field's own (matched) defocus PSF.
 const DEMO = {
   count: 40, testCount: 12, fieldSize: 128, defocus: '0.5:1.5', crop: 64, ngf: 16, blocks: 6, iters: 1600, batch: 2, content: 'l1+ssim', lr: '5e-4',
@@ -31,7 +33,7 @@ const DEMO = {
 };
 const RECIPE = `${DEMO.crop}² crops, batch ${DEMO.batch}, ngf ${DEMO.ngf}, ${DEMO.blocks} residual blocks, resize-conv upsampling, global residual, ` +
   `content ${DEMO.content}, no GAN terms, Richardson–Lucy input stage fitted on the training pairs, percentile normalisation, ` +
-  `${DEMO.iters} iterations from ${DEMO.init}, corrections averaged over ${DEMO.tta} mirrored / turned copies`;
+  `${DEMO.iters} iterations from ${DEMO.init} started as the RL stage, corrections averaged over ${DEMO.tta} mirrored / turned copies`;
 
 const HELP = `usage: comi demo [--out DIR] [--iters N] [--seed N]
 
@@ -87,8 +89,8 @@ export async function demoCommand(argv: string[]): Promise<void> {
     '--tta', String(DEMO.tta), '--',
     '--size', String(DEMO.crop), '--batch', String(DEMO.batch), '--ngf', String(DEMO.ngf), '--blocks', String(DEMO.blocks),
     '--upsampling', 'resize', '--global-residual', '--content', DEMO.content, '--adversarial-weight', '0', '--cycle-weight', '0',
-    '--lr', DEMO.lr, '--iters', String(iters), '--checkpoint-every', String(iters), '--rl-input', 'fit',
-    '--normalization', 'percentile', '--init', DEMO.init,
+    '--lr', DEMO.lr, '--iters', String(iters), '--checkpoint-every', String(Math.ceil(iters / 4)), '--rl-input', 'fit',
+    '--normalization', 'percentile', '--init', DEMO.init, '--start-at-input',
   ]);
 
   step(3, 'QC report of the run\'s own held-out split');
