@@ -430,10 +430,11 @@ function sameAsStored(flag: string, raw: string | true, stored: unknown): boolea
 /** What --keep best kept, and what it means when that is the start. */
 function keptLine({ kept, config }: TrainResult): string {
   if (!kept) return '';
-  const line = `, from iteration ${kept.iteration} (held-out pairs: ${kept.psnr.toFixed(2)} dB, the best check)`;
+  const start = kept.startPsnr !== undefined && kept.iteration > 0 ? `; iteration 0: ${kept.startPsnr.toFixed(2)} dB` : '';
+  const line = `, from iteration ${kept.iteration} (held-out pairs: ${kept.psnr.toFixed(2)} dB, the best check${start})`;
   if (kept.iteration > 0) return line;
-  const start = config.startAtInput ? (config.model.rlInput ? 'the RL input stage alone' : 'the input unchanged') : config.init ? `--init ${config.init} as it was` : 'the random start';
-  return `${line}\nnote: no check improved on the start: the corrector is ${start}`;
+  const what = config.startAtInput ? (config.model.rlInput ? 'the RL input stage alone' : 'the input unchanged') : config.init ? `--init ${config.init} as it was` : 'the random start';
+  return `${line}\nnote: no check improved on the start: the corrector is ${what}`;
 }
 
 function lossLine(l: StepLosses): string {

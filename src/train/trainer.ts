@@ -356,7 +356,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       const state = await captureCheckpoint(net, meta(0));
       guard.remember(state);
       if (keepBest) {
-        kept = { iteration: 0, psnr: await validate() };
+        const psnr = await validate();
+        kept = { iteration: 0, psnr, startPsnr: psnr };
         await saveGenerator(paths.generator, net.gS, config);
       }
     }
@@ -415,7 +416,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         }
         // Decided after the NaN check: a state rolled back from is never kept.
         const improved = !keepBest || (score !== undefined && Number.isFinite(score) && score > (kept?.psnr ?? -Infinity));
-        if (keepBest && improved) kept = { iteration: it, psnr: score! };
+        if (keepBest && improved) kept = { ...kept, iteration: it, psnr: score! };
         await checkpoint(it, improved);
         saved = it;
       }

@@ -36,6 +36,9 @@ export interface KeptCorrector {
   iteration: number;
   /** Mean validation PSNR of the kept corrector (dB). */
   psnr: number;
+  /** The same at iteration 0 (the start: with --start-at-input, the input or its RL stage); absent in a run whose
+   *  record began at a resume. */
+  startPsnr?: number;
 }
 
 /** PSNR of pred against truth (planar, width × height × channels) in the evaluation convention. Percentiles, the

@@ -339,6 +339,7 @@ describe('--keep best: the corrector kept is the best validation check, iteratio
     const checks = readLog(runPaths(best).log).filter((e) => e.validation);
     expect(checks.map((e) => e.iteration)).toEqual([2, 4]);
     expect(r.kept!.iteration).toBe(0);
+    expect(r.kept!.startPsnr).toBe(r.kept!.psnr);
     // The start is the identity: it scores as the input does (one validation set, the same convention).
     expect(Math.abs(r.kept!.psnr - checks[0].validation!.inputPsnr)).toBeLessThan(1e-4);
     for (const e of checks) {
@@ -367,7 +368,8 @@ describe('--keep best: the corrector kept is the best validation check, iteratio
     const r = await train({ runDir: dir, schedule });
     const scores = [before, ...readLog(runPaths(dir).log).filter((e) => e.validation && e.iteration > 4).map((e) => ({ iteration: e.iteration, psnr: e.validation!.psnr }))];
     const first = scores.reduce((a, b) => (b.psnr > a.psnr ? b : a));
-    expect(r.kept).toEqual(first);
+    expect(before.startPsnr).toBeDefined(); // iteration 0's score travels with the record
+    expect(r.kept).toEqual({ ...first, startPsnr: before.startPsnr });
     // generator.safetensors is G_s of the kept iteration: the last checkpoint's G_s exactly when that is the last.
     const gen = readSafetensors(runPaths(dir).generator).tensors;
     const ckpt = readCheckpoint(runPaths(dir).checkpoint).tensors;
