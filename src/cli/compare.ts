@@ -251,6 +251,7 @@ export async function compareCommand(argv: string[]): Promise<{ summary: MethodS
 
   // Trained methods first: their runs are the budgeted part, and a finished run is reused.
   const runOf = (method: string, k: number) => (method === 'comi' && given) || join(out, 'runs', `${method}-${k}`);
+  const runsOf = (method: string) => Array.from({ length: repeats }, (_, k) => runOf(method, k));
   const dropped = new Map<string, string[]>();
   for (const method of methods.filter(isTrained)) {
     if (given) break;
@@ -374,8 +375,7 @@ export async function compareCommand(argv: string[]): Promise<{ summary: MethodS
   const baselines = methods.filter((m) => isTrained(m) && m !== 'comi').map((m) => {
     const cfg = readRunConfig(runOf(m, 0));
     const off = dropped.get(m);
-    const runs = Array.from({ length: repeats }, (_, k) => runOf(m, k));
-    return `${m}: ${repeats} repeats, \`${cfg.argv.join(' ')}\` (seed 0…${repeats - 1}); ${cfg.optim.iterations} iterations each${off ? ` (flags it refuses, left out: ${off.join(' ')})` : ''}.${keptNote(runs)}`;
+    return `${m}: ${repeats} repeats, \`${cfg.argv.join(' ')}\` (seed 0…${repeats - 1}); ${cfg.optim.iterations} iterations each${off ? ` (flags it refuses, left out: ${off.join(' ')})` : ''}.${keptNote(runsOf(m))}`;
   });
   const info = [
     `# comi compare: ${testPairs.length} held-out pairs (${resolve(testDir)})`,
@@ -383,7 +383,7 @@ export async function compareCommand(argv: string[]): Promise<{ summary: MethodS
     `Scores: ${normalizedConventionNote()}. Mean ± std over repeats of each repeat's mean over images.`,
     register > 0 ? `Registered (--register ${register}): each pair scored on the overlap of input and truth after the integer shift that best aligns them (${Object.values(shifts).filter(([x, y]) => x || y).length} of ${testPairs.length} shifted, registration.json); RL fitted on registered training pairs.` : '',
     trainCfg ? (given ? `comi: the trained corrector ${given} (\`${trainCfg.argv.join(' ')}\`, ${trainCfg.optim.iterations} iterations), not trained on --train.`
-      : `comi: ${repeats} repeats, \`${trainCfg.argv.join(' ')}\` (seed 0…${repeats - 1}); ${trainCfg.optim.iterations} iterations each.${keptNote(Array.from({ length: repeats }, (_, k) => runOf('comi', k)))}`) : '',
+      : `comi: ${repeats} repeats, \`${trainCfg.argv.join(' ')}\` (seed 0…${repeats - 1}); ${trainCfg.optim.iterations} iterations each.${keptNote(runsOf('comi'))}`) : '',
     ...baselines,
     rl ? `rl: Richardson–Lucy, ${testPsf ? 'each image\'s own defocus PSF (matched, from synth.json)' : `Gaussian PSF σ ${rl.sigma.toFixed(2)} px`}, ${rl.iterations} iterations, fitted on training pairs (mean ${rl.psnr.toFixed(2)} dB there).` : '',
     `Montages (montage_*.png): ${order.join(' | ')} | truth, the same window, each mapped onto the truth by least squares.`,

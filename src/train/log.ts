@@ -12,8 +12,8 @@ export interface LogEntry {
   seconds: number;
   /** At checkpoints: mean PCC with the target of held-out crops, corrected and uncorrected (trainer.ts guard). */
   heldOut?: HeldOutCheck;
-  /** At checkpoints under --keep best: mean convention PSNR of the validation crops (train/validation.ts),
-   * of their input, and the best so far (iteration 0 included). */
+  /** At checkpoints under --keep best: mean convention PSNR of the held-out pairs (train/validation.ts), of their
+   * input, and the best so far (iteration 0 included). */
   validation?: { psnr: number; inputPsnr: number; best: number };
 }
 

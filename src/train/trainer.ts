@@ -43,8 +43,8 @@ export interface TrainSchedule {
   nanCheckEvery?: number;
   /** On NaN / Inf: return to the last good state with half the learning rate (default), or stop. */
   onNan?: OnNan;
-  /** generator.safetensors: the checkpoint (iteration 0 included) that scores best on validation crops of the
-   * held-out pairs (default), or the last one. Without held-out pairs: the last. */
+  /** generator.safetensors: the checkpoint (iteration 0 included) that scores best on the held-out pairs
+   * (train/validation.ts; default), or the last one. Without held-out pairs: the last. */
   keep?: Keep;
 }
 
@@ -314,12 +314,17 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       if (keepGenerator) await saveGenerator(paths.generator, net.gS, config);
       undo = null;
     };
-    const writePreview = async (iteration: number) => {
-      const input = Tensor.fromArray(preview.source, [1, channels, size, size]);
+    /** G_s's output for planes of the given [N, C, H, W] shape, without recording onto the tape. */
+    const correctPlanes = async (planes: Float32Array, shape: number[]): Promise<Float32Array> => {
+      const input = Tensor.fromArray(planes, shape);
       const output = noGrad(() => net.gS.forward(input));
       const out = await output.data();
       input.dispose();
       output.dispose();
+      return out;
+    };
+    const writePreview = async (iteration: number) => {
+      const out = await correctPlanes(preview.source, [1, channels, size, size]);
       await writeSample(samplePath(paths.samples, iteration), [preview.source, out, preview.target], channels, size);
     };
 
@@ -331,11 +336,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       const n = channels * size * size;
       const batch = new Float32Array(heldOutSamples.length * n);
       heldOutSamples.forEach((g, k) => batch.set(g.source, k * n));
-      const input = Tensor.fromArray(batch, [heldOutSamples.length, channels, size, size]);
-      const output = noGrad(() => net.gS.forward(input));
-      const corrected = await output.data();
-      input.dispose();
-      output.dispose();
+      const corrected = await correctPlanes(batch, [heldOutSamples.length, channels, size, size]);
       const outs = heldOutSamples.map((g, k): [Float32Array, Float32Array] => [corrected.subarray(k * n, (k + 1) * n), g.target]);
       const correctedPcc = meanPcc(outs, size, channels);
       return { correctedPcc, inputPcc: guardInputPcc, warning: heldOutWarning(correctedPcc, guardInputPcc) };
@@ -343,13 +344,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     // One image per forward: whole-window instance-norm statistics, as correction of an image of that size has.
     const validate = async (): Promise<number> => {
       const outputs: Float32Array[] = [];
-      for (const v of validation!.images) {
-        const input = Tensor.fromArray(v.source, [1, channels, v.height, v.width]);
-        const output = noGrad(() => net.gS.forward(input));
-        outputs.push(await output.data());
-        input.dispose();
-        output.dispose();
-      }
+      for (const v of validation!.images) outputs.push(await correctPlanes(v.source, [1, channels, v.height, v.width]));
       return meanPsnr(outputs, validation!.images, channels);
     };
     if (!ckpt) {
