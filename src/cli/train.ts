@@ -36,7 +36,6 @@ const FLAGS: FlagSpec = {
   iters: { type: 'string' },
   'decay-start': { type: 'string' },
   batch: { type: 'string' },
-  ema: { type: 'string' },
   'pool-size': { type: 'string' },
   lr: { type: 'string' },
   beta1: { type: 'string' },
@@ -122,9 +121,6 @@ optimisation
   --batch N               images per iteration (default 1)
   --pool-size N           past fakes the discriminators see (CycleGAN's image pool; default 50, 0: none)
   --lr R --beta1 B --beta2 B   Adam (default 1e-4, 0.5, 0.99)
-  --ema D                 keep an exponential moving average of the corrector's weights (decay D in (0, 1), e.g.
-                          0.999; ramped as (1+t)/(10+t) early on); validation, samples and the saved corrector
-                          use the average (default 0: off)
   --seed N                initial weights, split, crops and augmentation (default 0)
   --init MODEL            start G_s from a trained corrector (a run folder, or pretrained:fluorescence); its
                           architecture and intensity mapping are used unless --ngf/--blocks/--upsampling/
@@ -193,13 +189,6 @@ function list(raw: string | undefined, flag: string, what = 'folder names'): str
 }
 
 /** An Adam β: in [0, 1). */
-/** --ema D: absent or 0 is off. */
-function emaFlag(values: Parsed['values']): { ema?: number } {
-  const decay = num(values, 'ema', 0, { min: 0 });
-  if (decay >= 1) throw new UsageError(`--ema must be < 1 (e.g. 0.999), got '${values.ema}'`);
-  return decay > 0 ? { ema: decay } : {};
-}
-
 function beta(values: Parsed['values'], flag: string, fallback: number): number {
   const v = num(values, flag, fallback, { min: 0 });
   if (v >= 1) throw new UsageError(`--${flag} must be < 1, got '${values[flag]}'`);
@@ -297,7 +286,6 @@ function buildConfig(values: Parsed['values'], argv: string[]): { config: RunCon
       decayStart,
       batch: num(values, 'batch', 1, { int: true, min: 1, max: 64 }),
       poolSize: num(values, 'pool-size', DEFAULT_POOL_SIZE, { int: true, min: 0, max: 10000 }),
-      ...emaFlag(values),
     },
     seed: num(values, 'seed', DEFAULTS.seed, { int: true, min: 0, max: 0xffffffff }),
     ...(init === undefined ? {} : { init }),
@@ -420,7 +408,7 @@ const STORED: Record<string, (c: RunConfig) => unknown> = {
   data: (c) => c.data.root, layout: (c) => c.data.layout, source: (c) => c.data.source, target: (c) => c.data.target,
   'in-focus': (c) => c.data.inFocus, crops: (c) => c.data.crops ?? 'any', 'pair-scale': (c) => c.data.pairScale ?? 'separate', register: (c) => c.data.register ?? 0, planes: (c) => c.data.planes, size: (c) => c.data.size, normalization: (c) => c.data.normalization,
   percentiles: (c) => c.data.percentiles ?? null, iters: (c) => c.optim.iterations, 'decay-start': (c) => c.optim.decayStart,
-  batch: (c) => c.optim.batch ?? 1, ema: (c) => c.optim.ema ?? 0, 'pool-size': (c) => c.optim.poolSize ?? DEFAULT_POOL_SIZE, lr: (c) => c.optim.lr, beta1: (c) => c.optim.beta1, beta2: (c) => c.optim.beta2,
+  batch: (c) => c.optim.batch ?? 1, 'pool-size': (c) => c.optim.poolSize ?? DEFAULT_POOL_SIZE, lr: (c) => c.optim.lr, beta1: (c) => c.optim.beta1, beta2: (c) => c.optim.beta2,
   ngf: (c) => c.model.ngf, ndf: (c) => c.model.ndf, blocks: (c) => c.model.blocks, upsampling: (c) => c.model.upsampling,
   'global-residual': (c) => c.model.globalResidual, gan: (c) => c.losses.gan, 'adversarial-weight': (c) => c.losses.adversarialWeight,
   'content-weight': (c) => c.losses.contentWeight, content: (c) => c.losses.content ?? ['vgg'], 'cycle-weight': (c) => c.losses.cycleWeight, vgg: (c) => c.vgg?.source ?? null,

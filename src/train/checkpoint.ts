@@ -8,7 +8,6 @@ import type { GanModel } from '../model/cyclegan.js';
 import type { Adam } from '../autograd/adam.js';
 import type { ImagePool } from '../model/image_pool.js';
 import type { KeptCorrector } from './validation.js';
-import type { WeightAverage } from '../autograd/weight_average.js';
 
 export const CHECKPOINT_FORMAT = 'comi-checkpoint';
 export const CHECKPOINT_VERSION = '1';
@@ -24,8 +23,6 @@ export interface CheckpointMeta {
   lrScale?: number;
   /** --keep best: the checkpoint that generator.safetensors holds and its validation score. */
   kept?: KeptCorrector;
-  /** --ema: updates folded into the corrector's weight average (its values are the gSAvg.* tensors). */
-  emaUpdates?: number;
 }
 
 async function optimizerTensors(prefix: string, opt: Adam, out: Record<string, NamedArray>): Promise<number> {
@@ -47,8 +44,8 @@ export interface CheckpointState {
   stepD: number;
 }
 
-/** Reads the model's whole training state back from the GPU (with the corrector's weight average, under --ema). */
-export async function captureCheckpoint(model: GanModel, meta: CheckpointMeta, average?: WeightAverage): Promise<CheckpointState> {
+/** Reads the model's whole training state back from the GPU. */
+export async function captureCheckpoint(model: GanModel, meta: CheckpointMeta): Promise<CheckpointState> {
   const tensors: Record<string, NamedArray> = {};
   for (const [prefix, net] of model.networks()) {
     for (const [name, t] of Object.entries(await net.stateDict())) tensors[`${prefix}.${name}`] = t;
@@ -56,11 +53,6 @@ export async function captureCheckpoint(model: GanModel, meta: CheckpointMeta, a
   const stepG = await optimizerTensors('optG', model.optG, tensors);
   const stepD = await optimizerTensors('optD', model.optD, tensors);
   for (const [prefix, pool] of model.pools()) await poolTensors(prefix, pool, tensors);
-  if (average) {
-    const s = await average.state();
-    s.values.forEach((v, i) => (tensors[`gSAvg.${i}`] = { shape: [...average.averages[i].shape], data: v }));
-    meta = { ...meta, emaUpdates: s.updates };
-  }
   return { tensors, meta, stepG, stepD };
 }
 
@@ -76,7 +68,6 @@ export function writeCheckpoint(path: string, { tensors, meta, stepG, stepD }: C
     seconds: String(meta.seconds),
     ...(meta.lrScale !== undefined && meta.lrScale !== 1 ? { lrScale: String(meta.lrScale) } : {}),
     ...(meta.kept ? { kept: JSON.stringify(meta.kept) } : {}),
-    ...(meta.emaUpdates !== undefined ? { emaUpdates: String(meta.emaUpdates) } : {}),
   });
 }
 
@@ -93,7 +84,6 @@ export function readCheckpoint(path: string): CheckpointState {
       iteration: Number(metadata.iteration), rng: JSON.parse(metadata.rng), config: JSON.parse(metadata.config), seconds: Number(metadata.seconds ?? 0),
       lrScale: Number(metadata.lrScale ?? 1),
       ...(metadata.kept ? { kept: JSON.parse(metadata.kept) as KeptCorrector } : {}),
-      ...(metadata.emaUpdates !== undefined ? { emaUpdates: Number(metadata.emaUpdates) } : {}),
     };
   } catch {
     throw new Error(`${path}: the checkpoint's metadata is damaged (rng, config or kept is not JSON)`);
@@ -120,8 +110,8 @@ function indexed(tensors: Record<string, NamedArray>, prefix: string): Float32Ar
     .map((i) => part[String(i)].data);
 }
 
-/** Loads a checkpoint into a model built with the same configuration (and its weight average, under --ema). */
-export function restoreCheckpoint(model: GanModel, ckpt: CheckpointState, average?: WeightAverage): void {
+/** Loads a checkpoint into a model built with the same configuration. */
+export function restoreCheckpoint(model: GanModel, ckpt: CheckpointState): void {
   const t = ckpt.tensors;
   for (const [prefix, net] of model.networks()) net.loadStateDict(pick(t, `${prefix}.`));
   model.optG.loadState({ step: ckpt.stepG, m: indexed(t, 'optG.m.'), v: indexed(t, 'optG.v.') });
@@ -129,10 +119,5 @@ export function restoreCheckpoint(model: GanModel, ckpt: CheckpointState, averag
   for (const [prefix, pool] of model.pools()) {
     const part = pick(t, `${prefix}.`);
     pool.loadState(Object.keys(part).map(Number).sort((a, b) => a - b).map((i) => part[String(i)]));
-  }
-  if (average) {
-    const values = indexed(t, 'gSAvg.');
-    if (!values.length || ckpt.meta.emaUpdates === undefined) throw new Error('the checkpoint holds no weight average (--ema); it was written without one');
-    average.loadState({ updates: ckpt.meta.emaUpdates, values });
   }
 }

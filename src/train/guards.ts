@@ -7,7 +7,6 @@ import type { NamedArray } from '../io/safetensors.js';
 import { countNonFinite } from '../kernels/nonfinite.js';
 import { countNonFiniteValues, nonFiniteArrays } from '../data/finite.js';
 import { restoreCheckpoint, type CheckpointState } from './checkpoint.js';
-import type { WeightAverage } from '../autograd/weight_average.js';
 
 export const ON_NAN = ['rollback', 'stop'] as const;
 export type OnNan = (typeof ON_NAN)[number];
@@ -19,9 +18,8 @@ export const MAX_ROLLBACKS = 5;
 
 const NET_NAMES: Record<string, string> = { gS: 'G_s', gT: 'G_t', dT: 'D_t', dS: 'D_s' };
 
-function stateGroups(m: GanModel, average?: WeightAverage): [string, readonly Tensor[]][] {
+function stateGroups(m: GanModel): [string, readonly Tensor[]][] {
   return [
-    ...(average ? [["G_s weight average", average.averages] as [string, readonly Tensor[]]] : []),
     ...m.networks().map(([prefix, net]): [string, readonly Tensor[]] => [`${NET_NAMES[prefix] ?? prefix} weights`, net.parameters()]),
     ["generators' Adam first moment", [m.optG.moments.m]], ["generators' Adam second moment", [m.optG.moments.v]],
     ["discriminators' Adam first moment", [m.optD.moments.m]], ["discriminators' Adam second moment", [m.optD.moments.v]],
@@ -29,8 +27,8 @@ function stateGroups(m: GanModel, average?: WeightAverage): [string, readonly Te
 }
 
 /** Null when every parameter and Adam moment is finite, else what holds NaN / Inf (one GPU pass, one readback). */
-export async function nonFiniteState(model: GanModel, average?: WeightAverage): Promise<string | null> {
-  const groups = stateGroups(model, average);
+export async function nonFiniteState(model: GanModel): Promise<string | null> {
+  const groups = stateGroups(model);
   const counts = await countNonFinite(groups.flatMap(([, ts]) => ts));
   let k = 0;
   const bad: string[] = [];
@@ -48,17 +46,14 @@ export class NanGuard {
   /** Factor on the scheduled learning rate: halved at each rollback, kept in checkpoints. */
   lrScale = 1;
 
-  constructor(
-    private model: GanModel, readonly every: number, readonly onNan: OnNan, private note: (message: string) => void = () => {},
-    private average?: WeightAverage,
-  ) {}
+  constructor(private model: GanModel, readonly every: number, readonly onNan: OnNan, private note: (message: string) => void = () => {}) {}
 
   due(iteration: number): boolean {
     return iteration % this.every === 0;
   }
 
   check(): Promise<string | null> {
-    return nonFiniteState(this.model, this.average);
+    return nonFiniteState(this.model);
   }
 
   /** Keeps a captured state as the one to return to; throws (nothing is kept) if it holds a non-finite value. */
@@ -83,7 +78,7 @@ export class NanGuard {
     }
     this.rollbacks++;
     this.lrScale *= ROLLBACK_LR_FACTOR;
-    restoreCheckpoint(this.model, this.good, this.average);
+    restoreCheckpoint(this.model, this.good);
     this.note(
       `iteration ${iteration}: ${problem}; rolled back to iteration ${this.good.meta.iteration}, learning rate ×${this.lrScale} ` +
         `(rollback ${this.rollbacks} of at most ${MAX_ROLLBACKS})`,

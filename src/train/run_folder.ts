@@ -62,11 +62,7 @@ export interface RunConfig {
   /** decayStart: the iteration after which the learning rate falls linearly to 0 at `iterations`. batch (default 1)
    * and poolSize (past fakes shown to the discriminators, CycleGAN's image pool, default 50) go beyond the shared
    * run-folder contract, so readers of other configs find them absent. */
-  optim: {
-    lr: number; beta1: number; beta2: number; iterations: number; decayStart: number; batch?: number; poolSize?: number;
-    /** --ema: decay of the generator's weight average, which validation, samples and the corrector use (absent: off). */
-    ema?: number;
-  };
+  optim: { lr: number; beta1: number; beta2: number; iterations: number; decayStart: number; batch?: number; poolSize?: number };
   seed: number;
   /** G_s started from this corrector's weights (a run folder or pretrained:NAME) instead of random ones. */
   init?: string;

@@ -6,7 +6,6 @@ import { join } from 'node:path';
 import { initGpu } from '../graph/runtime.js';
 import { Tensor } from '../graph/tensor.js';
 import { noGrad } from '../autograd/tape.js';
-import { WeightAverage } from '../autograd/weight_average.js';
 import { nameSeed } from '../model/module.js';
 import { CycleGan, linearDecay, type FeatureFn, type GanModel, type StepLosses } from '../model/cyclegan.js';
 import { Pix2Pix } from '../model/pix2pix.js';
@@ -192,7 +191,6 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   let undo: (() => void) | null = resuming ? null : prepareRunFolder(runDir);
   let model: GanModel | null = null;
   let vgg: VggFeatures | null = null;
-  let average: WeightAverage | undefined;
   try {
     const config: RunConfig = resuming ? readRunConfig(runDir) : structuredClone(opts.config!);
     const ckpt = resuming ? readCheckpointOf(runDir, opts.onNote) : null;
@@ -281,14 +279,13 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     model = buildModel(config, terms, features, () => rng.pool.next());
     if (!ckpt && config.init) await initCorrector(model, config.init, channels);
     if (!ckpt && config.startAtInput) startAtInput(model);
-    if (o.ema) average = new WeightAverage(model.gS.parameters(), o.ema);
     let start = 0;
     let seconds = 0;
     config.schedule = schedule;
-    const guard = new NanGuard(model, schedule.nanCheckEvery ?? DEFAULT_NAN_CHECK_EVERY, schedule.onNan ?? 'rollback', opts.onNote, average);
+    const guard = new NanGuard(model, schedule.nanCheckEvery ?? DEFAULT_NAN_CHECK_EVERY, schedule.onNan ?? 'rollback', opts.onNote);
     if (ckpt) {
       guard.remember(ckpt); // a checkpoint with NaN / Inf (written before these guards) is refused here
-      restoreCheckpoint(model, ckpt, average);
+      restoreCheckpoint(model, ckpt);
       const states = ckpt.meta.rng as RngStates;
       rng.data.setState(states.data);
       rng.pool.setState(states.pool);
@@ -309,20 +306,18 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     const net = model;
     let kept: KeptCorrector | undefined = keepBest ? ckpt?.meta.kept : undefined;
     const meta = (iteration: number): CheckpointMeta => ({ iteration, rng: { data: rng.data.state(), pool: rng.pool.state() }, config, seconds: elapsed(), lrScale: guard.lrScale, kept });
-    /** Runs fn with G_s holding the corrector's weights: their average under --ema, else the trained ones. */
-    const asCorrector = <T>(fn: () => Promise<T>): Promise<T> => (average ? average.withAverage(fn) : fn());
     // keepGenerator: this iteration's G_s becomes the run's corrector (always under --keep last).
     const checkpoint = async (iteration: number, keepGenerator: boolean) => {
-      const state = await captureCheckpoint(net, meta(iteration), average);
+      const state = await captureCheckpoint(net, meta(iteration));
       guard.remember(state); // throws before anything non-finite is written
       writeCheckpoint(paths.checkpoint, state);
-      if (keepGenerator) await asCorrector(() => saveGenerator(paths.generator, net.gS, config));
+      if (keepGenerator) await saveGenerator(paths.generator, net.gS, config);
       undo = null;
     };
     /** G_s's output for planes of the given [N, C, H, W] shape, without recording onto the tape. */
     const correctPlanes = async (planes: Float32Array, shape: number[]): Promise<Float32Array> => {
       const input = Tensor.fromArray(planes, shape);
-      const output = await asCorrector(async () => noGrad(() => net.gS.forward(input)));
+      const output = noGrad(() => net.gS.forward(input));
       const out = await output.data();
       input.dispose();
       output.dispose();
@@ -353,12 +348,12 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       return meanPsnr(outputs, validation!.images, channels);
     };
     if (!ckpt) {
-      const state = await captureCheckpoint(net, meta(0), average);
+      const state = await captureCheckpoint(net, meta(0));
       guard.remember(state);
       if (keepBest) {
         const psnr = await validate();
         kept = { iteration: 0, psnr, startPsnr: psnr };
-        await asCorrector(() => saveGenerator(paths.generator, net.gS, config));
+        await saveGenerator(paths.generator, net.gS, config);
       }
     }
     let lastCheck: HeldOutCheck | undefined;
@@ -384,7 +379,6 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       let losses: StepLosses;
       try {
         losses = await model.step(realS, realT);
-        average?.update();
       } finally {
         realS.dispose();
         realT.dispose();
@@ -431,7 +425,6 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);
     model?.dispose();
-    average?.dispose();
     vgg?.dispose();
   }
 }

@@ -377,33 +377,3 @@ describe('--keep best: the corrector kept is the best validation check, iteratio
     expect(same).toBe(r.kept!.iteration === 8);
   });
 });
-
-describe('--ema: the corrector is the weight average of G_s', () => {
-  it('the saved corrector is the checkpoint\'s average, not its G_s; 8 straight equal 4 + resume + 4 bit for bit', async () => {
-    const config = (): RunConfig => {
-      const c = tinyConfig({ iterations: 8 });
-      c.losses = { gan: 'lsgan', adversarialWeight: 0, contentWeight: 1, cycleWeight: 0, content: ['l1'] };
-      c.optim = { ...c.optim, lr: 1e-2, ema: 0.9 };
-      return c;
-    };
-    const schedule: TrainSchedule = { checkpointEvery: 4, sampleEvery: 0, logEvery: 1, keep: 'last' };
-    const straight = join(tmp, 'ema-straight');
-    await train({ runDir: straight, config: config(), schedule });
-    const split = join(tmp, 'ema-split');
-    const stop = new AbortController();
-    await train({ runDir: split, config: config(), schedule, signal: stop.signal, onIteration: (e) => e.iteration === 4 && stop.abort() });
-    expect(readCheckpoint(runPaths(split).checkpoint).meta.emaUpdates).toBe(4);
-    await train({ runDir: split, schedule });
-
-    const a = readSafetensors(runPaths(straight).checkpoint);
-    const b = readSafetensors(runPaths(split).checkpoint);
-    expect(a.metadata.emaUpdates).toBe('8');
-    expect(Object.keys(b.tensors).sort()).toEqual(Object.keys(a.tensors).sort());
-    for (const [k, t] of Object.entries(a.tensors)) expect(bytes(b.tensors[k].data).equals(bytes(t.data)), `${k} differs`).toBe(true);
-
-    // gSAvg.i follows G_s's parameter order (the generator file's names, in that order).
-    const gen = readSafetensors(runPaths(straight).generator).tensors;
-    Object.entries(gen).forEach(([k, t], i) => expect(bytes(a.tensors[`gSAvg.${i}`].data).equals(bytes(t.data)), k).toBe(true));
-    expect(Object.entries(gen).filter(([k, t]) => !bytes(a.tensors[`gS.${k}`].data).equals(bytes(t.data))).length).toBeGreaterThan(0);
-  });
-});
