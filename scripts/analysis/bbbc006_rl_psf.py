@@ -17,19 +17,14 @@ from numpy.fft import fft2, ifft2, irfft2, rfft2
 from scipy.ndimage import gaussian_filter
 from skimage.metrics import peak_signal_noise_ratio
 
+from wafer_ceiling import min_mse, percentile_normalized
+
 ITERATIONS = [10, 20, 30, 60, 120, 240]
-
-
-def percentile_normalized(x):
-    lo, hi = np.percentile(x, [0.1, 99.9])
-    return (x - lo) / (hi - lo)
 
 
 def score(pred, truth):
     t = percentile_normalized(truth)
-    a = np.stack([pred.ravel(), np.ones(pred.size)], 1)
-    mapped = (a @ np.linalg.lstsq(a, t.ravel(), rcond=None)[0]).reshape(t.shape)
-    return peak_signal_noise_ratio(t, mapped, data_range=1)
+    return peak_signal_noise_ratio(t, min_mse(pred, t), data_range=1)
 
 
 def richardson_lucy(image, psf):
