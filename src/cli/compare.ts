@@ -266,11 +266,12 @@ export async function compareCommand(argv: string[]): Promise<{ summary: MethodS
       let progress: Progress | null = null;
       await train({
         runDir: dir, config: parsed.config, vggSource: parsed.vggSource, vggLayers: parsed.vggLayers, iterations: parsed.iterations,
-        schedule: { ...parsed.schedule, sampleEvery: 0 },
+        timeLimit: parsed.timeLimit, schedule: { ...parsed.schedule, sampleEvery: 0 },
         onNote: (m) => process.stderr.write(`note: ${m}\n`),
         onWarning: (m) => process.stderr.write(`\nwarning: ${m}\n`),
         onStart: ({ config, start }) => (progress = new Progress(`${method} ${k + 1}/${repeats}`, config.optim.iterations, start)),
         onIteration: (e) => progress!.update(e.iteration),
+        onShortened: (iterations) => progress?.setTotal(iterations),
       });
       (progress as Progress | null)?.done();
     }

@@ -11,15 +11,18 @@ import { evaluateCommand } from './evaluate.js';
 import { formatDuration } from './progress.js';
 import { SCORE_KEYS } from '../eval/compare_stats.js';
 import { normalizedConventionNote } from '../eval/convention.js';
+import { readRunConfig } from '../train/run_folder.js';
 
 const FLAGS: FlagSpec = {
   out: { type: 'string' },
   iters: { type: 'string' },
+  'time-limit': { type: 'string' },
   seed: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 };
 
-// Chosen so that on lavapipe (2 cores) the whole demo stays under 10 minutes. The recipe is the recommended one
+// Chosen so that on lavapipe (2 cores) the whole demo stays under 10 minutes: lavapipe's speed differs 3× between
+// 2-core machines (with and without AVX2), so training is also capped in time (train --time-limit). The recipe is the recommended one
 // without VGG19 weights (docs/results.md): G_s alone, trained on L1 + SSIM (no download, no discriminators), on
 // inputs first deconvolved by Richardson–Lucy with a Gaussian PSF fitted on the training pairs (--rl-input fit),
 // each image mapped by its percentiles (the synthetic 8-bit fields fill about half the 8-bit range), starting from
@@ -28,14 +31,14 @@ const FLAGS: FlagSpec = {
 // that never beats the stage is not kept); corrections average 8 mirrored / turned copies (test-time augmentation).
 // Held-out fields are a separate synthetic set; Richardson–Lucy gets each field's own (matched) defocus PSF.
 const DEMO = {
-  count: 40, testCount: 12, fieldSize: 128, defocus: '0.5:1.5', crop: 64, ngf: 16, blocks: 6, iters: 1600, batch: 2, content: 'l1+ssim', lr: '5e-4',
+  count: 40, testCount: 12, fieldSize: 128, defocus: '0.5:1.5', crop: 64, ngf: 16, blocks: 6, iters: 1600, trainMinutes: 5.5, batch: 2, content: 'l1+ssim', lr: '5e-4',
   init: 'pretrained:fluorescence', tta: 8,
 };
 const RECIPE = `${DEMO.crop}² crops, batch ${DEMO.batch}, ngf ${DEMO.ngf}, ${DEMO.blocks} residual blocks, resize-conv upsampling, global residual, ` +
   `content ${DEMO.content}, no GAN terms, Richardson–Lucy input stage fitted on the training pairs, percentile normalisation, ` +
-  `${DEMO.iters} iterations from ${DEMO.init} started as the RL stage, corrections averaged over ${DEMO.tta} mirrored / turned copies`;
+  `${DEMO.iters} iterations (fewer where ${DEMO.trainMinutes} min of training cannot hold them) from ${DEMO.init} started as the RL stage, corrections averaged over ${DEMO.tta} mirrored / turned copies`;
 
-const HELP = `usage: comi demo [--out DIR] [--iters N] [--seed N]
+const HELP = `usage: comi demo [--out DIR] [--iters N] [--time-limit MIN] [--seed N]
 
 Synthesizes ${DEMO.count} paired fluorescence fields for training and ${DEMO.testCount} held-out ones (${DEMO.fieldSize}², physically
 based defocus of ${DEMO.defocus} µm), trains a small corrector (${RECIPE}), then compares it with Richardson–Lucy
@@ -44,6 +47,8 @@ run's own held-out split (comi evaluate): tables in DIR/compare and DIR/evaluati
 
   --out DIR    demo folder (default ./comi-demo; a previous demo there is replaced, any other folder is refused)
   --iters N    training iterations (default ${DEMO.iters})
+  --time-limit MIN   minutes the training may take, loading included (default ${DEMO.trainMinutes}); on a slower
+               machine the run is shortened to what fits (train --time-limit)
   --seed N     data, weights and crops (default 0)
 `;
 
@@ -71,6 +76,7 @@ export async function demoCommand(argv: string[]): Promise<void> {
   }
   const out = resolve(str(values, 'out', 'comi-demo')!);
   const iters = num(values, 'iters', DEMO.iters, { int: true, min: 1 });
+  const trainMinutes = num(values, 'time-limit', DEMO.trainMinutes, { min: 0.1 });
   const seed = String(num(values, 'seed', 0, { int: true, min: 0 }));
   prepareOut(out);
   const started = performance.now();
@@ -89,7 +95,7 @@ export async function demoCommand(argv: string[]): Promise<void> {
     '--tta', String(DEMO.tta), '--',
     '--size', String(DEMO.crop), '--batch', String(DEMO.batch), '--ngf', String(DEMO.ngf), '--blocks', String(DEMO.blocks),
     '--upsampling', 'resize', '--global-residual', '--content', DEMO.content, '--adversarial-weight', '0', '--cycle-weight', '0',
-    '--lr', DEMO.lr, '--iters', String(iters), '--checkpoint-every', String(Math.ceil(iters / 4)), '--rl-input', 'fit',
+    '--lr', DEMO.lr, '--iters', String(iters), '--checkpoint-every', String(Math.ceil(iters / 4)), '--time-limit', String(trainMinutes), '--rl-input', 'fit',
     '--normalization', 'percentile', '--init', DEMO.init, '--start-at-input',
   ]);
 
@@ -110,10 +116,12 @@ export async function demoCommand(argv: string[]): Promise<void> {
     const cells = [input, rl, single].map((r) => r.mean[k].toFixed(digits).padStart(8)).join(' ');
     lines.push(`  ${k.toUpperCase().padEnd(8)} ${cells} ${comi.mean[k].toFixed(digits).padStart(10)}${wins ? '  better than both' : '  NOT better than both'}`);
   }
+  const trained = readRunConfig(join(compared, 'runs', 'comi-0')).optim.iterations;
   lines.push(
+    `trained ${trained} iterations${trained < iters ? ` of ${iters} (what ${trainMinutes} min of training held on this machine)` : ''}`,
     beats === SCORE_KEYS.length
       ? 'the corrected images beat the uncorrected inputs and Richardson–Lucy on every metric'
-      : `the corrected images beat both on ${beats} of ${SCORE_KEYS.length} metrics only — train longer (--iters)`,
+      : `the corrected images beat both on ${beats} of ${SCORE_KEYS.length} metrics only — train longer (--iters, --time-limit)`,
     `tables: ${join(compared, 'compare.md')}`,
     `report: ${join(evaluation, 'report.html')}`,
     `total time: ${formatDuration((performance.now() - started) / 1000)}`,

@@ -5,7 +5,7 @@ import { UsageError } from './errors.js';
 import { applyMaxPixels, MAX_PIXELS_FLAG, maxPixelsHelp } from './limits_flag.js';
 import { Progress } from './progress.js';
 import { readRunConfig, RUN_FORMAT, RUN_VERSION, TRAIN_METHODS, type RunConfig, type TrainMethod } from '../train/run_folder.js';
-import { train, TrainingInterrupted, DEFAULT_POOL_SIZE, type TrainSchedule, type TrainResult } from '../train/trainer.js';
+import { train, TrainingInterrupted, DEFAULT_POOL_SIZE, PROBE_ITERATIONS, type TrainSchedule, type TrainResult } from '../train/trainer.js';
 import { VGG_LAYERS, VGG_SOURCES, type VggSource } from '../model/vgg19.js';
 import { DEBLURGAN_LAYER } from '../model/deblurgan.js';
 import type { Layout } from '../data/dataset.js';
@@ -57,6 +57,7 @@ const FLAGS: FlagSpec = {
   'start-at-input': { type: 'boolean' },
   out: { type: 'string' },
   'checkpoint-every': { type: 'string' },
+  'time-limit': { type: 'string' },
   'sample-every': { type: 'string' },
   'log-every': { type: 'string' },
   'nan-check-every': { type: 'string' },
@@ -130,6 +131,9 @@ optimisation
 run
   --out RUN               run folder (new or empty)
   --resume                continue the run in RUN (also: --resume RUN) exactly where its checkpoint left off
+  --time-limit MIN        a new run ends within MIN minutes of its start (loading included): after ${PROBE_ITERATIONS} timed
+                          steps it is shortened to the iterations that fit on this machine, its decay start and
+                          checks scaled with it (config.json records the result; --iters is the most it trains)
   --checkpoint-every N    default 2500;  --sample-every N  default 1000 (0: never);  --log-every N  default 10
                           (a resumed run keeps the values it last ran with unless they are given again)
   --nan-check-every N     check weights and Adam moments for NaN/Inf every N iterations (default ${DEFAULT_NAN_CHECK_EVERY})
@@ -152,6 +156,8 @@ export interface ParsedTrain {
   vggLayers?: string[];
   /** Resume only, when --iters is given. */
   iterations?: number;
+  /** New run only: --time-limit in seconds. */
+  timeLimit?: number;
   schedule: TrainSchedule;
   /** --rl-input fit: config.model.rlInput is to be fitted on the data (resolveRlInput) before training. */
   fitRlInput?: boolean;
@@ -383,7 +389,11 @@ export function parseTrainFlags(argv: string[]): ParsedTrain | null {
     // Absent: best where the run has held-out pairs (the trainer decides), without a note where it has none.
     keep: values.keep === undefined ? last.keep : choice(values, 'keep', KEEP, 'best'),
   });
-  if (!resume) return { runDir, resume, ...buildConfig(values, argv), schedule: scheduleFrom({}) };
+  if (!resume) {
+    const timeLimit = values['time-limit'] === undefined ? undefined : 60 * num(values, 'time-limit', 0, { min: 0.1 });
+    return { runDir, resume, ...buildConfig(values, argv), schedule: scheduleFrom({}), timeLimit };
+  }
+  if (values['time-limit'] !== undefined) throw new UsageError('--time-limit sets the length of a new run; a resumed run keeps its own (give --iters to change it)');
 
   // A resumed run keeps its configuration: flags that repeat it are accepted, flags that change it are refused.
   const stored = readRunConfig(runDir);
@@ -475,6 +485,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
       vggSource: parsed.vggSource,
       vggLayers: parsed.vggLayers,
       iterations: parsed.iterations,
+      timeLimit: parsed.timeLimit,
       schedule: parsed.schedule,
       signal: controller.signal,
       onNote: (m) => process.stderr.write(`note: ${m}\n`),
@@ -501,6 +512,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
         }
         progress = new Progress('train', config.optim.iterations, start);
       },
+      onShortened: (iterations) => progress?.setTotal(iterations),
       onIteration: (e) => {
         if (e.heldOut) guardText = ` | held-out PCC ${e.heldOut.correctedPcc.toFixed(3)} (input ${e.heldOut.inputPcc.toFixed(3)})${e.heldOut.warning ? ' WARNING' : ''}`;
         if (e.validation) guardText += `, PSNR ${e.validation.psnr.toFixed(2)} dB (best ${e.validation.best.toFixed(2)})`;

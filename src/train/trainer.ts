@@ -58,6 +58,9 @@ export interface TrainOptions {
   vggLayers?: string[];
   /** Resume only: train up to this many iterations instead of the configured number. */
   iterations?: number;
+  /** New run only: seconds from this call that training may take. After PROBE_ITERATIONS timed steps the run is
+   * shortened to the iterations that fit (never lengthened); its decay start and check cadence shrink with it. */
+  timeLimit?: number;
   schedule: TrainSchedule;
   /** Aborting stops after the current iteration with a checkpoint (Ctrl-C). */
   signal?: AbortSignal;
@@ -69,6 +72,18 @@ export interface TrainOptions {
   /** validation: under --keep best, the held-out pairs scored at each check, their input's score and the best so far. */
   onStart?: (info: { config: RunConfig; start: number; trainItems: number; model: GanModel; validation?: { pairs: number; inputPsnr: number; kept: KeptCorrector } }) => void;
   onIteration?: (entry: LogEntry) => void;
+  /** --time-limit shortened the run to this many iterations. */
+  onShortened?: (iterations: number) => void;
+}
+
+/** Steps timed, after the first (pipeline compilation), before --time-limit sets the run's length. */
+export const PROBE_ITERATIONS = 10;
+
+/** The run's length under a time limit: the most iterations, at most the planned ones and at least one more than
+ * done, whose remaining steps and checks fit in the seconds left at the speeds measured on this machine. */
+export function iterationsWithin(t: { secondsLeft: number; secondsPerIteration: number; secondsPerCheck: number; checks: number; done: number; planned: number }): number {
+  const fit = t.done + Math.floor((t.secondsLeft - t.checks * t.secondsPerCheck) / t.secondsPerIteration);
+  return Math.min(t.planned, Math.max(t.done + 1, fit));
 }
 
 export interface TrainResult {
@@ -180,7 +195,9 @@ function describeLosses(l: StepLosses): string {
 }
 
 export async function train(opts: TrainOptions): Promise<TrainResult> {
-  const { runDir, schedule } = opts;
+  const began = performance.now();
+  const { runDir } = opts;
+  const schedule = { ...opts.schedule }; // --time-limit may shrink this run's check cadence
   const paths = runPaths(runDir);
   const resuming = !opts.config;
   if (resuming) removeStaleTempFiles(runDir);
@@ -200,6 +217,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       }
       config.optim.iterations = opts.iterations;
     }
+    if (resuming && opts.timeLimit !== undefined) throw new Error('--time-limit sets the length of a new run; a resumed run keeps its own (give --iters to change it)');
     const startIteration = ckpt?.meta.iteration ?? 0;
     if (resuming && startIteration >= config.optim.iterations) {
       throw new Error(`the run in ${runDir} has finished (${startIteration} of ${config.optim.iterations} iterations); pass --iters N to train longer`);
@@ -347,7 +365,9 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       for (const v of validation!.images) outputs.push(await correctPlanes(v.source, [1, channels, v.height, v.width]));
       return meanPsnr(outputs, validation!.images, channels);
     };
+    let secondsPerCheck = 0;
     if (!ckpt) {
+      const checkStarted = performance.now();
       const state = await captureCheckpoint(net, meta(0));
       guard.remember(state);
       if (keepBest) {
@@ -355,7 +375,29 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         kept = { iteration: 0, psnr, startPsnr: psnr };
         await saveGenerator(paths.generator, net.gS, config);
       }
+      secondsPerCheck = (performance.now() - checkStarted) / 1000;
     }
+    let probeStarted = 0;
+    // --time-limit: after the probe's steps, the iterations that fit; the run keeps its number of checks.
+    const fitToTimeLimit = () => {
+      const checks = Math.ceil(o.iterations / schedule.checkpointEvery);
+      const iterations = iterationsWithin({
+        secondsLeft: opts.timeLimit! - (performance.now() - began) / 1000,
+        secondsPerIteration: (performance.now() - probeStarted) / 1000 / PROBE_ITERATIONS,
+        secondsPerCheck,
+        checks,
+        done: it,
+        planned: o.iterations,
+      });
+      if (iterations === o.iterations) return;
+      opts.onNote?.(`--time-limit ${+(opts.timeLimit! / 60).toFixed(2)} min: ${iterations} of ${o.iterations} iterations fit at this machine's ` +
+        `${(PROBE_ITERATIONS / ((performance.now() - probeStarted) / 1000)).toFixed(2)} it/s; decay start and checks scaled to match (config.json)`);
+      o.decayStart = Math.round((o.decayStart * iterations) / o.iterations);
+      o.iterations = iterations;
+      schedule.checkpointEvery = Math.max(1, Math.ceil(iterations / checks));
+      writeRunConfig(runDir, config);
+      opts.onShortened?.(iterations);
+    };
     let lastCheck: HeldOutCheck | undefined;
 
     const validationInfo = keepBest && kept ? { pairs: validation!.images.length, inputPsnr: validation!.inputPsnr, kept } : undefined;
@@ -384,6 +426,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         realT.dispose();
       }
       it++;
+      if (opts.timeLimit !== undefined && it === 1) probeStarted = performance.now();
+      if (opts.timeLimit !== undefined && it === 1 + PROBE_ITERATIONS) fitToTimeLimit();
       const problem = !Object.values(losses).every(Number.isFinite) ? `non-finite losses (${describeLosses(losses)})` : guard.due(it) ? await guard.check() : null;
       if (problem) {
         rollBack(problem);

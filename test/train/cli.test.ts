@@ -172,6 +172,8 @@ describe('bad input: one line, non-zero exit, no run folder', () => {
       [['--normalization', '8bit', '--percentiles', '1,99'], /^--percentiles applies to --normalization auto or percentile, not 8bit$/],
       [['--seed=-3'], /^--seed must be ≥ 0, got '-3'$/],
       [['--checkpoint-every', '0'], /^--checkpoint-every must be ≥ 1, got '0'$/],
+      [['--time-limit', '0'], /^--time-limit must be ≥ 0\.1, got '0'$/],
+      [['--time-limit', 'soon'], /^--time-limit must be a number, got 'soon'$/],
       [['--pool-size', 'many'], /^--pool-size must be a number, got 'many'$/],
       [['--register', '-1'], /^--register must be ≥ 0, got '-1'$/],
       [['--register', '1.5'], /^--register must be an integer, got '1.5'$/],
@@ -206,6 +208,8 @@ describe('bad input: one line, non-zero exit, no run folder', () => {
     expect(parseTrainFlags([...base, '--register', '6'])!.config!.data.register).toBe(6);
     expect(parseTrainFlags(base)!.config!.data.register).toBeUndefined();
     expect(parseTrainFlags([...base, '--rl-input', '1.5,4'])!.config!.model.rlInput).toEqual({ sigma: 1.5, iterations: 4 });
+    expect(parseTrainFlags([...base, '--time-limit', '2.5'])!.timeLimit).toBe(150);
+    expect(parseTrainFlags(base)!.timeLimit).toBeUndefined();
     expect(() => parseTrainFlags(['--data', data, '--layout', 'zstack', '--in-focus', 'clear', '--out', 'x', '--rl-input', 'fit']))
       .toThrow(/^--rl-input fit scores RL on pairs of the paired layout; give --rl-input SIGMA,ITERATIONS$/);
   });

@@ -11,7 +11,7 @@ import { readSafetensors, writeSafetensors } from '../../src/io/safetensors_file
 import { readImage } from '../../src/data/image.js';
 import { generateSynth, SYNTH_DEFAULTS } from '../../src/synth/generate.js';
 import { ResnetGenerator } from '../../src/model/generator.js';
-import { train, learningRate, heldOutWarning, type TrainSchedule } from '../../src/train/trainer.js';
+import { train, learningRate, heldOutWarning, iterationsWithin, PROBE_ITERATIONS, type TrainSchedule } from '../../src/train/trainer.js';
 import { loadGenerator, modelFolder, readRunConfig, runPaths, saveGenerator, RUN_FORMAT, RUN_VERSION, type RunConfig } from '../../src/train/run_folder.js';
 import { readLog } from '../../src/train/log.js';
 import { readCheckpoint } from '../../src/train/checkpoint.js';
@@ -309,6 +309,44 @@ describe('learning rate', () => {
     expect(learningRate(o, 50)).toBeCloseTo(1e-4 * (1 - 1 / 51), 15);
     expect(learningRate(o, 99)).toBeCloseTo(1e-4 / 51, 15);
     expect(learningRate({ ...o, decayStart: 100 }, 99)).toBe(1e-4);
+  });
+});
+
+describe('--time-limit', () => {
+  it('iterationsWithin: the steps and checks that fit in the seconds left, at most the planned, at least one more', () => {
+    const t = { secondsLeft: 100, secondsPerIteration: 0.5, secondsPerCheck: 5, checks: 4, done: 11, planned: 1000 };
+    expect(iterationsWithin(t)).toBe(11 + (100 - 4 * 5) / 0.5); // 171
+    expect(iterationsWithin({ ...t, secondsLeft: 100.4 })).toBe(171); // a part of a step does not fit
+    expect(iterationsWithin({ ...t, secondsLeft: 1e6 })).toBe(1000);
+    expect(iterationsWithin({ ...t, secondsLeft: 10 })).toBe(12);
+    expect(iterationsWithin({ ...t, secondsLeft: -3 })).toBe(12);
+  });
+
+  it('shortens a new run after the timed steps, scales its decay start and checks, and records it; a roomy limit changes nothing', async () => {
+    const dir = join(tmp, 'time-limited');
+    const planned = tinyConfig({ iterations: 1000 });
+    let shortened = 0;
+    const notes: string[] = [];
+    // A limit already spent when the probe ends: one more step than the probe, the least a run trains.
+    const r = await train({
+      runDir: dir, config: planned, timeLimit: 1e-3, schedule: { checkpointEvery: 250, sampleEvery: 0, logEvery: 1 },
+      onShortened: (n) => (shortened = n), onNote: (m) => notes.push(m),
+    });
+    const n = PROBE_ITERATIONS + 2;
+    expect(r.iteration).toBe(n);
+    expect(shortened).toBe(n);
+    const stored = readRunConfig(dir);
+    expect(stored.optim.iterations).toBe(n);
+    expect(stored.optim.decayStart).toBe(Math.round((500 * n) / 1000));
+    expect(stored.schedule!.checkpointEvery).toBe(Math.ceil(n / 4)); // the planned 4 checks
+    expect(readCheckpoint(runPaths(dir).checkpoint).meta.iteration).toBe(n);
+    expect(notes.some((m) => m.startsWith(`--time-limit 0 min: ${n} of 1000 iterations fit at this machine's `))).toBe(true);
+    await expect(train({ runDir: dir, schedule, timeLimit: 60, iterations: 40 })).rejects.toThrow(/^--time-limit sets the length of a new run; a resumed run keeps its own \(give --iters to change it\)$/);
+
+    const roomy = join(tmp, 'time-roomy');
+    const r2 = await train({ runDir: roomy, config: tinyConfig({ iterations: 14 }), timeLimit: 3600, schedule: { checkpointEvery: 7, sampleEvery: 0, logEvery: 1 }, onShortened: () => { throw new Error('not shortened'); } });
+    expect(r2.iteration).toBe(14);
+    expect(readRunConfig(roomy).optim).toEqual(tinyConfig({ iterations: 14 }).optim);
   });
 });
 
