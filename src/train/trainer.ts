@@ -381,9 +381,11 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     // --time-limit: after the probe's steps, the iterations that fit; the run keeps its number of checks.
     const fitToTimeLimit = () => {
       const checks = Math.ceil(o.iterations / schedule.checkpointEvery);
+      const now = performance.now();
+      const secondsPerIteration = (now - probeStarted) / 1000 / PROBE_ITERATIONS;
       const iterations = iterationsWithin({
-        secondsLeft: opts.timeLimit! - (performance.now() - began) / 1000,
-        secondsPerIteration: (performance.now() - probeStarted) / 1000 / PROBE_ITERATIONS,
+        secondsLeft: opts.timeLimit! - (now - began) / 1000,
+        secondsPerIteration,
         secondsPerCheck,
         checks,
         done: it,
@@ -391,7 +393,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       });
       if (iterations === o.iterations) return;
       opts.onNote?.(`--time-limit ${+(opts.timeLimit! / 60).toFixed(2)} min: ${iterations} of ${o.iterations} iterations fit at this machine's ` +
-        `${(PROBE_ITERATIONS / ((performance.now() - probeStarted) / 1000)).toFixed(2)} it/s; decay start and checks scaled to match (config.json)`);
+        `${(1 / secondsPerIteration).toFixed(2)} it/s; decay start and checks scaled to match (config.json)`);
       o.decayStart = Math.round((o.decayStart * iterations) / o.iterations);
       o.iterations = iterations;
       schedule.checkpointEvery = Math.max(1, Math.ceil(iterations / checks));
