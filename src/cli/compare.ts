@@ -114,6 +114,12 @@ function keptNote(dirs: string[]): string {
   return ` Generators kept (--keep best: the best check on the training pairs held out from training): iteration ${kept.map((k) => k ?? 'last').join(', ')}.`;
 }
 
+/** "N iterations each", or each run's count where train --time-limit gave them different lengths. */
+function iterationsNote(dirs: string[]): string {
+  const counts = dirs.map((d) => readRunConfig(d).optim.iterations);
+  return counts.every((n) => n === counts[0]) ? `${counts[0]} iterations each` : `${counts.join(' / ')} iterations (--time-limit)`;
+}
+
 function runFinished(dir: string): boolean {
   const p = runPaths(dir);
   if (!existsSync(p.generator) || !existsSync(p.checkpoint)) return false;
@@ -376,7 +382,7 @@ export async function compareCommand(argv: string[]): Promise<{ summary: MethodS
   const baselines = methods.filter((m) => isTrained(m) && m !== 'comi').map((m) => {
     const cfg = readRunConfig(runOf(m, 0));
     const off = dropped.get(m);
-    return `${m}: ${repeats} repeats, \`${cfg.argv.join(' ')}\` (seed 0…${repeats - 1}); ${cfg.optim.iterations} iterations each${off ? ` (flags it refuses, left out: ${off.join(' ')})` : ''}.${keptNote(runsOf(m))}`;
+    return `${m}: ${repeats} repeats, \`${cfg.argv.join(' ')}\` (seed 0…${repeats - 1}); ${iterationsNote(runsOf(m))}${off ? ` (flags it refuses, left out: ${off.join(' ')})` : ''}.${keptNote(runsOf(m))}`;
   });
   const info = [
     `# comi compare: ${testPairs.length} held-out pairs (${resolve(testDir)})`,
@@ -384,7 +390,7 @@ export async function compareCommand(argv: string[]): Promise<{ summary: MethodS
     `Scores: ${normalizedConventionNote()}. Mean ± std over repeats of each repeat's mean over images.`,
     register > 0 ? `Registered (--register ${register}): each pair scored on the overlap of input and truth after the integer shift that best aligns them (${Object.values(shifts).filter(([x, y]) => x || y).length} of ${testPairs.length} shifted, registration.json); RL fitted on registered training pairs.` : '',
     trainCfg ? (given ? `comi: the trained corrector ${given} (\`${trainCfg.argv.join(' ')}\`, ${trainCfg.optim.iterations} iterations), not trained on --train.`
-      : `comi: ${repeats} repeats, \`${trainCfg.argv.join(' ')}\` (seed 0…${repeats - 1}); ${trainCfg.optim.iterations} iterations each.${keptNote(runsOf('comi'))}`) : '',
+      : `comi: ${repeats} repeats, \`${trainCfg.argv.join(' ')}\` (seed 0…${repeats - 1}); ${iterationsNote(runsOf('comi'))}.${keptNote(runsOf('comi'))}`) : '',
     ...baselines,
     rl ? `rl: Richardson–Lucy, ${testPsf ? 'each image\'s own defocus PSF (matched, from synth.json)' : `Gaussian PSF σ ${rl.sigma.toFixed(2)} px`}, ${rl.iterations} iterations, fitted on training pairs (mean ${rl.psnr.toFixed(2)} dB there).` : '',
     `Montages (montage_*.png): ${order.join(' | ')} | truth, the same window, each mapped onto the truth by least squares.`,

@@ -35,6 +35,7 @@ describe('comi compare', () => {
     const md = readFileSync(join(out, 'compare.md'), 'utf8');
     expect(md).toMatch(/matched, from synth.json/);
     expect(md).toMatch(/\| all \| comi − rl \| 3 \|/);
+    expect(md).toContain('(seed 0…1); 2 iterations each.');
     // Each repeat's kept check (train --keep best, the default for paired data), from its summary.json.
     const kept = [0, 1].map((k) => JSON.parse(readFileSync(join(out, 'runs', `comi-${k}`, 'summary.json'), 'utf8')).kept.iteration);
     expect(md).toContain(`Generators kept (--keep best: the best check on the training pairs held out from training): iteration ${kept.join(', ')}.`);
