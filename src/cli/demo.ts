@@ -22,8 +22,8 @@ const FLAGS: FlagSpec = {
 };
 
 // Chosen so that on lavapipe (2 cores) the whole demo stays under 10 minutes: lavapipe's speed differs 3× between
-// 2-core machines (with and without AVX2), so training is also capped in time (train --time-limit). The recipe is the recommended one
-// without VGG19 weights (docs/results.md): G_s alone, trained on L1 + SSIM (no download, no discriminators), on
+// 2-core machines (with and without AVX2), so training is also capped in time (train --time-limit). The recipe is
+// the recommended one without VGG19 weights (docs/results.md): G_s alone, trained on L1 + SSIM (no download, no discriminators), on
 // inputs first deconvolved by Richardson–Lucy with a Gaussian PSF fitted on the training pairs (--rl-input fit),
 // each image mapped by its percentiles (the synthetic 8-bit fields fill about half the 8-bit range), starting from
 // the shipped fluorescence corrector with its last convolution zeroed (--start-at-input: the corrector starts as the
