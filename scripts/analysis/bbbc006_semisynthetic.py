@@ -42,9 +42,9 @@ print(f'forward model on the left half: z00 = {scale:.4f}·G_{sigma:.2f}px(z10) 
 smooth = gaussian_filter(blurred[:, :half], 3)
 mean, var = smooth.ravel(), ((blurred[:, :half] - smooth) ** 2).ravel()
 edges = np.quantile(mean, np.linspace(0, 1, 21))
-bins = [(mean >= lo) & (mean < hi) for lo, hi in zip(edges[:-1], edges[1:])]
-centres = [mean[k].mean() for k in bins if k.sum() > 100]
-variances = [var[k].mean() for k in bins if k.sum() > 100]
+bins = [k for k in ((mean >= lo) & (mean < hi) for lo, hi in zip(edges[:-1], edges[1:])) if k.sum() > 100]
+centres = [mean[k].mean() for k in bins]
+variances = [var[k].mean() for k in bins]
 gain, floor = np.polyfit(centres, variances, 1) / (1 - 1 / (4 * np.pi * 9))
 print(f'noise: variance = {gain:.3f}·mean + {floor:.1f} ADU²')
 

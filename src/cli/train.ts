@@ -5,7 +5,7 @@ import { UsageError } from './errors.js';
 import { applyMaxPixels, MAX_PIXELS_FLAG, maxPixelsHelp } from './limits_flag.js';
 import { Progress } from './progress.js';
 import { readRunConfig, RUN_FORMAT, RUN_VERSION, TRAIN_METHODS, type RunConfig, type TrainMethod } from '../train/run_folder.js';
-import { train, TrainingInterrupted, DEFAULT_POOL_SIZE, PROBE_ITERATIONS, type TrainSchedule, type TrainResult } from '../train/trainer.js';
+import { train, TrainingInterrupted, DEFAULT_POOL_SIZE, PROBE_ITERATIONS, TIME_LIMIT_ON_RESUME, type TrainSchedule, type TrainResult } from '../train/trainer.js';
 import { VGG_LAYERS, VGG_SOURCES, type VggSource } from '../model/vgg19.js';
 import { DEBLURGAN_LAYER } from '../model/deblurgan.js';
 import type { Layout } from '../data/dataset.js';
@@ -393,7 +393,7 @@ export function parseTrainFlags(argv: string[]): ParsedTrain | null {
     const timeLimit = values['time-limit'] === undefined ? undefined : 60 * num(values, 'time-limit', 0, { min: 0.1 });
     return { runDir, resume, ...buildConfig(values, argv), schedule: scheduleFrom({}), timeLimit };
   }
-  if (values['time-limit'] !== undefined) throw new UsageError('--time-limit sets the length of a new run; a resumed run keeps its own (give --iters to change it)');
+  if (values['time-limit'] !== undefined) throw new UsageError(TIME_LIMIT_ON_RESUME);
 
   // A resumed run keeps its configuration: flags that repeat it are accepted, flags that change it are refused.
   const stored = readRunConfig(runDir);

@@ -76,6 +76,9 @@ export interface TrainOptions {
   onShortened?: (iterations: number) => void;
 }
 
+/** Why a resumed run refuses --time-limit (the CLI says it at parse time, the trainer to every other caller). */
+export const TIME_LIMIT_ON_RESUME = '--time-limit sets the length of a new run; a resumed run keeps its own (give --iters to change it)';
+
 /** Steps timed, after the first (pipeline compilation), before --time-limit sets the run's length. */
 export const PROBE_ITERATIONS = 10;
 
@@ -217,7 +220,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       }
       config.optim.iterations = opts.iterations;
     }
-    if (resuming && opts.timeLimit !== undefined) throw new Error('--time-limit sets the length of a new run; a resumed run keeps its own (give --iters to change it)');
+    if (resuming && opts.timeLimit !== undefined) throw new Error(TIME_LIMIT_ON_RESUME);
     const startIteration = ckpt?.meta.iteration ?? 0;
     if (resuming && startIteration >= config.optim.iterations) {
       throw new Error(`the run in ${runDir} has finished (${startIteration} of ${config.optim.iterations} iterations); pass --iters N to train longer`);
