@@ -12,6 +12,18 @@ export function unmatchedNote(ds: Dataset): string | null {
   return `${u.length} file(s) without ${what} are not used: ${u.slice(0, SHOWN).join(', ')}${u.length > SHOWN ? `, … (${u.length - SHOWN} more)` : ''}`;
 }
 
+/** How the split treated pairs that share an in-focus image (one field's focus series), or null when none do. */
+export function sharedTargetNote(split: Split, unitOf: (key: string) => string): string | null {
+  const fields = (keys: string[]) => new Set(keys.map(unitOf)).size;
+  if (fields(split.train) + fields(split.test) === split.train.length + split.test.length) return null;
+  const seen = new Set(split.train.map(unitOf));
+  const shared = split.test.filter((k) => seen.has(unitOf(k))).length;
+  if (shared > 0) {
+    return `${shared} held-out pair(s) share their in-focus image with training pairs: their scores (the guard, --keep best) favour a corrector that memorises those fields`;
+  }
+  return `pairs that share an in-focus image stay on one side: ${split.test.length} held-out pair(s) of ${fields(split.test)} field(s) that training never sees, ${split.train.length} training pair(s) of ${fields(split.train)}`;
+}
+
 /** Throws, with what to do, if the split of a new run leaves the training or the held-out side empty. */
 export function checkSplit(split: Split, ds: Dataset): void {
   if (split.train.length > 0 && split.test.length > 0) return;
