@@ -279,6 +279,8 @@ export function selectKeys(ds: Dataset, keys: readonly string[]): Dataset {
   };
 }
 
+export const FIELDS_APART = 4;
+
 export interface Split { seed: number; trainFraction: number; train: string[]; test: string[] }
 
 /**
@@ -286,7 +288,8 @@ export interface Split { seed: number; trainFraction: number; train: string[]; t
  * of an unpaired set) and each group is split on its own, so each keeps the fraction; the listing order of the input
  * does not matter. A group of n ≥ 2 names keeps at least one on each side.
  * unitOf: names with the same unit stay on one side (pairs that share an in-focus image), and the fraction counts
- * units; a group with a single unit is split by name, so that it still holds some out.
+ * units. A group of fewer than FIELDS_APART units is split by name: holding out one of 2 or 3 fields would take a
+ * half or a third of the training data.
  */
 export function splitDataset(items: readonly string[], seed: number, trainFraction = 0.8, unitOf: (name: string) => string = (n) => n): Split {
   if (!(trainFraction > 0 && trainFraction < 1)) throw new Error(`splitDataset: trainFraction must be in (0, 1), got ${trainFraction}`);
@@ -305,7 +308,7 @@ export function splitDataset(items: readonly string[], seed: number, trainFracti
   const test: string[] = [];
   for (const g of [...groups.keys()].sort()) {
     let units = [...groups.get(g)!.values()]; // ordered by their first name
-    if (units.length < 2) units = units.flat().map((n) => [n]);
+    if (units.length < FIELDS_APART) units = units.flat().map((n) => [n]);
     for (let i = units.length - 1; i > 0; i--) { // Fisher–Yates
       const j = rng.int(i + 1);
       [units[i], units[j]] = [units[j], units[i]];

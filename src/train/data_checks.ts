@@ -1,6 +1,6 @@
 // What a user must hear about the training data before it trains: files left out for lack of a partner, and a
 // split that leaves one side empty (the held-out side is what `comi evaluate --model` measures).
-import type { Dataset, Split } from '../data/dataset.js';
+import { FIELDS_APART, type Dataset, type Split } from '../data/dataset.js';
 
 const SHOWN = 5;
 
@@ -19,7 +19,7 @@ export function sharedTargetNote(split: Split, unitOf: (key: string) => string):
   const seen = new Set(split.train.map(unitOf));
   const shared = split.test.filter((k) => seen.has(unitOf(k))).length;
   if (shared > 0) {
-    return `${shared} held-out pair(s) share their in-focus image with training pairs: their scores (the guard, --keep best) favour a corrector that memorises those fields`;
+    return `${shared} held-out pair(s) share their in-focus image with training pairs (fields are held out whole from ${FIELDS_APART} fields on): their scores (the guard, --keep best) favour a corrector that memorises those fields`;
   }
   return `pairs that share an in-focus image stay on one side: ${split.test.length} held-out pair(s) of ${fields(split.test)} field(s) that training never sees, ${split.train.length} training pair(s) of ${fields(split.train)}`;
 }

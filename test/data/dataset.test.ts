@@ -188,6 +188,8 @@ describe('split', () => {
     expect(new Set([0, 1, 2, 3, 4, 5].map((seed) => splitDataset(series, seed, 0.8, field).test[0])).size).toBeGreaterThan(1);
     expect(splitDataset(names, 7, 0.8, (k) => `unit-${k}`)).toEqual(splitDataset(names, 7));
     expect(splitDataset(names, 7, 0.8, () => 'one field')).toEqual(splitDataset(names, 7));
+    const three = series.slice(0, 9); // 3 fields: split by name, as without units
+    expect(splitDataset(three, 7, 0.8, field)).toEqual(splitDataset(three, 7));
   });
   it('fieldUnits: paired images with identical in-focus pixels form one unit, whatever their files are named', async () => {
     const files: Record<string, Image> = {};
