@@ -452,7 +452,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
           entry.validation = { psnr: score, inputPsnr: validation!.inputPsnr, best: Math.max(score, kept?.psnr ?? -Infinity) };
         }
       }
-      if (it % schedule.logEvery === 0 || it === o.iterations) appendLog(paths.log, entry);
+      if (it % schedule.logEvery === 0 || it === o.iterations || scheduled) appendLog(paths.log, entry); // every check, whatever the cadences
       opts.onIteration?.(entry);
       if (schedule.sampleEvery > 0 && (it % schedule.sampleEvery === 0 || it === o.iterations)) await writePreview(it);
       if (it % schedule.checkpointEvery === 0 || it === o.iterations || stop) {
