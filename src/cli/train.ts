@@ -75,9 +75,8 @@ export const HELP = `usage: node train.js --data DIR --layout paired|zstack|unpa
        node train.js --resume RUN [--iters N]
 
 Trains the COMI CycleGAN (G_s: out-of-focus → in-focus, G_t, D_t, D_s), or a baseline (--method), and writes the run folder RUN:
-config.json, split.json (seeded 80/20; pairs that share an in-focus image stay together), log.jsonl, samples/
-(input | output | target), checkpoints/latest.safetensors and generator.safetensors (the corrector, for
-\`comi correct --model RUN\`). Ctrl-C saves a checkpoint and stops.
+config.json, split.json (seeded 80/20), log.jsonl, samples/ (input | output | target), checkpoints/latest.safetensors
+and generator.safetensors (the corrector, for \`comi correct --model RUN\`). Ctrl-C saves a checkpoint and stops.
 
 data
   --data DIR              dataset folder

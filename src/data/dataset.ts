@@ -1,6 +1,5 @@
 // Training datasets: folder layouts, validation, a seeded train/test split and a sampler of augmented crops.
 // Every image is decoded once, normalised (normalize.ts) and kept in memory as float32 planes C×H×W.
-import { createHash } from 'node:crypto';
 import { readdirSync, statSync, readFileSync } from 'node:fs';
 import { join, extname, basename } from 'node:path';
 import { writeFileAtomic } from '../io/atomic.js';
@@ -279,64 +278,37 @@ export function selectKeys(ds: Dataset, keys: readonly string[]): Dataset {
   };
 }
 
-export const FIELDS_APART = 4;
-
 export interface Split { seed: number; trainFraction: number; train: string[]; test: string[] }
 
 /**
  * Seeded split of names into train and test. Names are grouped by the part before their first '/' (the two domains
  * of an unpaired set) and each group is split on its own, so each keeps the fraction; the listing order of the input
  * does not matter. A group of n ≥ 2 names keeps at least one on each side.
- * unitOf: names with the same unit stay on one side (pairs that share an in-focus image), and the fraction counts
- * units. A group of fewer than FIELDS_APART units is split by name: holding out one of 2 or 3 fields would take a
- * half or a third of the training data.
  */
-export function splitDataset(items: readonly string[], seed: number, trainFraction = 0.8, unitOf: (name: string) => string = (n) => n): Split {
+export function splitDataset(items: readonly string[], seed: number, trainFraction = 0.8): Split {
   if (!(trainFraction > 0 && trainFraction < 1)) throw new Error(`splitDataset: trainFraction must be in (0, 1), got ${trainFraction}`);
   if (new Set(items).size !== items.length) throw new Error('splitDataset: names must be unique');
-  const groups = new Map<string, Map<string, string[]>>();
+  const groups = new Map<string, string[]>();
   for (const it of [...items].sort()) {
     const g = it.includes('/') ? it.slice(0, it.indexOf('/')) : '';
-    if (!groups.has(g)) groups.set(g, new Map());
-    const units = groups.get(g)!;
-    const u = unitOf(it);
-    if (!units.has(u)) units.set(u, []);
-    units.get(u)!.push(it);
+    if (!groups.has(g)) groups.set(g, []);
+    groups.get(g)!.push(it);
   }
   const rng = new Rng(seed);
   const train: string[] = [];
   const test: string[] = [];
   for (const g of [...groups.keys()].sort()) {
-    let units = [...groups.get(g)!.values()]; // ordered by their first name
-    if (units.length < FIELDS_APART) units = units.flat().map((n) => [n]);
-    for (let i = units.length - 1; i > 0; i--) { // Fisher–Yates
+    const names = groups.get(g)!;
+    for (let i = names.length - 1; i > 0; i--) { // Fisher–Yates
       const j = rng.int(i + 1);
-      [units[i], units[j]] = [units[j], units[i]];
+      [names[i], names[j]] = [names[j], names[i]];
     }
-    const n = units.length;
+    const n = names.length;
     const nTrain = n < 2 ? n : Math.min(n - 1, Math.max(1, Math.round(n * trainFraction)));
-    train.push(...units.slice(0, nTrain).flat());
-    test.push(...units.slice(nTrain).flat());
+    train.push(...names.slice(0, nTrain));
+    test.push(...names.slice(nTrain));
   }
   return { seed, trainFraction, train: train.sort(), test: test.sort() };
-}
-
-/**
- * A paired set's pairs whose in-focus images are identical (one field of view's focus series, laid out as pairs)
- * share a unit, named by the first such pair: held-out pairs then show fields that training never saw. Other
- * layouts already key a field's planes together, so each key is its own unit.
- */
-export function fieldUnits(ds: Dataset): (key: string) => string {
-  if (ds.layout !== 'paired') return (k) => k;
-  const byContent = new Map<string, string>();
-  const unit = new Map<string, string>();
-  for (const p of [...ds.pairs].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))) {
-    const t = p.target;
-    const hash = createHash('sha1').update(`${t.width}x${t.height}x${t.channels}:`).update(new Uint8Array(t.planes.buffer, t.planes.byteOffset, t.planes.byteLength)).digest('hex');
-    if (!byContent.has(hash)) byContent.set(hash, p.key);
-    unit.set(p.key, byContent.get(hash)!);
-  }
-  return (k) => unit.get(k) ?? k;
 }
 
 export function saveSplit(path: string, split: Split): void {

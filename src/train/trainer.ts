@@ -15,12 +15,12 @@ import { loadVggFeatures, vggWeightsCached, type VggFeatures, type VggSource } f
 import { RECOMMENDED_CONTENT, type ContentTerm } from '../model/content_loss.js';
 import { registerPairs, registrationNote } from '../data/register.js';
 import { deconvolveNormalized, type RlInput } from '../model/richardson_lucy.js';
-import { createSampler, datasetPlane, fieldUnits, loadDataset, loadSplit, saveSplit, selectKeys, splitDataset, type Dataset, type DatasetImage, type Sampler } from '../data/dataset.js';
+import { createSampler, datasetPlane, loadDataset, loadSplit, saveSplit, selectKeys, splitDataset, type Dataset, type DatasetImage, type Sampler } from '../data/dataset.js';
 import { Rng, type RngState } from '../data/rng.js';
 import { captureCheckpoint, readCheckpoint, restoreCheckpoint, writeCheckpoint, type CheckpointMeta } from './checkpoint.js';
 import { NanGuard, DEFAULT_NAN_CHECK_EVERY, type OnNan } from './guards.js';
 import { removeStaleTempFiles } from '../io/tempfiles.js';
-import { checkSplit, sharedTargetNote, unmatchedNote } from './data_checks.js';
+import { checkSplit, unmatchedNote } from './data_checks.js';
 import { loadGenerator, readRunConfig, runPaths, saveGenerator, writeRunConfig, type RunConfig } from './run_folder.js';
 import { appendLog, truncateLog, type LogEntry, type HeldOutCheck } from './log.js';
 import { pcc } from '../eval/metrics.js';
@@ -260,7 +260,6 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     }));
     if (stop) throw new TrainingInterrupted(resuming);
     let ds = loaded;
-    const unitOf = fieldUnits(loaded); // before registration crops each pair's target on its own
     if (config.model.rlInput) {
       opts.onNote?.(`input stage: Richardson–Lucy, Gaussian σ ${config.model.rlInput.sigma.toFixed(2)} px, ${config.model.rlInput.iterations} iterations, on every input before the network`);
       ds = await deconvolveSources(ds, config.model.rlInput);
@@ -281,10 +280,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     if (!resuming && config.data.layout === 'zstack' && !config.data.planes) {
       config.data.planes = [...new Set(ds.source.map((d) => datasetPlane(d.file)))];
     }
-    const split = ckpt ? loadSplit(paths.split) : splitDataset(ds.keys, config.seed, TRAIN_FRACTION, unitOf);
+    const split = ckpt ? loadSplit(paths.split) : splitDataset(ds.keys, config.seed, TRAIN_FRACTION);
     if (!ckpt) checkSplit(split, ds);
-    const fields = sharedTargetNote(split, unitOf);
-    if (fields) opts.onNote?.(fields);
     const unmatched = unmatchedNote(ds);
     if (unmatched) opts.onNote?.(unmatched);
     const trainDs = selectKeys(ds, split.train);

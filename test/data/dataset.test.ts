@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { writeImage, readImage, type Image } from '../../src/data/image.js';
 import { fitNormalization, normalize } from '../../src/data/normalize.js';
 import {
-  fieldUnits, loadDataset, splitDataset, saveSplit, loadSplit, selectKeys, createSampler, drawTransform, applyTransform,
+  loadDataset, splitDataset, saveSplit, loadSplit, selectKeys, createSampler, drawTransform, applyTransform,
   type Dataset, type Transform, type Augment,
 } from '../../src/data/dataset.js';
 import { Rng } from '../../src/data/rng.js';
@@ -174,40 +174,6 @@ describe('split', () => {
     expect(s.train.filter((k) => k.startsWith('A/')).length).toBe(8);
     expect(s.train.filter((k) => k.startsWith('B/')).length).toBe(1);
     expect(s.test.filter((k) => k.startsWith('B/')).length).toBe(1);
-  });
-  it('keeps the names of one unit on one side and counts the fraction in units; one unit or singletons split as names do', () => {
-    const field = (k: string) => k.slice(0, 2);
-    const series = ['f0', 'f1', 'f2', 'f3', 'f4'].flatMap((f) => [`${f}_z-2`, `${f}_z1`, `${f}_z3`]);
-    for (const seed of [0, 1, 2, 3]) {
-      const s = splitDataset(series, seed, 0.8, field);
-      const held = new Set(s.test.map(field));
-      expect(held.size).toBe(1); // round(5 fields · 0.8) = 4 train
-      expect(s.test.length).toBe(3);
-      expect(s.train.some((k) => held.has(field(k)))).toBe(false);
-    }
-    expect(new Set([0, 1, 2, 3, 4, 5].map((seed) => splitDataset(series, seed, 0.8, field).test[0])).size).toBeGreaterThan(1);
-    expect(splitDataset(names, 7, 0.8, (k) => `unit-${k}`)).toEqual(splitDataset(names, 7));
-    expect(splitDataset(names, 7, 0.8, () => 'one field')).toEqual(splitDataset(names, 7));
-    const three = series.slice(0, 9); // 3 fields: split by name, as without units
-    expect(splitDataset(three, 7, 0.8, field)).toEqual(splitDataset(three, 7));
-  });
-  it('fieldUnits: paired images with identical in-focus pixels form one unit, whatever their files are named', async () => {
-    const files: Record<string, Image> = {};
-    for (const f of ['p', 'q', 'r']) {
-      for (const z of [1, 2]) {
-        files[`s/${f}${z}.png`] = gray8(8, 8, f.charCodeAt(0) * 10 + z);
-        files[`t/${f}${z}.png`] = gray8(8, 8, f.charCodeAt(0));
-      }
-    }
-    files['s/lone.png'] = gray8(8, 8, 1);
-    files['t/lone.png'] = gray8(8, 8, 2);
-    const ds = await loadDataset({ root: await build(files), layout: 'paired', source: 's', target: 't' });
-    const unit = fieldUnits(ds);
-    expect(ds.keys.map(unit)).toEqual(['lone', 'p1', 'p1', 'q1', 'q1', 'r1', 'r1']);
-    const s = splitDataset(ds.keys, 5, 0.8, unit);
-    expect(new Set(s.test.map(unit)).size).toBe(1); // round(4 units · 0.8) = 3 train
-    expect(s.test).toEqual(ds.keys.filter((k) => unit(k) === unit(s.test[0])));
-    expect(s.train.some((k) => s.test.map(unit).includes(unit(k)))).toBe(false);
   });
   it('saves as JSON and reloads; selects a dataset part; rejects unknown names and bad files', async () => {
     const root = await build(Object.fromEntries(['a', 'b', 'c', 'd', 'e'].flatMap((k, i) => [[`s/${k}.png`, gray8(8, 8, i)], [`t/${k}.png`, gray8(8, 8, 10 + i)]])));
