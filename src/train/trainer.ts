@@ -449,10 +449,10 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
           entry.validation = { psnr: score, inputPsnr: validation!.inputPsnr, best: Math.max(score, kept?.psnr ?? -Infinity) };
         }
       }
-      if (it % schedule.logEvery === 0 || it === o.iterations || scheduled) appendLog(paths.log, entry); // every check, whatever the cadences
+      if (it % schedule.logEvery === 0 || scheduled) appendLog(paths.log, entry); // every check (the last iteration is one), whatever the cadences
       opts.onIteration?.(entry);
       if (schedule.sampleEvery > 0 && (it % schedule.sampleEvery === 0 || it === o.iterations)) await writePreview(it);
-      if (it % schedule.checkpointEvery === 0 || it === o.iterations || stop) {
+      if (scheduled || stop) {
         const late = guard.due(it) ? null : await guard.check();
         if (late) {
           rollBack(late);
