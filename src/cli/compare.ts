@@ -239,7 +239,7 @@ export async function compareCommand(argv: string[]): Promise<{ summary: MethodS
   }
   // --rl-input fit is fitted once for every repeat and method (and kept for a rerun), not once per run.
   const rlInputAt = baseTrain.indexOf('--rl-input');
-  let stageFit: (RichardsonLucyFit & { register?: number }) | null = null;
+  let stageFit: (RichardsonLucyFit & { register?: number; bin?: number }) | null = null;
   if (rlInputAt >= 0 && baseTrain[rlInputAt + 1] === 'fit' && !given) {
     const fitPath = join(out, 'rl-input-fit.json');
     if (!existsSync(fitPath)) {
@@ -247,10 +247,12 @@ export async function compareCommand(argv: string[]): Promise<{ summary: MethodS
       const fitting = fitProgress('fitting the RL input stage (--rl-input fit) on training pairs');
       const fit = await resolveRlInput(probe, fitting.onTrial);
       fitting.done();
-      writeFileAtomic(fitPath, JSON.stringify({ ...fit, register: probe.config!.data.register ?? 0 }, null, 1) + '\n');
+      writeFileAtomic(fitPath, JSON.stringify({ ...fit, register: probe.config!.data.register ?? 0, bin: probe.config!.data.bin ?? 1 }, null, 1) + '\n');
     }
-    const fit: RichardsonLucyFit & { register?: number } = JSON.parse(readFileSync(fitPath, 'utf8'));
+    const fit: RichardsonLucyFit & { register?: number; bin?: number } = JSON.parse(readFileSync(fitPath, 'utf8'));
     baseTrain[rlInputAt + 1] = `${fit.sigma},${fit.iterations}`;
+    const binAt = baseTrain.indexOf('--bin');
+    if (binAt >= 0 && baseTrain[binAt + 1] === 'auto') baseTrain[binAt + 1] = String(fit.bin ?? 1);
     process.stderr.write(`note: --rl-input fit: σ ${fit.sigma.toFixed(3)} px, ${fit.iterations} iterations for every run (${fitPath})\n`);
     stageFit = fit;
   }
@@ -289,8 +291,8 @@ export async function compareCommand(argv: string[]): Promise<{ summary: MethodS
   if (methods.includes('rl')) {
     const fitPath = join(out, 'rl-fit.json');
     if (existsSync(fitPath)) rl = JSON.parse(readFileSync(fitPath, 'utf8'));
-    else if (!testPsf && stageFit?.register === register && rlPairs === RL_FIT_PAIRS.count && rlCrop === RL_FIT_PAIRS.crop) {
-      // The stage's fit scored the same pairs the same way: the RL row is that fit.
+    else if (!testPsf && stageFit?.register === register && (stageFit.bin ?? 1) === 1 && rlPairs === RL_FIT_PAIRS.count && rlCrop === RL_FIT_PAIRS.crop) {
+      // The stage's fit scored the same pairs the same way (unbinned): the RL row is that fit.
       rl = { sigma: stageFit.sigma, iterations: stageFit.iterations, psnr: stageFit.psnr };
       writeFileAtomic(fitPath, JSON.stringify(rl, null, 1) + '\n');
     } else {

@@ -9,6 +9,7 @@ import type { RichardsonLucyFit } from '../eval/deconvolve.js';
 import { readImage, centreCrop, cropImage, IMAGE_EXTENSIONS, type Image } from '../data/image.js';
 import { normalize } from '../data/normalize.js';
 import { estimateShift, overlap } from '../data/register.js';
+import { binImage } from '../data/bin.js';
 
 export interface Pair { name: string; source: string; target: string }
 
@@ -43,16 +44,18 @@ export function pairWindows(input: Image, truth: Image, radius: number): Windows
  *  centre crop in px. */
 export const RL_FIT_PAIRS = { count: 12, crop: 256 };
 
-/** Up to `count` evenly spaced pairs of the folder, read, registered within ±register px and centre-cropped to
- *  `crop` px (null: whole images): what an RL fit scores. */
-export async function fitPairs(root: string, source: string, target: string, o: { count: number; crop: number | null; register: number }) {
+/** Up to `count` evenly spaced pairs of the folder, read, binned bin×bin (default 1: not), registered within
+ *  ±register (binned) px and centre-cropped to `crop` px (null: whole images): what an RL fit scores, with the
+ *  shorter side of each uncropped pair (side). */
+export async function fitPairs(root: string, source: string, target: string, o: { count: number; crop: number | null; register: number; bin?: number }) {
   const all = pairsOf(root, source, target);
   const chosen = all.filter((_, i) => i % Math.max(1, Math.floor(all.length / o.count)) === 0).slice(0, o.count);
   const crop = (img: Image) => (o.crop === null ? img : centreCrop(img, o.crop));
   return Promise.all(chosen.map(async (p) => {
-    const [input, truth] = [await readImage(p.source), await readImage(p.target)];
+    const [input, truth] = [binImage(await readImage(p.source), o.bin ?? 1), binImage(await readImage(p.target), o.bin ?? 1)];
     const w = pairWindows(input, truth, o.register);
-    return { name: p.name, source: crop(w.input(input)), target: crop(w.truth(truth)) };
+    const [source, target] = [w.input(input), w.truth(truth)];
+    return { name: p.name, source: crop(source), target: crop(target), side: Math.min(source.width, source.height) };
   }));
 }
 

@@ -31,6 +31,7 @@ const FLAGS: FlagSpec = {
   crops: { type: 'string' },
   'pair-scale': { type: 'string' },
   register: { type: 'string' },
+  bin: { type: 'string' },
   'rl-input': { type: 'string' },
   percentiles: { type: 'string' },
   iters: { type: 'string' },
@@ -96,6 +97,11 @@ data
                           (paired layout); the network then learns what RL leaves (default: off)
   --register PX           align each pair by the integer shift (within ±PX) that best correlates them, cropping both
                           to their overlap: for focus series that drift sideways (default 0: off)
+  --bin N|auto            train on images binned N×N (the mean of each block) and correct that way, upsampling the
+                          output back to the image's size: a blur many pixels wide then fits the generator's receptive
+                          field and the crops (--size and --register count binned pixels); auto (with --rl-input
+                          fit): the largest N that leaves the fitted blur σ ≥ 1.5 binned px and images two crops wide
+                          (default 1: off)
   --normalization M       auto (8-bit /255, 16-bit and float by percentiles) | 8bit | 16bit-range | percentile
   --percentiles LOW,HIGH  percentile normalisation bounds (default ${DEFAULT_PERCENTILES.pLow},${DEFAULT_PERCENTILES.pHigh})
 method
@@ -161,6 +167,8 @@ export interface ParsedTrain {
   schedule: TrainSchedule;
   /** --rl-input fit: config.model.rlInput is to be fitted on the data (resolveRlInput) before training. */
   fitRlInput?: boolean;
+  /** --bin auto: config.data.bin is chosen from that fit's σ (resolveRlInput). */
+  autoBin?: boolean;
 }
 
 /** --rl-input: 'fit', or SIGMA,ITERATIONS. */
@@ -174,14 +182,36 @@ function rlInputFlag(raw: string | undefined): RlInput | 'fit' | null {
   return { sigma, iterations };
 }
 
+/** --bin auto's target: the blur's Gaussian σ in binned pixels is at least this. At 1.5 px a Gaussian passes
+ *  < 1e-4 of the binned grid's Nyquist frequency, so the binning itself loses nothing the blur had left; the wafer
+ *  series' blur (σ 6.6 px) lands at 4×4 and σ 1.66 px, where the recipe was measured (docs/results.md). */
+const AUTO_BIN_SIGMA = 1.5;
+
+/** --bin auto: the largest factor that keeps σ ≥ AUTO_BIN_SIGMA binned pixels and leaves the smallest image at
+ *  least two crops wide. */
+export function autoBin(sigma: number, minSide: number, size: number): number {
+  return Math.max(1, Math.min(Math.floor(sigma / AUTO_BIN_SIGMA), Math.floor(minSide / (2 * size))));
+}
+
 /** Fits --rl-input fit's σ and iteration count on the run's pairs exactly as compare fits its RL row (intensities
  *  as `comi deconvolve` maps them: 8-bit /255, others by percentiles) and records them. In the training run's own
- *  percentile mapping the fit surface of the wafer series is flat and lands on σ 0.5 px, a stage that does nothing. */
-export async function resolveRlInput(parsed: ParsedTrain, onTrial?: (done: number, total: number, best: RichardsonLucyFit) => void): Promise<RichardsonLucyFit | null> {
+ *  percentile mapping the fit surface of the wafer series is flat and lands on σ 0.5 px, a stage that does nothing.
+ *  With --bin auto the factor follows from that fit (autoBin), and where it is > 1 the stage is fitted again on the
+ *  binned pairs, where it runs. */
+export async function resolveRlInput(parsed: ParsedTrain, onTrial?: (done: number, total: number, best: RichardsonLucyFit) => void): Promise<(RichardsonLucyFit & { bin?: { factor: number; sigma: number } }) | null> {
   if (!parsed.fitRlInput) return null;
   const d = parsed.config!.data;
-  const pairs = await fitPairs(d.root, d.source!, d.target!, { ...RL_FIT_PAIRS, register: d.register ?? 0 });
-  const fit = await fitRichardsonLucy(pairs, { onTrial });
+  const pairsAt = (bin: number) => fitPairs(d.root, d.source!, d.target!, { ...RL_FIT_PAIRS, register: d.register ?? 0, bin });
+  const pairs = await pairsAt(d.bin ?? 1);
+  let fit: RichardsonLucyFit & { bin?: { factor: number; sigma: number } } = await fitRichardsonLucy(pairs, { onTrial });
+  if (parsed.autoBin) {
+    const factor = autoBin(fit.sigma, Math.min(...pairs.map((p) => p.side)), d.size);
+    if (factor > 1) {
+      d.bin = factor;
+      fit = { ...(await fitRichardsonLucy(await pairsAt(factor), { onTrial })), bin: { factor, sigma: fit.sigma } };
+    }
+    parsed.autoBin = false;
+  }
   parsed.config!.model.rlInput = { sigma: fit.sigma, iterations: fit.iterations };
   parsed.fitRlInput = false;
   return fit;
@@ -202,7 +232,7 @@ function beta(values: Parsed['values'], flag: string, fallback: number): number 
 }
 
 /** The configuration a new run's flags describe (everything but what the data and VGG decide). */
-function buildConfig(values: Parsed['values'], argv: string[]): { config: RunConfig; vggSource: VggSource; vggLayers?: string[]; fitRlInput: boolean } {
+function buildConfig(values: Parsed['values'], argv: string[]): { config: RunConfig; vggSource: VggSource; vggLayers?: string[]; fitRlInput: boolean; autoBin: boolean } {
   const root = str(values, 'data');
   if (!root) throw new UsageError('--data DIR is required (the dataset folder)');
   if (values.layout === undefined) throw new UsageError('--layout is required: paired, zstack or unpaired');
@@ -251,6 +281,9 @@ function buildConfig(values: Parsed['values'], argv: string[]): { config: RunCon
   }
   if (startAtInput && method !== 'comi') throw new UsageError(`--start-at-input is not supported with --method ${method}`);
   const registerRadius = num(values, 'register', 0, { int: true, min: 0, max: 256 });
+  const autoBinned = values.bin === 'auto';
+  const bin = autoBinned ? 1 : num(values, 'bin', 1, { int: true, min: 1, max: 64 });
+  if (autoBinned && values['rl-input'] !== 'fit') throw new UsageError('--bin auto chooses the factor from the blur that --rl-input fit measures; add --rl-input fit, or give --bin N');
   const rlInput = rlInputFlag(values['rl-input'] as string | undefined);
   if (rlInput === 'fit' && layout !== 'paired') throw new UsageError('--rl-input fit scores RL on pairs of the paired layout; give --rl-input SIGMA,ITERATIONS');
   if (registerRadius > 0 && layout === 'unpaired') throw new UsageError('--register aligns pairs: the unpaired layout has none');
@@ -273,6 +306,7 @@ function buildConfig(values: Parsed['values'], argv: string[]): { config: RunCon
       crops: choice(values, 'crops', ['structured', 'any'] as const, 'structured'),
       pairScale: choice(values, 'pair-scale', ['shared', 'separate'] as const, 'shared'),
       ...(registerRadius > 0 ? { register: registerRadius } : {}),
+      ...(bin > 1 ? { bin } : {}),
       // auto normalises 16-bit and float images by percentiles: recorded so that correction can repeat it.
       ...(normalization === 'auto' || normalization === 'percentile' ? { percentiles: pct ?? { ...DEFAULT_PERCENTILES } } : {}),
     },
@@ -297,14 +331,14 @@ function buildConfig(values: Parsed['values'], argv: string[]): { config: RunCon
     ...(init === undefined ? {} : { init }),
     ...(startAtInput ? { startAtInput } : {}),
   };
-  return { ...applyMethod(method, values, config, vggSource, vggLayers), fitRlInput: rlInput === 'fit' };
+  return { ...applyMethod(method, values, config, vggSource, vggLayers), fitRlInput: rlInput === 'fit', autoBin: autoBinned };
 }
 
 /** Flags a baseline has no use for: each is refused rather than silently ignored. */
 export const METHOD_REFUSES: Record<TrainMethod, string[]> = {
   comi: [],
   cyclegan: ['content-weight', 'content', 'vgg', 'vgg-layers'],
-  pix2pix: ['blocks', 'upsampling', 'global-residual', 'cycle-weight', 'content', 'vgg', 'vgg-layers', 'pool-size'],
+  pix2pix: ['blocks', 'upsampling', 'global-residual', 'cycle-weight', 'content', 'vgg', 'vgg-layers', 'pool-size', 'bin'],
   deblurgan: ['upsampling', 'global-residual', 'cycle-weight', 'content', 'vgg-layers', 'pool-size'],
 };
 const METHOD_NOTE: Record<TrainMethod, string> = {
@@ -416,7 +450,7 @@ export function parseTrainFlags(argv: string[]): ParsedTrain | null {
 const STORED: Record<string, (c: RunConfig) => unknown> = {
   method: (c) => c.model.method ?? 'comi',
   data: (c) => c.data.root, layout: (c) => c.data.layout, source: (c) => c.data.source, target: (c) => c.data.target,
-  'in-focus': (c) => c.data.inFocus, crops: (c) => c.data.crops ?? 'any', 'pair-scale': (c) => c.data.pairScale ?? 'separate', register: (c) => c.data.register ?? 0, planes: (c) => c.data.planes, size: (c) => c.data.size, normalization: (c) => c.data.normalization,
+  'in-focus': (c) => c.data.inFocus, crops: (c) => c.data.crops ?? 'any', 'pair-scale': (c) => c.data.pairScale ?? 'separate', register: (c) => c.data.register ?? 0, bin: (c) => c.data.bin ?? 1, planes: (c) => c.data.planes, size: (c) => c.data.size, normalization: (c) => c.data.normalization,
   percentiles: (c) => c.data.percentiles ?? null, iters: (c) => c.optim.iterations, 'decay-start': (c) => c.optim.decayStart,
   batch: (c) => c.optim.batch ?? 1, 'pool-size': (c) => c.optim.poolSize ?? DEFAULT_POOL_SIZE, lr: (c) => c.optim.lr, beta1: (c) => c.optim.beta1, beta2: (c) => c.optim.beta2,
   ngf: (c) => c.model.ngf, ndf: (c) => c.model.ndf, blocks: (c) => c.model.blocks, upsampling: (c) => c.model.upsampling,
@@ -433,6 +467,7 @@ function sameAsStored(flag: string, raw: string | true, stored: unknown): boolea
   if (flag === 'planes') return JSON.stringify(list(raw as string, flag)) === JSON.stringify(stored);
   if (flag === 'percentiles') return JSON.stringify(percentilesFlag(raw as string)) === JSON.stringify(stored);
   if (flag === 'rl-input') return raw === 'fit' ? stored !== null : JSON.stringify(rlInputFlag(raw as string)) === JSON.stringify(stored);
+  if (flag === 'bin' && raw === 'auto') return true; // resolved when the run began
   if (typeof stored === 'number') return Number(raw) === stored;
   return raw === stored;
 }
@@ -478,7 +513,8 @@ export async function trainCommand(argv: string[]): Promise<void> {
     const fitting = fitProgress('fitting the RL input stage on training pairs');
     const fit = await resolveRlInput(parsed, fitting.onTrial);
     fitting.done();
-    if (fit) process.stderr.write(`note: --rl-input fit: σ ${fit.sigma.toFixed(3)} px, ${fit.iterations} iterations (RL alone: ${fit.psnr.toFixed(2)} dB on ${'≤'}12 training pairs)\n`);
+    if (fit?.bin) process.stderr.write(`note: --bin auto: the blur fits a Gaussian of σ ${fit.bin.sigma.toFixed(2)} px; training and correction bin images ${fit.bin.factor}×${fit.bin.factor}\n`);
+    if (fit) process.stderr.write(`note: --rl-input fit: σ ${fit.sigma.toFixed(3)} px${fit.bin ? ' (binned)' : ''}, ${fit.iterations} iterations (RL alone: ${fit.psnr.toFixed(2)} dB on ${'≤'}12 training pairs)\n`);
     const result = await train({
       runDir,
       config: parsed.config,

@@ -12,6 +12,8 @@ import { noGrad } from '../autograd/tape.js';
 import { reflectionPad2d } from '../kernels/pad.js';
 import type { UnetGenerator } from '../model/unet.js';
 import { deconvolveNormalized, type RlInput } from '../model/richardson_lucy.js';
+import { binPlanes, binnedSize, unbinPlanes } from '../data/bin.js';
+import { MIN_SIDE } from './tiling.js';
 
 export type NormalizationChoice = NormalizationMode | 'auto';
 
@@ -30,6 +32,9 @@ export interface CorrectSettings {
   precision: DType;
   /** The run's input stage (RunConfig.model.rlInput): the whole image deconvolved before the network. */
   rlInput?: RlInput;
+  /** The run's binning (RunConfig.data.bin): the network (and the input stage) see the image binned n×n, and its
+   *  output is upsampled back to the image's size. */
+  bin?: number;
 }
 
 /** The intensity mapping the run was trained with, unless overridden. */
@@ -42,6 +47,7 @@ export function runSettings(config: RunConfig, overrides: Partial<CorrectSetting
     tta: 1,
     precision: 'f32',
     ...(config.model.rlInput ? { rlInput: config.model.rlInput } : {}),
+    ...(config.data.bin ? { bin: config.data.bin } : {}),
     ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)),
   };
 }
@@ -85,12 +91,14 @@ function checkInput(img: Image, where: string): void {
   checkFiniteImage(img, 'the image', 'correction needs finite pixel values');
 }
 
-/** What the network sees: the image in the settings' intensity mapping, planar, deconvolved when the run has an
- *  input stage (the whole image at once, as in training). */
-export async function networkInput(img: Image, s: CorrectSettings): Promise<{ normalization: Normalization; planes: Float32Array }> {
+/** What the network sees: the image in the settings' intensity mapping, planar, binned when the run is, and
+ *  deconvolved when the run has an input stage (the whole image at once, as in training). */
+export async function networkInput(img: Image, s: CorrectSettings): Promise<{ normalization: Normalization; planes: Float32Array; width: number; height: number }> {
   const normalization = fitNormalization(img, normalizationMode(img, s.normalization), s.percentiles);
-  const planes = normalize(img, normalization);
-  return { normalization, planes: s.rlInput ? await deconvolveNormalized(planes, img.channels, img.width, img.height, s.rlInput) : planes };
+  const n = s.bin ?? 1;
+  const { width, height } = binnedSize(img.width, img.height, n);
+  const planes = binPlanes(normalize(img, normalization), img.channels, img.width, img.height, n);
+  return { normalization, width, height, planes: s.rlInput ? await deconvolveNormalized(planes, img.channels, width, height, s.rlInput) : planes };
 }
 
 /** Generator output (planar) as the requested image, refused if not finite. */
@@ -112,8 +120,13 @@ export async function correctImage(gen: TileGenerator, img: Image, s: CorrectSet
   if (modelChannels !== 1 && modelChannels !== img.channels) {
     throw new Error(`the model corrects ${modelChannels}-channel (RGB) images; this image has ${img.channels} channel`);
   }
-  const { normalization, planes } = await networkInput(img, s);
-  const plane = img.width * img.height;
+  const n = s.bin ?? 1;
+  const small = binnedSize(img.width, img.height, n);
+  if (n > 1 && Math.min(small.width, small.height) < MIN_SIDE) {
+    throw new Error(`image is ${img.width}×${img.height} pixels, ${small.width}×${small.height} binned ${n}×${n} as the model was trained; the generator needs at least ${MIN_SIDE}×${MIN_SIDE}`);
+  }
+  const { normalization, planes, width, height } = await networkInput(img, s);
+  const plane = width * height;
   const out = new Float32Array(planes.length);
   const runs = modelChannels === img.channels ? 1 : img.channels;
   const views = symmetries(s.tta);
@@ -122,17 +135,18 @@ export async function correctImage(gen: TileGenerator, img: Image, s: CorrectSet
     const part = runs === 1 ? planes : planes.subarray(c * plane, (c + 1) * plane);
     const sum = runs === 1 ? out : out.subarray(c * plane, (c + 1) * plane);
     for (const [v, view] of views.entries()) {
-      const seen = transformPlanes(part, modelChannels, img.height, img.width, view);
+      const seen = transformPlanes(part, modelChannels, height, width, view);
       const r = await correctPlanes(gen, seen.data, modelChannels, seen.height, seen.width, {
         tile: c === 0 && v === 0 ? s.tile : last.tile, stats: s.stats, precision: s.precision, // a tile halved for memory stays halved
         onProgress: onProgress && ((done, total) => onProgress((c * views.length + v) * total + done, runs * views.length * total)),
       });
-      const back = transformPlanes(r.output, modelChannels, img.height, img.width, view, true).data;
+      const back = transformPlanes(r.output, modelChannels, height, width, view, true).data;
       for (let i = 0; i < back.length; i++) sum[i] += back[i] / views.length;
       last = { tile: r.tile, tiles: r.tiles, passes: r.passes, retries: last.retries + r.retries };
     }
   }
-  return { image: outputImage(out, normalization, img, s), normalization, ...last };
+  const full = unbinPlanes(out, img.channels, img.width, img.height, n);
+  return { image: outputImage(full, normalization, img, s), normalization, ...last };
 }
 
 /** pix2pix's U-Net, which cannot be tiled exactly (BatchNorm over the whole input): the whole image in one pass,
@@ -142,6 +156,7 @@ export async function correctWholeImage(gen: UnetGenerator, img: Image, s: Corre
   if (s.precision === 'f16') throw new Error('f16 precision is not supported for pix2pix models (whole-image U-Net); use f32');
   const C = gen.opts.inChannels;
   if (C !== img.channels) throw new Error(`a pix2pix model corrects ${C}-channel images; this image has ${img.channels}: not supported`);
+  if ((s.bin ?? 1) > 1) throw new Error('binning is not supported for pix2pix models (whole-image U-Net)');
   const { width: W, height: H } = img;
   const m = gen.multiple;
   const padW = Math.ceil(W / m) * m - W;

@@ -80,6 +80,8 @@ async function runOnSample(generator: ResnetGenerator, config: RunConfig, path: 
 export async function exportRun(opts: ExportOptions): Promise<ExportResult> {
   const { generator, config } = await loadGenerator(opts.model);
   try {
+    // The binning and the upsampling back happen outside the network; neither format describes them yet.
+    if (config.data.bin) throw new Error(`not supported: exporting a run trained with --bin ${config.data.bin} (the exported network would skip its binning and upsampling)`);
     const name = basename(resolve(opts.model));
     const state = await generator.stateDict();
     const onnxBytes = runToOnnx(name, state, generator, config);

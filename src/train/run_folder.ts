@@ -54,6 +54,8 @@ export interface RunConfig {
     pairScale?: 'shared' | 'separate';
     /** Pairs aligned by integer shifts found within ± this many pixels (register.ts); absent: not registered. */
     register?: number;
+    /** Images binned n×n before everything else (src/data/bin.ts), in training and in correction; absent: 1. */
+    bin?: number;
   };
   /** content: the terms compared (absent in runs made before pixel terms existed: VGG19 features). */
   losses: { gan: GanLoss; adversarialWeight: number; contentWeight: number; cycleWeight: number; content?: ContentTerm[] };

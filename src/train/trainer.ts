@@ -14,6 +14,7 @@ import { ResnetGenerator } from '../model/generator.js';
 import { loadVggFeatures, vggWeightsCached, type VggFeatures, type VggSource } from '../model/vgg19.js';
 import { RECOMMENDED_CONTENT, type ContentTerm } from '../model/content_loss.js';
 import { registerPairs, registrationNote } from '../data/register.js';
+import { binPlanes, binnedSize } from '../data/bin.js';
 import { deconvolveNormalized, type RlInput } from '../model/richardson_lucy.js';
 import { createSampler, datasetPlane, loadDataset, loadSplit, saveSplit, selectKeys, splitDataset, type Dataset, type DatasetImage, type Sampler } from '../data/dataset.js';
 import { Rng, type RngState } from '../data/rng.js';
@@ -153,6 +154,17 @@ async function deconvolveSources(ds: Dataset, rl: RlInput): Promise<Dataset> {
   return { ...ds, source: [...done.values()], pairs: ds.pairs.map((p) => ({ ...p, source: done.get(p.source)! })) };
 }
 
+/** The dataset with every image binned n×n (src/data/bin.ts); a target that serves several pairs is binned once. */
+function binDataset(ds: Dataset, n: number): Dataset {
+  const binned = new Map<DatasetImage, DatasetImage>();
+  const of = (d: DatasetImage) => {
+    let b = binned.get(d);
+    if (!b) binned.set(d, (b = { ...d, ...binnedSize(d.width, d.height, n), planes: binPlanes(d.planes, d.channels, d.width, d.height, n) }));
+    return b;
+  };
+  return { ...ds, source: ds.source.map(of), target: ds.target.map(of), pairs: ds.pairs.map((p) => ({ ...p, source: of(p.source), target: of(p.target) })) };
+}
+
 /** Held-out crops the guard corrects at every checkpoint. */
 const GUARD_CROPS = 8;
 
@@ -260,6 +272,16 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     }));
     if (stop) throw new TrainingInterrupted(resuming);
     let ds = loaded;
+    if (config.data.bin) {
+      const n = config.data.bin;
+      const small = [...ds.source, ...ds.target].find((d) => Math.min(...Object.values(binnedSize(d.width, d.height, n))) < config.data.size);
+      if (small) {
+        const b = binnedSize(small.width, small.height, n);
+        throw new Error(`${join(ds.root, small.file)} is ${small.width}×${small.height}, ${b.width}×${b.height} binned ${n}×${n}: smaller than the crop size ${config.data.size}; use a smaller --bin or --size`);
+      }
+      ds = binDataset(ds, n);
+      opts.onNote?.(`binned ${config.data.bin}×${config.data.bin}: the network trains and corrects on images of ${ds.source[0].width}×${ds.source[0].height} (the first), its output upsampled back`);
+    }
     if (config.model.rlInput) {
       opts.onNote?.(`input stage: Richardson–Lucy, Gaussian σ ${config.model.rlInput.sigma.toFixed(2)} px, ${config.model.rlInput.iterations} iterations, on every input before the network`);
       ds = await deconvolveSources(ds, config.model.rlInput);

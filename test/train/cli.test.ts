@@ -14,7 +14,7 @@ import { writeImage, readImage, type Image } from '../../src/data/image.js';
 import { fitNormalization, normalize } from '../../src/data/normalize.js';
 import { hash32 } from '../../src/graph/random.js';
 import { UsageError } from '../../src/cli/errors.js';
-import { resolveRlInput, parseTrainFlags, flagsForMethod } from '../../src/cli/train.js';
+import { autoBin, resolveRlInput, parseTrainFlags, flagsForMethod } from '../../src/cli/train.js';
 import { loadGenerator, modelFolder, readRunConfig, runPaths, writeRunConfig } from '../../src/train/run_folder.js';
 import { readCheckpoint } from '../../src/train/checkpoint.js';
 import { readLog } from '../../src/train/log.js';
@@ -140,9 +140,35 @@ describe('bad input: one line, non-zero exit, no run folder', () => {
     expect(r.ours.join('\n')).toMatch(/note: content loss: l1\+ssim \(no VGG19 keras weights here; this is the recommended recipe/);
     expect(r.ours.join('\n')).toMatch(/note: registration \(±4 px\): /);
     expect(r.ours.join('\n')).toMatch(/note: input stage: Richardson–Lucy, Gaussian σ 1\.50 px, 3 iterations/);
-    expect(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')).model.rlInput).toEqual({ sigma: 1.5, iterations: 3 });
-    expect(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')).losses.content).toEqual(['l1', 'ssim']);
+    const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
+    expect(config.model.rlInput).toEqual({ sigma: 1.5, iterations: 3 });
+    expect(config.losses.content).toEqual(['l1', 'ssim']);
+    expect(config.data.bin).toBeUndefined();
   });
+
+  it('--bin 2 trains on binned pairs, records it, and its corrector returns images of the input size', async () => {
+    const big = join(tmp, 'data-big');
+    for (const d of ['blurred', 'clear']) mkdirSync(join(big, d), { recursive: true });
+    for (let i = 0; i < 3; i++) {
+      await writeImage(join(big, 'blurred', `f${i}.png`), gray8(81, 72, i));
+      await writeImage(join(big, 'clear', `f${i}.png`), gray8(81, 72, 10 + i));
+    }
+    const out = join(tmp, 'run-bin');
+    const r = runTrain([...paired(big), '--iters', '2', '--bin', '2', '--out', out]);
+    expect(r.status, r.ours.join('\n')).toBe(0);
+    expect(r.ours.join('\n')).toMatch(/note: binned 2×2: the network trains and corrects on images of 41×36 \(the first\), its output upsampled back/);
+    expect(readRunConfig(out).data.bin).toBe(2);
+    const c = spawnSync(process.execPath, ['--import', LOADER, join(ROOT, 'src', 'cli', 'main.ts'), 'correct', '--model', out, '--out', join(tmp, 'bin-out'), join(big, 'blurred', 'f0.png')], { cwd: ROOT, env: childEnv(), encoding: 'utf8' });
+    expect(c.status, c.stderr).toBe(0);
+    const corrected = await readImage(join(tmp, 'bin-out', 'f0.png'));
+    expect([corrected.width, corrected.height, corrected.bitDepth]).toEqual([81, 72, 8]);
+    // Found once the images are read: after the loading progress, one line and no stack trace.
+    const small = runTrain([...paired(big), '--iters', '2', '--bin', '3', '--out', join(tmp, 'run-bin3')]);
+    expect(small.status).toBe(1);
+    expect(small.ours.filter((l) => l.startsWith('comi train: ') || /^\s+at /.test(l))).toHaveLength(1);
+    expect(small.ours.at(-1)).toMatch(/^comi train: .*data-big\/blurred\/f0\.png is 81×72, 27×24 binned 3×3: smaller than the crop size 32; use a smaller --bin or --size$/);
+    expect(existsSync(join(tmp, 'run-bin3'))).toBe(false);
+  }, 120_000);
 
   it('an unknown layout and invalid flag values exit 2 (usage errors)', () => {
     const out = join(tmp, 'run-flags');
@@ -177,6 +203,10 @@ describe('bad input: one line, non-zero exit, no run folder', () => {
       [['--pool-size', 'many'], /^--pool-size must be a number, got 'many'$/],
       [['--register', '-1'], /^--register must be ≥ 0, got '-1'$/],
       [['--register', '1.5'], /^--register must be an integer, got '1.5'$/],
+      [['--bin', '0'], /^--bin must be ≥ 1, got '0'$/],
+      [['--bin', '2.5'], /^--bin must be an integer, got '2.5'$/],
+      [['--bin', 'auto'], /^--bin auto chooses the factor from the blur that --rl-input fit measures; add --rl-input fit, or give --bin N$/],
+      [['--bin', 'auto', '--rl-input', '2,10'], /^--bin auto chooses the factor/],
       [['--rl-input', 'auto'], /^--rl-input takes fit or SIGMA,ITERATIONS \(σ in \(0, 100\] px, 1–1000 iterations\), got 'auto'$/],
       [['--rl-input', '2,0'], /^--rl-input takes fit or SIGMA,ITERATIONS .*got '2,0'$/],
       [['--rl-input', '2'], /^--rl-input takes fit or SIGMA,ITERATIONS .*got '2'$/],
@@ -207,6 +237,8 @@ describe('bad input: one line, non-zero exit, no run folder', () => {
       .toThrow(/^--register aligns pairs: the unpaired layout has none$/);
     expect(parseTrainFlags([...base, '--register', '6'])!.config!.data.register).toBe(6);
     expect(parseTrainFlags(base)!.config!.data.register).toBeUndefined();
+    expect(parseTrainFlags([...base, '--bin', '4'])!.config!.data.bin).toBe(4);
+    expect(parseTrainFlags(base)!.config!.data.bin).toBeUndefined();
     expect(parseTrainFlags([...base, '--rl-input', '1.5,4'])!.config!.model.rlInput).toEqual({ sigma: 1.5, iterations: 4 });
     expect(parseTrainFlags([...base, '--time-limit', '2.5'])!.timeLimit).toBe(150);
     expect(parseTrainFlags(base)!.timeLimit).toBeUndefined();
@@ -224,6 +256,21 @@ describe('bad input: one line, non-zero exit, no run folder', () => {
     expect(fit!.sigma).toBeLessThanOrEqual(8);
     expect([5, 10, 20, 30, 60, 120, 240]).toContain(fit!.iterations); // the default counts, and their extension past 30
     expect(await resolveRlInput(parsed)).toBeNull(); // fitted once
+  }, 120_000);
+
+  it('--bin auto: the largest factor that keeps the fitted σ ≥ 1.5 binned px and the images two crops wide', async () => {
+    expect(autoBin(6.63, 1200, 64)).toBe(4); // the wafer series at full resolution: σ 1.66 px binned
+    expect(autoBin(19.3, 520, 64)).toBe(4); // BBBC006's z00: capped by its 520-px side
+    expect(autoBin(2.51, 128, 64)).toBe(1); // the demo's synthetic pairs: not binned
+    expect(autoBin(3.0, 1000, 64)).toBe(2);
+    expect(autoBin(40, 100, 64)).toBe(1); // no room for two crops even unbinned: left as it is
+    // Here the 40×36 pairs leave no room to bin: the fit stands and nothing is recorded.
+    const parsed = parseTrainFlags([...paired(data), '--out', join(tmp, 'auto-bin'), '--rl-input', 'fit', '--bin', 'auto'])!;
+    expect(parsed.autoBin).toBe(true);
+    const fit = await resolveRlInput(parsed);
+    expect(fit!.bin).toBeUndefined();
+    expect(parsed.config!.data.bin).toBeUndefined();
+    expect(parsed.autoBin).toBe(false);
   }, 120_000);
 
   it('an existing non-empty --out is refused and left untouched; --resume of a folder without a run is refused', () => {
@@ -345,6 +392,7 @@ describe('--method', () => {
     expect(() => parseTrainFlags([...base(), '--method', 'gan'])).toThrow(/^--method must be one of comi, cyclegan, pix2pix, deblurgan/);
     expect(() => parseTrainFlags([...base(), '--method', 'cyclegan', '--content', 'l1'])).toThrow(/^--content is not supported with --method cyclegan \(the paper's loss without its content term\)$/);
     expect(() => parseTrainFlags([...base(), '--method', 'pix2pix', '--blocks', '3'])).toThrow(/^--blocks is not supported with --method pix2pix/);
+    expect(() => parseTrainFlags([...base(), '--method', 'pix2pix', '--bin', '2'])).toThrow(/^--bin is not supported with --method pix2pix/);
     expect(() => parseTrainFlags([...base(), '--method', 'deblurgan', '--global-residual'])).toThrow(/^--global-residual is not supported with --method deblurgan/);
     expect(() => parseTrainFlags([...base(), '--method', 'pix2pix', '--size', '48'])).toThrow(/^--method pix2pix needs --size a multiple of 32 .*got 48$/);
   });
