@@ -2,7 +2,7 @@
 // file it names is in the zip with the right sha256, and its test tensors reproduce through onnxruntime when the
 // declared preprocessing is applied by this test's own implementation of the spec's steps.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
@@ -155,6 +155,17 @@ describe('bioimage.io package', () => {
       expect(spread).toBeGreaterThan(50 * c.tol); // the tensors carry an image, not a constant
     });
   }
+
+  it('a run trained with --bin is refused in both formats, before anything is written', async () => {
+    const run = join(dir, 'run-binned');
+    (await writeTestRun(run, runConfig({ channels: 1, ngf: 2, blocks: 1 }, { bin: 4 }))).dispose();
+    for (const format of ['onnx', 'bioimageio'] as const) {
+      await expect(exportRun({ model: run, out: join(dir, `out-binned-${format}`), format })).rejects.toThrow(
+        /^not supported: exporting a run trained with --bin 4 \(the exported network would skip its binning and upsampling\)$/,
+      );
+      expect(existsSync(join(dir, `out-binned-${format}`))).toBe(false);
+    }
+  });
 
   it('without --sample and without the run\'s training images: one clear error', async () => {
     const run = join(dir, 'run-1');
