@@ -247,8 +247,9 @@ export async function compareCommand(argv: string[]): Promise<{ summary: MethodS
       const fitting = fitProgress('fitting the RL input stage (--rl-input fit) on training pairs');
       const fit = await resolveRlInput(probe, fitting.onTrial);
       fitting.done();
-      if (fit?.bin) process.stderr.write(`note: --bin auto: the blur fits a Gaussian of σ ${fit.bin.sigma.toFixed(2)} px; every run bins images ${fit.bin.factor}×${fit.bin.factor}\n`);
-      writeFileAtomic(fitPath, JSON.stringify({ ...fit, register: probe.config!.data.register ?? 0, bin: probe.config!.data.bin ?? 1 }, null, 1) + '\n');
+      if (fit?.autoBin) process.stderr.write(`note: --bin auto: the blur fits a Gaussian of σ ${fit.autoBin.sigma.toFixed(2)} px; every run bins images ${fit.autoBin.factor}×${fit.autoBin.factor}\n`);
+      const { autoBin: _, ...stage } = fit!;
+      writeFileAtomic(fitPath, JSON.stringify({ ...stage, register: probe.config!.data.register ?? 0, bin: probe.config!.data.bin ?? 1 }, null, 1) + '\n');
     }
     const fit: RichardsonLucyFit & { register?: number; bin?: number } = JSON.parse(readFileSync(fitPath, 'utf8'));
     baseTrain[rlInputAt + 1] = `${fit.sigma},${fit.iterations}`;

@@ -198,17 +198,17 @@ export function autoBin(sigma: number, minSide: number, size: number): number {
  *  percentile mapping the fit surface of the wafer series is flat and lands on σ 0.5 px, a stage that does nothing.
  *  With --bin auto the factor follows from that fit (autoBin), and where it is > 1 the stage is fitted again on the
  *  binned pairs, where it runs. */
-export async function resolveRlInput(parsed: ParsedTrain, onTrial?: (done: number, total: number, best: RichardsonLucyFit) => void): Promise<(RichardsonLucyFit & { bin?: { factor: number; sigma: number } }) | null> {
+export async function resolveRlInput(parsed: ParsedTrain, onTrial?: (done: number, total: number, best: RichardsonLucyFit) => void): Promise<(RichardsonLucyFit & { autoBin?: { factor: number; sigma: number } }) | null> {
   if (!parsed.fitRlInput) return null;
   const d = parsed.config!.data;
   const pairsAt = (bin: number) => fitPairs(d.root, d.source!, d.target!, { ...RL_FIT_PAIRS, register: d.register ?? 0, bin });
   const pairs = await pairsAt(d.bin ?? 1);
-  let fit: RichardsonLucyFit & { bin?: { factor: number; sigma: number } } = await fitRichardsonLucy(pairs, { onTrial });
+  let fit: RichardsonLucyFit & { autoBin?: { factor: number; sigma: number } } = await fitRichardsonLucy(pairs, { onTrial });
   if (parsed.autoBin) {
     const factor = autoBin(fit.sigma, Math.min(...pairs.map((p) => p.side)), d.size);
     if (factor > 1) {
       d.bin = factor;
-      fit = { ...(await fitRichardsonLucy(await pairsAt(factor), { onTrial })), bin: { factor, sigma: fit.sigma } };
+      fit = { ...(await fitRichardsonLucy(await pairsAt(factor), { onTrial })), autoBin: { factor, sigma: fit.sigma } };
     }
     parsed.autoBin = false;
   }
@@ -513,8 +513,8 @@ export async function trainCommand(argv: string[]): Promise<void> {
     const fitting = fitProgress('fitting the RL input stage on training pairs');
     const fit = await resolveRlInput(parsed, fitting.onTrial);
     fitting.done();
-    if (fit?.bin) process.stderr.write(`note: --bin auto: the blur fits a Gaussian of σ ${fit.bin.sigma.toFixed(2)} px; training and correction bin images ${fit.bin.factor}×${fit.bin.factor}\n`);
-    if (fit) process.stderr.write(`note: --rl-input fit: σ ${fit.sigma.toFixed(3)} px${fit.bin ? ' (binned)' : ''}, ${fit.iterations} iterations (RL alone: ${fit.psnr.toFixed(2)} dB on ${'≤'}12 training pairs)\n`);
+    if (fit?.autoBin) process.stderr.write(`note: --bin auto: the blur fits a Gaussian of σ ${fit.autoBin.sigma.toFixed(2)} px; training and correction bin images ${fit.autoBin.factor}×${fit.autoBin.factor}\n`);
+    if (fit) process.stderr.write(`note: --rl-input fit: σ ${fit.sigma.toFixed(3)} px${fit.autoBin ? ' (binned)' : ''}, ${fit.iterations} iterations (RL alone: ${fit.psnr.toFixed(2)} dB on ${'≤'}12 training pairs)\n`);
     const result = await train({
       runDir,
       config: parsed.config,

@@ -97,6 +97,9 @@ export async function networkInput(img: Image, s: CorrectSettings): Promise<{ no
   const normalization = fitNormalization(img, normalizationMode(img, s.normalization), s.percentiles);
   const n = s.bin ?? 1;
   const { width, height } = binnedSize(img.width, img.height, n);
+  if (n > 1 && Math.min(width, height) < MIN_SIDE) {
+    throw new Error(`image is ${img.width}×${img.height} pixels, ${width}×${height} binned ${n}×${n} as the model was trained; the generator needs at least ${MIN_SIDE}×${MIN_SIDE}`);
+  }
   const planes = binPlanes(normalize(img, normalization), img.channels, img.width, img.height, n);
   return { normalization, width, height, planes: s.rlInput ? await deconvolveNormalized(planes, img.channels, width, height, s.rlInput) : planes };
 }
@@ -120,11 +123,6 @@ export async function correctImage(gen: TileGenerator, img: Image, s: CorrectSet
   if (modelChannels !== 1 && modelChannels !== img.channels) {
     throw new Error(`the model corrects ${modelChannels}-channel (RGB) images; this image has ${img.channels} channel`);
   }
-  const n = s.bin ?? 1;
-  const small = binnedSize(img.width, img.height, n);
-  if (n > 1 && Math.min(small.width, small.height) < MIN_SIDE) {
-    throw new Error(`image is ${img.width}×${img.height} pixels, ${small.width}×${small.height} binned ${n}×${n} as the model was trained; the generator needs at least ${MIN_SIDE}×${MIN_SIDE}`);
-  }
   const { normalization, planes, width, height } = await networkInput(img, s);
   const plane = width * height;
   const out = new Float32Array(planes.length);
@@ -145,7 +143,7 @@ export async function correctImage(gen: TileGenerator, img: Image, s: CorrectSet
       last = { tile: r.tile, tiles: r.tiles, passes: r.passes, retries: last.retries + r.retries };
     }
   }
-  const full = unbinPlanes(out, img.channels, img.width, img.height, n);
+  const full = unbinPlanes(out, img.channels, img.width, img.height, s.bin ?? 1);
   return { image: outputImage(full, normalization, img, s), normalization, ...last };
 }
 

@@ -154,12 +154,19 @@ async function deconvolveSources(ds: Dataset, rl: RlInput): Promise<Dataset> {
   return { ...ds, source: [...done.values()], pairs: ds.pairs.map((p) => ({ ...p, source: done.get(p.source)! })) };
 }
 
-/** The dataset with every image binned n×n (src/data/bin.ts); a target that serves several pairs is binned once. */
-function binDataset(ds: Dataset, n: number): Dataset {
+/** The dataset with every image binned n×n (src/data/bin.ts); a target that serves several pairs is binned once.
+ *  Throws, naming the file and both sizes, where a binned image is smaller than the crop. */
+function binDataset(ds: Dataset, n: number, size: number): Dataset {
   const binned = new Map<DatasetImage, DatasetImage>();
   const of = (d: DatasetImage) => {
     let b = binned.get(d);
-    if (!b) binned.set(d, (b = { ...d, ...binnedSize(d.width, d.height, n), planes: binPlanes(d.planes, d.channels, d.width, d.height, n) }));
+    if (!b) {
+      const grid = binnedSize(d.width, d.height, n);
+      if (Math.min(grid.width, grid.height) < size) {
+        throw new Error(`${join(ds.root, d.file)} is ${d.width}×${d.height}, ${grid.width}×${grid.height} binned ${n}×${n}: smaller than the crop size ${size}; use a smaller --bin or --size`);
+      }
+      binned.set(d, (b = { ...d, ...grid, planes: binPlanes(d.planes, d.channels, d.width, d.height, n) }));
+    }
     return b;
   };
   return { ...ds, source: ds.source.map(of), target: ds.target.map(of), pairs: ds.pairs.map((p) => ({ ...p, source: of(p.source), target: of(p.target) })) };
@@ -273,13 +280,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     if (stop) throw new TrainingInterrupted(resuming);
     let ds = loaded;
     if (config.data.bin) {
-      const n = config.data.bin;
-      const small = [...ds.source, ...ds.target].find((d) => Math.min(...Object.values(binnedSize(d.width, d.height, n))) < config.data.size);
-      if (small) {
-        const b = binnedSize(small.width, small.height, n);
-        throw new Error(`${join(ds.root, small.file)} is ${small.width}×${small.height}, ${b.width}×${b.height} binned ${n}×${n}: smaller than the crop size ${config.data.size}; use a smaller --bin or --size`);
-      }
-      ds = binDataset(ds, n);
+      ds = binDataset(ds, config.data.bin, config.data.size);
       opts.onNote?.(`binned ${config.data.bin}×${config.data.bin}: the network trains and corrects on images of ${ds.source[0].width}×${ds.source[0].height} (the first), its output upsampled back`);
     }
     if (config.model.rlInput) {

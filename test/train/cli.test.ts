@@ -268,7 +268,7 @@ describe('bad input: one line, non-zero exit, no run folder', () => {
     const parsed = parseTrainFlags([...paired(data), '--out', join(tmp, 'auto-bin'), '--rl-input', 'fit', '--bin', 'auto'])!;
     expect(parsed.autoBin).toBe(true);
     const fit = await resolveRlInput(parsed);
-    expect(fit!.bin).toBeUndefined();
+    expect(fit!.autoBin).toBeUndefined();
     expect(parsed.config!.data.bin).toBeUndefined();
     expect(parsed.autoBin).toBe(false);
   }, 120_000);
