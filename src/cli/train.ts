@@ -5,7 +5,7 @@ import { UsageError } from './errors.js';
 import { applyMaxPixels, MAX_PIXELS_FLAG, maxPixelsHelp } from './limits_flag.js';
 import { Progress } from './progress.js';
 import { readRunConfig, RUN_FORMAT, RUN_VERSION, TRAIN_METHODS, type RunConfig, type TrainMethod } from '../train/run_folder.js';
-import { train, TrainingInterrupted, DEFAULT_POOL_SIZE, PROBE_ITERATIONS, TIME_LIMIT_ON_RESUME, type TrainSchedule, type TrainResult } from '../train/trainer.js';
+import { train, TrainingInterrupted, DEFAULT_POOL_SIZE, PROBE_ITERATIONS, SPEED_WINDOW, TIME_LIMIT_ON_RESUME, type TrainSchedule, type TrainResult } from '../train/trainer.js';
 import { VGG_LAYERS, VGG_SOURCES, type VggSource } from '../model/vgg19.js';
 import { DEBLURGAN_LAYER } from '../model/deblurgan.js';
 import type { Layout } from '../data/dataset.js';
@@ -139,7 +139,8 @@ run
   --resume                continue the run in RUN (also: --resume RUN) exactly where its checkpoint left off
   --time-limit MIN        size a new run to end within MIN minutes of its start (loading included): after ${PROBE_ITERATIONS}
                           timed steps it is shortened to the iterations that fit at that speed, its decay start and
-                          checks scaled with it (config.json records the result; --iters is the most it trains)
+                          checks scaled with it, and shortened again whenever the last ${SPEED_WINDOW} steps ran slower
+                          (config.json records the result; --iters is the most it trains)
   --checkpoint-every N    default 2500;  --sample-every N  default 1000 (0: never);  --log-every N  default 10
                           (a resumed run keeps the values it last ran with unless they are given again)
   --nan-check-every N     check weights and Adam moments for NaN/Inf every N iterations (default ${DEFAULT_NAN_CHECK_EVERY})

@@ -60,8 +60,11 @@ export interface TrainOptions {
   /** Resume only: train up to this many iterations instead of the configured number. */
   iterations?: number;
   /** New run only: seconds from this call that training may take. After PROBE_ITERATIONS timed steps the run is
-   * shortened to the iterations that fit (never lengthened); its decay start and check cadence shrink with it. */
+   * shortened to the iterations that fit (never lengthened); its decay start and check cadence shrink with it. Each
+   * later step shortens it again where the last SPEED_WINDOW steps ran slower. */
   timeLimit?: number;
+  /** Milliseconds for --time-limit's timing (default performance.now; tests pass a made-up clock). */
+  clock?: () => number;
   schedule: TrainSchedule;
   /** Aborting stops after the current iteration with a checkpoint (Ctrl-C). */
   signal?: AbortSignal;
@@ -83,11 +86,20 @@ export const TIME_LIMIT_ON_RESUME = '--time-limit sets the length of a new run; 
 /** Steps timed, after the first (pipeline compilation), before --time-limit sets the run's length. */
 export const PROBE_ITERATIONS = 10;
 
-/** The run's length under a time limit: the most iterations, at most the planned ones and at least one more than
- * done, whose remaining steps and checks fit in the seconds left at the speeds measured on this machine. */
-export function iterationsWithin(t: { secondsLeft: number; secondsPerIteration: number; secondsPerCheck: number; checks: number; done: number; planned: number }): number {
+/** Recent steps whose mean speed re-sizes a time-limited run as it goes (machines slow down under load). */
+export const SPEED_WINDOW = 50;
+
+/** The run's length under a time limit: the most iterations, at most the planned ones and at least `least`, whose
+ * remaining steps and checks fit in the seconds left at the speeds measured on this machine. */
+export function iterationsWithin(t: { secondsLeft: number; secondsPerIteration: number; secondsPerCheck: number; checks: number; done: number; least: number; planned: number }): number {
   const fit = t.done + Math.floor((t.secondsLeft - t.checks * t.secondsPerCheck) / t.secondsPerIteration);
-  return Math.min(t.planned, Math.max(t.done + 1, fit));
+  return Math.min(t.planned, Math.max(t.least, fit));
+}
+
+/** Scheduled checks after iteration `done` up to and including the last one, `end` (always a check). */
+export function checksLeft(done: number, end: number, every: number): number {
+  if (done >= end) return 0;
+  return Math.floor(end / every) - Math.floor(done / every) + (end % every === 0 ? 0 : 1);
 }
 
 export interface TrainResult {
@@ -217,7 +229,8 @@ function describeLosses(l: StepLosses): string {
 }
 
 export async function train(opts: TrainOptions): Promise<TrainResult> {
-  const began = performance.now();
+  const clock = opts.clock ?? (() => performance.now());
+  const began = clock();
   const { runDir } = opts;
   const schedule = { ...opts.schedule }; // --time-limit may shrink this run's check cadence
   const paths = runPaths(runDir);
@@ -393,7 +406,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     };
     let secondsPerCheck = 0;
     if (!ckpt) {
-      const checkStarted = performance.now();
+      const checkStarted = clock();
       const state = await captureCheckpoint(net, meta(0));
       guard.remember(state);
       if (keepBest) {
@@ -401,29 +414,41 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         kept = { iteration: 0, psnr, startPsnr: psnr };
         await saveGenerator(paths.generator, net.gS, config);
       }
-      secondsPerCheck = (performance.now() - checkStarted) / 1000;
+      secondsPerCheck = (clock() - checkStarted) / 1000;
     }
-    let probeStarted = 0;
-    // --time-limit: after the probe's steps, the iterations that fit; the run keeps its number of checks.
+    // --time-limit: after the probe's steps, the iterations that fit, the run keeping its number of checks; then after
+    // every step the same at the last SPEED_WINDOW steps' speed, only ever shorter (a longer run would raise the
+    // decayed learning rate again), the check cadence kept.
+    const planned = { iterations: o.iterations, decayStart: o.decayStart };
+    const stepSeconds: number[] = [];
+    let resized = false; // o.iterations changed since config.json was last written
+    let noted = o.iterations; // the length the log last gave
     const fitToTimeLimit = () => {
-      const checks = Math.ceil(o.iterations / schedule.checkpointEvery);
-      const now = performance.now();
-      const secondsPerIteration = (now - probeStarted) / 1000 / PROBE_ITERATIONS;
+      const probe = it === 1 + PROBE_ITERATIONS;
+      const recent = stepSeconds.slice(-SPEED_WINDOW);
+      const secondsPerIteration = recent.reduce((a, b) => a + b, 0) / recent.length;
       const iterations = iterationsWithin({
-        secondsLeft: opts.timeLimit! - (now - began) / 1000,
+        secondsLeft: opts.timeLimit! - (clock() - began) / 1000,
         secondsPerIteration,
         secondsPerCheck,
-        checks,
+        checks: probe ? Math.ceil(o.iterations / schedule.checkpointEvery) : checksLeft(it, o.iterations, schedule.checkpointEvery),
         done: it,
-        planned: o.iterations,
+        least: probe ? it + 1 : it,
+        planned: probe ? planned.iterations : o.iterations,
       });
       if (iterations === o.iterations) return;
-      opts.onNote?.(`--time-limit ${+(opts.timeLimit! / 60).toFixed(2)} min: ${iterations} of ${o.iterations} iterations fit at this machine's ` +
-        `${(1 / secondsPerIteration).toFixed(2)} it/s; decay start and checks scaled to match (config.json)`);
-      o.decayStart = Math.round((o.decayStart * iterations) / o.iterations);
+      const speed = `${(1 / secondsPerIteration).toFixed(2)} it/s`;
+      if (probe || noted - iterations >= 0.05 * noted) {
+        opts.onNote?.(probe
+          ? `--time-limit ${+(opts.timeLimit! / 60).toFixed(2)} min: ${iterations} of ${o.iterations} iterations fit at this machine's ${speed}; decay start and checks scaled to match (config.json)`
+          : `--time-limit: ${iterations} iterations fit now (${noted} before) at the last ${recent.length} steps' ${speed}`);
+        noted = iterations;
+      }
+      if (probe) schedule.checkpointEvery = Math.max(1, Math.ceil(iterations / Math.ceil(o.iterations / schedule.checkpointEvery)));
+      o.decayStart = Math.round((planned.decayStart * iterations) / planned.iterations);
       o.iterations = iterations;
-      schedule.checkpointEvery = Math.max(1, Math.ceil(iterations / checks));
-      writeRunConfig(runDir, config);
+      if (probe) writeRunConfig(runDir, config);
+      resized = !probe;
       opts.onShortened?.(iterations);
     };
     let lastCheck: HeldOutCheck | undefined;
@@ -441,6 +466,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       truncateLog(paths.log, it);
     };
     while (it < o.iterations && !stop) {
+      const stepStarted = clock();
       const lr = learningRate(o, it) * guard.lrScale;
       model.setLearningRate(lr);
       const data = drawBatch(sampler, rng.data, batch, channels);
@@ -454,13 +480,12 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         realT.dispose();
       }
       it++;
-      if (opts.timeLimit !== undefined && it === 1) probeStarted = performance.now();
-      if (opts.timeLimit !== undefined && it === 1 + PROBE_ITERATIONS) fitToTimeLimit();
       const problem = !Object.values(losses).every(Number.isFinite) ? `non-finite losses (${describeLosses(losses)})` : guard.due(it) ? await guard.check() : null;
       if (problem) {
         rollBack(problem);
         continue;
       }
+      const stepEnded = clock();
       const entry: LogEntry = { iteration: it, losses, lr, seconds: elapsed() };
       const scheduled = it % schedule.checkpointEvery === 0 || it === o.iterations;
       let score: number | undefined;
@@ -484,9 +509,15 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         // Decided after the NaN check: a state rolled back from is never kept.
         const improved = !keepBest || (score !== undefined && Number.isFinite(score) && score > (kept?.psnr ?? -Infinity));
         if (keepBest && improved) kept = { ...kept, iteration: it, psnr: score! };
+        if (resized) writeRunConfig(runDir, config);
+        resized = false;
         await checkpoint(it, improved);
         saved = it;
       }
+      const ended = clock();
+      if (it > 1) stepSeconds.push(((scheduled ? stepEnded : ended) - stepStarted) / 1000); // the first step compiles
+      if (scheduled) secondsPerCheck = (ended - stepEnded) / 1000;
+      if (opts.timeLimit !== undefined && it > PROBE_ITERATIONS) fitToTimeLimit();
     }
     if (lastCheck) writeFileAtomic(join(runDir, 'summary.json'), `${JSON.stringify({ iteration: it, heldOut: lastCheck, kept }, null, 1)}\n`);
     if (it === start) throw new TrainingInterrupted(resuming);

@@ -11,7 +11,7 @@ import { readSafetensors, writeSafetensors } from '../../src/io/safetensors_file
 import { readImage } from '../../src/data/image.js';
 import { generateSynth, SYNTH_DEFAULTS } from '../../src/synth/generate.js';
 import { ResnetGenerator } from '../../src/model/generator.js';
-import { train, learningRate, heldOutWarning, iterationsWithin, PROBE_ITERATIONS, type TrainSchedule } from '../../src/train/trainer.js';
+import { train, learningRate, heldOutWarning, iterationsWithin, checksLeft, PROBE_ITERATIONS, type TrainSchedule } from '../../src/train/trainer.js';
 import { loadGenerator, modelFolder, readRunConfig, runPaths, saveGenerator, RUN_FORMAT, RUN_VERSION, type RunConfig } from '../../src/train/run_folder.js';
 import { readLog } from '../../src/train/log.js';
 import { readCheckpoint } from '../../src/train/checkpoint.js';
@@ -313,13 +313,22 @@ describe('learning rate', () => {
 });
 
 describe('--time-limit', () => {
-  it('iterationsWithin: the steps and checks that fit in the seconds left, at most the planned, at least one more', () => {
-    const t = { secondsLeft: 100, secondsPerIteration: 0.5, secondsPerCheck: 5, checks: 4, done: 11, planned: 1000 };
+  it('iterationsWithin: the steps and checks that fit in the seconds left, at most the planned, at least the least', () => {
+    const t = { secondsLeft: 100, secondsPerIteration: 0.5, secondsPerCheck: 5, checks: 4, done: 11, least: 12, planned: 1000 };
     expect(iterationsWithin(t)).toBe(11 + (100 - 4 * 5) / 0.5); // 171
     expect(iterationsWithin({ ...t, secondsLeft: 100.4 })).toBe(171); // a part of a step does not fit
     expect(iterationsWithin({ ...t, secondsLeft: 1e6 })).toBe(1000);
     expect(iterationsWithin({ ...t, secondsLeft: 10 })).toBe(12);
     expect(iterationsWithin({ ...t, secondsLeft: -3 })).toBe(12);
+    expect(iterationsWithin({ ...t, secondsLeft: -3, least: 11 })).toBe(11); // later re-sizes may end the run now
+  });
+
+  it('checksLeft: the scheduled checks after an iteration, the last iteration always one', () => {
+    expect(checksLeft(0, 100, 25)).toBe(4);
+    expect(checksLeft(25, 100, 25)).toBe(3);
+    expect(checksLeft(30, 90, 25)).toBe(3); // 50, 75 and the last, 90
+    expect(checksLeft(89, 90, 25)).toBe(1);
+    expect(checksLeft(90, 90, 25)).toBe(0);
   });
 
   it('shortens a new run after the timed steps, scales its decay start and checks, and records it; a roomy limit changes nothing', async () => {
@@ -342,6 +351,25 @@ describe('--time-limit', () => {
     expect(readCheckpoint(runPaths(dir).checkpoint).meta.iteration).toBe(n);
     expect(notes.some((m) => m.startsWith(`--time-limit 0 min: ${n} of 1000 iterations fit at this machine's `))).toBe(true);
     await expect(train({ runDir: dir, schedule, timeLimit: 60, iterations: 40 })).rejects.toThrow(/^--time-limit sets the length of a new run; a resumed run keeps its own \(give --iters to change it\)$/);
+
+    // A machine that slows down after the probe: later steps shorten the run again, so that it still ends in time.
+    const slowing = join(tmp, 'time-slowing');
+    let virtualMs = 0;
+    const limit = 30;
+    const slowNotes: string[] = [];
+    const r3 = await train({
+      runDir: slowing, config: tinyConfig({ iterations: 1000 }), timeLimit: limit, clock: () => virtualMs,
+      schedule: { checkpointEvery: 250, sampleEvery: 0, logEvery: 100 }, onNote: (m) => slowNotes.push(m),
+      onIteration: (e) => (virtualMs += e.iteration <= PROBE_ITERATIONS + 1 ? 100 : 1000),
+    });
+    const probed = Number(/^--time-limit 0\.5 min: (\d+) of 1000 iterations fit at this machine's 10\.00 it\/s/.exec(slowNotes[0] ?? '')?.[1]);
+    expect(probed).toBeGreaterThan(250); // ~29 s left at 0.1 s a step
+    expect(r3.iteration).toBeLessThan(probed / 5);
+    expect(slowNotes.some((m) => /^--time-limit: \d+ iterations fit now \(\d+ before\) at the last \d+ steps' \d+\.\d\d it\/s$/.test(m))).toBe(true);
+    expect(virtualMs / 1000).toBeGreaterThan(limit - 1);
+    expect(virtualMs / 1000).toBeLessThanOrEqual(limit + 1); // at most one slow step past the limit
+    expect(readRunConfig(slowing).optim.iterations).toBe(r3.iteration);
+    expect(readCheckpoint(runPaths(slowing).checkpoint).meta.iteration).toBe(r3.iteration);
 
     const roomy = join(tmp, 'time-roomy');
     const r2 = await train({ runDir: roomy, config: tinyConfig({ iterations: 14 }), timeLimit: 3600, schedule: { checkpointEvery: 7, sampleEvery: 0, logEvery: 5 }, onShortened: () => { throw new Error('not shortened'); } });
