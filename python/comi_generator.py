@@ -1,9 +1,9 @@
 """COMI's corrector in PyTorch: the ResnetGenerator of pytorch-CycleGAN-and-pix2pix with the COMI code's variants
-(nearest x2 + conv upsampling, global residual) and its optional Richardson-Lucy input stage (train --rl-input).
-Parameter names equal those of comi-webgpu's generator.safetensors
+(nearest x2 + conv upsampling, global residual), its optional Richardson-Lucy input stage (train --rl-input) and
+its optional binning (train --bin). Parameter names equal those of comi-webgpu's generator.safetensors
 and of the pytorch_state_dict weights in its bioimage.io packages, so `load_state_dict` needs no mapping.
 
-Input and output: [batch, channels, height, width] in [-1, 1]; height and width multiples of 4."""
+Input and output: [batch, channels, height, width] in [-1, 1]; height and width multiples of 4 (of 4 * bin)."""
 import math
 
 import torch
@@ -65,8 +65,9 @@ class RichardsonLucyStage(nn.Module):
 
 class ResnetGenerator(nn.Module):
     def __init__(self, input_nc=1, output_nc=1, ngf=64, n_blocks=9, upsampling='transpose', global_residual=False,
-                 rl_sigma=None, rl_iterations=0):
+                 rl_sigma=None, rl_iterations=0, bin=1):
         super().__init__()
+        self.bin = bin
         self.rl_input = RichardsonLucyStage(input_nc, rl_sigma, rl_iterations) if rl_sigma else None
         layers = [nn.ReflectionPad2d(3), nn.Conv2d(input_nc, ngf, 7), nn.InstanceNorm2d(ngf), nn.ReLU(True)]
         for i in range(2):
@@ -83,7 +84,13 @@ class ResnetGenerator(nn.Module):
         self.global_residual = global_residual
 
     def forward(self, x):
+        size = x.shape[-2:]
+        if self.bin > 1:  # train --bin: the mean of bin x bin blocks, partial edge blocks averaging what they hold
+            x = F.avg_pool2d(x, self.bin, ceil_mode=True, count_include_pad=False)
         if self.rl_input is not None:
             x = self.rl_input(x)
         y = self.model(x)
-        return y + x if self.global_residual else y
+        y = y + x if self.global_residual else y
+        if self.bin > 1:  # bilinear back, each binned value at its block's centre, edges held
+            y = F.interpolate(y, scale_factor=self.bin, mode='bilinear', align_corners=False)[..., :size[0], :size[1]]
+        return y

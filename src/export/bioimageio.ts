@@ -47,11 +47,13 @@ export function processingSteps(config: RunConfig, inputBitDepth: 8 | 16 | 32): 
   };
 }
 
-/** A centred crop, square where the image allows, with sides multiples of 4 (the network's stride). */
-export function testCrop(img: Image): Image {
-  const w = Math.min(TEST_EDGE, img.width - (img.width % 4));
-  const h = Math.min(TEST_EDGE, img.height - (img.height % 4));
-  if (w < 8 || h < 8) throw new Error(`the sample image is ${img.width}×${img.height}; the test tensor needs at least 8×8 pixels`);
+/** A centred crop, square where the image allows, with sides multiples of 4·bin (the network's stride, binned). */
+export function testCrop(img: Image, bin = 1): Image {
+  const step = 4 * bin;
+  const edge = TEST_EDGE - (TEST_EDGE % step);
+  const w = Math.min(edge, img.width - (img.width % step));
+  const h = Math.min(edge, img.height - (img.height % step));
+  if (w < 2 * step || h < 2 * step) throw new Error(`the sample image is ${img.width}×${img.height}; the test tensor needs at least ${2 * step}×${2 * step} pixels`);
   return centreCrop(img, w, h);
 }
 
@@ -131,18 +133,20 @@ export function buildPackage(p: PackageParts): { rdf: Record<string, unknown>; f
   const rl = config.model.rlInput;
   const variant = `${m.upsampling === 'transpose' ? 'transposed-convolution upsampling (paper)' : 'nearest ×2 + convolution upsampling (COMI code)'}${m.globalResidual ? ', global residual' : ''}` +
     `${rl ? `, Richardson–Lucy input stage (Gaussian σ ${rl.sigma} px, ${rl.iterations} iterations)` : ''}`;
-  // The stage's reflect padding by the PSF's size (2·⌈3σ⌉ + 1) needs an image larger than it.
-  const minSide = rl ? Math.max(8, 4 * Math.ceil((2 * Math.ceil(3 * rl.sigma) + 2) / 4)) : 8;
+  const bin = config.data.bin ?? 1;
+  // The stage's reflect padding by the PSF's size (2·⌈3σ⌉ + 1) needs an image larger than it (in binned pixels).
+  const minSide = bin * (rl ? Math.max(8, 4 * Math.ceil((2 * Math.ceil(3 * rl.sigma) + 2) / 4)) : 8);
   const readme = [
     `# ${p.name}: COMI out-of-focus correction`,
     '',
     `CycleGAN ResNet generator (ngf ${m.ngf}, ${m.blocks} residual blocks, ${variant}) trained with comi-webgpu to turn`,
     'out-of-focus microscopy images into in-focus ones (Zhang et al. 2022).',
     '',
-    `- Input: ${c === 1 ? 'one gray channel' : 'RGB'}, any height and width that are multiples of 4 (at least ${minSide}).`,
+    `- Input: ${c === 1 ? 'one gray channel' : 'RGB'}, any height and width that are multiples of ${4 * bin} (at least ${minSide}).`,
     `- Preprocessing (as in training, normalisation '${steps.mode}'): ${steps.pre.map((s) => s.id).join(' → ')}, to [-1, 1].`,
     `- Output: same size and channels; ${steps.outputMeaning}.`,
-    ...(rl ? [`- The network first deconvolves its input by Richardson–Lucy (in the ONNX graph and in comi_generator.py), as in training.`] : []),
+    ...(bin > 1 ? [`- The network works on its input binned ${bin}×${bin} (the mean of each block) and upsamples its output back bilinearly (in the ONNX graph and in comi_generator.py), as in training.`] : []),
+    ...(rl ? [`- The network first deconvolves its ${bin > 1 ? 'binned ' : ''}input by Richardson–Lucy (in the ONNX graph and in comi_generator.py), as in training.`] : []),
     `- Instance normalisation uses the statistics of the whole input: correct whole images rather than tiles.`,
     `- Test tensors: a ${w}×${h} crop of ${p.sampleName}; cover: that crop | its correction.`,
     '',
@@ -153,7 +157,7 @@ export function buildPackage(p: PackageParts): { rdf: Record<string, unknown>; f
   ].join('\n');
   files['README.md'] = new TextEncoder().encode(readme);
 
-  const space = (id: 'y' | 'x') => ({ type: 'space', id, size: { min: minSide, step: 4 } });
+  const space = (id: 'y' | 'x') => ({ type: 'space', id, size: { min: minSide, step: 4 * bin } });
   const same = (id: 'y' | 'x') => ({ type: 'space', id, size: { tensor_id: 'input', axis_id: id } });
   const rdf = {
     format_version: BIOIMAGEIO_FORMAT_VERSION,
@@ -194,7 +198,7 @@ export function buildPackage(p: PackageParts): { rdf: Record<string, unknown>; f
           sha256: sha256(p.architecture),
           callable: 'ResnetGenerator',
           kwargs: { input_nc: m.channels, output_nc: m.channels, ngf: m.ngf, n_blocks: m.blocks, upsampling: m.upsampling, global_residual: m.globalResidual,
-            ...(rl ? { rl_sigma: rl.sigma, rl_iterations: rl.iterations } : {}) },
+            ...(rl ? { rl_sigma: rl.sigma, rl_iterations: rl.iterations } : {}), ...(bin > 1 ? { bin } : {}) },
         },
         pytorch_version: '1.13',
       },

@@ -15,6 +15,7 @@ import { expandInputs } from '../correct/files.js';
 import { Tensor } from '../graph/tensor.js';
 import { noGrad } from '../autograd/tape.js';
 import { deconvolveNormalized } from '../model/richardson_lucy.js';
+import { binnedSize, binPlanes, unbinPlanes } from '../data/bin.js';
 
 export const EXPORT_FORMATS = ['onnx', 'bioimageio'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
@@ -46,6 +47,7 @@ function runToOnnx(name: string, state: StateDict, generator: ResnetGenerator, c
     name,
     producerVersion: programVersion(),
     ...(config.model.rlInput ? { rlInput: config.model.rlInput } : {}),
+    ...(config.data.bin ? { bin: config.data.bin } : {}),
     metadata: {
       'comi.normalization': d.normalization,
       ...(d.percentiles ? { 'comi.percentiles': `${d.percentiles.pLow},${d.percentiles.pHigh}` } : {}),
@@ -62,17 +64,20 @@ function defaultSample(config: RunConfig): string {
   return files[0];
 }
 
-/** The network's output for a test crop, computed whole (planar, [−1, 1]). */
+/** The network's output for a test crop, computed whole (planar, [−1, 1]), binned and upsampled back as the run is. */
 async function runOnSample(generator: ResnetGenerator, config: RunConfig, path: string): Promise<{ crop: Image; output: Float32Array }> {
-  const crop = testCrop(await readImage(path));
+  const n = config.data.bin ?? 1;
+  const crop = testCrop(await readImage(path), n);
   const c = generator.opts.inChannels;
   if (crop.channels !== c) throw new Error(`the sample ${path} has ${crop.channels} channel(s); the model takes ${c}`);
   const steps = processingSteps(config, crop.bitDepth);
   const normalized = normalize(crop, fitNormalization(crop, steps.mode, config.data.percentiles ?? DEFAULT_PERCENTILES));
+  const { width, height } = binnedSize(crop.width, crop.height, n);
+  const binned = binPlanes(normalized, c, crop.width, crop.height, n);
   const rl = config.model.rlInput;
-  const x = rl ? await deconvolveNormalized(normalized, c, crop.width, crop.height, rl) : normalized;
-  const y = noGrad(() => generator.forward(Tensor.fromArray(x, [1, c, crop.height, crop.width])));
-  const output = await y.data();
+  const x = rl ? await deconvolveNormalized(binned, c, width, height, rl) : binned;
+  const y = noGrad(() => generator.forward(Tensor.fromArray(x, [1, c, height, width])));
+  const output = unbinPlanes(await y.data(), c, crop.width, crop.height, n);
   y.dispose();
   return { crop, output };
 }
@@ -80,8 +85,6 @@ async function runOnSample(generator: ResnetGenerator, config: RunConfig, path: 
 export async function exportRun(opts: ExportOptions): Promise<ExportResult> {
   const { generator, config } = await loadGenerator(opts.model);
   try {
-    // The binning and the upsampling back happen outside the network; neither format describes them yet.
-    if (config.data.bin) throw new Error(`not supported: exporting a run trained with --bin ${config.data.bin} (the exported network would skip its binning and upsampling)`);
     const name = basename(resolve(opts.model));
     const state = await generator.stateDict();
     const onnxBytes = runToOnnx(name, state, generator, config);

@@ -97,6 +97,20 @@ class GraphBuilder {
     ]);
   }
 
+  /** binPlanes: the mean of n×n blocks, partial edge blocks averaging what they hold. */
+  bin(x: string, n: number): string {
+    return this.node('AveragePool', [x], [ints('kernel_shape', [n, n]), ints('strides', [n, n]), int('ceil_mode', 1), int('count_include_pad', 0)]);
+  }
+
+  /** unbinPlanes: bilinear ×n with each binned value at its block's centre and the edges held (PyTorch's and ONNX's
+   * half-pixel convention), cropped to the height and width of `like`. */
+  unbin(x: string, n: number, like: string, output: string): string {
+    const scales = this.constant(`scales_${n}x`, () => floatTensor('', [4], [1, 1, n, n]));
+    const up = this.node('Resize', [x, '', scales], [str('mode', 'linear'), str('coordinate_transformation_mode', 'half_pixel')]);
+    const size = this.node('Shape', [like], [int('start', 2)]);
+    return this.node('Slice', [up, this.constant('zeros_2', () => int64Tensor('', [0, 0])), size, this.constant('axes_hw', () => int64Tensor('', [2, 3]))], [], output);
+  }
+
   op(op: 'Relu' | 'Tanh', x: string, output?: string): string {
     return this.node(op, [x], [], output);
   }
@@ -137,8 +151,8 @@ class GraphBuilder {
   }
 }
 
-/** Adds the generator's nodes: the same layers and order as ResnetGenerator.forward, reading `input`. */
-function buildGenerator(g: GraphBuilder, m: Model, input: string): void {
+/** Adds the generator's nodes: the same layers and order as ResnetGenerator.forward, from `input` to `output`. */
+function buildGenerator(g: GraphBuilder, m: Model, input: string, output: string): void {
   const normRelu = (x: string, c: number) => g.op('Relu', g.instanceNorm(x, c));
   let h = normRelu(g.conv(g.reflectPad(input, 3), 'model.1', 7), m.ngf);
   let index = 4;
@@ -155,8 +169,8 @@ function buildGenerator(g: GraphBuilder, m: Model, input: string): void {
     h = normRelu(up, c);
   }
   const head = g.conv(g.reflectPad(h, 3), `model.${index + 1}`, 7);
-  if (m.globalResidual) g.add(g.op('Tanh', head), input, ONNX_OUTPUT);
-  else g.op('Tanh', head, ONNX_OUTPUT);
+  if (m.globalResidual) g.add(g.op('Tanh', head), input, output);
+  else g.op('Tanh', head, output);
 }
 
 function valueInfo(name: string, channels: number): onnx.IValueInfoProto {
@@ -172,18 +186,26 @@ export interface OnnxExportOptions {
   metadata?: Record<string, string>;
   /** The run's Richardson–Lucy input stage (train --rl-input), computed in the graph before the generator. */
   rlInput?: RlInput;
+  /** The run's binning (train --bin): the graph bins its input n×n before the stage and the generator and upsamples
+   * the generator's output back. */
+  bin?: number;
 }
 
 /**
- * ONNX bytes of a generator: input 'input' [batch, C, height, width] in [−1, 1] (height and width multiples of 4),
- * output 'output' of the same shape.
+ * ONNX bytes of a generator: input 'input' [batch, C, height, width] in [−1, 1] (height and width multiples of 4, of
+ * 4·bin binned), output 'output' of the same shape.
  */
 export function generatorToOnnx(state: StateDict, model: Model, opts: OnnxExportOptions): Uint8Array {
   const g = new GraphBuilder(state);
-  buildGenerator(g, model, opts.rlInput ? g.rlStage(ONNX_INPUT, model.inChannels, opts.rlInput) : ONNX_INPUT);
+  const n = opts.bin ?? 1;
+  const binned = n > 1 ? g.bin(ONNX_INPUT, n) : ONNX_INPUT;
+  const staged = opts.rlInput ? g.rlStage(binned, model.inChannels, opts.rlInput) : binned;
+  buildGenerator(g, model, staged, n > 1 ? 'generator_output' : ONNX_OUTPUT);
+  if (n > 1) g.unbin('generator_output', n, ONNX_INPUT, ONNX_OUTPUT);
   const unused = Object.keys(state).filter((k) => !g.initializers.some((t) => t.name === k));
   if (unused.length) throw new Error(`the generator weights have tensors the architecture does not use: ${unused.slice(0, 3).join(', ')}`);
-  const doc = `COMI generator (CycleGAN ResnetGenerator, ngf ${model.ngf}, ${model.blocks} blocks, ${model.upsampling} upsampling${model.globalResidual ? ', global residual' : ''}${opts.rlInput ? `, Richardson–Lucy input stage (Gaussian σ ${opts.rlInput.sigma} px, ${opts.rlInput.iterations} iterations)` : ''}): input and output in [-1, 1]; height and width multiples of 4`;
+  const doc = `COMI generator (CycleGAN ResnetGenerator, ngf ${model.ngf}, ${model.blocks} blocks, ${model.upsampling} upsampling${model.globalResidual ? ', global residual' : ''}${opts.rlInput ? `, Richardson–Lucy input stage (Gaussian σ ${opts.rlInput.sigma} px, ${opts.rlInput.iterations} iterations)` : ''}` +
+    `${n > 1 ? `, on the input binned ${n}×${n} and upsampled back` : ''}): input and output in [-1, 1]; height and width multiples of ${4 * n}`;
   const proto = ModelProto.create({
     irVersion: IR_VERSION,
     opsetImport: [{ domain: '', version: ONNX_OPSET }],

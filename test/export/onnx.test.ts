@@ -14,6 +14,7 @@ import { readImage } from '../../src/data/image.js';
 import { fitNormalization, normalize } from '../../src/data/normalize.js';
 import { hashNormal } from '../../src/graph/random.js';
 import { deconvolveNormalized, type RlInput } from '../../src/model/richardson_lucy.js';
+import { binnedSize, binPlanes, unbinPlanes } from '../../src/data/bin.js';
 
 useGpu();
 const TOL = 1e-4;
@@ -36,8 +37,8 @@ async function engineOutput(g: ResnetGenerator, x: Float32Array, shape: number[]
   return noGrad(() => g.forward(Tensor.fromArray(staged, shape))).data();
 }
 
-async function onnxOutput(g: ResnetGenerator, x: Float32Array, shape: number[], rl?: RlInput): Promise<Float32Array> {
-  const bytes = generatorToOnnx(await g.stateDict(), g.opts, { name: 'test', producerVersion: '0', ...(rl ? { rlInput: rl } : {}) });
+async function onnxOutput(g: ResnetGenerator, x: Float32Array, shape: number[], rl?: RlInput, bin?: number): Promise<Float32Array> {
+  const bytes = generatorToOnnx(await g.stateDict(), g.opts, { name: 'test', producerVersion: '0', ...(rl ? { rlInput: rl } : {}), ...(bin ? { bin } : {}) });
   const session = await ort.InferenceSession.create(bytes);
   const { output } = await session.run({ input: new ort.Tensor('float32', x, shape) });
   expect(output.dims).toEqual(shape);
@@ -92,6 +93,34 @@ describe('ONNX export', () => {
         expect(maxAbs(await engineOutput(g, x, [...shape]), withStage)).toBeGreaterThan(1e-2);
         g.dispose();
       }
+    });
+  }
+
+  // Sizes that leave partial edge blocks (47 = 23·2 + 1, 47 = 15·3 + 2): the graph's pooling and resize must
+  // average and place them as src/data/bin.ts does.
+  for (const [n, shape, rl] of [[2, [1, 1, 47, 63], undefined], [3, [2, 3, 47, 36], { sigma: 1.5, iterations: 5 }]] as const) {
+    it(`a run binned ${n}×${n}${rl ? ' with an input stage' : ''} bins and upsamples inside the graph: onnxruntime equals binPlanes → ${rl ? 'stage → ' : ''}forward → unbinPlanes`, async () => {
+      const [batch, c, h, w] = shape;
+      const g = new ResnetGenerator({ inChannels: c, outChannels: c, ngf: 4, blocks: 2, seed: 9, upsampling: 'resize', globalResidual: true });
+      const x = Float32Array.from(hashNormal(batch * c * h * w, 31 + n, 0.6), (v) => Math.tanh(v));
+      const b = binnedSize(w, h, n);
+      const engine = new Float32Array(x.length);
+      const blocky = new Float32Array(x.length); // the binned output upsampled by nearest neighbour instead
+      for (let i = 0; i < batch; i++) {
+        const one = binPlanes(x.subarray(i * c * h * w, (i + 1) * c * h * w), c, w, h, n);
+        const y = await engineOutput(g, one, [1, c, b.height, b.width], rl);
+        engine.set(unbinPlanes(y, c, w, h, n), i * c * h * w);
+        for (let ch = 0; ch < c; ch++) {
+          for (let yy = 0; yy < h; yy++) {
+            for (let xx = 0; xx < w; xx++) blocky[((i * c + ch) * h + yy) * w + xx] = y[(ch * b.height + Math.floor(yy / n)) * b.width + Math.floor(xx / n)];
+          }
+        }
+      }
+      const graph = await onnxOutput(g, x, [...shape], rl, n);
+      expect(maxAbs(engine, graph)).toBeLessThanOrEqual(TOL);
+      // Not vacuous: another upsampling of the same binned output is far from it.
+      expect(maxAbs(blocky, graph)).toBeGreaterThan(1e-2);
+      g.dispose();
     });
   }
 
