@@ -420,18 +420,18 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     // every step the same at the last SPEED_WINDOW steps' speed, only ever shorter (a longer run would raise the
     // decayed learning rate again), the check cadence kept.
     const planned = { iterations: o.iterations, decayStart: o.decayStart };
-    const stepSeconds: number[] = [];
+    const stepSeconds: number[] = []; // the last SPEED_WINDOW steps' durations
     let resized = false; // o.iterations changed since config.json was last written
     let noted = o.iterations; // the length the log last gave
     const fitToTimeLimit = () => {
       const probe = it === 1 + PROBE_ITERATIONS;
-      const recent = stepSeconds.slice(-SPEED_WINDOW);
-      const secondsPerIteration = recent.reduce((a, b) => a + b, 0) / recent.length;
+      const secondsPerIteration = stepSeconds.reduce((a, b) => a + b, 0) / stepSeconds.length;
+      const plannedChecks = Math.ceil(o.iterations / schedule.checkpointEvery);
       const iterations = iterationsWithin({
         secondsLeft: opts.timeLimit! - (clock() - began) / 1000,
         secondsPerIteration,
         secondsPerCheck,
-        checks: probe ? Math.ceil(o.iterations / schedule.checkpointEvery) : checksLeft(it, o.iterations, schedule.checkpointEvery),
+        checks: probe ? plannedChecks : checksLeft(it, o.iterations, schedule.checkpointEvery),
         done: it,
         least: probe ? it + 1 : it,
         planned: probe ? planned.iterations : o.iterations,
@@ -441,10 +441,10 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       if (probe || noted - iterations >= 0.05 * noted) {
         opts.onNote?.(probe
           ? `--time-limit ${+(opts.timeLimit! / 60).toFixed(2)} min: ${iterations} of ${o.iterations} iterations fit at this machine's ${speed}; decay start and checks scaled to match (config.json)`
-          : `--time-limit: ${iterations} iterations fit now (${noted} before) at the last ${recent.length} steps' ${speed}`);
+          : `--time-limit: ${iterations} iterations fit now (${noted} before) at the last ${stepSeconds.length} steps' ${speed}`);
         noted = iterations;
       }
-      if (probe) schedule.checkpointEvery = Math.max(1, Math.ceil(iterations / Math.ceil(o.iterations / schedule.checkpointEvery)));
+      if (probe) schedule.checkpointEvery = Math.max(1, Math.ceil(iterations / plannedChecks));
       o.decayStart = Math.round((planned.decayStart * iterations) / planned.iterations);
       o.iterations = iterations;
       if (probe) writeRunConfig(runDir, config);
@@ -514,10 +514,13 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         await checkpoint(it, improved);
         saved = it;
       }
-      const ended = clock();
-      if (it > 1) stepSeconds.push(((scheduled ? stepEnded : ended) - stepStarted) / 1000); // the first step compiles
-      if (scheduled) secondsPerCheck = (ended - stepEnded) / 1000;
-      if (opts.timeLimit !== undefined && it > PROBE_ITERATIONS) fitToTimeLimit();
+      if (opts.timeLimit !== undefined) {
+        const ended = clock();
+        if (it > 1) stepSeconds.push(((scheduled ? stepEnded : ended) - stepStarted) / 1000); // the first step compiles
+        if (stepSeconds.length > SPEED_WINDOW) stepSeconds.shift();
+        if (scheduled) secondsPerCheck = (ended - stepEnded) / 1000;
+        if (it > PROBE_ITERATIONS) fitToTimeLimit();
+      }
     }
     if (lastCheck) writeFileAtomic(join(runDir, 'summary.json'), `${JSON.stringify({ iteration: it, heldOut: lastCheck, kept }, null, 1)}\n`);
     if (it === start) throw new TrainingInterrupted(resuming);
