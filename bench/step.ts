@@ -1,7 +1,10 @@
 // Full CycleGAN training step (G_s/G_t update, then D_t/D_s update, Adam; 9 ResNet blocks, 3 channels, batch 1,
 // LSGAN) at 64²/ngf 16, 128²/ngf 32 and 256²/ngf 64, with ndf = ngf; without the content loss (the configuration
 // bench/tfjs_step.ts builds in TensorFlow.js) and, with --content, with the VGG19-to-relu3_3 content loss (random
-// weights: same FLOPs as trained ones). Wall time per step (one submit, the losses read back), dispatches per step.
+// weights: same FLOPs as trained ones). Wall time per step (one submit, the losses read back), dispatches per step,
+// and the step's convolution FLOPs (counted by the runtime, checked against PyTorch in test/train/train_step.test.ts)
+// per second, as a fraction of the adapter's GEMM ceiling measured in the same process (bench/gemm.ts); the floor is
+// the time the step's convolutions alone would take at that ceiling, the least any kernel work can reach.
 // With --torch FILE (written by bench/torch_step.py on the same machine) the table adds PyTorch's time and the ratio.
 //   node dist/bench/step.js [--configs 64:16,128:32,256:64] [--content] [--reps 3] [--torch FILE]
 import { readFileSync } from 'node:fs';
@@ -9,9 +12,10 @@ import { pathToFileURL } from 'node:url';
 import { rt } from '../src/graph/runtime.js';
 import { CycleGan } from '../src/model/cyclegan.js';
 import { loadVggFeatures } from '../src/model/vgg19.js';
-import { benchGpu, randomTensor, timeWall, saveSection, fmt, flag } from './harness.js';
+import { benchGpu, randomTensor, timeWall, saveSection, fmt, flag, gflops } from './harness.js';
+import { measureCeiling } from './gemm.js';
 
-export interface StepResult { size: number; ngf: number; content: boolean; ms: number; all: number[]; dispatches: number; submits: number }
+export interface StepResult { size: number; ngf: number; content: boolean; ms: number; all: number[]; dispatches: number; submits: number; convFlops: number }
 
 export async function measureStep(size: number, ngf: number, content: boolean, reps: number, channels = 3): Promise<StepResult> {
   const r = rt();
@@ -27,29 +31,34 @@ export async function measureStep(size: number, ngf: number, content: boolean, r
   await model.step(realS, realT);
   const d0 = r.dispatchCount;
   const s0 = r.submitCount;
+  const f0 = r.convFlops;
   await model.step(realS, realT);
   const dispatches = r.dispatchCount - d0;
   const submits = r.submitCount - s0;
+  const convFlops = r.convFlops - f0;
   const t = await timeWall(() => model.step(realS, realT), 0, reps);
   model.dispose();
   vgg?.dispose();
   realS.dispose();
   realT.dispose();
   r.pool.trim();
-  return { size, ngf, content, ms: t.ms, all: t.all, dispatches, submits };
+  return { size, ngf, content, ms: t.ms, all: t.all, dispatches, submits, convFlops };
 }
 
 async function main(): Promise<void> {
   await benchGpu();
   const configs = flag('configs', '64:16,128:32,256:64').split(',').map((c) => c.split(':').map(Number));
   const content = process.argv.includes('--content');
+  const ceiling = await measureCeiling();
+  console.log(`  GEMM ceiling ${fmt(ceiling.gflops, 2)} GFLOP/s (${ceiling.best})`);
   const results: StepResult[] = [];
   for (const [size, ngf] of configs) {
     // Large steps take minutes on CPU adapters: fewer repetitions there unless asked.
     const reps = Number(flag('reps', size >= 256 ? '1' : '3'));
     const res = await measureStep(size, ngf, content, reps);
     results.push(res);
-    console.log(`  step ${size}²/ngf ${ngf}${content ? ' + VGG content' : ''}: ${fmt(res.ms)} ms (${res.all.map((v) => fmt(v, 0)).join(', ')}), ${res.dispatches} dispatches, ${res.submits} submits`);
+    const rate = gflops(res.convFlops, res.ms);
+    console.log(`  step ${size}²/ngf ${ngf}${content ? ' + VGG content' : ''}: ${fmt(res.ms)} ms (${res.all.map((v) => fmt(v, 0)).join(', ')}), ${res.dispatches} dispatches, ${res.submits} submits; ${fmt(res.convFlops / 1e9, 2)} conv GFLOP, ${fmt(rate, 2)} GFLOP/s = ${fmt((100 * rate) / ceiling.gflops, 0)} % of the ceiling (floor ${fmt(res.convFlops / 1e6 / ceiling.gflops, 0)} ms)`);
   }
   const torchFile = flag('torch', '');
   const torch = torchFile ? (JSON.parse(readFileSync(torchFile, 'utf8')) as { torch: string; device: string; cudnn: number | null; rows: { size: number; ngf: number; ms: number }[] }) : null;
@@ -57,17 +66,19 @@ async function main(): Promise<void> {
   saveSection(content ? 'step-content' : 'step', {
     title: `Training step${content ? ' with VGG19 relu3_3 content loss' : ''} (3 channels, batch 1, 9 blocks, ndf = ngf)`,
     notes: [
-      'Wall time per step, median of the listed repetitions after two warm-up steps (compilation, autotuning); every step is one submit plus one readback of its six losses. Dispatches and submits: those of the second step.',
+      'Wall time per step, median of the listed repetitions after two warm-up steps (compilation, autotuning); every step is one submit plus one readback of its six losses. Dispatches, submits and convolution FLOPs: those of the second step.',
+      `Convolution FLOPs per step as PyTorch counts them (2 per multiply-add, every tap), divided by the wall time; the GEMM ceiling, ${fmt(ceiling.gflops, 2)} GFLOP/s (${ceiling.best}), measured in the same process. Floor: the convolutions alone at the ceiling.`,
       ...(torch ? [`PyTorch ${torch.torch} on ${torch.device}${torch.cudnn ? ` (cuDNN ${torch.cudnn})` : ''}, same step (bench/torch_step.py), same machine.`] : []),
     ],
     table: {
-      head: ['size', 'ngf', 'ms per step', 'repetitions (ms)', 'dispatches', 'submits', ...(torch ? ['PyTorch ms', 'ours / PyTorch'] : [])],
+      head: ['size', 'ngf', 'ms per step', 'repetitions (ms)', 'dispatches', 'submits', 'conv GFLOP', 'GFLOP/s', 'of ceiling', 'floor (ms)', ...(torch ? ['PyTorch ms', 'ours / PyTorch'] : [])],
       rows: results.map((x) => [
         `${x.size}²`, x.ngf, fmt(x.ms, 0), x.all.map((v) => fmt(v, 0)).join(', '), x.dispatches, x.submits,
+        fmt(x.convFlops / 1e9, 2), fmt(gflops(x.convFlops, x.ms), 2), `${fmt((100 * gflops(x.convFlops, x.ms)) / ceiling.gflops, 0)} %`, fmt(x.convFlops / 1e6 / ceiling.gflops, 0),
         ...(torch ? [fmt(torchMs(x) ?? NaN, 1), `${fmt(x.ms / (torchMs(x) ?? NaN), 2)}×`] : []),
       ]),
     },
-    data: { results, torch },
+    data: { results, torch, ceiling },
   });
 }
 

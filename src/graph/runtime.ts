@@ -67,6 +67,9 @@ export class Runtime {
   /** Dispatches recorded since the runtime started: for overhead accounting in benchmarks. */
   dispatchCount = 0;
   submitCount = 0;
+  /** Nominal FLOPs of the convolution GEMMs recorded (2 per multiply-add over every kernel tap, zero padding
+   * included, as PyTorch counts them; autotune trials excluded): benchmarks divide them by time. */
+  convFlops = 0;
   /** Timestamp queries of the encoder being recorded: each timed dispatch owns two, in its own compute pass. */
   private queries: { sets: GPUQuerySet[]; slots: { label: string; owners: TimingOwner[] }[] } = { sets: [], slots: [] };
   /** Owners that the dispatches now being recorded report to (nested timed() calls, startTiming). */

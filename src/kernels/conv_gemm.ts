@@ -242,6 +242,7 @@ export function inputGrad(g: ConvGeometry, dy: GPUBuffer, w: GPUBuffer, dx: Tens
     v.strategy === 'registers' && !phase ? dispatchDirectGather(v, flipped, dy, w, null, out, true, accumulate) : dispatchPhaseGather(v, t, dy, w, null, out, accumulate);
   const kind = phase ? 'phaseGather' : 'directGather';
   run(variantFor(kind, phase ? t : flipped, scratchTrial(dx.shape, run)), dx.buffer, acc);
+  rt().convFlops += directFlops(g);
 }
 
 /** dw, and with `db` also the bias gradient Σ dy in the same pass ('registers'; 'tiles' adds a reduction). Layers
@@ -303,16 +304,25 @@ function splitWeightGrad(g: ConvGeometry, groups: [number, number], x: GPUBuffer
   dbPart?.dispose();
 }
 
+/** FLOPs of the direct convolution g (each of its output pixels meets the whole weight once): its forward, its
+ * input gradient and its weight gradient each cost this much. */
+function directFlops(g: ConvGeometry): number {
+  return 2 * g.N * g.OH * g.OW * g.Cout * g.Cin * g.KH * g.KW;
+}
+
 /** y = conv(x, w) (+ b): w [Cout, Cin, KH, KW]. */
 export function directGather(g: ConvGeometry, x: GPUBuffer, w: GPUBuffer, b: GPUBuffer | null, y: Tensor): void {
   const v = variantFor('directGather', g, scratchTrial(y.shape, (c, out) => dispatchDirectGather(c, g, x, w, b, out)));
   dispatchDirectGather(v, g, x, w, b, y.buffer);
+  rt().convFlops += directFlops(g);
 }
 
 /** y = convTranspose(x, w) (+ b) with w [Cin, Cout, KH, KW]; here x is the small side [N,Cin,H,W], y [N,Cout,OH,OW]. */
 export function phaseGather(g: ConvGeometry, x: GPUBuffer, w: GPUBuffer, b: GPUBuffer | null, y: Tensor): void {
   const v = variantFor('phaseGather', g, scratchTrial(y.shape, (c, out) => dispatchPhaseGather(c, g, x, w, b, out)));
   dispatchPhaseGather(v, g, x, w, b, y.buffer);
+  // Each input pixel of the transposed convolution meets the whole weight once.
+  rt().convFlops += 2 * g.N * g.H * g.W * g.Cin * g.Cout * g.KH * g.KW;
 }
 
 /** dw [Cout, Cin, KH, KW] of the direct convolution x [N,Cin,H,W] → dy [N,Cout,OH,OW]; added to `into` (an earlier
@@ -321,6 +331,7 @@ export function weightGrad(g: ConvGeometry, x: GPUBuffer, dy: GPUBuffer, into: T
   const dw = into ?? Tensor.empty([g.Cout, g.Cin, g.KH, g.KW]);
   const v = variantFor('weightGrad', g, scratchTrial(dw.shape, (c, out) => dispatchWeightGrad(c, g, x, dy, out)));
   dispatchWeightGrad(v, g, x, dy, dw.buffer, null, undefined, into !== null);
+  rt().convFlops += directFlops(g);
   return dw;
 }
 
@@ -332,6 +343,7 @@ export function weightAndBiasGrad(g: ConvGeometry, x: GPUBuffer, dy: Tensor, int
   const db = acc ? into[1]! : Tensor.empty([g.Cout]);
   const v = variantFor('weightGrad', g, scratchTrial(dw.shape, (c, out) => dispatchWeightGrad(c, g, x, dy.savedBuffer, out)));
   dispatchWeightGrad(v, g, x, dy.savedBuffer, dw.buffer, db, dy, acc);
+  rt().convFlops += directFlops(g);
   return [dw, db];
 }
 

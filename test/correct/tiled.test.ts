@@ -137,7 +137,15 @@ describe('tiled equals whole-image correction', () => {
   it('executes at most 1.1× the FLOPs of one whole-image forward with 64-pixel tiles', async () => {
     const gen = testGenerator({ ngf: 4, blocks: 1 });
     const [C, H, W] = [3, 150, 118];
-    const r = await correctPlanes(gen, testImage(C, H, W, 21), C, H, W, { tile: 64 });
+    const x = testImage(C, H, W, 21);
+    // The corrector's own count of what it ran and of one whole-image forward, each checked against the runtime's
+    // count of the convolutions dispatched (itself checked against PyTorch in test/train/train_step.test.ts).
+    let before = rt().convFlops;
+    const r = await correctPlanes(gen, x, C, H, W, { tile: 64 });
+    expect(r.flops).toBe(rt().convFlops - before);
+    before = rt().convFlops;
+    await wholeImage(gen, x, C, H, W);
+    expect(r.wholeFlops).toBe(rt().convFlops - before);
     expect(r.tiles).toBe(6);
     expect(r.flops! / r.wholeFlops!).toBeLessThanOrEqual(1.1);
     gen.dispose();

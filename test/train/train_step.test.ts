@@ -5,6 +5,7 @@ import { useGpu } from '../helpers/gpu.js';
 import { fixtureCases, loadFixture, inputTensor } from '../helpers/oracle.js';
 import { featureNet, stepErrors } from '../helpers/train_step.js';
 import { CycleGan } from '../../src/model/cyclegan.js';
+import { rt } from '../../src/graph/runtime.js';
 
 useGpu();
 
@@ -27,7 +28,12 @@ describe('one CycleGAN training step equals PyTorch', () => {
       );
       const realS = inputTensor(fx, 'realS');
       const realT = inputTensor(fx, 'realT');
+      const flopsBefore = rt().convFlops;
       const losses = await model.step(realS, realT);
+      // PyTorch's conv FLOPs for the same step, plus the one gradient the batched G_s forward adds: its 7×7 stem's
+      // input gradient for realS, which shares the batch with fakeS (PyTorch runs G_s(realS) alone, needing none).
+      const stemInputGrad = 2 * p.size ** 2 * p.ngf * p.channels * 7 * 7;
+      expect(rt().convFlops - flopsBefore).toBe(p.convFlops + stemInputGrad);
 
       const errors = await stepErrors(fx, model, losses, ['gAdv', 'gContent', 'gCycle', 'gTotal', 'dT', 'dS']);
       const worst = Object.entries(errors).sort((a, b) => b[1] - a[1]).slice(0, 3);
