@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The GPU check of the engine in one run (issue 12): build; the training step at 64²/16, 128²/32, 256²/64 beside
-# PyTorch (bench/torch_step.py, its defaults); the paper-settings step with the VGG19 relu3_3 content loss; the
-# generator's convolutions against the GEMM ceiling (bench/kernels.ts); the correction benchmark (f32 and, where the
-# adapter has shader-f16, f16 maps); the oracle suites (every conv strategy, both reductions, Adam groups). Results in
-# bench/results/; with $OUT set, the new result files and the whole log are copied there.
+# PyTorch (bench/torch_step.py, its defaults); the CPU cost of recording a step (bench/record.ts); the paper-settings
+# step with the VGG19 relu3_3 content loss; the generator's convolutions against the GEMM ceiling (bench/kernels.ts);
+# the correction benchmark (f32 and, where the adapter has shader-f16, f16 maps); the oracle suites (every conv
+# strategy, both reductions, Adam groups). Results in bench/results/; with $OUT set, the new result files and the
+# whole log are copied there.
 #
 #   bash bench/device.sh prepare        here (no GPU needed): packs Node, the npm modules the run needs and the Vulkan
 #                                       loader into .device/ (ignored by git; ~50 MB) for the device machine
@@ -105,12 +106,14 @@ run() {
   (node scripts/gen-shaders.mjs && timeout $((60 * x)) node node_modules/typescript/bin/tsc -p "$tsconfig") || die "build failed"
   stage "adapter"
   local adapter
-  adapter=$(timeout $((30 * x)) node dist/bench/adapter.js 2>/dev/null | tail -1) || die "no WebGPU adapter (Vulkan loader or driver missing?)"
-  echo "$adapter"
+  local probe
+  probe=$(timeout $((30 * x)) node dist/bench/adapter.js 2>/dev/null) || die "no WebGPU adapter (Vulkan loader or driver missing?)"
+  echo "$probe"
+  adapter=$(echo "$probe" | tail -1)
   [ "$quick" = 1 ] || ! echo "$adapter" | grep -qi llvmpipe || die "the adapter is lavapipe, not the GPU: the NVIDIA Vulkan driver was not found"
 
-  local configs=64:16,128:32,256:64 paper=256:64 torch_json=bench/results/torch_step.json reps=(--reps 10)
-  [ "$quick" = 1 ] && configs=64:8 paper=64:8 reps=(--reps 1)
+  local configs=64:16,128:32,256:64 paper=256:64 recorded=64:16,256:64 torch_json=bench/results/torch_step.json reps=(--reps 10)
+  [ "$quick" = 1 ] && configs=64:8 paper=64:8 recorded=64:8 reps=(--reps 1)
   local torch_flag=()
   if [ "$quick" = 0 ]; then
     rm -f "$torch_json"
@@ -119,6 +122,7 @@ run() {
     [ ! -s "$torch_json" ] || torch_flag=(--torch "$torch_json")
   fi
   attempt "training step $configs" timeout $((120 * x)) node dist/bench/step.js --configs "$configs" "${reps[@]}" "${torch_flag[@]}"
+  attempt "recording a step on the CPU" timeout $((60 * x)) node dist/bench/record.js --configs "$recorded" "${reps[@]}"
   attempt "paper-settings step $paper with the VGG19 relu3_3 content loss" \
     timeout $((60 * x)) node dist/bench/step.js --configs "$paper" --content "${reps[@]}"
   if [ "$quick" = 1 ]; then

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { flag } from './harness.js';
 
-const SUITES = ['gemm', 'kernels', 'step', 'correct', 'tfjs', 'metrics', 'synth', 'browser', 'deconvolve'];
+const SUITES = ['gemm', 'kernels', 'step', 'record', 'correct', 'tfjs', 'metrics', 'synth', 'browser', 'deconvolve'];
 const wanted = flag('suites', 'gemm,kernels,step,correct').split(',');
 const unknown = wanted.filter((s) => !SUITES.includes(s));
 if (unknown.length) {

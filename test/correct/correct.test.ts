@@ -14,6 +14,7 @@ import { writeSafetensors } from '../../src/io/safetensors_file.js';
 import { loadGenerator, runPaths, writeRunConfig } from '../../src/train/run_folder.js';
 import { hash32 } from '../../src/graph/random.js';
 import { runConfig, writeTestRun } from './helpers.js';
+import { skipWithoutF16 } from '../helpers/f16.js';
 
 useGpu();
 
@@ -227,7 +228,8 @@ describe('comi correct (command line)', () => {
     expect(dry.stderr).toEqual([`failed: ${join(cliIn(), 'good.png')}: ${join(out, 'good.png')} exists; pass --overwrite to replace it`, 'comi correct: 1 input(s) failed (listed above); 0 would be written']);
   });
 
-  it('--precision f16: maps stored as f16 and said so; a bad value, --stats tile or an adapter without shader-f16: one line', async () => {
+  it('--precision f16: maps stored as f16 and said so; a bad value, --stats tile or an adapter without shader-f16: one line', async (ctx) => {
+    skipWithoutF16(ctx);
     const out = join(dir, 'cli-f16');
     const input = join(cliIn(), 'good.png');
     const r = comi('correct', '--model', rgbRun, '--out', out, '--tile', '20', '--precision', 'f16', input);

@@ -13,6 +13,7 @@ import { loadGenerator } from '../../src/train/run_folder.js';
 import { correctWholeImage, runSettings } from '../../src/correct/core.js';
 import { UnetGenerator } from '../../src/model/unet.js';
 import { runConfig, testGenerator, testImage } from './helpers.js';
+import { skipWithoutF16 } from '../helpers/f16.js';
 
 useGpu();
 
@@ -45,7 +46,8 @@ describe('f16 maps against f32 maps', () => {
     ['random RGB, ngf 16, 9 blocks, a bright low-contrast field', async () => testGenerator({ ngf: 16, blocks: 9 }), 3, 128, 96, [64], 0.6, (x) => x.map((v) => 0.8 + 0.02 * v)],
   ];
   for (const [name, make, C, H, W, tiles, ratio, image] of cases) {
-    it(`${name}: ${W}×${H}, tiles ${tiles.join(', ')}`, async () => {
+    it(`${name}: ${W}×${H}, tiles ${tiles.join(', ')}`, async (ctx) => {
+      skipWithoutF16(ctx);
       const gen = await make();
       const x = (image ?? ((v) => v))(testImage(C, H, W, 21));
       for (const tile of tiles) {

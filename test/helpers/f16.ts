@@ -1,5 +1,6 @@
 // IEEE binary16 for the f16 storage oracles: rounding to nearest even (Math.fround is binary32), decoding, the
 // spacing of f16 values, and GPU buffers of f16 tensors written and read as raw bits.
+import type { TestContext } from 'vitest';
 import { rt } from '../../src/graph/runtime.js';
 import { Tensor, type Shape } from '../../src/graph/tensor.js';
 
@@ -50,4 +51,11 @@ export function f16Tensor(values: ArrayLike<number>, shape: Shape): Tensor {
 /** The values of an f16 tensor. */
 export async function f16Data(t: Tensor): Promise<Float64Array> {
   return Float64Array.from(new Uint16Array(await rt().read(t.buffer, t.bytes)), fromF16Bits);
+}
+
+/** Skips the calling test, saying why, where the adapter has no shader-f16 (Dawn's Vulkan adapter on NVIDIA GPUs
+ * exposes none): f16 storage cannot run there, and the f32 paths are tested on their own. */
+export function skipWithoutF16(ctx: TestContext): void {
+  const { features, adapterName } = rt().gpu;
+  ctx.skip(!features.has('shader-f16'), `f16 storage needs shader-f16, which ${adapterName} does not have`);
 }

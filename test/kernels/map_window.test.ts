@@ -5,7 +5,7 @@
 // are exact (every f16 is an f32), normalised in f32.
 import { describe, it, expect } from 'vitest';
 import { useGpu } from '../helpers/gpu.js';
-import { f16Bits, fromF16Bits, f16Round, f16Ulp, f16Tensor, f16Data } from '../helpers/f16.js';
+import { f16Bits, fromF16Bits, f16Round, f16Ulp, f16Tensor, f16Data, skipWithoutF16 } from '../helpers/f16.js';
 import { hashUniform } from '../../src/graph/random.js';
 import { Tensor } from '../../src/graph/tensor.js';
 import { mapWindow, type WindowSpec } from '../../src/kernels/map_window.js';
@@ -94,7 +94,8 @@ describe('mapWindow with f16 bands', () => {
     for (let h = 0; h < 0x7c00; h++) if (f16Bits(fromF16Bits(h)) !== h) throw new Error(`f16 ${h} does not round-trip`);
   });
 
-  it('writes a tile into an f16 band: each value one of its two f16 neighbours (WGSL lets either be chosen)', async () => {
+  it('writes a tile into an f16 band: each value one of its two f16 neighbours (WGSL lets either be chosen)', async (ctx) => {
+    skipWithoutF16(ctx);
     const [h, w, dW] = [5, 6, 8];
     // Magnitudes from 1e-6 (subnormal in f16) to 3e4, both signs, and values exactly halfway between two f16.
     const src = Float32Array.from(hashUniform(C * h * w, 9, 1), (v, i) => Math.fround(v * 10 ** ((i % 11) - 6) * 3));
@@ -123,7 +124,8 @@ describe('mapWindow with f16 bands', () => {
     band.dispose();
   });
 
-  it('reads f16 bands into f32 windows exactly, normalised + ReLU, across bands and borders, ×2 upsampled', async () => {
+  it('reads f16 bands into f32 windows exactly, normalised + ReLU, across bands and borders, ×2 upsampled', async (ctx) => {
+    skipWithoutF16(ctx);
     const halves = () => cuts.slice(0, -1).map((start, k) => {
       const rows = cuts[k + 1] - start;
       const data = new Float32Array(C * rows * W);

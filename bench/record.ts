@@ -1,0 +1,98 @@
+// CPU cost of recording one training step (issue 12, fixed cost per step): a step is recorded into one command buffer
+// and then run, so on a fast GPU its wall time is this recording plus the GPU's work. Times the step's calls into
+// Dawn by wrapping them (the wrappers add well under a microsecond per call), after two warm-up steps.
+//   node dist/bench/record.js [--configs 64:16,128:32] [--reps 5]
+import { pathToFileURL } from 'node:url';
+import { rt, Runtime } from '../src/graph/runtime.js';
+import { CycleGan } from '../src/model/cyclegan.js';
+import { benchGpu, randomTensor, saveSection, median, fmt, flag } from './harness.js';
+
+type Timed = Record<string, number>;
+
+/** Replaces obj[name] by a wrapper adding each call's duration to into[label]. */
+function timeCalls(obj: Record<string, unknown>, name: string, label: string, into: Timed): void {
+  const original = obj[name] as (...args: unknown[]) => unknown;
+  obj[name] = function (this: unknown, ...args: unknown[]) {
+    const t = performance.now();
+    try {
+      return original.apply(this, args);
+    } finally {
+      into[label] = (into[label] ?? 0) + performance.now() - t;
+    }
+  };
+}
+
+interface RecordRow { size: number; ngf: number; dispatches: number; wallMs: number; recordMs: number; calls: Timed }
+
+async function measure(size: number, ngf: number, reps: number, calls: Timed): Promise<RecordRow> {
+  const r = rt();
+  const model = new CycleGan({ channels: 3, ngf, ndf: ngf, blocks: 9, contentWeight: 0, poolSize: 50, seed: 0 }, null, () => 0.5);
+  const realS = randomTensor([1, 3, size, size], 11);
+  const realT = randomTensor([1, 3, size, size], 12);
+  await model.step(realS, realT);
+  await model.step(realS, realT);
+  const runs: { wall: number; record: number; calls: Timed; dispatches: number }[] = [];
+  for (let i = 0; i < reps; i++) {
+    for (const k of Object.keys(calls)) delete calls[k];
+    const d0 = r.dispatchCount;
+    const t0 = performance.now();
+    let submitted = 0;
+    const flush = r.flush;
+    r.flush = function (this: Runtime) {
+      submitted ||= performance.now();
+      flush.call(this);
+    };
+    await model.step(realS, realT);
+    r.flush = flush;
+    runs.push({ wall: performance.now() - t0, record: submitted - t0, calls: { ...calls }, dispatches: r.dispatchCount - d0 });
+  }
+  model.dispose();
+  realS.dispose();
+  realT.dispose();
+  r.pool.trim();
+  const labels = Object.keys(runs[0].calls);
+  return {
+    size, ngf, dispatches: runs[0].dispatches,
+    wallMs: median(runs.map((x) => x.wall)),
+    recordMs: median(runs.map((x) => x.record)),
+    calls: Object.fromEntries(labels.map((l) => [l, median(runs.map((x) => x.calls[l] ?? 0))])),
+  };
+}
+
+async function main(): Promise<void> {
+  await benchGpu();
+  const configs = flag('configs', '64:16,128:32').split(',').map((c) => c.split(':').map(Number));
+  const reps = Number(flag('reps', '5'));
+  const calls: Timed = {};
+  const r = rt();
+  // Wrap the prototypes of the objects one step uses (a throwaway pass gives the pass encoder's).
+  const encoder = r.device.createCommandEncoder();
+  const pass = encoder.beginComputePass();
+  pass.end();
+  encoder.finish();
+  const passProto = Object.getPrototypeOf(pass) as Record<string, unknown>;
+  for (const m of ['setPipeline', 'setBindGroup', 'dispatchWorkgroups']) timeCalls(passProto, m, m, calls);
+  timeCalls(r.device as unknown as Record<string, unknown>, 'createBindGroup', 'createBindGroup', calls);
+  timeCalls(Runtime.prototype as unknown as Record<string, unknown>, 'dispatch', 'Runtime.dispatch (all of the above included)', calls);
+  const rows: RecordRow[] = [];
+  for (const [size, ngf] of configs) {
+    const row = await measure(size, ngf, reps, calls);
+    rows.push(row);
+    console.log(`  step ${size}²/ngf ${ngf}: wall ${fmt(row.wallMs)} ms, recorded in ${fmt(row.recordMs)} ms (${row.dispatches} dispatches, ${fmt((1000 * row.recordMs) / row.dispatches, 0)} µs each); ` +
+      Object.entries(row.calls).map(([k, v]) => `${k} ${fmt(v)} ms`).join(', '));
+  }
+  const labels = Object.keys(rows[0].calls);
+  saveSection('record', {
+    title: 'Recording one training step on the CPU (3 channels, batch 1, 9 blocks, ndf = ngf, no content loss)',
+    notes: [
+      `Medians of ${reps} steps after two warm-up steps. Recorded: from the step's start to its one submit (the autograd, the tensor bookkeeping and every call into Dawn); wall: to the losses read back. Per call: the summed time inside each Dawn call (Runtime.dispatch includes them).`,
+    ],
+    table: {
+      head: ['size', 'ngf', 'dispatches', 'wall ms', 'recorded ms', 'µs per dispatch', ...labels.map((l) => `${l} ms`)],
+      rows: rows.map((x) => [`${x.size}²`, x.ngf, x.dispatches, fmt(x.wallMs), fmt(x.recordMs), fmt((1000 * x.recordMs) / x.dispatches, 0), ...labels.map((l) => fmt(x.calls[l]))]),
+    },
+    data: { rows },
+  });
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1]).href) await main().then(() => process.exit(0));
