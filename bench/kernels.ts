@@ -6,7 +6,7 @@
 import { pathToFileURL } from 'node:url';
 import { Tensor } from '../src/graph/tensor.js';
 import { backward } from '../src/autograd/tape.js';
-import { directGather, phaseGather, inputGrad, inputGradKind, weightGrad, biasGrad, type ConvGeometry } from '../src/kernels/conv_gemm.js';
+import { directGather, phaseGather, inputGrad, inputGradKind, weightGrad, biasGrad, lastConvVariant, type ConvGeometry } from '../src/kernels/conv_gemm.js';
 import { instanceNorm } from '../src/kernels/instance_norm.js';
 import { reflectionPad2d } from '../src/kernels/pad.js';
 import { relu, tanh, leakyRelu } from '../src/kernels/unary.js';
@@ -86,8 +86,10 @@ async function convRows(layer: ConvLayer, ceiling: number): Promise<KernelRow[]>
     const t = await timeCase(`${layer.net} ${layer.name} ${op}`, run, 3, 1);
     const isGemm = !op.startsWith('bias grad');
     const gf = isGemm ? gflops(flop, t.ms) : null;
-    rows.push({ kind: 'conv', net: layer.net, layer: `${layer.name} ${d.Cin}→${d.Cout} ${d.OH}²`, op, ms: t.ms, gflops: gf, ofCeiling: gf === null ? null : gf / ceiling, source: t.source });
-    console.log(`  ${layer.net} ${layer.name} ${op}: ${fmt(t.ms)} ms${gf === null ? '' : `, ${fmt(gf, 2)} GFLOP/s, ${fmt((100 * gf) / ceiling, 0)} % of ceiling`}`);
+    // The variant the timed calls used (the autotuned choice once its trials are in, which timeCase's warm-up waits for).
+    const named = isGemm ? `${op} (${lastConvVariant()})` : op;
+    rows.push({ kind: 'conv', net: layer.net, layer: `${layer.name} ${d.Cin}→${d.Cout} ${d.OH}²`, op: named, ms: t.ms, gflops: gf, ofCeiling: gf === null ? null : gf / ceiling, source: t.source });
+    console.log(`  ${layer.net} ${layer.name} ${named}: ${fmt(t.ms)} ms${gf === null ? '' : `, ${fmt(gf, 2)} GFLOP/s, ${fmt((100 * gf) / ceiling, 0)} % of ceiling`}`);
   }
   for (const t of [x, w, bias, dyDirect]) t.dispose();
   return rows;

@@ -8,6 +8,9 @@
 // the stride-1 shift below still holds. With FLIP and FOLD the convolution was reflect-padded and the outputs are
 // its unpadded input's gradient: the rows mirroring onto an output row run the same loop (their columns are the
 // tile's own), mirrored columns are added per output (reflect_fold.wgsl). With ACC the results are added to y.
+// Split-K (GPUs, where a batch-1 layer has too few tiles to fill the adapter): workgroup z / zTiles takes ciPerSplit
+// of the input channels and writes its partial sums to that slice of y (reduce_splits.wgsl adds the slices in
+// order); the first slice also takes the bias and the mirrored columns. One split: ciPerSplit = Cin.
 
 /** x of one row at padded column ix: zero or mirrored outside the input. */
 fn xAt(row: u32, ix: i32) -> f32 {
@@ -16,7 +19,8 @@ fn xAt(row: u32, ix: i32) -> f32 {
 }
 
 fn kernel(gid: vec3u, wid: vec3u, nwg: vec3u) {
-  let tile = gid.x + wid.z * nwg.x * WG;
+  let split = wid.z / p.zTiles;
+  let tile = gid.x + (wid.z % p.zTiles) * nwg.x * WG;
   let co0 = wid.y * TM;
   if (tile >= p.N * p.OH * p.tilesX || co0 >= p.Cout) { return; }
   // FOLD numbers the tiles of a column consecutively: the lanes that share a subgroup then agree on which of their
@@ -41,7 +45,7 @@ fn kernel(gid: vec3u, wid: vec3u, nwg: vec3u) {
       if (py >= i32(p.OH + foldPad)) { continue; }
     }
     let iy0 = py - i32(p.pad);
-    for (var ci = 0u; ci < p.Cin; ci++) {
+    for (var ci = split * p.ciPerSplit; ci < min(p.Cin, (split + 1u) * p.ciPerSplit); ci++) {
       let plane = (n * p.Cin + ci) * p.H * p.W;
       let wci = select(ci * K, ci * p.Cout * K, FLIP);
       for (var kh = 0u; kh < p.KH; kh++) {
@@ -70,7 +74,7 @@ fn kernel(gid: vec3u, wid: vec3u, nwg: vec3u) {
       }
     }
   }
-  if (FOLD) {
+  if (FOLD && split == 0u) {
     for (var j = 0u; j < TN; j++) {
       if (ox0 + j < p.OW && hasMirrors(ox0 + j, p.OW, foldPad)) {
         let m = mirrorSums(n, co0, oy, ox0 + j, foldPad, false);
@@ -81,8 +85,8 @@ fn kernel(gid: vec3u, wid: vec3u, nwg: vec3u) {
   for (var i = 0u; i < TM; i++) {
     let co = co0 + i;
     if (co >= p.Cout) { break; }
-    let bias = select(0.0, b[co], p.hasBias != 0u);
-    let out = ((n * p.Cout + co) * p.OH + oy) * p.OW;
+    let bias = select(0.0, b[co], p.hasBias != 0u && split == 0u);
+    let out = (((split * p.N + n) * p.Cout + co) * p.OH + oy) * p.OW;
     for (var j = 0u; j < TN; j++) {
       let ox = ox0 + j;
       if (ox >= p.OW) { continue; }

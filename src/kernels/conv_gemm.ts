@@ -23,7 +23,7 @@ const REGISTER_ENTRY = ['gid', 'wid', 'nwg'] as const;
 
 const DIRECT_GATHER = defineKernel({
   shader: 'conv_direct_gather',
-  params: { ...GEOMETRY, tilesX: 'u32', hasBias: 'u32' },
+  params: { ...GEOMETRY, tilesX: 'u32', hasBias: 'u32', zTiles: 'u32', ciPerSplit: 'u32' },
   bindings: GATHER_BINDINGS,
   consts: { TM: 'u32', TN: 'u32', FLIP: 'bool', REFLECT: 'bool', FOLD: 'bool', ACC: 'bool', WG: 'u32' },
   includes: ['reflect', 'reflect_fold'],
@@ -86,17 +86,20 @@ const REDUCE_SPLITS = defineKernel({
 export type ConvKind = 'directGather' | 'phaseGather' | 'weightGrad';
 
 /** A strategy and its tile shape: TM output channels × TN pixels (taps for the weight gradient) per invocation,
- * WG invocations per workgroup ('registers'). 'rows' (weight gradient only) owns TM channels × one kernel row. */
+ * WG invocations per workgroup ('registers'). 'rows' (weight gradient only) owns TM channels × one kernel row.
+ * `splitK` (the direct gather's register tiles): its reduction over input channels split that many ways, or 'auto'
+ * until the layer has about as many workgroups as a GPU holds; absent: not split. */
 export interface ConvVariant {
   strategy: 'registers' | 'tiles' | 'rows';
   tm: number;
   tn: number;
   wg: number;
+  splitK?: number | 'auto';
 }
 
 /** Register tiling forced for every convolution (tests and benchmarks), instead of the tuned choice; 'rows' applies
  * to weight gradients, the others then use registers TM×TN. */
-export interface ConvTiling { tm: number; tn: number; wg?: number; strategy?: ConvVariant['strategy'] }
+export interface ConvTiling { tm: number; tn: number; wg?: number; strategy?: ConvVariant['strategy']; splitK?: number }
 let forced: ConvTiling | null = null;
 
 export function convTiling(): ConvTiling | null {
@@ -116,6 +119,7 @@ export interface ConvGeometry {
 }
 
 const registers = (tm: number, tn: number, wg = 64): ConvVariant => ({ strategy: 'registers', tm, tn, wg });
+const splitRegisters = (tm: number, tn: number): ConvVariant => ({ ...registers(tm, tn), splitK: 'auto' });
 const TILES: ConvVariant = { strategy: 'tiles', tm: 4, tn: 4, wg: 256 };
 const ROWS: ConvVariant = { strategy: 'rows', tm: 16, tn: 0, wg: 16 };
 
@@ -129,7 +133,10 @@ function candidates(kind: ConvKind = 'directGather', outChannels = Infinity): Co
   // pixel rows: both let each input load serve more multiply-adds.
   if (kind === 'weightGrad') regs.push(ROWS);
   else if (outChannels <= 4) regs.push(registers(4, 32));
-  return cpuLikeAdapter() ? regs : [TILES, ...regs];
+  if (cpuLikeAdapter()) return regs;
+  // Batch-1 layers on GPUs: a 64² map's 16×8 tiles make ~128 workgroups for ~130 multiprocessors (H200: the
+  // ResNet-block forward and input gradient at 14 % of the GEMM ceiling); splitting the reduction multiplies them.
+  return kind === 'directGather' ? [TILES, ...regs, splitRegisters(16, 8), splitRegisters(8, 8)] : [TILES, ...regs];
 }
 
 /** Power-of-two buckets: one tuning per class of similar layers. */
@@ -141,13 +148,25 @@ function shapeClass(kind: ConvKind, g: ConvGeometry): string {
   return `conv ${kind} k${g.KH}x${g.KW} s${g.stride} cin${bucket(g.Cin)} cout${bucket(g.Cout)} px${bucket(g.N * g.OH * g.OW)}`;
 }
 
+let lastVariant: ConvVariant | null = null;
+
 function variantFor(kind: ConvKind, g: ConvGeometry, trial: (v: ConvVariant) => void): ConvVariant {
   if (forced) {
     const strategy = forced.strategy === 'rows' && kind !== 'weightGrad' ? 'registers' : forced.strategy ?? 'registers';
-    return { strategy, tm: forced.tm, tn: forced.tn, wg: forced.wg ?? 64 };
+    const splitK = kind === 'directGather' && strategy === 'registers' ? forced.splitK : undefined;
+    lastVariant = { strategy, tm: forced.tm, tn: forced.tn, wg: forced.wg ?? 64, ...(splitK ? { splitK } : {}) };
+  } else {
+    const fallback = cpuLikeAdapter() ? registers(16, 8) : TILES;
+    lastVariant = tuned(shapeClass(kind, g), candidates(kind, g.Cout), fallback, trial);
   }
-  const fallback = cpuLikeAdapter() ? registers(16, 8) : TILES;
-  return tuned(shapeClass(kind, g), candidates(kind, g.Cout), fallback, trial);
+  return lastVariant;
+}
+
+/** The variant of the convolution recorded last, in words (benchmarks print it beside its time). */
+export function lastConvVariant(): string {
+  const v = lastVariant;
+  if (!v) return '';
+  return `${v.strategy} ${v.tm}×${v.tn}${v.wg === 64 ? '' : ` wg ${v.wg}`}${v.splitK ? `, split-K ${v.splitK}` : ''}`;
 }
 
 /** Exactly the channel count when it is below the tile: a 4-row tile would waste a quarter of the 3-channel head. */
@@ -200,17 +219,30 @@ function scratchTrial(shape: readonly number[], run: (v: ConvVariant, out: GPUBu
   };
 }
 
+/** How many ways to split a reduction over `channels`: as asked, or ('auto') until about 1024 workgroups exist. */
+function splitWays(splitK: ConvVariant['splitK'], workgroups: number, channels: number): number {
+  const ways = splitK === 'auto' ? Math.ceil(1024 / workgroups) : splitK ?? 1;
+  const perSplit = Math.ceil(channels / Math.max(1, Math.min(ways, channels, 64)));
+  return Math.ceil(channels / perSplit);
+}
+
 /** With `flip`, w is read rotated and channel-swapped (conv_direct_gather.wgsl's FLIP; register tiles only); with
- * `acc` y is added to. */
+ * `acc` y is added to. With split-K the slices go to a temporary and are added into y in a second dispatch. */
 function dispatchDirectGather(v: ConvVariant, g: ConvGeometry, x: GPUBuffer, w: GPUBuffer, b: GPUBuffer | null, y: GPUBuffer, flip = false, acc = false): void {
   if (v.strategy === 'tiles') return launchTiles(0, g, g.N * g.OH * g.OW, { x, a: w, b: b ?? w, c: y }, b !== null, 1, 0, acc);
   const tm = channelTile(v.tm, g.Cout);
   const tn = pixelTile(v.tn, g.OW);
   const tilesX = Math.ceil(g.OW / tn);
-  rt().dispatch(DIRECT_GATHER, { x, w, b: b ?? w, y }, { ...geometry(g), tilesX, hasBias: b ? 1 : 0 }, {
-    consts: { TM: tm, TN: tn, FLIP: flip, REFLECT: !!g.reflect && !flip, FOLD: !!g.reflect && flip, ACC: acc, WG: v.wg },
-    groups: groups2d(g.N * g.OH * tilesX, Math.ceil(g.Cout / tm), v.wg),
+  const [gx, gy, zTiles] = groups2d(g.N * g.OH * tilesX, Math.ceil(g.Cout / tm), v.wg);
+  const splits = splitWays(v.splitK, gx * gy * zTiles, g.Cin);
+  const outSize = g.N * g.Cout * g.OH * g.OW;
+  const part = splits > 1 ? Tensor.empty([splits, outSize]) : null;
+  rt().dispatch(DIRECT_GATHER, { x, w, b: b ?? w, y: part?.buffer ?? y }, { ...geometry(g), tilesX, hasBias: b ? 1 : 0, zTiles, ciPerSplit: Math.ceil(g.Cin / splits) }, {
+    consts: { TM: tm, TN: tn, FLIP: flip, REFLECT: !!g.reflect && !flip, FOLD: !!g.reflect && flip, ACC: acc && !part, WG: v.wg },
+    groups: [gx, gy, zTiles * splits],
   });
+  if (part) reduceSplits(part.buffer, y, outSize, splits, acc);
+  part?.dispose();
 }
 
 function dispatchPhaseGather(v: ConvVariant, g: ConvGeometry, x: GPUBuffer, w: GPUBuffer, b: GPUBuffer | null, y: GPUBuffer, acc = false): void {

@@ -16,9 +16,9 @@ describe('conv2d / convTranspose2d against PyTorch (float64 reference)', () => {
 
 describe('conv: every strategy and register tiling agrees with PyTorch (also item by item, gradients accumulated in the kernels)', () => {
   const defaults = convTiling();
-  const tilings: ConvTiling[] = [{ tm: 4, tn: 4 }, { tm: 2, tn: 8 }, { tm: 8, tn: 2 }, { tm: 8, tn: 8 }, { tm: 16, tn: 8, wg: 8 }, { tm: 4, tn: 32 }, { tm: 8, tn: 1 }, { tm: 16, tn: 8, strategy: 'rows' }, { tm: 2, tn: 8, wg: 8, strategy: 'rows' }, { tm: 4, tn: 4, strategy: 'tiles' }];
+  const tilings: ConvTiling[] = [{ tm: 4, tn: 4 }, { tm: 2, tn: 8 }, { tm: 8, tn: 2 }, { tm: 8, tn: 8 }, { tm: 16, tn: 8, wg: 8 }, { tm: 4, tn: 32 }, { tm: 8, tn: 1 }, { tm: 16, tn: 8, strategy: 'rows' }, { tm: 2, tn: 8, wg: 8, strategy: 'rows' }, { tm: 4, tn: 4, strategy: 'tiles' }, { tm: 8, tn: 8, splitK: 2 }, { tm: 4, tn: 4, splitK: 3 }];
   for (const t of tilings) {
-    it(`${t.strategy ?? 'registers'} ${t.tm}×${t.tn}${t.wg ? ` wg ${t.wg}` : ''}`, async () => {
+    it(`${t.strategy ?? 'registers'} ${t.tm}×${t.tn}${t.wg ? ` wg ${t.wg}` : ''}${t.splitK ? `, split-K ${t.splitK}` : ''}`, async () => {
       setConvTiling(t);
       try {
         for (const name of ['conv2d_odd', 'conv2d_k5_stride3', 'conv_transpose2d_k3_stride3_op2', 'conv_transpose2d_stride2_op1', 'conv2d_reflect_block', 'conv2d_reflect_k7_head', 'conv2d_reflect_stride2', 'conv2d_reflect_k7_narrow', 'conv2d_reflect_stride2_narrow']) {
@@ -47,10 +47,11 @@ describe('conv: finite differences', () => {
     const r = await gradcheck((xx, ww, bb) => conv2d(xx, ww, bb, { stride: 2, padding: 1 }), [x, w, b]);
     expect(r.worst, r.detail).toBeLessThanOrEqual(1);
   });
-  // Padding 2 of width 4: inner columns mirror onto both edges. Stride 1 folds in the flipped direct gather, stride 2
-  // in the phase gather, 'tiles' in the workgroup-memory kernel.
-  for (const [stride, t] of [[1, null], [2, null], [1, { tm: 4, tn: 4, strategy: 'tiles' }]] as [number, ConvTiling | null][]) {
-    it(`conv2d with reflection padding 2, stride ${stride}${t ? `, ${t.strategy}` : ''}`, async () => {
+  // Padding 2 of width 4: inner columns mirror onto both edges. Stride 1 folds in the flipped direct gather (also split
+  // over its 3 channels: the mirrored columns go to the first slice), stride 2 in the phase gather, 'tiles' in the
+  // workgroup-memory kernel.
+  for (const [stride, t] of [[1, null], [2, null], [1, { tm: 4, tn: 4, strategy: 'tiles' }], [1, { tm: 4, tn: 4, splitK: 2 }]] as [number, ConvTiling | null][]) {
+    it(`conv2d with reflection padding 2, stride ${stride}${t ? `, ${t.strategy ?? `split-K ${t.splitK}`}` : ''}`, async () => {
       const w = { data: inputData({ shape: [3, 2, 3, 3], seed: 8, scale: 1 }), shape: [3, 2, 3, 3] };
       const defaults = convTiling();
       setConvTiling(t ?? defaults);
