@@ -5,13 +5,15 @@
 // phase-major; each invocation owns TM output channels × TN outputs ox = px + s·(t0 + j) of one row, and
 // consecutive valid kw read the same inputs shifted by one, so each (ci, kh) loads TN + ⌈KW / s⌉ − 1 inputs.
 // With FOLD (a reflect-padded conv's input gradient) the mirrors are added (reflect_fold.wgsl); with ACC the
-// results are added to y.
+// results are added to y. Split-K as in conv_direct_gather.wgsl: workgroup z / zTiles sums ciPerSplit input channels
+// into its slice of y; the first slice also takes the bias and the mirrors.
 
 fn kernel(gid: vec3u, wid: vec3u, nwg: vec3u) {
   let s = p.stride;
   let rowsPerPhase = (p.OH + s - 1u) / s;
   let perPhase = p.N * rowsPerPhase * p.tilesPerPhase;
-  let tile = gid.x + wid.z * nwg.x * WG;
+  let split = wid.z / p.zTiles;
+  let tile = gid.x + (wid.z % p.zTiles) * nwg.x * WG;
   let co0 = wid.y * TM;
   if (tile >= perPhase * s * s || co0 >= p.Cout) { return; }
   let phase = tile / perPhase;
@@ -33,7 +35,7 @@ fn kernel(gid: vec3u, wid: vec3u, nwg: vec3u) {
   var wrow: array<u32, TM>;
   for (var i = 0u; i < TM; i++) { wrow[i] = min(co0 + i, p.Cout - 1u) * K; }
   var acc: array<f32, TM * TN>;
-  for (var ci = 0u; ci < p.Cin; ci++) {
+  for (var ci = split * p.ciPerSplit; ci < min(p.Cin, (split + 1u) * p.ciPerSplit); ci++) {
     let plane = (n * p.Cin + ci) * p.H;
     let wci = ci * p.Cout * K;
     var iy = iyFirst;
@@ -64,7 +66,7 @@ fn kernel(gid: vec3u, wid: vec3u, nwg: vec3u) {
       iy -= 1;
     }
   }
-  if (FOLD) {
+  if (FOLD && split == 0u) {
     for (var j = 0u; j < TN; j++) {
       let ox = px + (t0 + j) * s;
       if (ox < p.OW && (hasMirrors(oy, p.OH, p.pad) || hasMirrors(ox, p.OW, p.pad))) {
@@ -76,8 +78,8 @@ fn kernel(gid: vec3u, wid: vec3u, nwg: vec3u) {
   for (var i = 0u; i < TM; i++) {
     let co = co0 + i;
     if (co >= p.Cout) { break; }
-    let bias = select(0.0, b[co], p.hasBias != 0u);
-    let out = ((n * p.Cout + co) * p.OH + oy) * p.OW;
+    let bias = select(0.0, b[co], p.hasBias != 0u && split == 0u);
+    let out = (((split * p.N + n) * p.Cout + co) * p.OH + oy) * p.OW;
     for (var j = 0u; j < TN; j++) {
       let ox = px + (t0 + j) * s;
       if (ox >= p.OW) { continue; }

@@ -32,7 +32,7 @@ const DIRECT_GATHER = defineKernel({
 });
 const PHASE_GATHER = defineKernel({
   shader: 'conv_phase_gather',
-  params: { ...GEOMETRY, tilesPerPhase: 'u32', hasBias: 'u32' },
+  params: { ...GEOMETRY, tilesPerPhase: 'u32', hasBias: 'u32', zTiles: 'u32', ciPerSplit: 'u32' },
   bindings: GATHER_BINDINGS,
   consts: { TM: 'u32', TN: 'u32', FOLD: 'bool', ACC: 'bool', WG: 'u32' },
   includes: ['reflect', 'reflect_fold'],
@@ -87,7 +87,7 @@ export type ConvKind = 'directGather' | 'phaseGather' | 'weightGrad';
 
 /** A strategy and its tile shape: TM output channels × TN pixels (taps for the weight gradient) per invocation,
  * WG invocations per workgroup ('registers'). 'rows' (weight gradient only) owns TM channels × one kernel row.
- * `splitK` (the direct gather's register tiles): its reduction over input channels split that many ways, or 'auto'
+ * `splitK` (the gathers' register tiles): their reduction over input channels split that many ways, or 'auto'
  * until the layer has about as many workgroups as a GPU holds; absent: not split. */
 export interface ConvVariant {
   strategy: 'registers' | 'tiles' | 'rows';
@@ -136,7 +136,7 @@ function candidates(kind: ConvKind = 'directGather', outChannels = Infinity): Co
   if (cpuLikeAdapter()) return regs;
   // Batch-1 layers on GPUs: a 64² map's 16×8 tiles make ~128 workgroups for ~130 multiprocessors (H200: the
   // ResNet-block forward and input gradient at 14 % of the GEMM ceiling); splitting the reduction multiplies them.
-  return kind === 'directGather' ? [TILES, ...regs, splitRegisters(16, 8), splitRegisters(8, 8)] : [TILES, ...regs];
+  return kind === 'weightGrad' ? [TILES, ...regs] : [TILES, ...regs, splitRegisters(16, 8), splitRegisters(8, 8)];
 }
 
 /** Power-of-two buckets: one tuning per class of similar layers. */
@@ -153,7 +153,7 @@ let lastVariant: ConvVariant | null = null;
 function variantFor(kind: ConvKind, g: ConvGeometry, trial: (v: ConvVariant) => void): ConvVariant {
   if (forced) {
     const strategy = forced.strategy === 'rows' && kind !== 'weightGrad' ? 'registers' : forced.strategy ?? 'registers';
-    const splitK = kind === 'directGather' && strategy === 'registers' ? forced.splitK : undefined;
+    const splitK = kind !== 'weightGrad' && strategy === 'registers' ? forced.splitK : undefined;
     lastVariant = { strategy, tm: forced.tm, tn: forced.tn, wg: forced.wg ?? 64, ...(splitK ? { splitK } : {}) };
   } else {
     const fallback = cpuLikeAdapter() ? registers(16, 8) : TILES;
@@ -226,23 +226,31 @@ function splitWays(splitK: ConvVariant['splitK'], workgroups: number, channels: 
   return Math.ceil(channels / perSplit);
 }
 
+/** Records a gather (direct or phase) with its reduction over input channels split `splits` ways: the slices go to a
+ * temporary [splits, N, Cout, OH, OW] and are added into y (to its contents with `acc`) by a second dispatch. */
+function splitGather(g: ConvGeometry, groups: [number, number, number], splitK: ConvVariant['splitK'], y: GPUBuffer, acc: boolean, record: (out: GPUBuffer, params: { zTiles: number; ciPerSplit: number }, groups: [number, number, number], accumulate: boolean) => void): void {
+  const [gx, gy, zTiles] = groups;
+  const splits = splitWays(splitK, gx * gy * zTiles, g.Cin);
+  const outSize = g.N * g.Cout * g.OH * g.OW;
+  const part = splits > 1 ? Tensor.empty([splits, outSize]) : null;
+  record(part?.buffer ?? y, { zTiles, ciPerSplit: Math.ceil(g.Cin / splits) }, [gx, gy, zTiles * splits], acc && !part);
+  if (part) reduceSplits(part.buffer, y, outSize, splits, acc);
+  part?.dispose();
+}
+
 /** With `flip`, w is read rotated and channel-swapped (conv_direct_gather.wgsl's FLIP; register tiles only); with
- * `acc` y is added to. With split-K the slices go to a temporary and are added into y in a second dispatch. */
+ * `acc` y is added to. */
 function dispatchDirectGather(v: ConvVariant, g: ConvGeometry, x: GPUBuffer, w: GPUBuffer, b: GPUBuffer | null, y: GPUBuffer, flip = false, acc = false): void {
   if (v.strategy === 'tiles') return launchTiles(0, g, g.N * g.OH * g.OW, { x, a: w, b: b ?? w, c: y }, b !== null, 1, 0, acc);
   const tm = channelTile(v.tm, g.Cout);
   const tn = pixelTile(v.tn, g.OW);
   const tilesX = Math.ceil(g.OW / tn);
-  const [gx, gy, zTiles] = groups2d(g.N * g.OH * tilesX, Math.ceil(g.Cout / tm), v.wg);
-  const splits = splitWays(v.splitK, gx * gy * zTiles, g.Cin);
-  const outSize = g.N * g.Cout * g.OH * g.OW;
-  const part = splits > 1 ? Tensor.empty([splits, outSize]) : null;
-  rt().dispatch(DIRECT_GATHER, { x, w, b: b ?? w, y: part?.buffer ?? y }, { ...geometry(g), tilesX, hasBias: b ? 1 : 0, zTiles, ciPerSplit: Math.ceil(g.Cin / splits) }, {
-    consts: { TM: tm, TN: tn, FLIP: flip, REFLECT: !!g.reflect && !flip, FOLD: !!g.reflect && flip, ACC: acc && !part, WG: v.wg },
-    groups: [gx, gy, zTiles * splits],
+  splitGather(g, groups2d(g.N * g.OH * tilesX, Math.ceil(g.Cout / tm), v.wg), v.splitK, y, acc, (out, split, groups, accumulate) => {
+    rt().dispatch(DIRECT_GATHER, { x, w, b: b ?? w, y: out }, { ...geometry(g), tilesX, hasBias: b ? 1 : 0, ...split }, {
+      consts: { TM: tm, TN: tn, FLIP: flip, REFLECT: !!g.reflect && !flip, FOLD: !!g.reflect && flip, ACC: accumulate, WG: v.wg },
+      groups,
+    });
   });
-  if (part) reduceSplits(part.buffer, y, outSize, splits, acc);
-  part?.dispose();
 }
 
 function dispatchPhaseGather(v: ConvVariant, g: ConvGeometry, x: GPUBuffer, w: GPUBuffer, b: GPUBuffer | null, y: GPUBuffer, acc = false): void {
@@ -251,9 +259,11 @@ function dispatchPhaseGather(v: ConvVariant, g: ConvGeometry, x: GPUBuffer, w: G
   const tn = pixelTile(v.tn, Math.ceil(g.OW / g.stride));
   const tilesPerPhase = Math.ceil(Math.ceil(g.OW / g.stride) / tn);
   const rowsPerPhase = Math.ceil(g.OH / g.stride);
-  rt().dispatch(PHASE_GATHER, { x, w, b: b ?? w, y }, { ...geometry(g), tilesPerPhase, hasBias: b ? 1 : 0 }, {
-    consts: { TM: tm, TN: tn, FOLD: !!g.reflect, ACC: acc, WG: v.wg },
-    groups: groups2d(g.N * rowsPerPhase * tilesPerPhase * g.stride ** 2, Math.ceil(g.Cout / tm), v.wg),
+  splitGather(g, groups2d(g.N * rowsPerPhase * tilesPerPhase * g.stride ** 2, Math.ceil(g.Cout / tm), v.wg), v.splitK, y, acc, (out, split, groups, accumulate) => {
+    rt().dispatch(PHASE_GATHER, { x, w, b: b ?? w, y: out }, { ...geometry(g), tilesPerPhase, hasBias: b ? 1 : 0, ...split }, {
+      consts: { TM: tm, TN: tn, FOLD: !!g.reflect, ACC: accumulate, WG: v.wg },
+      groups,
+    });
   });
 }
 

@@ -47,10 +47,10 @@ describe('conv: finite differences', () => {
     const r = await gradcheck((xx, ww, bb) => conv2d(xx, ww, bb, { stride: 2, padding: 1 }), [x, w, b]);
     expect(r.worst, r.detail).toBeLessThanOrEqual(1);
   });
-  // Padding 2 of width 4: inner columns mirror onto both edges. Stride 1 folds in the flipped direct gather (also split
-  // over its 3 channels: the mirrored columns go to the first slice), stride 2 in the phase gather, 'tiles' in the
+  // Padding 2 of width 4: inner columns mirror onto both edges. Stride 1 folds in the flipped direct gather, stride 2
+  // in the phase gather (both also split over their 3 channels: the mirrors go to the first slice), 'tiles' in the
   // workgroup-memory kernel.
-  for (const [stride, t] of [[1, null], [2, null], [1, { tm: 4, tn: 4, strategy: 'tiles' }], [1, { tm: 4, tn: 4, splitK: 2 }]] as [number, ConvTiling | null][]) {
+  for (const [stride, t] of [[1, null], [2, null], [1, { tm: 4, tn: 4, strategy: 'tiles' }], [1, { tm: 4, tn: 4, splitK: 2 }], [2, { tm: 4, tn: 4, splitK: 2 }]] as [number, ConvTiling | null][]) {
     it(`conv2d with reflection padding 2, stride ${stride}${t ? `, ${t.strategy ?? `split-K ${t.splitK}`}` : ''}`, async () => {
       const w = { data: inputData({ shape: [3, 2, 3, 3], seed: 8, scale: 1 }), shape: [3, 2, 3, 3] };
       const defaults = convTiling();
