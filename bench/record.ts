@@ -65,13 +65,16 @@ async function main(): Promise<void> {
   const reps = Number(flag('reps', '5'));
   const calls: Timed = {};
   const r = rt();
-  // Wrap the prototypes of the objects one step uses (a throwaway pass gives the pass encoder's).
+  // Wrap the prototypes of the objects one step uses (a throwaway pass and pipeline give theirs).
   const encoder = r.device.createCommandEncoder();
   const pass = encoder.beginComputePass();
   pass.end();
   encoder.finish();
   const passProto = Object.getPrototypeOf(pass) as Record<string, unknown>;
   for (const m of ['setPipeline', 'setBindGroup', 'dispatchWorkgroups']) timeCalls(passProto, m, m, calls);
+  const module = r.device.createShaderModule({ code: '@compute @workgroup_size(1) fn main() {}' });
+  const pipeline = r.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' } });
+  timeCalls(Object.getPrototypeOf(pipeline) as Record<string, unknown>, 'getBindGroupLayout', 'getBindGroupLayout', calls);
   timeCalls(r.device as unknown as Record<string, unknown>, 'createBindGroup', 'createBindGroup', calls);
   timeCalls(Runtime.prototype as unknown as Record<string, unknown>, 'dispatch', 'Runtime.dispatch (all of the above included)', calls);
   const rows: RecordRow[] = [];

@@ -57,6 +57,8 @@ export class Runtime {
   readonly device: GPUDevice;
   readonly pool: BufferPool;
   private pipelines = new Map<string, GPUComputePipeline>();
+  /** Each pipeline's bind group layout: Dawn makes a new layout object on every getBindGroupLayout call. */
+  private layouts = new WeakMap<GPUComputePipeline, GPUBindGroupLayout>();
   private uniforms = new Map<string, GPUBuffer>();
   private retiredUniforms: GPUBuffer[] = [];
   private staging = new Map<number, GPUBuffer[]>();
@@ -165,7 +167,12 @@ export class Runtime {
         throw new Error(`dispatch of ${k.shader}: no buffer for binding ${name}`);
       }
     });
-    const bindGroup = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
+    let layout = this.layouts.get(pipeline);
+    if (!layout) {
+      layout = pipeline.getBindGroupLayout(0);
+      this.layouts.set(pipeline, layout);
+    }
+    const bindGroup = this.device.createBindGroup({ layout, entries });
     const timed = this.timingOwners.length > 0;
     const pass = timed ? this.timedPass(pipeline.label) : this.computePass();
     pass.setPipeline(pipeline);
