@@ -12,7 +12,9 @@ import { setPlatform, type AdapterRequest, type Platform } from './platform.js';
 let dawnInstance: GPU | null = null;
 
 function dawnFlags(req: AdapterRequest): string[] {
-  const flags: string[] = [];
+  // Timestamps unquantized: Dawn rounds them to 65.5 µs by default (a browser's defence against timing attacks), which
+  // on a GPU is longer than most dispatches of a small step, so the autotuner's trials would tie.
+  const flags: string[] = ['disable-dawn-features=timestamp_quantization'];
   const backend = req.backend ?? process.env.COMI_BACKEND;
   const adapter = req.adapter ?? process.env.COMI_ADAPTER;
   if (backend) flags.push(`backend=${backend}`);
