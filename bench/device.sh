@@ -105,8 +105,7 @@ run() {
   fi
   (node scripts/gen-shaders.mjs && timeout $((60 * x)) node node_modules/typescript/bin/tsc -p "$tsconfig") || die "build failed"
   stage "adapter"
-  local adapter
-  local probe
+  local adapter probe
   probe=$(timeout $((30 * x)) node dist/bench/adapter.js 2>/dev/null) || die "no WebGPU adapter (Vulkan loader or driver missing?)"
   echo "$probe"
   adapter=$(echo "$probe" | tail -1)

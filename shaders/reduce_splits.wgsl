@@ -1,5 +1,6 @@
-// Sum of the split-K slices of a weight gradient or a direct gather: out[i] = Σ_s part[s·n + i], s in increasing
-// order; with ACC added to out (a gradient from earlier uses of the weight or input: no separate accumulation).
+// Sum of the split-K slices of a weight gradient or a gather (direct or phase): out[i] = Σ_s part[s·n + i], s in
+// increasing order; with ACC added to out (a gradient from earlier uses of the weight or input: no separate
+// accumulation).
 
 fn kernel(i: u32) {
   var s = 0.0;

@@ -57,8 +57,9 @@ export class Runtime {
   readonly device: GPUDevice;
   readonly pool: BufferPool;
   private pipelines = new Map<string, GPUComputePipeline>();
-  /** Each pipeline's bind group layout: Dawn makes a new layout object on every getBindGroupLayout call. */
-  private layouts = new WeakMap<GPUComputePipeline, GPUBindGroupLayout>();
+  /** Each pipeline's bind group layout, fetched once when it is made: Dawn makes a new layout object on every
+   * getBindGroupLayout call. */
+  private layouts = new Map<GPUComputePipeline, GPUBindGroupLayout>();
   private uniforms = new Map<string, GPUBuffer>();
   private retiredUniforms: GPUBuffer[] = [];
   private staging = new Map<number, GPUBuffer[]>();
@@ -99,6 +100,7 @@ export class Runtime {
       const module = this.device.createShaderModule({ code, label: k.shader });
       p = this.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' }, label: k.shader });
       this.pipelines.set(key, p);
+      this.layouts.set(p, p.getBindGroupLayout(0));
     }
     return p;
   }
@@ -167,12 +169,7 @@ export class Runtime {
         throw new Error(`dispatch of ${k.shader}: no buffer for binding ${name}`);
       }
     });
-    let layout = this.layouts.get(pipeline);
-    if (!layout) {
-      layout = pipeline.getBindGroupLayout(0);
-      this.layouts.set(pipeline, layout);
-    }
-    const bindGroup = this.device.createBindGroup({ layout, entries });
+    const bindGroup = this.device.createBindGroup({ layout: this.layouts.get(pipeline)!, entries });
     const timed = this.timingOwners.length > 0;
     const pass = timed ? this.timedPass(pipeline.label) : this.computePass();
     pass.setPipeline(pipeline);
