@@ -22,7 +22,7 @@ function timeCalls(obj: Record<string, unknown>, name: string, label: string, in
   };
 }
 
-interface RecordRow { size: number; ngf: number; dispatches: number; wallMs: number; recordMs: number; calls: Timed }
+interface RecordRow { size: number; ngf: number; dispatches: number; reusedBindGroups: number; wallMs: number; recordMs: number; calls: Timed }
 
 async function measure(size: number, ngf: number, reps: number, calls: Timed): Promise<RecordRow> {
   const r = rt();
@@ -31,10 +31,11 @@ async function measure(size: number, ngf: number, reps: number, calls: Timed): P
   const realT = randomTensor([1, 3, size, size], 12);
   await model.step(realS, realT);
   await model.step(realS, realT);
-  const runs: { wall: number; record: number; calls: Timed; dispatches: number }[] = [];
+  const runs: { wall: number; record: number; calls: Timed; dispatches: number; reused: number }[] = [];
   for (let i = 0; i < reps; i++) {
     for (const k of Object.keys(calls)) delete calls[k];
     const d0 = r.dispatchCount;
+    const hits0 = r.bindGroupHits;
     const t0 = performance.now();
     let submitted = 0;
     const flush = r.flush;
@@ -44,7 +45,7 @@ async function measure(size: number, ngf: number, reps: number, calls: Timed): P
     };
     await model.step(realS, realT);
     r.flush = flush;
-    runs.push({ wall: performance.now() - t0, record: submitted - t0, calls: { ...calls }, dispatches: r.dispatchCount - d0 });
+    runs.push({ wall: performance.now() - t0, record: submitted - t0, calls: { ...calls }, dispatches: r.dispatchCount - d0, reused: r.bindGroupHits - hits0 });
   }
   model.dispose();
   realS.dispose();
@@ -52,7 +53,7 @@ async function measure(size: number, ngf: number, reps: number, calls: Timed): P
   r.pool.trim();
   const labels = Object.keys(runs[0].calls);
   return {
-    size, ngf, dispatches: runs[0].dispatches,
+    size, ngf, dispatches: runs[0].dispatches, reusedBindGroups: median(runs.map((x) => x.reused)),
     wallMs: median(runs.map((x) => x.wall)),
     recordMs: median(runs.map((x) => x.record)),
     calls: Object.fromEntries(labels.map((l) => [l, median(runs.map((x) => x.calls[l] ?? 0))])),
@@ -81,7 +82,7 @@ async function main(): Promise<void> {
   for (const [size, ngf] of configs) {
     const row = await measure(size, ngf, reps, calls);
     rows.push(row);
-    console.log(`  step ${size}²/ngf ${ngf}: wall ${fmt(row.wallMs)} ms, recorded in ${fmt(row.recordMs)} ms (${row.dispatches} dispatches, ${fmt((1000 * row.recordMs) / row.dispatches, 0)} µs each); ` +
+    console.log(`  step ${size}²/ngf ${ngf}: wall ${fmt(row.wallMs)} ms, recorded in ${fmt(row.recordMs)} ms (${row.dispatches} dispatches, ${fmt((1000 * row.recordMs) / row.dispatches, 0)} µs each, ${row.reusedBindGroups} reused bind groups); ` +
       Object.entries(row.calls).map(([k, v]) => `${k} ${fmt(v)} ms`).join(', '));
   }
   const labels = Object.keys(rows[0].calls);
@@ -91,8 +92,8 @@ async function main(): Promise<void> {
       `Medians of ${reps} steps after two warm-up steps. Recorded: from the step's start to its one submit (the autograd, the tensor bookkeeping and every call into Dawn); wall: to the losses read back. Per call: the summed time inside each Dawn call (Runtime.dispatch includes them).`,
     ],
     table: {
-      head: ['size', 'ngf', 'dispatches', 'wall ms', 'recorded ms', 'µs per dispatch', ...labels.map((l) => `${l} ms`)],
-      rows: rows.map((x) => [`${x.size}²`, x.ngf, x.dispatches, fmt(x.wallMs), fmt(x.recordMs), fmt((1000 * x.recordMs) / x.dispatches, 0), ...labels.map((l) => fmt(x.calls[l]))]),
+      head: ['size', 'ngf', 'dispatches', 'bind groups reused', 'wall ms', 'recorded ms', 'µs per dispatch', ...labels.map((l) => `${l} ms`)],
+      rows: rows.map((x) => [`${x.size}²`, x.ngf, x.dispatches, x.reusedBindGroups, fmt(x.wallMs), fmt(x.recordMs), fmt((1000 * x.recordMs) / x.dispatches, 0), ...labels.map((l) => fmt(x.calls[l]))]),
     },
     data: { rows },
   });

@@ -7,6 +7,7 @@ import { rt } from '../../src/graph/runtime.js';
 import { hashUniform } from '../../src/graph/random.js';
 import { backward, noGrad, zeroGrad } from '../../src/autograd/tape.js';
 import { Adam } from '../../src/autograd/adam.js';
+import { adamGroupSize } from '../../src/kernels/adam.js';
 import { add, mul } from '../../src/kernels/binary.js';
 import { tanh } from '../../src/kernels/unary.js';
 import { sum } from '../../src/kernels/reduce.js';
@@ -84,6 +85,36 @@ describe('buffer pool with convolutions and instance norm', () => {
       expect(s.liveBytes, `iteration ${iter}: live bytes`).toBe(after[0].liveBytes);
       expect(s.created, `iteration ${iter}: buffers created`).toBe(after[0].created);
     });
+    block.dispose();
+    x.dispose();
+  });
+});
+
+describe('repeated steps bind the same buffers', () => {
+  it('from the fourth step of a residual block with Adam, every dispatch but the Adam update reuses a bind group', async () => {
+    const block = new ResnetBlock(8);
+    block.initialize(2);
+    const x = param([1, 8, 10, 12], 11, 1);
+    const opt = new Adam(block.parameters(), { lr: 1e-3, beta1: 0.5, beta2: 0.999, eps: 1e-8 });
+    const r = rt();
+    const counts: { dispatches: number; made: number }[] = [];
+    for (let iter = 0; iter < 6; iter++) {
+      const [d0, m0] = [r.dispatchCount, r.bindGroupMisses];
+      const loss = scope(() => {
+        const l = mseLoss(block.forward(x), 0.5);
+        opt.minimize(l);
+        return l;
+      });
+      await loss.item();
+      loss.dispose();
+      counts.push({ dispatches: r.dispatchCount - d0, made: r.bindGroupMisses - m0 });
+    }
+    // Adam's parameter block holds the step's bias corrections, so its dispatches get a new uniform buffer each step
+    // (their bind groups are new); every other dispatch, from the fourth step on, finds the buffers of an earlier
+    // step (gradients live into the next step, so they alternate between two buffers).
+    const adamDispatches = Math.ceil(block.parameters().length / adamGroupSize());
+    for (const [iter, c] of counts.entries()) if (iter >= 3) expect(c.made, `iteration ${iter}: bind groups made of ${c.dispatches}`).toBe(adamDispatches);
+    opt.dispose();
     block.dispose();
     x.dispose();
   });
