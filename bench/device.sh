@@ -111,8 +111,8 @@ run() {
   adapter=$(echo "$probe" | tail -1)
   [ "$quick" = 1 ] || ! echo "$adapter" | grep -qi llvmpipe || die "the adapter is lavapipe, not the GPU: the NVIDIA Vulkan driver was not found"
 
-  local configs=64:16,128:32,256:64 paper=256:64 recorded=64:16,256:64 torch_json=bench/results/torch_step.json reps=(--reps 10)
-  [ "$quick" = 1 ] && configs=64:8 paper=64:8 recorded=64:8 reps=(--reps 1)
+  local configs=64:16,128:32,256:64 paper=256:64 recorded=64:16,256:64 torch_json=bench/results/torch_step.json reps=(--reps 10) profiled_reps=3
+  [ "$quick" = 1 ] && configs=64:8 paper=64:8 recorded=64:8 reps=(--reps 1) profiled_reps=1
   local torch_flag=()
   if [ "$quick" = 0 ]; then
     rm -f "$torch_json"
@@ -122,6 +122,7 @@ run() {
   fi
   attempt "training step $configs" timeout $((120 * x)) node dist/bench/step.js --configs "$configs" "${reps[@]}" "${torch_flag[@]}"
   attempt "recording a step on the CPU" timeout $((60 * x)) node dist/bench/record.js --configs "$recorded" "${reps[@]}"
+  attempt "GPU time of a step by kernel" timeout $((60 * x)) node dist/bench/profile_step.js --configs "$recorded" --reps "$profiled_reps"
   attempt "paper-settings step $paper with the VGG19 relu3_3 content loss" \
     timeout $((60 * x)) node dist/bench/step.js --configs "$paper" --content "${reps[@]}"
   if [ "$quick" = 1 ]; then

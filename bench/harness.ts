@@ -8,6 +8,7 @@ import '../src/platform/node.js';
 import { initGpu, rt, type Runtime } from '../src/graph/runtime.js';
 import { Tensor } from '../src/graph/tensor.js';
 import { hashUniform } from '../src/graph/random.js';
+import { CycleGan, type FeatureFn } from '../src/model/cyclegan.js';
 import { writeFileAtomic } from '../src/io/atomic.js';
 
 /** bench/results of the project (this file runs from bench/ or, built, from dist/bench/). */
@@ -30,6 +31,23 @@ export function median(values: number[]): number {
 /** A kept tensor of uniform values in [−scale, scale). */
 export function randomTensor(shape: number[], seed: number, scale = 1): Tensor {
   return Tensor.fromArray(hashUniform(shape.reduce((a, c) => a * c, 1), seed, scale), shape).keep();
+}
+
+/** The training step the step benchmarks run: CycleGAN, 9 ResNet blocks, batch 1, ndf = ngf, LSGAN, random inputs;
+ * `features` (VGG19) adds the content loss. The image pool stays unfilled (its draws return 0.5): no draws. */
+export function cycleGanStep(size: number, ngf: number, features: FeatureFn | null = null, channels = 3): { step: () => Promise<unknown>; dispose: () => void } {
+  const model = new CycleGan({ channels, ngf, ndf: ngf, blocks: 9, contentWeight: features ? 1 : 0, poolSize: 50, seed: 0 }, features, () => 0.5);
+  const realS = randomTensor([1, channels, size, size], 11);
+  const realT = randomTensor([1, channels, size, size], 12);
+  return {
+    step: () => model.step(realS, realT),
+    dispose: () => {
+      model.dispose();
+      realS.dispose();
+      realT.dispose();
+      rt().pool.trim();
+    },
+  };
 }
 
 /** Command-line flags of the form --name value (all optional). */

@@ -4,8 +4,7 @@
 //   node dist/bench/record.js [--configs 64:16,128:32] [--reps 5]
 import { pathToFileURL } from 'node:url';
 import { rt, Runtime } from '../src/graph/runtime.js';
-import { CycleGan } from '../src/model/cyclegan.js';
-import { benchGpu, randomTensor, saveSection, median, fmt, flag } from './harness.js';
+import { benchGpu, cycleGanStep, saveSection, median, fmt, flag } from './harness.js';
 
 type Timed = Record<string, number>;
 
@@ -26,11 +25,9 @@ interface RecordRow { size: number; ngf: number; dispatches: number; reusedBindG
 
 async function measure(size: number, ngf: number, reps: number, calls: Timed): Promise<RecordRow> {
   const r = rt();
-  const model = new CycleGan({ channels: 3, ngf, ndf: ngf, blocks: 9, contentWeight: 0, poolSize: 50, seed: 0 }, null, () => 0.5);
-  const realS = randomTensor([1, 3, size, size], 11);
-  const realT = randomTensor([1, 3, size, size], 12);
-  await model.step(realS, realT);
-  await model.step(realS, realT);
+  const { step, dispose } = cycleGanStep(size, ngf);
+  await step();
+  await step();
   const runs: { wall: number; record: number; calls: Timed; dispatches: number; reused: number }[] = [];
   for (let i = 0; i < reps; i++) {
     for (const k of Object.keys(calls)) delete calls[k];
@@ -43,14 +40,11 @@ async function measure(size: number, ngf: number, reps: number, calls: Timed): P
       submitted ||= performance.now();
       flush.call(this);
     };
-    await model.step(realS, realT);
+    await step();
     r.flush = flush;
     runs.push({ wall: performance.now() - t0, record: submitted - t0, calls: { ...calls }, dispatches: r.dispatchCount - d0, reused: r.bindGroupHits - hits0 });
   }
-  model.dispose();
-  realS.dispose();
-  realT.dispose();
-  r.pool.trim();
+  dispose();
   const labels = Object.keys(runs[0].calls);
   return {
     size, ngf, dispatches: runs[0].dispatches, reusedBindGroups: median(runs.map((x) => x.reused)),

@@ -10,9 +10,8 @@
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { rt } from '../src/graph/runtime.js';
-import { CycleGan } from '../src/model/cyclegan.js';
 import { loadVggFeatures } from '../src/model/vgg19.js';
-import { benchGpu, randomTensor, timeWall, saveSection, fmt, flag, gflops } from './harness.js';
+import { benchGpu, cycleGanStep, timeWall, saveSection, fmt, flag, gflops } from './harness.js';
 import { measureCeiling } from './gemm.js';
 
 export interface StepResult { size: number; ngf: number; content: boolean; ms: number; all: number[]; dispatches: number; submits: number; convFlops: number }
@@ -20,28 +19,19 @@ export interface StepResult { size: number; ngf: number; content: boolean; ms: n
 export async function measureStep(size: number, ngf: number, content: boolean, reps: number, channels = 3): Promise<StepResult> {
   const r = rt();
   const vgg = content ? await loadVggFeatures({ source: 'random', layers: ['relu3_3'] }) : null;
-  const model = new CycleGan(
-    { channels, ngf, ndf: ngf, blocks: 9, contentWeight: content ? 1 : 0, poolSize: 50, seed: 0 },
-    vgg ? (x) => vgg.features(x) : null,
-    () => 0.5, // the image pool is not full within a benchmark: no draws
-  );
-  const realS = randomTensor([1, channels, size, size], 11);
-  const realT = randomTensor([1, channels, size, size], 12);
+  const { step, dispose } = cycleGanStep(size, ngf, vgg ? (x) => vgg.features(x) : null, channels);
   // The first step compiles pipelines and runs the autotune trials; the second is counted.
-  await model.step(realS, realT);
+  await step();
   const d0 = r.dispatchCount;
   const s0 = r.submitCount;
   const f0 = r.convFlops;
-  await model.step(realS, realT);
+  await step();
   const dispatches = r.dispatchCount - d0;
   const submits = r.submitCount - s0;
   const convFlops = r.convFlops - f0;
-  const t = await timeWall(() => model.step(realS, realT), 0, reps);
-  model.dispose();
+  const t = await timeWall(step, 0, reps);
+  dispose();
   vgg?.dispose();
-  realS.dispose();
-  realT.dispose();
-  r.pool.trim();
   return { size, ngf, content, ms: t.ms, all: t.all, dispatches, submits, convFlops };
 }
 

@@ -37,6 +37,13 @@ function deliver(o: TimingOwner, label: string, ms: number): void {
   if (--o.left === 0 && o.closed) o.report(o.ms);
 }
 
+/** The shader and its variant (numbers, short strings, the flags that are on; not generated code): what a timed
+ * dispatch is reported as. */
+function pipelineLabel(shader: string, consts: Record<string, number | boolean | string>): string {
+  const variant = Object.entries(consts).flatMap(([name, v]) => (v === true ? [name] : typeof v === 'number' || (typeof v === 'string' && v.length <= 8) ? [`${name}=${v}`] : []));
+  return [shader, ...variant].join(' ');
+}
+
 /** Workgroup counts for n invocations of a 1-D kernel; the generated entry rebuilds the index as
  * gid.x + gid.y * nwg.x * WG. */
 export function grid1d(n: number, workgroupSize: number): [number, number, number] {
@@ -108,7 +115,7 @@ export class Runtime {
       const code = kernelSource(k, consts, reduction);
       if (code.startsWith('enable f16;')) this.requireF16(`${k.shader} with f16 storage`);
       const module = this.device.createShaderModule({ code, label: k.shader });
-      p = this.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' }, label: k.shader });
+      p = this.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' }, label: pipelineLabel(k.shader, consts) });
       this.pipelines.set(key, p);
       this.layouts.set(p, p.getBindGroupLayout(0));
     }
