@@ -111,8 +111,8 @@ run() {
   adapter=$(echo "$probe" | tail -1)
   [ "$quick" = 1 ] || ! echo "$adapter" | grep -qi llvmpipe || die "the adapter is lavapipe, not the GPU: the NVIDIA Vulkan driver was not found"
 
-  local configs=64:16,128:32,256:64 paper=256:64 recorded=64:16,256:64 torch_json=bench/results/torch_step.json reps=(--reps 10) profiled_reps=3
-  [ "$quick" = 1 ] && configs=64:8 paper=64:8 recorded=64:8 reps=(--reps 1) profiled_reps=1
+  local configs=64:16,128:32,256:64 paper=256:64 recorded=64:16,256:64 torch_json=bench/results/torch_step.json reps=(--reps 10) profiled_reps=3 fold_maps=256:16,128:32,64:64
+  [ "$quick" = 1 ] && configs=64:8 paper=64:8 recorded=64:8 reps=(--reps 1) profiled_reps=1 fold_maps=32:16
   local torch_flag=()
   if [ "$quick" = 0 ]; then
     rm -f "$torch_json"
@@ -130,6 +130,7 @@ run() {
   else
     attempt "generator convolutions against the ceiling" timeout 90 node dist/bench/kernels.js --only ref,gen --size 256
   fi
+  attempt "the reflection fold's cost" timeout $((60 * x)) node dist/bench/fold.js --maps "$fold_maps"
   # f16 maps beside f32 in the same process where the adapter can (issue 12 item 2): speed and max |Δ| against f32.
   local precision=f32
   echo "$adapter" | grep -q 'shader-f16 true' && precision=f32,f16
