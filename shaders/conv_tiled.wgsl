@@ -35,16 +35,26 @@ fn transposedTap(plane: u32, kh: i32, kw: i32, oy: i32, ox: i32) -> f32 {
   return xAt(plane, ny / s, nx / s);
 }
 
-/** x at tap q = (ci, kh, kw) for output pixel o = (n, oy, ox), 0 outside the input (padding, stride gaps). */
-fn unfolded(q: u32, o: u32) -> f32 {
+/** A tap q = (ci, kh, kw) of the unfolded input, and an output pixel o = (n, oy, ox). */
+struct Tap { ci: u32, kh: i32, kw: i32 }
+struct Pixel { n: u32, oy: i32, ox: i32 }
+
+fn tapOf(q: u32) -> Tap {
   let K = p.KH * p.KW;
-  let ci = q / K;
-  let kh = i32((q % K) / p.KW);
-  let kw = i32(q % p.KW);
-  let ox = i32(o % p.OW);
-  let oy = i32((o / p.OW) % p.OH);
-  let n = o / (p.OW * p.OH);
-  let plane = n * p.Cin + ci;
+  return Tap(q / K, i32((q % K) / p.KW), i32(q % p.KW));
+}
+
+fn pixelOf(o: u32) -> Pixel {
+  return Pixel(o / (p.OW * p.OH), i32((o / p.OW) % p.OH), i32(o % p.OW));
+}
+
+/** x at tap q for output pixel o, 0 outside the input (padding, stride gaps). */
+fn unfolded(q: Tap, o: Pixel) -> f32 {
+  let kh = q.kh;
+  let kw = q.kw;
+  let oy = o.oy;
+  let ox = o.ox;
+  let plane = o.n * p.Cin + q.ci;
   if (MODE == 1u) {
     if (!REFLECT) { return transposedTap(plane, kh, kw, oy, ox); }
     let P = i32(p.pad);
@@ -79,10 +89,12 @@ fn loadA(m: u32, k: u32) -> f32 {
   return a[((k / L) * p.Cout + m) * L + k % L];
 }
 
-fn loadB(k: u32, n: u32) -> f32 {
+/** B at row k of column n, whose tap (MODE 2) or pixel (MODE 0, 1) the caller decomposed: the thread's column is the
+ * same in every slab, so only the index along k is decomposed per element. */
+fn loadB(k: u32, n: u32, nTap: Tap, nPixel: Pixel) -> f32 {
   if (k >= dimK() || n >= dimN()) { return 0.0; }
-  if (MODE == 2u) { return unfolded(n, k); }
-  return unfolded(k, n);
+  if (MODE == 2u) { return unfolded(nTap, pixelOf(k)); }
+  return unfolded(tapOf(k), nPixel);
 }
 
 fn kernel(lid3: vec3u, wid: vec3u, nwg: vec3u) {
@@ -92,15 +104,17 @@ fn kernel(lid3: vec3u, wid: vec3u, nwg: vec3u) {
   let t = lid3.y * 16u + lid3.x;
   var acc: array<f32, 16>;
   let kEnd = min(dimK(), (split + 1u) * p.kPerSplit);
+  // 256 invocations stage BK×BM values of A and BK×BN of B, four each: rows t / BM + 4e of column t % BM.
+  let mm = t % BM;
+  let n = n0 + mm;
+  let nTap = tapOf(n);
+  let nPixel = pixelOf(n);
   for (var k0 = split * p.kPerSplit; k0 < kEnd; k0 += BK) {
-    // 256 invocations stage BK×BM values of A and BK×BN of B, four each.
     for (var e = 0u; e < 4u; e++) {
-      let idx = t + e * 256u;
-      let kk = idx / BM;
-      let mm = idx % BM;
+      let kk = t / BM + e * (256u / BM);
       let k = select(dimK(), k0 + kk, k0 + kk < kEnd); // past the split's end: out of range, loads 0
       As[kk * BM + mm] = loadA(m0 + mm, k);
-      Bs[kk * BN + mm] = loadB(k, n0 + mm);
+      Bs[kk * BN + mm] = loadB(k, n, nTap, nPixel);
     }
     workgroupBarrier();
     accumulateTile(lid3, &acc);
