@@ -7,7 +7,9 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { flag } from './harness.js';
 
-const SUITES = ['gemm', 'kernels', 'step', 'record', 'correct', 'tfjs', 'metrics', 'synth', 'browser', 'deconvolve'];
+const SUITES = ['gemm', 'kernels', 'step', 'record', 'profile', 'fold', 'correct', 'tfjs', 'metrics', 'synth', 'browser', 'deconvolve'];
+/** Suites whose file is named otherwise. */
+const FILES: Record<string, string> = { tfjs: 'tfjs_step', profile: 'profile_step' };
 const wanted = flag('suites', 'gemm,kernels,step,correct').split(',');
 const unknown = wanted.filter((s) => !SUITES.includes(s));
 if (unknown.length) {
@@ -17,7 +19,7 @@ if (unknown.length) {
 const passOn = process.argv.slice(2).filter((a, i, all) => a !== '--suites' && all[i - 1] !== '--suites');
 for (const suite of wanted) {
   console.log(`== bench ${suite}`);
-  const res = spawnSync(process.execPath, [join(import.meta.dirname, `${suite === 'tfjs' ? 'tfjs_step' : suite}.js`), ...passOn], { stdio: 'inherit' });
+  const res = spawnSync(process.execPath, [join(import.meta.dirname, `${FILES[suite] ?? suite}.js`), ...passOn], { stdio: 'inherit' });
   if (res.status !== 0) {
     console.error(`bench ${suite} failed (exit ${res.status ?? res.signal})`);
     process.exit(1);
