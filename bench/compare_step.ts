@@ -2,7 +2,8 @@
 // between processes, so before/after comparisons of a change run back to back): each ROOT is a checkout with its
 // own dist/ (npx tsc -p tsconfig.json) and shaders/. Same step as bench/step.ts, without the content loss. Besides
 // wall time, the process's CPU time per step (all threads: on CPU adapters that is the GPU work), which other load
-// on the machine disturbs much less. Both builds must run the same kernel variants: run with COMI_AUTOTUNE=0 (the
+// on the machine disturbs much less, and the time to record the step (from its start to its submit: what a fast GPU
+// waits for). Both builds must run the same kernel variants: run with COMI_AUTOTUNE=0 (the
 // defaults), or give both the same tuned choices (the cache file's name changes with its version).
 //   node dist/bench/compare_step.js ROOT_A ROOT_B [--configs 64:16] [--rounds 9]
 import { resolve, join } from 'node:path';
@@ -13,8 +14,10 @@ interface Build {
   root: string;
   step: () => Promise<unknown>;
   dispatches: () => number;
+  runtime: { flush: () => void };
   ms: number[];
   cpuMs: number[];
+  recordMs: number[];
 }
 
 async function load(root: string, size: number, ngf: number): Promise<Build> {
@@ -29,7 +32,7 @@ async function load(root: string, size: number, ngf: number): Promise<Build> {
   const step = () => model.step(realS, realT);
   await step(); // compiles pipelines
   await step();
-  return { root, step, dispatches: () => r.dispatchCount, ms: [], cpuMs: [] };
+  return { root, step, dispatches: () => r.dispatchCount, runtime: r, ms: [], cpuMs: [], recordMs: [] };
 }
 
 async function main(): Promise<void> {
@@ -49,15 +52,23 @@ async function main(): Promise<void> {
       for (const b of i % 2 ? [...builds].reverse() : builds) {
         const t0 = performance.now();
         const c0 = process.cpuUsage();
+        let submitted = 0;
+        const flush = b.runtime.flush;
+        b.runtime.flush = function (this: unknown) {
+          submitted ||= performance.now();
+          flush.call(this);
+        };
         await b.step();
         const c = process.cpuUsage(c0);
         b.ms.push(performance.now() - t0);
         b.cpuMs.push((c.user + c.system) / 1000);
+        b.recordMs.push(submitted - t0);
+        b.runtime.flush = flush;
       }
     }
     builds.forEach((b, k) => {
-      console.log(`${size}²/ngf ${ngf}  ${b.root}: wall median ${fmt(median(b.ms), 0)} ms, CPU median ${fmt(median(b.cpuMs), 0)} ms over ${rounds} steps, ${dispatches[k]} dispatches`);
-      console.log(`  wall ${b.ms.map((v) => fmt(v, 0)).join(', ')}\n  CPU  ${b.cpuMs.map((v) => fmt(v, 0)).join(', ')}`);
+      console.log(`${size}²/ngf ${ngf}  ${b.root}: wall median ${fmt(median(b.ms), 0)} ms, CPU median ${fmt(median(b.cpuMs), 0)} ms, recorded in ${fmt(median(b.recordMs))} ms (medians over ${rounds} steps), ${dispatches[k]} dispatches`);
+      console.log(`  wall ${b.ms.map((v) => fmt(v, 0)).join(', ')}\n  CPU  ${b.cpuMs.map((v) => fmt(v, 0)).join(', ')}\n  recorded ${b.recordMs.map((v) => fmt(v)).join(', ')}`);
     });
   }
 }
