@@ -199,10 +199,11 @@ function launchTiles(mode: number, g: ConvGeometry, cols: number, buffers: { x: 
   rt().dispatch(TILED, buffers, params, { consts: { MODE: mode, REFLECT: !!g.reflect, ACC: acc }, groups: [gx, Math.ceil(g.Cout / TILE), gz] });
 }
 
-/** Workgroups a weight gradient should have: CPU adapters need a few per thread, GPUs hundreds. */
-function splitCount(groups: number, rows: number): number {
+/** Ways to split a reduction over `length` items (a weight gradient's output rows, a gather's input channels) so
+ * that a layer of `groups` workgroups gets enough: CPU adapters need a few per thread, GPUs hundreds. */
+function splitCount(groups: number, length: number): number {
   const target = cpuLikeAdapter() ? 8 : 1024;
-  return Math.max(1, Math.min(rows, 64, Math.ceil(target / groups)));
+  return Math.max(1, Math.min(length, 64, Math.ceil(target / groups)));
 }
 
 /** out[i] = Σ_s part[s·n + i] (+ out[i] with acc): the split-K slices added in a fixed order. */
@@ -219,10 +220,11 @@ function scratchTrial(shape: readonly number[], run: (v: ConvVariant, out: GPUBu
   };
 }
 
-/** How many ways to split a reduction over `channels`: as asked, or ('auto') until about 1024 workgroups exist. */
+/** How many ways to split a reduction over `channels`: as asked, or ('auto', a GPU candidate) as splitCount says;
+ * then as few as give the same channels per split. */
 function splitWays(splitK: ConvVariant['splitK'], workgroups: number, channels: number): number {
-  const ways = splitK === 'auto' ? Math.ceil(1024 / workgroups) : splitK ?? 1;
-  const perSplit = Math.ceil(channels / Math.max(1, Math.min(ways, channels, 64)));
+  const ways = splitK === 'auto' ? splitCount(workgroups, channels) : Math.max(1, Math.min(splitK ?? 1, channels, 64));
+  const perSplit = Math.ceil(channels / ways);
   return Math.ceil(channels / perSplit);
 }
 
