@@ -8,7 +8,7 @@
 //   node dist/bench/compare_step.js ROOT_A ROOT_B [--configs 64:16] [--rounds 9]
 import { resolve, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { flag, median, fmt } from './harness.js';
+import { flag, median, fmt, timeRecording } from './harness.js';
 
 interface Build {
   root: string;
@@ -50,20 +50,12 @@ async function main(): Promise<void> {
     for (let i = 0; i < rounds; i++) {
       // Alternate which build goes first, so neither always follows the other's work.
       for (const b of i % 2 ? [...builds].reverse() : builds) {
-        const t0 = performance.now();
         const c0 = process.cpuUsage();
-        let submitted = 0;
-        const flush = b.runtime.flush;
-        b.runtime.flush = function (this: unknown) {
-          submitted ||= performance.now();
-          flush.call(this);
-        };
-        await b.step();
+        const t = await timeRecording(b.runtime, b.step);
         const c = process.cpuUsage(c0);
-        b.ms.push(performance.now() - t0);
+        b.ms.push(t.wallMs);
         b.cpuMs.push((c.user + c.system) / 1000);
-        b.recordMs.push(submitted - t0);
-        b.runtime.flush = flush;
+        b.recordMs.push(t.recordMs);
       }
     }
     builds.forEach((b, k) => {

@@ -102,6 +102,24 @@ export async function timeCase(name: string, run: () => Tensor | Tensor[] | null
   return { ms: wallMs, source: 'wall', wallMs, samples };
 }
 
+/** Runs a step and times it: wall time, and the time from its start to its first submit (recording it). `runtime` may
+ * belong to another build (bench/compare_step.ts): only its flush is watched. */
+export async function timeRecording(runtime: { flush(): void }, step: () => Promise<unknown>): Promise<{ wallMs: number; recordMs: number }> {
+  const t0 = performance.now();
+  let submitted = 0;
+  const flush = runtime.flush;
+  runtime.flush = function (this: unknown) {
+    submitted ||= performance.now();
+    flush.call(this);
+  };
+  try {
+    await step();
+  } finally {
+    delete (runtime as { flush?: unknown }).flush; // back to the prototype's
+  }
+  return { wallMs: performance.now() - t0, recordMs: submitted - t0 };
+}
+
 /** Times an async operation that submits its own work (a training step, a correction) by wall time. */
 export async function timeWall(run: () => Promise<unknown>, warmup: number, reps: number): Promise<{ ms: number; all: number[] }> {
   for (let i = 0; i < warmup; i++) await run();

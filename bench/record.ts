@@ -5,7 +5,7 @@
 //   node dist/bench/record.js [--configs 64:16,128:32] [--reps 5]
 import { pathToFileURL } from 'node:url';
 import { rt, Runtime } from '../src/graph/runtime.js';
-import { benchGpu, cycleGanStep, saveSection, median, fmt, flag } from './harness.js';
+import { benchGpu, cycleGanStep, timeRecording, saveSection, median, fmt, flag } from './harness.js';
 
 type Timed = Record<string, number>;
 let timing = false;
@@ -36,22 +36,13 @@ async function measure(size: number, ngf: number, reps: number, calls: Timed): P
     for (const k of Object.keys(calls)) delete calls[k];
     const d0 = r.dispatchCount;
     const hits0 = r.bindGroupHits;
-    const t0 = performance.now();
-    let submitted = 0;
-    const flush = r.flush;
-    r.flush = function (this: Runtime) {
-      submitted ||= performance.now();
-      flush.call(this);
-    };
-    await step();
-    r.flush = flush;
-    const wall = performance.now() - t0;
+    const { wallMs, recordMs } = await timeRecording(r, step);
     const dispatches = r.dispatchCount - d0;
     const reused = r.bindGroupHits - hits0;
     timing = true;
     await step();
     timing = false;
-    runs.push({ wall, record: submitted - t0, calls: { ...calls }, dispatches, reused });
+    runs.push({ wall: wallMs, record: recordMs, calls: { ...calls }, dispatches, reused });
   }
   dispose();
   const labels = Object.keys(runs[0].calls);
