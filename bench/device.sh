@@ -8,8 +8,12 @@
 #
 #   bash bench/device.sh prepare        here (no GPU needed): packs Node, the npm modules the run needs and the Vulkan
 #                                       loader into .device/ (ignored by git; ~50 MB) for the device machine
-#   bash bench/device.sh run [--quick]  there, from the repository root, with .device carried; --quick shrinks every
-#                                       size and suite (a smoke test of this script on lavapipe; no PyTorch needed)
+#   bash bench/device.sh run [--quick] [--only KEYS]
+#                                       there, from the repository root, with .device carried; --quick shrinks every
+#                                       size and suite (a smoke test of this script on lavapipe; no PyTorch needed);
+#                                       --only runs the listed stages of torch, step, record, profile, paper, kernels,
+#                                       compare, fold, correct, oracle (a short lease); compare needs another build
+#                                       carried in .before/ (its dist/ and package.json)
 #
 # The device machine has no Node.js, no npm registry and no Vulkan loader (docs/performance.md): the run unpacks what
 # `prepare` packed. Budget: < 8 minutes on an H100/H200. A GPU lease is short, so a failing or hanging stage does not
@@ -76,17 +80,26 @@ setup_device() {
 }
 
 FAILED=()
-# A stage that fails is recorded, not fatal: the later stages still measure.
+ONLY=''
+# A stage that fails is recorded, not fatal: the later stages still measure. With --only KEY,... the others are skipped.
 attempt() {
-  local name=$1
-  shift
+  local key=$1 name=$2
+  shift 2
+  [ -z "$ONLY" ] || [[ ",$ONLY," == *",$key,"* ]] || return 0
   stage "$name"
   if "$@"; then echo "-- $name: ok"; else echo "-- $name: FAILED (exit $?)"; FAILED+=("$name"); fi
 }
 
 run() {
   local quick=0
-  [ "${1:-}" = --quick ] && quick=1
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --quick) quick=1 ;;
+      --only) ONLY=$2; shift ;;
+      *) die "unknown option $1" ;;
+    esac
+    shift
+  done
   # Stage limits are sized for a GPU machine; lavapipe on a shared CPU gets ten times as long.
   local x=1
   [ "$quick" = 1 ] && x=10
@@ -116,36 +129,43 @@ run() {
   local torch_flag=()
   if [ "$quick" = 0 ]; then
     rm -f "$torch_json"
-    attempt "PyTorch step (bench/torch_step.py, defaults)" \
+    attempt torch "PyTorch step (bench/torch_step.py, defaults)" \
       timeout $((90 * x)) python3 bench/torch_step.py --configs "$configs" --json "$torch_json"
     [ ! -s "$torch_json" ] || torch_flag=(--torch "$torch_json")
   fi
-  attempt "training step $configs" timeout $((120 * x)) node dist/bench/step.js --configs "$configs" "${reps[@]}" "${torch_flag[@]}"
-  attempt "recording a step on the CPU" timeout $((60 * x)) node dist/bench/record.js --configs "$recorded" "${reps[@]}"
-  attempt "GPU time of a step by kernel" timeout $((60 * x)) node dist/bench/profile_step.js --configs "$recorded" --reps "$profiled_reps"
-  attempt "paper-settings step $paper with the VGG19 relu3_3 content loss" \
+  attempt step "training step $configs" timeout $((120 * x)) node dist/bench/step.js --configs "$configs" "${reps[@]}" "${torch_flag[@]}"
+  attempt record "recording a step on the CPU" timeout $((60 * x)) node dist/bench/record.js --configs "$recorded" "${reps[@]}"
+  attempt profile "GPU time of a step by kernel" timeout $((60 * x)) node dist/bench/profile_step.js --configs "$recorded" --reps "$profiled_reps"
+  attempt paper "paper-settings step $paper with the VGG19 relu3_3 content loss" \
     timeout $((60 * x)) node dist/bench/step.js --configs "$paper" --content "${reps[@]}"
   if [ "$quick" = 1 ]; then
-    attempt "generator convolutions against the ceiling" timeout $((60 * x)) node dist/bench/kernels.js --only ref --size 64
+    attempt kernels "generator convolutions against the ceiling" timeout $((60 * x)) node dist/bench/kernels.js --only ref --size 64
   else
-    attempt "generator convolutions against the ceiling" timeout 90 node dist/bench/kernels.js --only ref,gen --size 256
+    attempt kernels "generator convolutions against the ceiling" timeout 90 node dist/bench/kernels.js --only ref,gen --size 256
   fi
-  attempt "the reflection fold's cost" timeout $((60 * x)) node dist/bench/fold.js --maps "$fold_maps"
+  # A/B against another build carried in .before/ (its dist/ and package.json): both alternated in one process, with
+  # the variants the first build tunes in an empty cache (the second reads them: kernel changes timed alone).
+  if [ -d .before/dist ]; then
+    attempt compare "this tree against .before/ (bench/compare_step.ts)" \
+      env COMI_CACHE="$(mktemp -d)" timeout $((90 * x)) node dist/bench/compare_step.js .before . --configs "$recorded" --rounds 7
+  fi
+  attempt fold "the reflection fold's cost" timeout $((60 * x)) node dist/bench/fold.js --maps "$fold_maps"
   # f16 maps beside f32 in the same process where the adapter can (issue 12 item 2): speed and max |Δ| against f32.
   local precision=f32
   echo "$adapter" | grep -q 'shader-f16 true' && precision=f32,f16
   if [ "$quick" = 1 ]; then
-    attempt "correction ($precision maps)" timeout $((120 * x)) node dist/bench/correct.js --ngf 4 --blocks 1 --width 256 --height 192 --precision $precision
+    attempt correct "correction ($precision maps)" timeout $((120 * x)) node dist/bench/correct.js --ngf 4 --blocks 1 --width 256 --height 192 --precision $precision
   else
-    attempt "correction ($precision maps, ngf 64)" timeout 90 node dist/bench/correct.js --precision $precision --reps 3
+    attempt correct "correction ($precision maps, ngf 64)" timeout 90 node dist/bench/correct.js --precision $precision --reps 3
   fi
 
+  # Without errors.test.ts: its no-adapter cases load TypeScript itself, which the bundle leaves out (and need no GPU).
   local suites=(test/kernels test/autograd test/train/train_step.test.ts test/model test/graph)
   [ "$quick" = 1 ] && suites=(test/kernels/conv.test.ts test/kernels/reduction.test.ts test/kernels/adam.test.ts test/train/train_step.test.ts)
   local left=$((budget * x - (SECONDS - t0)))
   [ "$left" -ge 30 ] || left=30
-  attempt "oracle suites (every conv strategy and tiling, both reductions, Adam groups: forced inside the tests; ${left} s left)" \
-    env COMI_AUTOTUNE=0 timeout "$left" node node_modules/vitest/vitest.mjs run "${suites[@]}"
+  attempt oracle "oracle suites (every conv strategy and tiling, both reductions, Adam groups: forced inside the tests; ${left} s left)" \
+    env COMI_AUTOTUNE=0 timeout "$left" node node_modules/vitest/vitest.mjs run "${suites[@]}" --exclude test/graph/errors.test.ts
 
   if [ -n "${OUT:-}" ]; then find bench/results -newer "$marker" -type f -exec cp {} "$OUT"/ \;; fi
   rm -f "$marker"
@@ -157,5 +177,5 @@ run() {
 case "${1:-}" in
   prepare) prepare ;;
   run) shift; run "$@" ;;
-  *) die "usage: bash bench/device.sh prepare | run [--quick]" ;;
+  *) die "usage: bash bench/device.sh prepare | run [--quick] [--only KEYS]" ;;
 esac

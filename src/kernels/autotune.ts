@@ -94,6 +94,10 @@ export function tuned<C>(key: string, candidates: C[], fallback: C, trial: (c: C
           if (median(t) < median(times[best])) best = k;
         });
         chosen[key] = candidates[best];
+        // COMI_AUTOTUNE_LOG=1: each trial's medians (bench/device.sh reads where a GPU's time goes from them).
+        if (platform().env('COMI_AUTOTUNE_LOG') === '1') {
+          console.log(`autotune ${key}: ${candidates.map((c, k) => `${id(c)} ${median(times[k]).toFixed(3)} ms`).join(' | ')} → ${id(candidates[best])}`);
+        }
         inFlight.delete(key);
         save();
       });
