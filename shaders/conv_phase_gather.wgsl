@@ -6,10 +6,13 @@
 // consecutive valid kw read the same inputs shifted by one, so each (ci, kh) loads TN + ⌈KW / s⌉ − 1 inputs.
 // With FOLD (a reflect-padded conv's input gradient) the mirrors are added (reflect_fold.wgsl); with ACC the
 // results are added to y. Split-K as in conv_direct_gather.wgsl: workgroup z / zTiles sums ciPerSplit input channels
-// into its slice of y; the first slice also takes the bias and the mirrors.
+// into its slice of y; the first slice also takes the bias, each slice the mirrors over its channels.
 
 fn kernel(gid: vec3u, wid: vec3u, nwg: vec3u) {
-  let s = p.stride;
+  // Square kernels and the stride are compile-time constants where KS, S are set (conv_direct_gather.wgsl).
+  let s = select(p.stride, S, S != 0u);
+  let KH = select(p.KH, KS, KS != 0u);
+  let KW = select(p.KW, KS, KS != 0u);
   let rowsPerPhase = (p.OH + s - 1u) / s;
   let perPhase = p.N * rowsPerPhase * p.tilesPerPhase;
   let split = wid.z / p.zTiles;
@@ -25,7 +28,7 @@ fn kernel(gid: vec3u, wid: vec3u, nwg: vec3u) {
   let n = rest / (p.tilesPerPhase * rowsPerPhase);
   let oy = py + s * r;
   if (oy >= p.OH) { return; }
-  let K = p.KH * p.KW;
+  let K = KH * KW;
   let kh0 = (py + p.pad) % s;
   let kw0 = (px + p.pad) % s;
   // Input row and column of the first valid tap (kh0, kw0); each next valid kh or kw (+s) moves them back by one.
@@ -35,16 +38,18 @@ fn kernel(gid: vec3u, wid: vec3u, nwg: vec3u) {
   var wrow: array<u32, TM>;
   for (var i = 0u; i < TM; i++) { wrow[i] = min(co0 + i, p.Cout - 1u) * K; }
   var acc: array<f32, TM * TN>;
-  for (var ci = split * p.ciPerSplit; ci < min(p.Cin, (split + 1u) * p.ciPerSplit); ci++) {
+  let ci0 = split * p.ciPerSplit;
+  let ci1 = min(p.Cin, ci0 + p.ciPerSplit);
+  for (var ci = ci0; ci < ci1; ci++) {
     let plane = (n * p.Cin + ci) * p.H;
     let wci = ci * p.Cout * K;
     var iy = iyFirst;
-    for (var kh = kh0; kh < p.KH; kh += s) {
+    for (var kh = kh0; kh < KH; kh += s) {
       if (iy >= 0 && iy < i32(p.H)) {
         let row = (plane + u32(iy)) * p.W;
         var xv: array<f32, TN>;
         var ix = ixFirst;
-        for (var kw = kw0; kw < p.KW; kw += s) {
+        for (var kw = kw0; kw < KW; kw += s) {
           if (kw == kw0) {
             for (var j = 0u; j < TN; j++) {
               let xj = ix + i32(j);
@@ -56,7 +61,7 @@ fn kernel(gid: vec3u, wid: vec3u, nwg: vec3u) {
             for (var j = TN - 1u; j > 0u; j--) { xv[j] = xv[j - 1u]; }
             xv[0] = select(0.0, x[row + u32(max(ix, 0))], ix >= 0 && ix < i32(p.W));
           }
-          let k = wci + kh * p.KW + kw;
+          let k = wci + kh * KW + kw;
           for (var i = 0u; i < TM; i++) {
             let wv = w[wrow[i] + k];
             for (var j = 0u; j < TN; j++) { acc[i * TN + j] = fma(wv, xv[j], acc[i * TN + j]); }
@@ -64,15 +69,6 @@ fn kernel(gid: vec3u, wid: vec3u, nwg: vec3u) {
         }
       }
       iy -= 1;
-    }
-  }
-  if (FOLD && split == 0u) {
-    for (var j = 0u; j < TN; j++) {
-      let ox = px + (t0 + j) * s;
-      if (ox < p.OW && (hasMirrors(oy, p.OH, p.pad) || hasMirrors(ox, p.OW, p.pad))) {
-        let m = mirrorSums(n, co0, oy, ox, p.pad, true);
-        for (var i = 0u; i < TM; i++) { acc[i * TN + j] += m[i]; }
-      }
     }
   }
   for (var i = 0u; i < TM; i++) {
@@ -85,6 +81,12 @@ fn kernel(gid: vec3u, wid: vec3u, nwg: vec3u) {
       if (ox >= p.OW) { continue; }
       let v = acc[i * TN + j] + bias;
       y[out + ox] = select(v, v + y[out + ox], ACC);
+    }
+  }
+  if (FOLD) {
+    for (var j = 0u; j < TN; j++) {
+      let ox = px + (t0 + j) * s;
+      if (ox < p.OW && (hasMirrors(oy, p.OH, p.pad) || hasMirrors(ox, p.OW, p.pad))) { addMirrors(n, co0, oy, ox, p.pad, true, split, ci0, ci1); }
     }
   }
 }

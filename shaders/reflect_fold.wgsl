@@ -8,10 +8,10 @@ fn hasMirrors(i: u32, n: u32, pad: u32) -> bool {
   return (i >= 1u && i <= pad) || (i + 1u < n && n - 1u - i <= pad);
 }
 
-/** The transposed convolution at the positions mirroring onto (oy, ox), for TM output channels from co0: those in
- * mirrored columns, and with `rows` those in mirrored rows of column ox too. Edge-only work: plain loops, the weight
- * loads shared by the TM channels. */
-fn mirrorSums(n: u32, co0: u32, oy: u32, ox: u32, pad: u32, rows: bool) -> array<f32, TM> {
+/** The transposed convolution at the positions mirroring onto (oy, ox), for TM output channels from co0, summed over
+ * the input channels [ci0, ci1) (a split's, like the tile's own sums): those in mirrored columns, and with `rows`
+ * those in mirrored rows of column ox too. Edge-only work: plain loops, the weight loads shared by the TM channels. */
+fn mirrorSums(n: u32, co0: u32, oy: u32, ox: u32, pad: u32, rows: bool, ci0: u32, ci1: u32) -> array<f32, TM> {
   let P = i32(pad);
   let s = i32(p.stride);
   var sum: array<f32, TM>;
@@ -29,7 +29,7 @@ fn mirrorSums(n: u32, co0: u32, oy: u32, ox: u32, pad: u32, rows: bool) -> array
           if (nx < 0 || nx % s != 0 || nx / s >= i32(p.W)) { continue; }
           let at = u32(ny / s) * p.W + u32(nx / s);
           let tap = u32(kh) * p.KW + u32(kw);
-          for (var ci = 0u; ci < p.Cin; ci++) {
+          for (var ci = ci0; ci < ci1; ci++) {
             let xv = x[(n * p.Cin + ci) * p.H * p.W + at];
             for (var i = 0u; i < TM; i++) {
               let co = min(co0 + i, p.Cout - 1u);
@@ -41,4 +41,18 @@ fn mirrorSums(n: u32, co0: u32, oy: u32, ox: u32, pad: u32, rows: bool) -> array
     }
   }
   return sum;
+}
+
+/** Adds mirrorSums over the input channels [ci0, ci1) to the stored outputs (oy, ox) of slice `split` of y
+ * [splits, N, Cout, OH, OW], after the tile's own sums: added to the register tile instead, at an output index only
+ * known at run time, they made GPU compilers keep the whole tile in local memory (the H200's folded input gradients
+ * ran 4× slower than the zero-padded ones). */
+fn addMirrors(n: u32, co0: u32, oy: u32, ox: u32, pad: u32, rows: bool, split: u32, ci0: u32, ci1: u32) {
+  let m = mirrorSums(n, co0, oy, ox, pad, rows, ci0, ci1);
+  for (var i = 0u; i < TM; i++) {
+    let co = co0 + i;
+    if (co >= p.Cout) { break; }
+    let at = (((split * p.N + n) * p.Cout + co) * p.OH + oy) * p.OW + ox;
+    y[at] += m[i];
+  }
 }

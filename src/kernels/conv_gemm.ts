@@ -25,7 +25,7 @@ const DIRECT_GATHER = defineKernel({
   shader: 'conv_direct_gather',
   params: { ...GEOMETRY, tilesX: 'u32', hasBias: 'u32', zTiles: 'u32', ciPerSplit: 'u32' },
   bindings: GATHER_BINDINGS,
-  consts: { TM: 'u32', TN: 'u32', FLIP: 'bool', REFLECT: 'bool', FOLD: 'bool', ACC: 'bool', WG: 'u32' },
+  consts: { TM: 'u32', TN: 'u32', FLIP: 'bool', REFLECT: 'bool', FOLD: 'bool', ACC: 'bool', WG: 'u32', KS: 'u32', S: 'u32' },
   includes: ['reflect', 'reflect_fold'],
   entry: REGISTER_ENTRY,
   workgroup: 'WG',
@@ -34,7 +34,7 @@ const PHASE_GATHER = defineKernel({
   shader: 'conv_phase_gather',
   params: { ...GEOMETRY, tilesPerPhase: 'u32', hasBias: 'u32', zTiles: 'u32', ciPerSplit: 'u32' },
   bindings: GATHER_BINDINGS,
-  consts: { TM: 'u32', TN: 'u32', FOLD: 'bool', ACC: 'bool', WG: 'u32' },
+  consts: { TM: 'u32', TN: 'u32', FOLD: 'bool', ACC: 'bool', WG: 'u32', KS: 'u32', S: 'u32' },
   includes: ['reflect', 'reflect_fold'],
   entry: REGISTER_ENTRY,
   workgroup: 'WG',
@@ -240,6 +240,11 @@ function splitGather(g: ConvGeometry, groups: [number, number, number], splitK: 
   part?.dispose();
 }
 
+/** A square kernel's size and the stride as compile-time constants of the register gathers (0: read at run time). */
+function staticShape(g: ConvGeometry): { KS: number; S: number } {
+  return { KS: g.KH === g.KW ? g.KH : 0, S: g.stride };
+}
+
 /** With `flip`, w is read rotated and channel-swapped (conv_direct_gather.wgsl's FLIP; register tiles only); with
  * `acc` y is added to. */
 function dispatchDirectGather(v: ConvVariant, g: ConvGeometry, x: GPUBuffer, w: GPUBuffer, b: GPUBuffer | null, y: GPUBuffer, flip = false, acc = false): void {
@@ -249,7 +254,7 @@ function dispatchDirectGather(v: ConvVariant, g: ConvGeometry, x: GPUBuffer, w: 
   const tilesX = Math.ceil(g.OW / tn);
   splitGather(g, groups2d(g.N * g.OH * tilesX, Math.ceil(g.Cout / tm), v.wg), v.splitK, y, acc, (out, split, groups, accumulate) => {
     rt().dispatch(DIRECT_GATHER, { x, w, b: b ?? w, y: out }, { ...geometry(g), tilesX, hasBias: b ? 1 : 0, ...split }, {
-      consts: { TM: tm, TN: tn, FLIP: flip, REFLECT: !!g.reflect && !flip, FOLD: !!g.reflect && flip, ACC: accumulate, WG: v.wg },
+      consts: { TM: tm, TN: tn, FLIP: flip, REFLECT: !!g.reflect && !flip, FOLD: !!g.reflect && flip, ACC: accumulate, WG: v.wg, ...staticShape(g) },
       groups,
     });
   });
@@ -263,7 +268,7 @@ function dispatchPhaseGather(v: ConvVariant, g: ConvGeometry, x: GPUBuffer, w: G
   const rowsPerPhase = Math.ceil(g.OH / g.stride);
   splitGather(g, groups2d(g.N * rowsPerPhase * tilesPerPhase * g.stride ** 2, Math.ceil(g.Cout / tm), v.wg), v.splitK, y, acc, (out, split, groups, accumulate) => {
     rt().dispatch(PHASE_GATHER, { x, w, b: b ?? w, y: out }, { ...geometry(g), tilesPerPhase, hasBias: b ? 1 : 0, ...split }, {
-      consts: { TM: tm, TN: tn, FOLD: !!g.reflect, ACC: accumulate, WG: v.wg },
+      consts: { TM: tm, TN: tn, FOLD: !!g.reflect, ACC: accumulate, WG: v.wg, ...staticShape(g) },
       groups,
     });
   });
