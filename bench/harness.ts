@@ -102,8 +102,9 @@ export async function timeCase(name: string, run: () => Tensor | Tensor[] | null
   return { ms: wallMs, source: 'wall', wallMs, samples };
 }
 
-/** Runs a step and times it: wall time, and the time from its start to its first submit (recording it). `runtime` may
- * belong to another build (bench/compare_step.ts): only its flush is watched. */
+/** Runs a step and times it: wall time, and the time from its start to its first flush (recording it; the runtime
+ * also submits chunks of it on the way). `runtime` may belong to another build (bench/compare_step.ts): only its flush
+ * is watched. */
 export async function timeRecording(runtime: { flush(): void }, step: () => Promise<unknown>): Promise<{ wallMs: number; recordMs: number }> {
   const t0 = performance.now();
   let submitted = 0;

@@ -2,8 +2,8 @@
 // still be read by them, so it only becomes reusable after the next submit; one released while nothing is recorded
 // is reusable at once (later submits run after earlier ones on the queue).
 // A repeated step should get the same buffer for each of its tensors as a recent repeat did, so that its bind groups
-// repeat and the runtime reuses them: the n-th request after a submit prefers a buffer that the n-th request after an
-// earlier submit had. (A plain stack permuted the buffers from step to step: 0–12 % of bind groups repeated.)
+// repeat and the runtime reuses them: the n-th request of a step (since a flush; the runtime also submits within a
+// step) prefers a buffer that the n-th request of an earlier step had. (A plain stack permuted the buffers from step to step: 0–12 % of bind groups repeated.)
 
 export interface PoolStats {
   liveBuffers: number;
@@ -38,7 +38,7 @@ function takeRecent(list: GPUBuffer[], recent: GPUBuffer[]): GPUBuffer | undefin
 export class BufferPool {
   private free = new Map<number, GPUBuffer[]>();
   private pending: GPUBuffer[] = [];
-  /** Requests since the last submit. */
+  /** Requests since the end of the last step. */
   private position = 0;
   /** Per request position, the buffers it was handed most recently (newest first). */
   private byPosition: GPUBuffer[][] = [];
@@ -89,12 +89,13 @@ export class BufferPool {
     this.stats.freeBytes += buffer.size;
   }
 
-  /** Called right after a queue submit: what was released before it is now safe to hand out again. */
-  afterSubmit(): void {
+  /** Called right after a queue submit: what was released before it is now safe to hand out again. `endOfStep`:
+   * the submit ends a step (request positions restart), not one chunk of it. */
+  afterSubmit(endOfStep = true): void {
     for (const buffer of this.pending) this.recycle(buffer);
     this.pending = [];
     this.recording = false;
-    this.position = 0;
+    if (endOfStep) this.position = 0;
   }
 
   /** Destroys idle buffers (e.g. between phases with different shapes). */

@@ -1,4 +1,5 @@
-// Records every dispatch of a step into one command encoder / compute pass and submits once on flush or readback.
+// Records the dispatches of a step into command encoders / compute passes, submitted every DISPATCHES_PER_SUBMIT
+// dispatches and on flush or readback.
 import { BufferPool, Usage } from './pool.js';
 import { getGpu, releaseGpu, checkDeviceAlive, type DeviceOptions, type GpuContext } from './device.js';
 import { platform } from '../platform/platform.js';
@@ -11,6 +12,9 @@ const MAX_WORKGROUPS_PER_DIM = 65535;
 const UNIFORM_CACHE_LIMIT = 4096;
 /** Bind groups kept for reuse: more than the ~550–700 dispatches of a training step. */
 const BIND_GROUP_CACHE_LIMIT = 4096;
+/** A step's recording is submitted in chunks of this many dispatches, so that the GPU runs the first while the CPU
+ * records the rest (a 256² step on the H200: 42 ms of recording, all of it before the GPU started, as one submit). */
+const DISPATCHES_PER_SUBMIT = 128;
 /** WebGPU's upper bound on queries per query set. */
 const QUERIES_PER_SET = 4096;
 
@@ -87,6 +91,7 @@ export class Runtime {
   /** Dispatches recorded since the runtime started: for overhead accounting in benchmarks. */
   dispatchCount = 0;
   submitCount = 0;
+  private dispatchesSinceSubmit = 0;
   /** Nominal FLOPs of the convolution GEMMs recorded (2 per multiply-add over every kernel tap, zero padding
    * included, as PyTorch counts them; autotune trials excluded): benchmarks divide them by time. */
   convFlops = 0;
@@ -194,6 +199,7 @@ export class Runtime {
     pass.dispatchWorkgroups(x, y, z);
     if (timed) this.endPass();
     this.dispatchCount++;
+    if (++this.dispatchesSinceSubmit >= DISPATCHES_PER_SUBMIT) this.submit(false);
   }
 
   /** A bind group of these entries for pipeline, reused when the same buffers were bound to it before. */
@@ -318,6 +324,12 @@ export class Runtime {
 
   /** Submits everything recorded so far. */
   flush(): void {
+    this.submit(true);
+  }
+
+  /** Submits what is recorded; `endOfStep` (a flush, not a chunk of a step) also restarts the pool's request
+   * positions, which a repeated step then repeats. */
+  private submit(endOfStep: boolean): void {
     checkDeviceAlive();
     this.endPass();
     if (this.encoder) {
@@ -327,7 +339,8 @@ export class Runtime {
       this.encoder = null;
       this.submitCount++;
     }
-    this.pool.afterSubmit();
+    this.dispatchesSinceSubmit = 0;
+    this.pool.afterSubmit(endOfStep);
     for (const b of this.retiredUniforms) b.destroy();
     this.retiredUniforms = [];
     if (this.firstError) {
