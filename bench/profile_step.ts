@@ -51,7 +51,7 @@ async function main(): Promise<void> {
   saveSection('profile', {
     title: 'GPU time of a training step by kernel (3 channels, batch 1, 9 blocks, ndf = ngf, no content loss)',
     notes: [
-      `Every dispatch of a step timed by timestamp queries in its own compute pass, summed per shader; medians of ${reps} steps after two warm-up steps. Wall: an untimed step (one submit, losses read back), median of ${reps}.`,
+      `Every dispatch of a step timed by timestamp queries in its own compute pass, summed per shader; medians of ${reps} steps after two warm-up steps. Wall: an untimed step (losses read back), median of ${reps}.`,
       ...rows.map((x) => `${x.size}²/ngf ${x.ngf}: wall ${fmt(x.wallMs)} ms untimed, dispatches' GPU time ${fmt(x.timedMs)} ms.`),
     ],
     table: {

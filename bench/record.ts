@@ -1,7 +1,8 @@
-// CPU cost of recording one training step (issue 12, fixed cost per step): a step is recorded into one command buffer
-// and then run, so on a fast GPU its wall time is this recording plus the GPU's work. After two warm-up steps, each
-// repetition runs the step twice: once for the recording and wall times, once with the calls into Dawn timed by
-// wrappers (which pass through untimed in the first run, so that their own cost stays out of the recording time).
+// CPU cost of recording one training step (issue 12, fixed cost per step): a step is recorded and submitted in chunks
+// of 128 dispatches, so on a fast GPU the GPU's work overlaps all of this recording but the last chunk's. After two
+// warm-up steps, each repetition runs the step twice: once for the recording and wall times, once with the calls into
+// Dawn timed by wrappers (which pass through untimed in the first run, so that their own cost stays out of the
+// recording time).
 //   node dist/bench/record.js [--configs 64:16,128:32] [--reps 5]
 import { pathToFileURL } from 'node:url';
 import { rt, Runtime } from '../src/graph/runtime.js';
@@ -83,7 +84,7 @@ async function main(): Promise<void> {
   saveSection('record', {
     title: 'Recording one training step on the CPU (3 channels, batch 1, 9 blocks, ndf = ngf, no content loss)',
     notes: [
-      `Medians of ${reps} steps after two warm-up steps. Recorded: from the step's start to its one submit (the autograd, the tensor bookkeeping and every call into Dawn); wall: to the losses read back. Per call: the summed time inside each Dawn call (Runtime.dispatch includes them), timed in a second run of each step.`,
+      `Medians of ${reps} steps after two warm-up steps. Recorded: from the step's start to its flush (the last of its submits) (the autograd, the tensor bookkeeping and every call into Dawn); wall: to the losses read back. Per call: the summed time inside each Dawn call (Runtime.dispatch includes them), timed in a second run of each step.`,
     ],
     table: {
       head: ['size', 'ngf', 'dispatches', 'bind groups reused', 'wall ms', 'recorded ms', 'µs per dispatch', ...labels.map((l) => `${l} ms`)],

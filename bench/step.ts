@@ -1,7 +1,7 @@
 // Full CycleGAN training step (G_s/G_t update, then D_t/D_s update, Adam; 9 ResNet blocks, 3 channels, batch 1,
 // LSGAN) at 64²/ngf 16, 128²/ngf 32 and 256²/ngf 64, with ndf = ngf; without the content loss (the configuration
 // bench/tfjs_step.ts builds in TensorFlow.js) and, with --content, with the VGG19-to-relu3_3 content loss (random
-// weights: same FLOPs as trained ones). Wall time per step (one submit, the losses read back), dispatches per step,
+// weights: same FLOPs as trained ones). Wall time per step (the losses read back), dispatches per step,
 // and the step's convolution FLOPs (counted by the runtime, checked against PyTorch in test/train/train_step.test.ts)
 // per second, as a fraction of the adapter's GEMM ceiling measured in the same process (bench/gemm.ts); the floor is
 // the time the step's convolutions alone would take at that ceiling, the least any kernel work can reach.
@@ -56,7 +56,7 @@ async function main(): Promise<void> {
   saveSection(content ? 'step-content' : 'step', {
     title: `Training step${content ? ' with VGG19 relu3_3 content loss' : ''} (3 channels, batch 1, 9 blocks, ndf = ngf)`,
     notes: [
-      'Wall time per step, median of the listed repetitions after two warm-up steps (compilation, autotuning); every step is one submit plus one readback of its six losses. Dispatches, submits and convolution FLOPs: those of the second step.',
+      'Wall time per step, median of the listed repetitions after two warm-up steps (compilation, autotuning); every step is submitted in chunks of 128 dispatches and ends with one readback of its six losses. Dispatches, submits and convolution FLOPs: those of the second step.',
       `Convolution FLOPs per step as PyTorch counts them (2 per multiply-add, every tap), divided by the wall time; the GEMM ceiling, ${fmt(ceiling.gflops, 2)} GFLOP/s (${ceiling.best}), measured in the same process. Floor: the convolutions alone at the ceiling.`,
       ...(torch ? [`PyTorch ${torch.torch} on ${torch.device}${torch.cudnn ? ` (cuDNN ${torch.cudnn})` : ''}, same step (bench/torch_step.py), same machine.`] : []),
     ],

@@ -72,7 +72,7 @@ export interface GanModel {
 
 const LOSS_KEYS = ['gAdv', 'gContent', 'gCycle', 'gTotal', 'dT', 'dS'] as const;
 
-/** A step's losses in one readback (the step was recorded into one submit); absent terms read 0. Disposes them. */
+/** A step's losses in one readback (one flush for all six); absent terms read 0. Disposes them. */
 export async function readLosses(parts: Partial<Record<keyof StepLosses, Tensor | null>>): Promise<StepLosses> {
   const values = await Promise.all(LOSS_KEYS.map((k) => parts[k]?.item() ?? 0));
   for (const k of LOSS_KEYS) parts[k]?.dispose();
