@@ -144,20 +144,22 @@ function bucket(n: number): number {
   return 2 ** Math.ceil(Math.log2(Math.max(1, n)));
 }
 
-function shapeClass(kind: ConvKind, g: ConvGeometry): string {
-  return `conv ${kind} k${g.KH}x${g.KW} s${g.stride} cin${bucket(g.Cin)} cout${bucket(g.Cout)} px${bucket(g.N * g.OH * g.OW)}`;
+/** `inputGrad`: a stride-1 input gradient (the flipped gather, which also folds reflection): tuned apart from the
+ * forwards of its shape, whose variant, timed without the fold's edge work, it used to get. */
+function shapeClass(kind: ConvKind, g: ConvGeometry, inputGrad = false): string {
+  return `conv ${kind}${inputGrad ? ' input grad' : ''} k${g.KH}x${g.KW} s${g.stride} cin${bucket(g.Cin)} cout${bucket(g.Cout)} px${bucket(g.N * g.OH * g.OW)}`;
 }
 
 let lastVariant: ConvVariant | null = null;
 
-function variantFor(kind: ConvKind, g: ConvGeometry, trial: (v: ConvVariant) => void): ConvVariant {
+function variantFor(kind: ConvKind, g: ConvGeometry, trial: (v: ConvVariant) => void, inputGrad = false): ConvVariant {
   if (forced) {
     const strategy = forced.strategy === 'rows' && kind !== 'weightGrad' ? 'registers' : forced.strategy ?? 'registers';
     const splitK = kind !== 'weightGrad' && strategy === 'registers' ? forced.splitK : undefined;
     lastVariant = { strategy, tm: forced.tm, tn: forced.tn, wg: forced.wg ?? 64, ...(splitK ? { splitK } : {}) };
   } else {
     const fallback = cpuLikeAdapter() ? registers(16, 8) : TILES;
-    lastVariant = tuned(shapeClass(kind, g), candidates(kind, g.Cout), fallback, trial);
+    lastVariant = tuned(shapeClass(kind, g, inputGrad), candidates(kind, g.Cout), fallback, trial);
   }
   return lastVariant;
 }
@@ -290,7 +292,7 @@ export function inputGrad(g: ConvGeometry, dy: GPUBuffer, w: GPUBuffer, dx: Tens
   const run = (v: ConvVariant, out: GPUBuffer, accumulate = false) =>
     v.strategy === 'registers' && !phase ? dispatchDirectGather(v, flipped, dy, w, null, out, true, accumulate) : dispatchPhaseGather(v, t, dy, w, null, out, accumulate);
   const kind = phase ? 'phaseGather' : 'directGather';
-  run(variantFor(kind, phase ? t : flipped, scratchTrial(dx.shape, run)), dx.buffer, acc);
+  run(variantFor(kind, phase ? t : flipped, scratchTrial(dx.shape, run), !phase), dx.buffer, acc);
   rt().convFlops += directFlops(g);
 }
 

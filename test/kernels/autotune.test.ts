@@ -10,7 +10,7 @@ import { Tensor } from '../../src/graph/tensor.js';
 import { rt } from '../../src/graph/runtime.js';
 import { hashUniform } from '../../src/graph/random.js';
 import { conv2d } from '../../src/kernels/conv2d.js';
-import { convCandidates } from '../../src/kernels/conv_gemm.js';
+import { convCandidates, inputGrad } from '../../src/kernels/conv_gemm.js';
 import { autotuneCachePath } from '../../src/kernels/autotune.js';
 
 useGpu();
@@ -71,6 +71,29 @@ describe('autotune', () => {
       const err = Math.max(...out.map((v, i) => Math.abs(v - reference[i])));
       expect(err / scale).toBeLessThanOrEqual(1e-6);
     }
+  });
+
+  it('tunes a stride-1 input gradient apart from the forward of its shape', async () => {
+    process.env.COMI_AUTOTUNE = '1';
+    const r = rt();
+    const x = rand([1, 5, 12, 10], 8);
+    const w = rand([5, 5, 3, 3], 9);
+    await conv2d(x, w, null, { padding: 1 }).data();
+    await waitFor(autotuneCachePath());
+    // The same shape class as that forward (5 → 5 channels, 12×10), but the flipped gather's own trials.
+    const g = { N: 1, Cin: 5, H: 12, W: 10, Cout: 5, OH: 12, OW: 10, KH: 3, KW: 3, stride: 1, pad: 1, reflect: true };
+    const dx = Tensor.empty([1, 5, 12, 10]);
+    const before = r.dispatchCount;
+    inputGrad(g, rand([1, 5, 12, 10], 10).buffer, w.buffer, dx);
+    await dx.data();
+    const trialDispatches = convCandidates().reduce((n, c) => n + (c.splitK ? 2 : 1), 0);
+    expect(r.dispatchCount - before).toBe(1 + 3 * trialDispatches);
+    for (let i = 0; i < 100; i++) {
+      if (readFileSync(autotuneCachePath(), 'utf8').includes('input grad')) break;
+      await new Promise((res) => setTimeout(res, 50));
+    }
+    const choices = JSON.parse(readFileSync(autotuneCachePath(), 'utf8'))[r.gpu.adapterName];
+    expect(Object.keys(choices).sort()).toEqual(['conv directGather input grad k3x3 s1 cin8 cout8 px128', 'conv directGather k3x3 s1 cin8 cout8 px128']);
   });
 
   it('COMI_AUTOTUNE=0 records no trials and writes no cache', async () => {
