@@ -3,7 +3,8 @@
 // is reusable at once (later submits run after earlier ones on the queue).
 // A repeated step should get the same buffer for each of its tensors as a recent repeat did, so that its bind groups
 // repeat and the runtime reuses them: the n-th request of a step (since a flush; the runtime also submits within a
-// step) prefers a buffer that the n-th request of an earlier step had. (A plain stack permuted the buffers from step to step: 0–12 % of bind groups repeated.)
+// step) prefers a buffer that the n-th request of an earlier step had. (A plain stack permuted the buffers from step
+// to step: 0–12 % of bind groups repeated.)
 
 export interface PoolStats {
   liveBuffers: number;
