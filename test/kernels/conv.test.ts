@@ -21,7 +21,8 @@ describe('conv: every strategy and register tiling agrees with PyTorch (also ite
     it(`${t.strategy ?? 'registers'} ${t.tm}×${t.tn}${t.wg ? ` wg ${t.wg}` : ''}${t.splitK ? `, split-K ${t.splitK}` : ''}`, async () => {
       setConvTiling(t);
       try {
-        for (const name of ['conv2d_odd', 'conv2d_k5_stride3', 'conv_transpose2d_k3_stride3_op2', 'conv_transpose2d_stride2_op1', 'conv2d_reflect_block', 'conv2d_reflect_k7_head', 'conv2d_reflect_stride2', 'conv2d_reflect_k7_narrow', 'conv2d_reflect_stride2_narrow']) {
+        // Non-square kernels (k3x5, k2x3): the gathers' kernel size read at run time, not a compile-time constant.
+        for (const name of ['conv2d_odd', 'conv2d_k5_stride3', 'conv_transpose2d_k3_stride3_op2', 'conv_transpose2d_stride2_op1', 'conv2d_reflect_block', 'conv2d_reflect_k7_head', 'conv2d_reflect_stride2', 'conv2d_reflect_k7_narrow', 'conv2d_reflect_stride2_narrow', 'conv2d_k3x5', 'conv2d_reflect_k3x5', 'conv_transpose2d_k2x3_stride2']) {
           await convOracleCase(name);
         }
         // Batch items one at a time: gradients added inside the kernels (every strategy's accumulating variant).
@@ -48,7 +49,7 @@ describe('conv: finite differences', () => {
     expect(r.worst, r.detail).toBeLessThanOrEqual(1);
   });
   // Padding 2 of width 4: inner columns mirror onto both edges. Stride 1 folds in the flipped direct gather, stride 2
-  // in the phase gather (both also split over their 3 channels: the mirrors go to the first slice), 'tiles' in the
+  // in the phase gather (both also split over their 3 channels, each slice adding its channels' mirrors), 'tiles' in the
   // workgroup-memory kernel.
   for (const [stride, t] of [[1, null], [2, null], [1, { tm: 4, tn: 4, strategy: 'tiles' }], [1, { tm: 4, tn: 4, splitK: 2 }], [2, { tm: 4, tn: 4, splitK: 2 }]] as [number, ConvTiling | null][]) {
     it(`conv2d with reflection padding 2, stride ${stride}${t ? `, ${t.strategy ?? `split-K ${t.splitK}`}` : ''}`, async () => {
