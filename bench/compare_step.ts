@@ -2,9 +2,9 @@
 // between processes, so before/after comparisons of a change run back to back): each ROOT is a checkout with its
 // own dist/ (npx tsc -p tsconfig.json) and shaders/. Same step as bench/step.ts, without the content loss. Besides
 // wall time, the process's CPU time per step (all threads: on CPU adapters that is the GPU work), which other load
-// on the machine disturbs much less, and the time to record the step (from its start to its submit: what a fast GPU
-// waits for). Both builds must run the same kernel variants: run with COMI_AUTOTUNE=0 (the
-// defaults), or give both the same tuned choices (the cache file's name changes with its version).
+// on the machine disturbs much less, and the time to record the step (from its start to its flush; a fast GPU runs
+// the chunks submitted before it meanwhile). Both builds must run the same kernel variants: run with COMI_AUTOTUNE=0
+// (the defaults), or give both the same tuned choices (the cache file's name changes with its version).
 //   node dist/bench/compare_step.js ROOT_A ROOT_B [--configs 64:16] [--rounds 9]
 import { resolve, join } from 'node:path';
 import { pathToFileURL } from 'node:url';

@@ -23,10 +23,10 @@ fn kernel(gid: vec3u, wid: vec3u, nwg: vec3u) {
   let tile = gid.x + (wid.z % p.zTiles) * nwg.x * WG;
   let co0 = wid.y * TM;
   if (tile >= p.N * p.OH * p.tilesX || co0 >= p.Cout) { return; }
-  // Square kernels and the stride are compile-time constants where KS, S are set: loops of known trip counts unroll.
+  // The stride S is a compile-time constant, and so is a square kernel's size KS (0: not square, read at run time):
+  // loops of known trip counts unroll.
   let KH = select(p.KH, KS, KS != 0u);
   let KW = select(p.KW, KS, KS != 0u);
-  let stride = select(p.stride, S, S != 0u);
   // Tiles run along rows, also with FOLD: numbered down columns, every 32-lane warp of a column held a mirrored row,
   // which runs the loop twice (the H200's folded gradients took twice the forward's time).
   let ox0 = (tile % p.tilesX) * TN;
@@ -35,7 +35,7 @@ fn kernel(gid: vec3u, wid: vec3u, nwg: vec3u) {
   let K = KH * KW;
   let foldPad = KH - 1u - p.pad; // FLIP's pad is KH − 1 − the convolution's
   var ix0: array<i32, TN>;
-  for (var j = 0u; j < TN; j++) { ix0[j] = i32((ox0 + j) * stride) - i32(p.pad); }
+  for (var j = 0u; j < TN; j++) { ix0[j] = i32((ox0 + j) * S) - i32(p.pad); }
   var wrow: array<u32, TM>;
   for (var i = 0u; i < TM; i++) {
     let co = min(co0 + i, p.Cout - 1u);
@@ -45,7 +45,7 @@ fn kernel(gid: vec3u, wid: vec3u, nwg: vec3u) {
   let ci1 = min(p.Cin, ci0 + p.ciPerSplit);
   var acc: array<f32, TM * TN>;
   for (var my = 0u; my < select(1u, 3u, FOLD); my++) {
-    var py = i32(oy * stride);
+    var py = i32(oy * S);
     if (my > 0u) {
       py = reflectedFrom(i32(oy), i32(p.OH), i32(foldPad), my);
       if (py >= i32(p.OH + foldPad)) { continue; }
@@ -64,7 +64,7 @@ fn kernel(gid: vec3u, wid: vec3u, nwg: vec3u) {
         let row = plane + u32(iy) * p.W;
         var xv: array<f32, TN>;
         for (var kw = 0u; kw < KW; kw++) {
-          if (kw == 0u || stride != 1u) {
+          if (kw == 0u || S != 1u) {
             for (var j = 0u; j < TN; j++) { xv[j] = xAt(row, ix0[j] + i32(kw)); }
           } else {
             // Stride 1: the next tap's inputs are these shifted by one, plus one new load.

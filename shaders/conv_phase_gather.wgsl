@@ -9,8 +9,8 @@
 // into its slice of y; the first slice also takes the bias, each slice the mirrors over its channels.
 
 fn kernel(gid: vec3u, wid: vec3u, nwg: vec3u) {
-  // Square kernels and the stride are compile-time constants where KS, S are set (conv_direct_gather.wgsl).
-  let s = select(p.stride, S, S != 0u);
+  // The stride and a square kernel's size are compile-time constants (conv_direct_gather.wgsl).
+  let s = S;
   let KH = select(p.KH, KS, KS != 0u);
   let KW = select(p.KW, KS, KS != 0u);
   let rowsPerPhase = (p.OH + s - 1u) / s;

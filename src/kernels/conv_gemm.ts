@@ -242,7 +242,8 @@ function splitGather(g: ConvGeometry, groups: [number, number, number], splitK: 
   part?.dispose();
 }
 
-/** A square kernel's size and the stride as compile-time constants of the register gathers (0: read at run time). */
+/** The stride and a square kernel's size as compile-time constants of the register gathers (KS 0: not square, read
+ * at run time). */
 function staticShape(g: ConvGeometry): { KS: number; S: number } {
   return { KS: g.KH === g.KW ? g.KH : 0, S: g.stride };
 }
