@@ -1,8 +1,8 @@
 // Per-adapter kernel variants. Every kernel with variants (tile shapes, register tiles vs workgroup-memory tiles,
 // reduction width) starts from a default chosen by the adapter's kind; on first use of a shape class a short trial
 // times each candidate with timestamp queries inside the work being recorded (no extra submit, no wait), and the
-// fastest is used from then on and cached per adapter in $COMI_CACHE/autotune-v6.json (default
-// ~/.cache/comi/autotune-v6.json). Candidates compute the same sums in the same order per output or differ only by
+// fastest is used from then on and cached per adapter in $COMI_CACHE/autotune-v7.json (default
+// ~/.cache/comi/autotune-v7.json). Candidates compute the same sums in the same order per output or differ only by
 // fp32 reassociation. COMI_AUTOTUNE=0 keeps the defaults (deterministic tests).
 import { rt } from '../graph/runtime.js';
 import { platform } from '../platform/platform.js';
@@ -10,7 +10,7 @@ import type { Reduction } from '../graph/kernel.js';
 
 /** Part of the cache file's name. Bump it when kernels or candidate sets change: a cached choice is only as good
  * as the candidates (and kernels) it was timed against. */
-const CACHE_VERSION = 6;
+const CACHE_VERSION = 7;
 
 /** Trials per candidate; the median decides. */
 const TRIAL_REPS = 3;

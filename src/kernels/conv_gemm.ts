@@ -11,6 +11,7 @@ import { Tensor } from '../graph/tensor.js';
 import { rt } from '../graph/runtime.js';
 import { defineKernel } from '../graph/kernel.js';
 import { reductionVariant, tuned, cpuLikeAdapter } from './autotune.js';
+import { unpadSlices } from './pad.js';
 
 const MAX_GROUPS = 65535;
 const TILE = 64; // BM = BN of shaders/workgroup_tile.wgsl
@@ -88,18 +89,23 @@ export type ConvKind = 'directGather' | 'phaseGather' | 'weightGrad';
 /** A strategy and its tile shape: TM output channels × TN pixels (taps for the weight gradient) per invocation,
  * WG invocations per workgroup ('registers'). 'rows' (weight gradient only) owns TM channels × one kernel row.
  * `splitK` (the gathers' register tiles): their reduction over input channels split that many ways, or 'auto'
- * until the layer has about as many workgroups as a GPU holds; absent: not split. */
+ * until the layer has about `splitTarget` workgroups (default: as many as the adapter's kind suggests; the register
+ * weight gradients always split so); absent: not split. `foldPass` (a reflect-padded stride-1 input gradient with
+ * register tiles): computed over the padded grid, then folded by a pass that also adds the split-K slices, instead
+ * of folding inside the gather. */
 export interface ConvVariant {
   strategy: 'registers' | 'tiles' | 'rows';
   tm: number;
   tn: number;
   wg: number;
   splitK?: number | 'auto';
+  splitTarget?: number;
+  foldPass?: boolean;
 }
 
 /** Register tiling forced for every convolution (tests and benchmarks), instead of the tuned choice; 'rows' applies
  * to weight gradients, the others then use registers TM×TN. */
-export interface ConvTiling { tm: number; tn: number; wg?: number; strategy?: ConvVariant['strategy']; splitK?: number }
+export interface ConvTiling { tm: number; tn: number; wg?: number; strategy?: ConvVariant['strategy']; splitK?: number; foldPass?: boolean }
 let forced: ConvTiling | null = null;
 
 export function convTiling(): ConvTiling | null {
@@ -119,14 +125,14 @@ export interface ConvGeometry {
 }
 
 const registers = (tm: number, tn: number, wg = 64): ConvVariant => ({ strategy: 'registers', tm, tn, wg });
-const splitRegisters = (tm: number, tn: number): ConvVariant => ({ ...registers(tm, tn), splitK: 'auto' });
+const splitRegisters = (tm: number, tn: number, splitTarget?: number): ConvVariant => ({ ...registers(tm, tn), splitK: 'auto', ...(splitTarget ? { splitTarget } : {}) });
 const TILES: ConvVariant = { strategy: 'tiles', tm: 4, tn: 4, wg: 256 };
 const ROWS: ConvVariant = { strategy: 'rows', tm: 16, tn: 0, wg: 16 };
 
 /** Candidates per kind (on lavapipe 16 channels × 8 pixels per invocation usually wins; narrow layers and small
  * maps prefer other shapes). The workgroup-memory strategy joins on GPUs only: on CPU adapters
  * it is several times slower and would make the first step's trials long. */
-function candidates(kind: ConvKind = 'directGather', outChannels = Infinity): ConvVariant[] {
+function candidates(kind: ConvKind = 'directGather', outChannels = Infinity, reflectInputGrad = false): ConvVariant[] {
   const regs = [registers(16, 8), registers(8, 16), registers(8, 8), registers(16, 4, 32)];
   // Weight gradients with few kernel rows or output channels (the 7×7 stem and head) prefer walking whole kernel
   // rows along the pixels; convolutions with few output channels (the head, a 3-channel input's gradient), long
@@ -135,8 +141,14 @@ function candidates(kind: ConvKind = 'directGather', outChannels = Infinity): Co
   else if (outChannels <= 4) regs.push(registers(4, 32));
   if (cpuLikeAdapter()) return regs;
   // Batch-1 layers on GPUs: a 64² map's 16×8 tiles make ~128 workgroups for ~130 multiprocessors (H200: the
-  // ResNet-block forward and input gradient at 14 % of the GEMM ceiling); splitting the reduction multiplies them.
-  return kind === 'weightGrad' ? [TILES, ...regs] : [TILES, ...regs, splitRegisters(16, 8), splitRegisters(8, 8)];
+  // ResNet-block forward and input gradient at 14 % of the GEMM ceiling); splitting the reduction multiplies them,
+  // and how far (waves of resident workgroups against the slices' reduction) is the adapter's to tell.
+  if (kind === 'weightGrad') return [TILES, ...regs, { ...registers(16, 4, 32), splitTarget: 4096 }, { ...registers(16, 8), splitTarget: 4096 }];
+  const splits = [splitRegisters(16, 8), splitRegisters(8, 8), splitRegisters(16, 8, 4096)];
+  // A reflect-padded input gradient folded inside the gather runs the tap loop twice in the warps holding a
+  // mirrored row (the H200's took 1.9× the forward); over the padded grid every tile does the same work.
+  const folded = reflectInputGrad ? [registers(16, 8), ...splits].map((v) => ({ ...v, foldPass: true })) : [];
+  return [TILES, ...regs, ...splits, ...folded];
 }
 
 /** Power-of-two buckets: one tuning per class of similar layers. */
@@ -147,7 +159,7 @@ function bucket(n: number): number {
 /** `inputGrad`: a stride-1 input gradient (the flipped gather, which also folds reflection): tuned apart from the
  * forwards of its shape, whose variant, timed without the fold's edge work, it used to get. */
 function shapeClass(kind: ConvKind, g: ConvGeometry, inputGrad = false): string {
-  return `conv ${kind}${inputGrad ? ' input grad' : ''} k${g.KH}x${g.KW} s${g.stride} cin${bucket(g.Cin)} cout${bucket(g.Cout)} px${bucket(g.N * g.OH * g.OW)}`;
+  return `conv ${kind}${inputGrad ? ` input grad${g.reflect ? ' reflect' : ''}` : ''} k${g.KH}x${g.KW} s${g.stride} cin${bucket(g.Cin)} cout${bucket(g.Cout)} px${bucket(g.N * g.OH * g.OW)}`;
 }
 
 let lastVariant: ConvVariant | null = null;
@@ -156,10 +168,11 @@ function variantFor(kind: ConvKind, g: ConvGeometry, trial: (v: ConvVariant) => 
   if (forced) {
     const strategy = forced.strategy === 'rows' && kind !== 'weightGrad' ? 'registers' : forced.strategy ?? 'registers';
     const splitK = kind !== 'weightGrad' && strategy === 'registers' ? forced.splitK : undefined;
-    lastVariant = { strategy, tm: forced.tm, tn: forced.tn, wg: forced.wg ?? 64, ...(splitK ? { splitK } : {}) };
+    const foldPass = inputGrad && strategy === 'registers' && forced.foldPass;
+    lastVariant = { strategy, tm: forced.tm, tn: forced.tn, wg: forced.wg ?? 64, ...(splitK ? { splitK } : {}), ...(foldPass ? { foldPass } : {}) };
   } else {
     const fallback = cpuLikeAdapter() ? registers(16, 8) : TILES;
-    lastVariant = tuned(shapeClass(kind, g, inputGrad), candidates(kind, g.Cout), fallback, trial);
+    lastVariant = tuned(shapeClass(kind, g, inputGrad), candidates(kind, g.Cout, inputGrad && !!g.reflect), fallback, trial);
   }
   return lastVariant;
 }
@@ -168,7 +181,7 @@ function variantFor(kind: ConvKind, g: ConvGeometry, trial: (v: ConvVariant) => 
 export function lastConvVariant(): string {
   const v = lastVariant;
   if (!v) return '';
-  return `${v.strategy} ${v.tm}×${v.tn}${v.wg === 64 ? '' : ` wg ${v.wg}`}${v.splitK ? `, split-K ${v.splitK}` : ''}`;
+  return `${v.strategy} ${v.tm}×${v.tn}${v.wg === 64 ? '' : ` wg ${v.wg}`}${v.splitK ? `, split-K ${v.splitK}` : ''}${v.splitTarget ? ` to ${v.splitTarget} workgroups` : ''}${v.foldPass ? ', fold pass' : ''}`;
 }
 
 /** Exactly the channel count when it is below the tile: a 4-row tile would waste a quarter of the 3-channel head. */
@@ -203,8 +216,7 @@ function launchTiles(mode: number, g: ConvGeometry, cols: number, buffers: { x: 
 
 /** Ways to split a reduction over `length` items (a weight gradient's output rows, a gather's input channels) so
  * that a layer of `groups` workgroups gets enough: CPU adapters need a few per thread, GPUs hundreds. */
-function splitCount(groups: number, length: number): number {
-  const target = cpuLikeAdapter() ? 8 : 1024;
+function splitCount(groups: number, length: number, target = cpuLikeAdapter() ? 8 : 1024): number {
   return Math.max(1, Math.min(length, 64, Math.ceil(target / groups)));
 }
 
@@ -224,21 +236,22 @@ function scratchTrial(shape: readonly number[], run: (v: ConvVariant, out: GPUBu
 
 /** How many ways to split a reduction over `channels`: as asked, or ('auto', a GPU candidate) as splitCount says;
  * then as few as give the same channels per split. */
-function splitWays(splitK: ConvVariant['splitK'], workgroups: number, channels: number): number {
-  const ways = splitK === 'auto' ? splitCount(workgroups, channels) : Math.max(1, Math.min(splitK ?? 1, channels, 64));
+function splitWays({ splitK, splitTarget }: ConvVariant, workgroups: number, channels: number): number {
+  const ways = splitK === 'auto' ? splitCount(workgroups, channels, splitTarget) : Math.max(1, Math.min(splitK ?? 1, channels, 64));
   const perSplit = Math.ceil(channels / ways);
   return Math.ceil(channels / perSplit);
 }
 
 /** Records a gather (direct or phase) with its reduction over input channels split `splits` ways: the slices go to a
- * temporary [splits, N, Cout, OH, OW] and are added into y (to its contents with `acc`) by a second dispatch. */
-function splitGather(g: ConvGeometry, groups: [number, number, number], splitK: ConvVariant['splitK'], y: GPUBuffer, acc: boolean, record: (out: GPUBuffer, params: { zTiles: number; ciPerSplit: number }, groups: [number, number, number], accumulate: boolean) => void): void {
+ * temporary [splits, N, Cout, OH, OW] and are added into y (to its contents with `acc`) by a second dispatch, or
+ * by `reduce` when given (which then also runs for one slice). */
+function splitGather(g: ConvGeometry, groups: [number, number, number], v: ConvVariant, y: GPUBuffer, acc: boolean, record: (out: GPUBuffer, params: { zTiles: number; ciPerSplit: number }, groups: [number, number, number], accumulate: boolean) => void, reduce?: (part: GPUBuffer, splits: number) => void): void {
   const [gx, gy, zTiles] = groups;
-  const splits = splitWays(splitK, gx * gy * zTiles, g.Cin);
+  const splits = splitWays(v, gx * gy * zTiles, g.Cin);
   const outSize = g.N * g.Cout * g.OH * g.OW;
-  const part = splits > 1 ? Tensor.empty([splits, outSize]) : null;
+  const part = splits > 1 || reduce ? Tensor.empty([splits, outSize]) : null;
   record(part?.buffer ?? y, { zTiles, ciPerSplit: Math.ceil(g.Cin / splits) }, [gx, gy, zTiles * splits], acc && !part);
-  if (part) reduceSplits(part.buffer, y, outSize, splits, acc);
+  if (part) (reduce ?? ((slices, ways) => reduceSplits(slices, y, outSize, ways, acc)))(part.buffer, splits);
   part?.dispose();
 }
 
@@ -249,18 +262,28 @@ function staticShape(g: ConvGeometry): { KS: number; S: number } {
 }
 
 /** With `flip`, w is read rotated and channel-swapped (conv_direct_gather.wgsl's FLIP; register tiles only); with
- * `acc` y is added to. */
-function dispatchDirectGather(v: ConvVariant, g: ConvGeometry, x: GPUBuffer, w: GPUBuffer, b: GPUBuffer | null, y: GPUBuffer, flip = false, acc = false): void {
+ * `acc` y is added to. `reduce`: see splitGather. */
+function dispatchDirectGather(v: ConvVariant, g: ConvGeometry, x: GPUBuffer, w: GPUBuffer, b: GPUBuffer | null, y: GPUBuffer, flip = false, acc = false, reduce?: (part: GPUBuffer, splits: number) => void): void {
   if (v.strategy === 'tiles') return launchTiles(0, g, g.N * g.OH * g.OW, { x, a: w, b: b ?? w, c: y }, b !== null, 1, 0, acc);
   const tm = channelTile(v.tm, g.Cout);
   const tn = pixelTile(v.tn, g.OW);
   const tilesX = Math.ceil(g.OW / tn);
-  splitGather(g, groups2d(g.N * g.OH * tilesX, Math.ceil(g.Cout / tm), v.wg), v.splitK, y, acc, (out, split, groups, accumulate) => {
+  splitGather(g, groups2d(g.N * g.OH * tilesX, Math.ceil(g.Cout / tm), v.wg), v, y, acc, (out, split, groups, accumulate) => {
     rt().dispatch(DIRECT_GATHER, { x, w, b: b ?? w, y: out }, { ...geometry(g), tilesX, hasBias: b ? 1 : 0, ...split }, {
       consts: { TM: tm, TN: tn, FLIP: flip, REFLECT: !!g.reflect && !flip, FOLD: !!g.reflect && flip, ACC: accumulate, WG: v.wg, ...staticShape(g) },
       groups,
     });
-  });
+  }, reduce);
+}
+
+/** The input gradient of a reflect-padded stride-1 convolution (`flipped`: its flipped gather onto x) by the plain
+ * flipped gather over the padded grid, whose slices pad_backward.wgsl then adds and folds onto dx in one pass. */
+function dispatchFoldPass(v: ConvVariant, flipped: ConvGeometry, dy: GPUBuffer, w: GPUBuffer, dx: GPUBuffer, acc: boolean): void {
+  const pad = flipped.KH - 1 - flipped.pad;
+  const padded: ConvGeometry = { ...flipped, OH: flipped.OH + 2 * pad, OW: flipped.OW + 2 * pad, pad: flipped.KH - 1, reflect: false };
+  const shape = [flipped.N, flipped.Cout, flipped.OH, flipped.OW];
+  dispatchDirectGather(v, padded, dy, w, null, dx, true, false, (part, splits) =>
+    unpadSlices(part, dx, shape, [padded.OH, padded.OW], [pad, pad, pad, pad], true, acc, splits));
 }
 
 function dispatchPhaseGather(v: ConvVariant, g: ConvGeometry, x: GPUBuffer, w: GPUBuffer, b: GPUBuffer | null, y: GPUBuffer, acc = false): void {
@@ -269,7 +292,7 @@ function dispatchPhaseGather(v: ConvVariant, g: ConvGeometry, x: GPUBuffer, w: G
   const tn = pixelTile(v.tn, Math.ceil(g.OW / g.stride));
   const tilesPerPhase = Math.ceil(Math.ceil(g.OW / g.stride) / tn);
   const rowsPerPhase = Math.ceil(g.OH / g.stride);
-  splitGather(g, groups2d(g.N * rowsPerPhase * tilesPerPhase * g.stride ** 2, Math.ceil(g.Cout / tm), v.wg), v.splitK, y, acc, (out, split, groups, accumulate) => {
+  splitGather(g, groups2d(g.N * rowsPerPhase * tilesPerPhase * g.stride ** 2, Math.ceil(g.Cout / tm), v.wg), v, y, acc, (out, split, groups, accumulate) => {
     rt().dispatch(PHASE_GATHER, { x, w, b: b ?? w, y: out }, { ...geometry(g), tilesPerPhase, hasBias: b ? 1 : 0, ...split }, {
       consts: { TM: tm, TN: tn, FOLD: !!g.reflect, ACC: accumulate, WG: v.wg, ...staticShape(g) },
       groups,
@@ -290,8 +313,11 @@ export function inputGrad(g: ConvGeometry, dy: GPUBuffer, w: GPUBuffer, dx: Tens
   const t: ConvGeometry = { ...g, Cin: g.Cout, H: g.OH, W: g.OW, Cout: g.Cin, OH: g.H, OW: g.W };
   const flipped: ConvGeometry = { ...t, pad: g.KH - 1 - g.pad };
   const phase = inputGradKind(g) === 'phaseGather';
-  const run = (v: ConvVariant, out: GPUBuffer, accumulate = false) =>
-    v.strategy === 'registers' && !phase ? dispatchDirectGather(v, flipped, dy, w, null, out, true, accumulate) : dispatchPhaseGather(v, t, dy, w, null, out, accumulate);
+  const run = (v: ConvVariant, out: GPUBuffer, accumulate = false) => {
+    if (v.strategy !== 'registers' || phase) return dispatchPhaseGather(v, t, dy, w, null, out, accumulate);
+    if (v.foldPass && g.reflect) return dispatchFoldPass(v, flipped, dy, w, out, accumulate);
+    dispatchDirectGather(v, flipped, dy, w, null, out, true, accumulate);
+  };
   const kind = phase ? 'phaseGather' : 'directGather';
   run(variantFor(kind, phase ? t : flipped, scratchTrial(dx.shape, run), !phase), dx.buffer, acc);
   rt().convFlops += directFlops(g);
@@ -317,7 +343,7 @@ function dispatchWeightGrad(v: ConvVariant, g: ConvGeometry, x: GPUBuffer, dy: G
   const tm = channelTile(v.tm, g.Cout);
   const items = Math.ceil(taps / v.tn);
   const groups: [number, number] = [Math.ceil(items / v.wg), Math.ceil(g.Cout / tm)];
-  splitWeightGrad(g, groups, x, dy, dw, db, acc, (buffers, splits, rowsPerSplit) => {
+  splitWeightGrad(g, groups, v.splitTarget, x, dy, dw, db, acc, (buffers, splits, rowsPerSplit) => {
     rt().dispatch(WEIGHT_GRAD, buffers, { ...geometry(g), hasBias: db ? 1 : 0, rowsPerSplit }, {
       consts: { TM: tm, TQ: v.tn, REFLECT: !!g.reflect, ACC: acc && splits === 1, WG: v.wg },
       groups: [...groups, splits],
@@ -329,7 +355,7 @@ function dispatchWeightGrad(v: ConvVariant, g: ConvGeometry, x: GPUBuffer, dy: G
 function dispatchWeightGradRows(v: ConvVariant, g: ConvGeometry, x: GPUBuffer, dy: GPUBuffer, dw: GPUBuffer, db: Tensor | null, acc: boolean): void {
   const tm = channelTile(v.tm, g.Cout);
   const groups: [number, number] = [Math.ceil((g.Cin * g.KH) / v.wg), Math.ceil(g.Cout / tm)];
-  splitWeightGrad(g, groups, x, dy, dw, db, acc, (buffers, splits, rowsPerSplit) => {
+  splitWeightGrad(g, groups, v.splitTarget, x, dy, dw, db, acc, (buffers, splits, rowsPerSplit) => {
     const { N, Cin, H, W, Cout, OH, OW, KH, pad } = g;
     rt().dispatch(WEIGHT_GRAD_ROWS, buffers, { N, Cin, H, W, Cout, OH, OW, KH, pad, hasBias: db ? 1 : 0, rowsPerSplit }, {
       consts: { TM: tm, KW: g.KW, S: g.stride, KEEP: Math.max(g.KW - g.stride, 0), REFLECT: !!g.reflect, ACC: acc && splits === 1, WG: v.wg },
@@ -339,13 +365,13 @@ function dispatchWeightGradRows(v: ConvVariant, g: ConvGeometry, x: GPUBuffer, d
 }
 
 /** Split-K for the register weight-gradient shaders (bindings x, dy, dw, db; split z writes slice z of dw and db):
- * splits the N·OH output rows until `groups` (workgroups along x and y) fill the adapter, then adds the slices
- * (to dw and db with acc: the kernel itself adds only when there is one split). */
+ * splits the N·OH output rows until `groups` (workgroups along x and y) fill the adapter or reach splitTarget, then
+ * adds the slices (to dw and db with acc: the kernel itself adds only when there is one split). */
 type WeightGradBuffers = { x: GPUBuffer; dy: GPUBuffer; dw: GPUBuffer; db: GPUBuffer };
 
-function splitWeightGrad(g: ConvGeometry, groups: [number, number], x: GPUBuffer, dy: GPUBuffer, dw: GPUBuffer, db: Tensor | null, acc: boolean, dispatch: (buffers: WeightGradBuffers, splits: number, rowsPerSplit: number) => void): void {
+function splitWeightGrad(g: ConvGeometry, groups: [number, number], splitTarget: number | undefined, x: GPUBuffer, dy: GPUBuffer, dw: GPUBuffer, db: Tensor | null, acc: boolean, dispatch: (buffers: WeightGradBuffers, splits: number, rowsPerSplit: number) => void): void {
   const rows = g.N * g.OH;
-  const splits = splitCount(groups[0] * groups[1], rows);
+  const splits = splitCount(groups[0] * groups[1], rows, splitTarget);
   const dwPart = splits > 1 ? Tensor.empty([splits, g.Cout * g.Cin * g.KH * g.KW]) : null;
   // db needs a buffer of its own even when unused (writable bindings may not alias).
   const dbPart = splits > 1 || !db ? Tensor.empty([splits, g.Cout]) : null;

@@ -15,7 +15,7 @@ const FORWARD = defineKernel({
 });
 const BACKWARD = defineKernel({
   shader: 'pad_backward',
-  params: { H: 'u32', W: 'u32', OH: 'u32', OW: 'u32', left: 'u32', top: 'u32', right: 'u32', bottom: 'u32', n: 'u32' },
+  params: { H: 'u32', W: 'u32', OH: 'u32', OW: 'u32', left: 'u32', top: 'u32', right: 'u32', bottom: 'u32', n: 'u32', splits: 'u32' },
   bindings: { dy: 'read', dx: 'read_write' },
   consts: { REFLECT: 'bool', ACC: 'bool' },
   entry: 'elementwise',
@@ -45,13 +45,18 @@ export function checkReflection(op: string, x: Tensor, [left, right, top, bottom
 
 /** The gradient of x [N, C, H, W] from that of its padded copy dy (each element sums every position that copied it),
  * added to `into` (an earlier gradient of x) when given. */
-export function unpad2d(dy: Tensor, shape: readonly number[], [left, right, top, bottom]: readonly number[], reflect: boolean, into: Tensor | null = null): Tensor {
-  const [, , H, W] = shape;
-  const [, , OH, OW] = dy.shape;
+export function unpad2d(dy: Tensor, shape: readonly number[], sides: readonly number[], reflect: boolean, into: Tensor | null = null): Tensor {
   const dx = into ?? Tensor.empty(shape);
-  const consts = { REFLECT: reflect, ACC: into !== null };
-  rt().dispatch(BACKWARD, { dy: dy.savedBuffer, dx: dx.buffer }, { H, W, OH, OW, left, top, right, bottom, n: dx.size }, { consts });
+  unpadSlices(dy.savedBuffer, dx.buffer, shape, dy.shape.slice(2), sides, reflect, into !== null);
   return dx;
+}
+
+/** Buffer level: dx [N, C, H, W] (+)= the gradient of x from `splits` slices [splits, N, C, OH, OW] of its padded
+ * copy's gradient, summed in order (a convolution's input gradient computed over the padded grid, split-K). */
+export function unpadSlices(dy: GPUBuffer, dx: GPUBuffer, shape: readonly number[], [OH, OW]: readonly number[], [left, right, top, bottom]: readonly number[], reflect: boolean, acc: boolean, splits = 1): void {
+  const [N, C, H, W] = shape;
+  const consts = { REFLECT: reflect, ACC: acc };
+  rt().dispatch(BACKWARD, { dy, dx }, { H, W, OH, OW, left, top, right, bottom, n: N * C * H * W, splits }, { consts });
 }
 
 function pad2d(op: string, reflect: boolean, x: Tensor, pad: Pad2d): Tensor {

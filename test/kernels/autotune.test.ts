@@ -53,7 +53,7 @@ describe('autotune', () => {
     const first = await conv2d(x, w, b, { padding: 1 }).data();
     // One real dispatch plus three timed trials of each candidate; a split-K candidate (GPUs only) is its gather plus
     // the sum of its slices, and a layer this small always splits.
-    const trialDispatches = convCandidates().reduce((n, c) => n + (c.splitK ? 2 : 1), 0);
+    const trialDispatches = convCandidates('directGather', 5, true).reduce((n, c) => n + (c.splitK || c.foldPass ? 2 : 1), 0);
     expect(r.dispatchCount - before).toBe(1 + 3 * trialDispatches);
     await waitFor(autotuneCachePath());
     const file = JSON.parse(readFileSync(autotuneCachePath(), 'utf8'));
@@ -86,14 +86,14 @@ describe('autotune', () => {
     const before = r.dispatchCount;
     inputGrad(g, rand([1, 5, 12, 10], 10).buffer, w.buffer, dx);
     await dx.data();
-    const trialDispatches = convCandidates().reduce((n, c) => n + (c.splitK ? 2 : 1), 0);
+    const trialDispatches = convCandidates('directGather', 5, true).reduce((n, c) => n + (c.splitK || c.foldPass ? 2 : 1), 0);
     expect(r.dispatchCount - before).toBe(1 + 3 * trialDispatches);
     for (let i = 0; i < 100; i++) {
       if (readFileSync(autotuneCachePath(), 'utf8').includes('input grad')) break;
       await new Promise((res) => setTimeout(res, 50));
     }
     const choices = JSON.parse(readFileSync(autotuneCachePath(), 'utf8'))[r.gpu.adapterName];
-    expect(Object.keys(choices).sort()).toEqual(['conv directGather input grad k3x3 s1 cin8 cout8 px128', 'conv directGather k3x3 s1 cin8 cout8 px128']);
+    expect(Object.keys(choices).sort()).toEqual(['conv directGather input grad reflect k3x3 s1 cin8 cout8 px128', 'conv directGather k3x3 s1 cin8 cout8 px128']);
   });
 
   it('COMI_AUTOTUNE=0 records no trials and writes no cache', async () => {
