@@ -11,6 +11,14 @@
 // to y. Split-K (GPUs, where a batch-1 layer has too few tiles to fill the adapter): workgroup z / zTiles takes
 // ciPerSplit of the input channels and writes its partial sums, mirrored columns included, to that slice of y
 // (reduce_splits.wgsl adds the slices in order); the first slice also takes the bias. One split: ciPerSplit = Cin.
+// With WSHARE (a GPU candidate; square kernels, no FOLD) the workgroup stages its TM channels' weights for WS_CI input
+// channels at a time in workgroup memory, [channel, tap, TM4 vec4s], so that a tap's TM weights are TM/4 broadcast
+// vec4 reads instead of TM scalar loads from storage.
+
+const TM4 = (TM + 3u) / 4u;
+// Input channels per staged chunk: at most 8 KiB of weights (a 7×7 kernel's 16 channels: 2 per chunk).
+const WS_CI = max(1u, min(8u, 512u / (max(KS, 1u) * max(KS, 1u) * TM4)));
+var<workgroup> ws: array<vec4f, select(1u, WS_CI * KS * KS * TM4, WSHARE)>;
 
 /** x of one row at padded column ix: zero or mirrored outside the input. */
 fn xAt(row: u32, ix: i32) -> f32 {
@@ -18,11 +26,32 @@ fn xAt(row: u32, ix: i32) -> f32 {
   return select(0.0, x[row + u32(max(ix, 0))], ix >= 0 && ix < i32(p.W));
 }
 
-fn kernel(gid: vec3u, wid: vec3u, nwg: vec3u) {
+/** Stages the weights of output channels [co0, co0 + TM) × input channels [cb, ce) (zero past either end). */
+fn stageWeights(lid: u32, co0: u32, cb: u32, ce: u32) {
+  let K = KS * KS;
+  for (var e = lid; e < WS_CI * K * TM4; e += WG) {
+    let q = e % TM4;
+    let tap = (e / TM4) % K;
+    let ci = cb + e / (TM4 * K);
+    var v = vec4f(0.0);
+    for (var r = 0u; r < 4u; r++) {
+      let co = co0 + q * 4u + r;
+      if (ci < ce && q * 4u + r < TM && co < p.Cout) {
+        v[r] = w[select(co * p.Cin * K + ci * K + tap, (ci * p.Cout + co) * K + K - 1u - tap, FLIP)];
+      }
+    }
+    ws[e] = v;
+  }
+}
+
+fn kernel(gid: vec3u, lid: u32, wid: vec3u, nwg: vec3u) {
   let split = wid.z / p.zTiles;
-  let tile = gid.x + (wid.z % p.zTiles) * nwg.x * WG;
+  let tiles = p.N * p.OH * p.tilesX;
   let co0 = wid.y * TM;
-  if (tile >= p.N * p.OH * p.tilesX || co0 >= p.Cout) { return; }
+  if (co0 >= p.Cout) { return; }
+  // Past the last tile an invocation recomputes it and stores nothing: with WSHARE all must reach the barriers.
+  let tile0 = gid.x + (wid.z % p.zTiles) * nwg.x * WG;
+  let tile = min(tile0, tiles - 1u);
   // The stride S is a compile-time constant, and so is a square kernel's size KS (0: not square, read at run time):
   // loops of known trip counts unroll.
   let KH = select(p.KH, KS, KS != 0u);
@@ -44,42 +73,58 @@ fn kernel(gid: vec3u, wid: vec3u, nwg: vec3u) {
   let ci0 = split * p.ciPerSplit;
   let ci1 = min(p.Cin, ci0 + p.ciPerSplit);
   var acc: array<f32, TM * TN>;
+  // Control flow stays uniform around WSHARE's barriers: the mirrored rows (FOLD, never with WSHARE) skip only
+  // after them.
+  let chunk = select(ci1 - ci0, WS_CI, WSHARE);
   for (var my = 0u; my < select(1u, 3u, FOLD); my++) {
     var py = i32(oy * S);
-    if (my > 0u) {
-      py = reflectedFrom(i32(oy), i32(p.OH), i32(foldPad), my);
-      if (py >= i32(p.OH + foldPad)) { continue; }
-    }
-    let iy0 = py - i32(p.pad);
-    for (var ci = ci0; ci < ci1; ci++) {
-      let plane = (n * p.Cin + ci) * p.H * p.W;
-      let wci = select(ci * K, ci * p.Cout * K, FLIP);
-      for (var kh = 0u; kh < KH; kh++) {
-        var iy = iy0 + i32(kh);
-        if (REFLECT) {
-          iy = reflect(iy, i32(p.H));
-        } else if (iy < 0 || iy >= i32(p.H)) {
-          continue;
-        }
-        let row = plane + u32(iy) * p.W;
-        var xv: array<f32, TN>;
-        for (var kw = 0u; kw < KW; kw++) {
-          if (kw == 0u || S != 1u) {
-            for (var j = 0u; j < TN; j++) { xv[j] = xAt(row, ix0[j] + i32(kw)); }
-          } else {
-            // Stride 1: the next tap's inputs are these shifted by one, plus one new load.
-            for (var j = 0u; j + 1u < TN; j++) { xv[j] = xv[j + 1u]; }
-            xv[TN - 1u] = xAt(row, ix0[TN - 1u] + i32(kw));
-          }
-          let tap = kh * KW + kw;
-          for (var i = 0u; i < TM; i++) {
-            let wv = w[select(wrow[i] + wci + tap, wrow[i] + wci - tap, FLIP)];
-            for (var j = 0u; j < TN; j++) { acc[i * TN + j] = fma(wv, xv[j], acc[i * TN + j]); }
+    if (my > 0u) { py = reflectedFrom(i32(oy), i32(p.OH), i32(foldPad), my); }
+    for (var cb = ci0; cb < ci1; cb += chunk) {
+      let ce = min(ci1, cb + chunk);
+      if (WSHARE) {
+        workgroupBarrier();
+        stageWeights(lid, co0, cb, ce);
+        workgroupBarrier();
+      }
+      if (my == 0u || py < i32(p.OH + foldPad)) {
+        let iy0 = py - i32(p.pad);
+        for (var ci = cb; ci < ce; ci++) {
+          let plane = (n * p.Cin + ci) * p.H * p.W;
+          let wci = select(ci * K, ci * p.Cout * K, FLIP);
+          for (var kh = 0u; kh < KH; kh++) {
+            var iy = iy0 + i32(kh);
+            if (REFLECT) {
+              iy = reflect(iy, i32(p.H));
+            } else if (iy < 0 || iy >= i32(p.H)) {
+              continue;
+            }
+            let row = plane + u32(iy) * p.W;
+            var xv: array<f32, TN>;
+            for (var kw = 0u; kw < KW; kw++) {
+              if (kw == 0u || S != 1u) {
+                for (var j = 0u; j < TN; j++) { xv[j] = xAt(row, ix0[j] + i32(kw)); }
+              } else {
+                // Stride 1: the next tap's inputs are these shifted by one, plus one new load.
+                for (var j = 0u; j + 1u < TN; j++) { xv[j] = xv[j + 1u]; }
+                xv[TN - 1u] = xAt(row, ix0[TN - 1u] + i32(kw));
+              }
+              let tap = kh * KW + kw;
+              for (var i = 0u; i < TM; i++) {
+                var wv: f32;
+                if (WSHARE) {
+                  wv = ws[((ci - cb) * K + tap) * TM4 + i / 4u][i % 4u];
+                } else {
+                  wv = w[select(wrow[i] + wci + tap, wrow[i] + wci - tap, FLIP)];
+                }
+                for (var j = 0u; j < TN; j++) { acc[i * TN + j] = fma(wv, xv[j], acc[i * TN + j]); }
+              }
+            }
           }
         }
       }
     }
   }
+  if (tile0 >= tiles) { return; }
   for (var i = 0u; i < TM; i++) {
     let co = co0 + i;
     if (co >= p.Cout) { break; }

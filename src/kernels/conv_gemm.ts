@@ -20,15 +20,14 @@ const TILE = 64; // BM = BN of shaders/workgroup_tile.wgsl
 const GEOMETRY = { N: 'u32', Cin: 'u32', H: 'u32', W: 'u32', Cout: 'u32', OH: 'u32', OW: 'u32', KH: 'u32', KW: 'u32', stride: 'u32', pad: 'u32' } as const;
 const GATHER_BINDINGS = { x: 'read', w: 'read', b: 'read', y: 'read_write' } as const;
 const WEIGHT_GRAD_BINDINGS = { x: 'read', dy: 'read', dw: 'read_write', db: 'read_write' } as const;
-const REGISTER_ENTRY = ['gid', 'wid', 'nwg'] as const;
 
 const DIRECT_GATHER = defineKernel({
   shader: 'conv_direct_gather',
   params: { ...GEOMETRY, tilesX: 'u32', hasBias: 'u32', zTiles: 'u32', ciPerSplit: 'u32' },
   bindings: GATHER_BINDINGS,
-  consts: { TM: 'u32', TN: 'u32', FLIP: 'bool', REFLECT: 'bool', FOLD: 'bool', ACC: 'bool', WG: 'u32', KS: 'u32', S: 'u32' },
+  consts: { TM: 'u32', TN: 'u32', FLIP: 'bool', REFLECT: 'bool', FOLD: 'bool', ACC: 'bool', WG: 'u32', KS: 'u32', S: 'u32', WSHARE: 'bool' },
   includes: ['reflect', 'reflect_fold'],
-  entry: REGISTER_ENTRY,
+  entry: ['gid', 'lid', 'wid', 'nwg'],
   workgroup: 'WG',
 });
 const PHASE_GATHER = defineKernel({
@@ -37,7 +36,7 @@ const PHASE_GATHER = defineKernel({
   bindings: GATHER_BINDINGS,
   consts: { TM: 'u32', TN: 'u32', FOLD: 'bool', ACC: 'bool', WG: 'u32', KS: 'u32', S: 'u32' },
   includes: ['reflect', 'reflect_fold'],
-  entry: REGISTER_ENTRY,
+  entry: ['gid', 'wid', 'nwg'],
   workgroup: 'WG',
 });
 const WEIGHT_GRAD = defineKernel({
@@ -89,23 +88,23 @@ export type ConvKind = 'directGather' | 'phaseGather' | 'weightGrad';
 /** A strategy and its tile shape: TM output channels × TN pixels (taps for the weight gradient) per invocation,
  * WG invocations per workgroup ('registers'). 'rows' (weight gradient only) owns TM channels × one kernel row.
  * `splitK` (the gathers' register tiles): their reduction over input channels split that many ways, or 'auto'
- * until the layer has about `splitTarget` workgroups (default: as many as the adapter's kind suggests; the register
- * weight gradients always split so); absent: not split. `foldPass` (a reflect-padded stride-1 input gradient with
+ * until the layer has about as many workgroups as a GPU holds; absent: not split. `foldPass` (a reflect-padded stride-1 input gradient with
  * register tiles): computed over the padded grid, then folded by a pass that also adds the split-K slices, instead
- * of folding inside the gather. */
+ * of folding inside the gather. `sharedWeights` (the direct gather's register tiles, square kernels, not folding
+ * inside): the workgroup's weights staged in workgroup memory. */
 export interface ConvVariant {
   strategy: 'registers' | 'tiles' | 'rows';
   tm: number;
   tn: number;
   wg: number;
   splitK?: number | 'auto';
-  splitTarget?: number;
   foldPass?: boolean;
+  sharedWeights?: boolean;
 }
 
 /** Register tiling forced for every convolution (tests and benchmarks), instead of the tuned choice; 'rows' applies
  * to weight gradients, the others then use registers TM×TN. */
-export interface ConvTiling { tm: number; tn: number; wg?: number; strategy?: ConvVariant['strategy']; splitK?: number; foldPass?: boolean }
+export interface ConvTiling { tm: number; tn: number; wg?: number; strategy?: ConvVariant['strategy']; splitK?: number; foldPass?: boolean; sharedWeights?: boolean }
 let forced: ConvTiling | null = null;
 
 export function convTiling(): ConvTiling | null {
@@ -125,7 +124,7 @@ export interface ConvGeometry {
 }
 
 const registers = (tm: number, tn: number, wg = 64): ConvVariant => ({ strategy: 'registers', tm, tn, wg });
-const splitRegisters = (tm: number, tn: number, splitTarget?: number): ConvVariant => ({ ...registers(tm, tn), splitK: 'auto', ...(splitTarget ? { splitTarget } : {}) });
+const splitRegisters = (tm: number, tn: number): ConvVariant => ({ ...registers(tm, tn), splitK: 'auto' });
 const TILES: ConvVariant = { strategy: 'tiles', tm: 4, tn: 4, wg: 256 };
 const ROWS: ConvVariant = { strategy: 'rows', tm: 16, tn: 0, wg: 16 };
 
@@ -141,14 +140,16 @@ function candidates(kind: ConvKind = 'directGather', outChannels = Infinity, ref
   else if (outChannels <= 4) regs.push(registers(4, 32));
   if (cpuLikeAdapter()) return regs;
   // Batch-1 layers on GPUs: a 64² map's 16×8 tiles make ~128 workgroups for ~130 multiprocessors (H200: the
-  // ResNet-block forward and input gradient at 14 % of the GEMM ceiling); splitting the reduction multiplies them,
-  // and how far (waves of resident workgroups against the slices' reduction) is the adapter's to tell.
-  if (kind === 'weightGrad') return [TILES, ...regs, { ...registers(16, 4, 32), splitTarget: 4096 }, { ...registers(16, 8), splitTarget: 4096 }];
-  const splits = [splitRegisters(16, 8), splitRegisters(8, 8), splitRegisters(16, 8, 4096)];
+  // ResNet-block forward and input gradient at 14 % of the GEMM ceiling); splitting the reduction multiplies them.
+  if (kind === 'weightGrad') return [TILES, ...regs];
+  const splits = [splitRegisters(16, 8), splitRegisters(8, 8)];
+  if (kind === 'phaseGather') return [TILES, ...regs, ...splits];
+  // The direct gather's weights staged in workgroup memory: a tap's TM weights in TM/4 broadcast vec4 reads.
+  const shared = [registers(16, 8), ...splits].map((v) => ({ ...v, sharedWeights: true }));
+  if (!reflectInputGrad) return [TILES, ...regs, ...splits, ...shared];
   // A reflect-padded input gradient folded inside the gather runs the tap loop twice in the warps holding a
   // mirrored row (the H200's took 1.9× the forward); over the padded grid every tile does the same work.
-  const folded = reflectInputGrad ? [registers(16, 8), ...splits].map((v) => ({ ...v, foldPass: true })) : [];
-  return [TILES, ...regs, ...splits, ...folded];
+  return [TILES, ...regs, ...splits, ...[registers(16, 8), ...splits, ...shared].map((v) => ({ ...v, foldPass: true }))];
 }
 
 /** Power-of-two buckets: one tuning per class of similar layers. */
@@ -169,7 +170,8 @@ function variantFor(kind: ConvKind, g: ConvGeometry, trial: (v: ConvVariant) => 
     const strategy = forced.strategy === 'rows' && kind !== 'weightGrad' ? 'registers' : forced.strategy ?? 'registers';
     const splitK = kind !== 'weightGrad' && strategy === 'registers' ? forced.splitK : undefined;
     const foldPass = inputGrad && strategy === 'registers' && forced.foldPass;
-    lastVariant = { strategy, tm: forced.tm, tn: forced.tn, wg: forced.wg ?? 64, ...(splitK ? { splitK } : {}), ...(foldPass ? { foldPass } : {}) };
+    const sharedWeights = kind === 'directGather' && strategy === 'registers' && forced.sharedWeights;
+    lastVariant = { strategy, tm: forced.tm, tn: forced.tn, wg: forced.wg ?? 64, ...(splitK ? { splitK } : {}), ...(foldPass ? { foldPass } : {}), ...(sharedWeights ? { sharedWeights } : {}) };
   } else {
     const fallback = cpuLikeAdapter() ? registers(16, 8) : TILES;
     lastVariant = tuned(shapeClass(kind, g, inputGrad), candidates(kind, g.Cout, inputGrad && !!g.reflect), fallback, trial);
@@ -181,7 +183,7 @@ function variantFor(kind: ConvKind, g: ConvGeometry, trial: (v: ConvVariant) => 
 export function lastConvVariant(): string {
   const v = lastVariant;
   if (!v) return '';
-  return `${v.strategy} ${v.tm}×${v.tn}${v.wg === 64 ? '' : ` wg ${v.wg}`}${v.splitK ? `, split-K ${v.splitK}` : ''}${v.splitTarget ? ` to ${v.splitTarget} workgroups` : ''}${v.foldPass ? ', fold pass' : ''}`;
+  return `${v.strategy} ${v.tm}×${v.tn}${v.wg === 64 ? '' : ` wg ${v.wg}`}${v.splitK ? `, split-K ${v.splitK}` : ''}${v.foldPass ? ', fold pass' : ''}${v.sharedWeights ? ', shared weights' : ''}`;
 }
 
 /** Exactly the channel count when it is below the tile: a 4-row tile would waste a quarter of the 3-channel head. */
@@ -216,7 +218,8 @@ function launchTiles(mode: number, g: ConvGeometry, cols: number, buffers: { x: 
 
 /** Ways to split a reduction over `length` items (a weight gradient's output rows, a gather's input channels) so
  * that a layer of `groups` workgroups gets enough: CPU adapters need a few per thread, GPUs hundreds. */
-function splitCount(groups: number, length: number, target = cpuLikeAdapter() ? 8 : 1024): number {
+function splitCount(groups: number, length: number): number {
+  const target = cpuLikeAdapter() ? 8 : 1024;
   return Math.max(1, Math.min(length, 64, Math.ceil(target / groups)));
 }
 
@@ -236,8 +239,8 @@ function scratchTrial(shape: readonly number[], run: (v: ConvVariant, out: GPUBu
 
 /** How many ways to split a reduction over `channels`: as asked, or ('auto', a GPU candidate) as splitCount says;
  * then as few as give the same channels per split. */
-function splitWays({ splitK, splitTarget }: ConvVariant, workgroups: number, channels: number): number {
-  const ways = splitK === 'auto' ? splitCount(workgroups, channels, splitTarget) : Math.max(1, Math.min(splitK ?? 1, channels, 64));
+function splitWays({ splitK }: ConvVariant, workgroups: number, channels: number): number {
+  const ways = splitK === 'auto' ? splitCount(workgroups, channels) : Math.max(1, Math.min(splitK ?? 1, channels, 64));
   const perSplit = Math.ceil(channels / ways);
   return Math.ceil(channels / perSplit);
 }
@@ -268,9 +271,11 @@ function dispatchDirectGather(v: ConvVariant, g: ConvGeometry, x: GPUBuffer, w: 
   const tm = channelTile(v.tm, g.Cout);
   const tn = pixelTile(v.tn, g.OW);
   const tilesX = Math.ceil(g.OW / tn);
+  const fold = !!g.reflect && flip;
+  const shape = staticShape(g);
   splitGather(g, groups2d(g.N * g.OH * tilesX, Math.ceil(g.Cout / tm), v.wg), v, y, acc, (out, split, groups, accumulate) => {
     rt().dispatch(DIRECT_GATHER, { x, w, b: b ?? w, y: out }, { ...geometry(g), tilesX, hasBias: b ? 1 : 0, ...split }, {
-      consts: { TM: tm, TN: tn, FLIP: flip, REFLECT: !!g.reflect && !flip, FOLD: !!g.reflect && flip, ACC: accumulate, WG: v.wg, ...staticShape(g) },
+      consts: { TM: tm, TN: tn, FLIP: flip, REFLECT: !!g.reflect && !flip, FOLD: fold, ACC: accumulate, WG: v.wg, ...shape, WSHARE: !!v.sharedWeights && shape.KS !== 0 && !fold },
       groups,
     });
   }, reduce);
@@ -343,7 +348,7 @@ function dispatchWeightGrad(v: ConvVariant, g: ConvGeometry, x: GPUBuffer, dy: G
   const tm = channelTile(v.tm, g.Cout);
   const items = Math.ceil(taps / v.tn);
   const groups: [number, number] = [Math.ceil(items / v.wg), Math.ceil(g.Cout / tm)];
-  splitWeightGrad(g, groups, v.splitTarget, x, dy, dw, db, acc, (buffers, splits, rowsPerSplit) => {
+  splitWeightGrad(g, groups, x, dy, dw, db, acc, (buffers, splits, rowsPerSplit) => {
     rt().dispatch(WEIGHT_GRAD, buffers, { ...geometry(g), hasBias: db ? 1 : 0, rowsPerSplit }, {
       consts: { TM: tm, TQ: v.tn, REFLECT: !!g.reflect, ACC: acc && splits === 1, WG: v.wg },
       groups: [...groups, splits],
@@ -355,7 +360,7 @@ function dispatchWeightGrad(v: ConvVariant, g: ConvGeometry, x: GPUBuffer, dy: G
 function dispatchWeightGradRows(v: ConvVariant, g: ConvGeometry, x: GPUBuffer, dy: GPUBuffer, dw: GPUBuffer, db: Tensor | null, acc: boolean): void {
   const tm = channelTile(v.tm, g.Cout);
   const groups: [number, number] = [Math.ceil((g.Cin * g.KH) / v.wg), Math.ceil(g.Cout / tm)];
-  splitWeightGrad(g, groups, v.splitTarget, x, dy, dw, db, acc, (buffers, splits, rowsPerSplit) => {
+  splitWeightGrad(g, groups, x, dy, dw, db, acc, (buffers, splits, rowsPerSplit) => {
     const { N, Cin, H, W, Cout, OH, OW, KH, pad } = g;
     rt().dispatch(WEIGHT_GRAD_ROWS, buffers, { N, Cin, H, W, Cout, OH, OW, KH, pad, hasBias: db ? 1 : 0, rowsPerSplit }, {
       consts: { TM: tm, KW: g.KW, S: g.stride, KEEP: Math.max(g.KW - g.stride, 0), REFLECT: !!g.reflect, ACC: acc && splits === 1, WG: v.wg },
@@ -365,13 +370,13 @@ function dispatchWeightGradRows(v: ConvVariant, g: ConvGeometry, x: GPUBuffer, d
 }
 
 /** Split-K for the register weight-gradient shaders (bindings x, dy, dw, db; split z writes slice z of dw and db):
- * splits the N·OH output rows until `groups` (workgroups along x and y) fill the adapter or reach splitTarget, then
- * adds the slices (to dw and db with acc: the kernel itself adds only when there is one split). */
+ * splits the N·OH output rows until `groups` (workgroups along x and y) fill the adapter, then adds the slices
+ * (to dw and db with acc: the kernel itself adds only when there is one split). */
 type WeightGradBuffers = { x: GPUBuffer; dy: GPUBuffer; dw: GPUBuffer; db: GPUBuffer };
 
-function splitWeightGrad(g: ConvGeometry, groups: [number, number], splitTarget: number | undefined, x: GPUBuffer, dy: GPUBuffer, dw: GPUBuffer, db: Tensor | null, acc: boolean, dispatch: (buffers: WeightGradBuffers, splits: number, rowsPerSplit: number) => void): void {
+function splitWeightGrad(g: ConvGeometry, groups: [number, number], x: GPUBuffer, dy: GPUBuffer, dw: GPUBuffer, db: Tensor | null, acc: boolean, dispatch: (buffers: WeightGradBuffers, splits: number, rowsPerSplit: number) => void): void {
   const rows = g.N * g.OH;
-  const splits = splitCount(groups[0] * groups[1], rows, splitTarget);
+  const splits = splitCount(groups[0] * groups[1], rows);
   const dwPart = splits > 1 ? Tensor.empty([splits, g.Cout * g.Cin * g.KH * g.KW]) : null;
   // db needs a buffer of its own even when unused (writable bindings may not alias).
   const dbPart = splits > 1 || !db ? Tensor.empty([splits, g.Cout]) : null;

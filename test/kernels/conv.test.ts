@@ -16,9 +16,9 @@ describe('conv2d / convTranspose2d against PyTorch (float64 reference)', () => {
 
 describe('conv: every strategy and register tiling agrees with PyTorch (also item by item, gradients accumulated in the kernels)', () => {
   const defaults = convTiling();
-  const tilings: ConvTiling[] = [{ tm: 4, tn: 4 }, { tm: 2, tn: 8 }, { tm: 8, tn: 2 }, { tm: 8, tn: 8 }, { tm: 16, tn: 8, wg: 8 }, { tm: 4, tn: 32 }, { tm: 8, tn: 1 }, { tm: 16, tn: 8, strategy: 'rows' }, { tm: 2, tn: 8, wg: 8, strategy: 'rows' }, { tm: 4, tn: 4, strategy: 'tiles' }, { tm: 8, tn: 8, splitK: 2 }, { tm: 4, tn: 4, splitK: 3 }, { tm: 8, tn: 8, foldPass: true }, { tm: 4, tn: 4, splitK: 3, foldPass: true }];
+  const tilings: ConvTiling[] = [{ tm: 4, tn: 4 }, { tm: 2, tn: 8 }, { tm: 8, tn: 2 }, { tm: 8, tn: 8 }, { tm: 16, tn: 8, wg: 8 }, { tm: 4, tn: 32 }, { tm: 8, tn: 1 }, { tm: 16, tn: 8, strategy: 'rows' }, { tm: 2, tn: 8, wg: 8, strategy: 'rows' }, { tm: 4, tn: 4, strategy: 'tiles' }, { tm: 8, tn: 8, splitK: 2 }, { tm: 4, tn: 4, splitK: 3 }, { tm: 8, tn: 8, foldPass: true }, { tm: 4, tn: 4, splitK: 3, foldPass: true }, { tm: 8, tn: 8, sharedWeights: true }, { tm: 16, tn: 8, wg: 8, splitK: 3, sharedWeights: true }, { tm: 4, tn: 4, splitK: 2, foldPass: true, sharedWeights: true }];
   for (const t of tilings) {
-    it(`${t.strategy ?? 'registers'} ${t.tm}×${t.tn}${t.wg ? ` wg ${t.wg}` : ''}${t.splitK ? `, split-K ${t.splitK}` : ''}${t.foldPass ? ', fold pass' : ''}`, async () => {
+    it(`${t.strategy ?? 'registers'} ${t.tm}×${t.tn}${t.wg ? ` wg ${t.wg}` : ''}${t.splitK ? `, split-K ${t.splitK}` : ''}${t.foldPass ? ', fold pass' : ''}${t.sharedWeights ? ', shared weights' : ''}`, async () => {
       setConvTiling(t);
       try {
         // Non-square kernels (k3x5, k2x3): the gathers' kernel size read at run time, not a compile-time constant.
@@ -50,9 +50,10 @@ describe('conv: finite differences', () => {
   });
   // Padding 2 of width 4: inner columns mirror onto both edges. Stride 1 folds in the flipped direct gather, stride 2
   // in the phase gather (both also split over their 3 channels, each slice adding its channels' mirrors), 'tiles' in the
-  // workgroup-memory kernel, the fold pass after the gather over the padded grid (its slices added by the fold).
-  for (const [stride, t] of [[1, null], [2, null], [1, { tm: 4, tn: 4, strategy: 'tiles' }], [1, { tm: 4, tn: 4, splitK: 2 }], [2, { tm: 4, tn: 4, splitK: 2 }], [1, { tm: 4, tn: 4, splitK: 2, foldPass: true }]] as [number, ConvTiling | null][]) {
-    it(`conv2d with reflection padding 2, stride ${stride}${t ? `, ${t.strategy ?? `split-K ${t.splitK}`}${t.foldPass ? ', fold pass' : ''}` : ''}`, async () => {
+  // workgroup-memory kernel, the fold pass after the gather over the padded grid (its slices added by the fold; also
+  // with the weights staged in workgroup memory).
+  for (const [stride, t] of [[1, null], [2, null], [1, { tm: 4, tn: 4, strategy: 'tiles' }], [1, { tm: 4, tn: 4, splitK: 2 }], [2, { tm: 4, tn: 4, splitK: 2 }], [1, { tm: 4, tn: 4, splitK: 2, foldPass: true }], [1, { tm: 4, tn: 4, splitK: 2, foldPass: true, sharedWeights: true }]] as [number, ConvTiling | null][]) {
+    it(`conv2d with reflection padding 2, stride ${stride}${t ? `, ${t.strategy ?? `split-K ${t.splitK}`}${t.foldPass ? ', fold pass' : ''}${t.sharedWeights ? ', shared weights' : ''}` : ''}`, async () => {
       const w = { data: inputData({ shape: [3, 2, 3, 3], seed: 8, scale: 1 }), shape: [3, 2, 3, 3] };
       const defaults = convTiling();
       setConvTiling(t ?? defaults);
