@@ -11,14 +11,14 @@
 // to y. Split-K (GPUs, where a batch-1 layer has too few tiles to fill the adapter): workgroup z / zTiles takes
 // ciPerSplit of the input channels and writes its partial sums, mirrored columns included, to that slice of y
 // (reduce_splits.wgsl adds the slices in order); the first slice also takes the bias. One split: ciPerSplit = Cin.
-// With WSHARE (a GPU candidate; square kernels, no FOLD) the workgroup stages its TM channels' weights for WS_CI input
+// With STAGE (a GPU candidate; square kernels, no FOLD) the workgroup stages its TM channels' weights for WS_CI input
 // channels at a time in workgroup memory, [channel, tap, TM4 vec4s], so that a tap's TM weights are TM/4 broadcast
 // vec4 reads instead of TM scalar loads from storage.
 
 const TM4 = (TM + 3u) / 4u;
 // Input channels per staged chunk: at most 8 KiB of weights (a 7×7 kernel's 16 channels: 2 per chunk).
 const WS_CI = max(1u, min(8u, 512u / (max(KS, 1u) * max(KS, 1u) * TM4)));
-var<workgroup> ws: array<vec4f, select(1u, WS_CI * KS * KS * TM4, WSHARE)>;
+var<workgroup> ws: array<vec4f, select(1u, WS_CI * KS * KS * TM4, STAGE)>;
 
 /** x of one row at padded column ix: zero or mirrored outside the input. */
 fn xAt(row: u32, ix: i32) -> f32 {
@@ -49,8 +49,10 @@ fn kernel(gid: vec3u, lid: u32, wid: vec3u, nwg: vec3u) {
   let tiles = p.N * p.OH * p.tilesX;
   let co0 = wid.y * TM;
   if (co0 >= p.Cout) { return; }
-  // Past the last tile an invocation recomputes it and stores nothing: with WSHARE all must reach the barriers.
+  // Invocations past the last tile skip the sums and stores but not STAGE's barriers (a return would make them
+  // non-uniform); their indices stay in bounds.
   let tile0 = gid.x + (wid.z % p.zTiles) * nwg.x * WG;
+  let inRange = tile0 < tiles;
   let tile = min(tile0, tiles - 1u);
   // The stride S is a compile-time constant, and so is a square kernel's size KS (0: not square, read at run time):
   // loops of known trip counts unroll.
@@ -73,20 +75,20 @@ fn kernel(gid: vec3u, lid: u32, wid: vec3u, nwg: vec3u) {
   let ci0 = split * p.ciPerSplit;
   let ci1 = min(p.Cin, ci0 + p.ciPerSplit);
   var acc: array<f32, TM * TN>;
-  // Control flow stays uniform around WSHARE's barriers: the mirrored rows (FOLD, never with WSHARE) skip only
+  // Control flow stays uniform around STAGE's barriers: the mirrored rows (FOLD, never with STAGE) skip only
   // after them.
-  let chunk = select(ci1 - ci0, WS_CI, WSHARE);
+  let chunk = select(ci1 - ci0, WS_CI, STAGE);
   for (var my = 0u; my < select(1u, 3u, FOLD); my++) {
     var py = i32(oy * S);
     if (my > 0u) { py = reflectedFrom(i32(oy), i32(p.OH), i32(foldPad), my); }
     for (var cb = ci0; cb < ci1; cb += chunk) {
       let ce = min(ci1, cb + chunk);
-      if (WSHARE) {
+      if (STAGE) {
         workgroupBarrier();
         stageWeights(lid, co0, cb, ce);
         workgroupBarrier();
       }
-      if (my == 0u || py < i32(p.OH + foldPad)) {
+      if (inRange && (my == 0u || py < i32(p.OH + foldPad))) {
         let iy0 = py - i32(p.pad);
         for (var ci = cb; ci < ce; ci++) {
           let plane = (n * p.Cin + ci) * p.H * p.W;
@@ -111,7 +113,7 @@ fn kernel(gid: vec3u, lid: u32, wid: vec3u, nwg: vec3u) {
               let tap = kh * KW + kw;
               for (var i = 0u; i < TM; i++) {
                 var wv: f32;
-                if (WSHARE) {
+                if (STAGE) {
                   wv = ws[((ci - cb) * K + tap) * TM4 + i / 4u][i % 4u];
                 } else {
                   wv = w[select(wrow[i] + wci + tap, wrow[i] + wci - tap, FLIP)];
@@ -124,7 +126,7 @@ fn kernel(gid: vec3u, lid: u32, wid: vec3u, nwg: vec3u) {
       }
     }
   }
-  if (tile0 >= tiles) { return; }
+  if (!inRange) { return; }
   for (var i = 0u; i < TM; i++) {
     let co = co0 + i;
     if (co >= p.Cout) { break; }

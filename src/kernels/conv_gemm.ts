@@ -25,7 +25,7 @@ const DIRECT_GATHER = defineKernel({
   shader: 'conv_direct_gather',
   params: { ...GEOMETRY, tilesX: 'u32', hasBias: 'u32', zTiles: 'u32', ciPerSplit: 'u32' },
   bindings: GATHER_BINDINGS,
-  consts: { TM: 'u32', TN: 'u32', FLIP: 'bool', REFLECT: 'bool', FOLD: 'bool', ACC: 'bool', WG: 'u32', KS: 'u32', S: 'u32', WSHARE: 'bool' },
+  consts: { TM: 'u32', TN: 'u32', FLIP: 'bool', REFLECT: 'bool', FOLD: 'bool', ACC: 'bool', WG: 'u32', KS: 'u32', S: 'u32', STAGE: 'bool' },
   includes: ['reflect', 'reflect_fold'],
   entry: ['gid', 'lid', 'wid', 'nwg'],
   workgroup: 'WG',
@@ -43,9 +43,9 @@ const WEIGHT_GRAD = defineKernel({
   shader: 'conv_weight_grad',
   params: { ...GEOMETRY, hasBias: 'u32', rowsPerSplit: 'u32' },
   bindings: WEIGHT_GRAD_BINDINGS,
-  consts: { TM: 'u32', TQ: 'u32', REFLECT: 'bool', ACC: 'bool', WG: 'u32' },
+  consts: { TM: 'u32', TQ: 'u32', REFLECT: 'bool', ACC: 'bool', WG: 'u32', STAGE: 'bool' },
   includes: ['reflect'],
-  entry: ['gid', 'wid'],
+  entry: ['gid', 'lid', 'wid'],
   workgroup: 'WG',
 });
 const WEIGHT_GRAD_ROWS = defineKernel({
@@ -90,8 +90,9 @@ export type ConvKind = 'directGather' | 'phaseGather' | 'weightGrad';
  * `splitK` (the gathers' register tiles): their reduction over input channels split that many ways, or 'auto'
  * until the layer has about as many workgroups as a GPU holds; absent: not split. `foldPass` (a reflect-padded stride-1 input gradient with
  * register tiles): computed over the padded grid, then folded by a pass that also adds the split-K slices, instead
- * of folding inside the gather. `sharedWeights` (the direct gather's register tiles, square kernels, not folding
- * inside): the workgroup's weights staged in workgroup memory. */
+ * of folding inside the gather. `staged` (register tiles): what every invocation of a workgroup reads alike is
+ * staged in workgroup memory — the direct gather's weights (square kernels, not folding inside), the weight
+ * gradient's dy rows. */
 export interface ConvVariant {
   strategy: 'registers' | 'tiles' | 'rows';
   tm: number;
@@ -99,12 +100,12 @@ export interface ConvVariant {
   wg: number;
   splitK?: number | 'auto';
   foldPass?: boolean;
-  sharedWeights?: boolean;
+  staged?: boolean;
 }
 
 /** Register tiling forced for every convolution (tests and benchmarks), instead of the tuned choice; 'rows' applies
  * to weight gradients, the others then use registers TM×TN. */
-export interface ConvTiling { tm: number; tn: number; wg?: number; strategy?: ConvVariant['strategy']; splitK?: number; foldPass?: boolean; sharedWeights?: boolean }
+export interface ConvTiling { tm: number; tn: number; wg?: number; strategy?: ConvVariant['strategy']; splitK?: number; foldPass?: boolean; staged?: boolean }
 let forced: ConvTiling | null = null;
 
 export function convTiling(): ConvTiling | null {
@@ -141,11 +142,11 @@ function candidates(kind: ConvKind = 'directGather', outChannels = Infinity, ref
   if (cpuLikeAdapter()) return regs;
   // Batch-1 layers on GPUs: a 64² map's 16×8 tiles make ~128 workgroups for ~130 multiprocessors (H200: the
   // ResNet-block forward and input gradient at 14 % of the GEMM ceiling); splitting the reduction multiplies them.
-  if (kind === 'weightGrad') return [TILES, ...regs];
+  // Staged operands: a gather's weights, a weight gradient's dy rows, read by TM/4 or 4-pixel broadcast vec4s.
+  if (kind === 'weightGrad') return [TILES, ...regs, { ...registers(16, 4, 32), staged: true }, { ...registers(16, 8), staged: true }];
   const splits = [splitRegisters(16, 8), splitRegisters(8, 8)];
   if (kind === 'phaseGather') return [TILES, ...regs, ...splits];
-  // The direct gather's weights staged in workgroup memory: a tap's TM weights in TM/4 broadcast vec4 reads.
-  const shared = [registers(16, 8), ...splits].map((v) => ({ ...v, sharedWeights: true }));
+  const shared = [registers(16, 8), ...splits].map((v) => ({ ...v, staged: true }));
   if (!reflectInputGrad) return [TILES, ...regs, ...splits, ...shared];
   // A reflect-padded input gradient folded inside the gather runs the tap loop twice in the warps holding a
   // mirrored row (the H200's took 1.9× the forward); over the padded grid every tile does the same work.
@@ -170,8 +171,8 @@ function variantFor(kind: ConvKind, g: ConvGeometry, trial: (v: ConvVariant) => 
     const strategy = forced.strategy === 'rows' && kind !== 'weightGrad' ? 'registers' : forced.strategy ?? 'registers';
     const splitK = kind !== 'weightGrad' && strategy === 'registers' ? forced.splitK : undefined;
     const foldPass = inputGrad && strategy === 'registers' && forced.foldPass;
-    const sharedWeights = kind === 'directGather' && strategy === 'registers' && forced.sharedWeights;
-    lastVariant = { strategy, tm: forced.tm, tn: forced.tn, wg: forced.wg ?? 64, ...(splitK ? { splitK } : {}), ...(foldPass ? { foldPass } : {}), ...(sharedWeights ? { sharedWeights } : {}) };
+    const staged = strategy === 'registers' && forced.staged;
+    lastVariant = { strategy, tm: forced.tm, tn: forced.tn, wg: forced.wg ?? 64, ...(splitK ? { splitK } : {}), ...(foldPass ? { foldPass } : {}), ...(staged ? { staged } : {}) };
   } else {
     const fallback = cpuLikeAdapter() ? registers(16, 8) : TILES;
     lastVariant = tuned(shapeClass(kind, g, inputGrad), candidates(kind, g.Cout, inputGrad && !!g.reflect), fallback, trial);
@@ -183,7 +184,7 @@ function variantFor(kind: ConvKind, g: ConvGeometry, trial: (v: ConvVariant) => 
 export function lastConvVariant(): string {
   const v = lastVariant;
   if (!v) return '';
-  return `${v.strategy} ${v.tm}×${v.tn}${v.wg === 64 ? '' : ` wg ${v.wg}`}${v.splitK ? `, split-K ${v.splitK}` : ''}${v.foldPass ? ', fold pass' : ''}${v.sharedWeights ? ', shared weights' : ''}`;
+  return `${v.strategy} ${v.tm}×${v.tn}${v.wg === 64 ? '' : ` wg ${v.wg}`}${v.splitK ? `, split-K ${v.splitK}` : ''}${v.foldPass ? ', fold pass' : ''}${v.staged ? ', staged' : ''}`;
 }
 
 /** Exactly the channel count when it is below the tile: a 4-row tile would waste a quarter of the 3-channel head. */
@@ -275,7 +276,7 @@ function dispatchDirectGather(v: ConvVariant, g: ConvGeometry, x: GPUBuffer, w: 
   const shape = staticShape(g);
   splitGather(g, groups2d(g.N * g.OH * tilesX, Math.ceil(g.Cout / tm), v.wg), v, y, acc, (out, split, groups, accumulate) => {
     rt().dispatch(DIRECT_GATHER, { x, w, b: b ?? w, y: out }, { ...geometry(g), tilesX, hasBias: b ? 1 : 0, ...split }, {
-      consts: { TM: tm, TN: tn, FLIP: flip, REFLECT: !!g.reflect && !flip, FOLD: fold, ACC: accumulate, WG: v.wg, ...shape, WSHARE: !!v.sharedWeights && shape.KS !== 0 && !fold },
+      consts: { TM: tm, TN: tn, FLIP: flip, REFLECT: !!g.reflect && !flip, FOLD: fold, ACC: accumulate, WG: v.wg, ...shape, STAGE: !!v.staged && shape.KS !== 0 && !fold },
       groups,
     });
   }, reduce);
@@ -350,7 +351,7 @@ function dispatchWeightGrad(v: ConvVariant, g: ConvGeometry, x: GPUBuffer, dy: G
   const groups: [number, number] = [Math.ceil(items / v.wg), Math.ceil(g.Cout / tm)];
   splitWeightGrad(g, groups, x, dy, dw, db, acc, (buffers, splits, rowsPerSplit) => {
     rt().dispatch(WEIGHT_GRAD, buffers, { ...geometry(g), hasBias: db ? 1 : 0, rowsPerSplit }, {
-      consts: { TM: tm, TQ: v.tn, REFLECT: !!g.reflect, ACC: acc && splits === 1, WG: v.wg },
+      consts: { TM: tm, TQ: v.tn, REFLECT: !!g.reflect, ACC: acc && splits === 1, WG: v.wg, STAGE: !!v.staged },
       groups: [...groups, splits],
     });
   });

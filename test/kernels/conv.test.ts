@@ -6,7 +6,7 @@ import { Tensor, scope } from '../../src/graph/tensor.js';
 import { gradcheck } from '../../src/autograd/gradcheck.js';
 import { conv2d } from '../../src/kernels/conv2d.js';
 import { convTranspose2d } from '../../src/kernels/conv_transpose2d.js';
-import { convTiling, setConvTiling, type ConvTiling } from '../../src/kernels/conv_gemm.js';
+import { convTiling, setConvTiling, weightAndBiasGrad, type ConvTiling } from '../../src/kernels/conv_gemm.js';
 
 useGpu();
 
@@ -16,9 +16,9 @@ describe('conv2d / convTranspose2d against PyTorch (float64 reference)', () => {
 
 describe('conv: every strategy and register tiling agrees with PyTorch (also item by item, gradients accumulated in the kernels)', () => {
   const defaults = convTiling();
-  const tilings: ConvTiling[] = [{ tm: 4, tn: 4 }, { tm: 2, tn: 8 }, { tm: 8, tn: 2 }, { tm: 8, tn: 8 }, { tm: 16, tn: 8, wg: 8 }, { tm: 4, tn: 32 }, { tm: 8, tn: 1 }, { tm: 16, tn: 8, strategy: 'rows' }, { tm: 2, tn: 8, wg: 8, strategy: 'rows' }, { tm: 4, tn: 4, strategy: 'tiles' }, { tm: 8, tn: 8, splitK: 2 }, { tm: 4, tn: 4, splitK: 3 }, { tm: 8, tn: 8, foldPass: true }, { tm: 4, tn: 4, splitK: 3, foldPass: true }, { tm: 8, tn: 8, sharedWeights: true }, { tm: 16, tn: 8, wg: 8, splitK: 3, sharedWeights: true }, { tm: 4, tn: 4, splitK: 2, foldPass: true, sharedWeights: true }];
+  const tilings: ConvTiling[] = [{ tm: 4, tn: 4 }, { tm: 2, tn: 8 }, { tm: 8, tn: 2 }, { tm: 8, tn: 8 }, { tm: 16, tn: 8, wg: 8 }, { tm: 4, tn: 32 }, { tm: 8, tn: 1 }, { tm: 16, tn: 8, strategy: 'rows' }, { tm: 2, tn: 8, wg: 8, strategy: 'rows' }, { tm: 4, tn: 4, strategy: 'tiles' }, { tm: 8, tn: 8, splitK: 2 }, { tm: 4, tn: 4, splitK: 3 }, { tm: 8, tn: 8, foldPass: true }, { tm: 4, tn: 4, splitK: 3, foldPass: true }, { tm: 8, tn: 8, staged: true }, { tm: 16, tn: 8, wg: 8, splitK: 3, staged: true }, { tm: 4, tn: 4, splitK: 2, foldPass: true, staged: true }];
   for (const t of tilings) {
-    it(`${t.strategy ?? 'registers'} ${t.tm}×${t.tn}${t.wg ? ` wg ${t.wg}` : ''}${t.splitK ? `, split-K ${t.splitK}` : ''}${t.foldPass ? ', fold pass' : ''}${t.sharedWeights ? ', shared weights' : ''}`, async () => {
+    it(`${t.strategy ?? 'registers'} ${t.tm}×${t.tn}${t.wg ? ` wg ${t.wg}` : ''}${t.splitK ? `, split-K ${t.splitK}` : ''}${t.foldPass ? ', fold pass' : ''}${t.staged ? ', staged' : ''}`, async () => {
       setConvTiling(t);
       try {
         // Non-square kernels (k3x5, k2x3): the gathers' kernel size read at run time, not a compile-time constant.
@@ -40,6 +40,29 @@ describe('conv: every strategy and register tiling agrees with PyTorch (also ite
   }
 });
 
+describe('conv: staged weight gradient', () => {
+  // The fixtures are at most 38 pixels wide; the staged kernel takes dy rows 64 pixels at a time. Both kernels add the
+  // same products in the same order, so the staged one (a GPU candidate) must equal the PyTorch-checked one exactly.
+  it('equals the unstaged kernel bit for bit on 150-pixel rows (three staged chunks), reflect-padded, split-K', async () => {
+    const g = { N: 1, Cin: 3, H: 5, W: 150, Cout: 6, OH: 5, OW: 150, KH: 3, KW: 3, stride: 1, pad: 1, reflect: true };
+    const x = Tensor.fromArray(inputData({ shape: [1, 3, 5, 150], seed: 21, scale: 1 }), [1, 3, 5, 150]);
+    const dy = Tensor.fromArray(inputData({ shape: [1, 6, 5, 150], seed: 22, scale: 1 }), [1, 6, 5, 150]);
+    const defaults = convTiling();
+    const results: Float32Array[][] = [];
+    try {
+      for (const staged of [false, true]) {
+        setConvTiling({ tm: 4, tn: 4, wg: 8, staged });
+        const [dw, db] = weightAndBiasGrad(g, x.buffer, dy);
+        results.push([await dw.data(), await db.data()]);
+      }
+    } finally {
+      setConvTiling(defaults);
+    }
+    expect(Array.from(results[1][0])).toEqual(Array.from(results[0][0]));
+    expect(Array.from(results[1][1])).toEqual(Array.from(results[0][1]));
+  });
+});
+
 describe('conv: finite differences', () => {
   const x = { data: inputData({ shape: [2, 2, 5, 4], seed: 7, scale: 1 }), shape: [2, 2, 5, 4] };
   const b = { data: inputData({ shape: [3], seed: 9, scale: 1 }), shape: [3] };
@@ -52,8 +75,8 @@ describe('conv: finite differences', () => {
   // in the phase gather (both also split over their 3 channels, each slice adding its channels' mirrors), 'tiles' in the
   // workgroup-memory kernel, the fold pass after the gather over the padded grid (its slices added by the fold; also
   // with the weights staged in workgroup memory).
-  for (const [stride, t] of [[1, null], [2, null], [1, { tm: 4, tn: 4, strategy: 'tiles' }], [1, { tm: 4, tn: 4, splitK: 2 }], [2, { tm: 4, tn: 4, splitK: 2 }], [1, { tm: 4, tn: 4, splitK: 2, foldPass: true }], [1, { tm: 4, tn: 4, splitK: 2, foldPass: true, sharedWeights: true }]] as [number, ConvTiling | null][]) {
-    it(`conv2d with reflection padding 2, stride ${stride}${t ? `, ${t.strategy ?? `split-K ${t.splitK}`}${t.foldPass ? ', fold pass' : ''}${t.sharedWeights ? ', shared weights' : ''}` : ''}`, async () => {
+  for (const [stride, t] of [[1, null], [2, null], [1, { tm: 4, tn: 4, strategy: 'tiles' }], [1, { tm: 4, tn: 4, splitK: 2 }], [2, { tm: 4, tn: 4, splitK: 2 }], [1, { tm: 4, tn: 4, splitK: 2, foldPass: true }], [1, { tm: 4, tn: 4, splitK: 2, foldPass: true, staged: true }]] as [number, ConvTiling | null][]) {
+    it(`conv2d with reflection padding 2, stride ${stride}${t ? `, ${t.strategy ?? `split-K ${t.splitK}`}${t.foldPass ? ', fold pass' : ''}${t.staged ? ', staged' : ''}` : ''}`, async () => {
       const w = { data: inputData({ shape: [3, 2, 3, 3], seed: 8, scale: 1 }), shape: [3, 2, 3, 3] };
       const defaults = convTiling();
       setConvTiling(t ?? defaults);
