@@ -4,9 +4,10 @@
 // each phase summing only its own taps: transposed forward, conv's input gradient at stride > 1) and the weight
 // gradient (a reduction over output pixels: both weight gradients); plus the bias gradient. Strategies:
 // 'registers' (conv_direct_gather.wgsl, conv_phase_gather.wgsl, conv_weight_grad.wgsl: TM×TN register tiles
-// straight from storage, weight loads uniform per workgroup — the CPU adapters' choice), 'tiles' (conv_tiled.wgsl:
-// 64×64 blocks staged in workgroup memory, the GPUs' choice) and, for weight gradients, 'rows'
-// (conv_weight_grad_rows.wgsl). autotune.ts picks one per adapter and shape class.
+// straight from storage, weight loads uniform per workgroup — the CPU adapters' choice; on GPUs also split-K and
+// with the shared operand staged in workgroup memory), 'tiles' (conv_tiled.wgsl: 64×64 blocks staged in workgroup
+// memory) and, for weight gradients, 'rows' (conv_weight_grad_rows.wgsl). autotune.ts picks one per adapter and
+// shape class.
 import { Tensor } from '../graph/tensor.js';
 import { rt } from '../graph/runtime.js';
 import { defineKernel } from '../graph/kernel.js';
@@ -314,7 +315,8 @@ export function inputGradKind(g: ConvGeometry): 'directGather' | 'phaseGather' {
 /** dx [N, Cin, H, W] of the direct convolution g from dy, added to dx's contents with `acc`. Stride 1 with register
  * tiles: the direct gather of dy with the rotated, channel-swapped weight (conv_direct_gather.wgsl with FLIP), which
  * runs at the forward kernel's speed; otherwise the phase gather of the transposed convolution. With reflection
- * every strategy folds the mirrored positions in (no padded gradient, no fold dispatch). */
+ * every strategy folds the mirrored positions in (no padded gradient, no fold dispatch), except the fold pass (a GPU
+ * candidate: the padded grid's gradient, folded with its split-K slices in one dispatch). */
 export function inputGrad(g: ConvGeometry, dy: GPUBuffer, w: GPUBuffer, dx: Tensor, acc = false): void {
   const t: ConvGeometry = { ...g, Cin: g.Cout, H: g.OH, W: g.OW, Cout: g.Cin, OH: g.H, OW: g.W };
   const flipped: ConvGeometry = { ...t, pad: g.KH - 1 - g.pad };
