@@ -89,11 +89,11 @@ export type ConvKind = 'directGather' | 'phaseGather' | 'weightGrad';
 /** A strategy and its tile shape: TM output channels × TN pixels (taps for the weight gradient) per invocation,
  * WG invocations per workgroup ('registers'). 'rows' (weight gradient only) owns TM channels × one kernel row.
  * `splitK` (the gathers' register tiles): their reduction over input channels split that many ways, or 'auto'
- * until the layer has about as many workgroups as a GPU holds; absent: not split. `foldPass` (a reflect-padded stride-1 input gradient with
- * register tiles): computed over the padded grid, then folded by a pass that also adds the split-K slices, instead
- * of folding inside the gather. `staged` (register tiles): what every invocation of a workgroup reads alike is
- * staged in workgroup memory — the direct gather's weights (square kernels, not folding inside), the weight
- * gradient's dy rows. */
+ * until the layer has about as many workgroups as a GPU holds; absent: not split. `foldPass` (a reflect-padded
+ * stride-1 input gradient with register tiles): computed over the padded grid, then folded by a pass that also adds
+ * the split-K slices, instead of folding inside the gather. `staged` (register tiles): what every invocation of a
+ * workgroup reads alike is staged in workgroup memory — the direct gather's weights (square kernels, not folding
+ * inside), the weight gradient's dy rows. */
 export interface ConvVariant {
   strategy: 'registers' | 'tiles' | 'rows';
   tm: number;
@@ -147,11 +147,11 @@ function candidates(kind: ConvKind = 'directGather', outChannels = Infinity, ref
   if (kind === 'weightGrad') return [TILES, ...regs, { ...registers(16, 4, 32), staged: true }, { ...registers(16, 8), staged: true }];
   const splits = [splitRegisters(16, 8), splitRegisters(8, 8)];
   if (kind === 'phaseGather') return [TILES, ...regs, ...splits];
-  const shared = [registers(16, 8), ...splits].map((v) => ({ ...v, staged: true }));
-  if (!reflectInputGrad) return [TILES, ...regs, ...splits, ...shared];
+  const staged = [registers(16, 8), ...splits].map((v) => ({ ...v, staged: true }));
+  if (!reflectInputGrad) return [TILES, ...regs, ...splits, ...staged];
   // A reflect-padded input gradient folded inside the gather runs the tap loop twice in the warps holding a
   // mirrored row (the H200's took 1.9× the forward); over the padded grid every tile does the same work.
-  return [TILES, ...regs, ...splits, ...[registers(16, 8), ...splits, ...shared].map((v) => ({ ...v, foldPass: true }))];
+  return [TILES, ...regs, ...splits, ...[registers(16, 8), ...splits, ...staged].map((v) => ({ ...v, foldPass: true }))];
 }
 
 /** Power-of-two buckets: one tuning per class of similar layers. */
