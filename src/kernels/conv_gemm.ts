@@ -283,10 +283,10 @@ function dispatchDirectGather(v: ConvVariant, g: ConvGeometry, x: GPUBuffer, w: 
   }, reduce);
 }
 
-/** The input gradient of a reflect-padded stride-1 convolution (`flipped`: its flipped gather onto x) by the plain
- * flipped gather over the padded grid, whose slices pad_backward.wgsl then adds and folds onto dx in one pass. */
-function dispatchFoldPass(v: ConvVariant, flipped: ConvGeometry, dy: GPUBuffer, w: GPUBuffer, dx: GPUBuffer, acc: boolean): void {
-  const pad = flipped.KH - 1 - flipped.pad;
+/** The input gradient of a reflect-padded stride-1 convolution (`flipped`: its flipped gather onto x; `pad`: the
+ * convolution's own) by the plain flipped gather over the padded grid, whose slices pad_backward.wgsl then adds and
+ * folds onto dx in one pass. */
+function dispatchFoldPass(v: ConvVariant, flipped: ConvGeometry, pad: number, dy: GPUBuffer, w: GPUBuffer, dx: GPUBuffer, acc: boolean): void {
   const padded: ConvGeometry = { ...flipped, OH: flipped.OH + 2 * pad, OW: flipped.OW + 2 * pad, pad: flipped.KH - 1, reflect: false };
   const shape = [flipped.N, flipped.Cout, flipped.OH, flipped.OW];
   dispatchDirectGather(v, padded, dy, w, null, dx, true, false, (part, splits) =>
@@ -323,7 +323,7 @@ export function inputGrad(g: ConvGeometry, dy: GPUBuffer, w: GPUBuffer, dx: Tens
   const phase = inputGradKind(g) === 'phaseGather';
   const run = (v: ConvVariant, out: GPUBuffer, accumulate = false) => {
     if (v.strategy !== 'registers' || phase) return dispatchPhaseGather(v, t, dy, w, null, out, accumulate);
-    if (v.foldPass && g.reflect) return dispatchFoldPass(v, flipped, dy, w, out, accumulate);
+    if (v.foldPass && g.reflect) return dispatchFoldPass(v, flipped, g.pad, dy, w, out, accumulate);
     dispatchDirectGather(v, flipped, dy, w, null, out, true, accumulate);
   };
   const kind = phase ? 'phaseGather' : 'directGather';

@@ -23,6 +23,11 @@ function restoreEnv(name: string, value: string | undefined): void {
   else process.env[name] = value;
 }
 
+/** Dispatches one timed trial of each candidate records: a split-K candidate (GPUs only; a layer this small always
+ * splits) is its gather plus the sum of its slices, a fold pass (GPUs only) its gather plus the fold that also adds
+ * the slices. */
+const trialDispatches = (candidates: ReturnType<typeof convCandidates>) => candidates.reduce((n, c) => n + (c.splitK || c.foldPass ? 2 : 1), 0);
+
 async function waitFor(path: string): Promise<void> {
   for (let i = 0; i < 200 && !existsSync(path); i++) await new Promise((res) => setTimeout(res, 50));
 }
@@ -51,10 +56,8 @@ describe('autotune', () => {
     const r = rt();
     const before = r.dispatchCount;
     const first = await conv2d(x, w, b, { padding: 1 }).data();
-    // One real dispatch plus three timed trials of each candidate; a split-K candidate (GPUs only) is its gather plus
-    // the sum of its slices, and a layer this small always splits.
-    const trialDispatches = convCandidates().reduce((n, c) => n + (c.splitK ? 2 : 1), 0);
-    expect(r.dispatchCount - before).toBe(1 + 3 * trialDispatches);
+    // One real dispatch plus three timed trials of each candidate.
+    expect(r.dispatchCount - before).toBe(1 + 3 * trialDispatches(convCandidates()));
     await waitFor(autotuneCachePath());
     const file = JSON.parse(readFileSync(autotuneCachePath(), 'utf8'));
     const choices = file[r.gpu.adapterName];
@@ -86,9 +89,7 @@ describe('autotune', () => {
     const before = r.dispatchCount;
     inputGrad(g, rand([1, 5, 12, 10], 10).buffer, w.buffer, dx);
     await dx.data();
-    // The fold pass (GPUs only) is its gather plus the fold that also adds the slices.
-    const trialDispatches = convCandidates('directGather', 5, true).reduce((n, c) => n + (c.splitK || c.foldPass ? 2 : 1), 0);
-    expect(r.dispatchCount - before).toBe(1 + 3 * trialDispatches);
+    expect(r.dispatchCount - before).toBe(1 + 3 * trialDispatches(convCandidates('directGather', 5, true)));
     for (let i = 0; i < 100; i++) {
       if (readFileSync(autotuneCachePath(), 'utf8').includes('input grad')) break;
       await new Promise((res) => setTimeout(res, 50));
