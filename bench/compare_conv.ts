@@ -24,9 +24,9 @@ async function load(root: string, channels: number, map: number): Promise<Record
   const dy = h.randomTensor([1, channels, map, map], 3);
   const dyStrided = h.randomTensor([1, channels, map / 2, map / 2], 4);
   return {
-    'forward (reflect)': () => h.timeCase('forward', () => { const y = Tensor.empty(dy.shape); cg.directGather(g, x.buffer, w.buffer, null, y); return y; }, 5, 1),
-    'weight grad (reflect)': () => h.timeCase('weight grad', () => cg.weightGrad(g, x.buffer, dy.buffer), 5, 1),
-    'input grad (stride 2)': () => h.timeCase('input grad', () => { const dx = Tensor.empty(x.shape); cg.inputGrad(strided, dyStrided.buffer, w.buffer, dx); return dx; }, 5, 1),
+    'forward (reflect)': () => h.timeCase('forward', () => { const y = Tensor.empty(dy.shape); cg.directGather(g, x.binding, w.binding, null, y); return y; }, 5, 1),
+    'weight grad (reflect)': () => h.timeCase('weight grad', () => cg.weightGrad(g, x.binding, dy.binding), 5, 1),
+    'input grad (stride 2)': () => h.timeCase('input grad', () => { const dx = Tensor.empty(x.shape); cg.inputGrad(strided, dyStrided.binding, w.binding, dx); return dx; }, 5, 1),
   };
 }
 

@@ -16,9 +16,9 @@ async function measure(channels: number, map: number): Promise<FoldRow> {
   const w = randomTensor([channels, channels, 3, 3], 2);
   const dy = randomTensor([1, channels, map, map], 3);
   const name = `${channels} ch ${map}²`;
-  const forward = await timeCase(`${name} forward`, () => { const y = Tensor.empty(dy.shape); directGather(g, x.buffer, w.buffer, null, y); return y; });
-  const reflect = await timeCase(`${name} input grad, reflect`, () => { const dx = Tensor.empty(x.shape); inputGrad(g, dy.buffer, w.buffer, dx); return dx; });
-  const zeroPadded = await timeCase(`${name} input grad, zero-padded`, () => { const dx = Tensor.empty(x.shape); inputGrad(zero, dy.buffer, w.buffer, dx); return dx; });
+  const forward = await timeCase(`${name} forward`, () => { const y = Tensor.empty(dy.shape); directGather(g, x.binding, w.binding, null, y); return y; });
+  const reflect = await timeCase(`${name} input grad, reflect`, () => { const dx = Tensor.empty(x.shape); inputGrad(g, dy.binding, w.binding, dx); return dx; });
+  const zeroPadded = await timeCase(`${name} input grad, zero-padded`, () => { const dx = Tensor.empty(x.shape); inputGrad(zero, dy.binding, w.binding, dx); return dx; });
   for (const t of [x, w, dy]) t.dispose();
   return { channels, map, forwardMs: forward.ms, reflectMs: reflect.ms, zeroMs: zeroPadded.ms };
 }

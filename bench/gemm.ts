@@ -32,7 +32,7 @@ function registerVariant(tm: number, v: number, wg: number): Variant {
   return {
     name: `registers ${tm}×${4 * v} wg ${wg}`,
     dispatch: (m, n, k, a, b, c) => {
-      rt().dispatch(GEMM, { a: a.buffer, b: b.buffer, c: c.buffer }, { M: m, N: n, K: k }, {
+      rt().dispatch(GEMM, { a: a.binding, b: b.binding, c: c.binding }, { M: m, N: n, K: k }, {
         consts: { TM: tm, V: v, WG: wg },
         groups: [Math.ceil(n / 4 / v / wg), Math.ceil(m / tm), 1],
       });
@@ -43,7 +43,7 @@ function registerVariant(tm: number, v: number, wg: number): Variant {
 const TILED: Variant = {
   name: 'workgroup-memory 64×64',
   dispatch: (m, n, k, a, b, c) => {
-    rt().dispatch(GEMM_TILED, { a: a.buffer, b: b.buffer, c: c.buffer }, { M: m, N: n, K: k }, { groups: [Math.ceil(n / 64), Math.ceil(m / 64), 1] });
+    rt().dispatch(GEMM_TILED, { a: a.binding, b: b.binding, c: c.binding }, { M: m, N: n, K: k }, { groups: [Math.ceil(n / 64), Math.ceil(m / 64), 1] });
   },
 };
 

@@ -70,15 +70,15 @@ async function convRows(layer: ConvLayer, ceiling: number): Promise<KernelRow[]>
   const ops: [string, () => Tensor][] = transposed
     ? [
         // forward: small x (= dyDirect's shape) → large y (= x's shape)
-        ['forward · phaseGather', () => { const y = Tensor.empty(x.shape); phaseGather(g, dyDirect.buffer, w.buffer, bias.buffer, y); return y; }],
-        ['input grad · directGather', () => { const y = Tensor.empty(dyDirect.shape); directGather(d, x.buffer, w.buffer, null, y); return y; }],
-        ['weight grad · weightGrad', () => weightGrad(d, x.buffer, dyDirect.buffer)],
+        ['forward · phaseGather', () => { const y = Tensor.empty(x.shape); phaseGather(g, dyDirect.binding, w.binding, bias.binding, y); return y; }],
+        ['input grad · directGather', () => { const y = Tensor.empty(dyDirect.shape); directGather(d, x.binding, w.binding, null, y); return y; }],
+        ['weight grad · weightGrad', () => weightGrad(d, x.binding, dyDirect.binding)],
         ['bias grad · conv_bias_grad', () => biasGrad(x)],
       ]
     : [
-        ['forward · directGather', () => { const y = Tensor.empty(dyDirect.shape); directGather(d, x.buffer, w.buffer, bias.buffer, y); return y; }],
-        [`input grad · ${inputGradKind(d)}`, () => { const y = Tensor.empty(x.shape); inputGrad(d, dyDirect.buffer, w.buffer, y); return y; }],
-        ['weight grad · weightGrad', () => weightGrad(d, x.buffer, dyDirect.buffer)],
+        ['forward · directGather', () => { const y = Tensor.empty(dyDirect.shape); directGather(d, x.binding, w.binding, bias.binding, y); return y; }],
+        [`input grad · ${inputGradKind(d)}`, () => { const y = Tensor.empty(x.shape); inputGrad(d, dyDirect.binding, w.binding, y); return y; }],
+        ['weight grad · weightGrad', () => weightGrad(d, x.binding, dyDirect.binding)],
         ['bias grad · conv_bias_grad', () => biasGrad(dyDirect)],
       ];
   const rows: KernelRow[] = [];
@@ -139,7 +139,7 @@ async function otherRows(s: number, ngf = 64): Promise<KernelRow[]> {
   // Adam on the largest generator parameter (a 256→256 3×3 weight).
   const shape = [c, c, 3, 3];
   const [p, g, m, v] = [randomTensor(shape, 8), randomTensor(shape, 9), Tensor.zeros(shape).keep(), Tensor.zeros(shape).keep()];
-  const t = await timeCase('adam', () => adamUpdate([p], [g], m, v, 0, { lr: 1e-4, beta1: 0.5, beta2: 0.99, eps: 1e-8, step: 1 }), 3, 1);
+  const t = await timeCase('adam', () => adamUpdate(p, g, m, v, 0, p.size, { lr: 1e-4, beta1: 0.5, beta2: 0.99, eps: 1e-8, step: 1 }), 3, 1);
   rows.push({ kind: 'op', net: 'optimiser', layer: `Adam step [${shape.join(', ')}]`, op: 'update', ms: t.ms, gflops: null, ofCeiling: null, source: t.source });
   console.log(`  adam: ${fmt(t.ms, 2)} ms`);
   for (const x of [p, g, m, v]) x.dispose();

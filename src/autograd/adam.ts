@@ -1,8 +1,10 @@
-// torch.optim.Adam over a list of parameters: the moments of all parameters in two flat buffers, and one fused GPU
-// update per group of up to adamGroupSize() consecutive parameters that have gradients.
+// torch.optim.Adam over a list of parameters. The optimizer owns four arenas of one layout: the parameters move
+// into the first (each stays the same Tensor, now a slice), backward writes their gradients into slices of the
+// second (Tensor.gradHome), the moments fill the other two. One dispatch then updates every parameter.
 import { Tensor, fmtShape } from '../graph/tensor.js';
-import { fill } from '../graph/fill.js';
-import { adamUpdate, adamGroupSize } from '../kernels/adam.js';
+import { rt } from '../graph/runtime.js';
+import { fill, fillInto } from '../graph/fill.js';
+import { adamUpdate } from '../kernels/adam.js';
 import { live } from '../kernels/check.js';
 import { backward, zeroGrad } from './tape.js';
 
@@ -28,10 +30,15 @@ export class Adam {
   readonly eps: number;
   readonly params: readonly Tensor[];
   private steps = 0;
-  // Moments live as long as the optimizer, outside any scope: parameter i's at offsets[i] of m and v.
+  // The arenas live as long as the optimizer, outside any scope: parameter i's elements start at offsets[i] of
+  // each, on the adapter's binding alignment; the gaps between parameters hold zeros (gradient 0 keeps them 0).
+  private weights: Tensor;
+  private grads: Tensor;
   private m: Tensor;
   private v: Tensor;
   private offsets: number[] = [];
+  /** Whether parameter i's gradient slice holds zeros (filled since it was last handed out). */
+  private zeroed: boolean[];
 
   constructor(params: Tensor[], opts: AdamOptions) {
     const { lr, beta1, beta2, eps } = opts;
@@ -40,18 +47,36 @@ export class Adam {
     if (!(beta2 >= 0 && beta2 < 1)) throw new Error(`Adam: beta2 must be in [0, 1), got ${beta2}`);
     if (!(eps >= 0)) throw new Error(`Adam: eps must be >= 0, got ${eps}`);
     live('Adam', ...params);
+    for (const p of params) {
+      if (p.dtype !== 'f32') throw new Error(`Adam: ${p.describe()} is not f32`);
+      if (p.gradHome) throw new Error(`Adam: ${p.describe()} already belongs to another optimizer (dispose that one first)`);
+    }
+    if (new Set(params).size !== params.length) throw new Error('Adam: a parameter is listed twice');
     this.params = [...params];
     this.lr = lr;
     this.beta1 = beta1;
     this.beta2 = beta2;
     this.eps = eps;
+    const align = rt().gpu.limits.minStorageBufferOffsetAlignment / 4;
     let total = 0;
     for (const p of params) {
       this.offsets.push(total);
-      total += p.size;
+      total += Math.ceil(p.size / align) * align;
     }
-    this.m = fill([Math.max(1, total)], 0).keep();
-    this.v = fill([Math.max(1, total)], 0).keep();
+    [this.weights, this.grads, this.m, this.v] = [0, 1, 2, 3].map(() => fill([Math.max(1, total)], 0).keep());
+    this.zeroed = params.map(() => true);
+    params.forEach((p, i) => {
+      p.moveInto(this.weights.slice(this.offsets[i], p.shape));
+      p.gradHome = () => this.gradSlice(i);
+    });
+  }
+
+  /** Parameter i's gradient slice, zeroed unless it is about to be overwritten: where backward writes its gradient. */
+  private gradSlice(i: number, zero = true): Tensor {
+    const slice = this.grads.slice(this.offsets[i], this.params[i].shape);
+    if (zero && !this.zeroed[i]) fillInto(slice, 0);
+    this.zeroed[i] = false;
+    return slice;
   }
 
   /** The flat moment buffers, all parameters back to back (for the training guard's non-finite check). */
@@ -64,27 +89,35 @@ export class Adam {
     return this.steps;
   }
 
-  /** Updates every parameter that has a gradient; parameters without one are left as they are. */
+  /** Updates every parameter that has a gradient (one dispatch per run of consecutive ones; a gradient set by hand
+   * is first copied into the arena); parameters without one are left as they are. */
   step(): void {
     this.steps++;
     const hyper = { lr: this.lr, beta1: this.beta1, beta2: this.beta2, eps: this.eps, step: this.steps };
-    const most = adamGroupSize();
-    let group: number[] = [];
-    const update = () => {
-      if (group.length) adamUpdate(group.map((i) => this.params[i]), group.map((i) => this.params[i].grad!), this.m, this.v, this.offsets[group[0]], hyper);
-      group = [];
+    let first = -1;
+    const update = (end: number) => {
+      if (first >= 0) adamUpdate(this.weights, this.grads, this.m, this.v, this.offsets[first], this.offsets[end - 1] + this.params[end - 1].size, hyper);
+      first = -1;
     };
-    // A group's moments must be contiguous: a parameter without a gradient ends it.
     this.params.forEach((p, i) => {
-      if (!p.grad) return update();
-      group.push(i);
-      if (group.length === most) update();
+      if (!p.grad) return update(i);
+      if (!p.grad.isSliceOf(this.grads, this.offsets[i])) {
+        const slice = this.gradSlice(i, false);
+        slice.copyFrom(p.grad);
+        p.grad.dispose();
+        p.grad = slice.keep();
+      }
+      if (first < 0) first = i;
     });
-    update();
+    update(this.params.length);
   }
 
+  /** Clears the gradients; the arena is zeroed in one dispatch, ready for the next backward. */
   zeroGrad(): void {
     zeroGrad(this.params);
+    if (this.zeroed.every(Boolean)) return;
+    fillInto(this.grads, 0);
+    this.zeroed.fill(true);
   }
 
   /** One update against loss: gradients cleared, loss back-propagated, the parameters stepped. */
@@ -123,9 +156,10 @@ export class Adam {
     this.steps = state.step;
   }
 
-  /** Frees the moment buffers; the optimizer cannot be used afterwards. */
+  /** Frees the gradient and moment arenas; the parameters keep their values (their arena lives while they do) and
+   * can join another optimizer. This one cannot be used afterwards. */
   dispose(): void {
-    this.m.dispose();
-    this.v.dispose();
+    for (const p of this.params) p.gradHome = null;
+    for (const t of [this.weights, this.grads, this.m, this.v]) t.dispose();
   }
 }

@@ -123,6 +123,12 @@ export function backward(root: Tensor, gradOutput?: Tensor): void {
       const g = grads.get(t);
       if (!g) continue;
       grads.delete(t);
+      // A leaf's first gradient goes where its optimizer keeps it (given back if this op gives none).
+      const homed = node.inputs.map((input) => {
+        if (!input.requiresGrad || input.node || input.grad || !input.gradHome) return false;
+        input.grad = input.gradHome().keep();
+        return true;
+      });
       const into = node.inputs.map((input, i) => {
         if (!input.requiresGrad || node.inputs.indexOf(input) !== i || node.inputs.lastIndexOf(input) !== i) return null;
         const prev = input.node ? grads.get(input) : input.grad;
@@ -132,6 +138,10 @@ export function backward(root: Tensor, gradOutput?: Tensor): void {
       g.dispose();
       node.inputs.forEach((input, i) => {
         const gi = inputGrads[i];
+        if (!gi && homed[i] && input.grad) {
+          input.grad.dispose();
+          input.grad = null;
+        }
         if (!gi || gi === into[i]) return;
         if (!input.requiresGrad) {
           gi.dispose();

@@ -10,5 +10,5 @@ export function accumulate(dst: Tensor, src: Tensor): void {
   if (dst.shape.length !== src.shape.length || dst.shape.some((d, i) => d !== src.shape[i])) {
     throw new Error(`accumulate: shapes must match, got ${fmtShape(dst.shape)} and ${fmtShape(src.shape)}`);
   }
-  rt().dispatch(ACCUMULATE, { src: src.savedBuffer, dst: dst.buffer }, { n: dst.size });
+  rt().dispatch(ACCUMULATE, { src: src.savedBinding, dst: dst.binding }, { n: dst.size });
 }

@@ -14,5 +14,5 @@ export function fill(shape: Shape, value: number): Tensor {
 
 /** Overwrites every element of t with value. */
 export function fillInto(t: Tensor, value: number): void {
-  rt().dispatch(FILL, { out: t.buffer }, { n: t.size, value });
+  rt().dispatch(FILL, { out: t.binding }, { n: t.size, value });
 }

@@ -67,8 +67,8 @@ export type AnyKernel = Kernel<Record<string, ParamType>, Record<string, Binding
 export type ParamValues<P extends Record<string, ParamType>> = { [K in keyof P]: P[K] extends 'vec4u' | 'vec4f' ? readonly number[] : number };
 type IsOptional<T> = T extends { optional: true } ? true : false;
 export type BufferArgs<B extends Record<string, Binding>> =
-  { [K in keyof B as IsOptional<B[K]> extends true ? never : K]: GPUBuffer } &
-  { [K in keyof B as IsOptional<B[K]> extends true ? K : never]?: GPUBuffer };
+  { [K in keyof B as IsOptional<B[K]> extends true ? never : K]: GPUBufferBinding } &
+  { [K in keyof B as IsOptional<B[K]> extends true ? K : never]?: GPUBufferBinding };
 export type ConstValues<C extends Record<string, ConstType>> = {
   [K in keyof C]: C[K] extends 'bool' ? boolean : C[K] extends 'u32' ? number : C[K] extends 'float' ? FloatType : string
 };

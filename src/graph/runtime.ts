@@ -185,8 +185,8 @@ export class Runtime {
     const block = packParams(k, params);
     const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: this.uniformBuffer(block) } }];
     Object.keys(k.bindings).forEach((name, i) => {
-      const buffer = (buffers as Record<string, GPUBuffer | undefined>)[name];
-      if (buffer) entries.push({ binding: i + 1, resource: { buffer } });
+      const bound = (buffers as Record<string, GPUBufferBinding | undefined>)[name];
+      if (bound) entries.push({ binding: i + 1, resource: bound });
       else if (!(typeof k.bindings[name] === 'object' && (k.bindings[name] as { optional?: true }).optional)) {
         throw new Error(`dispatch of ${k.shader}: no buffer for binding ${name}`);
       }
@@ -205,7 +205,10 @@ export class Runtime {
   /** A bind group of these entries for pipeline, reused when the same buffers were bound to it before. */
   private bindGroup(pipeline: GPUComputePipeline, entries: GPUBindGroupEntry[]): GPUBindGroup {
     let key = String(this.objectId(pipeline));
-    for (const e of entries) key += `,${e.binding}:${this.objectId((e.resource as GPUBufferBinding).buffer)}`;
+    for (const e of entries) {
+      const { buffer, offset, size } = e.resource as GPUBufferBinding;
+      key += `,${e.binding}:${this.objectId(buffer)}${offset ? `@${offset}+${size}` : ''}`;
+    }
     // A destroyed buffer is never bound again, so entries holding one are never hit; eviction drops them.
     let group = this.bindGroups.get(key);
     if (group) {
@@ -350,13 +353,14 @@ export class Runtime {
     }
   }
 
-  write(buffer: GPUBuffer, data: ArrayBufferView, offset = 0): void {
+  /** Writes data at the start of a binding (a buffer, or a range of one). */
+  write({ buffer, offset = 0 }: GPUBufferBinding, data: ArrayBufferView): void {
     this.device.queue.writeBuffer(buffer, offset, data.buffer, data.byteOffset, data.byteLength);
   }
 
   /** Submits pending work and reads bytes back. Reads started in the same tick (Promise.all over a step's losses)
    * share one submit: each records its copy, and the flush runs once they all have. */
-  async read(buffer: GPUBuffer, bytes: number, offset = 0): Promise<ArrayBuffer> {
+  async read({ buffer, offset = 0 }: GPUBufferBinding, bytes: number): Promise<ArrayBuffer> {
     const size = Math.ceil(bytes / 4) * 4;
     const stagingList = this.staging.get(size) ?? [];
     const staging = stagingList.pop() ?? this.device.createBuffer({ size, usage: Usage.MAP_READ | Usage.COPY_DST });

@@ -12,14 +12,23 @@ export interface GradNodeRef {
   release(): void;
 }
 
+/** A pool buffer, or a range of another storage's buffer (a slice: an optimizer's parameter arena). */
 class Storage {
   refs = 1;
-  constructor(readonly buffer: GPUBuffer, readonly bytes: number) {}
+  /** What kernels bind: the whole buffer, or the slice's range. */
+  readonly binding: GPUBufferBinding;
+  constructor(readonly buffer: GPUBuffer, readonly bytes: number, readonly offset = 0, private readonly parent: Storage | null = null) {
+    // Storage bindings are sized in whole words; a slice's range is rounded up inside its aligned slot.
+    this.binding = parent ? { buffer, offset, size: Math.ceil(bytes / 4) * 4 } : { buffer };
+    parent?.retain();
+  }
   retain(): void {
     this.refs++;
   }
   release(): void {
-    if (--this.refs === 0) rt().pool.release(this.buffer);
+    if (--this.refs > 0) return;
+    if (this.parent) this.parent.release();
+    else rt().pool.release(this.buffer);
   }
 }
 
@@ -50,6 +59,9 @@ export class Tensor {
   grad: Tensor | null = null;
   /** The tape node that produced this tensor, while its graph is alive. */
   node: GradNodeRef | null = null;
+  /** Where a leaf's gradient goes: a zeroed tensor from its optimizer's gradient arena (src/autograd/adam.ts), so
+   * that backward writes it there; null: a new tensor. */
+  gradHome: (() => Tensor) | null = null;
   name: string | undefined;
   readonly dtype: DType;
   private storage: Storage;
@@ -82,7 +94,7 @@ export class Tensor {
     }
     const t = Tensor.empty(shape);
     const f32 = data instanceof Float32Array ? data : Float32Array.from(data);
-    rt().write(t.storage.buffer, f32);
+    rt().write(t.binding, f32);
     return t;
   }
 
@@ -115,16 +127,16 @@ export class Tensor {
     if (this.dtype !== 'f32') throw new Error(`${what}: ${this.describe()} holds ${this.dtype} values; only kernels that declare ${this.dtype} bindings use it`);
   }
 
-  /** The GPU buffer, for kernels; throws if the user disposed this tensor. */
-  get buffer(): GPUBuffer {
+  /** What kernels bind (its buffer, or its range of an arena); throws if the user disposed this tensor. */
+  get binding(): GPUBufferBinding {
     this.assertLive();
-    return this.storage.buffer;
+    return this.storage.binding;
   }
 
-  /** The GPU buffer even after the user's dispose: for backward passes over tensors the tape still holds. */
-  get savedBuffer(): GPUBuffer {
+  /** The binding even after the user's dispose: for backward passes over tensors the tape still holds. */
+  get savedBinding(): GPUBufferBinding {
     if (this.refs <= 0) throw new Error(`internal: ${this.describe()} was freed while the tape still needed it`);
-    return this.storage.buffer;
+    return this.storage.binding;
   }
 
   assertLive(what = 'operation'): void {
@@ -140,13 +152,13 @@ export class Tensor {
       throw new Error(`writeData: ${data.length} values given for ${this.describe()} (expected ${this.size})`);
     }
     rt().flush();
-    rt().write(this.storage.buffer, data instanceof Float32Array ? data : Float32Array.from(data));
+    rt().write(this.storage.binding, data instanceof Float32Array ? data : Float32Array.from(data));
   }
 
   async data(): Promise<Float32Array> {
     this.assertLive('data()');
     this.assertF32('data()');
-    return new Float32Array(await rt().read(this.storage.buffer, this.size * 4));
+    return new Float32Array(await rt().read(this.storage.binding, this.size * 4));
   }
 
   async item(): Promise<number> {
@@ -163,6 +175,46 @@ export class Tensor {
     }
     this.storage.retain();
     return new Tensor(shape, this.storage, this.dtype);
+  }
+
+  /** A tensor over elements [offset, offset + size of shape) of this one's storage (no copy). Kernels bind it
+   * as a range of the buffer, whose start the adapter requires aligned (minStorageBufferOffsetAlignment). */
+  slice(offset: number, shape: Shape): Tensor {
+    this.assertLive('slice');
+    this.assertF32('slice');
+    checkShape(shape, 'slice');
+    const bytes = shapeSize(shape) * 4;
+    const start = this.storage.offset + offset * 4;
+    const align = rt().gpu.limits.minStorageBufferOffsetAlignment;
+    if (!Number.isInteger(offset) || offset < 0 || offset + shapeSize(shape) > this.size || start % align !== 0) {
+      throw new Error(`slice: elements ${offset}…${offset + shapeSize(shape) - 1} of ${this.describe()} are not a range that starts on a ${align}-byte boundary`);
+    }
+    return new Tensor(shape, new Storage(this.storage.buffer, bytes, start, this.storage), 'f32');
+  }
+
+  /** Copies this tensor's values into dest (as many elements, f32) and takes dest's storage as its own: a
+   * parameter moves into its optimizer's arena and stays the same object for the modules that hold it. */
+  moveInto(dest: Tensor): void {
+    this.assertLive('moveInto');
+    if (this.isShared() || dest.isShared()) throw new Error(`moveInto: ${this.describe()} or its destination is shared with a view; it cannot move`);
+    if (this.dtype !== dest.dtype || this.size !== dest.size) throw new Error(`moveInto: ${this.describe()} does not fit ${dest.describe()}`);
+    dest.copyFrom(this);
+    this.storage.release();
+    this.storage = dest.storage;
+    dest.storage.retain();
+    dest.dispose();
+  }
+
+  /** Overwrites this tensor with src's values (as many elements) in the current step: a copy, not a dispatch. */
+  copyFrom(src: Tensor): void {
+    if (src.bytes !== this.bytes) throw new Error(`copyFrom: ${src.describe()} does not fit ${this.describe()}`);
+    const [from, to] = [src.savedBinding, this.binding];
+    rt().copy(from.buffer, from.offset ?? 0, to.buffer, to.offset ?? 0, this.bytes);
+  }
+
+  /** Whether this tensor lies at elements [offset, offset + its size) of arena's storage. */
+  isSliceOf(arena: Tensor, offset: number): boolean {
+    return this.storage.buffer === arena.storage.buffer && this.storage.offset === arena.storage.offset + offset * 4 && this.dtype === arena.dtype;
   }
 
   /** Same storage, outside the autograd graph. */

@@ -19,7 +19,7 @@ const BINARY = defineKernel({
 
 function dispatchBinary(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
   const out = Tensor.empty(a.shape);
-  rt().dispatch(BINARY, { a: a.savedBuffer, b: b.savedBuffer, out: out.buffer }, { n: a.size }, { consts: { OP: OPS[op] } });
+  rt().dispatch(BINARY, { a: a.savedBinding, b: b.savedBinding, out: out.binding }, { n: a.size }, { consts: { OP: OPS[op] } });
   return out;
 }
 

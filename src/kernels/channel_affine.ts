@@ -31,10 +31,10 @@ export function channelAffine(x: Tensor, src: number[], scale: number[], shift: 
   const map = (n: number) => ({ n, cin: Cin, cout: C, plane, src: pad(src), scale: pad(scale) });
   const y = Tensor.empty([N, C, H, W]);
   const r = rt();
-  r.dispatch(FORWARD, { x: x.buffer, y: y.buffer }, { ...map(y.size), shift: pad(shift) });
+  r.dispatch(FORWARD, { x: x.binding, y: y.binding }, { ...map(y.size), shift: pad(shift) });
   return record(op, [x], y, [], (dy) => {
     const dx = Tensor.empty(x.shape);
-    r.dispatch(BACKWARD, { dy: dy.savedBuffer, dx: dx.buffer }, map(dx.size));
+    r.dispatch(BACKWARD, { dy: dy.savedBinding, dx: dx.binding }, map(dx.size));
     return [dx];
   });
 }

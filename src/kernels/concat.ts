@@ -30,14 +30,14 @@ export function concat(tensors: Tensor[]): Tensor {
   let offset = 0;
   for (const t of tensors) {
     offsets.push(offset);
-    r.dispatch(FORWARD, { x: t.buffer, y: y.buffer }, { n: t.size, block: t.shape[1] * L, outBlock: C * L, offset }, { consts: { ACC: false } });
+    r.dispatch(FORWARD, { x: t.binding, y: y.binding }, { n: t.size, block: t.shape[1] * L, outBlock: C * L, offset }, { consts: { ACC: false } });
     offset += t.shape[1] * L;
   }
   return record('concat', tensors, y, [], (dy) =>
     tensors.map((t, k) => {
       if (!t.requiresGrad) return null;
       const dx = Tensor.empty(t.shape);
-      r.dispatch(BACKWARD, { dy: dy.savedBuffer, dx: dx.buffer }, { n: t.size, block: t.shape[1] * L, outBlock: C * L, offset: offsets[k] });
+      r.dispatch(BACKWARD, { dy: dy.savedBinding, dx: dx.binding }, { n: t.size, block: t.shape[1] * L, outBlock: C * L, offset: offsets[k] });
       return dx;
     }),
   );
@@ -61,14 +61,14 @@ export function catBatch(tensors: Tensor[]): Tensor {
   let offset = 0;
   for (const t of tensors) {
     offsets.push(offset);
-    r.dispatch(FORWARD, { x: t.buffer, y: y.buffer }, { n: t.size, block: t.size, outBlock: total, offset }, { consts: { ACC: false } });
+    r.dispatch(FORWARD, { x: t.binding, y: y.binding }, { n: t.size, block: t.size, outBlock: total, offset }, { consts: { ACC: false } });
     offset += t.size;
   }
   return record('catBatch', tensors, y, [], (dy) =>
     tensors.map((t, k) => {
       if (!t.requiresGrad) return null;
       const dx = Tensor.empty(t.shape);
-      r.dispatch(BACKWARD, { dy: dy.savedBuffer, dx: dx.buffer }, { n: t.size, block: t.size, outBlock: total, offset: offsets[k] });
+      r.dispatch(BACKWARD, { dy: dy.savedBinding, dx: dx.binding }, { n: t.size, block: t.size, outBlock: total, offset: offsets[k] });
       return dx;
     }),
   );
@@ -86,10 +86,10 @@ export function sliceBatch(x: Tensor, start: number, count: number): Tensor {
   const y = Tensor.empty([count, ...x.shape.slice(1)]);
   const r = rt();
   const at = { n: y.size, block: y.size, outBlock: x.size, offset: start * item };
-  r.dispatch(BACKWARD, { dy: x.buffer, dx: y.buffer }, at);
+  r.dispatch(BACKWARD, { dy: x.binding, dx: y.binding }, at);
   return record('sliceBatch', [x], y, [], (dy, into) => {
     const dx = into[0] ?? fill(x.shape, 0);
-    r.dispatch(FORWARD, { x: dy.savedBuffer, y: dx.buffer }, at, { consts: { ACC: into[0] !== null } });
+    r.dispatch(FORWARD, { x: dy.savedBinding, y: dx.binding }, at, { consts: { ACC: into[0] !== null } });
     return [dx];
   });
 }

@@ -41,7 +41,7 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, opts: Conv2dOptio
     OW: Math.floor((W + 2 * pad - KW) / stride) + 1,
   };
   const y = Tensor.empty([N, Cout, g.OH, g.OW]);
-  directGather(g, x.buffer, w.buffer, b ? b.buffer : null, y);
+  directGather(g, x.binding, w.binding, b ? b.binding : null, y);
   const inputs = b ? [x, w, b] : [x, w];
   return record(op, inputs, y, [x, w], (dy, into) => {
     // dx is the transposed convolution of dy with the same weight (conv_gemm.ts inputGrad); with reflection, the
@@ -50,10 +50,10 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, opts: Conv2dOptio
     if (x.requiresGrad) {
       const acc = reflect && into[0] !== null;
       dx = acc ? into[0]! : Tensor.empty(x.shape);
-      inputGrad(g, dy.savedBuffer, w.savedBuffer, dx, acc);
+      inputGrad(g, dy.savedBinding, w.savedBinding, dx, acc);
     }
-    if (w.requiresGrad && b?.requiresGrad) return [dx, ...weightAndBiasGrad(g, x.savedBuffer, dy, [into[1], into[2]])];
-    const dw = w.requiresGrad ? weightGrad(g, x.savedBuffer, dy.savedBuffer, into[1]) : null;
+    if (w.requiresGrad && b?.requiresGrad) return [dx, ...weightAndBiasGrad(g, x.savedBinding, dy, [into[1], into[2]])];
+    const dw = w.requiresGrad ? weightGrad(g, x.savedBinding, dy.savedBinding, into[1]) : null;
     const grads = [dx, dw];
     if (b) grads.push(b.requiresGrad ? biasGrad(dy, into[2]) : null);
     return grads;

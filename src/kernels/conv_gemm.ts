@@ -210,7 +210,7 @@ const geometry = (g: ConvGeometry) => ({
   N: g.N, Cin: g.Cin, H: g.H, W: g.W, Cout: g.Cout, OH: g.OH, OW: g.OW, KH: g.KH, KW: g.KW, stride: g.stride, pad: g.pad,
 });
 
-function launchTiles(mode: number, g: ConvGeometry, cols: number, buffers: { x: GPUBuffer; a: GPUBuffer; b: GPUBuffer; c: GPUBuffer }, hasBias: boolean, splits = 1, kPerSplit = 0, acc = false): void {
+function launchTiles(mode: number, g: ConvGeometry, cols: number, buffers: { x: GPUBufferBinding; a: GPUBufferBinding; b: GPUBufferBinding; c: GPUBufferBinding }, hasBias: boolean, splits = 1, kPerSplit = 0, acc = false): void {
   let gx = Math.ceil(cols / TILE);
   const gz = mode === 2 ? splits : Math.ceil(gx / MAX_GROUPS);
   if (mode !== 2) gx = Math.ceil(gx / gz);
@@ -226,15 +226,15 @@ function splitCount(groups: number, length: number): number {
 }
 
 /** out[i] = Σ_s part[s·n + i] (+ out[i] with acc): the split-K slices added in a fixed order. */
-function reduceSplits(part: GPUBuffer, out: GPUBuffer, n: number, splits: number, acc: boolean): void {
+function reduceSplits(part: GPUBufferBinding, out: GPUBufferBinding, n: number, splits: number, acc: boolean): void {
   rt().dispatch(REDUCE_SPLITS, { part, out }, { n, splits }, { consts: { ACC: acc } });
 }
 
 /** Runs an autotune trial into a scratch output of the real one's size. */
-function scratchTrial(shape: readonly number[], run: (v: ConvVariant, out: GPUBuffer) => void): (v: ConvVariant) => void {
+function scratchTrial(shape: readonly number[], run: (v: ConvVariant, out: GPUBufferBinding) => void): (v: ConvVariant) => void {
   return (v) => {
     const out = Tensor.empty(shape);
-    run(v, out.buffer);
+    run(v, out.binding);
     out.dispose();
   };
 }
@@ -250,13 +250,13 @@ function splitWays({ splitK }: ConvVariant, workgroups: number, channels: number
 /** Records a gather (direct or phase) with its reduction over input channels split `splits` ways: the slices go to a
  * temporary [splits, N, Cout, OH, OW] and are added into y (to its contents with `acc`) by a second dispatch, or
  * by `reduce` when given (which then also runs for one slice). */
-function splitGather(g: ConvGeometry, groups: [number, number, number], v: ConvVariant, y: GPUBuffer, acc: boolean, record: (out: GPUBuffer, params: { zTiles: number; ciPerSplit: number }, groups: [number, number, number], accumulate: boolean) => void, reduce?: (part: GPUBuffer, splits: number) => void): void {
+function splitGather(g: ConvGeometry, groups: [number, number, number], v: ConvVariant, y: GPUBufferBinding, acc: boolean, record: (out: GPUBufferBinding, params: { zTiles: number; ciPerSplit: number }, groups: [number, number, number], accumulate: boolean) => void, reduce?: (part: GPUBufferBinding, splits: number) => void): void {
   const [gx, gy, zTiles] = groups;
   const splits = splitWays(v, gx * gy * zTiles, g.Cin);
   const outSize = g.N * g.Cout * g.OH * g.OW;
   const part = splits > 1 || reduce ? Tensor.empty([splits, outSize]) : null;
-  record(part?.buffer ?? y, { zTiles, ciPerSplit: Math.ceil(g.Cin / splits) }, [gx, gy, zTiles * splits], acc && !part);
-  if (part) (reduce ?? ((slices, ways) => reduceSplits(slices, y, outSize, ways, acc)))(part.buffer, splits);
+  record(part?.binding ?? y, { zTiles, ciPerSplit: Math.ceil(g.Cin / splits) }, [gx, gy, zTiles * splits], acc && !part);
+  if (part) (reduce ?? ((slices, ways) => reduceSplits(slices, y, outSize, ways, acc)))(part.binding, splits);
   part?.dispose();
 }
 
@@ -268,7 +268,7 @@ function staticShape(g: ConvGeometry): { KS: number; S: number } {
 
 /** With `flip`, w is read rotated and channel-swapped (conv_direct_gather.wgsl's FLIP; register tiles only); with
  * `acc` y is added to. `reduce`: see splitGather. */
-function dispatchDirectGather(v: ConvVariant, g: ConvGeometry, x: GPUBuffer, w: GPUBuffer, b: GPUBuffer | null, y: GPUBuffer, flip = false, acc = false, reduce?: (part: GPUBuffer, splits: number) => void): void {
+function dispatchDirectGather(v: ConvVariant, g: ConvGeometry, x: GPUBufferBinding, w: GPUBufferBinding, b: GPUBufferBinding | null, y: GPUBufferBinding, flip = false, acc = false, reduce?: (part: GPUBufferBinding, splits: number) => void): void {
   if (v.strategy === 'tiles') return launchTiles(0, g, g.N * g.OH * g.OW, { x, a: w, b: b ?? w, c: y }, b !== null, 1, 0, acc);
   const tm = channelTile(v.tm, g.Cout);
   const tn = pixelTile(v.tn, g.OW);
@@ -286,14 +286,14 @@ function dispatchDirectGather(v: ConvVariant, g: ConvGeometry, x: GPUBuffer, w: 
 /** The input gradient of a reflect-padded stride-1 convolution (`flipped`: its flipped gather onto x; `pad`: the
  * convolution's own) by the plain flipped gather over the padded grid, whose slices pad_backward.wgsl then adds and
  * folds onto dx in one pass. */
-function dispatchFoldPass(v: ConvVariant, flipped: ConvGeometry, pad: number, dy: GPUBuffer, w: GPUBuffer, dx: GPUBuffer, acc: boolean): void {
+function dispatchFoldPass(v: ConvVariant, flipped: ConvGeometry, pad: number, dy: GPUBufferBinding, w: GPUBufferBinding, dx: GPUBufferBinding, acc: boolean): void {
   const padded: ConvGeometry = { ...flipped, OH: flipped.OH + 2 * pad, OW: flipped.OW + 2 * pad, pad: flipped.KH - 1, reflect: false };
   const shape = [flipped.N, flipped.Cout, flipped.OH, flipped.OW];
   dispatchDirectGather(v, padded, dy, w, null, dx, true, false, (part, splits) =>
     unpadSlices(part, dx, shape, [padded.OH, padded.OW], [pad, pad, pad, pad], true, acc, splits));
 }
 
-function dispatchPhaseGather(v: ConvVariant, g: ConvGeometry, x: GPUBuffer, w: GPUBuffer, b: GPUBuffer | null, y: GPUBuffer, acc = false): void {
+function dispatchPhaseGather(v: ConvVariant, g: ConvGeometry, x: GPUBufferBinding, w: GPUBufferBinding, b: GPUBufferBinding | null, y: GPUBufferBinding, acc = false): void {
   if (v.strategy === 'tiles') return launchTiles(1, g, g.N * g.OH * g.OW, { x, a: w, b: b ?? w, c: y }, b !== null, 1, 0, acc);
   const tm = channelTile(v.tm, g.Cout);
   const tn = pixelTile(v.tn, Math.ceil(g.OW / g.stride));
@@ -317,32 +317,32 @@ export function inputGradKind(g: ConvGeometry): 'directGather' | 'phaseGather' {
  * runs at the forward kernel's speed; otherwise the phase gather of the transposed convolution. With reflection
  * every strategy folds the mirrored positions in (no padded gradient, no fold dispatch), except the fold pass (a GPU
  * candidate: the padded grid's gradient, folded with its split-K slices in one dispatch). */
-export function inputGrad(g: ConvGeometry, dy: GPUBuffer, w: GPUBuffer, dx: Tensor, acc = false): void {
+export function inputGrad(g: ConvGeometry, dy: GPUBufferBinding, w: GPUBufferBinding, dx: Tensor, acc = false): void {
   const t: ConvGeometry = { ...g, Cin: g.Cout, H: g.OH, W: g.OW, Cout: g.Cin, OH: g.H, OW: g.W };
   const flipped: ConvGeometry = { ...t, pad: g.KH - 1 - g.pad };
   const phase = inputGradKind(g) === 'phaseGather';
-  const run = (v: ConvVariant, out: GPUBuffer, accumulate = false) => {
+  const run = (v: ConvVariant, out: GPUBufferBinding, accumulate = false) => {
     if (v.strategy !== 'registers' || phase) return dispatchPhaseGather(v, t, dy, w, null, out, accumulate);
     if (v.foldPass && g.reflect) return dispatchFoldPass(v, flipped, g.pad, dy, w, out, accumulate);
     dispatchDirectGather(v, flipped, dy, w, null, out, true, accumulate);
   };
   const kind = phase ? 'phaseGather' : 'directGather';
-  run(variantFor(kind, phase ? t : flipped, scratchTrial(dx.shape, run), !phase), dx.buffer, acc);
+  run(variantFor(kind, phase ? t : flipped, scratchTrial(dx.shape, run), !phase), dx.binding, acc);
   rt().convFlops += directFlops(g);
 }
 
 /** dw, and with `db` also the bias gradient Σ dy in the same pass ('registers'; 'tiles' adds a reduction). Layers
  * with few workgroups split the reduction over output rows (split-K) and add the slices afterwards. With `acc` the
  * results are added to dw and db. */
-function dispatchWeightGrad(v: ConvVariant, g: ConvGeometry, x: GPUBuffer, dy: GPUBuffer, dw: GPUBuffer, db: Tensor | null = null, dyTensor?: Tensor, acc = false): void {
+function dispatchWeightGrad(v: ConvVariant, g: ConvGeometry, x: GPUBufferBinding, dy: GPUBufferBinding, dw: GPUBufferBinding, db: Tensor | null = null, dyTensor?: Tensor, acc = false): void {
   const taps = g.Cin * g.KH * g.KW;
   const rows = g.N * g.OH;
   if (v.strategy === 'tiles') {
     const splits = splitCount(Math.ceil(taps / TILE) * Math.ceil(g.Cout / TILE), rows);
     const kPerSplit = Math.ceil(rows / splits) * g.OW;
     const part = splits > 1 ? Tensor.empty([splits, g.Cout * taps]) : null;
-    launchTiles(2, g, taps, { x, a: dy, b: dy, c: part?.buffer ?? dw }, false, splits, kPerSplit, acc && !part);
-    if (part) reduceSplits(part.buffer, dw, g.Cout * taps, splits, acc);
+    launchTiles(2, g, taps, { x, a: dy, b: dy, c: part?.binding ?? dw }, false, splits, kPerSplit, acc && !part);
+    if (part) reduceSplits(part.binding, dw, g.Cout * taps, splits, acc);
     part?.dispose();
     if (db) dispatchBiasGrad(dyTensor!, db, acc);
     return;
@@ -360,7 +360,7 @@ function dispatchWeightGrad(v: ConvVariant, g: ConvGeometry, x: GPUBuffer, dy: G
 }
 
 /** The weight gradient with one (ci, kh) kernel row per invocation (conv_weight_grad_rows.wgsl). */
-function dispatchWeightGradRows(v: ConvVariant, g: ConvGeometry, x: GPUBuffer, dy: GPUBuffer, dw: GPUBuffer, db: Tensor | null, acc: boolean): void {
+function dispatchWeightGradRows(v: ConvVariant, g: ConvGeometry, x: GPUBufferBinding, dy: GPUBufferBinding, dw: GPUBufferBinding, db: Tensor | null, acc: boolean): void {
   const tm = channelTile(v.tm, g.Cout);
   const groups: [number, number] = [Math.ceil((g.Cin * g.KH) / v.wg), Math.ceil(g.Cout / tm)];
   splitWeightGrad(g, groups, x, dy, dw, db, acc, (buffers, splits, rowsPerSplit) => {
@@ -375,17 +375,17 @@ function dispatchWeightGradRows(v: ConvVariant, g: ConvGeometry, x: GPUBuffer, d
 /** Split-K for the register weight-gradient shaders (bindings x, dy, dw, db; split z writes slice z of dw and db):
  * splits the N·OH output rows until `groups` (workgroups along x and y) fill the adapter, then adds the slices
  * (to dw and db with acc: the kernel itself adds only when there is one split). */
-type WeightGradBuffers = { x: GPUBuffer; dy: GPUBuffer; dw: GPUBuffer; db: GPUBuffer };
+type WeightGradBuffers = { x: GPUBufferBinding; dy: GPUBufferBinding; dw: GPUBufferBinding; db: GPUBufferBinding };
 
-function splitWeightGrad(g: ConvGeometry, groups: [number, number], x: GPUBuffer, dy: GPUBuffer, dw: GPUBuffer, db: Tensor | null, acc: boolean, dispatch: (buffers: WeightGradBuffers, splits: number, rowsPerSplit: number) => void): void {
+function splitWeightGrad(g: ConvGeometry, groups: [number, number], x: GPUBufferBinding, dy: GPUBufferBinding, dw: GPUBufferBinding, db: Tensor | null, acc: boolean, dispatch: (buffers: WeightGradBuffers, splits: number, rowsPerSplit: number) => void): void {
   const rows = g.N * g.OH;
   const splits = splitCount(groups[0] * groups[1], rows);
   const dwPart = splits > 1 ? Tensor.empty([splits, g.Cout * g.Cin * g.KH * g.KW]) : null;
   // db needs a buffer of its own even when unused (writable bindings may not alias).
   const dbPart = splits > 1 || !db ? Tensor.empty([splits, g.Cout]) : null;
-  dispatch({ x, dy, dw: dwPart?.buffer ?? dw, db: (dbPart ?? db!).buffer }, splits, Math.ceil(rows / splits));
-  if (dwPart) reduceSplits(dwPart.buffer, dw, dwPart.size / splits, splits, acc);
-  if (db && dbPart) reduceSplits(dbPart.buffer, db.buffer, g.Cout, splits, acc);
+  dispatch({ x, dy, dw: dwPart?.binding ?? dw, db: (dbPart ?? db!).binding }, splits, Math.ceil(rows / splits));
+  if (dwPart) reduceSplits(dwPart.binding, dw, dwPart.size / splits, splits, acc);
+  if (db && dbPart) reduceSplits(dbPart.binding, db.binding, g.Cout, splits, acc);
   dwPart?.dispose();
   dbPart?.dispose();
 }
@@ -397,45 +397,45 @@ function directFlops(g: ConvGeometry): number {
 }
 
 /** y = conv(x, w) (+ b): w [Cout, Cin, KH, KW]. */
-export function directGather(g: ConvGeometry, x: GPUBuffer, w: GPUBuffer, b: GPUBuffer | null, y: Tensor): void {
+export function directGather(g: ConvGeometry, x: GPUBufferBinding, w: GPUBufferBinding, b: GPUBufferBinding | null, y: Tensor): void {
   const v = variantFor('directGather', g, scratchTrial(y.shape, (c, out) => dispatchDirectGather(c, g, x, w, b, out)));
-  dispatchDirectGather(v, g, x, w, b, y.buffer);
+  dispatchDirectGather(v, g, x, w, b, y.binding);
   rt().convFlops += directFlops(g);
 }
 
 /** y = convTranspose(x, w) (+ b) with w [Cin, Cout, KH, KW]; here x is the small side [N,Cin,H,W], y [N,Cout,OH,OW]. */
-export function phaseGather(g: ConvGeometry, x: GPUBuffer, w: GPUBuffer, b: GPUBuffer | null, y: Tensor): void {
+export function phaseGather(g: ConvGeometry, x: GPUBufferBinding, w: GPUBufferBinding, b: GPUBufferBinding | null, y: Tensor): void {
   const v = variantFor('phaseGather', g, scratchTrial(y.shape, (c, out) => dispatchPhaseGather(c, g, x, w, b, out)));
-  dispatchPhaseGather(v, g, x, w, b, y.buffer);
+  dispatchPhaseGather(v, g, x, w, b, y.binding);
   // Each input pixel of the transposed convolution meets the whole weight once.
   rt().convFlops += 2 * g.N * g.H * g.W * g.Cin * g.Cout * g.KH * g.KW;
 }
 
 /** dw [Cout, Cin, KH, KW] of the direct convolution x [N,Cin,H,W] → dy [N,Cout,OH,OW]; added to `into` (an earlier
  * gradient of the weight that the tape offers, see BackwardFn) when given, which is then returned. */
-export function weightGrad(g: ConvGeometry, x: GPUBuffer, dy: GPUBuffer, into: Tensor | null = null): Tensor {
+export function weightGrad(g: ConvGeometry, x: GPUBufferBinding, dy: GPUBufferBinding, into: Tensor | null = null): Tensor {
   const dw = into ?? Tensor.empty([g.Cout, g.Cin, g.KH, g.KW]);
   const v = variantFor('weightGrad', g, scratchTrial(dw.shape, (c, out) => dispatchWeightGrad(c, g, x, dy, out)));
-  dispatchWeightGrad(v, g, x, dy, dw.buffer, null, undefined, into !== null);
+  dispatchWeightGrad(v, g, x, dy, dw.binding, null, undefined, into !== null);
   rt().convFlops += directFlops(g);
   return dw;
 }
 
 /** dw and db [Cout] = Σ over batch and pixels of dy, of the direct convolution, in one pass where the strategy allows;
  * added to `into` when both earlier gradients are given. */
-export function weightAndBiasGrad(g: ConvGeometry, x: GPUBuffer, dy: Tensor, into: [Tensor | null, Tensor | null] = [null, null]): [Tensor, Tensor] {
+export function weightAndBiasGrad(g: ConvGeometry, x: GPUBufferBinding, dy: Tensor, into: [Tensor | null, Tensor | null] = [null, null]): [Tensor, Tensor] {
   const acc = into[0] !== null && into[1] !== null;
   const dw = acc ? into[0]! : Tensor.empty([g.Cout, g.Cin, g.KH, g.KW]);
   const db = acc ? into[1]! : Tensor.empty([g.Cout]);
-  const v = variantFor('weightGrad', g, scratchTrial(dw.shape, (c, out) => dispatchWeightGrad(c, g, x, dy.savedBuffer, out)));
-  dispatchWeightGrad(v, g, x, dy.savedBuffer, dw.buffer, db, dy, acc);
+  const v = variantFor('weightGrad', g, scratchTrial(dw.shape, (c, out) => dispatchWeightGrad(c, g, x, dy.savedBinding, out)));
+  dispatchWeightGrad(v, g, x, dy.savedBinding, dw.binding, db, dy, acc);
   rt().convFlops += directFlops(g);
   return [dw, db];
 }
 
 function dispatchBiasGrad(dy: Tensor, db: Tensor, acc: boolean): void {
   const [N, C, H, W] = dy.shape;
-  rt().dispatch(BIAS_GRAD, { dy: dy.savedBuffer, db: db.buffer }, { N, C, HW: H * W }, { reduction: reductionVariant(), groups: [C, 1, 1], consts: { ACC: acc } });
+  rt().dispatch(BIAS_GRAD, { dy: dy.savedBinding, db: db.binding }, { N, C, HW: H * W }, { reduction: reductionVariant(), groups: [C, 1, 1], consts: { ACC: acc } });
 }
 
 /** db [C] = Σ over batch and pixels of dy [N, C, H, W], added to `into` when given. */

@@ -34,7 +34,7 @@ export function convTranspose2d(x: Tensor, w: Tensor, b: Tensor | null, opts: Co
   // Geometry of the transposed op itself (small side → large side), used by its forward gather.
   const g: ConvGeometry = { N, Cin, H, W, Cout, OH, OW, KH, KW, stride, pad };
   const y = Tensor.empty([N, Cout, OH, OW]);
-  phaseGather(g, x.buffer, w.buffer, b ? b.buffer : null, y);
+  phaseGather(g, x.binding, w.binding, b ? b.binding : null, y);
   const inputs = b ? [x, w, b] : [x, w];
   return record(op, inputs, y, [x, w], (dy, into) => {
     // The direct convolution maps dy (large side) back to x's shape; w [Cin, Cout, …] is its [out, in, …] weight.
@@ -42,9 +42,9 @@ export function convTranspose2d(x: Tensor, w: Tensor, b: Tensor | null, opts: Co
     let dx: Tensor | null = null;
     if (x.requiresGrad) {
       dx = Tensor.empty(x.shape);
-      directGather(direct, dy.savedBuffer, w.savedBuffer, null, dx);
+      directGather(direct, dy.savedBinding, w.savedBinding, null, dx);
     }
-    const dw = w.requiresGrad ? weightGrad(direct, dy.savedBuffer, x.savedBuffer, into[1]) : null;
+    const dw = w.requiresGrad ? weightGrad(direct, dy.savedBinding, x.savedBinding, into[1]) : null;
     const grads = [dx, dw];
     if (b) grads.push(b.requiresGrad ? biasGrad(dy, into[2]) : null);
     return grads;

@@ -27,10 +27,10 @@ export function correlate1d(x: Tensor, taps: Tensor, dim: 2 | 3): Tensor {
   const geometry = { len, step: dim === 2 ? W : 1, K: taps.size, blocks, n: (x.size / len) * blocks };
   const r = rt();
   const y = Tensor.empty(x.shape);
-  r.dispatch(KERNEL, { x: x.buffer, taps: taps.buffer, y: y.buffer }, geometry, { consts: { FLIP: false } });
+  r.dispatch(KERNEL, { x: x.binding, taps: taps.binding, y: y.binding }, geometry, { consts: { FLIP: false } });
   return record(op, [x, taps], y, [taps], (dy) => {
     const dx = Tensor.empty(x.shape);
-    r.dispatch(KERNEL, { x: dy.savedBuffer, taps: taps.savedBuffer, y: dx.buffer }, geometry, { consts: { FLIP: true } });
+    r.dispatch(KERNEL, { x: dy.savedBinding, taps: taps.savedBinding, y: dx.binding }, geometry, { consts: { FLIP: true } });
     return [dx, null];
   });
 }

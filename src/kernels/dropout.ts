@@ -15,9 +15,9 @@ const DROPOUT = defineKernel({
   entry: 'elementwise',
 });
 
-function masked(src: GPUBuffer, shape: readonly number[], seed: number, threshold: number, scale: number): Tensor {
+function masked(src: GPUBufferBinding, shape: readonly number[], seed: number, threshold: number, scale: number): Tensor {
   const out = Tensor.empty(shape);
-  rt().dispatch(DROPOUT, { x: src, y: out.buffer }, { n: out.size, seed, threshold, scale });
+  rt().dispatch(DROPOUT, { x: src, y: out.binding }, { n: out.size, seed, threshold, scale });
   return out;
 }
 
@@ -30,6 +30,6 @@ export function dropout(x: Tensor, p: number, seed: number): Tensor {
   }
   const threshold = Math.floor(p * TWO_POW_32);
   const scale = 1 / (1 - p);
-  const y = masked(x.buffer, x.shape, seed, threshold, scale);
-  return record('dropout', [x], y, [], (dy) => [masked(dy.savedBuffer, x.shape, seed, threshold, scale)]);
+  const y = masked(x.binding, x.shape, seed, threshold, scale);
+  return record('dropout', [x], y, [], (dy) => [masked(dy.savedBinding, x.shape, seed, threshold, scale)]);
 }

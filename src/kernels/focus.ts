@@ -28,7 +28,7 @@ export function focusTileSums(x: Tensor, tile: number): Tensor {
   const tilesX = Math.ceil(W / tile);
   const tiles = tilesX * Math.ceil(H / tile);
   const out = Tensor.empty([tiles, FOCUS_SUMS.length]);
-  rt().dispatch(FOCUS_TILES, { plane: x.buffer, sums: out.buffer }, { H, W, tile, tilesX, tiles }, {
+  rt().dispatch(FOCUS_TILES, { plane: x.binding, sums: out.binding }, { H, W, tile, tilesX, tiles }, {
     groups: grid1d(tiles, 1),
     reduction: reductionVariant(),
   });

@@ -59,7 +59,7 @@ function loss(op: string, x: Tensor, target: Tensor | number): Tensor {
   const n = x.size;
   const r = rt();
   const elems = Tensor.empty(x.shape);
-  r.dispatch(FORWARD, { input: x.buffer, out: elems.buffer, tgt: t?.buffer }, { n, constTarget: constant }, {
+  r.dispatch(FORWARD, { input: x.binding, out: elems.binding, tgt: t?.binding }, { n, constTarget: constant }, {
     consts: { EXPR: def.value, TARGET: targetExpr },
   });
   const out = sumAll(elems, 1 / n);
@@ -68,7 +68,7 @@ function loss(op: string, x: Tensor, target: Tensor | number): Tensor {
   return record(op, inputs, out, inputs, (g) => {
     const grad = (expr: string): Tensor => {
       const d = Tensor.empty(x.shape);
-      r.dispatch(BACKWARD, { g: g.savedBuffer, input: x.savedBuffer, out: d.buffer, tgt: t?.savedBuffer }, { n, constTarget: constant, invN: 1 / n }, {
+      r.dispatch(BACKWARD, { g: g.savedBinding, input: x.savedBinding, out: d.binding, tgt: t?.savedBinding }, { n, constTarget: constant, invN: 1 / n }, {
         consts: { EXPR: expr, TARGET: targetExpr },
       });
       return d;

@@ -77,7 +77,7 @@ export function mapWindow(s: WindowSpec): Tensor {
   const dW = y.shape[3];
   const dx0 = s.into?.dx0 ?? 0;
   if (y.shape[1] !== C || y.shape[2] !== h || dx0 + w > dW) throw new Error(`mapWindow: a ${C}×${h}×${w} window does not fit ${y.describe()} at column ${dx0}`);
-  rt().dispatch(WINDOW, { a: A.buffer, b: B.buffer, c: Cb.buffer, stats: (stats ?? A).buffer, y: y.buffer }, {
+  rt().dispatch(WINDOW, { a: A.binding, b: B.binding, c: Cb.binding, stats: (stats ?? A).binding, y: y.binding }, {
     C, W, VH, VW, up, y0, x0, h, w, s0, s1, s2, s3, dH: h, dW, dx0,
     reflect: s.pad === 'reflect' ? 1 : 0, hasStats: stats ? 1 : 0, relu: s.relu ? 1 : 0, n: C * h * w,
   }, { consts: { SRC, DST: y.dtype } });

@@ -16,10 +16,10 @@ export function maxPool2x2(x: Tensor): Tensor {
   const { H, W, OH, OW, out } = pool2x2Geometry('maxPool2x2', x);
   const y = Tensor.empty(out);
   const r = rt();
-  r.dispatch(FORWARD, { x: x.buffer, y: y.buffer }, { H, W, OH, OW, n: y.size });
+  r.dispatch(FORWARD, { x: x.binding, y: y.binding }, { H, W, OH, OW, n: y.size });
   return record('maxPool2x2', [x], y, [x], (dy) => {
     const dx = Tensor.empty(x.shape);
-    r.dispatch(BACKWARD, { x: x.savedBuffer, dy: dy.savedBuffer, dx: dx.buffer }, { H, W, OH, OW, n: x.size });
+    r.dispatch(BACKWARD, { x: x.savedBinding, dy: dy.savedBinding, dx: dx.binding }, { H, W, OH, OW, n: x.size });
     return [dx];
   });
 }

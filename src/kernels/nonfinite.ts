@@ -25,7 +25,7 @@ export async function countNonFinite(tensors: readonly Tensor[]): Promise<number
   const counts = fill([tensors.length], 0); // 0.0 has the bits of 0u
   const r = rt();
   // One invocation per PER values: n counts invocations, len the values.
-  tensors.forEach((t, slot) => r.dispatch(NONFINITE, { x: t.buffer, counts: counts.buffer }, { n: Math.ceil(t.size / PER), len: t.size, slot }, { consts: { PER } }));
+  tensors.forEach((t, slot) => r.dispatch(NONFINITE, { x: t.binding, counts: counts.binding }, { n: Math.ceil(t.size / PER), len: t.size, slot }, { consts: { PER } }));
   const bits = await counts.data();
   counts.dispose();
   return [...new Uint32Array(bits.buffer, bits.byteOffset, bits.length)];

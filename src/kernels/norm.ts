@@ -75,7 +75,7 @@ export function normalizeGroups(op: 'instance_norm' | 'batch_norm', x: Tensor, o
   const planesPerGroup = op === 'instance_norm' ? 1 : N;
   r.dispatch(
     FORWARD,
-    { x: x.buffer, weight: (weight ?? x).buffer, bias: (bias ?? x).buffer, r: (residual ?? x).buffer, y: y.buffer, stats: stats.buffer },
+    { x: x.binding, weight: (weight ?? x).binding, bias: (bias ?? x).binding, r: (residual ?? x).binding, y: y.binding, stats: stats.binding },
     { P: planesPerGroup, C, G: groups, L, hasWeight: weight ? 1 : 0, hasBias: bias ? 1 : 0, eps, slope },
     { consts: { ACT: act, RES: residual ? 1 : 0 }, reduction, groups: grid1d(groups, 1) },
   );
@@ -90,8 +90,8 @@ export function normalizeGroups(op: 'instance_norm' | 'batch_norm', x: Tensor, o
     r.dispatch(
       BACKWARD,
       {
-        x: x.savedBuffer, stats: stats.savedBuffer, weight: (weight ?? x).savedBuffer, dy: dy.savedBuffer, y: (act ? y : dy).savedBuffer,
-        dx: dx.buffer, dweight: dweight.buffer, dbias: dbias.buffer,
+        x: x.savedBinding, stats: stats.savedBinding, weight: (weight ?? x).savedBinding, dy: dy.savedBinding, y: (act ? y : dy).savedBinding,
+        dx: dx.binding, dweight: dweight.binding, dbias: dbias.binding,
       },
       { P: planesPerGroup, C, N, L, hasWeight: weight ? 1 : 0, slope },
       { consts: { ACT: act }, reduction, groups: grid1d(C, 1) },
@@ -123,7 +123,7 @@ export function normalizeWithStats(x: Tensor, stats: Tensor): Tensor {
   const [, C, H, W] = x.shape;
   if (stats.size !== 2 * C) throw new Error(`normalizeWithStats: statistics for ${stats.size / 2} channels given, input ${x.describe()} has ${C}`);
   const y = Tensor.empty(x.shape);
-  rt().dispatch(APPLY, { x: x.buffer, stats: stats.buffer, y: y.buffer }, { n: x.size, C, L: H * W });
+  rt().dispatch(APPLY, { x: x.binding, stats: stats.binding, y: y.binding }, { n: x.size, C, L: H * W });
   return y;
 }
 

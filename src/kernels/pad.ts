@@ -47,13 +47,13 @@ export function checkReflection(op: string, x: Tensor, [left, right, top, bottom
  * added to `into` (an earlier gradient of x) when given. */
 export function unpad2d(dy: Tensor, shape: readonly number[], sides: readonly number[], reflect: boolean, into: Tensor | null = null): Tensor {
   const dx = into ?? Tensor.empty(shape);
-  unpadSlices(dy.savedBuffer, dx.buffer, shape, dy.shape.slice(2), sides, reflect, into !== null);
+  unpadSlices(dy.savedBinding, dx.binding, shape, dy.shape.slice(2), sides, reflect, into !== null);
   return dx;
 }
 
 /** Buffer level: dx [N, C, H, W] (+)= the gradient of x from `splits` slices [splits, N, C, OH, OW] of its padded
  * copy's gradient, summed in order (a convolution's input gradient computed over the padded grid, split-K). */
-export function unpadSlices(dy: GPUBuffer, dx: GPUBuffer, shape: readonly number[], [OH, OW]: readonly number[], [left, right, top, bottom]: readonly number[], reflect: boolean, acc: boolean, splits = 1): void {
+export function unpadSlices(dy: GPUBufferBinding, dx: GPUBufferBinding, shape: readonly number[], [OH, OW]: readonly number[], [left, right, top, bottom]: readonly number[], reflect: boolean, acc: boolean, splits = 1): void {
   const [N, C, H, W] = shape;
   const consts = { REFLECT: reflect, ACC: acc };
   rt().dispatch(BACKWARD, { dy, dx }, { H, W, OH, OW, left, top, right, bottom, n: N * C * H * W, splits }, { consts });
@@ -68,7 +68,7 @@ function pad2d(op: string, reflect: boolean, x: Tensor, pad: Pad2d): Tensor {
   const OH = H + top + bottom;
   const OW = W + left + right;
   const y = Tensor.empty([N, C, OH, OW]);
-  rt().dispatch(FORWARD, { x: x.buffer, y: y.buffer }, { H, W, OH, OW, left, top, n: y.size }, { consts: { REFLECT: reflect } });
+  rt().dispatch(FORWARD, { x: x.binding, y: y.binding }, { H, W, OH, OW, left, top, n: y.size }, { consts: { REFLECT: reflect } });
   return record(op, [x], y, [], (dy, into) => [unpad2d(dy, x.shape, sides, reflect, into[0])]);
 }
 

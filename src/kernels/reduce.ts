@@ -23,9 +23,9 @@ const BROADCAST_SCALAR = defineKernel({
 });
 
 /** out[s] = alpha · sum of segment s: `segments` contiguous runs of `len` elements, the last one cut at `n`. */
-export function segmentSum(buffer: GPUBuffer, len: number, segments: number, alpha = 1, n = len * segments): Tensor {
+export function segmentSum(buffer: GPUBufferBinding, len: number, segments: number, alpha = 1, n = len * segments): Tensor {
   const out = Tensor.empty([segments]);
-  rt().dispatch(SEGMENT_SUM, { input: buffer, out: out.buffer }, { len, segments, n, alpha }, {
+  rt().dispatch(SEGMENT_SUM, { input: buffer, out: out.binding }, { len, segments, n, alpha }, {
     groups: grid1d(segments, 1),
     reduction: { kind: 'tree', wg: 256 },
   });
@@ -34,11 +34,11 @@ export function segmentSum(buffer: GPUBuffer, len: number, segments: number, alp
 
 /** alpha · sum of all elements of x as a one-element tensor (not recorded on the tape). */
 export function sumAll(x: Tensor, alpha: number): Tensor {
-  if (x.size <= SINGLE_PASS_LIMIT) return segmentSum(x.buffer, x.size, 1, alpha);
+  if (x.size <= SINGLE_PASS_LIMIT) return segmentSum(x.binding, x.size, 1, alpha);
   const len = Math.ceil(x.size / 1024);
   const segments = Math.ceil(x.size / len);
-  const partials = segmentSum(x.buffer, len, segments, 1, x.size);
-  const out = segmentSum(partials.buffer, segments, 1, alpha);
+  const partials = segmentSum(x.binding, len, segments, 1, x.size);
+  const out = segmentSum(partials.binding, segments, 1, alpha);
   partials.dispose();
   return out;
 }
@@ -46,7 +46,7 @@ export function sumAll(x: Tensor, alpha: number): Tensor {
 /** out[i] = alpha · g[0] for a tensor of the given shape. */
 export function broadcastScalar(g: Tensor, shape: Shape, alpha: number): Tensor {
   const out = Tensor.empty(shape);
-  rt().dispatch(BROADCAST_SCALAR, { g: g.savedBuffer, out: out.buffer }, { n: out.size, alpha });
+  rt().dispatch(BROADCAST_SCALAR, { g: g.savedBinding, out: out.binding }, { n: out.size, alpha });
   return out;
 }
 

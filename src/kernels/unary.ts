@@ -46,14 +46,14 @@ function unary(op: keyof typeof UNARY, x: Tensor, alpha = 0): Tensor {
   live(op, x);
   const def = UNARY[op];
   const y = Tensor.empty(x.shape);
-  rt().dispatch(FORWARD, { input: x.buffer, out: y.buffer }, { n: x.size, alpha }, { consts: { EXPR: def.forward } });
+  rt().dispatch(FORWARD, { input: x.binding, out: y.binding }, { n: x.size, alpha }, { consts: { EXPR: def.forward } });
   const saved = def.saves === 'output' ? y : x;
   return record(op, [x], y, def.saves === 'none' ? [] : [saved], (g) => {
     const dx = Tensor.empty(x.shape);
     // 'none' binds g twice as read-only input; the expression ignores v.
     rt().dispatch(
       BACKWARD,
-      { saved: (def.saves === 'none' ? g : saved).savedBuffer, gradOut: g.savedBuffer, gradIn: dx.buffer },
+      { saved: (def.saves === 'none' ? g : saved).savedBinding, gradOut: g.savedBinding, gradIn: dx.binding },
       { n: x.size, alpha },
       { consts: { EXPR: def.backward } },
     );

@@ -15,10 +15,10 @@ export function upsampleNearest2x(x: Tensor): Tensor {
   const [N, C, H, W] = x.shape;
   const y = Tensor.empty([N, C, 2 * H, 2 * W]);
   const r = rt();
-  r.dispatch(FORWARD, { x: x.buffer, y: y.buffer }, { H, W, n: y.size });
+  r.dispatch(FORWARD, { x: x.binding, y: y.binding }, { H, W, n: y.size });
   return record('upsampleNearest2x', [x], y, [], (dy) => {
     const dx = Tensor.empty(x.shape);
-    r.dispatch(BACKWARD, { dy: dy.savedBuffer, dx: dx.buffer }, { H, W, n: x.size });
+    r.dispatch(BACKWARD, { dy: dy.savedBinding, dx: dx.binding }, { H, W, n: x.size });
     return [dx];
   });
 }

@@ -87,7 +87,7 @@ describe('autotune', () => {
     const g = { N: 1, Cin: 5, H: 12, W: 10, Cout: 5, OH: 12, OW: 10, KH: 3, KW: 3, stride: 1, pad: 1, reflect: true };
     const dx = Tensor.empty([1, 5, 12, 10]);
     const before = r.dispatchCount;
-    inputGrad(g, rand([1, 5, 12, 10], 10).buffer, w.buffer, dx);
+    inputGrad(g, rand([1, 5, 12, 10], 10).binding, w.binding, dx);
     await dx.data();
     expect(r.dispatchCount - before).toBe(1 + 3 * trialDispatches(convCandidates('directGather', 5, true)));
     for (let i = 0; i < 100; i++) {

@@ -52,7 +52,7 @@ describe('conv: staged weight gradient', () => {
     try {
       for (const staged of [false, true]) {
         setConvTiling({ tm: 4, tn: 4, wg: 8, staged });
-        const [dw, db] = weightAndBiasGrad(g, x.buffer, dy);
+        const [dw, db] = weightAndBiasGrad(g, x.binding, dy);
         results.push([await dw.data(), await db.data()]);
       }
     } finally {
