@@ -1,8 +1,8 @@
 // Per-adapter kernel variants. Every kernel with variants (tile shapes, register tiles vs workgroup-memory tiles,
 // reduction width) starts from a default chosen by the adapter's kind; on first use of a shape class a short trial
 // times each candidate with timestamp queries inside the work being recorded (no extra submit, no wait), and the
-// fastest is used from then on and cached per adapter in $COMI_CACHE/autotune-v7.json (default
-// ~/.cache/comi/autotune-v7.json). Candidates compute the same sums in the same order per output or differ only by
+// fastest is used from then on and cached per adapter in $COMI_CACHE/autotune-v8.json (default
+// ~/.cache/comi/autotune-v8.json). Candidates compute the same sums in the same order per output or differ only by
 // fp32 reassociation. COMI_AUTOTUNE=0 keeps the defaults (deterministic tests).
 import { rt } from '../graph/runtime.js';
 import { platform } from '../platform/platform.js';
@@ -10,10 +10,33 @@ import type { Reduction } from '../graph/kernel.js';
 
 /** Part of the cache file's name. Bump it when kernels or candidate sets change: a cached choice is only as good
  * as the candidates (and kernels) it was timed against. */
-const CACHE_VERSION = 7;
+const CACHE_VERSION = 8;
 
-/** Trials per candidate; the median decides. */
-const TRIAL_REPS = 3;
+/** Timed runs per candidate: the first of each is a warm-up and not counted (a GPU's clock ramps up in the first
+ * step; the H200's trials of one class varied up to 2.5× between processes), and the fastest of the others decides:
+ * interference (the recording thread, other processes) only ever adds time. Chosen on recorded trials,
+ * bench/autotune_noise.ts. */
+export const WARMUP_REPS = 1;
+export const TRIAL_REPS = 5;
+
+/** Each candidate's fastest counted trial (its times in recording order, warm-up first). */
+export function countedFastest(times: readonly (readonly number[])[]): number[] {
+  return times.map((t) => Math.min(...t.slice(WARMUP_REPS)));
+}
+
+/** Sees every finished trial: the candidates and each one's times in recording order, warm-up included. */
+export type TrialObserver = (key: string, candidates: string[], times: number[][]) => void;
+let observer: TrialObserver | null = null;
+
+/** Benchmarks: watch the trials (null stops). */
+export function observeTrials(fn: TrialObserver | null): void {
+  observer = fn;
+}
+
+/** Forgets this process's choices (benchmarks: a fresh tuning; the next use of a key reads its cache file again). */
+export function forgetChoices(): void {
+  cache = null;
+}
 
 type Choices = Record<string, unknown>;
 type CacheFile = Record<string, Choices>;
@@ -82,21 +105,20 @@ export function tuned<C>(key: string, candidates: C[], fallback: C, trial: (c: C
   if (!r.canTime || candidates.length < 2 || inFlight.has(key)) return fallback;
   inFlight.add(key);
   const times: number[][] = candidates.map(() => []);
-  let left = candidates.length * TRIAL_REPS;
-  for (let rep = 0; rep < TRIAL_REPS; rep++) {
+  const reps = WARMUP_REPS + TRIAL_REPS;
+  let left = candidates.length * reps;
+  for (let rep = 0; rep < reps; rep++) {
     candidates.forEach((c, i) => {
       r.timed(() => trial(c), (ms) => {
-        times[i].push(ms);
+        times[i][rep] = ms;
         if (--left > 0) return;
-        const median = (t: number[]) => [...t].sort((a, b) => a - b)[t.length >> 1];
-        let best = 0;
-        times.forEach((t, k) => {
-          if (median(t) < median(times[best])) best = k;
-        });
+        const fastest = countedFastest(times);
+        const best = fastest.indexOf(Math.min(...fastest));
         chosen[key] = candidates[best];
-        // COMI_AUTOTUNE_LOG=1: each trial's medians (bench/device.sh reads where a GPU's time goes from them).
+        observer?.(key, candidates.map(id), times);
+        // COMI_AUTOTUNE_LOG=1: each candidate's fastest time (bench/device.sh logs where a GPU's time goes).
         if (platform().env('COMI_AUTOTUNE_LOG') === '1') {
-          console.log(`autotune ${key}: ${candidates.map((c, k) => `${id(c)} ${median(times[k]).toFixed(3)} ms`).join(' | ')} → ${id(candidates[best])}`);
+          console.log(`autotune ${key}: ${candidates.map((c, k) => `${id(c)} ${fastest[k].toFixed(3)} ms`).join(' | ')} → ${id(candidates[best])}`);
         }
         inFlight.delete(key);
         save();

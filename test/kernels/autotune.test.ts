@@ -11,7 +11,7 @@ import { rt } from '../../src/graph/runtime.js';
 import { hashUniform } from '../../src/graph/random.js';
 import { conv2d } from '../../src/kernels/conv2d.js';
 import { convCandidates, inputGrad } from '../../src/kernels/conv_gemm.js';
-import { autotuneCachePath } from '../../src/kernels/autotune.js';
+import { autotuneCachePath, observeTrials, countedFastest, WARMUP_REPS, TRIAL_REPS } from '../../src/kernels/autotune.js';
 
 useGpu();
 
@@ -56,8 +56,8 @@ describe('autotune', () => {
     const r = rt();
     const before = r.dispatchCount;
     const first = await conv2d(x, w, b, { padding: 1 }).data();
-    // One real dispatch plus three timed trials of each candidate.
-    expect(r.dispatchCount - before).toBe(1 + 3 * trialDispatches(convCandidates()));
+    // One real dispatch plus the timed trials of each candidate (a warm-up, then the counted ones).
+    expect(r.dispatchCount - before).toBe(1 + (WARMUP_REPS + TRIAL_REPS) * trialDispatches(convCandidates()));
     await waitFor(autotuneCachePath());
     const file = JSON.parse(readFileSync(autotuneCachePath(), 'utf8'));
     const choices = file[r.gpu.adapterName];
@@ -89,13 +89,37 @@ describe('autotune', () => {
     const before = r.dispatchCount;
     inputGrad(g, rand([1, 5, 12, 10], 10).binding, w.binding, dx);
     await dx.data();
-    expect(r.dispatchCount - before).toBe(1 + 3 * trialDispatches(convCandidates('directGather', 5, true)));
+    expect(r.dispatchCount - before).toBe(1 + (WARMUP_REPS + TRIAL_REPS) * trialDispatches(convCandidates('directGather', 5, true)));
     for (let i = 0; i < 100; i++) {
       if (readFileSync(autotuneCachePath(), 'utf8').includes('input grad')) break;
       await new Promise((res) => setTimeout(res, 50));
     }
     const choices = JSON.parse(readFileSync(autotuneCachePath(), 'utf8'))[r.gpu.adapterName];
     expect(Object.keys(choices).sort()).toEqual(['conv directGather input grad reflect k3x3 s1 cin8 cout8 px128', 'conv directGather k3x3 s1 cin8 cout8 px128']);
+  });
+
+  it('chooses the candidate whose fastest counted trial is fastest (the warm-up not counted)', async () => {
+    process.env.COMI_AUTOTUNE = '1';
+    const seen: { key: string; candidates: string[]; times: number[][] }[] = [];
+    observeTrials((key, candidates, times) => seen.push({ key, candidates, times }));
+    try {
+      await conv2d(rand([1, 7, 11, 9], 12), rand([3, 7, 3, 3], 13), null, { padding: 1 }).data();
+      await waitFor(autotuneCachePath());
+    } finally {
+      observeTrials(null);
+    }
+    expect(seen.length).toBe(1);
+    const { key, candidates, times } = seen[0];
+    for (const t of times) expect(t.length).toBe(WARMUP_REPS + TRIAL_REPS);
+    const fastest = countedFastest(times);
+    const choice = JSON.parse(readFileSync(autotuneCachePath(), 'utf8'))[rt().gpu.adapterName][key];
+    expect(JSON.stringify(choice)).toBe(candidates[fastest.indexOf(Math.min(...fastest))]);
+  });
+
+  it('counts each candidate by its fastest trial after the warm-up', () => {
+    // A cold first run (9) and one interrupted run (7) decide nothing; a median of the first three would pick the
+    // second candidate.
+    expect(countedFastest([[9, 2, 7, 2.9, 3, 3.1], [1, 2.5, 2.4, 2.6, 2.5, 2.5]])).toEqual([2, 2.4]);
   });
 
   it('COMI_AUTOTUNE=0 records no trials and writes no cache', async () => {

@@ -1,0 +1,108 @@
+// Autotune's trial noise: several fresh tunings of one training step in one process, every trial's times kept;
+// then the choices that each decision rule makes from those same trials are timed on the step, all alternated
+// step by step, so that a rule is judged by the steps its choices give rather than by its own trials.
+//   node dist/bench/autotune_noise.js [--config 64:16] [--tunings 6] [--rounds 7]
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { rt } from '../src/graph/runtime.js';
+import { autotuneCachePath, countedFastest, forgetChoices, observeTrials } from '../src/kernels/autotune.js';
+import { benchGpu, cycleGanStep, median, flag, fmt, saveSection } from './harness.js';
+
+type Trials = Map<string, { candidates: string[]; times: number[][] }>;
+type Choices = Record<string, unknown>;
+
+/** Each rule scores every candidate from its trial times (recording order, warm-up first); the lowest is chosen. */
+const RULES: [string, (times: number[][]) => number[]][] = [
+  ['median of the first 3 runs (before)', (times) => times.map((t) => median(t.slice(0, 3)))],
+  ['fastest of 5 after a warm-up run (now)', countedFastest],
+];
+
+function choose(trials: Trials, score: (times: number[][]) => number[]): Choices {
+  const out: Choices = {};
+  for (const [key, { candidates, times }] of trials) {
+    const s = score(times);
+    out[key] = JSON.parse(candidates[s.indexOf(Math.min(...s))]);
+  }
+  return out;
+}
+
+/** Points the autotuner at a cache holding exactly these choices. */
+function useCache(dir: string): void {
+  process.env.COMI_CACHE = dir;
+  forgetChoices();
+}
+
+const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
+const std = (v: number[]) => Math.sqrt(v.reduce((a, b) => a + (b - mean(v)) ** 2, 0) / Math.max(1, v.length - 1));
+
+async function main(): Promise<void> {
+  const r = await benchGpu();
+  if (!r.canTime) throw new Error(`${r.gpu.adapterName} has no timestamp queries: nothing is tuned there`);
+  const [size, ngf] = flag('config', '64:16').split(':').map(Number);
+  const tunings = Number(flag('tunings', '6'));
+  const rounds = Number(flag('rounds', '7'));
+  const dirs: string[] = [];
+  const tempDir = () => {
+    const d = mkdtempSync(join(tmpdir(), 'comi-tune-'));
+    dirs.push(d);
+    return d;
+  };
+  const { step, dispose } = cycleGanStep(size, ngf);
+  try {
+    const all: Trials[] = [];
+    for (let t = 0; t < tunings; t++) {
+      useCache(tempDir());
+      const trials: Trials = new Map();
+      observeTrials((key, candidates, times) => trials.set(key, { candidates, times: times.map((x) => [...x]) }));
+      // The first step records the trials; by the end of the second their times have all arrived.
+      await step();
+      await step();
+      await r.sync();
+      observeTrials(null);
+      all.push(trials);
+      console.log(`  tuning ${t + 1}/${tunings}: ${trials.size} classes`);
+    }
+    const arms = RULES.flatMap(([rule, score], k) => all.map((trials, t) => {
+      const dir = tempDir();
+      const choices = choose(trials, score);
+      process.env.COMI_CACHE = dir;
+      writeFileSync(autotuneCachePath(), JSON.stringify({ [r.gpu.adapterName]: choices }));
+      return { rule: k, tuning: t, dir, choices, ms: [] as number[] };
+    }));
+    for (const arm of arms) {
+      useCache(arm.dir);
+      await step(); // every arm's pipelines and bind groups once before timing
+    }
+    for (let round = 0; round < rounds; round++) {
+      for (let i = 0; i < arms.length; i++) {
+        const arm = arms[(i + round) % arms.length];
+        useCache(arm.dir);
+        const t0 = performance.now();
+        await step();
+        arm.ms.push(performance.now() - t0);
+      }
+    }
+    const rows = RULES.map(([rule], k) => {
+      const mine = arms.filter((a) => a.rule === k);
+      const medians = mine.map((a) => median(a.ms));
+      const keys = Object.keys(mine[0].choices);
+      const alike = keys.filter((key) => new Set(mine.map((a) => JSON.stringify(a.choices[key]))).size === 1).length;
+      console.log(`  ${rule}: ${fmt(mean(medians))} ± ${fmt(std(medians))} ms (${medians.map((m) => fmt(m, 0)).join(', ')}); ${alike} of ${keys.length} classes chosen alike by every tuning`);
+      return [rule, `${fmt(mean(medians))} ± ${fmt(std(medians))}`, medians.map((m) => fmt(m, 0)).join(', '), `${alike} / ${keys.length}`];
+    });
+    saveSection('autotune-noise', {
+      title: `Autotune decision rules on the same trials: ${size}²/ngf ${ngf} training step`,
+      notes: [
+        `${tunings} fresh tunings in one process (every trial: a warm-up run, then 5), each rule's choices from those same trials; every rule × tuning timed on the step, alternated, ${rounds} rounds. Step: wall time, median over the rounds per tuning, then mean ± std over the tunings.`,
+      ],
+      table: { head: ['rule', 'step ms, mean ± std over tunings', 'per tuning', 'classes chosen alike by every tuning'], rows },
+      data: { size, ngf, tunings, rounds, arms: arms.map(({ rule, tuning, ms }) => ({ rule: RULES[rule][0], tuning, ms })) },
+    });
+  } finally {
+    dispose();
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  }
+}
+
+await main().then(() => process.exit(0));
