@@ -73,10 +73,11 @@ export class Module {
     for (const t of this.parameters()) t.requiresGrad = on;
   }
 
+  /** Every parameter's values, read back in one submit (reads started together share it). */
   async stateDict(): Promise<StateDict> {
-    const out: StateDict = {};
-    for (const [k, t] of this.namedParameters()) out[k] = { shape: [...t.shape], data: await t.data() };
-    return out;
+    const named = this.namedParameters();
+    const values = await Promise.all(named.map(([, t]) => t.data()));
+    return Object.fromEntries(named.map(([k, t], i) => [k, { shape: [...t.shape], data: values[i] }]));
   }
 
   /** Overwrites every parameter; names and shapes must match exactly. */
