@@ -33,6 +33,10 @@ describe('conv: every strategy and register tiling agrees with PyTorch (also ite
         for (const name of ['conv2d_reflect_block', 'conv2d_reflect_k7_narrow', 'conv2d_reflect_stride2_narrow']) {
           await convOracleCase(name, 'twice');
         }
+        // Weight and bias in an optimizer's arenas: read, and their gradients written and added, at an offset.
+        await convOracleCase('conv2d_reflect_block', 'whole', true);
+        await convOracleCase('conv2d_reflect_k7_head', 'itemwise', true);
+        await convOracleCase('conv_transpose2d_stride2_op1', 'itemwise', true);
       } finally {
         setConvTiling(defaults);
       }

@@ -11,6 +11,7 @@ import { convTranspose2d } from '../../src/kernels/conv_transpose2d.js';
 import { catBatch, sliceBatch } from '../../src/kernels/concat.js';
 import { add } from '../../src/kernels/binary.js';
 import { hashUniform } from '../../src/graph/random.js';
+import { Adam } from '../../src/autograd/adam.js';
 
 /** Values of input `name` as PyTorch saw them: hashed uniform values, plus the spec's offset, floored to
  * params.quantum. */
@@ -73,13 +74,17 @@ export function normOracleTests(op: string, norm: (x: Tensor, opts: NormOptions)
 /** One `conv` fixture (conv2d or convTranspose2d): output and the x, weight, bias gradients. 'itemwise' convolves
  * each batch item on its own, so the weight and bias gradients of later items are added inside the gradient kernels
  * to the earlier ones (BackwardFn's `into`), and x's to its slices' gradients. 'twice' convolves x twice and sums
- * both under half the output gradient (exact), so the second convolution's input gradient is added to the first's. */
-export async function convOracleCase(name: string, how: 'whole' | 'itemwise' | 'twice' = 'whole'): Promise<void> {
+ * both under half the output gradient (exact), so the second convolution's input gradient is added to the first's.
+ * `inArena`: weight and bias belong to an optimizer, behind another parameter, so that every kernel binds them, and
+ * writes their gradients, at an offset into its arenas. */
+export async function convOracleCase(name: string, how: 'whole' | 'itemwise' | 'twice' = 'whole', inArena = false): Promise<void> {
   const fx = loadFixture('conv', name);
+  let optimizer: Adam | null = null;
   const ours = scope(() => {
     const x = caseInput(fx, 'x');
     const w = caseInput(fx, 'weight');
     const b = fx.inputs.bias ? caseInput(fx, 'bias') : null;
+    if (inArena) optimizer = new Adam([Tensor.zeros([1]), w, ...(b ? [b] : [])], { lr: 0, beta1: 0.9, beta2: 0.999, eps: 1e-8 });
     const p = fx.params;
     const conv = (xx: Tensor) => p.op === 'conv2d'
       ? conv2d(xx, w, b, { stride: p.stride, padding: p.padding, paddingMode: p.paddingMode })
@@ -93,4 +98,5 @@ export async function convOracleCase(name: string, how: 'whole' | 'itemwise' | '
     return { y, dx: x.grad, dweight: w.grad, dbias: b?.grad ?? null };
   });
   await expectMatches(fx, ours);
+  (optimizer as Adam | null)?.dispose();
 }
