@@ -207,6 +207,7 @@ export class Tensor {
 
   /** Overwrites this tensor with src's values (as many elements) in the current step: a copy, not a dispatch. */
   copyFrom(src: Tensor): void {
+    this.assertF32('copyFrom'); // buffer copies move whole words
     if (src.bytes !== this.bytes) throw new Error(`copyFrom: ${src.describe()} does not fit ${this.describe()}`);
     const [from, to] = [src.savedBinding, this.binding];
     rt().copy(from.buffer, from.offset ?? 0, to.buffer, to.offset ?? 0, this.bytes);
