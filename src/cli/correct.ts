@@ -21,6 +21,7 @@ const FLAGS: FlagSpec = {
   stats: { type: 'string' },
   tta: { type: 'string' },
   precision: { type: 'string' },
+  'map-memory': { type: 'string' },
   overwrite: { type: 'boolean' },
   shard: { type: 'string' },
   'skip-existing': { type: 'boolean' },
@@ -60,6 +61,9 @@ order, axes, pixel size, z spacing and channel names kept (ImageJ-compatible, so
                          memory while the arithmetic stays f32 (the shipped correctors' outputs moved by at most
                          8e-3 of their [-1, 1] range, one 8-bit grey level, PSNR 89-93 dB); it needs the adapter's
                          shader-f16 and --stats image
+  --map-memory MIB       GPU memory for those feature maps (--stats image): the bands beyond it wait in host memory
+                         and return when a tile needs them; slower, same result (default: no limit until the GPU
+                         runs out of memory, then half of what the maps held)
   --overwrite            replace existing output files
   --shard K/N            correct only shard K (0-based) of N: inputs are split by a hash of their path relative to
                          the folder or glob root given, so N processes (examples/: Slurm, Kubernetes) with the same
@@ -111,6 +115,8 @@ export function parseCorrectFlags(argv: string[]): CorrectFilesOptions | null {
   }
   const stats = choice(values, 'stats', ['image', 'tile'] as const, 'image');
   const precision = precisionFlag(values, stats);
+  const mapMiB = values['map-memory'] === undefined ? undefined : num(values, 'map-memory', 0, { min: 1, int: true });
+  if (mapMiB !== undefined && stats !== 'image') throw new UsageError('--map-memory applies to the maps kept between layers with --stats image');
   return {
     model, out, inputs: positionals, name, tile, shard,
     skipExisting: values['skip-existing'] === true,
@@ -121,6 +127,7 @@ export function parseCorrectFlags(argv: string[]): CorrectFilesOptions | null {
     percentiles: percentilesFlag(str(values, 'percentiles')),
     stats,
     precision,
+    mapMemory: mapMiB === undefined ? undefined : mapMiB * 2 ** 20,
     tta: ttaFlag(values),
     overwrite: values.overwrite === true,
     dryRun: values['dry-run'] === true,
@@ -142,6 +149,7 @@ function printSettings(opts: CorrectFilesOptions, plan: CorrectFilesResult): voi
     `normalisation: ${norm}${pct}${fromRun}; inverted on output`,
     `tiles:         ${s.tile ?? 'largest the adapter allows'} px; statistics ${s.stats === 'image' ? `of the whole image (layer by layer, ${6 + 2 * m.blocks} layers)` : 'per tile (one pass)'}`,
     ...(s.precision === 'f16' ? ['precision:     feature maps between layers stored as f16 (half the memory), arithmetic in f32'] : []),
+    ...(s.mapMemory !== undefined ? [`map memory:    at most ${s.mapMemory / 2 ** 20} MiB of feature maps on the GPU, the rest in host memory`] : []),
     ...(s.tta > 1 ? [`augmentation:  the mean of ${s.tta} mirrored / turned corrections (${s.tta}× the time)`] : []),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
@@ -173,8 +181,9 @@ export async function correctCommand(argv: string[]): Promise<void> {
       const { width, height, channels, bitDepth } = r.image;
       const how = `${r.tiles > 1 ? `${r.tiles} tiles of ${r.tile} px × ${r.passes} ${(opts.stats ?? 'image') === 'image' ? 'layers' : 'pass'}` : 'one tile'}${opts.precision === 'f16' ? ', f16 maps' : ''}`;
       const halved = r.retries ? `, tile halved ${r.retries}× after running out of GPU memory` : '';
+      const spilled = r.spills ? `, map bands moved to host memory ${r.spills}×` : '';
       const planes = pages > 1 ? `${pages} planes of ` : '';
-      process.stdout.write(`  wrote ${planes}${width}×${height}, ${channels} channel(s), ${bitDepth === 32 ? 'float32' : `${bitDepth}-bit`} (${how}${halved})\n`);
+      process.stdout.write(`  wrote ${planes}${width}×${height}, ${channels} channel(s), ${bitDepth === 32 ? 'float32' : `${bitDepth}-bit`} (${how}${halved}${spilled})\n`);
     },
   });
   if (opts.dryRun) for (const j of res.jobs) process.stdout.write(`would write ${j.output} (from ${j.input})\n`);

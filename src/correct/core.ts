@@ -30,6 +30,9 @@ export interface CorrectSettings {
   /** Storage of the feature maps between layers: f16 halves their memory (compute stays f32; needs shader-f16 and
    * whole-image statistics). */
   precision: DType;
+  /** GPU bytes for the maps kept between layers ('image' statistics); the bands beyond wait in host memory (slower,
+   * same result). Undefined: no limit until the adapter runs out of memory. */
+  mapMemory?: number;
   /** The run's input stage (RunConfig.model.rlInput): the whole image deconvolved before the network. */
   rlInput?: RlInput;
   /** The run's binning (RunConfig.data.bin): the network (and the input stage) see the image binned n×n, and its
@@ -84,6 +87,8 @@ export interface CorrectedImage {
   tiles: number;
   passes: number;
   retries: number;
+  /** Map bands moved to host memory under the maps' GPU budget (0 when they all stayed on the GPU). */
+  spills: number;
 }
 
 function checkInput(img: Image, where: string): void {
@@ -128,23 +133,25 @@ export async function correctImage(gen: TileGenerator, img: Image, s: CorrectSet
   const out = new Float32Array(planes.length);
   const runs = modelChannels === img.channels ? 1 : img.channels;
   const views = symmetries(s.tta);
-  let last = { tile: 0, tiles: 0, passes: 0, retries: 0 };
+  let last = { tile: 0, tiles: 0, passes: 0, retries: 0, spills: 0, mapMemory: s.mapMemory };
   for (let c = 0; c < runs; c++) {
     const part = runs === 1 ? planes : planes.subarray(c * plane, (c + 1) * plane);
     const sum = runs === 1 ? out : out.subarray(c * plane, (c + 1) * plane);
     for (const [v, view] of views.entries()) {
       const seen = transformPlanes(part, modelChannels, height, width, view);
       const r = await correctPlanes(gen, seen.data, modelChannels, seen.height, seen.width, {
-        tile: c === 0 && v === 0 ? s.tile : last.tile, stats: s.stats, precision: s.precision, // a tile halved for memory stays halved
+        // A tile halved, or a maps' budget lowered, after running out of memory stays so.
+        tile: c === 0 && v === 0 ? s.tile : last.tile, stats: s.stats, precision: s.precision, mapMemory: last.mapMemory,
         onProgress: onProgress && ((done, total) => onProgress((c * views.length + v) * total + done, runs * views.length * total)),
       });
       const back = transformPlanes(r.output, modelChannels, height, width, view, true).data;
       for (let i = 0; i < back.length; i++) sum[i] += back[i] / views.length;
-      last = { tile: r.tile, tiles: r.tiles, passes: r.passes, retries: last.retries + r.retries };
+      last = { tile: r.tile, tiles: r.tiles, passes: r.passes, retries: last.retries + r.retries, spills: last.spills + (r.spills ?? 0), mapMemory: r.mapMemory };
     }
   }
   const full = unbinPlanes(out, img.channels, img.width, img.height, s.bin ?? 1);
-  return { image: outputImage(full, normalization, img, s), normalization, ...last };
+  const { tile, tiles, passes, retries, spills } = last;
+  return { image: outputImage(full, normalization, img, s), normalization, tile, tiles, passes, retries, spills };
 }
 
 /** pix2pix's U-Net, which cannot be tiled exactly (BatchNorm over the whole input): the whole image in one pass,
@@ -168,5 +175,5 @@ export async function correctWholeImage(gen: UnetGenerator, img: Image, s: Corre
   y.dispose();
   const out = new Float32Array(C * H * W);
   for (let c = 0; c < C; c++) for (let r = 0; r < H; r++) out.set(padded.subarray((c * (H + padH) + r) * (W + padW), (c * (H + padH) + r) * (W + padW) + W), (c * H + r) * W);
-  return { image: outputImage(out, normalization, img, s), normalization, tile: Math.max(W, H), tiles: 1, passes: 1, retries: 0 };
+  return { image: outputImage(out, normalization, img, s), normalization, tile: Math.max(W, H), tiles: 1, passes: 1, retries: 0, spills: 0 };
 }

@@ -103,8 +103,8 @@ async function focusScore(img: Image, required: boolean): Promise<number | null>
 export async function correctFiles(opts: CorrectFilesOptions): Promise<CorrectFilesResult> {
   const { model, inputs, out } = opts;
   const config = readRunConfig(model); // fails early (no GPU) on a missing or foreign folder
-  const { normalization, percentiles, dtype, tile, stats, tta, precision } = opts;
-  const settings = runSettings(config, { normalization, percentiles, dtype, tile, stats, tta, precision });
+  const { normalization, percentiles, dtype, tile, stats, tta, precision, mapMemory } = opts;
+  const settings = runSettings(config, { normalization, percentiles, dtype, tile, stats, tta, precision, mapMemory });
   const modelName = basename(resolve(model));
   const shard = opts.shard ?? { index: 0, count: 1 };
   const expanded = expandInputs(inputs);

@@ -8,6 +8,8 @@
 // With precision 'f16' the maps between layers (the memory) are stored as f16 while every tile is computed in f32:
 // the tile's output is rounded when written to its band, and read back into f32 (normalised there). The statistics
 // are those of the stored, rounded values, the values they normalise. The input and the head's output stay f32.
+// Under a budget for the maps' GPU memory (mapMemory), the bands least recently used wait in host memory and return
+// when a tile needs them; the result is the same, only slower.
 import { Tensor, scope, type DType } from '../graph/tensor.js';
 import { rt } from '../graph/runtime.js';
 import { conv2d } from '../kernels/conv2d.js';
@@ -26,12 +28,23 @@ export interface LayerGenerator {
   readonly normEps: number;
 }
 
+/** One band of a map: on the GPU (tensor), or moved to host memory under the maps' budget (host, its bytes). */
+interface Slot {
+  start: number;
+  shape: number[];
+  dtype: DType;
+  tensor: Tensor | null;
+  host: ArrayBuffer | null;
+  /** When a tile last needed it (a counter): the least recent moves out first. */
+  used: number;
+}
+
 /** A layer's output map: C channels, height × width at its resolution, one band per tile row. */
 interface FeatureMap {
   channels: number;
   height: number;
   width: number;
-  bands: Band[];
+  bands: Slot[];
 }
 
 /** How the next layer reads a map: raw, or instance-normalised with whole-map statistics (then ReLU if relu). */
@@ -66,6 +79,13 @@ export function tileBounds(n: number, tile: number): number[] {
   return [...bounds, n];
 }
 
+/** The adapter ran out of memory during layer-major correction, with `mapBytes` of maps on the GPU at most. */
+export class MapMemoryError extends Error {
+  constructor(message: string, readonly mapBytes: number) {
+    super(message);
+  }
+}
+
 export interface LayerMajorResult {
   /** C×H×W planes of the generator's output. */
   output: Float32Array;
@@ -75,19 +95,24 @@ export interface LayerMajorResult {
   /** Multiply-adds × 2 of the convolutions executed, and of one whole-image forward. */
   flops: number;
   wholeFlops: number;
-  /** Most bytes held at once between tiles: the maps' bands and the statistics (not a tile's temporaries). */
+  /** Most bytes held at once on the GPU between tiles: the maps' bands and the statistics (not a tile's
+   * temporaries). */
   peakBytes: number;
+  /** Bands moved to host memory under the maps' budget (each move counted). */
+  spills: number;
 }
 
 /**
  * Runs gen over C×H×W planes whose sides are multiples of 4, tiles of at most tile × tile pixels, keeping the maps
- * between layers in `precision`. `onTile` is called after every tile of every layer; `onStart` first, with the
- * number of those calls.
+ * between layers in `precision`, at most `mapMemory` bytes of them on the GPU (beyond that in host memory; the bands
+ * one tile needs stay on the GPU whatever the budget). `onTile` is called after every tile of every layer; `onStart`
+ * first, with the number of those calls.
  */
 export async function correctLayerMajor(
   gen: LayerGenerator, planes: Float32Array, channels: number, height: number, width: number, tile: number,
-  onTile?: () => void, onStart?: (calls: number) => void, precision: DType = 'f32',
+  onTile?: () => void, onStart?: (calls: number) => void, precision: DType = 'f32', mapMemory = Infinity,
 ): Promise<LayerMajorResult> {
+  if (!(mapMemory > 0)) throw new Error(`the maps' GPU memory must be a positive number of bytes, got ${mapMemory}`);
   const { stem, down, blocks, up, head } = gen.layers;
   const { globalResidual } = gen.opts;
   const rows = tileBounds(height, tile);
@@ -114,28 +139,83 @@ export async function correctLayerMajor(
       liveBytes -= t.bytes;
     }
   };
-  const freeMap = (m: FeatureMap) => free(...m.bands.map((b) => b.tensor));
+  const freeMap = (m: FeatureMap) => {
+    for (const b of m.bands) {
+      free(b.tensor);
+      slots.delete(b);
+    }
+  };
+
+  // The maps' bands under the budget: every slot alive, and a clock for their last use.
+  const slots = new Set<Slot>();
+  let clock = 0;
+  let spills = 0;
+  const slotBytes = (b: Slot) => b.shape.reduce((a, d) => a * d, 1) * (b.dtype === 'f16' ? 2 : 4);
+  /** Moves the least recently used bands (not those in keep) to host memory until `bytes` more fit the budget. */
+  async function makeRoom(bytes: number, keep: readonly Slot[]): Promise<void> {
+    while (liveBytes + bytes > mapMemory) {
+      let victim: Slot | null = null;
+      for (const b of slots) if (b.tensor && !keep.includes(b) && (!victim || b.used < victim.used)) victim = b;
+      if (!victim) return;
+      victim.host = await rt().read(victim.tensor!.binding, victim.tensor!.bytes);
+      free(victim.tensor);
+      victim.tensor = null;
+      spills++;
+    }
+  }
+  /** Brings these bands to the GPU (they are what a tile reads or writes) and marks them used. */
+  async function onGpu(bands: readonly Slot[]): Promise<void> {
+    for (const b of bands) {
+      if (b.tensor) continue;
+      await makeRoom(slotBytes(b), bands);
+      const t = own(Tensor.empty(b.shape, b.dtype));
+      rt().flush(); // the write must land after the work recorded so far, which may still read this buffer's last tensor
+      rt().write(t.binding, new Uint8Array(b.host!));
+      b.tensor = t;
+      b.host = null;
+    }
+    clock++;
+    for (const b of bands) b.used = clock;
+  }
+  /** A new band of a map, on the GPU (made by `make` once there is room for it beside keep). */
+  async function newSlot(start: number, shape: number[], dtype: DType, keep: readonly Slot[], make: () => Tensor): Promise<Slot> {
+    const b: Slot = { start, shape, dtype, tensor: null, host: null, used: ++clock };
+    await makeRoom(slotBytes(b), keep);
+    b.tensor = own(make());
+    slots.add(b);
+    return b;
+  }
+  const bandOf = (b: Slot): Band => ({ tensor: b.tensor!, start: b.start });
 
   // Bands at a resolution 1/f of the input's: tile row r covers rows [rows[r] / f, rows[r + 1] / f).
   const bandRows = (f: number, r: number) => [rows[r] / f, rows[r + 1] / f] as const;
 
-  const input: FeatureMap = {
-    channels, height, width,
-    bands: rows.slice(0, -1).map((_, r) => {
+  const input: FeatureMap = { channels, height, width, bands: [] };
+  /** The input's bands, uploaded while they fit the budget and kept in host memory beyond it. */
+  async function loadInput(): Promise<void> {
+    for (let r = 0; r + 1 < rows.length; r++) {
       const [y0, y1] = bandRows(1, r);
+      const shape = [1, channels, y1 - y0, width];
       const data = new Float32Array(channels * (y1 - y0) * width);
       for (let c = 0; c < channels; c++) data.set(planes.subarray((c * height + y0) * width, (c * height + y1) * width), c * (y1 - y0) * width);
-      return { tensor: own(Tensor.fromArray(data, [1, channels, y1 - y0, width])), start: y0 };
-    }),
-  };
+      if (liveBytes + data.byteLength <= mapMemory) {
+        input.bands.push(await newSlot(y0, shape, 'f32', [], () => Tensor.fromArray(data, shape)));
+      } else {
+        const b: Slot = { start: y0, shape, dtype: 'f32', tensor: null, host: data.buffer, used: 0 };
+        slots.add(b);
+        input.bands.push(b);
+      }
+    }
+  }
 
   /**
    * One conv layer over every tile: reads `src` through its window, writes its output map at resolution 1/f, and
    * with `norm` returns that map's instance-norm statistics. `epilogue` maps a tile's output before it is stored
    * (the head's tanh and global residual; it gets the tile's output rows and columns at full resolution). Maps
-   * that are normalised are stored in `precision`; the head's (no norm, read back) in f32.
+   * that are normalised are stored in `precision`; the head's (no norm, read back) in f32. `alsoReads(r)`: other
+   * bands the epilogue of tile row r reads.
    */
-  async function layer(src: Activation, f: number, kind: Kind, weight: Tensor, bias: Tensor | null, norm: boolean, epilogue?: (t: Tensor, r: number, c: number) => Tensor): Promise<{ map: FeatureMap; stats: Tensor | null }> {
+  async function layer(src: Activation, f: number, kind: Kind, weight: Tensor, bias: Tensor | null, norm: boolean, epilogue?: (t: Tensor, r: number, c: number) => Tensor, alsoReads: (r: number) => Slot[] = () => []): Promise<{ map: FeatureMap; stats: Tensor | null }> {
     const [outC, inC, k] = kind === 'transpose' ? [weight.shape[1], weight.shape[0], weight.shape[2]] : [weight.shape[0], weight.shape[1], weight.shape[2]];
     const H = height / f;
     const W = width / f;
@@ -146,15 +226,19 @@ export async function correctLayerMajor(
     wholeFlops += perPixel * (kind === 'transpose' ? src.map.height * src.map.width : H * W);
     for (let r = 0; r + 1 < rows.length; r++) {
       const [y0, y1] = bandRows(f, r);
-      const band = own(Tensor.empty([1, outC, y1 - y0, W], norm ? precision : 'f32'));
-      map.bands.push({ tensor: band, start: y0 });
+      const reads = [...src.map.bands.slice(Math.max(0, r - 1), r + 2), ...alsoReads(r)];
+      await onGpu(reads);
+      const shape = [1, outC, y1 - y0, W];
+      const slot = await newSlot(y0, shape, norm ? precision : 'f32', reads, () => Tensor.empty(shape, norm ? precision : 'f32'));
+      map.bands.push(slot);
+      const band = slot.tensor!;
       for (let c = 0; c + 1 < cols.length; c++) {
         const [x0, x1] = [cols[c] / f, cols[c + 1] / f];
         const out = scope(() => {
           const wy = window(kind, k, y0, y1 - y0);
           const wx = window(kind, k, x0, x1 - x0);
           const x = mapWindow({
-            bands: src.map.bands.slice(Math.max(0, r - 1), r + 2), height: src.map.height,
+            bands: src.map.bands.slice(Math.max(0, r - 1), r + 2).map(bandOf), height: src.map.height,
             y0: wy.start, x0: wx.start, h: wy.size, w: wx.size, up: kind === 'resize' ? 2 : 1,
             pad: kind === 'conv' || kind === 'resize' ? 'reflect' : 'zero', stats: src.stats ?? undefined, relu: src.relu,
           });
@@ -182,7 +266,7 @@ export async function correctLayerMajor(
     }
     layers++;
     if (!moments) return { map, stats: null };
-    const counts = map.bands.map((b) => b.tensor.shape[2] * W);
+    const counts = map.bands.map((b) => b.shape[2] * W);
     const stats = own(Tensor.fromArray(combineMoments(await moments.data(), counts, gen.normEps), [2 * outC]));
     free(moments, shift);
     return { map, stats };
@@ -200,28 +284,28 @@ export async function correctLayerMajor(
     return Tensor.fromArray(s, [2 * C]);
   }
 
-  /** Band r of a map in f32, read through its activation. */
+  /** Band r of a map (on the GPU) in f32, read through its activation. */
   function readBand(a: Activation, r: number): Tensor {
     const b = a.map.bands[r];
-    if (!a.stats && !a.relu && b.tensor.dtype === 'f32') return b.tensor;
-    return mapWindow({ bands: [b], height: a.map.height, y0: b.start, x0: 0, h: b.tensor.shape[2], w: a.map.width, pad: 'zero', stats: a.stats ?? undefined, relu: a.relu });
+    if (!a.stats && !a.relu && b.dtype === 'f32') return b.tensor!;
+    return mapWindow({ bands: [bandOf(b)], height: a.map.height, y0: b.start, x0: 0, h: b.shape[2], w: a.map.width, pad: 'zero', stats: a.stats ?? undefined, relu: a.relu });
   }
 
   /** x + IN(e) band by band, x itself read through its activation: a ResNet block's output, kept raw in
    * `precision`. */
-  function residual(x: Activation, e: { map: FeatureMap; stats: Tensor | null }): FeatureMap {
-    return {
-      ...e.map,
-      bands: x.map.bands.map((b, r) => ({
-        start: b.start,
-        tensor: own(scope(() => {
-          const sum = add(readBand(x, r), readBand({ map: e.map, stats: e.stats, relu: false }, r));
-          if (precision === 'f32') return sum;
-          const [, , h, w] = sum.shape;
-          return mapWindow({ bands: [{ tensor: sum, start: 0 }], height: h, y0: 0, x0: 0, h, w, pad: 'zero', into: { tensor: Tensor.empty(sum.shape, precision), dx0: 0 } });
-        })),
-      })),
-    };
+  async function residual(x: Activation, e: { map: FeatureMap; stats: Tensor | null }): Promise<FeatureMap> {
+    const bands: Slot[] = [];
+    for (let r = 0; r < x.map.bands.length; r++) {
+      const reads = [x.map.bands[r], e.map.bands[r]];
+      await onGpu(reads);
+      bands.push(await newSlot(reads[0].start, reads[0].shape, precision, reads, () => scope(() => {
+        const sum = add(readBand(x, r), readBand({ map: e.map, stats: e.stats, relu: false }, r));
+        if (precision === 'f32') return sum;
+        const [, , h, w] = sum.shape;
+        return mapWindow({ bands: [{ tensor: sum, start: 0 }], height: h, y0: 0, x0: 0, h, w, pad: 'zero', into: { tensor: Tensor.empty(sum.shape, precision), dx0: 0 } });
+      })));
+    }
+    return { ...e.map, bands };
   }
 
   try {
@@ -237,10 +321,10 @@ export async function correctLayerMajor(
     }
     const invalid = await device.popErrorScope();
     const oom = await device.popErrorScope();
-    if (oom) throw new Error(`out of GPU memory: ${oom.message.split('\n')[0]}`);
+    if (oom) throw new MapMemoryError(`out of GPU memory: ${oom.message.split('\n')[0]}`, peakBytes);
     if (failure) throw failure;
     if (invalid) throw new Error(`WebGPU validation error: ${invalid.message}`);
-    return { output: output!, tiles, layers, flops, wholeFlops, peakBytes };
+    return { output: output!, tiles, layers, flops, wholeFlops, peakBytes, spills };
   } finally {
     for (const t of live) t.dispose();
   }
@@ -248,6 +332,7 @@ export async function correctLayerMajor(
   async function run(): Promise<Float32Array> {
     const plain = (map: FeatureMap): Activation => ({ map, stats: null, relu: false });
     const normed = (l: { map: FeatureMap; stats: Tensor | null }): Activation => ({ map: l.map, stats: l.stats, relu: true });
+    await loadInput();
     let h = normed(await layer(plain(input), 1, 'conv', stem.weight, stem.bias, true));
     for (let i = 0; i < down.length; i++) {
       const next = normed(await layer(h, 2 ** (i + 1), 'down', down[i].weight, down[i].bias, true));
@@ -260,7 +345,7 @@ export async function correctLayerMajor(
       const c2 = await layer(normed(c1), 4, 'conv', b.weight2, b.bias2, true);
       freeMap(c1.map);
       free(c1.stats);
-      const next = plain(residual(h, c2));
+      const next = plain(await residual(h, c2));
       freeMap(h.map);
       freeMap(c2.map);
       free(h.stats, c2.stats);
@@ -277,15 +362,15 @@ export async function correctLayerMajor(
       const y = tanh(t);
       if (!globalResidual) return y;
       const [y0, y1, x0, x1] = [rows[r], rows[r + 1], cols[c], cols[c + 1]];
-      return add(y, mapWindow({ bands: input.bands.slice(r, r + 1), height, y0, x0, h: y1 - y0, w: x1 - x0, pad: 'zero' }));
-    });
+      return add(y, mapWindow({ bands: [bandOf(input.bands[r])], height, y0, x0, h: y1 - y0, w: x1 - x0, pad: 'zero' }));
+    }, (r) => (globalResidual ? [input.bands[r]] : []));
     freeMap(h.map);
     free(h.stats);
     const C = out.map.channels;
     const result = new Float32Array(C * height * width);
     for (const b of out.map.bands) {
-      const data = await b.tensor.data();
-      const n = b.tensor.shape[2] * width;
+      const data = b.tensor ? await b.tensor.data() : new Float32Array(b.host!);
+      const n = b.shape[2] * width;
       for (let c = 0; c < C; c++) result.set(data.subarray(c * n, (c + 1) * n), (c * height + b.start) * width);
     }
     return result;

@@ -5,7 +5,7 @@
 import { Tensor, scope, type DType } from '../graph/tensor.js';
 import { rt } from '../graph/runtime.js';
 import { noGrad } from '../autograd/tape.js';
-import { correctLayerMajor, type LayerGenerator } from './layer_major.js';
+import { correctLayerMajor, MapMemoryError, type LayerGenerator } from './layer_major.js';
 import {
   planAxis, axisWeights, chooseTile, minTile, tileMargin, TILE_ALIGN, MIN_SIDE, DEFAULT_RAMP, DEFAULT_TILE_MEMORY, type TileSpan,
 } from './tiling.js';
@@ -29,6 +29,9 @@ export interface TiledOptions {
   precision?: DType;
   /** GPU bytes one tile may use when the tile size is chosen automatically. */
   memory?: number;
+  /** 'image' mode: GPU bytes for the maps kept between layers; the bands beyond it wait in host memory (slower, same
+   * result). Default: no limit until the adapter runs out of memory, then half of what the maps held. */
+  mapMemory?: number;
   /** Called after every tile of every pass ('image' mode: of every layer). */
   onProgress?: (done: number, total: number) => void;
 }
@@ -45,15 +48,21 @@ export interface TiledResult {
   /** 'image' mode: 2 × multiply-adds of the convolutions executed, and of one whole-image forward. */
   flops?: number;
   wholeFlops?: number;
-  /** 'image' mode: most bytes the maps between layers held at once. */
+  /** 'image' mode: most bytes the maps between layers held at once on the GPU, their budget (Infinity: none),
+   * and how often a band moved to host memory under it. */
   peakBytes?: number;
+  mapMemory?: number;
+  spills?: number;
 }
+
+/** The smallest GPU budget for the maps between layers that a retry after running out of memory tries. */
+const MIN_MAP_MEMORY = 16 * 2 ** 20;
 
 /** The adapter ran out of memory for a tile (a buffer above its limits, or a failed allocation). */
 export class TileMemoryError extends Error {}
 
 function isOutOfMemory(err: unknown): boolean {
-  return err instanceof TileMemoryError || /out of memory|binding limit/i.test((err as Error)?.message ?? '');
+  return err instanceof TileMemoryError || err instanceof MapMemoryError || /out of memory|binding limit/i.test((err as Error)?.message ?? '');
 }
 
 interface Padded {
@@ -154,13 +163,14 @@ export async function correctPlanes(gen: TileGenerator, planes: Float32Array, ch
       : `tile must be a multiple of ${TILE_ALIGN} and at least ${smallest} for this model with per-tile statistics (2 × margin ${tileMargin(blocks)} + ramp ${ramp} + ${TILE_ALIGN}), got ${tile}`);
   }
   let retries = 0;
+  let mapMemory = opts.mapMemory ?? Infinity;
   for (;;) {
     try {
       if (exact) {
         let done = 0;
         let total = 0;
-        const r = await correctLayerMajor(gen, img.data, img.channels, img.height, img.width, tile, () => opts.onProgress?.(++done, total), (n) => (total = n), precision);
-        return { output: crop(r.output, outChannels, img, height, width), tile, tiles: r.tiles, passes: r.layers, retries, flops: r.flops, wholeFlops: r.wholeFlops, peakBytes: r.peakBytes };
+        const r = await correctLayerMajor(gen, img.data, img.channels, img.height, img.width, tile, () => opts.onProgress?.(++done, total), (n) => (total = n), precision, mapMemory);
+        return { output: crop(r.output, outChannels, img, height, width), tile, tiles: r.tiles, passes: r.layers, retries, flops: r.flops, wholeFlops: r.wholeFlops, peakBytes: r.peakBytes, mapMemory, spills: r.spills };
       }
       const { output, tiles } = await runTiles(gen, img, outChannels, tile, ramp, opts);
       return { output: crop(output, outChannels, img, height, width), tile, tiles, passes: 1, retries };
@@ -168,8 +178,11 @@ export async function correctPlanes(gen: TileGenerator, planes: Float32Array, ch
       if (!isOutOfMemory(err)) throw err;
       releaseMemory();
       const next = Math.max(smallest, Math.floor(Math.min(tile, Math.max(img.height, img.width)) / 2 / TILE_ALIGN) * TILE_ALIGN);
-      if (next >= tile) throw new Error(`${(err as Error).message} (even with the smallest tile, ${tile} pixels, for this model)`);
+      // Layer-major maps are whole-image sized whatever the tile: half of what they held stays on the GPU.
+      const budget = err instanceof MapMemoryError ? Math.floor(Math.min(mapMemory, err.mapBytes) / 2) : mapMemory;
+      if (next >= tile && !(budget < mapMemory && budget >= MIN_MAP_MEMORY)) throw new Error(`${(err as Error).message} (even with the smallest tile, ${tile} pixels, for this model${budget < mapMemory ? ', and the maps in host memory' : ''})`);
       tile = next;
+      mapMemory = budget;
       retries++;
     }
   }

@@ -228,6 +228,22 @@ describe('comi correct (command line)', () => {
     expect(dry.stderr).toEqual([`failed: ${join(cliIn(), 'good.png')}: ${join(out, 'good.png')} exists; pass --overwrite to replace it`, 'comi correct: 1 input(s) failed (listed above); 0 would be written']);
   });
 
+  it('--map-memory: the maps beyond it wait in host memory, said so, the same output; bad values: one line', async () => {
+    const input = join(dir, 'cli-wide.png');
+    await writeImage(input, pattern(600, 500, 3, 8, 9)); // 2-channel stem maps of 600×500: 2.3 MiB in f32
+    const plain = comi('correct', '--model', rgbRun, '--out', join(dir, 'cli-maps-free'), '--tile', '100', input);
+    const tight = comi('correct', '--model', rgbRun, '--out', join(dir, 'cli-maps-1'), '--tile', '100', '--map-memory', '1', input);
+    expect([plain.status, tight.status]).toEqual([0, 0]);
+    expect(tight.stdout).toContain('\nmap memory:    at most 1 MiB of feature maps on the GPU, the rest in host memory\n');
+    expect(tight.stdout).toMatch(/\n {2}wrote 600×500, 3 channel\(s\), 8-bit \(30 tiles of 100 px × 8 layers, map bands moved to host memory \d+×\)\n/);
+    expect(plain.stdout).not.toContain('host memory');
+    expect(readFileSync(join(dir, 'cli-maps-1', 'cli-wide.png')).equals(readFileSync(join(dir, 'cli-maps-free', 'cli-wide.png')))).toBe(true);
+    const zero = comi('correct', '--model', rgbRun, '--out', join(dir, 'cli-maps-0'), '--map-memory', '0', input);
+    expect([zero.status, zero.stderr]).toEqual([2, ["comi correct: --map-memory must be ≥ 1, got '0'"]]);
+    const perTile = comi('correct', '--model', rgbRun, '--out', join(dir, 'cli-maps-0'), '--map-memory', '64', '--stats', 'tile', input);
+    expect([perTile.status, perTile.stderr]).toEqual([2, ['comi correct: --map-memory applies to the maps kept between layers with --stats image']]);
+  });
+
   it('--precision f16: maps stored as f16 and said so; a bad value, --stats tile or an adapter without shader-f16: one line', async (ctx) => {
     skipWithoutF16(ctx);
     const out = join(dir, 'cli-f16');

@@ -165,6 +165,37 @@ describe('tiled equals whole-image correction', () => {
   });
 });
 
+describe("maps beyond their GPU budget wait in host memory", () => {
+  const cases = [
+    { name: 'gray, resize upsampling, global residual, 2 blocks', gen: { ngf: 2, blocks: 2, inChannels: 1, outChannels: 1, upsampling: 'resize', globalResidual: true }, channels: 1, height: 165, width: 141, tile: 44 },
+    { name: 'RGB, transposed-conv upsampling', gen: { ngf: 4, blocks: 1 }, channels: 3, height: 150, width: 118, tile: 36 },
+  ] as const;
+  for (const cfg of cases) {
+    it(`${cfg.name}: the same output bit for bit, f32 and f16 maps, with every band moved out but a tile's`, async () => {
+      const gen = testGenerator(cfg.gen);
+      const x = testImage(cfg.channels, cfg.height, cfg.width, 21);
+      for (const precision of rt().gpu.features.has('shader-f16') ? (['f32', 'f16'] as const) : (['f32'] as const)) {
+        const free = await correctPlanes(gen, x, cfg.channels, cfg.height, cfg.width, { tile: cfg.tile, precision });
+        const tight = await correctPlanes(gen, x, cfg.channels, cfg.height, cfg.width, { tile: cfg.tile, precision, mapMemory: 1 });
+        const half = await correctPlanes(gen, x, cfg.channels, cfg.height, cfg.width, { tile: cfg.tile, precision, mapMemory: free.peakBytes! / 2 });
+        expect(free.spills).toBe(0);
+        expect(tight.spills).toBeGreaterThan(0);
+        expect(half.spills).toBeGreaterThan(0);
+        expect(half.spills).toBeLessThan(tight.spills!);
+        expect(maxAbsDiff(tight.output, free.output), precision).toBe(0);
+        expect(maxAbsDiff(half.output, free.output), precision).toBe(0);
+        // The budget holds but for the bands one tile needs at once: what a 1-byte budget keeps (everything else out).
+        expect(half.peakBytes!).toBeLessThanOrEqual(free.peakBytes! / 2 + tight.peakBytes!);
+        expect(tight.peakBytes!).toBeLessThanOrEqual(half.peakBytes!);
+        expect(half.peakBytes!).toBeLessThan(free.peakBytes!);
+        report.push(`${cfg.name}, ${precision}: peak map bytes ${free.peakBytes} → ${half.peakBytes} (budget half, ${half.spills} moves) → ${tight.peakBytes} (budget 1 byte, ${tight.spills} moves)`);
+      }
+      await expect(correctPlanes(gen, x, cfg.channels, cfg.height, cfg.width, { tile: cfg.tile, mapMemory: 0 })).rejects.toThrow(/positive number of bytes, got 0/);
+      gen.dispose();
+    });
+  }
+});
+
 describe('running out of memory', () => {
   it('halves the tile and starts the image again until it fits, with the same result', async () => {
     const gen = testGenerator({ ngf: 4, blocks: 1 });
