@@ -16,16 +16,22 @@ useGpu();
 
 const MIB = 2 ** 20;
 
+/** A small generator and RGB image, and correctLayerMajor failing (once or always) as if `mapBytes` of maps had
+ * filled the GPU. */
+function failingRun(H: number, W: number, mapBytes: number, when: 'once' | 'always') {
+  const run = vi.mocked(layerMajor.correctLayerMajor);
+  run.mockClear();
+  const fail = async (): Promise<never> => {
+    throw new layerMajor.MapMemoryError('out of GPU memory: simulated', mapBytes);
+  };
+  if (when === 'once') run.mockImplementationOnce(fail);
+  else run.mockImplementation(fail);
+  return { gen: testGenerator({ ngf: 4, blocks: 1 }), x: testImage(3, H, W, H + W), C: 3, H, W, run };
+}
+
 describe('out of GPU memory in exact correction', () => {
   it('retries with half the maps on the GPU (and half the tile), with the same result', async () => {
-    const gen = testGenerator({ ngf: 4, blocks: 1 });
-    const [C, H, W] = [3, 96, 80];
-    const x = testImage(C, H, W, 5);
-    const run = vi.mocked(layerMajor.correctLayerMajor);
-    run.mockClear();
-    run.mockImplementationOnce(async () => {
-      throw new layerMajor.MapMemoryError('out of GPU memory: simulated', 100 * MIB);
-    });
+    const { gen, x, C, H, W, run } = failingRun(96, 80, 100 * MIB, 'once');
     const r = await correctPlanes(gen, x, C, H, W, { tile: 48 });
     expect(run).toHaveBeenCalledTimes(2);
     expect(run.mock.calls[0][9]).toBe(Infinity);
@@ -41,14 +47,7 @@ describe('out of GPU memory in exact correction', () => {
   });
 
   it('stops with one message once neither the tile nor the maps can shrink', async () => {
-    const gen = testGenerator({ ngf: 4, blocks: 1 });
-    const [C, H, W] = [3, 48, 48];
-    const x = testImage(C, H, W, 6);
-    const run = vi.mocked(layerMajor.correctLayerMajor);
-    run.mockClear();
-    run.mockImplementation(async () => {
-      throw new layerMajor.MapMemoryError('out of GPU memory: simulated', 20 * MIB);
-    });
+    const { gen, x, C, H, W, run } = failingRun(48, 48, 20 * MIB, 'always');
     try {
       await expect(correctPlanes(gen, x, C, H, W, { tile: 4 })).rejects.toThrow(/out of GPU memory: simulated \(even with the smallest tile, 4 pixels, for this model, and the maps in host memory\)/);
       // 20 MiB of maps: one retry at 10 MiB would be under the 16 MiB floor, so the first failure is the last.
