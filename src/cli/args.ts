@@ -76,6 +76,14 @@ export function precisionFlag(values: Parsed['values'], stats: string | undefine
   return precision;
 }
 
+/** `--map-memory MIB` (correct, evaluate): GPU bytes for the maps kept between layers, with whole-image statistics. */
+export function mapMemoryFlag(values: Parsed['values'], stats: string | undefined): number | undefined {
+  if (values['map-memory'] === undefined) return undefined;
+  const mib = num(values, 'map-memory', 0, { min: 1, int: true });
+  if (stats === 'tile') throw new UsageError('--map-memory applies to the maps kept between layers with --stats image');
+  return mib * 2 ** 20;
+}
+
 /** `--tta N` (correct, evaluate, compare): how many symmetries of the square the correction averages. */
 export function ttaFlag(values: Parsed['values']): TtaCount {
   return Number(choice(values, 'tta', TTA_COUNTS.map(String), '1')) as TtaCount;

@@ -1,6 +1,6 @@
 // `comi correct`: corrects images of any size with a trained run's generator (src/correct/correct.ts).
 import { basename, join } from 'node:path';
-import { choice, num, parseFlags, percentilesFlag, precisionFlag, str, ttaFlag, type FlagSpec } from './args.js';
+import { choice, mapMemoryFlag, num, parseFlags, percentilesFlag, precisionFlag, str, ttaFlag, type FlagSpec } from './args.js';
 import { UsageError } from './errors.js';
 import { applyMaxPixels, MAX_PIXELS_FLAG, maxPixelsHelp } from './limits_flag.js';
 import { Progress } from './progress.js';
@@ -115,8 +115,6 @@ export function parseCorrectFlags(argv: string[]): CorrectFilesOptions | null {
   }
   const stats = choice(values, 'stats', ['image', 'tile'] as const, 'image');
   const precision = precisionFlag(values, stats);
-  const mapMiB = values['map-memory'] === undefined ? undefined : num(values, 'map-memory', 0, { min: 1, int: true });
-  if (mapMiB !== undefined && stats !== 'image') throw new UsageError('--map-memory applies to the maps kept between layers with --stats image');
   return {
     model, out, inputs: positionals, name, tile, shard,
     skipExisting: values['skip-existing'] === true,
@@ -127,7 +125,7 @@ export function parseCorrectFlags(argv: string[]): CorrectFilesOptions | null {
     percentiles: percentilesFlag(str(values, 'percentiles')),
     stats,
     precision,
-    mapMemory: mapMiB === undefined ? undefined : mapMiB * 2 ** 20,
+    mapMemory: mapMemoryFlag(values, stats),
     tta: ttaFlag(values),
     overwrite: values.overwrite === true,
     dryRun: values['dry-run'] === true,

@@ -1,6 +1,6 @@
 // `comi evaluate`: PSNR, SSIM (both conventions) and PCC of corrected images against ground truth, with the
 // uncorrected input as baseline, mean ± std per plane, CSV/JSON/Markdown tables and the HTML QC report.
-import { choice, num, parseFlags, precisionFlag, str, ttaFlag, type FlagSpec } from './args.js';
+import { choice, mapMemoryFlag, num, parseFlags, precisionFlag, str, ttaFlag, type FlagSpec } from './args.js';
 import { UsageError } from './errors.js';
 import { applyMaxPixels, MAX_PIXELS_FLAG, maxPixelsHelp } from './limits_flag.js';
 import { Progress } from './progress.js';
@@ -23,6 +23,7 @@ const FLAGS: FlagSpec = {
   stats: { type: 'string' },
   tta: { type: 'string' },
   precision: { type: 'string' },
+  'map-memory': { type: 'string' },
   'no-report': { type: 'boolean' },
   overwrite: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -50,7 +51,8 @@ and report.html (self-contained, with the training loss curves when the run is k
                        | raw (the files' pixel values with --data-range; dim 16-bit images score ~75 dB with 65535)
   --data-range R       implies --convention raw: dtype (default: 255 for 8-bit, 65535 for 16-bit ground truth) |
                        truth (its max − min per image) | a number (e.g. 1 for images in [0, 1])
-  --tile PX, --stats image|tile, --tta N, --precision f32|f16   with --model: as in comi correct
+  --tile PX, --stats image|tile, --tta N, --precision f32|f16, --map-memory MIB
+                       with --model: as in comi correct
   --no-report          metrics only: no montages, no report.html
   --overwrite          replace earlier results in --out
 ${maxPixelsHelp(23)}
@@ -70,7 +72,7 @@ export function parseEvaluateFlags(argv: string[]): EvaluateOptions | null {
   }
   if (model === undefined && (pred === undefined || truth === undefined)) throw new UsageError('give --pred DIR and --truth DIR, or --model RUN');
   if (model === undefined) {
-    for (const f of ['data', 'tile', 'stats', 'tta', 'precision']) if (values[f] !== undefined) throw new UsageError(`--${f} applies to --model only`);
+    for (const f of ['data', 'tile', 'stats', 'tta', 'precision', 'map-memory']) if (values[f] !== undefined) throw new UsageError(`--${f} applies to --model only`);
   }
   const convention = values.convention === undefined ? undefined : choice<Convention>(values, 'convention', CONVENTION_CHOICES, 'normalized');
   const rawRange = str(values, 'data-range');
@@ -88,6 +90,7 @@ export function parseEvaluateFlags(argv: string[]): EvaluateOptions | null {
     stats: stats as 'image' | 'tile' | undefined,
     tta: ttaFlag(values),
     precision: precisionFlag(values, stats),
+    mapMemory: mapMemoryFlag(values, stats),
     report: values['no-report'] !== true,
     overwrite: values.overwrite === true,
   };

@@ -43,6 +43,8 @@ export interface EvaluateOptions {
   stats?: StatsMode;
   tta?: TtaCount;
   precision?: DType;
+  /** GPU bytes for the maps kept between layers (as in correct). */
+  mapMemory?: number;
   onImage?: (index: number, count: number, name: string) => void;
   onTile?: (done: number, total: number) => void;
 }
@@ -94,7 +96,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateResult> {
     const split = loadSplit(runPaths(opts.model).split);
     const test = selectKeys(ds, split.test);
     if (test.pairs.length === 0) throw new Error(`the held-out split of run ${opts.model} has no image pairs in ${root}`);
-    const settings = runSettings(config, { tile: opts.tile, stats: opts.stats, tta: opts.tta, precision: opts.precision });
+    const settings = runSettings(config, { tile: opts.tile, stats: opts.stats, tta: opts.tta, precision: opts.precision, mapMemory: opts.mapMemory });
     notes.push(`model ${resolve(opts.model)}: held-out split (${test.pairs.length} pairs of ${ds.pairs.length}) of ${resolve(root)}, layout ${d.layout}`);
     samples = test.pairs.map((p) => ({
       image: p.source.file,

@@ -140,6 +140,15 @@ describe('the normalized convention (default)', () => {
     expect(() => parseEvaluateFlags([...model, '--precision', 'f16', '--stats', 'tile'])).toThrow(/^--precision f16 is not supported with --stats tile/);
     expect(() => parseEvaluateFlags([...model, '--precision', 'half'])).toThrow("--precision must be one of f32, f16, got 'half'");
   });
+
+  it('--map-memory passes to the corrector in bytes with --model; elsewhere, with --stats tile or not a whole MiB: a usage error', () => {
+    const model = ['--model', 'run', '--out', 'o'];
+    expect(parseEvaluateFlags(model)).toMatchObject({ mapMemory: undefined });
+    expect(parseEvaluateFlags([...model, '--map-memory', '64'])).toMatchObject({ mapMemory: 64 * 2 ** 20 });
+    expect(() => parseEvaluateFlags(['--pred', 'a', '--truth', 'b', '--out', 'o', '--map-memory', '64'])).toThrow('--map-memory applies to --model only');
+    expect(() => parseEvaluateFlags([...model, '--map-memory', '64', '--stats', 'tile'])).toThrow('--map-memory applies to the maps kept between layers with --stats image');
+    expect(() => parseEvaluateFlags([...model, '--map-memory', '0.5'])).toThrow("--map-memory must be an integer, got '0.5'");
+  });
 });
 
 describe('summaries', () => {
