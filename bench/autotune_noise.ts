@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { rt } from '../src/graph/runtime.js';
 import { autotuneCachePath, countedFastest, forgetChoices, observeTrials } from '../src/kernels/autotune.js';
+import { meanStd } from '../src/eval/compare_stats.js';
 import { benchGpu, cycleGanStep, median, flag, fmt, saveSection } from './harness.js';
 
 type Trials = Map<string, { candidates: string[]; times: number[][] }>;
@@ -32,9 +33,6 @@ function useCache(dir: string): void {
   process.env.COMI_CACHE = dir;
   forgetChoices();
 }
-
-const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
-const std = (v: number[]) => Math.sqrt(v.reduce((a, b) => a + (b - mean(v)) ** 2, 0) / Math.max(1, v.length - 1));
 
 async function main(): Promise<void> {
   const r = await benchGpu();
@@ -86,10 +84,11 @@ async function main(): Promise<void> {
     const rows = RULES.map(([rule], k) => {
       const mine = arms.filter((a) => a.rule === k);
       const medians = mine.map((a) => median(a.ms));
+      const { mean, std } = meanStd(medians);
       const keys = Object.keys(mine[0].choices);
       const alike = keys.filter((key) => new Set(mine.map((a) => JSON.stringify(a.choices[key]))).size === 1).length;
-      console.log(`  ${rule}: ${fmt(mean(medians))} ± ${fmt(std(medians))} ms (${medians.map((m) => fmt(m, 0)).join(', ')}); ${alike} of ${keys.length} classes chosen alike by every tuning`);
-      return [rule, `${fmt(mean(medians))} ± ${fmt(std(medians))}`, medians.map((m) => fmt(m, 0)).join(', '), `${alike} / ${keys.length}`];
+      console.log(`  ${rule}: ${fmt(mean)} ± ${fmt(std)} ms (${medians.map((m) => fmt(m, 0)).join(', ')}); ${alike} of ${keys.length} classes chosen alike by every tuning`);
+      return [rule, `${fmt(mean)} ± ${fmt(std)}`, medians.map((m) => fmt(m, 0)).join(', '), `${alike} / ${keys.length}`];
     });
     saveSection('autotune-noise', {
       title: `Autotune decision rules on the same trials: ${size}²/ngf ${ngf} training step`,

@@ -229,7 +229,8 @@ export async function correctLayerMajor(
       const reads = [...src.map.bands.slice(Math.max(0, r - 1), r + 2), ...alsoReads(r)];
       await onGpu(reads);
       const shape = [1, outC, y1 - y0, W];
-      const slot = await newSlot(y0, shape, norm ? precision : 'f32', reads, () => Tensor.empty(shape, norm ? precision : 'f32'));
+      const dtype = norm ? precision : 'f32';
+      const slot = await newSlot(y0, shape, dtype, reads, () => Tensor.empty(shape, dtype));
       map.bands.push(slot);
       const band = slot.tensor!;
       for (let c = 0; c + 1 < cols.length; c++) {

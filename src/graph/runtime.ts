@@ -207,7 +207,8 @@ export class Runtime {
     let key = String(this.objectId(pipeline));
     for (const e of entries) {
       const { buffer, offset, size } = e.resource as GPUBufferBinding;
-      key += `,${e.binding}:${this.objectId(buffer)}${offset ? `@${offset}+${size}` : ''}`;
+      // A range (a slice) differs from its whole buffer even at offset 0.
+      key += `,${e.binding}:${this.objectId(buffer)}${size === undefined ? '' : `@${offset ?? 0}+${size}`}`;
     }
     // A destroyed buffer is never bound again, so entries holding one are never hit; eviction drops them.
     let group = this.bindGroups.get(key);
