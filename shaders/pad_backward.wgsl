@@ -4,23 +4,13 @@
 // [splits, planes, OH, OW] (a convolution's input gradient over the padded grid, split-K): they are summed too, in
 // order, so the fold is also the split reduction.
 
-// Output coordinates along one axis that read input coordinate i (−1: none).
-fn sources(i: i32, n: i32, before: i32, after: i32) -> vec3<i32> {
-  var s = vec3<i32>(i + before, -1, -1);
-  if (REFLECT) {
-    if (i >= 1 && i <= before) { s.y = before - i; }
-    if (i <= n - 2 && i >= n - 1 - after) { s.z = before + 2 * (n - 1) - i; }
-  }
-  return s;
-}
-
 fn kernel(i: u32) {
   let ix = i % p.W;
   let rest = i / p.W;
   let iy = rest % p.H;
   let plane = rest / p.H;
-  let sy = sources(i32(iy), i32(p.H), i32(p.top), i32(p.bottom));
-  let sx = sources(i32(ix), i32(p.W), i32(p.left), i32(p.right));
+  let sy = paddedSources(i32(iy), i32(p.H), i32(p.top), i32(p.bottom), REFLECT);
+  let sx = paddedSources(i32(ix), i32(p.W), i32(p.left), i32(p.right), REFLECT);
   let planes = p.n / (p.H * p.W);
   var acc = 0.0;
   for (var s = 0u; s < p.splits; s++) {

@@ -15,3 +15,15 @@ fn reflectedFrom(i: i32, n: i32, pad: i32, k: u32) -> i32 {
   if (k == 2u && n - 1 - i >= 1 && n - 1 - i <= pad) { return 2 * (n - 1) - i; }
   return n + pad;
 }
+
+// Positions along one axis of the padded copy (before + n + after, in padded coordinates) that read position i of
+// the unpadded axis: i + before, and with `mirrored` (reflection) at most one mirror on each side (pads < n); −1
+// where there is none.
+fn paddedSources(i: i32, n: i32, before: i32, after: i32, mirrored: bool) -> vec3<i32> {
+  var s = vec3<i32>(i + before, -1, -1);
+  if (mirrored) {
+    if (i >= 1 && i <= before) { s.y = before - i; }
+    if (i <= n - 2 && i >= n - 1 - after) { s.z = before + 2 * (n - 1) - i; }
+  }
+  return s;
+}

@@ -3,7 +3,7 @@ import { Tensor, fmtShape } from '../graph/tensor.js';
 import { record } from '../autograd/tape.js';
 import { rank, positiveInt, nonNegativeInt, vectorOfLength } from './check.js';
 import { checkReflection } from './pad.js';
-import { directGather, inputGrad, weightGrad, biasGrad, weightAndBiasGrad, type ConvGeometry } from './conv_gemm.js';
+import { directGather, inputGrad, weightGrad, biasGrad, weightAndBiasGrad, WinogradShared, type ConvGeometry } from './conv_gemm.js';
 
 export interface Conv2dOptions {
   stride?: number;
@@ -45,17 +45,23 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, opts: Conv2dOptio
   const inputs = b ? [x, w, b] : [x, w];
   return record(op, inputs, y, [x, w], (dy, into) => {
     // dx is the transposed convolution of dy with the same weight (conv_gemm.ts inputGrad); with reflection, the
-    // kernels fold the mirrored positions in and add to an earlier gradient the tape offers.
-    let dx: Tensor | null = null;
-    if (x.requiresGrad) {
-      const acc = reflect && into[0] !== null;
-      dx = acc ? into[0]! : Tensor.empty(x.shape);
-      inputGrad(g, dy.savedBinding, w.savedBinding, dx, acc);
+    // kernels fold the mirrored positions in and add to an earlier gradient the tape offers. Where both gradients
+    // are Winograd's, dy is transformed once.
+    const shared = new WinogradShared();
+    try {
+      let dx: Tensor | null = null;
+      if (x.requiresGrad) {
+        const acc = reflect && into[0] !== null;
+        dx = acc ? into[0]! : Tensor.empty(x.shape);
+        inputGrad(g, dy.savedBinding, w.savedBinding, dx, acc, shared);
+      }
+      if (w.requiresGrad && b?.requiresGrad) return [dx, ...weightAndBiasGrad(g, x.savedBinding, dy, [into[1], into[2]], shared)];
+      const dw = w.requiresGrad ? weightGrad(g, x.savedBinding, dy.savedBinding, into[1], shared) : null;
+      const grads = [dx, dw];
+      if (b) grads.push(b.requiresGrad ? biasGrad(dy, into[2]) : null);
+      return grads;
+    } finally {
+      shared.dispose();
     }
-    if (w.requiresGrad && b?.requiresGrad) return [dx, ...weightAndBiasGrad(g, x.savedBinding, dy, [into[1], into[2]])];
-    const dw = w.requiresGrad ? weightGrad(g, x.savedBinding, dy.savedBinding, into[1]) : null;
-    const grads = [dx, dw];
-    if (b) grads.push(b.requiresGrad ? biasGrad(dy, into[2]) : null);
-    return grads;
   });
 }

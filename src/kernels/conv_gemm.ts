@@ -6,13 +6,14 @@
 // 'registers' (conv_direct_gather.wgsl, conv_phase_gather.wgsl, conv_weight_grad.wgsl: TM×TN register tiles
 // straight from storage, weight loads uniform per workgroup — the CPU adapters' choice; on GPUs also split-K and
 // with the shared operand staged in workgroup memory), 'tiles' (conv_tiled.wgsl: 64×64 blocks staged in workgroup
-// memory) and, for weight gradients, 'rows' (conv_weight_grad_rows.wgsl). autotune.ts picks one per adapter and
-// shape class.
+// memory), for weight gradients 'rows' (conv_weight_grad_rows.wgsl), and for 3×3 stride-1 layers 'winograd'
+// (conv_winograd.ts: transforms and 16 smaller GEMMs). autotune.ts picks one per adapter and shape class.
 import { Tensor } from '../graph/tensor.js';
 import { rt } from '../graph/runtime.js';
 import { defineKernel } from '../graph/kernel.js';
 import { reductionVariant, tuned, cpuLikeAdapter } from './autotune.js';
 import { unpadSlices } from './pad.js';
+import { winogradApplies, winogradForward, winogradInputGrad, winogradWeightGrad, WinogradShared } from './conv_winograd.js';
 
 const MAX_GROUPS = 65535;
 const TILE = 64; // BM = BN of shaders/workgroup_tile.wgsl
@@ -95,7 +96,7 @@ export type ConvKind = 'directGather' | 'phaseGather' | 'weightGrad';
  * workgroup reads alike is staged in workgroup memory — the direct gather's weights (square kernels, not folding
  * inside), the weight gradient's dy rows. */
 export interface ConvVariant {
-  strategy: 'registers' | 'tiles' | 'rows';
+  strategy: 'registers' | 'tiles' | 'rows' | 'winograd';
   tm: number;
   tn: number;
   wg: number;
@@ -105,7 +106,8 @@ export interface ConvVariant {
 }
 
 /** Register tiling forced for every convolution (tests and benchmarks), instead of the tuned choice; 'rows' applies
- * to weight gradients, the others then use registers TM×TN. */
+ * to weight gradients, 'winograd' to 3×3 stride-1 layers (TM×TN its GEMMs' tile), the others then use registers
+ * TM×TN. */
 export interface ConvTiling { tm: number; tn: number; wg?: number; strategy?: ConvVariant['strategy']; splitK?: number; foldPass?: boolean; staged?: boolean }
 let forced: ConvTiling | null = null;
 
@@ -129,12 +131,13 @@ const registers = (tm: number, tn: number, wg = 64): ConvVariant => ({ strategy:
 const splitRegisters = (tm: number, tn: number): ConvVariant => ({ ...registers(tm, tn), splitK: 'auto' });
 const TILES: ConvVariant = { strategy: 'tiles', tm: 4, tn: 4, wg: 256 };
 const ROWS: ConvVariant = { strategy: 'rows', tm: 16, tn: 0, wg: 16 };
+const WINOGRAD: ConvVariant[] = [{ strategy: 'winograd', tm: 16, tn: 8, wg: 64 }, { strategy: 'winograd', tm: 8, tn: 16, wg: 64 }];
 
 /** Candidates per kind (on lavapipe 16 channels × 8 pixels per invocation usually wins; narrow layers and small
  * maps prefer other shapes). The workgroup-memory strategy joins on GPUs only: on CPU adapters
  * it is several times slower and would make the first step's trials long. */
-function candidates(kind: ConvKind = 'directGather', outChannels = Infinity, reflectInputGrad = false): ConvVariant[] {
-  const regs = [registers(16, 8), registers(8, 16), registers(8, 8), registers(16, 4, 32)];
+function candidates(kind: ConvKind = 'directGather', outChannels = Infinity, reflectInputGrad = false, winograd = false): ConvVariant[] {
+  const regs = [registers(16, 8), registers(8, 16), registers(8, 8), registers(16, 4, 32), ...(winograd ? WINOGRAD : [])];
   // Weight gradients with few kernel rows or output channels (the 7×7 stem and head) prefer walking whole kernel
   // rows along the pixels; convolutions with few output channels (the head, a 3-channel input's gradient), long
   // pixel rows: both let each input load serve more multiply-adds.
@@ -167,16 +170,19 @@ function shapeClass(kind: ConvKind, g: ConvGeometry, inputGrad = false): string 
 
 let lastVariant: ConvVariant | null = null;
 
-function variantFor(kind: ConvKind, g: ConvGeometry, trial: (v: ConvVariant) => void, inputGrad = false): ConvVariant {
+/** `winograd`: the convolution (of which g may be the input gradient's flipped geometry) is one that conv_winograd.ts
+ * computes. */
+function variantFor(kind: ConvKind, g: ConvGeometry, trial: (v: ConvVariant) => void, inputGrad = false, winograd = winogradApplies(g)): ConvVariant {
   if (forced) {
-    const strategy = forced.strategy === 'rows' && kind !== 'weightGrad' ? 'registers' : forced.strategy ?? 'registers';
+    const unsupported = (forced.strategy === 'rows' && kind !== 'weightGrad') || (forced.strategy === 'winograd' && !winograd);
+    const strategy = unsupported ? 'registers' : forced.strategy ?? 'registers';
     const splitK = kind !== 'weightGrad' && strategy === 'registers' ? forced.splitK : undefined;
     const foldPass = inputGrad && strategy === 'registers' && forced.foldPass;
     const staged = strategy === 'registers' && forced.staged;
     lastVariant = { strategy, tm: forced.tm, tn: forced.tn, wg: forced.wg ?? 64, ...(splitK ? { splitK } : {}), ...(foldPass ? { foldPass } : {}), ...(staged ? { staged } : {}) };
   } else {
     const fallback = cpuLikeAdapter() ? registers(16, 8) : TILES;
-    lastVariant = tuned(shapeClass(kind, g, inputGrad), candidates(kind, g.Cout, inputGrad && !!g.reflect), fallback, trial);
+    lastVariant = tuned(shapeClass(kind, g, inputGrad), candidates(kind, g.Cout, inputGrad && !!g.reflect, winograd), fallback, trial);
   }
   return lastVariant;
 }
@@ -269,6 +275,7 @@ function staticShape(g: ConvGeometry): { KS: number; S: number } {
 /** With `flip`, w is read rotated and channel-swapped (conv_direct_gather.wgsl's FLIP; register tiles only); with
  * `acc` y is added to. `reduce`: see splitGather. */
 function dispatchDirectGather(v: ConvVariant, g: ConvGeometry, x: GPUBufferBinding, w: GPUBufferBinding, b: GPUBufferBinding | null, y: GPUBufferBinding, flip = false, acc = false, reduce?: (part: GPUBufferBinding, splits: number) => void): void {
+  if (v.strategy === 'winograd') return winogradForward(v, g, x, w, b, y, acc);
   if (v.strategy === 'tiles') return launchTiles(0, g, g.N * g.OH * g.OW, { x, a: w, b: b ?? w, c: y }, b !== null, 1, 0, acc);
   const tm = channelTile(v.tm, g.Cout);
   const tn = pixelTile(v.tn, g.OW);
@@ -317,24 +324,30 @@ export function inputGradKind(g: ConvGeometry): 'directGather' | 'phaseGather' {
  * runs at the forward kernel's speed; otherwise the phase gather of the transposed convolution. With reflection
  * every strategy folds the mirrored positions in (no padded gradient, no fold dispatch), except the fold pass (a GPU
  * candidate: the padded grid's gradient, folded with its split-K slices in one dispatch). */
-export function inputGrad(g: ConvGeometry, dy: GPUBufferBinding, w: GPUBufferBinding, dx: Tensor, acc = false): void {
+export function inputGrad(g: ConvGeometry, dy: GPUBufferBinding, w: GPUBufferBinding, dx: Tensor, acc = false, shared?: WinogradShared): void {
   const t: ConvGeometry = { ...g, Cin: g.Cout, H: g.OH, W: g.OW, Cout: g.Cin, OH: g.H, OW: g.W };
   const flipped: ConvGeometry = { ...t, pad: g.KH - 1 - g.pad };
   const phase = inputGradKind(g) === 'phaseGather';
-  const run = (v: ConvVariant, out: GPUBufferBinding, accumulate = false) => {
+  const run = (v: ConvVariant, out: GPUBufferBinding, accumulate = false, share?: WinogradShared) => {
+    if (v.strategy === 'winograd') return winogradInputGrad(v, g, dy, w, out, accumulate, share);
     if (v.strategy !== 'registers' || phase) return dispatchPhaseGather(v, t, dy, w, null, out, accumulate);
     if (v.foldPass && g.reflect) return dispatchFoldPass(v, flipped, g.pad, dy, w, out, accumulate);
     dispatchDirectGather(v, flipped, dy, w, null, out, true, accumulate);
   };
   const kind = phase ? 'phaseGather' : 'directGather';
-  run(variantFor(kind, phase ? t : flipped, scratchTrial(dx.shape, run), !phase), dx.binding, acc);
+  run(variantFor(kind, phase ? t : flipped, scratchTrial(dx.shape, run), !phase, winogradApplies(g)), dx.binding, acc, shared);
   rt().convFlops += directFlops(g);
 }
 
 /** dw, and with `db` also the bias gradient Σ dy in the same pass ('registers'; 'tiles' adds a reduction). Layers
  * with few workgroups split the reduction over output rows (split-K) and add the slices afterwards. With `acc` the
  * results are added to dw and db. */
-function dispatchWeightGrad(v: ConvVariant, g: ConvGeometry, x: GPUBufferBinding, dy: GPUBufferBinding, dw: GPUBufferBinding, db: Tensor | null = null, dyTensor?: Tensor, acc = false): void {
+function dispatchWeightGrad(v: ConvVariant, g: ConvGeometry, x: GPUBufferBinding, dy: GPUBufferBinding, dw: GPUBufferBinding, db: Tensor | null = null, dyTensor?: Tensor, acc = false, shared?: WinogradShared): void {
+  if (v.strategy === 'winograd') {
+    winogradWeightGrad(v, g, x, dy, dw, acc, shared);
+    if (db) dispatchBiasGrad(dyTensor!, db, acc);
+    return;
+  }
   const taps = g.Cin * g.KH * g.KW;
   const rows = g.N * g.OH;
   if (v.strategy === 'tiles') {
@@ -412,23 +425,24 @@ export function phaseGather(g: ConvGeometry, x: GPUBufferBinding, w: GPUBufferBi
 }
 
 /** dw [Cout, Cin, KH, KW] of the direct convolution x [N,Cin,H,W] → dy [N,Cout,OH,OW]; added to `into` (an earlier
- * gradient of the weight that the tape offers, see BackwardFn) when given, which is then returned. */
-export function weightGrad(g: ConvGeometry, x: GPUBufferBinding, dy: GPUBufferBinding, into: Tensor | null = null): Tensor {
+ * gradient of the weight that the tape offers, see BackwardFn) when given, which is then returned. `shared`: what
+ * the input gradient of the same dy computed (Winograd). */
+export function weightGrad(g: ConvGeometry, x: GPUBufferBinding, dy: GPUBufferBinding, into: Tensor | null = null, shared?: WinogradShared): Tensor {
   const dw = into ?? Tensor.empty([g.Cout, g.Cin, g.KH, g.KW]);
   const v = variantFor('weightGrad', g, scratchTrial(dw.shape, (c, out) => dispatchWeightGrad(c, g, x, dy, out)));
-  dispatchWeightGrad(v, g, x, dy, dw.binding, null, undefined, into !== null);
+  dispatchWeightGrad(v, g, x, dy, dw.binding, null, undefined, into !== null, shared);
   rt().convFlops += directFlops(g);
   return dw;
 }
 
 /** dw and db [Cout] = Σ over batch and pixels of dy, of the direct convolution, in one pass where the strategy allows;
  * added to `into` when both earlier gradients are given. */
-export function weightAndBiasGrad(g: ConvGeometry, x: GPUBufferBinding, dy: Tensor, into: [Tensor | null, Tensor | null] = [null, null]): [Tensor, Tensor] {
+export function weightAndBiasGrad(g: ConvGeometry, x: GPUBufferBinding, dy: Tensor, into: [Tensor | null, Tensor | null] = [null, null], shared?: WinogradShared): [Tensor, Tensor] {
   const acc = into[0] !== null && into[1] !== null;
   const dw = acc ? into[0]! : Tensor.empty([g.Cout, g.Cin, g.KH, g.KW]);
   const db = acc ? into[1]! : Tensor.empty([g.Cout]);
   const v = variantFor('weightGrad', g, scratchTrial(dw.shape, (c, out) => dispatchWeightGrad(c, g, x, dy.savedBinding, out)));
-  dispatchWeightGrad(v, g, x, dy.savedBinding, dw.binding, db, dy, acc);
+  dispatchWeightGrad(v, g, x, dy.savedBinding, dw.binding, db, dy, acc, shared);
   rt().convFlops += directFlops(g);
   return [dw, db];
 }
@@ -445,4 +459,4 @@ export function biasGrad(dy: Tensor, into: Tensor | null = null): Tensor {
   return db;
 }
 
-export { candidates as convCandidates };
+export { candidates as convCandidates, WinogradShared };

@@ -18,6 +18,7 @@ const BACKWARD = defineKernel({
   params: { H: 'u32', W: 'u32', OH: 'u32', OW: 'u32', left: 'u32', top: 'u32', right: 'u32', bottom: 'u32', n: 'u32', splits: 'u32' },
   bindings: { dy: 'read', dx: 'read_write' },
   consts: { REFLECT: 'bool', ACC: 'bool' },
+  includes: ['reflect'],
   entry: 'elementwise',
 });
 

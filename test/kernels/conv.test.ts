@@ -44,6 +44,29 @@ describe('conv: every strategy and register tiling agrees with PyTorch (also ite
   }
 });
 
+describe('conv: Winograd F(2×2, 3×3) agrees with PyTorch on every 3×3 stride-1 layer (zero, reflection and no padding)', () => {
+  const defaults = convTiling();
+  // 4×4 with 8 invocations: tiles past the GEMMs' edges; 16×8: the tuned shape. The other cases run the registers.
+  for (const t of [{ tm: 4, tn: 4, wg: 8, strategy: 'winograd' }, { tm: 16, tn: 8, strategy: 'winograd' }] as ConvTiling[]) {
+    it(`GEMM tile ${t.tm}×${t.tn}${t.wg ? ` wg ${t.wg}` : ''}`, async () => {
+      setConvTiling(t);
+      try {
+        // Odd maps (7×9, 6×7: a last tile half outside), 256 channels unpadded, a transposed convolution's stride-1
+        // input and weight gradients; then gradients added inside the kernels, twice-used inputs, arena slices.
+        for (const name of ['conv2d_odd', 'conv2d_reflect_block', 'conv2d_gen_block', 'conv_transpose2d_stride1', 'conv2d_reflect_stride2']) {
+          await convOracleCase(name);
+        }
+        for (const name of ['conv2d_odd', 'conv2d_reflect_block']) await convOracleCase(name, 'itemwise');
+        await convOracleCase('conv2d_reflect_block', 'twice');
+        await convOracleCase('conv2d_reflect_block', 'whole', true);
+        await convOracleCase('conv2d_odd', 'itemwise', true);
+      } finally {
+        setConvTiling(defaults);
+      }
+    });
+  }
+});
+
 describe('conv: staged weight gradient', () => {
   // The fixtures are at most 38 pixels wide; the staged kernel takes dy rows 64 pixels at a time. Both kernels add the
   // same products in the same order, so the staged one (a GPU candidate) must equal the PyTorch-checked one exactly.
@@ -86,6 +109,21 @@ describe('conv: finite differences', () => {
       setConvTiling(t ?? defaults);
       try {
         const r = await gradcheck((xx, ww, bb) => conv2d(xx, ww, bb, { stride, padding: 2, paddingMode: 'reflect' }), [x, w, b]);
+        expect(r.worst, r.detail).toBeLessThanOrEqual(1);
+      } finally {
+        setConvTiling(defaults);
+      }
+    });
+  }
+  // Winograd: 5×4 and 2×3 maps, reflection folded onto rows that are also mirrors (the 2-row map) and zero padding.
+  for (const [shape, mode] of [[[2, 2, 5, 4], 'reflect'], [[1, 2, 2, 3], 'reflect'], [[2, 2, 5, 4], 'zeros']] as [number[], 'reflect' | 'zeros'][]) {
+    it(`conv2d 3×3, ${mode} padding 1, ${shape[2]}×${shape[3]} map, Winograd`, async () => {
+      const xs = { data: inputData({ shape, seed: 7, scale: 1 }), shape };
+      const w = { data: inputData({ shape: [3, 2, 3, 3], seed: 8, scale: 1 }), shape: [3, 2, 3, 3] };
+      const defaults = convTiling();
+      setConvTiling({ tm: 4, tn: 4, strategy: 'winograd' });
+      try {
+        const r = await gradcheck((xx, ww, bb) => conv2d(xx, ww, bb, { padding: 1, paddingMode: mode }), [xs, w, b]);
         expect(r.worst, r.detail).toBeLessThanOrEqual(1);
       } finally {
         setConvTiling(defaults);

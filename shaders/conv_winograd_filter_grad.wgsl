@@ -1,0 +1,21 @@
+// Winograd F(2×2, 3×3), backward: the weight gradient of kernel (k, c) from its transformed gradient du[ξ][k][c]
+// (the filter transform's backward): Gᵀ du G, a 3×3 kernel. With ACC added to dw.
+//   Gᵀ = [1 ½ ½ 0; 0 ½ −½ 0; 0 ½ ½ 1]
+
+fn kernel(i: u32) {
+  var e: array<vec3f, 4>; // Gᵀ du: column s transformed
+  for (var s = 0u; s < 4u; s++) {
+    let m0 = du[(0u + s) * p.n + i];
+    let m1 = du[(4u + s) * p.n + i];
+    let m2 = du[(8u + s) * p.n + i];
+    let m3 = du[(12u + s) * p.n + i];
+    e[s] = vec3f(m0 + 0.5 * (m1 + m2), 0.5 * (m1 - m2), 0.5 * (m1 + m2) + m3);
+  }
+  for (var r = 0u; r < 3u; r++) {
+    let g = vec3f(e[0][r] + 0.5 * (e[1][r] + e[2][r]), 0.5 * (e[1][r] - e[2][r]), 0.5 * (e[1][r] + e[2][r]) + e[3][r]);
+    for (var s = 0u; s < 3u; s++) {
+      let at = i * 9u + r * 3u + s;
+      dw[at] = select(g[s], g[s] + dw[at], ACC);
+    }
+  }
+}

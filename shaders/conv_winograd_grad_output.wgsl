@@ -1,0 +1,29 @@
+// Winograd F(2×2, 3×3), backward: each 2×2 tile of the output gradient dy becomes A dy Aᵀ, the gradient of the tile's
+// 16 products, written to dm[ξ][k][t] (both gradient GEMMs read it). Element i = (k, t); dy past OH, OW is zero.
+//   A = [1 0; 1 1; 1 −1; 0 −1]
+
+fn dyAt(plane: u32, oy: u32, ox: u32) -> f32 {
+  return select(0.0, dy[plane + min(oy, p.OH - 1u) * p.OW + min(ox, p.OW - 1u)], oy < p.OH && ox < p.OW);
+}
+
+fn kernel(i: u32) {
+  let P = p.N * p.TH * p.TW;
+  let t = i % P;
+  let k = i / P;
+  let tx = t % p.TW;
+  let ty = (t / p.TW) % p.TH;
+  let n = t / (p.TW * p.TH);
+  let plane = (n * p.Cout + k) * p.OH * p.OW;
+  let oy = 2u * ty;
+  let ox = 2u * tx;
+  var e: array<vec4f, 2>; // A dy: column s of the tile transformed
+  for (var s = 0u; s < 2u; s++) {
+    let y0 = dyAt(plane, oy, ox + s);
+    let y1 = dyAt(plane, oy + 1u, ox + s);
+    e[s] = vec4f(y0, y0 + y1, y0 - y1, -y1);
+  }
+  for (var r = 0u; r < 4u; r++) {
+    let v = vec4f(e[0][r], e[0][r] + e[1][r], e[0][r] - e[1][r], -e[1][r]);
+    for (var s = 0u; s < 4u; s++) { dm[((r * 4u + s) * p.Cout + k) * P + t] = v[s]; }
+  }
+}

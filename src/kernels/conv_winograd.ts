@@ -1,0 +1,154 @@
+// Winograd F(2×2, 3×3) convolution (Lavin & Gray 2016, "Fast Algorithms for Convolutional Neural Networks") for 3×3
+// stride-1 layers: each 2×2 output tile costs 16 multiplies per channel pair instead of 36, so the three GEMMs of a
+// layer (forward, input gradient, weight gradient) do 2.25× fewer multiply-adds than the direct kernels, for the
+// price of transform passes over the maps. Transformed operands are 16 planes ξ: x's 4×4 patches Bᵀ d B [ξ][Cin][P],
+// the filters G g Gᵀ [ξ][Cout][Cin], the products [ξ][Cout][P], P = N·⌈OH/2⌉·⌈OW/2⌉ tiles.
+import { Tensor } from '../graph/tensor.js';
+import { rt } from '../graph/runtime.js';
+import { defineKernel } from '../graph/kernel.js';
+import type { ConvGeometry } from './conv_gemm.js';
+
+const TILE_GEOMETRY = { N: 'u32', Cin: 'u32', H: 'u32', W: 'u32', Cout: 'u32', OH: 'u32', OW: 'u32', TH: 'u32', TW: 'u32', pad: 'u32' } as const;
+
+const INPUT = defineKernel({
+  shader: 'conv_winograd_input',
+  params: { ...TILE_GEOMETRY, n: 'u32' },
+  bindings: { x: 'read', xt: 'read_write' },
+  consts: { REFLECT: 'bool', TRANSPOSE: 'bool' },
+  includes: ['reflect'],
+  entry: 'elementwise',
+});
+const FILTER = defineKernel({
+  shader: 'conv_winograd_filter',
+  params: { n: 'u32' },
+  bindings: { w: 'read', u: 'read_write' },
+  entry: 'elementwise',
+});
+const GEMM = defineKernel({
+  shader: 'conv_winograd_gemm',
+  params: { M: 'u32', N: 'u32', K: 'u32' },
+  bindings: { a: 'read', b: 'read', c: 'read_write' },
+  consts: { TM: 'u32', TN: 'u32', TRANS_A: 'bool', WG: 'u32' },
+  entry: ['gid', 'wid'],
+  workgroup: 'WG',
+});
+const OUTPUT = defineKernel({
+  shader: 'conv_winograd_output',
+  params: { ...TILE_GEOMETRY, hasBias: 'u32', n: 'u32' },
+  bindings: { m: 'read', b: 'read', y: 'read_write' },
+  consts: { ACC: 'bool' },
+  entry: 'elementwise',
+});
+
+const GRAD_OUTPUT = defineKernel({
+  shader: 'conv_winograd_grad_output',
+  params: { ...TILE_GEOMETRY, n: 'u32' },
+  bindings: { dy: 'read', dm: 'read_write' },
+  entry: 'elementwise',
+});
+const INPUT_GRAD = defineKernel({
+  shader: 'conv_winograd_input_grad',
+  params: { ...TILE_GEOMETRY, n: 'u32' },
+  bindings: { dv: 'read', dx: 'read_write' },
+  consts: { REFLECT: 'bool', ACC: 'bool' },
+  includes: ['reflect'],
+  entry: 'elementwise',
+});
+const FILTER_GRAD = defineKernel({
+  shader: 'conv_winograd_filter_grad',
+  params: { n: 'u32' },
+  bindings: { du: 'read', dw: 'read_write' },
+  consts: { ACC: 'bool' },
+  entry: 'elementwise',
+});
+
+/** Register tile of the GEMMs: TM rows × TN columns per invocation, WG invocations per workgroup. */
+export interface WinogradTiling { tm: number; tn: number; wg: number }
+
+/** Whether g is a convolution this file computes: 3×3, stride 1, padding at most 1. */
+export function winogradApplies(g: ConvGeometry): boolean {
+  return g.KH === 3 && g.KW === 3 && g.stride === 1 && g.pad <= 1;
+}
+
+function tileGeometry(g: ConvGeometry) {
+  const TH = Math.ceil(g.OH / 2);
+  const TW = Math.ceil(g.OW / 2);
+  return { params: { N: g.N, Cin: g.Cin, H: g.H, W: g.W, Cout: g.Cout, OH: g.OH, OW: g.OW, TH, TW, pad: g.pad }, P: g.N * TH * TW };
+}
+
+function gemm(t: WinogradTiling, a: GPUBufferBinding, b: GPUBufferBinding, c: GPUBufferBinding, M: number, N: number, K: number, transA = false): void {
+  const tm = Math.min(t.tm, M);
+  rt().dispatch(GEMM, { a, b, c }, { M, N, K }, {
+    consts: { TM: tm, TN: t.tn, TRANS_A: transA, WG: t.wg },
+    groups: [Math.ceil(Math.ceil(N / t.tn) / t.wg), Math.ceil(M / tm), 16],
+  });
+}
+
+/** The patches of x transformed: [16, Cin, P], or with `transpose` [16, P, Cin]. */
+function transformInput(g: ConvGeometry, x: GPUBufferBinding, transpose: boolean): Tensor {
+  const { params, P } = tileGeometry(g);
+  const xt = Tensor.empty(transpose ? [16, P, g.Cin] : [16, g.Cin, P]);
+  rt().dispatch(INPUT, { x, xt: xt.binding }, { ...params, n: g.Cin * P }, { consts: { REFLECT: !!g.reflect, TRANSPOSE: transpose } });
+  return xt;
+}
+
+/** The filters transformed: [16, Cout, Cin]. */
+function transformFilter(g: ConvGeometry, w: GPUBufferBinding): Tensor {
+  const u = Tensor.empty([16, g.Cout, g.Cin]);
+  rt().dispatch(FILTER, { w, u: u.binding }, { n: g.Cout * g.Cin });
+  return u;
+}
+
+/** What a layer's input and weight gradients share: dy transformed once (A dy Aᵀ), kept until dispose(). */
+export class WinogradShared {
+  gradOutput: Tensor | null = null;
+
+  dispose(): void {
+    this.gradOutput?.dispose();
+    this.gradOutput = null;
+  }
+}
+
+/** The gradient of the products from dy, [16, Cout, P]: `shared`'s if it has it, else computed (and kept there).
+ * Without `shared` the caller disposes it. */
+function transformGradOutput(g: ConvGeometry, dy: GPUBufferBinding, shared?: WinogradShared): Tensor {
+  if (shared?.gradOutput) return shared.gradOutput;
+  const { params, P } = tileGeometry(g);
+  const dm = Tensor.empty([16, g.Cout, P]);
+  rt().dispatch(GRAD_OUTPUT, { dy, dm: dm.binding }, { ...params, n: g.Cout * P });
+  if (shared) shared.gradOutput = dm;
+  return dm;
+}
+
+/** y = conv(x, w) (+ b), with `acc` added to y. */
+export function winogradForward(t: WinogradTiling, g: ConvGeometry, x: GPUBufferBinding, w: GPUBufferBinding, b: GPUBufferBinding | null, y: GPUBufferBinding, acc = false): void {
+  const { params, P } = tileGeometry(g);
+  const xt = transformInput(g, x, false);
+  const u = transformFilter(g, w);
+  const m = Tensor.empty([16, g.Cout, P]);
+  gemm(t, u.binding, xt.binding, m.binding, g.Cout, P, g.Cin);
+  rt().dispatch(OUTPUT, { m: m.binding, b: b ?? m.binding, y }, { ...params, hasBias: b ? 1 : 0, n: g.Cout * P }, { consts: { ACC: acc } });
+  for (const buf of [xt, u, m]) buf.dispose();
+}
+
+/** dx of conv(x, w) from dy (folding reflection's mirrors), added to dx's contents with `acc`. */
+export function winogradInputGrad(t: WinogradTiling, g: ConvGeometry, dy: GPUBufferBinding, w: GPUBufferBinding, dx: GPUBufferBinding, acc = false, shared?: WinogradShared): void {
+  const { params, P } = tileGeometry(g);
+  const dm = transformGradOutput(g, dy, shared);
+  const u = transformFilter(g, w);
+  const dv = Tensor.empty([16, g.Cin, P]);
+  gemm(t, u.binding, dm.binding, dv.binding, g.Cin, P, g.Cout, true);
+  rt().dispatch(INPUT_GRAD, { dv: dv.binding, dx }, { ...params, n: g.N * g.Cin * g.H * g.W }, { consts: { REFLECT: !!g.reflect, ACC: acc } });
+  for (const buf of shared ? [u, dv] : [dm, u, dv]) buf.dispose();
+}
+
+/** dw [Cout, Cin, 3, 3] of conv(x, w) from dy, added to dw's contents with `acc`. */
+export function winogradWeightGrad(t: WinogradTiling, g: ConvGeometry, x: GPUBufferBinding, dy: GPUBufferBinding, dw: GPUBufferBinding, acc = false, shared?: WinogradShared): void {
+  const { P } = tileGeometry(g);
+  const dm = transformGradOutput(g, dy, shared);
+  const xt = transformInput(g, x, true);
+  const du = Tensor.empty([16, g.Cout, g.Cin]);
+  gemm(t, dm.binding, xt.binding, du.binding, g.Cout, g.Cin, P);
+  rt().dispatch(FILTER_GRAD, { du: du.binding, dw }, { n: g.Cout * g.Cin }, { consts: { ACC: acc } });
+  for (const buf of shared ? [xt, du] : [dm, xt, du]) buf.dispose();
+}
