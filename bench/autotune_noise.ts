@@ -1,28 +1,32 @@
-// Autotune's trial noise: several fresh tunings of one training step in one process, every trial's times kept;
-// then the choices that each decision rule makes from those same trials are timed on the step, all alternated
-// step by step, so that a rule is judged by the steps its choices give rather than by its own trials.
+// Autotune's decision rule: several fresh tunings of one training step in one process, every trial's times (and
+// dispatches) kept; then the choices that each decision rule makes from those same trials are timed on the step, all
+// alternated step by step, so that a rule is judged by the steps its choices give rather than by its own trials.
 //   node dist/bench/autotune_noise.js [--config 64:16] [--tunings 6] [--rounds 7]
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { rt } from '../src/graph/runtime.js';
-import { autotuneCachePath, countedFastest, forgetChoices, observeTrials } from '../src/kernels/autotune.js';
+import { autotuneCachePath, candidateCosts, countedFastest, forgetChoices, observeTrials } from '../src/kernels/autotune.js';
 import { meanStd } from '../src/eval/compare_stats.js';
 import { benchGpu, cycleGanStep, median, flag, fmt, saveSection } from './harness.js';
 
-type Trials = Map<string, { candidates: string[]; times: number[][] }>;
+interface Trial { candidates: string[]; times: number[][]; dispatches: number[]; dispatchMs: number }
+type Trials = Map<string, Trial>;
 type Choices = Record<string, unknown>;
+type Rule = (t: Trial) => number[];
 
-/** Each rule scores every candidate from its trial times (recording order, warm-up first); the lowest is chosen. */
-const RULES: [string, (times: number[][]) => number[]][] = [
-  ['median of the first 3 runs (before)', (times) => times.map((t) => median(t.slice(0, 3)))],
-  ['fastest of 5 after a warm-up run (now)', countedFastest],
+/** Each rule scores every candidate from its trials (times in recording order, warm-up first); the lowest is
+ * chosen. */
+const RULES: [string, Rule][] = [
+  ['fastest of 5 after a warm-up run, GPU time only (before)', (t) => countedFastest(t.times)],
+  ['the same plus its dispatches\' recording time (now)', (t) => candidateCosts(t.times, t.dispatches, t.dispatchMs)],
 ];
 
-function choose(trials: Trials, score: (times: number[][]) => number[]): Choices {
+function choose(trials: Trials, score: Rule): Choices {
   const out: Choices = {};
-  for (const [key, { candidates, times }] of trials) {
-    const s = score(times);
+  for (const [key, trial] of trials) {
+    const { candidates } = trial;
+    const s = score(trial);
     out[key] = JSON.parse(candidates[s.indexOf(Math.min(...s))]);
   }
   return out;
@@ -52,7 +56,7 @@ async function main(): Promise<void> {
     for (let t = 0; t < tunings; t++) {
       useCache(tempDir());
       const trials: Trials = new Map();
-      observeTrials((key, candidates, times) => trials.set(key, { candidates, times: times.map((x) => [...x]) }));
+      observeTrials((key, candidates, times, dispatches, dispatchMs) => trials.set(key, { candidates, times: times.map((x) => [...x]), dispatches: [...dispatches], dispatchMs }));
       // The first step records the trials; by the end of the second their times have all arrived.
       await step();
       await step();
@@ -66,7 +70,7 @@ async function main(): Promise<void> {
       const choices = choose(trials, score);
       process.env.COMI_CACHE = dir;
       writeFileSync(autotuneCachePath(), JSON.stringify({ [r.gpu.adapterName]: choices }));
-      return { rule: k, tuning: t, dir, choices, ms: [] as number[] };
+      return { rule: k, tuning: t, dir, choices, ms: [] as number[], dispatches: 0 };
     }));
     for (const arm of arms) {
       useCache(arm.dir);
@@ -77,8 +81,10 @@ async function main(): Promise<void> {
         const arm = arms[(i + round) % arms.length];
         useCache(arm.dir);
         const t0 = performance.now();
+        const d0 = r.dispatchCount;
         await step();
         arm.ms.push(performance.now() - t0);
+        arm.dispatches = r.dispatchCount - d0;
       }
     }
     const rows = RULES.map(([rule], k) => {
@@ -87,16 +93,17 @@ async function main(): Promise<void> {
       const { mean, std } = meanStd(medians);
       const keys = Object.keys(mine[0].choices);
       const alike = keys.filter((key) => new Set(mine.map((a) => JSON.stringify(a.choices[key]))).size === 1).length;
-      console.log(`  ${rule}: ${fmt(mean)} ± ${fmt(std)} ms (${medians.map((m) => fmt(m, 0)).join(', ')}); ${alike} of ${keys.length} classes chosen alike by every tuning`);
-      return [rule, `${fmt(mean)} ± ${fmt(std)}`, medians.map((m) => fmt(m, 0)).join(', '), `${alike} / ${keys.length}`];
+      const dispatches = mine.map((a) => a.dispatches).join(', ');
+      console.log(`  ${rule}: ${fmt(mean)} ± ${fmt(std)} ms (${medians.map((m) => fmt(m, 0)).join(', ')}); dispatches ${dispatches}; ${alike} of ${keys.length} classes chosen alike by every tuning`);
+      return [rule, `${fmt(mean)} ± ${fmt(std)}`, medians.map((m) => fmt(m, 0)).join(', '), dispatches, `${alike} / ${keys.length}`];
     });
     saveSection('autotune-noise', {
       title: `Autotune decision rules on the same trials: ${size}²/ngf ${ngf} training step`,
       notes: [
         `${tunings} fresh tunings in one process (every trial: a warm-up run, then 5), each rule's choices from those same trials; every rule × tuning timed on the step, alternated, ${rounds} rounds. Step: wall time, median over the rounds per tuning, then mean ± std over the tunings.`,
       ],
-      table: { head: ['rule', 'step ms, mean ± std over tunings', 'per tuning', 'classes chosen alike by every tuning'], rows },
-      data: { size, ngf, tunings, rounds, arms: arms.map(({ rule, tuning, ms }) => ({ rule: RULES[rule][0], tuning, ms })) },
+      table: { head: ['rule', 'step ms, mean ± std over tunings', 'per tuning', 'dispatches per step', 'classes chosen alike by every tuning'], rows },
+      data: { size, ngf, tunings, rounds, arms: arms.map(({ rule, tuning, ms, dispatches }) => ({ rule: RULES[rule][0], tuning, ms, dispatches })) },
     });
   } finally {
     dispose();

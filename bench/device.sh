@@ -12,7 +12,7 @@
 #                                       there, from the repository root, with .device carried; --quick shrinks every
 #                                       size and suite (a smoke test of this script on lavapipe; no PyTorch needed);
 #                                       --only runs the listed stages of torch, step, record, profile, paper, kernels,
-#                                       compare, fold, noise, correct, oracle (a short lease); compare needs another build
+#                                       compare, fold, winograd, noise, correct, oracle (a short lease); compare needs another build
 #                                       carried in .before/ (its dist/ and package.json)
 #
 # The device machine has no Node.js, no npm registry and no Vulkan loader (docs/performance.md): the run unpacks what
@@ -124,8 +124,8 @@ run() {
   adapter=$(echo "$probe" | tail -1)
   [ "$quick" = 1 ] || ! echo "$adapter" | grep -qi llvmpipe || die "the adapter is lavapipe, not the GPU: the NVIDIA Vulkan driver was not found"
 
-  local configs=64:16,128:32,256:64 paper=256:64 recorded=64:16,256:64 torch_json=bench/results/torch_step.json reps=(--reps 10) profiled_reps=3 fold_maps=256:16,128:32,64:64 noise=256:64 noise_rounds=3
-  [ "$quick" = 1 ] && configs=64:8 paper=64:8 recorded=64:8 reps=(--reps 1) profiled_reps=1 fold_maps=32:16 noise=64:8 noise_rounds=1
+  local configs=64:16,128:32,256:64 paper=256:64 recorded=64:16,256:64 torch_json=bench/results/torch_step.json reps=(--reps 10) profiled_reps=3 fold_maps=256:16,128:32,64:64 noise=256:64 noise_rounds=3 winograd_maps=256:16,128:32,64:64
+  [ "$quick" = 1 ] && configs=64:8 paper=64:8 recorded=64:8 reps=(--reps 1) profiled_reps=1 fold_maps=32:16 noise=64:8 noise_rounds=1 winograd_maps=32:16
   local torch_flag=()
   if [ "$quick" = 0 ]; then
     rm -f "$torch_json"
@@ -150,7 +150,10 @@ run() {
       env COMI_CACHE="$(mktemp -d)" timeout $((90 * x)) node dist/bench/compare_step.js .before . --configs "$recorded" --rounds 7
   fi
   attempt fold "the reflection fold's cost" timeout $((60 * x)) node dist/bench/fold.js --maps "$fold_maps"
-  # Whether the trials' warm-up and fastest-of-5 rule choose better than the median of 3 on a GPU's cold first step.
+  attempt winograd "Winograd against register tiles, ResNet-block convolutions" \
+    timeout $((60 * x)) node dist/bench/winograd.js --maps "$winograd_maps" --rounds 3
+  # Whether charging candidates their dispatches' recording time chooses better than GPU time alone (a GPU's small
+  # steps are CPU-bound).
   attempt noise "autotune decision rules on the same trials ($noise)" \
     timeout $((60 * x)) node dist/bench/autotune_noise.js --config "$noise" --tunings 3 --rounds "${noise_rounds}"
   # f16 maps beside f32 in the same process where the adapter can (issue 12 item 2): speed and max |Δ| against f32.

@@ -91,6 +91,10 @@ export class Runtime {
   /** Dispatches recorded since the runtime started: for overhead accounting in benchmarks. */
   dispatchCount = 0;
   submitCount = 0;
+  /** CPU time spent recording untimed dispatches (their pipelines already built), submits included, and how many:
+   * what one more dispatch costs the host (dispatchCostMs). */
+  private recordingMs = 0;
+  private recordedDispatches = 0;
   private dispatchesSinceSubmit = 0;
   /** Nominal FLOPs of the convolution GEMMs recorded (2 per multiply-add over every kernel tap, zero padding
    * included, as PyTorch counts them; autotune trials excluded): benchmarks divide them by time. */
@@ -177,6 +181,7 @@ export class Runtime {
     opts: DispatchOptions<C> = {} as DispatchOptions<C>,
   ): void {
     const pipeline = this.pipeline(k, opts.consts ?? {}, opts.reduction);
+    const start = performance.now();
     const [x, y = 1, z = 1] = k.entry === 'elementwise' ? grid1d((params as Record<string, number>).n, ELEMENTWISE_WG) : opts.groups ?? [0];
     if (!(x > 0)) throw new Error(`dispatch of ${k.shader}: workgroup counts needed`);
     if (x > MAX_WORKGROUPS_PER_DIM || y > MAX_WORKGROUPS_PER_DIM || z > MAX_WORKGROUPS_PER_DIM) {
@@ -200,6 +205,16 @@ export class Runtime {
     if (timed) this.endPass();
     this.dispatchCount++;
     if (++this.dispatchesSinceSubmit >= DISPATCHES_PER_SUBMIT) this.submit(false);
+    if (!timed) {
+      this.recordingMs += performance.now() - start;
+      this.recordedDispatches++;
+    }
+  }
+
+  /** Mean host time to record one dispatch so far (0 before any): on a CPU-bound step (small maps, or any CPU
+   * adapter) each extra dispatch costs about this much besides its GPU time. */
+  dispatchCostMs(): number {
+    return this.recordedDispatches > 0 ? this.recordingMs / this.recordedDispatches : 0;
   }
 
   /** A bind group of these entries for pipeline, reused when the same buffers were bound to it before. */

@@ -25,8 +25,17 @@ export function countedFastest(times: readonly (readonly number[])[]): number[] 
   return times.map((t) => Math.min(...t.slice(WARMUP_REPS)));
 }
 
-/** Sees every finished trial: the candidates and each one's times in recording order, warm-up included. */
-export type TrialObserver = (key: string, candidates: string[], times: number[][]) => void;
+/** What each candidate costs a step: its fastest counted trial plus the host's time to record its dispatches
+ * (`dispatchMs` each). Timestamps see only the GPU's side; a candidate that splits its work into more dispatches
+ * (Winograd's transforms, split-K's sums) also costs the CPU, which bounds small steps on GPUs and shares the cores
+ * with the work itself on CPU adapters. */
+export function candidateCosts(times: readonly (readonly number[])[], dispatches: readonly number[], dispatchMs: number): number[] {
+  return countedFastest(times).map((ms, k) => ms + dispatches[k] * dispatchMs);
+}
+
+/** Sees every finished trial: the candidates, each one's times in recording order (warm-up included) and
+ * dispatches, and the host's time per dispatch then. */
+export type TrialObserver = (key: string, candidates: string[], times: number[][], dispatches: number[], dispatchMs: number) => void;
 let observer: TrialObserver | null = null;
 
 /** Benchmarks: watch the trials (null stops). */
@@ -106,20 +115,28 @@ export function tuned<C>(key: string, candidates: C[], fallback: C, trial: (c: C
   if (!r.canTime || candidates.length < 2 || inFlight.has(key)) return fallback;
   inFlight.add(key);
   const times: number[][] = candidates.map(() => []);
+  const dispatches: number[] = candidates.map(() => 0);
   const reps = WARMUP_REPS + TRIAL_REPS;
   let left = candidates.length * reps;
   for (let rep = 0; rep < reps; rep++) {
     candidates.forEach((c, i) => {
-      r.timed(() => trial(c), (ms) => {
+      r.timed(() => {
+        const before = r.dispatchCount;
+        trial(c);
+        dispatches[i] = r.dispatchCount - before;
+      }, (ms) => {
         times[i][rep] = ms;
         if (--left > 0) return;
-        const fastest = countedFastest(times);
-        const best = fastest.indexOf(Math.min(...fastest));
+        const dispatchMs = r.dispatchCostMs();
+        const costs = candidateCosts(times, dispatches, dispatchMs);
+        const best = costs.indexOf(Math.min(...costs));
         chosen[key] = candidates[best];
-        observer?.(key, candidates.map(id), times);
-        // COMI_AUTOTUNE_LOG=1: each candidate's fastest time (bench/device.sh logs where a GPU's time goes).
+        observer?.(key, candidates.map(id), times, dispatches, dispatchMs);
+        // COMI_AUTOTUNE_LOG=1: each candidate's fastest time and dispatches (bench/device.sh logs where a GPU's
+        // time goes).
         if (platform().env('COMI_AUTOTUNE_LOG') === '1') {
-          console.log(`autotune ${key}: ${candidates.map((c, k) => `${id(c)} ${fastest[k].toFixed(3)} ms`).join(' | ')} → ${id(candidates[best])}`);
+          const fastest = countedFastest(times);
+          console.log(`autotune ${key} (${dispatchMs.toFixed(3)} ms a dispatch): ${candidates.map((c, k) => `${id(c)} ${fastest[k].toFixed(3)} ms ×${dispatches[k]}`).join(' | ')} → ${id(candidates[best])}`);
         }
         inFlight.delete(key);
         save();

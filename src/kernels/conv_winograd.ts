@@ -8,11 +8,13 @@ import { rt } from '../graph/runtime.js';
 import { defineKernel } from '../graph/kernel.js';
 import type { ConvGeometry } from './conv_gemm.js';
 
-const TILE_GEOMETRY = { N: 'u32', Cin: 'u32', H: 'u32', W: 'u32', Cout: 'u32', OH: 'u32', OW: 'u32', TH: 'u32', TW: 'u32', pad: 'u32' } as const;
+/** The tiles (TH × TW per batch item) with the side a kernel reads or writes: x's, or y's. */
+const INPUT_SIDE = { N: 'u32', Cin: 'u32', H: 'u32', W: 'u32', TH: 'u32', TW: 'u32', pad: 'u32' } as const;
+const OUTPUT_SIDE = { N: 'u32', Cout: 'u32', OH: 'u32', OW: 'u32', TH: 'u32', TW: 'u32' } as const;
 
 const INPUT = defineKernel({
   shader: 'conv_winograd_input',
-  params: { ...TILE_GEOMETRY, n: 'u32' },
+  params: { ...INPUT_SIDE, n: 'u32' },
   bindings: { x: 'read', xt: 'read_write' },
   consts: { REFLECT: 'bool', TRANSPOSE: 'bool' },
   includes: ['reflect'],
@@ -34,7 +36,7 @@ const GEMM = defineKernel({
 });
 const OUTPUT = defineKernel({
   shader: 'conv_winograd_output',
-  params: { ...TILE_GEOMETRY, hasBias: 'u32', n: 'u32' },
+  params: { ...OUTPUT_SIDE, hasBias: 'u32', n: 'u32' },
   bindings: { m: 'read', b: 'read', y: 'read_write' },
   consts: { ACC: 'bool' },
   entry: 'elementwise',
@@ -42,13 +44,13 @@ const OUTPUT = defineKernel({
 
 const GRAD_OUTPUT = defineKernel({
   shader: 'conv_winograd_grad_output',
-  params: { ...TILE_GEOMETRY, n: 'u32' },
+  params: { ...OUTPUT_SIDE, n: 'u32' },
   bindings: { dy: 'read', dm: 'read_write' },
   entry: 'elementwise',
 });
 const INPUT_GRAD = defineKernel({
   shader: 'conv_winograd_input_grad',
-  params: { ...TILE_GEOMETRY, n: 'u32' },
+  params: { ...INPUT_SIDE, n: 'u32' },
   bindings: { dv: 'read', dx: 'read_write' },
   consts: { REFLECT: 'bool', ACC: 'bool' },
   includes: ['reflect'],
@@ -73,7 +75,11 @@ export function winogradApplies(g: ConvGeometry): boolean {
 function tileGeometry(g: ConvGeometry) {
   const TH = Math.ceil(g.OH / 2);
   const TW = Math.ceil(g.OW / 2);
-  return { params: { N: g.N, Cin: g.Cin, H: g.H, W: g.W, Cout: g.Cout, OH: g.OH, OW: g.OW, TH, TW, pad: g.pad }, P: g.N * TH * TW };
+  return {
+    input: { N: g.N, Cin: g.Cin, H: g.H, W: g.W, TH, TW, pad: g.pad },
+    output: { N: g.N, Cout: g.Cout, OH: g.OH, OW: g.OW, TH, TW },
+    P: g.N * TH * TW,
+  };
 }
 
 function gemm(t: WinogradTiling, a: GPUBufferBinding, b: GPUBufferBinding, c: GPUBufferBinding, M: number, N: number, K: number, transA = false): void {
@@ -86,9 +92,9 @@ function gemm(t: WinogradTiling, a: GPUBufferBinding, b: GPUBufferBinding, c: GP
 
 /** The patches of x transformed: [16, Cin, P], or with `transpose` [16, P, Cin]. */
 function transformInput(g: ConvGeometry, x: GPUBufferBinding, transpose: boolean): Tensor {
-  const { params, P } = tileGeometry(g);
+  const { input, P } = tileGeometry(g);
   const xt = Tensor.empty(transpose ? [16, P, g.Cin] : [16, g.Cin, P]);
-  rt().dispatch(INPUT, { x, xt: xt.binding }, { ...params, n: g.Cin * P }, { consts: { REFLECT: !!g.reflect, TRANSPOSE: transpose } });
+  rt().dispatch(INPUT, { x, xt: xt.binding }, { ...input, n: g.Cin * P }, { consts: { REFLECT: !!g.reflect, TRANSPOSE: transpose } });
   return xt;
 }
 
@@ -113,32 +119,32 @@ export class WinogradShared {
  * Without `shared` the caller disposes it. */
 function transformGradOutput(g: ConvGeometry, dy: GPUBufferBinding, shared?: WinogradShared): Tensor {
   if (shared?.gradOutput) return shared.gradOutput;
-  const { params, P } = tileGeometry(g);
+  const { output, P } = tileGeometry(g);
   const dm = Tensor.empty([16, g.Cout, P]);
-  rt().dispatch(GRAD_OUTPUT, { dy, dm: dm.binding }, { ...params, n: g.Cout * P });
+  rt().dispatch(GRAD_OUTPUT, { dy, dm: dm.binding }, { ...output, n: g.Cout * P });
   if (shared) shared.gradOutput = dm;
   return dm;
 }
 
 /** y = conv(x, w) (+ b), with `acc` added to y. */
 export function winogradForward(t: WinogradTiling, g: ConvGeometry, x: GPUBufferBinding, w: GPUBufferBinding, b: GPUBufferBinding | null, y: GPUBufferBinding, acc = false): void {
-  const { params, P } = tileGeometry(g);
+  const { output, P } = tileGeometry(g);
   const xt = transformInput(g, x, false);
   const u = transformFilter(g, w);
   const m = Tensor.empty([16, g.Cout, P]);
   gemm(t, u.binding, xt.binding, m.binding, g.Cout, P, g.Cin);
-  rt().dispatch(OUTPUT, { m: m.binding, b: b ?? m.binding, y }, { ...params, hasBias: b ? 1 : 0, n: g.Cout * P }, { consts: { ACC: acc } });
+  rt().dispatch(OUTPUT, { m: m.binding, b: b ?? m.binding, y }, { ...output, hasBias: b ? 1 : 0, n: g.Cout * P }, { consts: { ACC: acc } });
   for (const buf of [xt, u, m]) buf.dispose();
 }
 
 /** dx of conv(x, w) from dy (folding reflection's mirrors), added to dx's contents with `acc`. */
 export function winogradInputGrad(t: WinogradTiling, g: ConvGeometry, dy: GPUBufferBinding, w: GPUBufferBinding, dx: GPUBufferBinding, acc = false, shared?: WinogradShared): void {
-  const { params, P } = tileGeometry(g);
+  const { input, P } = tileGeometry(g);
   const dm = transformGradOutput(g, dy, shared);
   const u = transformFilter(g, w);
   const dv = Tensor.empty([16, g.Cin, P]);
   gemm(t, u.binding, dm.binding, dv.binding, g.Cin, P, g.Cout, true);
-  rt().dispatch(INPUT_GRAD, { dv: dv.binding, dx }, { ...params, n: g.N * g.Cin * g.H * g.W }, { consts: { REFLECT: !!g.reflect, ACC: acc } });
+  rt().dispatch(INPUT_GRAD, { dv: dv.binding, dx }, { ...input, n: g.N * g.Cin * g.H * g.W }, { consts: { REFLECT: !!g.reflect, ACC: acc } });
   for (const buf of shared ? [u, dv] : [dm, u, dv]) buf.dispose();
 }
 

@@ -11,7 +11,7 @@ import { rt } from '../../src/graph/runtime.js';
 import { hashUniform } from '../../src/graph/random.js';
 import { conv2d } from '../../src/kernels/conv2d.js';
 import { convCandidates, inputGrad } from '../../src/kernels/conv_gemm.js';
-import { autotuneCachePath, observeTrials, countedFastest, WARMUP_REPS, TRIAL_REPS } from '../../src/kernels/autotune.js';
+import { autotuneCachePath, observeTrials, countedFastest, candidateCosts, WARMUP_REPS, TRIAL_REPS } from '../../src/kernels/autotune.js';
 
 useGpu();
 
@@ -100,10 +100,10 @@ describe('autotune', () => {
     expect(Object.keys(choices).sort()).toEqual(['conv directGather input grad reflect k3x3 s1 cin8 cout8 px128', 'conv directGather k3x3 s1 cin8 cout8 px128']);
   });
 
-  it('chooses the candidate whose fastest counted trial is fastest (the warm-up not counted)', async () => {
+  it('chooses the candidate whose fastest counted trial plus its dispatches\' recording is cheapest (the warm-up not counted)', async () => {
     process.env.COMI_AUTOTUNE = '1';
-    const seen: { key: string; candidates: string[]; times: number[][] }[] = [];
-    observeTrials((key, candidates, times) => seen.push({ key, candidates, times }));
+    const seen: { key: string; candidates: string[]; times: number[][]; dispatches: number[]; dispatchMs: number }[] = [];
+    observeTrials((key, candidates, times, dispatches, dispatchMs) => seen.push({ key, candidates, times, dispatches, dispatchMs }));
     try {
       await conv2d(rand([1, 7, 11, 9], 12), rand([3, 7, 3, 3], 13), null, { padding: 1 }).data();
       await waitFor(autotuneCachePath());
@@ -111,11 +111,21 @@ describe('autotune', () => {
       observeTrials(null);
     }
     expect(seen.length).toBe(1);
-    const { key, candidates, times } = seen[0];
+    const { key, candidates, times, dispatches, dispatchMs } = seen[0];
     for (const t of times) expect(t.length).toBe(WARMUP_REPS + TRIAL_REPS);
-    const fastest = countedFastest(times);
+    // Each candidate's own dispatches: one for register tiles, four for Winograd (this layer is 3×3, stride 1).
+    expect(dispatches).toEqual(candidates.map((c) => (JSON.parse(c).strategy === 'winograd' ? 4 : 1)));
+    expect(dispatchMs).toBeGreaterThan(0);
+    const costs = candidateCosts(times, dispatches, dispatchMs);
     const choice = JSON.parse(readFileSync(autotuneCachePath(), 'utf8'))[rt().gpu.adapterName][key];
-    expect(JSON.stringify(choice)).toBe(candidates[fastest.indexOf(Math.min(...fastest))]);
+    expect(JSON.stringify(choice)).toBe(candidates[costs.indexOf(Math.min(...costs))]);
+  });
+
+  it('charges each dispatch its recording time', () => {
+    // 1.0 ms in 4 dispatches loses to 1.1 ms in one when a dispatch costs the host 0.05 ms; wins when it costs none.
+    const times = [[5, 1.0, 1.2, 1.1, 1.3, 1.0], [5, 1.1, 1.1, 1.2, 1.1, 1.15]];
+    expect(candidateCosts(times, [4, 1], 0.05).map((c) => +c.toFixed(6))).toEqual([1.2, 1.15]);
+    expect(candidateCosts(times, [4, 1], 0)).toEqual([1.0, 1.1]);
   });
 
   it('counts each candidate by its fastest trial after the warm-up', () => {
