@@ -41,8 +41,8 @@ async function measure(channels: number, map: number, rounds: number): Promise<R
           times[i].push((await timeCase(`${channels} ch ${map}² ${gemm} ${name}`, run[gemm], 5, 0.5)).ms);
         }
       }
-      const scale = Math.max(...outputs[0].map(Math.abs));
-      const diff = Math.max(...outputs[0].map((v, k) => Math.abs(v - outputs[1][k])));
+      const scale = outputs[0].reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+      const diff = outputs[0].reduce((m, v, k) => Math.max(m, Math.abs(v - outputs[1][k])), 0);
       rows.push({ channels, map, gemm, directMs: median(times[0]), winogradMs: median(times[1]), relDiff: diff / scale, flop: 2 * map * map * channels * channels * 9 });
     }
   } finally {

@@ -1,5 +1,7 @@
 // Winograd F(2×2, 3×3), backward: the weight gradient of kernel (k, c) from its transformed gradient du[ξ][k][c]
-// (the filter transform's backward): Gᵀ du G, a 3×3 kernel. With ACC added to dw.
+// (the filter transform's backward): Gᵀ du G, a 3×3 kernel. With BIAS the invocation of (k, 0) also sums the bias
+// gradient Σ dy: plane ξ = 5 of the output gradient's transform dm holds each tile's sum (row 1 of A is [1 1]).
+// With ACC both are added to dw and db.
 //   Gᵀ = [1 ½ ½ 0; 0 ½ −½ 0; 0 ½ ½ 1]
 
 fn kernel(i: u32) {
@@ -17,5 +19,12 @@ fn kernel(i: u32) {
       let at = i * 9u + r * 3u + s;
       dw[at] = select(g[s], g[s] + dw[at], ACC);
     }
+  }
+  if (BIAS && i % p.Cin == 0u) {
+    let k = i / p.Cin;
+    let row = (5u * (p.n / p.Cin) + k) * p.P;
+    var sum = 0.0;
+    for (var t = 0u; t < p.P; t++) { sum += dm[row + t]; }
+    db[k] = select(sum, sum + db[k], ACC);
   }
 }

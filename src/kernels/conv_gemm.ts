@@ -343,11 +343,7 @@ export function inputGrad(g: ConvGeometry, dy: GPUBufferBinding, w: GPUBufferBin
  * with few workgroups split the reduction over output rows (split-K) and add the slices afterwards. With `acc` the
  * results are added to dw and db. */
 function dispatchWeightGrad(v: ConvVariant, g: ConvGeometry, x: GPUBufferBinding, dy: GPUBufferBinding, dw: GPUBufferBinding, db: Tensor | null = null, dyTensor?: Tensor, acc = false, shared?: WinogradShared): void {
-  if (v.strategy === 'winograd') {
-    winogradWeightGrad(v, g, x, dy, dw, acc, shared);
-    if (db) dispatchBiasGrad(dyTensor!, db, acc);
-    return;
-  }
+  if (v.strategy === 'winograd') return winogradWeightGrad(v, g, x, dy, dw, acc, shared, db?.binding ?? null);
   const taps = g.Cin * g.KH * g.KW;
   const rows = g.N * g.OH;
   if (v.strategy === 'tiles') {

@@ -58,9 +58,9 @@ const INPUT_GRAD = defineKernel({
 });
 const FILTER_GRAD = defineKernel({
   shader: 'conv_winograd_filter_grad',
-  params: { n: 'u32' },
-  bindings: { du: 'read', dw: 'read_write' },
-  consts: { ACC: 'bool' },
+  params: { n: 'u32', Cin: 'u32', P: 'u32' },
+  bindings: { du: 'read', dw: 'read_write', dm: 'read', db: 'read_write' },
+  consts: { ACC: 'bool', BIAS: 'bool' },
   entry: 'elementwise',
 });
 
@@ -148,13 +148,16 @@ export function winogradInputGrad(t: WinogradTiling, g: ConvGeometry, dy: GPUBuf
   for (const buf of shared ? [u, dv] : [dm, u, dv]) buf.dispose();
 }
 
-/** dw [Cout, Cin, 3, 3] of conv(x, w) from dy, added to dw's contents with `acc`. */
-export function winogradWeightGrad(t: WinogradTiling, g: ConvGeometry, x: GPUBufferBinding, dy: GPUBufferBinding, dw: GPUBufferBinding, acc = false, shared?: WinogradShared): void {
+/** dw [Cout, Cin, 3, 3] of conv(x, w) from dy, and with `db` the bias gradient [Cout] in the same pass; added to
+ * their contents with `acc`. */
+export function winogradWeightGrad(t: WinogradTiling, g: ConvGeometry, x: GPUBufferBinding, dy: GPUBufferBinding, dw: GPUBufferBinding, acc = false, shared?: WinogradShared, db: GPUBufferBinding | null = null): void {
   const { P } = tileGeometry(g);
   const dm = transformGradOutput(g, dy, shared);
   const xt = transformInput(g, x, true);
   const du = Tensor.empty([16, g.Cout, g.Cin]);
   gemm(t, dm.binding, xt.binding, du.binding, g.Cout, g.Cin, P);
-  rt().dispatch(FILTER_GRAD, { du: du.binding, dw }, { n: g.Cout * g.Cin }, { consts: { ACC: acc } });
-  for (const buf of shared ? [xt, du] : [dm, xt, du]) buf.dispose();
+  // Without a bias db is a scratch buffer (writable bindings may not alias).
+  const unused = db ? null : Tensor.empty([g.Cout]);
+  rt().dispatch(FILTER_GRAD, { du: du.binding, dw, dm: dm.binding, db: db ?? unused!.binding }, { n: g.Cout * g.Cin, Cin: g.Cin, P }, { consts: { ACC: acc, BIAS: db !== null } });
+  for (const buf of shared ? [xt, du, unused] : [dm, xt, du, unused]) buf?.dispose();
 }
