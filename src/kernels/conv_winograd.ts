@@ -67,9 +67,14 @@ const FILTER_GRAD = defineKernel({
 /** Register tile of the GEMMs: TM rows × TN columns per invocation, WG invocations per workgroup. */
 export interface WinogradTiling { tm: number; tn: number; wg: number }
 
-/** Whether g is a convolution this file computes: 3×3, stride 1, padding at most 1. */
+/** Whether g is a convolution this file computes: 3×3, stride 1, padding at most 1, and transformed operands
+ * (each 4× its map) within half the adapter's largest binding, as correction's tile planner keeps its widest map
+ * (src/correct/tiling.ts): a full-resolution layer of a large tile stays direct. */
 export function winogradApplies(g: ConvGeometry): boolean {
-  return g.KH === 3 && g.KW === 3 && g.stride === 1 && g.pad <= 1;
+  if (g.KH !== 3 || g.KW !== 3 || g.stride !== 1 || g.pad > 1) return false;
+  const { limits } = rt().gpu;
+  const operand = 16 * Math.max(g.Cin, g.Cout) * g.N * Math.ceil(g.OH / 2) * Math.ceil(g.OW / 2) * 4;
+  return operand <= Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize) / 2;
 }
 
 function tileGeometry(g: ConvGeometry) {
