@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { flag } from './harness.js';
 
-const SUITES = ['gemm', 'kernels', 'step', 'record', 'profile', 'fold', 'correct', 'tfjs', 'metrics', 'synth', 'browser', 'deconvolve'];
+const SUITES = ['gemm', 'kernels', 'step', 'record', 'profile', 'fold', 'winograd', 'correct', 'tfjs', 'metrics', 'synth', 'browser', 'deconvolve'];
 /** Suites whose file is named otherwise. */
 const FILES: Record<string, string> = { tfjs: 'tfjs_step', profile: 'profile_step' };
 const wanted = flag('suites', 'gemm,kernels,step,correct').split(',');

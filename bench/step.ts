@@ -4,7 +4,8 @@
 // weights: same FLOPs as trained ones). Wall time per step (the losses read back), dispatches per step,
 // and the step's convolution FLOPs (counted by the runtime, checked against PyTorch in test/train/train_step.test.ts)
 // per second, as a fraction of the adapter's GEMM ceiling measured in the same process (bench/gemm.ts); the floor is
-// the time the step's convolutions alone would take at that ceiling, the least any kernel work can reach.
+// the time the step's convolutions alone would take at that ceiling, the least direct convolutions can reach.
+// FLOPs are the direct count also where Winograd does 2.25× fewer multiply-adds, so a step can pass the floor.
 // With --torch FILE (written by bench/torch_step.py on the same machine) the table adds PyTorch's time and the ratio.
 //   node dist/bench/step.js [--configs 64:16,128:32,256:64] [--content] [--reps 3] [--torch FILE]
 import { readFileSync } from 'node:fs';
@@ -57,7 +58,7 @@ async function main(): Promise<void> {
     title: `Training step${content ? ' with VGG19 relu3_3 content loss' : ''} (3 channels, batch 1, 9 blocks, ndf = ngf)`,
     notes: [
       'Wall time per step, median of the listed repetitions after two warm-up steps (compilation, autotuning); every step is submitted in chunks of 128 dispatches and ends with one readback of its six losses. Dispatches, submits and convolution FLOPs: those of the second step.',
-      `Convolution FLOPs per step as PyTorch counts them (2 per multiply-add, every tap), divided by the wall time; the GEMM ceiling, ${fmt(ceiling.gflops, 2)} GFLOP/s (${ceiling.best}), measured in the same process. Floor: the convolutions alone at the ceiling.`,
+      `Convolution FLOPs per step as PyTorch counts them (2 per multiply-add, every tap), divided by the wall time; the GEMM ceiling, ${fmt(ceiling.gflops, 2)} GFLOP/s (${ceiling.best}), measured in the same process. Floor: the convolutions alone at the ceiling, computed directly (Winograd's 3×3 layers do 2.25× fewer multiply-adds than counted, so a step may pass it).`,
       ...(torch ? [`PyTorch ${torch.torch} on ${torch.device}${torch.cudnn ? ` (cuDNN ${torch.cudnn})` : ''}, same step (bench/torch_step.py), same machine.`] : []),
     ],
     table: {
