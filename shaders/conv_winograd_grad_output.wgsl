@@ -7,15 +7,10 @@ fn dyAt(plane: u32, oy: u32, ox: u32) -> f32 {
 }
 
 fn kernel(i: u32) {
-  let P = p.N * p.TH * p.TW;
-  let t = i % P;
-  let k = i / P;
-  let tx = t % p.TW;
-  let ty = (t / p.TW) % p.TH;
-  let n = t / (p.TW * p.TH);
-  let plane = (n * p.Cout + k) * p.OH * p.OW;
-  let oy = 2u * ty;
-  let ox = 2u * tx;
+  let tile = winogradTile(i);
+  let plane = (tile.n * p.Cout + tile.channel) * p.OH * p.OW;
+  let oy = 2u * tile.ty;
+  let ox = 2u * tile.tx;
   var e: array<vec4f, 2>; // A dy: column s of the tile transformed
   for (var s = 0u; s < 2u; s++) {
     let y0 = dyAt(plane, oy, ox + s);
@@ -24,6 +19,6 @@ fn kernel(i: u32) {
   }
   for (var r = 0u; r < 4u; r++) {
     let v = vec4f(e[0][r], e[0][r] + e[1][r], e[0][r] - e[1][r], -e[1][r]);
-    for (var s = 0u; s < 4u; s++) { dm[((r * 4u + s) * p.Cout + k) * P + t] = v[s]; }
+    for (var s = 0u; s < 4u; s++) { dm[operandAt(r * 4u + s, tile.channel, p.Cout, tile.t)] = v[s]; }
   }
 }

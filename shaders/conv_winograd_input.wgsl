@@ -11,15 +11,11 @@ fn xAt(plane: u32, iy: i32, ix: i32) -> f32 {
 }
 
 fn kernel(i: u32) {
-  let P = p.N * p.TH * p.TW;
-  let t = i % P;
-  let c = i / P;
-  let tx = t % p.TW;
-  let ty = (t / p.TW) % p.TH;
-  let n = t / (p.TW * p.TH);
-  let plane = (n * p.Cin + c) * p.H * p.W;
-  let iy0 = i32(2u * ty) - i32(p.pad);
-  let ix0 = i32(2u * tx) - i32(p.pad);
+  let tile = winogradTile(i);
+  let c = tile.channel;
+  let plane = (tile.n * p.Cin + c) * p.H * p.W;
+  let iy0 = i32(2u * tile.ty) - i32(p.pad);
+  let ix0 = i32(2u * tile.tx) - i32(p.pad);
   // Bᵀ d along columns, then (Bᵀ d) B along rows.
   var e: array<vec4f, 4>;
   for (var s = 0; s < 4; s++) {
@@ -31,7 +27,7 @@ fn kernel(i: u32) {
     let v = vec4f(row.x - row.z, row.y + row.z, row.z - row.y, row.y - row.w);
     for (var s = 0u; s < 4u; s++) {
       let xi = r * 4u + s;
-      xt[select((xi * p.Cin + c) * P + t, (xi * P + t) * p.Cin + c, TRANSPOSE)] = v[s];
+      xt[select(operandAt(xi, c, p.Cin, tile.t), (xi * tileCount() + tile.t) * p.Cin + c, TRANSPOSE)] = v[s];
     }
   }
 }

@@ -30,7 +30,6 @@ fn kernel(i: u32) {
   let iy = (i / p.W) % p.H;
   let c = (i / (p.W * p.H)) % p.Cin;
   let n = i / (p.W * p.H * p.Cin);
-  let P = p.N * p.TH * p.TW;
   let pad = i32(p.pad);
   let sy = paddedSources(i32(iy), i32(p.H), pad, pad, REFLECT);
   let sx = paddedSources(i32(ix), i32(p.W), pad, pad, REFLECT);
@@ -46,7 +45,7 @@ fn kernel(i: u32) {
         for (var v = 0; v < 4; v++) {
           let xi = ty.row[u] * 4u + tx.row[v];
           let t = rowBase * p.TW + u32(tx.tile[v]);
-          acc = fma(ty.coef[u] * tx.coef[v], dv[(xi * p.Cin + c) * P + t], acc);
+          acc = fma(ty.coef[u] * tx.coef[v], dv[operandAt(xi, c, p.Cin, t)], acc);
         }
       }
     }

@@ -3,28 +3,24 @@
 //   Aᵀ = [1 1 1 0; 0 1 −1 −1]
 
 fn kernel(i: u32) {
-  let P = p.N * p.TH * p.TW;
-  let t = i % P;
-  let k = i / P;
-  let tx = t % p.TW;
-  let ty = (t / p.TW) % p.TH;
-  let n = t / (p.TW * p.TH);
+  let tile = winogradTile(i);
+  let k = tile.channel;
   var e: array<vec2f, 4>; // Aᵀ m: column s of m transformed
   for (var s = 0u; s < 4u; s++) {
-    let m0 = m[((0u + s) * p.Cout + k) * P + t];
-    let m1 = m[((4u + s) * p.Cout + k) * P + t];
-    let m2 = m[((8u + s) * p.Cout + k) * P + t];
-    let m3 = m[((12u + s) * p.Cout + k) * P + t];
+    let m0 = m[operandAt(s, k, p.Cout, tile.t)];
+    let m1 = m[operandAt(4u + s, k, p.Cout, tile.t)];
+    let m2 = m[operandAt(8u + s, k, p.Cout, tile.t)];
+    let m3 = m[operandAt(12u + s, k, p.Cout, tile.t)];
     e[s] = vec2f(m0 + m1 + m2, m1 - m2 - m3);
   }
   let bias = select(0.0, b[k], p.hasBias != 0u);
-  let plane = (n * p.Cout + k) * p.OH * p.OW;
+  let plane = (tile.n * p.Cout + k) * p.OH * p.OW;
   for (var r = 0u; r < 2u; r++) {
-    let oy = 2u * ty + r;
+    let oy = 2u * tile.ty + r;
     if (oy >= p.OH) { break; }
     let out = vec2f(e[0][r] + e[1][r] + e[2][r], e[1][r] - e[2][r] - e[3][r]) + bias;
     for (var s = 0u; s < 2u; s++) {
-      let ox = 2u * tx + s;
+      let ox = 2u * tile.tx + s;
       if (ox >= p.OW) { break; }
       let at = plane + oy * p.OW + ox;
       y[at] = select(out[s], out[s] + y[at], ACC);

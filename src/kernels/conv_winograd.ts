@@ -17,7 +17,7 @@ const INPUT = defineKernel({
   params: { ...INPUT_SIDE, n: 'u32' },
   bindings: { x: 'read', xt: 'read_write' },
   consts: { REFLECT: 'bool', TRANSPOSE: 'bool' },
-  includes: ['reflect'],
+  includes: ['reflect', 'winograd_tile'],
   entry: 'elementwise',
 });
 const FILTER = defineKernel({
@@ -39,6 +39,7 @@ const OUTPUT = defineKernel({
   params: { ...OUTPUT_SIDE, hasBias: 'u32', n: 'u32' },
   bindings: { m: 'read', b: 'read', y: 'read_write' },
   consts: { ACC: 'bool' },
+  includes: ['winograd_tile'],
   entry: 'elementwise',
 });
 
@@ -46,6 +47,7 @@ const GRAD_OUTPUT = defineKernel({
   shader: 'conv_winograd_grad_output',
   params: { ...OUTPUT_SIDE, n: 'u32' },
   bindings: { dy: 'read', dm: 'read_write' },
+  includes: ['winograd_tile'],
   entry: 'elementwise',
 });
 const INPUT_GRAD = defineKernel({
@@ -53,7 +55,7 @@ const INPUT_GRAD = defineKernel({
   params: { ...INPUT_SIDE, n: 'u32' },
   bindings: { dv: 'read', dx: 'read_write' },
   consts: { REFLECT: 'bool', ACC: 'bool' },
-  includes: ['reflect'],
+  includes: ['reflect', 'winograd_tile'],
   entry: 'elementwise',
 });
 const FILTER_GRAD = defineKernel({
