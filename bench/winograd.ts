@@ -1,18 +1,21 @@
-// Winograd F(2×2, 3×3) against the direct kernels (issue 12): the three GEMMs of a 3×3 stride-1 reflect-padded
-// convolution (the ResNet blocks') — forward, input gradient, weight gradient — each forced to register tiles 16×8
-// and to Winograd with 16×8 GEMM tiles, alternated in one process, medians of the rounds' medians; also
-// the largest difference between the two, relative to the largest value. GFLOP/s are nominal (the direct
-// convolution's count), so Winograd's can pass the GEMM ceiling.
+// Winograd against the direct kernels (issue 12): the three GEMMs of a 3×3 stride-1 reflect-padded convolution (the
+// ResNet blocks') — forward, input gradient, weight gradient — each forced to register tiles 16×8 and to Winograd
+// F(2×2, 3×3) with 16×8 GEMM tiles (the forward also F(4×4, 3×3)), alternated in one process, medians of the rounds'
+// medians; also each one's largest difference from the registers, relative to the largest value. GFLOP/s are
+// nominal (the direct convolution's count), so Winograd's can pass the GEMM ceiling.
 //   node dist/bench/winograd.js [--maps 64:16,128:32,32:64] [--rounds 5]
 import { pathToFileURL } from 'node:url';
 import { Tensor } from '../src/graph/tensor.js';
 import { directGather, inputGrad, weightGrad, setConvTiling, type ConvGeometry, type ConvTiling } from '../src/kernels/conv_gemm.js';
 import { benchGpu, randomTensor, timeCase, saveSection, median, gflops, fmt, flag } from './harness.js';
 
-const STRATEGIES: [string, ConvTiling][] = [['registers 16×8', { tm: 16, tn: 8 }], ['winograd 16×8', { tm: 16, tn: 8, strategy: 'winograd' }]];
+const REGISTERS: ConvTiling = { tm: 16, tn: 8 };
+const WINOGRAD: ConvTiling = { tm: 16, tn: 8, strategy: 'winograd' };
+const WINOGRAD4: ConvTiling = { ...WINOGRAD, m: 4 };
 const GEMMS = ['forward', 'input grad', 'weight grad'] as const;
 
-interface Row { channels: number; map: number; gemm: string; directMs: number; winogradMs: number; relDiff: number; flop: number }
+/** winograd4: F(4×4), forwards only. */
+interface Row { channels: number; map: number; gemm: string; directMs: number; winogradMs: number; relDiff: number; winograd4Ms?: number; relDiff4?: number; flop: number }
 
 async function measure(channels: number, map: number, rounds: number): Promise<Row[]> {
   const g: ConvGeometry = { N: 1, Cin: channels, H: map, W: map, Cout: channels, OH: map, OW: map, KH: 3, KW: 3, stride: 1, pad: 1, reflect: true };
@@ -27,23 +30,27 @@ async function measure(channels: number, map: number, rounds: number): Promise<R
   const rows: Row[] = [];
   try {
     for (const gemm of GEMMS) {
+      const strategies = gemm === 'forward' ? [REGISTERS, WINOGRAD, WINOGRAD4] : [REGISTERS, WINOGRAD];
       const outputs: Float32Array[] = [];
-      const times: number[][] = STRATEGIES.map(() => []);
-      for (const [i, [, tiling]] of STRATEGIES.entries()) {
+      const times: number[][] = strategies.map(() => []);
+      for (const [i, tiling] of strategies.entries()) {
         setConvTiling(tiling);
         const out = run[gemm]();
         outputs[i] = await out.data();
         out.dispose();
       }
       for (let r = 0; r < rounds; r++) {
-        for (const [i, [name, tiling]] of STRATEGIES.entries()) {
+        for (const [i, tiling] of strategies.entries()) {
           setConvTiling(tiling);
-          times[i].push((await timeCase(`${channels} ch ${map}² ${gemm} ${name}`, run[gemm], 5, 0.5)).ms);
+          times[i].push((await timeCase(`${channels} ch ${map}² ${gemm} ${tiling.strategy ?? 'registers'}${tiling.m ?? ''}`, run[gemm], 5, 0.5)).ms);
         }
       }
       const scale = outputs[0].reduce((m, v) => Math.max(m, Math.abs(v)), 0);
-      const diff = outputs[0].reduce((m, v, k) => Math.max(m, Math.abs(v - outputs[1][k])), 0);
-      rows.push({ channels, map, gemm, directMs: median(times[0]), winogradMs: median(times[1]), relDiff: diff / scale, flop: 2 * map * map * channels * channels * 9 });
+      const relDiff = (k: number) => outputs[0].reduce((m, v, j) => Math.max(m, Math.abs(v - outputs[k][j])), 0) / scale;
+      rows.push({
+        channels, map, gemm, directMs: median(times[0]), winogradMs: median(times[1]), relDiff: relDiff(1),
+        ...(times[2] ? { winograd4Ms: median(times[2]), relDiff4: relDiff(2) } : {}), flop: 2 * map * map * channels * channels * 9,
+      });
     }
   } finally {
     setConvTiling(null);
@@ -60,15 +67,21 @@ async function main(): Promise<void> {
   for (const [channels, map] of maps) {
     for (const row of await measure(channels, map, rounds)) {
       rows.push(row);
-      console.log(`  ${channels} ch ${map}² ${row.gemm}: registers ${fmt(row.directMs, 2)} ms, Winograd ${fmt(row.winogradMs, 2)} ms (${fmt(row.directMs / row.winogradMs, 2)}×), difference ${row.relDiff.toExponential(1)} of the largest value`);
+      const f4 = row.winograd4Ms === undefined ? '' : `, F(4×4) ${fmt(row.winograd4Ms, 2)} ms (${fmt(row.directMs / row.winograd4Ms, 2)}×, difference ${row.relDiff4!.toExponential(1)})`;
+      console.log(`  ${channels} ch ${map}² ${row.gemm}: registers ${fmt(row.directMs, 2)} ms, Winograd ${fmt(row.winogradMs, 2)} ms (${fmt(row.directMs / row.winogradMs, 2)}×, difference ${row.relDiff.toExponential(1)} of the largest value)${f4}`);
     }
   }
   saveSection('winograd', {
-    title: 'Winograd F(2×2, 3×3) against register tiles: 3×3 stride-1 reflect-padded convolution, batch 1',
-    notes: [`Both forced with 16×8 tiles, alternated, ${rounds} rounds; medians of the rounds' medians (timestamps where the adapter has them). GFLOP/s nominal (the direct count). Difference: max |Winograd − registers| / max |registers|.`],
+    title: 'Winograd F(2×2, 3×3) and, forwards, F(4×4, 3×3) against register tiles: 3×3 stride-1 reflect-padded convolution, batch 1',
+    notes: [`All forced with 16×8 tiles, alternated, ${rounds} rounds; medians of the rounds' medians (timestamps where the adapter has them). GFLOP/s nominal (the direct count). Difference: max |Winograd − registers| / max |registers|.`],
     table: {
-      head: ['channels', 'map', 'GEMM', 'registers ms', 'Winograd ms', 'speed-up', 'registers GFLOP/s', 'Winograd GFLOP/s (nominal)', 'difference'],
-      rows: rows.map((r) => [r.channels, `${r.map}²`, r.gemm, fmt(r.directMs, 2), fmt(r.winogradMs, 2), `${fmt(r.directMs / r.winogradMs, 2)}×`, fmt(gflops(r.flop, r.directMs)), fmt(gflops(r.flop, r.winogradMs)), r.relDiff.toExponential(1)]),
+      head: ['channels', 'map', 'GEMM', 'registers ms', 'F(2×2) ms', 'speed-up', 'F(4×4) ms', 'speed-up', 'registers GFLOP/s', 'best Winograd GFLOP/s (nominal)', 'difference F(2×2)', 'difference F(4×4)'],
+      rows: rows.map((r) => [
+        r.channels, `${r.map}²`, r.gemm, fmt(r.directMs, 2), fmt(r.winogradMs, 2), `${fmt(r.directMs / r.winogradMs, 2)}×`,
+        r.winograd4Ms === undefined ? '–' : fmt(r.winograd4Ms, 2), r.winograd4Ms === undefined ? '–' : `${fmt(r.directMs / r.winograd4Ms, 2)}×`,
+        fmt(gflops(r.flop, r.directMs)), fmt(gflops(r.flop, Math.min(r.winogradMs, r.winograd4Ms ?? Infinity))),
+        r.relDiff.toExponential(1), r.relDiff4 === undefined ? '–' : r.relDiff4.toExponential(1),
+      ]),
     },
     data: { rounds, rows },
   });

@@ -1,5 +1,5 @@
-// The index space of Winograd's transformed operands (conv_winograd_*.wgsl): element i = (channel, t), t = (n·TH +
-// ty)·TW + tx one 2×2 output tile (TH × TW tiles per batch item), P = N·TH·TW tiles in all.
+// The index space of Winograd's transformed operands (conv_winograd*.wgsl): element i = (channel, t), t = (n·TH +
+// ty)·TW + tx one output tile (2×2 or 4×4; TH × TW tiles per batch item), P = N·TH·TW tiles in all.
 struct WinogradTile { channel: u32, t: u32, n: u32, ty: u32, tx: u32 }
 
 fn tileCount() -> u32 {

@@ -103,12 +103,14 @@ export interface ConvVariant {
   splitK?: number | 'auto';
   foldPass?: boolean;
   staged?: boolean;
+  /** Winograd's output tile: F(4×4, 3×3) for forwards (absent: F(2×2, 3×3)). */
+  m?: 4;
 }
 
 /** Register tiling forced for every convolution (tests and benchmarks), instead of the tuned choice; 'rows' applies
  * to weight gradients, 'winograd' to 3×3 stride-1 layers (TM×TN its GEMMs' tile), the others then use registers
  * TM×TN. */
-export interface ConvTiling { tm: number; tn: number; wg?: number; strategy?: ConvVariant['strategy']; splitK?: number; foldPass?: boolean; staged?: boolean }
+export interface ConvTiling { tm: number; tn: number; wg?: number; strategy?: ConvVariant['strategy']; splitK?: number; foldPass?: boolean; staged?: boolean; m?: 4 }
 let forced: ConvTiling | null = null;
 
 export function convTiling(): ConvTiling | null {
@@ -132,12 +134,13 @@ const splitRegisters = (tm: number, tn: number): ConvVariant => ({ ...registers(
 const TILES: ConvVariant = { strategy: 'tiles', tm: 4, tn: 4, wg: 256 };
 const ROWS: ConvVariant = { strategy: 'rows', tm: 16, tn: 0, wg: 16 };
 const WINOGRAD: ConvVariant[] = [{ strategy: 'winograd', tm: 16, tn: 8, wg: 64 }, { strategy: 'winograd', tm: 8, tn: 16, wg: 64 }];
+const WINOGRAD4: ConvVariant = { strategy: 'winograd', tm: 16, tn: 8, wg: 64, m: 4 };
 
 /** Candidates per kind (on lavapipe 16 channels × 8 pixels per invocation usually wins; narrow layers and small
  * maps prefer other shapes). The workgroup-memory strategy joins on GPUs only: on CPU adapters
  * it is several times slower and would make the first step's trials long. */
-function candidates(kind: ConvKind = 'directGather', outChannels = Infinity, reflectInputGrad = false, winograd = false): ConvVariant[] {
-  const regs = [registers(16, 8), registers(8, 16), registers(8, 8), registers(16, 4, 32), ...(winograd ? WINOGRAD : [])];
+function candidates(kind: ConvKind = 'directGather', outChannels = Infinity, reflectInputGrad = false, winograd = false, winograd4 = false): ConvVariant[] {
+  const regs = [registers(16, 8), registers(8, 16), registers(8, 8), registers(16, 4, 32), ...(winograd ? WINOGRAD : []), ...(winograd4 ? [WINOGRAD4] : [])];
   // Weight gradients with few kernel rows or output channels (the 7×7 stem and head) prefer walking whole kernel
   // rows along the pixels; convolutions with few output channels (the head, a 3-channel input's gradient), long
   // pixel rows: both let each input load serve more multiply-adds.
@@ -173,16 +176,18 @@ let lastVariant: ConvVariant | null = null;
 /** `winograd`: the convolution (of which g may be the input gradient's flipped geometry) is one that conv_winograd.ts
  * computes. */
 function variantFor(kind: ConvKind, g: ConvGeometry, trial: (v: ConvVariant) => void, inputGrad = false, winograd = winogradApplies(g)): ConvVariant {
+  const winograd4 = kind === 'directGather' && !inputGrad && winogradApplies(g, 4);
   if (forced) {
     const unsupported = (forced.strategy === 'rows' && kind !== 'weightGrad') || (forced.strategy === 'winograd' && !winograd);
     const strategy = unsupported ? 'registers' : forced.strategy ?? 'registers';
     const splitK = kind !== 'weightGrad' && strategy === 'registers' ? forced.splitK : undefined;
     const foldPass = inputGrad && strategy === 'registers' && forced.foldPass;
     const staged = strategy === 'registers' && forced.staged;
-    lastVariant = { strategy, tm: forced.tm, tn: forced.tn, wg: forced.wg ?? 64, ...(splitK ? { splitK } : {}), ...(foldPass ? { foldPass } : {}), ...(staged ? { staged } : {}) };
+    const m = strategy === 'winograd' && winograd4 ? forced.m : undefined;
+    lastVariant = { strategy, tm: forced.tm, tn: forced.tn, wg: forced.wg ?? 64, ...(splitK ? { splitK } : {}), ...(foldPass ? { foldPass } : {}), ...(staged ? { staged } : {}), ...(m ? { m } : {}) };
   } else {
     const fallback = cpuLikeAdapter() ? registers(16, 8) : TILES;
-    lastVariant = tuned(shapeClass(kind, g, inputGrad), candidates(kind, g.Cout, inputGrad && !!g.reflect, winograd), fallback, trial);
+    lastVariant = tuned(shapeClass(kind, g, inputGrad), candidates(kind, g.Cout, inputGrad && !!g.reflect, winograd, winograd4), fallback, trial);
   }
   return lastVariant;
 }
@@ -191,7 +196,7 @@ function variantFor(kind: ConvKind, g: ConvGeometry, trial: (v: ConvVariant) => 
 export function lastConvVariant(): string {
   const v = lastVariant;
   if (!v) return '';
-  return `${v.strategy} ${v.tm}×${v.tn}${v.wg === 64 ? '' : ` wg ${v.wg}`}${v.splitK ? `, split-K ${v.splitK}` : ''}${v.foldPass ? ', fold pass' : ''}${v.staged ? ', staged' : ''}`;
+  return `${v.strategy}${v.m ? ` F(${v.m}×${v.m})` : ''} ${v.tm}×${v.tn}${v.wg === 64 ? '' : ` wg ${v.wg}`}${v.splitK ? `, split-K ${v.splitK}` : ''}${v.foldPass ? ', fold pass' : ''}${v.staged ? ', staged' : ''}`;
 }
 
 /** Exactly the channel count when it is below the tile: a 4-row tile would waste a quarter of the 3-channel head. */

@@ -2,7 +2,9 @@
 // stride-1 layers: each 2×2 output tile costs 16 multiplies per channel pair instead of 36, so the three GEMMs of a
 // layer (forward, input gradient, weight gradient) do 2.25× fewer multiply-adds than the direct kernels, for the
 // price of transform passes over the maps. Transformed operands are 16 planes ξ: x's 4×4 patches Bᵀ d B [ξ][Cin][P],
-// the filters G g Gᵀ [ξ][Cout][Cin], the products [ξ][Cout][P], P = N·⌈OH/2⌉·⌈OW/2⌉ tiles.
+// the filters G g Gᵀ [ξ][Cout][Cin], the products [ξ][Cout][P], P = N·⌈OH/2⌉·⌈OW/2⌉ tiles. The forward also comes as
+// F(4×4, 3×3): 36 planes of 6×6 patches, 4× fewer multiply-adds than direct (fp32 error ~10× F(2×2)'s, still
+// ~1e-5 of the largest value).
 import { Tensor } from '../graph/tensor.js';
 import { rt } from '../graph/runtime.js';
 import { defineKernel } from '../graph/kernel.js';
@@ -42,6 +44,12 @@ const OUTPUT = defineKernel({
   includes: ['winograd_tile'],
   entry: 'elementwise',
 });
+/** F(4×4, 3×3), forward only: its three transforms (the GEMMs are the same kernel over 36 planes). */
+const FORWARD4 = {
+  input: defineKernel({ ...INPUT, shader: 'conv_winograd4_input', consts: { REFLECT: 'bool' } }),
+  filter: defineKernel({ ...FILTER, shader: 'conv_winograd4_filter' }),
+  output: defineKernel({ ...OUTPUT, shader: 'conv_winograd4_output' }),
+};
 
 const GRAD_OUTPUT = defineKernel({
   shader: 'conv_winograd_grad_output',
@@ -66,22 +74,23 @@ const FILTER_GRAD = defineKernel({
   entry: 'elementwise',
 });
 
-/** Register tile of the GEMMs: TM rows × TN columns per invocation, WG invocations per workgroup. */
-export interface WinogradTiling { tm: number; tn: number; wg: number }
+/** Register tile of the GEMMs: TM rows × TN columns per invocation, WG invocations per workgroup; `m`: the output
+ * tile, 2 (default) or 4 (F(4×4, 3×3): forwards only). */
+export interface WinogradTiling { tm: number; tn: number; wg: number; m?: 2 | 4 }
 
 /** Whether g is a convolution this file computes: 3×3, stride 1, padding at most 1, and transformed operands
  * (each 4× its map) within half the adapter's largest binding, as correction's tile planner keeps its widest map
  * (src/correct/tiling.ts): a full-resolution layer of a large tile stays direct. */
-export function winogradApplies(g: ConvGeometry): boolean {
+export function winogradApplies(g: ConvGeometry, m = 2): boolean {
   if (g.KH !== 3 || g.KW !== 3 || g.stride !== 1 || g.pad > 1) return false;
   const { limits } = rt().gpu;
-  const operand = 16 * Math.max(g.Cin, g.Cout) * g.N * Math.ceil(g.OH / 2) * Math.ceil(g.OW / 2) * 4;
+  const operand = (m + 2) ** 2 * Math.max(g.Cin, g.Cout) * g.N * Math.ceil(g.OH / m) * Math.ceil(g.OW / m) * 4;
   return operand <= Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize) / 2;
 }
 
-function tileGeometry(g: ConvGeometry) {
-  const TH = Math.ceil(g.OH / 2);
-  const TW = Math.ceil(g.OW / 2);
+function tileGeometry(g: ConvGeometry, m = 2) {
+  const TH = Math.ceil(g.OH / m);
+  const TW = Math.ceil(g.OW / m);
   return {
     input: { N: g.N, Cin: g.Cin, H: g.H, W: g.W, TH, TW, pad: g.pad },
     output: { N: g.N, Cout: g.Cout, OH: g.OH, OW: g.OW, TH, TW },
@@ -89,11 +98,12 @@ function tileGeometry(g: ConvGeometry) {
   };
 }
 
-function gemm(t: WinogradTiling, a: GPUBufferBinding, b: GPUBufferBinding, c: GPUBufferBinding, M: number, N: number, K: number, transA = false): void {
+/** The GEMMs of every plane (16, or F(4×4)'s 36). */
+function gemm(t: WinogradTiling, a: GPUBufferBinding, b: GPUBufferBinding, c: GPUBufferBinding, M: number, N: number, K: number, transA = false, planes = 16): void {
   const tm = Math.min(t.tm, M);
   rt().dispatch(GEMM, { a, b, c }, { M, N, K }, {
     consts: { TM: tm, TN: t.tn, TRANS_A: transA, WG: t.wg },
-    groups: [Math.ceil(Math.ceil(N / t.tn) / t.wg), Math.ceil(M / tm), 16],
+    groups: [Math.ceil(Math.ceil(N / t.tn) / t.wg), Math.ceil(M / tm), planes],
   });
 }
 
@@ -135,12 +145,26 @@ function transformGradOutput(g: ConvGeometry, dy: GPUBufferBinding, shared?: Win
 
 /** y = conv(x, w) (+ b), with `acc` added to y. */
 export function winogradForward(t: WinogradTiling, g: ConvGeometry, x: GPUBufferBinding, w: GPUBufferBinding, b: GPUBufferBinding | null, y: GPUBufferBinding, acc = false): void {
+  if (t.m === 4) return winograd4Forward(t, g, x, w, b, y, acc);
   const { output, P } = tileGeometry(g);
   const xt = transformInput(g, x, false);
   const u = transformFilter(g, w);
   const m = Tensor.empty([16, g.Cout, P]);
   gemm(t, u.binding, xt.binding, m.binding, g.Cout, P, g.Cin);
   rt().dispatch(OUTPUT, { m: m.binding, b: b ?? m.binding, y }, { ...output, hasBias: b ? 1 : 0, n: g.Cout * P }, { consts: { ACC: acc } });
+  for (const buf of [xt, u, m]) buf.dispose();
+}
+
+/** winogradForward with F(4×4, 3×3). */
+function winograd4Forward(t: WinogradTiling, g: ConvGeometry, x: GPUBufferBinding, w: GPUBufferBinding, b: GPUBufferBinding | null, y: GPUBufferBinding, acc: boolean): void {
+  const { input, output, P } = tileGeometry(g, 4);
+  const xt = Tensor.empty([36, g.Cin, P]);
+  const u = Tensor.empty([36, g.Cout, g.Cin]);
+  const m = Tensor.empty([36, g.Cout, P]);
+  rt().dispatch(FORWARD4.input, { x, xt: xt.binding }, { ...input, n: g.Cin * P }, { consts: { REFLECT: !!g.reflect } });
+  rt().dispatch(FORWARD4.filter, { w, u: u.binding }, { n: g.Cout * g.Cin });
+  gemm(t, u.binding, xt.binding, m.binding, g.Cout, P, g.Cin, false, 36);
+  rt().dispatch(FORWARD4.output, { m: m.binding, b: b ?? m.binding, y }, { ...output, hasBias: b ? 1 : 0, n: g.Cout * P }, { consts: { ACC: acc } });
   for (const buf of [xt, u, m]) buf.dispose();
 }
 

@@ -25,8 +25,8 @@ function restoreEnv(name: string, value: string | undefined): void {
 
 /** Dispatches one timed trial of each candidate records: a split-K candidate (GPUs only; a layer this small always
  * splits) is its gather plus the sum of its slices, a fold pass (GPUs only) its gather plus the fold that also adds
- * the slices, Winograd (a 3×3 stride-1 forward or input gradient) two transforms, its GEMMs and the inverse
- * transform. */
+ * the slices, Winograd (a 3×3 stride-1 forward, F(2×2) or F(4×4), or input gradient) two transforms, its GEMMs and
+ * the inverse transform. */
 const trialDispatches = (candidates: ReturnType<typeof convCandidates>) =>
   candidates.reduce((n, c) => n + (c.strategy === 'winograd' ? 4 : c.splitK || c.foldPass ? 2 : 1), 0);
 
@@ -59,13 +59,13 @@ describe('autotune', () => {
     const before = r.dispatchCount;
     const first = await conv2d(x, w, b, { padding: 1 }).data();
     // One real dispatch plus the timed trials of each candidate (a warm-up, then the counted ones).
-    expect(r.dispatchCount - before).toBe(1 + (WARMUP_REPS + TRIAL_REPS) * trialDispatches(convCandidates('directGather', Infinity, false, true)));
+    expect(r.dispatchCount - before).toBe(1 + (WARMUP_REPS + TRIAL_REPS) * trialDispatches(convCandidates('directGather', Infinity, false, true, true)));
     await waitFor(autotuneCachePath());
     const file = JSON.parse(readFileSync(autotuneCachePath(), 'utf8'));
     const choices = file[r.gpu.adapterName];
     const key = 'conv directGather k3x3 s1 cin8 cout8 px128';
     expect(Object.keys(choices)).toContain(key);
-    expect(convCandidates('directGather', Infinity, false, true).map((c) => JSON.stringify(c))).toContain(JSON.stringify(choices[key]));
+    expect(convCandidates('directGather', Infinity, false, true, true).map((c) => JSON.stringify(c))).toContain(JSON.stringify(choices[key]));
 
     const again = r.dispatchCount;
     const second = await conv2d(x, w, b, { padding: 1 }).data();

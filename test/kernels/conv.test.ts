@@ -6,7 +6,7 @@ import { Tensor, scope } from '../../src/graph/tensor.js';
 import { gradcheck } from '../../src/autograd/gradcheck.js';
 import { conv2d } from '../../src/kernels/conv2d.js';
 import { convTranspose2d } from '../../src/kernels/conv_transpose2d.js';
-import { convTiling, setConvTiling, weightAndBiasGrad, type ConvTiling } from '../../src/kernels/conv_gemm.js';
+import { convTiling, setConvTiling, weightAndBiasGrad, directGather, inputGrad, weightGrad, type ConvTiling } from '../../src/kernels/conv_gemm.js';
 
 useGpu();
 
@@ -46,9 +46,10 @@ describe('conv: every strategy and register tiling agrees with PyTorch (also ite
 
 describe('conv: Winograd F(2×2, 3×3) agrees with PyTorch on every 3×3 stride-1 layer (zero, reflection and no padding)', () => {
   const defaults = convTiling();
-  // 4×4 with 8 invocations: tiles past the GEMMs' edges; 16×8: the tuned shape. The other cases run the registers.
-  for (const t of [{ tm: 4, tn: 4, wg: 8, strategy: 'winograd' }, { tm: 16, tn: 8, strategy: 'winograd' }] as ConvTiling[]) {
-    it(`GEMM tile ${t.tm}×${t.tn}${t.wg ? ` wg ${t.wg}` : ''}`, async () => {
+  // 4×4 with 8 invocations: tiles past the GEMMs' edges; 16×8: the tuned shape; F(4×4, 3×3) forwards (the gradients
+  // stay F(2×2)). The other cases run the registers.
+  for (const t of [{ tm: 4, tn: 4, wg: 8, strategy: 'winograd' }, { tm: 16, tn: 8, strategy: 'winograd' }, { tm: 4, tn: 4, wg: 8, strategy: 'winograd', m: 4 }, { tm: 16, tn: 8, strategy: 'winograd', m: 4 }] as ConvTiling[]) {
+    it(`GEMM tile ${t.tm}×${t.tn}${t.wg ? ` wg ${t.wg}` : ''}${t.m ? `, F(${t.m}×${t.m}) forward` : ''}`, async () => {
       setConvTiling(t);
       try {
         // Odd maps (7×9, 6×7: a last tile half outside), 256 channels unpadded, a transposed convolution's stride-1
@@ -65,6 +66,43 @@ describe('conv: Winograd F(2×2, 3×3) agrees with PyTorch on every 3×3 stride-
       }
     });
   }
+});
+
+describe('conv: Winograd on a ResNet block\'s layer (64 channels, 16² maps: 8 and 4 tiles a side)', () => {
+  // The fixtures' maps hold at most 3 tiles a side and their kernels few channels; here every GEMM, transform and
+  // tile row is wider. Against the register tiles (themselves checked against PyTorch above): F(2×2) differs by ~1e-6
+  // of the largest value, F(4×4) by ~5e-6 (fp32 rounding of its larger transforms; numpy: 5e-6 at 256 channels).
+  it('forward F(2×2) and F(4×4), input and weight gradients F(2×2), within 2e-5 of the largest value', async () => {
+    const g = { N: 1, Cin: 64, H: 16, W: 16, Cout: 64, OH: 16, OW: 16, KH: 3, KW: 3, stride: 1, pad: 1, reflect: true };
+    const x = Tensor.fromArray(inputData({ shape: [1, 64, 16, 16], seed: 31, scale: 1 }), [1, 64, 16, 16]);
+    const w = Tensor.fromArray(inputData({ shape: [64, 64, 3, 3], seed: 32, scale: 1 }), [64, 64, 3, 3]);
+    const dy = Tensor.fromArray(inputData({ shape: [1, 64, 16, 16], seed: 33, scale: 1 }), [1, 64, 16, 16]);
+    const run = async (t: ConvTiling) => {
+      setConvTiling(t);
+      const y = Tensor.empty([1, 64, 16, 16]);
+      directGather(g, x.binding, w.binding, null, y);
+      const dx = Tensor.empty([1, 64, 16, 16]);
+      inputGrad(g, dy.binding, w.binding, dx);
+      const dw = weightGrad(g, x.binding, dy.binding);
+      const out = [await y.data(), await dx.data(), await dw.data()];
+      for (const t of [y, dx, dw]) t.dispose();
+      return out;
+    };
+    const defaults = convTiling();
+    try {
+      const direct = await run({ tm: 16, tn: 8 });
+      for (const t of [{ tm: 16, tn: 8, strategy: 'winograd' }, { tm: 16, tn: 8, strategy: 'winograd', m: 4 }] as ConvTiling[]) {
+        const ours = await run(t);
+        direct.forEach((ref, k) => {
+          const scale = ref.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+          const err = ref.reduce((m, v, i) => Math.max(m, Math.abs(v - ours[k][i])), 0) / scale;
+          expect(err, `${JSON.stringify(t)} ${['forward', 'input grad', 'weight grad'][k]}`).toBeLessThanOrEqual(2e-5);
+        });
+      }
+    } finally {
+      setConvTiling(defaults);
+    }
+  });
 });
 
 describe('conv: staged weight gradient', () => {
@@ -115,13 +153,14 @@ describe('conv: finite differences', () => {
       }
     });
   }
-  // Winograd: 5×4 and 2×3 maps, reflection folded onto rows that are also mirrors (the 2-row map) and zero padding.
-  for (const [shape, mode] of [[[2, 2, 5, 4], 'reflect'], [[1, 2, 2, 3], 'reflect'], [[2, 2, 5, 4], 'zeros']] as [number[], 'reflect' | 'zeros'][]) {
-    it(`conv2d 3×3, ${mode} padding 1, ${shape[2]}×${shape[3]} map, Winograd`, async () => {
+  // Winograd: 5×4 and 2×3 maps, reflection folded onto rows that are also mirrors (the 2-row map) and zero padding;
+  // F(4×4) forwards, whose last tile reads past a 2-row map's mirrors.
+  for (const [shape, mode, m] of [[[2, 2, 5, 4], 'reflect'], [[1, 2, 2, 3], 'reflect'], [[2, 2, 5, 4], 'zeros'], [[1, 2, 2, 3], 'reflect', 4], [[2, 2, 5, 4], 'zeros', 4]] as [number[], 'reflect' | 'zeros', 4?][]) {
+    it(`conv2d 3×3, ${mode} padding 1, ${shape[2]}×${shape[3]} map, Winograd${m ? ' F(4×4) forward' : ''}`, async () => {
       const xs = { data: inputData({ shape, seed: 7, scale: 1 }), shape };
       const w = { data: inputData({ shape: [3, 2, 3, 3], seed: 8, scale: 1 }), shape: [3, 2, 3, 3] };
       const defaults = convTiling();
-      setConvTiling({ tm: 4, tn: 4, strategy: 'winograd' });
+      setConvTiling({ tm: 4, tn: 4, strategy: 'winograd', m });
       try {
         const r = await gradcheck((xx, ww, bb) => conv2d(xx, ww, bb, { padding: 1, paddingMode: mode }), [xs, w, b]);
         expect(r.worst, r.detail).toBeLessThanOrEqual(1);

@@ -1,0 +1,45 @@
+// Winograd F(4×4, 3×3) input transform: each 6×6 patch d of x that overlaps a 4×4 output tile becomes Bᵀ d B, 36
+// values, one per transformed plane ξ, written to xt[ξ][c][t]. Element i = (c, t) (winograd_tile.wgsl); the patch
+// starts at padded (4ty, 4tx) and reads x mirrored (REFLECT) or zero outside.
+//   Bᵀ = [4 0 −5 0 1 0; 0 −4 −4 1 1 0; 0 4 −4 −1 1 0; 0 −2 −1 2 1 0; 0 2 −1 −2 1 0; 0 4 0 −5 0 1]
+
+fn xAt(plane: u32, iy: i32, ix: i32) -> f32 {
+  // The last tile of a map not a multiple of 4 reads up to three rows (columns) past the padded input, for outputs
+  // that are dropped: clamped to stay inside.
+  if (REFLECT) {
+    let ry = clamp(reflect(iy, i32(p.H)), 0, i32(p.H) - 1);
+    let rx = clamp(reflect(ix, i32(p.W)), 0, i32(p.W) - 1);
+    return x[plane + u32(ry * i32(p.W) + rx)];
+  }
+  let inside = iy >= 0 && iy < i32(p.H) && ix >= 0 && ix < i32(p.W);
+  return select(0.0, x[plane + u32(max(iy, 0) * i32(p.W) + max(ix, 0))], inside);
+}
+
+fn bt6(d: array<f32, 6>) -> array<f32, 6> {
+  return array<f32, 6>(
+    4.0 * d[0] - 5.0 * d[2] + d[4],
+    -4.0 * (d[1] + d[2]) + d[3] + d[4],
+    4.0 * (d[1] - d[2]) - d[3] + d[4],
+    2.0 * (d[3] - d[1]) - d[2] + d[4],
+    2.0 * (d[1] - d[3]) - d[2] + d[4],
+    4.0 * d[1] - 5.0 * d[3] + d[5],
+  );
+}
+
+fn kernel(i: u32) {
+  let tile = winogradTile(i);
+  let c = tile.channel;
+  let plane = (tile.n * p.Cin + c) * p.H * p.W;
+  let iy0 = i32(4u * tile.ty) - i32(p.pad);
+  let ix0 = i32(4u * tile.tx) - i32(p.pad);
+  var e: array<array<f32, 6>, 6>; // Bᵀ d: column s of the patch transformed
+  for (var s = 0; s < 6; s++) {
+    var col: array<f32, 6>;
+    for (var r = 0; r < 6; r++) { col[r] = xAt(plane, iy0 + r, ix0 + s); }
+    e[s] = bt6(col);
+  }
+  for (var r = 0u; r < 6u; r++) {
+    let v = bt6(array<f32, 6>(e[0][r], e[1][r], e[2][r], e[3][r], e[4][r], e[5][r]));
+    for (var s = 0u; s < 6u; s++) { xt[operandAt(r * 6u + s, c, p.Cin, tile.t)] = v[s]; }
+  }
+}
