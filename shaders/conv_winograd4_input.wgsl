@@ -1,19 +1,7 @@
 // Winograd F(4×4, 3×3) input transform: each 6×6 patch d of x that overlaps a 4×4 output tile becomes Bᵀ d B, 36
 // values, one per transformed plane ξ, written to xt[ξ][c][t]. Element i = (c, t) (winograd_tile.wgsl); the patch
-// starts at padded (4ty, 4tx) and reads x mirrored (REFLECT) or zero outside.
+// starts at padded (4ty, 4tx) and reads x as winograd_patch.wgsl's xAt does.
 //   Bᵀ = [4 0 −5 0 1 0; 0 −4 −4 1 1 0; 0 4 −4 −1 1 0; 0 −2 −1 2 1 0; 0 2 −1 −2 1 0; 0 4 0 −5 0 1]
-
-fn xAt(plane: u32, iy: i32, ix: i32) -> f32 {
-  // The last tile of a map not a multiple of 4 reads up to three rows (columns) past the padded input, for outputs
-  // that are dropped: clamped to stay inside.
-  if (REFLECT) {
-    let ry = clamp(reflect(iy, i32(p.H)), 0, i32(p.H) - 1);
-    let rx = clamp(reflect(ix, i32(p.W)), 0, i32(p.W) - 1);
-    return x[plane + u32(ry * i32(p.W) + rx)];
-  }
-  let inside = iy >= 0 && iy < i32(p.H) && ix >= 0 && ix < i32(p.W);
-  return select(0.0, x[plane + u32(max(iy, 0) * i32(p.W) + max(ix, 0))], inside);
-}
 
 fn bt6(d: array<f32, 6>) -> array<f32, 6> {
   return array<f32, 6>(

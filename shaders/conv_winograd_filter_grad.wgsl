@@ -4,17 +4,17 @@
 // With ACC both are added to dw and db.
 //   Gᵀ = [1 ½ ½ 0; 0 ½ −½ 0; 0 ½ ½ 1]
 
+fn gt3(m: vec4f) -> vec3f {
+  return vec3f(m.x + 0.5 * (m.y + m.z), 0.5 * (m.y - m.z), 0.5 * (m.y + m.z) + m.w);
+}
+
 fn kernel(i: u32) {
   var e: array<vec3f, 4>; // Gᵀ du: column s transformed
   for (var s = 0u; s < 4u; s++) {
-    let m0 = du[(0u + s) * p.n + i];
-    let m1 = du[(4u + s) * p.n + i];
-    let m2 = du[(8u + s) * p.n + i];
-    let m3 = du[(12u + s) * p.n + i];
-    e[s] = vec3f(m0 + 0.5 * (m1 + m2), 0.5 * (m1 - m2), 0.5 * (m1 + m2) + m3);
+    e[s] = gt3(vec4f(du[s * p.n + i], du[(4u + s) * p.n + i], du[(8u + s) * p.n + i], du[(12u + s) * p.n + i]));
   }
   for (var r = 0u; r < 3u; r++) {
-    let g = vec3f(e[0][r] + 0.5 * (e[1][r] + e[2][r]), 0.5 * (e[1][r] - e[2][r]), 0.5 * (e[1][r] + e[2][r]) + e[3][r]);
+    let g = gt3(vec4f(e[0][r], e[1][r], e[2][r], e[3][r]));
     for (var s = 0u; s < 3u; s++) {
       let at = i * 9u + r * 3u + s;
       dw[at] = select(g[s], g[s] + dw[at], ACC);

@@ -6,6 +6,11 @@ fn dyAt(plane: u32, oy: u32, ox: u32) -> f32 {
   return select(0.0, dy[plane + min(oy, p.OH - 1u) * p.OW + min(ox, p.OW - 1u)], oy < p.OH && ox < p.OW);
 }
 
+/** A y for one column (row) y of a tile. */
+fn a4(y0: f32, y1: f32) -> vec4f {
+  return vec4f(y0, y0 + y1, y0 - y1, -y1);
+}
+
 fn kernel(i: u32) {
   let tile = winogradTile(i);
   let plane = (tile.n * p.Cout + tile.channel) * p.OH * p.OW;
@@ -13,12 +18,10 @@ fn kernel(i: u32) {
   let ox = 2u * tile.tx;
   var e: array<vec4f, 2>; // A dy: column s of the tile transformed
   for (var s = 0u; s < 2u; s++) {
-    let y0 = dyAt(plane, oy, ox + s);
-    let y1 = dyAt(plane, oy + 1u, ox + s);
-    e[s] = vec4f(y0, y0 + y1, y0 - y1, -y1);
+    e[s] = a4(dyAt(plane, oy, ox + s), dyAt(plane, oy + 1u, ox + s));
   }
   for (var r = 0u; r < 4u; r++) {
-    let v = vec4f(e[0][r], e[0][r] + e[1][r], e[0][r] - e[1][r], -e[1][r]);
+    let v = a4(e[0][r], e[1][r]);
     for (var s = 0u; s < 4u; s++) { dm[operandAt(r * 4u + s, tile.channel, p.Cout, tile.t)] = v[s]; }
   }
 }

@@ -19,7 +19,7 @@ const INPUT = defineKernel({
   params: { ...INPUT_SIDE, n: 'u32' },
   bindings: { x: 'read', xt: 'read_write' },
   consts: { REFLECT: 'bool', TRANSPOSE: 'bool' },
-  includes: ['reflect', 'winograd_tile'],
+  includes: ['reflect', 'winograd_tile', 'winograd_patch'],
   entry: 'elementwise',
 });
 const FILTER = defineKernel({
@@ -99,26 +99,31 @@ function tileGeometry(g: ConvGeometry, m = 2) {
 }
 
 /** The GEMMs of every plane (16, or F(4×4)'s 36). */
-function gemm(t: WinogradTiling, a: GPUBufferBinding, b: GPUBufferBinding, c: GPUBufferBinding, M: number, N: number, K: number, transA = false, planes = 16): void {
+function gemm(t: WinogradTiling, a: GPUBufferBinding, b: GPUBufferBinding, c: GPUBufferBinding, M: number, N: number, K: number, transA = false, count = 16): void {
   const tm = Math.min(t.tm, M);
   rt().dispatch(GEMM, { a, b, c }, { M, N, K }, {
     consts: { TM: tm, TN: t.tn, TRANS_A: transA, WG: t.wg },
-    groups: [Math.ceil(Math.ceil(N / t.tn) / t.wg), Math.ceil(M / tm), planes],
+    groups: [Math.ceil(Math.ceil(N / t.tn) / t.wg), Math.ceil(M / tm), count],
   });
 }
 
-/** The patches of x transformed: [16, Cin, P], or with `transpose` [16, P, Cin]. */
-function transformInput(g: ConvGeometry, x: GPUBufferBinding, transpose: boolean): Tensor {
-  const { input, P } = tileGeometry(g);
-  const xt = Tensor.empty(transpose ? [16, P, g.Cin] : [16, g.Cin, P]);
-  rt().dispatch(INPUT, { x, xt: xt.binding }, { ...input, n: g.Cin * P }, { consts: { REFLECT: !!g.reflect, TRANSPOSE: transpose } });
+/** Planes of F(m×m, 3×3): one per element of an (m + 2)² patch. */
+const planes = (m: number) => (m + 2) ** 2;
+
+/** The patches of x transformed: [planes, Cin, P], or with `transpose` (F(2×2) only) [16, P, Cin]. */
+function transformInput(g: ConvGeometry, x: GPUBufferBinding, transpose: boolean, m = 2): Tensor {
+  const { input, P } = tileGeometry(g, m);
+  const xt = Tensor.empty(transpose ? [16, P, g.Cin] : [planes(m), g.Cin, P]);
+  const params = { ...input, n: g.Cin * P };
+  if (m === 4) rt().dispatch(FORWARD4.input, { x, xt: xt.binding }, params, { consts: { REFLECT: !!g.reflect } });
+  else rt().dispatch(INPUT, { x, xt: xt.binding }, params, { consts: { REFLECT: !!g.reflect, TRANSPOSE: transpose } });
   return xt;
 }
 
-/** The filters transformed: [16, Cout, Cin]. */
-function transformFilter(g: ConvGeometry, w: GPUBufferBinding): Tensor {
-  const u = Tensor.empty([16, g.Cout, g.Cin]);
-  rt().dispatch(FILTER, { w, u: u.binding }, { n: g.Cout * g.Cin });
+/** The filters transformed: [planes, Cout, Cin]. */
+function transformFilter(g: ConvGeometry, w: GPUBufferBinding, m = 2): Tensor {
+  const u = Tensor.empty([planes(m), g.Cout, g.Cin]);
+  rt().dispatch(m === 4 ? FORWARD4.filter : FILTER, { w, u: u.binding }, { n: g.Cout * g.Cin });
   return u;
 }
 
@@ -143,29 +148,16 @@ function transformGradOutput(g: ConvGeometry, dy: GPUBufferBinding, shared?: Win
   return dm;
 }
 
-/** y = conv(x, w) (+ b), with `acc` added to y. */
+/** y = conv(x, w) (+ b), with `acc` added to y; F(2×2, 3×3), or F(4×4, 3×3) with t.m = 4. */
 export function winogradForward(t: WinogradTiling, g: ConvGeometry, x: GPUBufferBinding, w: GPUBufferBinding, b: GPUBufferBinding | null, y: GPUBufferBinding, acc = false): void {
-  if (t.m === 4) return winograd4Forward(t, g, x, w, b, y, acc);
-  const { output, P } = tileGeometry(g);
-  const xt = transformInput(g, x, false);
-  const u = transformFilter(g, w);
-  const m = Tensor.empty([16, g.Cout, P]);
-  gemm(t, u.binding, xt.binding, m.binding, g.Cout, P, g.Cin);
-  rt().dispatch(OUTPUT, { m: m.binding, b: b ?? m.binding, y }, { ...output, hasBias: b ? 1 : 0, n: g.Cout * P }, { consts: { ACC: acc } });
-  for (const buf of [xt, u, m]) buf.dispose();
-}
-
-/** winogradForward with F(4×4, 3×3). */
-function winograd4Forward(t: WinogradTiling, g: ConvGeometry, x: GPUBufferBinding, w: GPUBufferBinding, b: GPUBufferBinding | null, y: GPUBufferBinding, acc: boolean): void {
-  const { input, output, P } = tileGeometry(g, 4);
-  const xt = Tensor.empty([36, g.Cin, P]);
-  const u = Tensor.empty([36, g.Cout, g.Cin]);
-  const m = Tensor.empty([36, g.Cout, P]);
-  rt().dispatch(FORWARD4.input, { x, xt: xt.binding }, { ...input, n: g.Cin * P }, { consts: { REFLECT: !!g.reflect } });
-  rt().dispatch(FORWARD4.filter, { w, u: u.binding }, { n: g.Cout * g.Cin });
-  gemm(t, u.binding, xt.binding, m.binding, g.Cout, P, g.Cin, false, 36);
-  rt().dispatch(FORWARD4.output, { m: m.binding, b: b ?? m.binding, y }, { ...output, hasBias: b ? 1 : 0, n: g.Cout * P }, { consts: { ACC: acc } });
-  for (const buf of [xt, u, m]) buf.dispose();
+  const m = t.m ?? 2;
+  const { output, P } = tileGeometry(g, m);
+  const xt = transformInput(g, x, false, m);
+  const u = transformFilter(g, w, m);
+  const products = Tensor.empty([planes(m), g.Cout, P]);
+  gemm(t, u.binding, xt.binding, products.binding, g.Cout, P, g.Cin, false, planes(m));
+  rt().dispatch(m === 4 ? FORWARD4.output : OUTPUT, { m: products.binding, b: b ?? products.binding, y }, { ...output, hasBias: b ? 1 : 0, n: g.Cout * P }, { consts: { ACC: acc } });
+  for (const buf of [xt, u, products]) buf.dispose();
 }
 
 /** dx of conv(x, w) from dy (folding reflection's mirrors), added to dx's contents with `acc`. */

@@ -10,61 +10,60 @@ import { convTiling, setConvTiling, weightAndBiasGrad, directGather, inputGrad, 
 
 useGpu();
 
+/** Runs `fn` with every convolution forced to tiling `t` (null: none), then restores the tiling it found. */
+async function withTiling<T>(t: ConvTiling | null, fn: () => Promise<T>): Promise<T> {
+  const before = convTiling();
+  setConvTiling(t);
+  try {
+    return await fn();
+  } finally {
+    setConvTiling(before);
+  }
+}
+
 describe('conv2d / convTranspose2d against PyTorch (float64 reference)', () => {
   for (const name of fixtureCases('conv')) it(name, () => convOracleCase(name));
 });
 
 describe('conv: every strategy and register tiling agrees with PyTorch (also item by item, gradients accumulated in the kernels)', () => {
-  const defaults = convTiling();
   const tilings: ConvTiling[] = [{ tm: 4, tn: 4 }, { tm: 2, tn: 8 }, { tm: 8, tn: 2 }, { tm: 8, tn: 8 }, { tm: 16, tn: 8, wg: 8 }, { tm: 4, tn: 32 }, { tm: 8, tn: 1 }, { tm: 16, tn: 8, strategy: 'rows' }, { tm: 2, tn: 8, wg: 8, strategy: 'rows' }, { tm: 4, tn: 4, strategy: 'tiles' }, { tm: 8, tn: 8, splitK: 2 }, { tm: 4, tn: 4, splitK: 3 }, { tm: 8, tn: 8, foldPass: true }, { tm: 4, tn: 4, splitK: 3, foldPass: true }, { tm: 8, tn: 8, staged: true }, { tm: 16, tn: 8, wg: 8, splitK: 3, staged: true }, { tm: 4, tn: 4, splitK: 2, foldPass: true, staged: true }];
   for (const t of tilings) {
-    it(`${t.strategy ?? 'registers'} ${t.tm}×${t.tn}${t.wg ? ` wg ${t.wg}` : ''}${t.splitK ? `, split-K ${t.splitK}` : ''}${t.foldPass ? ', fold pass' : ''}${t.staged ? ', staged' : ''}`, async () => {
-      setConvTiling(t);
-      try {
-        // Non-square kernels (k3x5, k2x3): the gathers' kernel size read at run time, not a compile-time constant.
-        for (const name of ['conv2d_odd', 'conv2d_k5_stride3', 'conv_transpose2d_k3_stride3_op2', 'conv_transpose2d_stride2_op1', 'conv2d_reflect_block', 'conv2d_reflect_k7_head', 'conv2d_reflect_stride2', 'conv2d_reflect_k7_narrow', 'conv2d_reflect_stride2_narrow', 'conv2d_k3x5', 'conv2d_reflect_k3x5', 'conv_transpose2d_k2x3_stride2']) {
-          await convOracleCase(name);
-        }
-        // Batch items one at a time: gradients added inside the kernels (every strategy's accumulating variant).
-        for (const name of ['conv2d_odd', 'conv2d_k5_stride3', 'conv_transpose2d_stride2_op1', 'conv2d_reflect_block']) {
-          await convOracleCase(name, 'itemwise');
-        }
-        // x convolved twice: the reflect-padded input gradient (folded in the kernels) added to an earlier one.
-        for (const name of ['conv2d_reflect_block', 'conv2d_reflect_k7_narrow', 'conv2d_reflect_stride2_narrow']) {
-          await convOracleCase(name, 'twice');
-        }
-        // Weight and bias in an optimizer's arenas: read, and their gradients written and added, at an offset.
-        await convOracleCase('conv2d_reflect_block', 'whole', true);
-        await convOracleCase('conv2d_reflect_k7_head', 'itemwise', true);
-        await convOracleCase('conv_transpose2d_stride2_op1', 'itemwise', true);
-      } finally {
-        setConvTiling(defaults);
+    it(`${t.strategy ?? 'registers'} ${t.tm}×${t.tn}${t.wg ? ` wg ${t.wg}` : ''}${t.splitK ? `, split-K ${t.splitK}` : ''}${t.foldPass ? ', fold pass' : ''}${t.staged ? ', staged' : ''}`, () => withTiling(t, async () => {
+      // Non-square kernels (k3x5, k2x3): the gathers' kernel size read at run time, not a compile-time constant.
+      for (const name of ['conv2d_odd', 'conv2d_k5_stride3', 'conv_transpose2d_k3_stride3_op2', 'conv_transpose2d_stride2_op1', 'conv2d_reflect_block', 'conv2d_reflect_k7_head', 'conv2d_reflect_stride2', 'conv2d_reflect_k7_narrow', 'conv2d_reflect_stride2_narrow', 'conv2d_k3x5', 'conv2d_reflect_k3x5', 'conv_transpose2d_k2x3_stride2']) {
+        await convOracleCase(name);
       }
-    });
+      // Batch items one at a time: gradients added inside the kernels (every strategy's accumulating variant).
+      for (const name of ['conv2d_odd', 'conv2d_k5_stride3', 'conv_transpose2d_stride2_op1', 'conv2d_reflect_block']) {
+        await convOracleCase(name, 'itemwise');
+      }
+      // x convolved twice: the reflect-padded input gradient (folded in the kernels) added to an earlier one.
+      for (const name of ['conv2d_reflect_block', 'conv2d_reflect_k7_narrow', 'conv2d_reflect_stride2_narrow']) {
+        await convOracleCase(name, 'twice');
+      }
+      // Weight and bias in an optimizer's arenas: read, and their gradients written and added, at an offset.
+      await convOracleCase('conv2d_reflect_block', 'whole', true);
+      await convOracleCase('conv2d_reflect_k7_head', 'itemwise', true);
+      await convOracleCase('conv_transpose2d_stride2_op1', 'itemwise', true);
+    }));
   }
 });
 
 describe('conv: Winograd F(2×2, 3×3) agrees with PyTorch on every 3×3 stride-1 layer (zero, reflection and no padding)', () => {
-  const defaults = convTiling();
   // 4×4 with 8 invocations: tiles past the GEMMs' edges; 16×8: the tuned shape; F(4×4, 3×3) forwards (the gradients
   // stay F(2×2)). The other cases run the registers.
   for (const t of [{ tm: 4, tn: 4, wg: 8, strategy: 'winograd' }, { tm: 16, tn: 8, strategy: 'winograd' }, { tm: 4, tn: 4, wg: 8, strategy: 'winograd', m: 4 }, { tm: 16, tn: 8, strategy: 'winograd', m: 4 }] as ConvTiling[]) {
-    it(`GEMM tile ${t.tm}×${t.tn}${t.wg ? ` wg ${t.wg}` : ''}${t.m ? `, F(${t.m}×${t.m}) forward` : ''}`, async () => {
-      setConvTiling(t);
-      try {
-        // Odd maps (7×9, 6×7: a last tile half outside), 256 channels unpadded, a transposed convolution's stride-1
-        // input and weight gradients; then gradients added inside the kernels, twice-used inputs, arena slices.
-        for (const name of ['conv2d_odd', 'conv2d_reflect_block', 'conv2d_gen_block', 'conv_transpose2d_stride1', 'conv2d_reflect_stride2']) {
-          await convOracleCase(name);
-        }
-        for (const name of ['conv2d_odd', 'conv2d_reflect_block']) await convOracleCase(name, 'itemwise');
-        await convOracleCase('conv2d_reflect_block', 'twice');
-        await convOracleCase('conv2d_reflect_block', 'whole', true);
-        await convOracleCase('conv2d_odd', 'itemwise', true);
-      } finally {
-        setConvTiling(defaults);
+    it(`GEMM tile ${t.tm}×${t.tn}${t.wg ? ` wg ${t.wg}` : ''}${t.m ? `, F(${t.m}×${t.m}) forward` : ''}`, () => withTiling(t, async () => {
+      // Odd maps (7×9, 6×7: a last tile half outside), 256 channels unpadded, a transposed convolution's stride-1
+      // input and weight gradients; then gradients added inside the kernels, twice-used inputs, arena slices.
+      for (const name of ['conv2d_odd', 'conv2d_reflect_block', 'conv2d_gen_block', 'conv_transpose2d_stride1', 'conv2d_reflect_stride2']) {
+        await convOracleCase(name);
       }
-    });
+      for (const name of ['conv2d_odd', 'conv2d_reflect_block']) await convOracleCase(name, 'itemwise');
+      await convOracleCase('conv2d_reflect_block', 'twice');
+      await convOracleCase('conv2d_reflect_block', 'whole', true);
+      await convOracleCase('conv2d_odd', 'itemwise', true);
+    }));
   }
 });
 
@@ -77,8 +76,7 @@ describe('conv: Winograd on a ResNet block\'s layer (64 channels, 16² maps: 8 a
     const x = Tensor.fromArray(inputData({ shape: [1, 64, 16, 16], seed: 31, scale: 1 }), [1, 64, 16, 16]);
     const w = Tensor.fromArray(inputData({ shape: [64, 64, 3, 3], seed: 32, scale: 1 }), [64, 64, 3, 3]);
     const dy = Tensor.fromArray(inputData({ shape: [1, 64, 16, 16], seed: 33, scale: 1 }), [1, 64, 16, 16]);
-    const run = async (t: ConvTiling) => {
-      setConvTiling(t);
+    const run = (t: ConvTiling) => withTiling(t, async () => {
       const y = Tensor.empty([1, 64, 16, 16]);
       directGather(g, x.binding, w.binding, null, y);
       const dx = Tensor.empty([1, 64, 16, 16]);
@@ -87,20 +85,15 @@ describe('conv: Winograd on a ResNet block\'s layer (64 channels, 16² maps: 8 a
       const out = [await y.data(), await dx.data(), await dw.data()];
       for (const t of [y, dx, dw]) t.dispose();
       return out;
-    };
-    const defaults = convTiling();
-    try {
-      const direct = await run({ tm: 16, tn: 8 });
-      for (const t of [{ tm: 16, tn: 8, strategy: 'winograd' }, { tm: 16, tn: 8, strategy: 'winograd', m: 4 }] as ConvTiling[]) {
-        const ours = await run(t);
-        direct.forEach((ref, k) => {
-          const scale = ref.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
-          const err = ref.reduce((m, v, i) => Math.max(m, Math.abs(v - ours[k][i])), 0) / scale;
-          expect(err, `${JSON.stringify(t)} ${['forward', 'input grad', 'weight grad'][k]}`).toBeLessThanOrEqual(2e-5);
-        });
-      }
-    } finally {
-      setConvTiling(defaults);
+    });
+    const direct = await run({ tm: 16, tn: 8 });
+    for (const t of [{ tm: 16, tn: 8, strategy: 'winograd' }, { tm: 16, tn: 8, strategy: 'winograd', m: 4 }] as ConvTiling[]) {
+      const ours = await run(t);
+      direct.forEach((ref, k) => {
+        const scale = ref.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+        const err = ref.reduce((m, v, i) => Math.max(m, Math.abs(v - ours[k][i])), 0) / scale;
+        expect(err, `${JSON.stringify(t)} ${['forward', 'input grad', 'weight grad'][k]}`).toBeLessThanOrEqual(2e-5);
+      });
     }
   });
 });
@@ -112,16 +105,12 @@ describe('conv: staged weight gradient', () => {
     const g = { N: 1, Cin: 3, H: 5, W: 150, Cout: 6, OH: 5, OW: 150, KH: 3, KW: 3, stride: 1, pad: 1, reflect: true };
     const x = Tensor.fromArray(inputData({ shape: [1, 3, 5, 150], seed: 21, scale: 1 }), [1, 3, 5, 150]);
     const dy = Tensor.fromArray(inputData({ shape: [1, 6, 5, 150], seed: 22, scale: 1 }), [1, 6, 5, 150]);
-    const defaults = convTiling();
     const results: Float32Array[][] = [];
-    try {
-      for (const staged of [false, true]) {
-        setConvTiling({ tm: 4, tn: 4, wg: 8, staged });
+    for (const staged of [false, true]) {
+      results.push(await withTiling({ tm: 4, tn: 4, wg: 8, staged }, async () => {
         const [dw, db] = weightAndBiasGrad(g, x.binding, dy);
-        results.push([await dw.data(), await db.data()]);
-      }
-    } finally {
-      setConvTiling(defaults);
+        return [await dw.data(), await db.data()];
+      }));
     }
     expect(Array.from(results[1][0])).toEqual(Array.from(results[0][0]));
     expect(Array.from(results[1][1])).toEqual(Array.from(results[0][1]));
@@ -143,14 +132,10 @@ describe('conv: finite differences', () => {
   for (const [stride, t] of [[1, null], [2, null], [1, { tm: 4, tn: 4, strategy: 'tiles' }], [1, { tm: 4, tn: 4, splitK: 2 }], [2, { tm: 4, tn: 4, splitK: 2 }], [1, { tm: 4, tn: 4, splitK: 2, foldPass: true }], [1, { tm: 4, tn: 4, splitK: 2, foldPass: true, staged: true }]] as [number, ConvTiling | null][]) {
     it(`conv2d with reflection padding 2, stride ${stride}${t ? `, ${t.strategy ?? `split-K ${t.splitK}`}${t.foldPass ? ', fold pass' : ''}${t.staged ? ', staged' : ''}` : ''}`, async () => {
       const w = { data: inputData({ shape: [3, 2, 3, 3], seed: 8, scale: 1 }), shape: [3, 2, 3, 3] };
-      const defaults = convTiling();
-      setConvTiling(t ?? defaults);
-      try {
+      await withTiling(t ?? convTiling(), async () => {
         const r = await gradcheck((xx, ww, bb) => conv2d(xx, ww, bb, { stride, padding: 2, paddingMode: 'reflect' }), [x, w, b]);
         expect(r.worst, r.detail).toBeLessThanOrEqual(1);
-      } finally {
-        setConvTiling(defaults);
-      }
+      });
     });
   }
   // Winograd: 5×4 and 2×3 maps, reflection folded onto rows that are also mirrors (the 2-row map) and zero padding;
@@ -159,14 +144,10 @@ describe('conv: finite differences', () => {
     it(`conv2d 3×3, ${mode} padding 1, ${shape[2]}×${shape[3]} map, Winograd${m ? ' F(4×4) forward' : ''}`, async () => {
       const xs = { data: inputData({ shape, seed: 7, scale: 1 }), shape };
       const w = { data: inputData({ shape: [3, 2, 3, 3], seed: 8, scale: 1 }), shape: [3, 2, 3, 3] };
-      const defaults = convTiling();
-      setConvTiling({ tm: 4, tn: 4, strategy: 'winograd', m });
-      try {
+      await withTiling({ tm: 4, tn: 4, strategy: 'winograd', m }, async () => {
         const r = await gradcheck((xx, ww, bb) => conv2d(xx, ww, bb, { padding: 1, paddingMode: mode }), [xs, w, b]);
         expect(r.worst, r.detail).toBeLessThanOrEqual(1);
-      } finally {
-        setConvTiling(defaults);
-      }
+      });
     });
   }
   it('convTranspose2d stride 2, padding 1, output padding 1', async () => {
