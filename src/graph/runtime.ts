@@ -348,6 +348,11 @@ export class Runtime {
     this.submit(true);
   }
 
+  /** Submits what is recorded without ending the step: buffers released before it can be handed out again. */
+  submitChunk(): void {
+    this.submit(false);
+  }
+
   /** Submits what is recorded; `endOfStep` (a flush, not a chunk of a step) also restarts the pool's request
    * positions, which a repeated step then repeats. */
   private submit(endOfStep: boolean): void {

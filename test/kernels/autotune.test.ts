@@ -120,6 +120,20 @@ describe('autotune', () => {
     expect(JSON.stringify(choice)).toBe(candidates[costs.indexOf(Math.min(...costs))]);
   });
 
+  it('runs every trial after the first of its sizes in reused scratch, as a step runs (fresh memory is slower)', async () => {
+    process.env.COMI_AUTOTUNE = '1';
+    const r = rt();
+    const x = rand([1, 7, 11, 9], 16);
+    const w = rand([3, 7, 3, 3], 17);
+    await x.data();
+    r.pool.trim(); // no idle buffers of these sizes left by earlier tests
+    const created = r.pool.getStats().created;
+    await conv2d(x, w, null, { padding: 1 }).data();
+    // The output, one scratch output for all candidates' trials, and the three transformed operands (x's, the
+    // filters', the GEMMs') of F(2×2) and of F(4×4) (before trials ran after a submit, each in new buffers: 103).
+    expect(r.pool.getStats().created - created).toBe(1 + 1 + 3 + 3);
+  });
+
   it('measures the host\'s time per dispatch on dispatches that reuse their bind group', async () => {
     process.env.COMI_AUTOTUNE = '0';
     const x = rand([1, 4, 8, 8], 14);
