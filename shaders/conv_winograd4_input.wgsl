@@ -15,7 +15,7 @@ fn bt6(d: array<f32, 6>) -> array<f32, 6> {
 }
 
 fn kernel(i: u32) {
-  let tile = winogradTile(i);
+  let tile = winogradTile(i, p.ty0);
   let c = tile.channel;
   let plane = (tile.n * p.Cin + c) * p.H * p.W;
   let iy0 = i32(4u * tile.ty) - i32(p.pad);

@@ -11,7 +11,7 @@ fn at4(m: array<f32, 6>) -> vec4f {
 }
 
 fn kernel(i: u32) {
-  let tile = winogradTile(i);
+  let tile = winogradTile(i, p.ty0);
   let k = tile.channel;
   var e: array<vec4f, 6>; // Aᵀ m: column s of m transformed
   for (var s = 0u; s < 6u; s++) {

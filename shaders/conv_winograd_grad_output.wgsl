@@ -12,7 +12,7 @@ fn a4(y0: f32, y1: f32) -> vec4f {
 }
 
 fn kernel(i: u32) {
-  let tile = winogradTile(i);
+  let tile = winogradTile(i, 0u);
   let plane = (tile.n * p.Cout + tile.channel) * p.OH * p.OW;
   let oy = 2u * tile.ty;
   let ox = 2u * tile.tx;

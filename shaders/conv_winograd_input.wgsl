@@ -10,7 +10,7 @@ fn bt4(d: vec4f) -> vec4f {
 }
 
 fn kernel(i: u32) {
-  let tile = winogradTile(i);
+  let tile = winogradTile(i, p.ty0);
   let c = tile.channel;
   let plane = (tile.n * p.Cin + c) * p.H * p.W;
   let iy0 = i32(2u * tile.ty) - i32(p.pad);

@@ -7,7 +7,7 @@ fn at2(m: vec4f) -> vec2f {
 }
 
 fn kernel(i: u32) {
-  let tile = winogradTile(i);
+  let tile = winogradTile(i, p.ty0);
   let k = tile.channel;
   var e: array<vec2f, 4>; // Aᵀ m: column s of m transformed
   for (var s = 0u; s < 4u; s++) {

@@ -175,8 +175,9 @@ let lastVariant: ConvVariant | null = null;
 
 /** `winograd`: the convolution (of which g may be the input gradient's flipped geometry) is one that conv_winograd.ts
  * computes. */
-function variantFor(kind: ConvKind, g: ConvGeometry, trial: (v: ConvVariant) => void, inputGrad = false, winograd = winogradApplies(g)): ConvVariant {
-  const winograd4 = kind === 'directGather' && !inputGrad && winogradApplies(g, 4);
+function variantFor(kind: ConvKind, g: ConvGeometry, trial: (v: ConvVariant) => void, inputGrad = false, winograd = winogradApplies(g, 2, kind === 'directGather' && !inputGrad)): ConvVariant {
+  const forward = kind === 'directGather' && !inputGrad;
+  const winograd4 = forward && winogradApplies(g, 4, true);
   if (forced) {
     const unsupported = (forced.strategy === 'rows' && kind !== 'weightGrad') || (forced.strategy === 'winograd' && !winograd);
     const strategy = unsupported ? 'registers' : forced.strategy ?? 'registers';

@@ -16,7 +16,7 @@ const OUTPUT_SIDE = { N: 'u32', Cout: 'u32', OH: 'u32', OW: 'u32', TH: 'u32', TW
 
 const INPUT = defineKernel({
   shader: 'conv_winograd_input',
-  params: { ...INPUT_SIDE, n: 'u32' },
+  params: { ...INPUT_SIDE, ty0: 'u32', n: 'u32' },
   bindings: { x: 'read', xt: 'read_write' },
   consts: { REFLECT: 'bool', TRANSPOSE: 'bool' },
   includes: ['reflect', 'winograd_tile', 'winograd_patch'],
@@ -38,7 +38,7 @@ const GEMM = defineKernel({
 });
 const OUTPUT = defineKernel({
   shader: 'conv_winograd_output',
-  params: { ...OUTPUT_SIDE, hasBias: 'u32', n: 'u32' },
+  params: { ...OUTPUT_SIDE, ty0: 'u32', hasBias: 'u32', n: 'u32' },
   bindings: { m: 'read', b: 'read', y: 'read_write' },
   consts: { ACC: 'bool' },
   includes: ['winograd_tile'],
@@ -78,18 +78,39 @@ const FILTER_GRAD = defineKernel({
  * tile, 2 (default) or 4 (F(4×4, 3×3): forwards only). */
 export interface WinogradTiling { tm: number; tn: number; wg: number; m?: 2 | 4 }
 
-/** Whether g is a convolution this file computes: 3×3, stride 1, padding at most 1, and transformed operands
- * (each 4× its map) within half the adapter's largest binding, as correction's tile planner keeps its widest map
- * (src/correct/tiling.ts): a full-resolution layer of a large tile stays direct. */
-export function winogradApplies(g: ConvGeometry, m = 2): boolean {
-  if (g.KH !== 3 || g.KW !== 3 || g.stride !== 1 || g.pad > 1) return false;
-  const { limits } = rt().gpu;
-  const operand = (m + 2) ** 2 * Math.max(g.Cin, g.Cout) * g.N * Math.ceil(g.OH / m) * Math.ceil(g.OW / m) * 4;
-  return operand <= Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize) / 2;
+/** Planes of F(m×m, 3×3): one per element of an (m + 2)² patch. */
+const planes = (m: number) => (m + 2) ** 2;
+
+let forcedLimit: number | null = null;
+
+/** Tests: a smaller operand limit (bytes; null: the adapter's), so that small maps run in bands. */
+export function setWinogradOperandLimit(bytes: number | null): void {
+  forcedLimit = bytes;
 }
 
-function tileGeometry(g: ConvGeometry, m = 2) {
-  const TH = Math.ceil(g.OH / m);
+/** The most bytes one transformed operand may take: half the adapter's largest binding (correction's tile planner
+ * keeps its widest map within a binding, src/correct/tiling.ts). */
+function operandLimit(): number {
+  if (forcedLimit !== null) return forcedLimit;
+  const { limits } = rt().gpu;
+  return Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize) / 2;
+}
+
+/** Bytes of one row of tiles of g's largest transformed operand. */
+function tileRowBytes(g: ConvGeometry, m: number): number {
+  return planes(m) * Math.max(g.Cin, g.Cout) * g.N * Math.ceil(g.OW / m) * 4;
+}
+
+/** Whether g is a convolution this file computes: 3×3, stride 1, padding at most 1, and transformed operands within
+ * operandLimit — `banded` (forwards) per band of tile rows, so only one row need fit; otherwise (gradients) the
+ * whole map's, so a full-resolution layer of a large tile stays direct there. */
+export function winogradApplies(g: ConvGeometry, m = 2, banded = false): boolean {
+  if (g.KH !== 3 || g.KW !== 3 || g.stride !== 1 || g.pad > 1) return false;
+  return (banded ? 1 : Math.ceil(g.OH / m)) * tileRowBytes(g, m) <= operandLimit();
+}
+
+/** The tile grid of TH rows (default all: ⌈OH/m⌉) × TW per batch item, from each side. */
+function tileGeometry(g: ConvGeometry, m = 2, TH = Math.ceil(g.OH / m)) {
   const TW = Math.ceil(g.OW / m);
   return {
     input: { N: g.N, Cin: g.Cin, H: g.H, W: g.W, TH, TW, pad: g.pad },
@@ -107,17 +128,13 @@ function gemm(t: WinogradTiling, a: GPUBufferBinding, b: GPUBufferBinding, c: GP
   });
 }
 
-/** Planes of F(m×m, 3×3): one per element of an (m + 2)² patch. */
-const planes = (m: number) => (m + 2) ** 2;
-
-/** The patches of x transformed: [planes, Cin, P], or with `transpose` (F(2×2) only) [16, P, Cin]. */
-function transformInput(g: ConvGeometry, x: GPUBufferBinding, transpose: boolean, m = 2): Tensor {
-  const { input, P } = tileGeometry(g, m);
-  const xt = Tensor.empty(transpose ? [16, P, g.Cin] : [planes(m), g.Cin, P]);
-  const params = { ...input, n: g.Cin * P };
-  if (m === 4) rt().dispatch(FORWARD4.input, { x, xt: xt.binding }, params, { consts: { REFLECT: !!g.reflect } });
-  else rt().dispatch(INPUT, { x, xt: xt.binding }, params, { consts: { REFLECT: !!g.reflect, TRANSPOSE: transpose } });
-  return xt;
+/** The patches of x transformed into xt: [planes, Cin, P], or with `transpose` (F(2×2) only) [16, P, Cin]; `rows`
+ * tile rows from row ty0 (P = N·rows·TW), by default all. */
+function transformInput(g: ConvGeometry, x: GPUBufferBinding, xt: GPUBufferBinding, transpose: boolean, m = 2, ty0 = 0, rows?: number): void {
+  const { input, P } = tileGeometry(g, m, rows);
+  const params = { ...input, ty0, n: g.Cin * P };
+  if (m === 4) rt().dispatch(FORWARD4.input, { x, xt }, params, { consts: { REFLECT: !!g.reflect } });
+  else rt().dispatch(INPUT, { x, xt }, params, { consts: { REFLECT: !!g.reflect, TRANSPOSE: transpose } });
 }
 
 /** The filters transformed: [planes, Cout, Cin]. */
@@ -148,15 +165,23 @@ function transformGradOutput(g: ConvGeometry, dy: GPUBufferBinding, shared?: Win
   return dm;
 }
 
-/** y = conv(x, w) (+ b), with `acc` added to y; F(2×2, 3×3), or F(4×4, 3×3) with t.m = 4. */
+/** y = conv(x, w) (+ b), with `acc` added to y; F(2×2, 3×3), or F(4×4, 3×3) with t.m = 4. A map whose operands
+ * exceed operandLimit runs in bands of tile rows, through the same operand buffers. */
 export function winogradForward(t: WinogradTiling, g: ConvGeometry, x: GPUBufferBinding, w: GPUBufferBinding, b: GPUBufferBinding | null, y: GPUBufferBinding, acc = false): void {
   const m = t.m ?? 2;
-  const { output, P } = tileGeometry(g, m);
-  const xt = transformInput(g, x, false, m);
+  const tileRows = Math.ceil(g.OH / m);
+  const rows = Math.min(tileRows, Math.max(1, Math.floor(operandLimit() / tileRowBytes(g, m))));
+  const { P } = tileGeometry(g, m, rows);
   const u = transformFilter(g, w, m);
+  const xt = Tensor.empty([planes(m), g.Cin, P]);
   const products = Tensor.empty([planes(m), g.Cout, P]);
-  gemm(t, u.binding, xt.binding, products.binding, g.Cout, P, g.Cin, false, planes(m));
-  rt().dispatch(m === 4 ? FORWARD4.output : OUTPUT, { m: products.binding, b: b ?? products.binding, y }, { ...output, hasBias: b ? 1 : 0, n: g.Cout * P }, { consts: { ACC: acc } });
+  for (let ty0 = 0; ty0 < tileRows; ty0 += rows) {
+    const band = Math.min(rows, tileRows - ty0);
+    const { output, P: bandP } = tileGeometry(g, m, band);
+    transformInput(g, x, xt.binding, false, m, ty0, band);
+    gemm(t, u.binding, xt.binding, products.binding, g.Cout, bandP, g.Cin, false, planes(m));
+    rt().dispatch(m === 4 ? FORWARD4.output : OUTPUT, { m: products.binding, b: b ?? products.binding, y }, { ...output, ty0, hasBias: b ? 1 : 0, n: g.Cout * bandP }, { consts: { ACC: acc } });
+  }
   for (const buf of [xt, u, products]) buf.dispose();
 }
 
@@ -176,7 +201,8 @@ export function winogradInputGrad(t: WinogradTiling, g: ConvGeometry, dy: GPUBuf
 export function winogradWeightGrad(t: WinogradTiling, g: ConvGeometry, x: GPUBufferBinding, dy: GPUBufferBinding, dw: GPUBufferBinding, acc = false, shared?: WinogradShared, db: GPUBufferBinding | null = null): void {
   const { P } = tileGeometry(g);
   const dm = transformGradOutput(g, dy, shared);
-  const xt = transformInput(g, x, true);
+  const xt = Tensor.empty([16, P, g.Cin]);
+  transformInput(g, x, xt.binding, true);
   const du = Tensor.empty([16, g.Cout, g.Cin]);
   gemm(t, dm.binding, xt.binding, du.binding, g.Cout, g.Cin, P);
   // Without a bias db is a scratch buffer (writable bindings may not alias).

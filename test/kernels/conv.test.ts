@@ -3,10 +3,12 @@ import { useGpu } from '../helpers/gpu.js';
 import { fixtureCases, inputData } from '../helpers/oracle.js';
 import { convOracleCase } from './oracle_case.js';
 import { Tensor, scope } from '../../src/graph/tensor.js';
+import { rt } from '../../src/graph/runtime.js';
 import { gradcheck } from '../../src/autograd/gradcheck.js';
 import { conv2d } from '../../src/kernels/conv2d.js';
 import { convTranspose2d } from '../../src/kernels/conv_transpose2d.js';
 import { convTiling, setConvTiling, weightAndBiasGrad, directGather, inputGrad, weightGrad, type ConvTiling } from '../../src/kernels/conv_gemm.js';
+import { setWinogradOperandLimit } from '../../src/kernels/conv_winograd.js';
 
 useGpu();
 
@@ -65,6 +67,59 @@ describe('conv: Winograd F(2×2, 3×3) agrees with PyTorch on every 3×3 stride-
       await convOracleCase('conv2d_odd', 'itemwise', true);
     }));
   }
+});
+
+describe('conv: Winograd forwards in bands of tile rows (operands beyond the limit) agree with PyTorch', () => {
+  // Operand limits (bytes) that fit some tile rows of a layer but not all: 4320, one row of the small maps (the odd
+  // map's last one half outside); 9600, the odd map's F(2×2) in 3 + 1; 73728, the 256-channel block in rows of
+  // one; 150000, its F(2×2) in 2 + 2. A layer whose one row exceeds the limit runs the registers, as do the
+  // gradients (they need the whole map's operands within it).
+  for (const m of [2, 4] as const) {
+    it(`F(${m}×${m})`, async () => {
+      for (const limit of [4320, 9600, 73728, 150000]) {
+        setWinogradOperandLimit(limit);
+        try {
+          await withTiling({ tm: 4, tn: 4, wg: 8, strategy: 'winograd', m }, async () => {
+            for (const name of ['conv2d_odd', 'conv2d_reflect_block', 'conv2d_gen_block']) await convOracleCase(name);
+            await convOracleCase('conv2d_odd', 'itemwise');
+          });
+        } finally {
+          setWinogradOperandLimit(null);
+        }
+      }
+    });
+  }
+
+  it('a 64-channel 16² layer in bands equals it in one, band by band (1 + 3 × bands dispatches)', async () => {
+    const g = { N: 1, Cin: 64, H: 16, W: 16, Cout: 64, OH: 16, OW: 16, KH: 3, KW: 3, stride: 1, pad: 1, reflect: true };
+    const x = Tensor.fromArray(inputData({ shape: [1, 64, 16, 16], seed: 34, scale: 1 }), [1, 64, 16, 16]);
+    const w = Tensor.fromArray(inputData({ shape: [64, 64, 3, 3], seed: 35, scale: 1 }), [64, 64, 3, 3]);
+    const b = Tensor.fromArray(inputData({ shape: [64], seed: 36, scale: 1 }), [64]);
+    const forward = async (m: 2 | 4, limit: number | null) => {
+      setWinogradOperandLimit(limit);
+      try {
+        return await withTiling({ tm: 16, tn: 8, strategy: 'winograd', m }, async () => {
+          const y = Tensor.empty([1, 64, 16, 16]);
+          const before = rt().dispatchCount;
+          directGather(g, x.binding, w.binding, b.binding, y);
+          const dispatches = rt().dispatchCount - before;
+          const out = await y.data();
+          y.dispose();
+          return { out, dispatches };
+        });
+      } finally {
+        setWinogradOperandLimit(null);
+      }
+    };
+    // One tile row of the operands: (m + 2)² planes × 64 channels × 16 / m tiles × 4 bytes.
+    for (const [m, rows, bands] of [[2, 3, 3], [4, 1, 4]] as const) {
+      const whole = await forward(m, null);
+      expect(whole.dispatches).toBe(4);
+      const banded = await forward(m, rows * (m + 2) ** 2 * 64 * (16 / m) * 4);
+      expect(banded.dispatches).toBe(1 + 3 * bands);
+      expect(banded.out).toEqual(whole.out);
+    }
+  });
 });
 
 describe('conv: Winograd on a ResNet block\'s layer (64 channels, 16² maps: 8 and 4 tiles a side)', () => {
