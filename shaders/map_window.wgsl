@@ -1,15 +1,16 @@
 // Copies an h×w window of a C-channel map stored as row bands into a destination at column dx0: the window starts
-// at (y0, x0) in the map upsampled ×up (nearest), reflected (REFLECT, PyTorch ReflectionPad2d) or zero outside it,
+// at (y0, x0) in the map upsampled ×UP (nearest), reflected (REFLECT, PyTorch ReflectionPad2d) or zero outside it,
 // each value optionally normalised by stats = [mean[0..C), rstd[0..C)] and passed through ReLU. The map's rows
 // [s0, s3) lie in three bands a = [s0, s1), b = [s1, s2), c = [s2, s3), each C × rows × W. The bands are stored as
 // SRC and the destination as DST (f32 or f16): values are read into f32, normalised there, and rounded to DST only
-// when written. One invocation per value.
+// when written. Invocation (column j, row r, channel ch): a workgroup shares its row and channel, so the band and the
+// source row are uniform in it, and no index is divided at run time (on CPU adapters integer division is scalar).
 
-fn kernel(i: u32) {
-  let j = i % p.w;
-  let rest = i / p.w;
-  let r = rest % p.h;
-  let ch = rest / p.h;
+fn kernel(gid: vec3u) {
+  let j = gid.x;
+  if (j >= p.w) { return; }
+  let r = gid.y;
+  let ch = gid.z;
   var vy = p.y0 + i32(r);
   var vx = p.x0 + i32(j);
   let VH = i32(p.VH);
@@ -20,8 +21,8 @@ fn kernel(i: u32) {
   }
   var v = 0.0;
   if (vy >= 0 && vy < VH && vx >= 0 && vx < VW) {
-    let sy = u32(vy) / p.up;
-    let sx = u32(vx) / p.up;
+    let sy = u32(vy) / UP;
+    let sx = u32(vx) / UP;
     if (sy < p.s1) {
       v = f32(a[(ch * (p.s1 - p.s0) + sy - p.s0) * p.W + sx]);
     } else if (sy < p.s2) {

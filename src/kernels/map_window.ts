@@ -7,19 +7,23 @@ import { rt } from '../graph/runtime.js';
 import { defineKernel } from '../graph/kernel.js';
 import { rank } from './check.js';
 
+/** Columns per workgroup (one row of one channel). */
+const WINDOW_WG = 64;
+
 const WINDOW = defineKernel({
   shader: 'map_window',
   includes: ['reflect'],
   params: {
-    C: 'u32', W: 'u32', VH: 'u32', VW: 'u32', up: 'u32', y0: 'i32', x0: 'i32', h: 'u32', w: 'u32',
-    s0: 'u32', s1: 'u32', s2: 'u32', s3: 'u32', dH: 'u32', dW: 'u32', dx0: 'u32', reflect: 'u32', hasStats: 'u32', relu: 'u32', n: 'u32',
+    C: 'u32', W: 'u32', VH: 'u32', VW: 'u32', y0: 'i32', x0: 'i32', w: 'u32',
+    s0: 'u32', s1: 'u32', s2: 'u32', s3: 'u32', dH: 'u32', dW: 'u32', dx0: 'u32', reflect: 'u32', hasStats: 'u32', relu: 'u32',
   },
   bindings: {
     a: { access: 'read', type: 'array<SRC>' }, b: { access: 'read', type: 'array<SRC>' }, c: { access: 'read', type: 'array<SRC>' },
     stats: 'read', y: { access: 'read_write', type: 'array<DST>' },
   },
-  consts: { SRC: 'float', DST: 'float' },
-  entry: 'elementwise',
+  consts: { SRC: 'float', DST: 'float', UP: 'u32' },
+  entry: ['gid'],
+  workgroup: WINDOW_WG,
 });
 
 /** One band of a map: [1, C, rows, W] holding the map's rows [start, start + rows). */
@@ -78,8 +82,8 @@ export function mapWindow(s: WindowSpec): Tensor {
   const dx0 = s.into?.dx0 ?? 0;
   if (y.shape[1] !== C || y.shape[2] !== h || dx0 + w > dW) throw new Error(`mapWindow: a ${C}×${h}×${w} window does not fit ${y.describe()} at column ${dx0}`);
   rt().dispatch(WINDOW, { a: A.binding, b: B.binding, c: Cb.binding, stats: (stats ?? A).binding, y: y.binding }, {
-    C, W, VH, VW, up, y0, x0, h, w, s0, s1, s2, s3, dH: h, dW, dx0,
-    reflect: s.pad === 'reflect' ? 1 : 0, hasStats: stats ? 1 : 0, relu: s.relu ? 1 : 0, n: C * h * w,
-  }, { consts: { SRC, DST: y.dtype } });
+    C, W, VH, VW, y0, x0, w, s0, s1, s2, s3, dH: h, dW, dx0,
+    reflect: s.pad === 'reflect' ? 1 : 0, hasStats: stats ? 1 : 0, relu: s.relu ? 1 : 0,
+  }, { consts: { SRC, DST: y.dtype, UP: up }, groups: [Math.ceil(w / WINDOW_WG), h, C] });
   return y;
 }
