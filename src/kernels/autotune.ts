@@ -19,6 +19,10 @@ const CACHE_VERSION = 9;
  * bench/autotune_noise.ts. */
 export const WARMUP_REPS = 1;
 export const TRIAL_REPS = 5;
+/** Counted runs where one run is long (a CPU adapter's large layers, tens to hundreds of ms): their noise is small
+ * against their length, and five each made the trials most of a first correction (~80 s of the Leishmania image's
+ * 120 on lavapipe). */
+export const LONG_TRIAL_REPS = 2;
 
 /** Each candidate's fastest counted trial (its times in recording order, warm-up first). */
 export function countedFastest(times: readonly (readonly number[])[]): number[] {
@@ -99,10 +103,10 @@ export function cpuLikeAdapter(): boolean {
 /**
  * The variant for `key` (op and shape class): the cached choice, else `fallback` — and, the first time the key is
  * seen with autotuning on, `trial(candidate)` is recorded for each candidate under timestamp queries; the fastest
- * becomes the choice once their times arrive (after the current step's submit). `trial` must write only to scratch
- * buffers.
+ * becomes the choice once their times arrive (after the current step's submit), on `counted` runs after the
+ * warm-up. `trial` must write only to scratch buffers.
  */
-export function tuned<C>(key: string, candidates: C[], fallback: C, trial: (c: C) => void): C {
+export function tuned<C>(key: string, candidates: C[], fallback: C, trial: (c: C) => void, counted = TRIAL_REPS): C {
   // Off means the defaults, not the cache's choices: tests must not depend on what this machine tuned before.
   if (!autotuneEnabled()) return fallback;
   const chosen = choices();
@@ -116,7 +120,7 @@ export function tuned<C>(key: string, candidates: C[], fallback: C, trial: (c: C
   inFlight.add(key);
   const times: number[][] = candidates.map(() => []);
   const dispatches: number[] = candidates.map(() => 0);
-  const reps = WARMUP_REPS + TRIAL_REPS;
+  const reps = WARMUP_REPS + counted;
   let left = candidates.length * reps;
   for (let rep = 0; rep < reps; rep++) {
     candidates.forEach((c, i) => {

@@ -11,7 +11,7 @@
 import { Tensor } from '../graph/tensor.js';
 import { rt } from '../graph/runtime.js';
 import { defineKernel } from '../graph/kernel.js';
-import { reductionVariant, tuned, cpuLikeAdapter } from './autotune.js';
+import { reductionVariant, tuned, cpuLikeAdapter, TRIAL_REPS, LONG_TRIAL_REPS } from './autotune.js';
 import { unpadSlices } from './pad.js';
 import { winogradApplies, winogradForward, winogradInputGrad, winogradWeightGrad, WinogradShared } from './conv_winograd.js';
 
@@ -160,6 +160,14 @@ function candidates(kind: ConvKind = 'directGather', outChannels = Infinity, ref
   return [TILES, ...regs, ...splits, ...[registers(16, 8), ...splits, ...staged].map((v) => ({ ...v, foldPass: true }))];
 }
 
+/** Multiply-adds × 2 from which a CPU adapter's trial is long (~40 ms on lavapipe): fewer counted runs. */
+const LONG_TRIAL_FLOP = 1e9;
+
+function trialReps(g: ConvGeometry): number {
+  const flop = 2 * g.N * g.Cout * g.OH * g.OW * g.Cin * g.KH * g.KW;
+  return cpuLikeAdapter() && flop >= LONG_TRIAL_FLOP ? LONG_TRIAL_REPS : TRIAL_REPS;
+}
+
 /** Power-of-two buckets: one tuning per class of similar layers. */
 function bucket(n: number): number {
   return 2 ** Math.ceil(Math.log2(Math.max(1, n)));
@@ -173,10 +181,11 @@ function shapeClass(kind: ConvKind, g: ConvGeometry, inputGrad = false): string 
 
 let lastVariant: ConvVariant | null = null;
 
-/** `winograd`: the convolution (of which g may be the input gradient's flipped geometry) is one that conv_winograd.ts
- * computes. */
-function variantFor(kind: ConvKind, g: ConvGeometry, trial: (v: ConvVariant) => void, inputGrad = false, winograd = winogradApplies(g, 2, kind === 'directGather' && !inputGrad)): ConvVariant {
+/** Winograd is a candidate where conv_winograd.ts computes g (forwards in bands if need be), or for an input gradient
+ * (g its flipped geometry) where `winogradGradient` says it computes the convolution's gradients. */
+function variantFor(kind: ConvKind, g: ConvGeometry, trial: (v: ConvVariant) => void, inputGrad = false, winogradGradient?: boolean): ConvVariant {
   const forward = kind === 'directGather' && !inputGrad;
+  const winograd = winogradGradient ?? winogradApplies(g, 2, forward);
   const winograd4 = forward && winogradApplies(g, 4, true);
   if (forced) {
     const unsupported = (forced.strategy === 'rows' && kind !== 'weightGrad') || (forced.strategy === 'winograd' && !winograd);
@@ -188,7 +197,7 @@ function variantFor(kind: ConvKind, g: ConvGeometry, trial: (v: ConvVariant) => 
     lastVariant = { strategy, tm: forced.tm, tn: forced.tn, wg: forced.wg ?? 64, ...(splitK ? { splitK } : {}), ...(foldPass ? { foldPass } : {}), ...(staged ? { staged } : {}), ...(m ? { m } : {}) };
   } else {
     const fallback = cpuLikeAdapter() ? registers(16, 8) : TILES;
-    lastVariant = tuned(shapeClass(kind, g, inputGrad), candidates(kind, g.Cout, inputGrad && !!g.reflect, winograd, winograd4), fallback, trial);
+    lastVariant = tuned(shapeClass(kind, g, inputGrad), candidates(kind, g.Cout, inputGrad && !!g.reflect, winograd, winograd4), fallback, trial, trialReps(g));
   }
   return lastVariant;
 }

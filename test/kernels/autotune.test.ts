@@ -11,7 +11,7 @@ import { rt } from '../../src/graph/runtime.js';
 import { hashUniform } from '../../src/graph/random.js';
 import { conv2d } from '../../src/kernels/conv2d.js';
 import { convCandidates, inputGrad } from '../../src/kernels/conv_gemm.js';
-import { autotuneCachePath, observeTrials, countedFastest, candidateCosts, WARMUP_REPS, TRIAL_REPS } from '../../src/kernels/autotune.js';
+import { autotuneCachePath, observeTrials, countedFastest, candidateCosts, cpuLikeAdapter, WARMUP_REPS, TRIAL_REPS, LONG_TRIAL_REPS } from '../../src/kernels/autotune.js';
 
 useGpu();
 
@@ -132,6 +132,24 @@ describe('autotune', () => {
     // The output, one scratch output for all candidates' trials, and the three transformed operands (x's, the
     // filters', the GEMMs') of F(2×2) and of F(4×4) (before trials ran after a submit, each in new buffers: 103).
     expect(r.pool.getStats().created - created).toBe(1 + 1 + 3 + 3);
+  });
+
+  it('times a long layer on a CPU adapter with fewer counted runs', async ({ skip }) => {
+    if (!cpuLikeAdapter()) skip('only CPU adapters shorten trials');
+    process.env.COMI_AUTOTUNE = '1';
+    const seen: number[][][] = [];
+    observeTrials((_key, _candidates, times) => seen.push(times));
+    try {
+      // 64 → 64 channels, 3×3 on 128²: 1.2 GFLOP.
+      await conv2d(rand([1, 64, 128, 128], 18), rand([64, 64, 3, 3], 19), null, { padding: 1 }).data();
+      await conv2d(rand([1, 4, 16, 16], 20), rand([4, 4, 3, 3], 21), null, { padding: 1 }).data();
+    } finally {
+      observeTrials(null);
+    }
+    expect(seen.map((times) => times.map((t) => t.length))).toEqual([
+      Array(seen[0].length).fill(WARMUP_REPS + LONG_TRIAL_REPS),
+      Array(seen[1].length).fill(WARMUP_REPS + TRIAL_REPS),
+    ]);
   });
 
   it('measures the host\'s time per dispatch on dispatches that reuse their bind group', async () => {
