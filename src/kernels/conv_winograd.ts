@@ -4,7 +4,7 @@
 // price of transform passes over the maps. Transformed operands are 16 planes ξ: x's 4×4 patches Bᵀ d B [ξ][Cin][P],
 // the filters G g Gᵀ [ξ][Cout][Cin], the products [ξ][Cout][P], P = N·⌈OH/2⌉·⌈OW/2⌉ tiles. The forward also comes as
 // F(4×4, 3×3): 36 planes of 6×6 patches, 4× fewer multiply-adds than direct (fp32 error ~10× F(2×2)'s, still
-// ~1e-5 of the largest value).
+// ~1e-5 of the largest value). Forwards too large for one binding run in bands of tile rows.
 import { Tensor } from '../graph/tensor.js';
 import { rt } from '../graph/runtime.js';
 import { defineKernel } from '../graph/kernel.js';
