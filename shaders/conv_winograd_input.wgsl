@@ -1,6 +1,6 @@
 // Winograd F(2×2, 3×3) input transform (Lavin & Gray 2016): each 4×4 patch d of x that overlaps a 2×2 output tile
 // becomes Bᵀ d B, 16 values, one per transformed plane ξ. Element i = (c, t) with t = (n·TH + ty)·TW + tx; the patch
-// starts at padded (2ty, 2tx) and reads x as winograd_patch.wgsl's xAt does. Written to xt[ξ][c][t], or with
+// starts at padded (2ty, 2tx) and reads x as winograd_patch.wgsl's patchAt does. Written to xt[ξ][c][t], or with
 // TRANSPOSE to xt[ξ][t][c] (the weight gradient's GEMM operand).
 //   Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1]
 
@@ -12,13 +12,11 @@ fn bt4(d: vec4f) -> vec4f {
 fn kernel(i: u32) {
   let tile = winogradTile(i, p.ty0);
   let c = tile.channel;
-  let plane = (tile.n * p.Cin + c) * p.H * p.W;
-  let iy0 = i32(2u * tile.ty) - i32(p.pad);
-  let ix0 = i32(2u * tile.tx) - i32(p.pad);
+  let q = tilePatch(tile, 2u);
   // Bᵀ d along columns, then (Bᵀ d) B along rows.
   var e: array<vec4f, 4>;
   for (var s = 0; s < 4; s++) {
-    e[s] = bt4(vec4f(xAt(plane, iy0, ix0 + s), xAt(plane, iy0 + 1, ix0 + s), xAt(plane, iy0 + 2, ix0 + s), xAt(plane, iy0 + 3, ix0 + s)));
+    e[s] = bt4(vec4f(patchAt(q, 0, s), patchAt(q, 1, s), patchAt(q, 2, s), patchAt(q, 3, s)));
   }
   for (var r = 0u; r < 4u; r++) {
     let v = bt4(vec4f(e[0][r], e[1][r], e[2][r], e[3][r]));

@@ -128,9 +128,6 @@ export function tuned<C>(key: string, candidates: C[], fallback: C, trial: (c: C
         const before = r.dispatchCount;
         trial(c);
         dispatches[i] = r.dispatchCount - before;
-        // Its scratch is reusable only after a submit: without one each trial would write fresh memory, which on
-        // CPU adapters faults in page by page inside the timed kernels (Winograd's operands: 1.3–2.5× slower).
-        r.submitChunk();
       }, (ms) => {
         times[i][rep] = ms;
         if (--left > 0) return;
@@ -148,6 +145,9 @@ export function tuned<C>(key: string, candidates: C[], fallback: C, trial: (c: C
         inFlight.delete(key);
         save();
       });
+      // The trial's scratch is reusable only after a submit: without one each trial would write fresh memory, which
+      // on CPU adapters faults in page by page inside the timed kernels (Winograd's operands: 1.3–2.5× slower).
+      r.submitChunk();
     });
   }
   return fallback;
