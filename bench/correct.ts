@@ -7,7 +7,8 @@
 // --precision f32,f16 runs layer-major with each storage of the maps between layers, alternating image by image after
 // a warm-up of each, and compares the outputs with the first (max |Δ|, PSNR over the [−1, 1] range). --model RUN (or
 // pretrained:NAME) corrects with a trained RGB generator, the image mapped as it was trained, instead of random weights.
-//   node dist/bench/correct.js [--ngf 64] [--blocks 9] [--model RUN] [--width 2304] [--height 1728] [--image FILE] [--reps 1] [--warmup 1] [--precision f32[,f16]] [--before 0|1] [--before-tile 1016]
+// --tiles auto,908 alternates the default tiles (rows as wide as the image) with square tiles of that edge, likewise.
+//   node dist/bench/correct.js [--ngf 64] [--blocks 9] [--model RUN] [--width 2304] [--height 1728] [--image FILE] [--reps 1] [--warmup 1] [--precision f32[,f16]] [--tiles auto[,PX…]] [--before 0|1] [--before-tile 1016]
 import { pathToFileURL } from 'node:url';
 import { hashUniform } from '../src/graph/random.js';
 import { readImage } from '../src/data/image.js';
@@ -55,13 +56,15 @@ async function main(): Promise<void> {
   const precisions = flag('precision', 'f32').split(',') as DType[];
   if (precisions.some((p) => p !== 'f32' && p !== 'f16')) throw new Error(`--precision takes f32 and/or f16, got ${precisions.join(',')}`);
   type Result = Awaited<ReturnType<typeof correctPlanes>>;
-  const runs = precisions.map((precision) => ({ precision, result: null as Result | null, ms: [] as number[], cpuS: [] as number[], poolBytes: 0 }));
+  const tiles = flag('tiles', 'auto').split(',').map((t) => (t === 'auto' ? undefined : Number(t)));
+  if (tiles.some((t) => t !== undefined && !(t > 0))) throw new Error(`--tiles takes auto and/or tile edges in pixels, got ${flag('tiles', 'auto')}`);
+  const runs = precisions.flatMap((precision) => tiles.map((tile) => ({ precision, tile, result: null as Result | null, ms: [] as number[], cpuS: [] as number[], poolBytes: 0 })));
   const once = async (r: (typeof runs)[number]) => {
     // From an empty pool, so that the buffers it holds afterwards are this correction's high-water mark.
     rt().flush();
     rt().pool.trim();
     let cpuS = 0;
-    const t = await timeWall(async () => (cpuS = await cpu(async () => (r.result = await correctPlanes(gen, planes, 3, height, width, { precision: r.precision })))), 0, 1);
+    const t = await timeWall(async () => (cpuS = await cpu(async () => (r.result = await correctPlanes(gen, planes, 3, height, width, { precision: r.precision, tile: r.tile })))), 0, 1);
     const pool = rt().pool.getStats();
     r.poolBytes = pool.liveBytes + pool.freeBytes;
     return { ms: t.ms, cpuS };
@@ -90,9 +93,9 @@ async function main(): Promise<void> {
       se += d * d;
     }
     const psnr = 10 * Math.log10(4 / (se / a.output.length));
-    line(`layer-major, ${r.precision} maps`, `${out.tiles} tiles of ${out.tile}² × ${out.passes} layers`, median(r.ms), median(r.cpuS), out.flops!);
-    console.log(`    peak map memory ${fmt(out.peakBytes! / 2 ** 20, 1)} MiB (all GPU buffers: ${fmt(r.poolBytes / 2 ** 20, 1)} MiB); wall ${r.ms.map((m) => fmt(m, 0)).join(', ')} ms; CPU ${r.cpuS.map((c) => fmt(c, 1)).join(', ')} s${r === runs[0] ? '' : `; vs ${runs[0].precision}: max |Δ| ${max.toExponential(2)}, PSNR ${fmt(psnr, 1)} dB`}`);
-    return { precision: r.precision, ms: median(r.ms), all: r.ms, cpuS: median(r.cpuS), allCpuS: r.cpuS, mpxPerS: mpx / (median(r.ms) / 1000), peakBytes: out.peakBytes, poolBytes: r.poolBytes, maxDiff: max, psnr };
+    line(`layer-major, ${r.precision} maps`, `${out.tiles} tiles of ${out.tile} × ${out.tileWidth} × ${out.passes} layers`, median(r.ms), median(r.cpuS), out.flops!);
+    console.log(`    peak map memory ${fmt(out.peakBytes! / 2 ** 20, 1)} MiB (all GPU buffers: ${fmt(r.poolBytes / 2 ** 20, 1)} MiB); wall ${r.ms.map((m) => fmt(m, 0)).join(', ')} ms; CPU ${r.cpuS.map((c) => fmt(c, 1)).join(', ')} s${r === runs[0] ? '' : `; vs ${runs[0].precision}, ${runs[0].result!.tiles} tiles: max |Δ| ${max.toExponential(2)}, PSNR ${fmt(psnr, 1)} dB`}`);
+    return { precision: r.precision, tile: r.tile ?? 'auto', tiles: out.tiles, tileHeight: out.tile, tileWidth: out.tileWidth, ms: median(r.ms), all: r.ms, cpuS: median(r.cpuS), allCpuS: r.cpuS, mpxPerS: mpx / (median(r.ms) / 1000), peakBytes: out.peakBytes, poolBytes: r.poolBytes, maxDiff: max, psnr };
   });
   // The previous exact corrector's tile for ngf 16 on lavapipe's 128 MiB binding limit (its chooseTile).
   const tile = Number(flag('before-tile', '1016'));

@@ -50,8 +50,9 @@ order, axes, pixel size, z spacing and channel names kept (ImageJ-compatible, so
   --normalization M      auto | 8bit | 16bit-range | percentile (default: what the run was trained with; auto =
                          8-bit images /255, others per-image percentiles)
   --percentiles LO,HI    percentiles for percentile normalisation (default: the run's, else 0.1,99.9)
-  --tile PX              tile edge in pixels, a multiple of ${TILE_ALIGN} (default: the largest the adapter allows; halved
-                         automatically when the GPU runs out of memory)
+  --tile PX              square tiles of this edge in pixels, a multiple of ${TILE_ALIGN} (default: the largest the adapter
+                         allows; with --stats image, rows of tiles as wide as the image; halved automatically when the
+                         GPU runs out of memory)
   --stats image|tile     instance-norm statistics of the whole image (default: equals whole-image correction; each
                          layer runs once over the image, tile by tile) or of each tile (one forward per overlapping
                          tile, approximate, tiles may differ)
@@ -177,7 +178,7 @@ export async function correctCommand(argv: string[]): Promise<void> {
     onSharp: (_job, focus) => process.stdout.write(`  sharp (${DEFAULT_FOCUS_MEASURE} ${focus.toPrecision(3)} ≥ ${opts.onlyBlurred}): not corrected\n`),
     onWritten: (_job, r, pages) => {
       const { width, height, channels, bitDepth } = r.image;
-      const how = `${r.tiles > 1 ? `${r.tiles} tiles of ${r.tile} px × ${r.passes} ${(opts.stats ?? 'image') === 'image' ? 'layers' : 'pass'}` : 'one tile'}${opts.precision === 'f16' ? ', f16 maps' : ''}`;
+      const how = `${r.tiles > 1 ? `${r.tiles} tiles of ${r.tile === r.tileWidth ? r.tile : `${r.tile} × ${r.tileWidth}`} px × ${r.passes} ${(opts.stats ?? 'image') === 'image' ? 'layers' : 'pass'}` : 'one tile'}${opts.precision === 'f16' ? ', f16 maps' : ''}`;
       const halved = r.retries ? `, tile halved ${r.retries}× after running out of GPU memory` : '';
       const spilled = r.spills ? `, map bands moved to host memory ${r.spills}×` : '';
       const planes = pages > 1 ? `${pages} planes of ` : '';

@@ -83,7 +83,9 @@ export function toOutputImage(planar: Float32Array, n: Normalization, input: Ima
 export interface CorrectedImage {
   image: Image;
   normalization: Normalization;
+  /** Tile height × width in pixels (pix2pix: the whole image). */
   tile: number;
+  tileWidth: number;
   tiles: number;
   passes: number;
   retries: number;
@@ -133,25 +135,25 @@ export async function correctImage(gen: TileGenerator, img: Image, s: CorrectSet
   const out = new Float32Array(planes.length);
   const runs = modelChannels === img.channels ? 1 : img.channels;
   const views = symmetries(s.tta);
-  let last = { tile: 0, tiles: 0, passes: 0, retries: 0, spills: 0, mapMemory: s.mapMemory };
+  let last = { tile: 0, tileWidth: 0, tiles: 0, passes: 0, retries: 0, spills: 0, mapMemory: s.mapMemory };
   for (let c = 0; c < runs; c++) {
     const part = runs === 1 ? planes : planes.subarray(c * plane, (c + 1) * plane);
     const sum = runs === 1 ? out : out.subarray(c * plane, (c + 1) * plane);
     for (const [v, view] of views.entries()) {
       const seen = transformPlanes(part, modelChannels, height, width, view);
       const r = await correctPlanes(gen, seen.data, modelChannels, seen.height, seen.width, {
-        // A tile halved, or a maps' budget lowered, after running out of memory stays so.
-        tile: c === 0 && v === 0 ? s.tile : last.tile, stats: s.stats, precision: s.precision, mapMemory: last.mapMemory,
+        // A tile halved (as a square of its height), or a maps' budget lowered, after running out of memory stays so.
+        tile: last.retries > 0 ? last.tile : s.tile, stats: s.stats, precision: s.precision, mapMemory: last.mapMemory,
         onProgress: onProgress && ((done, total) => onProgress((c * views.length + v) * total + done, runs * views.length * total)),
       });
       const back = transformPlanes(r.output, modelChannels, height, width, view, true).data;
       for (let i = 0; i < back.length; i++) sum[i] += back[i] / views.length;
-      last = { tile: r.tile, tiles: r.tiles, passes: r.passes, retries: last.retries + r.retries, spills: last.spills + (r.spills ?? 0), mapMemory: r.mapMemory };
+      last = { tile: r.tile, tileWidth: r.tileWidth, tiles: r.tiles, passes: r.passes, retries: last.retries + r.retries, spills: last.spills + (r.spills ?? 0), mapMemory: r.mapMemory };
     }
   }
   const full = unbinPlanes(out, img.channels, img.width, img.height, s.bin ?? 1);
-  const { tile, tiles, passes, retries, spills } = last;
-  return { image: outputImage(full, normalization, img, s), normalization, tile, tiles, passes, retries, spills };
+  const { tile, tileWidth, tiles, passes, retries, spills } = last;
+  return { image: outputImage(full, normalization, img, s), normalization, tile, tileWidth, tiles, passes, retries, spills };
 }
 
 /** pix2pix's U-Net, which cannot be tiled exactly (BatchNorm over the whole input): the whole image in one pass,
@@ -175,5 +177,5 @@ export async function correctWholeImage(gen: UnetGenerator, img: Image, s: Corre
   y.dispose();
   const out = new Float32Array(C * H * W);
   for (let c = 0; c < C; c++) for (let r = 0; r < H; r++) out.set(padded.subarray((c * (H + padH) + r) * (W + padW), (c * (H + padH) + r) * (W + padW) + W), (c * H + r) * W);
-  return { image: outputImage(out, normalization, img, s), normalization, tile: Math.max(W, H), tiles: 1, passes: 1, retries: 0, spills: 0 };
+  return { image: outputImage(out, normalization, img, s), normalization, tile: H, tileWidth: W, tiles: 1, passes: 1, retries: 0, spills: 0 };
 }

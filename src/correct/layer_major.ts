@@ -86,6 +86,12 @@ export class MapMemoryError extends Error {
   }
 }
 
+/** A tile's extent in pixels: at most height × width (the last row and column of tiles shorter). */
+export interface TileShape {
+  height: number;
+  width: number;
+}
+
 export interface LayerMajorResult {
   /** C×H×W planes of the generator's output. */
   output: Float32Array;
@@ -103,20 +109,20 @@ export interface LayerMajorResult {
 }
 
 /**
- * Runs gen over C×H×W planes whose sides are multiples of 4, tiles of at most tile × tile pixels, keeping the maps
+ * Runs gen over C×H×W planes whose sides are multiples of 4, tiles of at most tile.height × tile.width pixels, keeping the maps
  * between layers in `precision`, at most `mapMemory` bytes of them on the GPU (beyond that in host memory; the bands
  * one tile needs stay on the GPU whatever the budget). `onTile` is called after every tile of every layer; `onStart`
  * first, with the number of those calls.
  */
 export async function correctLayerMajor(
-  gen: LayerGenerator, planes: Float32Array, channels: number, height: number, width: number, tile: number,
+  gen: LayerGenerator, planes: Float32Array, channels: number, height: number, width: number, tile: TileShape,
   onTile?: () => void, onStart?: (calls: number) => void, precision: DType = 'f32', mapMemory = Infinity,
 ): Promise<LayerMajorResult> {
   if (!(mapMemory > 0)) throw new Error(`the maps' GPU memory must be a positive number of bytes, got ${mapMemory}`);
   const { stem, down, blocks, up, head } = gen.layers;
   const { globalResidual } = gen.opts;
-  const rows = tileBounds(height, tile);
-  const cols = tileBounds(width, tile);
+  const rows = tileBounds(height, tile.height);
+  const cols = tileBounds(width, tile.width);
   const tiles = (rows.length - 1) * (cols.length - 1);
   onStart?.(tiles * (2 + down.length + up.length + 2 * blocks.length));
   let flops = 0;
@@ -230,9 +236,10 @@ export async function correctLayerMajor(
       await onGpu(reads);
       const shape = [1, outC, y1 - y0, W];
       const dtype = norm ? precision : 'f32';
-      const slot = await newSlot(y0, shape, dtype, reads, () => Tensor.empty(shape, dtype));
-      map.bands.push(slot);
-      const band = slot.tensor!;
+      // A tile as wide as the map, stored in f32, is its band: the conv's output is kept instead of copied (the
+      // transposed conv's has an extra row and column to drop).
+      const adopt = cols.length === 2 && dtype === 'f32' && kind !== 'transpose';
+      let slot = adopt ? null : await newSlot(y0, shape, dtype, reads, () => Tensor.empty(shape, dtype));
       for (let c = 0; c + 1 < cols.length; c++) {
         const [x0, x1] = [cols[c] / f, cols[c + 1] / f];
         const out = scope(() => {
@@ -252,18 +259,28 @@ export async function correctLayerMajor(
         // f16 keeps 11 significant bits of a value: a channel far from zero relative to its spread (the stem over a
         // bright, low-contrast field) would lose its variation. Normalised f16 maps are therefore stored less a
         // per-channel shift, the first tile's mean; normalisation does not see it (statistics of the stored values).
-        try {
-          if (band.dtype === 'f16' && !shift) shift = own(await tileShift(out));
-          // The transposed conv's extra last row and column are dropped here.
-          mapWindow({ bands: [{ tensor: out, start: 0 }], height: out.shape[2], y0: 0, x0: 0, h: y1 - y0, w: x1 - x0, pad: 'zero', stats: shift ?? undefined, into: { tensor: band, dx0: x0 } });
-        } finally {
-          out.dispose();
+        if (!slot) {
+          try {
+            slot = await newSlot(y0, shape, dtype, reads, () => out);
+          } catch (err) {
+            out.dispose();
+            throw err;
+          }
+        } else {
+          try {
+            if (dtype === 'f16' && !shift) shift = own(await tileShift(out));
+            // The transposed conv's extra last row and column are dropped here.
+            mapWindow({ bands: [{ tensor: out, start: 0 }], height: out.shape[2], y0: 0, x0: 0, h: y1 - y0, w: x1 - x0, pad: 'zero', stats: shift ?? undefined, into: { tensor: slot.tensor!, dx0: x0 } });
+          } finally {
+            out.dispose();
+          }
         }
         // Submitted tile by tile, so each tile's temporaries return to the pool for the next.
         rt().flush();
         onTile?.();
       }
-      if (moments) channelMoments(band, moments, r);
+      map.bands.push(slot!);
+      if (moments) channelMoments(slot!.tensor!, moments, r);
     }
     layers++;
     if (!moments) return { map, stats: null };

@@ -39,9 +39,10 @@ export interface TiledOptions {
 export interface TiledResult {
   /** C×H×W planes of the generator's output at the input's size. */
   output: Float32Array;
-  /** Tile edge finally used, tiles per pass, passes over the image ('image' mode: one per conv layer), and how
-   * often the tile was halved after running out of memory. */
+  /** Tile edge finally used (its height where tileWidth differs), tiles per pass, passes over the image ('image'
+   * mode: one per conv layer), and how often the tile was halved after running out of memory. */
   tile: number;
+  tileWidth: number;
   tiles: number;
   passes: number;
   retries: number;
@@ -155,8 +156,15 @@ export async function correctPlanes(gen: TileGenerator, planes: Float32Array, ch
   const img = padToGrid(planes, channels, height, width);
   const maxBinding = Math.min(rt().gpu.limits.maxStorageBufferBindingSize, rt().gpu.limits.maxBufferSize);
   let tile = opts.tile ?? chooseTile(ngf, blocks, { maxBinding, memory: opts.memory ?? DEFAULT_TILE_MEMORY });
-  // Layer-major bands are one tile row of full-resolution maps across the whole width.
-  if (exact && opts.tile === undefined) tile = Math.max(TILE_ALIGN, Math.min(tile, Math.floor(maxBinding / (4 * Math.max(ngf, inChannels, outChannels) * img.width) / TILE_ALIGN) * TILE_ALIGN));
+  // Layer-major's default tiles span the width (each conv's output is then its map's band, kept without a copy):
+  // the square tile's area, and few enough rows that the widest window (a full-resolution map of the most channels
+  // with a 7×7 layer's halo) fits one binding.
+  let tileWidth = tile;
+  if (exact && opts.tile === undefined) {
+    const windowRows = Math.floor(maxBinding / (4 * Math.max(ngf, inChannels, outChannels) * (img.width + 6))) - 6;
+    tile = Math.max(TILE_ALIGN, Math.min(img.height, Math.floor(Math.min(tile * tile / img.width, windowRows) / TILE_ALIGN) * TILE_ALIGN));
+    tileWidth = img.width;
+  }
   if (!Number.isInteger(tile) || tile % TILE_ALIGN !== 0 || tile < smallest) {
     throw new Error(exact
       ? `tile must be a multiple of ${TILE_ALIGN}, got ${tile}`
@@ -169,11 +177,11 @@ export async function correctPlanes(gen: TileGenerator, planes: Float32Array, ch
       if (exact) {
         let done = 0;
         let total = 0;
-        const r = await correctLayerMajor(gen, img.data, img.channels, img.height, img.width, tile, () => opts.onProgress?.(++done, total), (n) => (total = n), precision, mapMemory);
-        return { output: crop(r.output, outChannels, img, height, width), tile, tiles: r.tiles, passes: r.layers, retries, flops: r.flops, wholeFlops: r.wholeFlops, peakBytes: r.peakBytes, mapMemory, spills: r.spills };
+        const r = await correctLayerMajor(gen, img.data, img.channels, img.height, img.width, { height: tile, width: tileWidth }, () => opts.onProgress?.(++done, total), (n) => (total = n), precision, mapMemory);
+        return { output: crop(r.output, outChannels, img, height, width), tile, tileWidth, tiles: r.tiles, passes: r.layers, retries, flops: r.flops, wholeFlops: r.wholeFlops, peakBytes: r.peakBytes, mapMemory, spills: r.spills };
       }
       const { output, tiles } = await runTiles(gen, img, outChannels, tile, ramp, opts);
-      return { output: crop(output, outChannels, img, height, width), tile, tiles, passes: 1, retries };
+      return { output: crop(output, outChannels, img, height, width), tile, tileWidth: tile, tiles, passes: 1, retries };
     } catch (err) {
       if (!isOutOfMemory(err)) throw err;
       releaseMemory();
@@ -181,6 +189,8 @@ export async function correctPlanes(gen: TileGenerator, planes: Float32Array, ch
       // Layer-major maps are whole-image sized whatever the tile: half of what they held stays on the GPU.
       const budget = err instanceof MapMemoryError ? Math.floor(Math.min(mapMemory, err.mapBytes) / 2) : mapMemory;
       if (next >= tile && !(budget < mapMemory && budget >= MIN_MAP_MEMORY)) throw new Error(`${(err as Error).message} (even with the smallest tile, ${tile} pixels, for this model${budget < mapMemory ? ', and the maps in host memory' : ''})`);
+      // Tiles that span the width keep it: fewer rows halve their memory as well.
+      if (tileWidth !== img.width) tileWidth = next;
       tile = next;
       mapMemory = budget;
       retries++;

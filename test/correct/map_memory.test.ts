@@ -36,13 +36,21 @@ describe('out of GPU memory in exact correction', () => {
     expect(run).toHaveBeenCalledTimes(2);
     expect(run.mock.calls[0][9]).toBe(Infinity);
     expect(run.mock.calls[1][9]).toBe(50 * MIB);
-    expect(run.mock.calls[1][5]).toBe(24);
+    expect(run.mock.calls[1][5]).toEqual({ height: 24, width: 24 });
     expect(r.retries).toBe(1);
     expect(r.mapMemory).toBe(50 * MIB);
     // This small image's maps fit 50 MiB: nothing moved, and the result is that of 24-pixel tiles.
     expect(r.spills).toBe(0);
     const at24 = await correctPlanes(gen, x, C, H, W, { tile: 24 });
     expect(Array.from(r.output)).toEqual(Array.from(at24.output));
+    gen.dispose();
+  });
+
+  it('keeps tiles as wide as the image (the default) as wide, with half the rows', async () => {
+    const { gen, x, C, H, W, run } = failingRun(96, 80, 100 * MIB, 'once');
+    const r = await correctPlanes(gen, x, C, H, W);
+    expect(run.mock.calls.map((c) => c[5])).toEqual([{ height: 96, width: 80 }, { height: 48, width: 80 }]);
+    expect([r.tile, r.tileWidth, r.tiles]).toEqual([48, 80, 2]);
     gen.dispose();
   });
 

@@ -109,8 +109,9 @@ describe('receptive field', () => {
 
 describe('tiled equals whole-image correction', () => {
   const configs = [
-    { name: 'RGB, transposed-conv upsampling', gen: { ngf: 4, blocks: 1 }, channels: 3, height: 150, width: 118, tiles: [4, 36, 84, 100] },
-    { name: 'gray, resize upsampling, global residual, 2 blocks', gen: { ngf: 2, blocks: 2, inChannels: 1, outChannels: 1, upsampling: 'resize', globalResidual: true }, channels: 1, height: 165, width: 141, tiles: [8, 44, 124] },
+    // A tile wider than the image (120, 144) makes rows of tiles as wide as it, whose conv outputs are kept as bands.
+    { name: 'RGB, transposed-conv upsampling', gen: { ngf: 4, blocks: 1 }, channels: 3, height: 150, width: 118, tiles: [4, 36, 84, 100, 120] },
+    { name: 'gray, resize upsampling, global residual, 2 blocks', gen: { ngf: 2, blocks: 2, inChannels: 1, outChannels: 1, upsampling: 'resize', globalResidual: true }, channels: 1, height: 165, width: 141, tiles: [8, 44, 124, 144] },
     { name: 'RGB, no blocks, resize upsampling', gen: { ngf: 3, blocks: 0, upsampling: 'resize' }, channels: 3, height: 42, width: 58, tiles: [4, 12] },
     { name: 'RGB, no blocks, transposed, global residual', gen: { ngf: 3, blocks: 0, globalResidual: true }, channels: 3, height: 42, width: 58, tiles: [4, 20] },
   ] as const;
@@ -133,6 +134,20 @@ describe('tiled equals whole-image correction', () => {
       gen.dispose();
     });
   }
+
+  it('by default tiles rows as wide as the image, within the square tile\'s area', async () => {
+    const gen = testGenerator({ ngf: 4, blocks: 1 });
+    const [C, H, W] = [3, 150, 118];
+    const x = testImage(C, H, W, 21);
+    const whole = await wholeImage(gen, x, C, H, W);
+    // A 1-byte budget gives the smallest square tile (2 × margin + ramp + 4 = 60 for one block): rows of 60² / 120
+    // = 30 pixels, 28 on the grid of 4, of the padded 152 × 120 image.
+    const r = await correctPlanes(gen, x, C, H, W, { memory: 1 });
+    expect([r.tile, r.tileWidth, r.tiles]).toEqual([28, 120, 6]);
+    expect(maxAbsDiff(r.output, whole)).toBeLessThanOrEqual(TOL);
+    expect(r.flops! / r.wholeFlops!).toBeLessThanOrEqual(1.1);
+    gen.dispose();
+  });
 
   it('executes at most 1.1× the FLOPs of one whole-image forward with 64-pixel tiles', async () => {
     const gen = testGenerator({ ngf: 4, blocks: 1 });
