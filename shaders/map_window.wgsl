@@ -3,8 +3,9 @@
 // each value optionally normalised by stats = [mean[0..C), rstd[0..C)] and passed through ReLU. The map's rows
 // [s0, s3) lie in three bands a = [s0, s1), b = [s1, s2), c = [s2, s3), each C × rows × W. The bands are stored as
 // SRC and the destination as DST (f32 or f16): values are read into f32, normalised there, and rounded to DST only
-// when written. Invocation (column j, row r, channel ch): a workgroup shares its row and channel, so the band and the
-// source row are uniform in it, and no index is divided at run time (on CPU adapters integer division is scalar).
+// when written; with ACC added to the destination's value first (in f32). Invocation (column j, row r, channel ch):
+// a workgroup shares its row and channel, so the band and the source row are uniform in it, and no index is divided
+// at run time (on CPU adapters integer division is scalar).
 
 fn kernel(gid: vec3u) {
   let j = gid.x;
@@ -33,5 +34,7 @@ fn kernel(gid: vec3u) {
     if (p.hasStats != 0u) { v = (v - stats[ch]) * stats[p.C + ch]; }
     if (p.relu != 0u) { v = max(v, 0.0); }
   }
-  y[(ch * p.dH + r) * p.dW + p.dx0 + j] = DST(v);
+  let at = (ch * p.dH + r) * p.dW + p.dx0 + j;
+  if (ACC) { v += f32(y[at]); }
+  y[at] = DST(v);
 }

@@ -310,8 +310,18 @@ export async function correctLayerMajor(
   }
 
   /** x + IN(e) band by band, x itself read through its activation: a ResNet block's output, kept raw in
-   * `precision`. */
+   * `precision`. Where x is kept so (every block's but the first), IN(e) is added to x's bands in place (x is not
+   * read again) and x's map is returned. */
   async function residual(x: Activation, e: { map: FeatureMap; stats: Tensor | null }): Promise<FeatureMap> {
+    if (!x.stats && !x.relu && x.map.bands.every((b) => b.dtype === precision)) {
+      for (let r = 0; r < x.map.bands.length; r++) {
+        const [xb, eb] = [x.map.bands[r], e.map.bands[r]];
+        await onGpu([xb, eb]);
+        const [, , h, w] = xb.shape;
+        mapWindow({ bands: [bandOf(eb)], height: e.map.height, y0: eb.start, x0: 0, h, w, pad: 'zero', stats: e.stats ?? undefined, into: { tensor: xb.tensor!, dx0: 0, add: true } });
+      }
+      return x.map;
+    }
     const bands: Slot[] = [];
     for (let r = 0; r < x.map.bands.length; r++) {
       const reads = [x.map.bands[r], e.map.bands[r]];
@@ -364,7 +374,7 @@ export async function correctLayerMajor(
       freeMap(c1.map);
       free(c1.stats);
       const next = plain(await residual(h, c2));
-      freeMap(h.map);
+      if (next.map !== h.map) freeMap(h.map);
       freeMap(c2.map);
       free(h.stats, c2.stats);
       h = next;

@@ -1,6 +1,6 @@
 // Windows of a feature map stored as row bands (layer-major correction, src/correct/layer_major.ts): a layer's
 // input tile plus halo, padded at the map's border, optionally upsampled ×2 and normalised + ReLU'd on the way; the
-// same copy writes a layer's output tile into its band. Bands and destination may be f16 (storage only: values are
+// same copy writes a layer's output tile into its band, or adds a normalised map to another in place. Bands and destination may be f16 (storage only: values are
 // normalised in f32). Inference only (not recorded).
 import { Tensor } from '../graph/tensor.js';
 import { rt } from '../graph/runtime.js';
@@ -21,7 +21,7 @@ const WINDOW = defineKernel({
     a: { access: 'read', type: 'array<SRC>' }, b: { access: 'read', type: 'array<SRC>' }, c: { access: 'read', type: 'array<SRC>' },
     stats: 'read', y: { access: 'read_write', type: 'array<DST>' },
   },
-  consts: { SRC: 'float', DST: 'float', UP: 'u32' },
+  consts: { SRC: 'float', DST: 'float', UP: 'u32', ACC: 'bool' },
   entry: ['gid'],
   workgroup: WINDOW_WG,
 });
@@ -48,8 +48,9 @@ export interface WindowSpec {
   /** [mean[0..C), rstd[0..C)] applied to every value read (instance normalisation), then ReLU if `relu`. */
   stats?: Tensor;
   relu?: boolean;
-  /** Write into this [1, C, h, dW] tensor (f32 or f16) from column dx0 instead of a new f32 [1, C, h, w] one. */
-  into?: { tensor: Tensor; dx0: number };
+  /** Write into this [1, C, h, dW] tensor (f32 or f16) from column dx0 instead of a new f32 [1, C, h, w] one; with
+   * `add`, added to its values (a ResNet block's residual, in place). */
+  into?: { tensor: Tensor; dx0: number; add?: boolean };
 }
 
 export function mapWindow(s: WindowSpec): Tensor {
@@ -84,6 +85,6 @@ export function mapWindow(s: WindowSpec): Tensor {
   rt().dispatch(WINDOW, { a: A.binding, b: B.binding, c: Cb.binding, stats: (stats ?? A).binding, y: y.binding }, {
     C, W, VH, VW, y0, x0, w, s0, s1, s2, s3, dH: h, dW, dx0,
     reflect: s.pad === 'reflect' ? 1 : 0, hasStats: stats ? 1 : 0, relu: s.relu ? 1 : 0,
-  }, { consts: { SRC, DST: y.dtype, UP: up }, groups: [Math.ceil(w / WINDOW_WG), h, C] });
+  }, { consts: { SRC, DST: y.dtype, UP: up, ACC: s.into?.add ?? false }, groups: [Math.ceil(w / WINDOW_WG), h, C] });
   return y;
 }

@@ -76,6 +76,25 @@ describe('mapWindow against a CPU oracle', () => {
     for (const t of [dst, ...bs.map((b) => b.tensor)]) t.dispose();
   });
 
+  it('adds into a column range of a destination (add: a residual in place), leaving the rest', async () => {
+    const bs = bands();
+    const base = hashUniform(C * 4 * 10, 4, 1);
+    const dst = Tensor.fromArray(base, [1, C, 4, 10]);
+    const st = Tensor.fromArray(stats, [2 * C]);
+    mapWindow({ bands: bs.slice(1, 3), height: H, y0: 3, x0: 1, h: 4, w: 5, pad: 'zero', stats: st, into: { tensor: dst, dx0: 3, add: true } });
+    const got = await dst.data();
+    const win = oracle({ y0: 3, x0: 1, h: 4, w: 5, pad: 'zero', stats });
+    for (let c = 0; c < C; c++) {
+      for (let r = 0; r < 4; r++) {
+        for (let j = 0; j < 10; j++) {
+          const i = (c * 4 + r) * 10 + j;
+          expect(got[i]).toBe(j >= 3 && j < 8 ? Math.fround(base[i] + win[(c * 4 + r) * 5 + j - 3]) : base[i]);
+        }
+      }
+    }
+    for (const t of [dst, st, ...bs.map((b) => b.tensor)]) t.dispose();
+  });
+
   it('rejects reads outside the bands given, bands that do not follow each other, and a destination too small', () => {
     const bs = bands();
     expect(() => mapWindow({ bands: bs.slice(1, 2), height: H, y0: 2, x0: 0, h: 2, w: 2, pad: 'zero' })).toThrow(/reads row 2 outside bands \[3, 5\)/);
