@@ -12,6 +12,7 @@
 // when a tile needs them; the result is the same, only slower.
 import { Tensor, scope, type DType } from '../graph/tensor.js';
 import { rt } from '../graph/runtime.js';
+import { noGrad } from '../autograd/tape.js';
 import { conv2d } from '../kernels/conv2d.js';
 import { convTranspose2d } from '../kernels/conv_transpose2d.js';
 import { tanh } from '../kernels/unary.js';
@@ -242,7 +243,8 @@ export async function correctLayerMajor(
       let slot = adopt ? null : await newSlot(y0, shape, dtype, reads, () => Tensor.empty(shape, dtype));
       for (let c = 0; c + 1 < cols.length; c++) {
         const [x0, x1] = [cols[c] / f, cols[c + 1] / f];
-        const out = scope(() => {
+        // Not recorded: a kept output's grad node would hold its input window as long as the band.
+        const out = scope(() => noGrad(() => {
           const wy = window(kind, k, y0, y1 - y0);
           const wx = window(kind, k, x0, x1 - x0);
           const x = mapWindow({
@@ -255,7 +257,7 @@ export async function correctLayerMajor(
             ? convTranspose2d(x, weight, bias, { stride: 2, padding: 1, outputPadding: 0 })
             : conv2d(x, weight, bias, { stride: kind === 'down' ? 2 : 1, padding: 0 });
           return epilogue ? epilogue(y, r, c) : y;
-        });
+        }));
         // f16 keeps 11 significant bits of a value: a channel far from zero relative to its spread (the stem over a
         // bright, low-contrast field) would lose its variation. Normalised f16 maps are therefore stored less a
         // per-channel shift, the first tile's mean; normalisation does not see it (statistics of the stored values).
