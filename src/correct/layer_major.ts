@@ -3,8 +3,10 @@
 // adapter's limit). A tile of a layer reads its input window plus halo from the previous layer's bands (reflection
 // or zero padding only at the map's border), normalised with that map's whole-image instance-norm statistics on the
 // way in; those statistics are accumulated per band while the map is produced (mean and M2, combined in f64). Only
-// halo rows are read twice and nothing is recomputed except the transposed convs' one extra output row and column
-// per tile, so the executed FLOPs stay close to one whole-image forward, which the result equals.
+// halo rows are read twice and nothing is recomputed (a transposed conv's window has one input row and column
+// beyond its tile, whose products are counted though its outputs there are not computed), so the executed FLOPs stay
+// close to one whole-image forward, which the result equals. By default a tile row spans the map's width; its conv
+// output is then the band itself (f32 maps), not copied into one.
 // With precision 'f16' the maps between layers (the memory) are stored as f16 while every tile is computed in f32:
 // the tile's output is rounded when written to its band, and read back into f32 (normalised there). The statistics
 // are those of the stored, rounded values, the values they normalise. The input and the head's output stay f32.
@@ -237,9 +239,8 @@ export async function correctLayerMajor(
       await onGpu(reads);
       const shape = [1, outC, y1 - y0, W];
       const dtype = norm ? precision : 'f32';
-      // A tile as wide as the map, stored in f32, is its band: the conv's output is kept instead of copied (the
-      // transposed conv's has an extra row and column to drop).
-      const adopt = cols.length === 2 && dtype === 'f32' && kind !== 'transpose';
+      // A tile as wide as the map, stored in f32, is its band: the conv's output is kept instead of copied.
+      const adopt = cols.length === 2 && dtype === 'f32';
       let slot = adopt ? null : await newSlot(y0, shape, dtype, reads, () => Tensor.empty(shape, dtype));
       for (let c = 0; c + 1 < cols.length; c++) {
         const [x0, x1] = [cols[c] / f, cols[c + 1] / f];
@@ -254,7 +255,8 @@ export async function correctLayerMajor(
           });
           flops += perPixel * (kind === 'transpose' ? wy.size * wx.size : (y1 - y0) * (x1 - x0));
           const y = kind === 'transpose'
-            ? convTranspose2d(x, weight, bias, { stride: 2, padding: 1, outputPadding: 0 })
+            // Its window's last row and column make one output row and column more than the tile's: not computed.
+            ? convTranspose2d(x, weight, bias, { stride: 2, padding: 1, outputPadding: 0, crop: [y1 - y0, x1 - x0] })
             : conv2d(x, weight, bias, { stride: kind === 'down' ? 2 : 1, padding: 0 });
           return epilogue ? epilogue(y, r, c) : y;
         }));
@@ -271,7 +273,6 @@ export async function correctLayerMajor(
         } else {
           try {
             if (dtype === 'f16' && !shift) shift = own(await tileShift(out));
-            // The transposed conv's extra last row and column are dropped here.
             mapWindow({ bands: [{ tensor: out, start: 0 }], height: out.shape[2], y0: 0, x0: 0, h: y1 - y0, w: x1 - x0, pad: 'zero', stats: shift ?? undefined, into: { tensor: slot.tensor!, dx0: x0 } });
           } finally {
             out.dispose();

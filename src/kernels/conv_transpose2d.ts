@@ -1,6 +1,6 @@
 // 2-D transposed convolution (PyTorch F.conv_transpose2d, dilation 1, groups 1): stride, padding, output_padding, bias.
 import { Tensor, fmtShape } from '../graph/tensor.js';
-import { record } from '../autograd/tape.js';
+import { record, isGradEnabled } from '../autograd/tape.js';
 import { rank, positiveInt, nonNegativeInt, vectorOfLength } from './check.js';
 import { directGather, phaseGather, weightGrad, biasGrad, type ConvGeometry } from './conv_gemm.js';
 
@@ -8,6 +8,9 @@ export interface ConvTranspose2dOptions {
   stride?: number;
   padding?: number;
   outputPadding?: number;
+  /** Only the first rows × columns of the output, computed alone (layer-major correction drops each tile's last
+   * row and column). Not differentiable: throws where gradients would be recorded. */
+  crop?: readonly [number, number];
 }
 
 /** x [N, Cin, H, W], w [Cin, Cout, KH, KW], b [Cout] or null → [N, Cout, (H − 1)s − 2p + KH + op, …]. */
@@ -28,14 +31,20 @@ export function convTranspose2d(x: Tensor, w: Tensor, b: Tensor | null, opts: Co
     throw new Error(`${op}: weight ${fmtShape(w.shape)} expects ${wCin} input channels, got input ${x.describe()}`);
   }
   if (b) vectorOfLength(op, 'bias', b, Cout);
-  const OH = (H - 1) * stride - 2 * pad + KH + outPad;
-  const OW = (W - 1) * stride - 2 * pad + KW + outPad;
+  let OH = (H - 1) * stride - 2 * pad + KH + outPad;
+  let OW = (W - 1) * stride - 2 * pad + KW + outPad;
   if (OH < 1 || OW < 1) throw new Error(`${op}: output would be ${OH}×${OW} for input ${x.describe()} and padding ${pad}`);
+  const inputs = b ? [x, w, b] : [x, w];
+  if (opts.crop) {
+    const [ch, cw] = opts.crop;
+    if (!(Number.isInteger(ch) && Number.isInteger(cw) && ch >= 1 && cw >= 1 && ch <= OH && cw <= OW)) throw new Error(`${op}: crop must be within the ${OH}×${OW} output, got ${ch}×${cw}`);
+    if (isGradEnabled() && inputs.some((t) => t.requiresGrad)) throw new Error(`${op}: crop is not supported with gradients (run it under noGrad)`);
+    [OH, OW] = [ch, cw];
+  }
   // Geometry of the transposed op itself (small side → large side), used by its forward gather.
   const g: ConvGeometry = { N, Cin, H, W, Cout, OH, OW, KH, KW, stride, pad };
   const y = Tensor.empty([N, Cout, OH, OW]);
   phaseGather(g, x.binding, w.binding, b ? b.binding : null, y);
-  const inputs = b ? [x, w, b] : [x, w];
   return record(op, inputs, y, [x, w], (dy, into) => {
     // The direct convolution maps dy (large side) back to x's shape; w [Cin, Cout, …] is its [out, in, …] weight.
     const direct: ConvGeometry = { N, Cin: Cout, H: OH, W: OW, Cout: Cin, OH: H, OW: W, KH, KW, stride, pad };

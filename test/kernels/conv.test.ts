@@ -3,6 +3,7 @@ import { useGpu } from '../helpers/gpu.js';
 import { fixtureCases, inputData } from '../helpers/oracle.js';
 import { convOracleCase } from './oracle_case.js';
 import { Tensor, scope } from '../../src/graph/tensor.js';
+import { hashUniform } from '../../src/graph/random.js';
 import { rt } from '../../src/graph/runtime.js';
 import { gradcheck } from '../../src/autograd/gradcheck.js';
 import { conv2d } from '../../src/kernels/conv2d.js';
@@ -210,6 +211,28 @@ describe('conv: finite differences', () => {
     const r = await gradcheck((xx, ww, bb) => convTranspose2d(xx, ww, bb, { stride: 2, padding: 1, outputPadding: 1 }), [x, w, b]);
     expect(r.worst, r.detail).toBeLessThanOrEqual(1);
   });
+});
+
+describe('convTranspose2d crop', () => {
+  // One forced tiling for both calls: autotune could pick a split-K variant (another summation order) for one.
+  it('computes the first rows × columns of the output alone, equal to them bit for bit, and only without gradients', () => withTiling({ tm: 4, tn: 4 }, async () => {
+    const x = Tensor.fromArray(hashUniform(2 * 3 * 5 * 6, 31), [2, 3, 5, 6]);
+    const w = Tensor.fromArray(hashUniform(3 * 4 * 3 * 3, 32), [3, 4, 3, 3]);
+    const b = Tensor.fromArray(hashUniform(4, 33), [4]);
+    const opts = { stride: 2, padding: 1, outputPadding: 0 };
+    const full = await convTranspose2d(x, w, b, opts).data(); // [2, 4, 9, 11]
+    const crop = convTranspose2d(x, w, b, { ...opts, crop: [8, 10] });
+    expect(crop.shape).toEqual([2, 4, 8, 10]);
+    const got = await crop.data();
+    for (let i = 0; i < got.length; i++) {
+      const [j, r, nc] = [i % 10, Math.floor(i / 10) % 8, Math.floor(i / 80)];
+      expect(got[i]).toBe(full[(nc * 9 + r) * 11 + j]);
+    }
+    expect(() => convTranspose2d(x, w, b, { ...opts, crop: [10, 10] })).toThrow(/convTranspose2d: crop must be within the 9×11 output, got 10×10/);
+    w.requiresGrad = true;
+    expect(() => convTranspose2d(x, w, b, { ...opts, crop: [8, 10] })).toThrow(/convTranspose2d: crop is not supported with gradients/);
+    for (const t of [x, w, b, crop]) t.dispose();
+  }));
 });
 
 describe('conv: bad calls', () => {
