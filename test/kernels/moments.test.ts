@@ -63,6 +63,24 @@ describe('channelMoments + combineMoments', () => {
     for (const t of [m, ...bands]) t.dispose();
   });
 
+  it('of a band of 512² values a channel (one pass, ~1000 values an invocation), its first value 50 spreads out', async () => {
+    const [C, W, cuts] = [2, 512, [0, 300, 512]];
+    const H = cuts[cuts.length - 1];
+    const map = hashUniform(C * H * W, 6, 1).map((v, i) => v + 100 * (1 + Math.floor(i / (H * W))));
+    // The shift (each plane's first value) far from the mean: the centred sums are then large against the spread.
+    for (let c = 0; c < C; c++) map[c * H * W] += 50;
+    const { m, counts, bands } = bandMoments(map, C, W, cuts, (data, shape) => Tensor.fromArray(data, shape));
+    const got = combineMoments(await m.data(), counts, 1e-5);
+    for (let c = 0; c < C; c++) {
+      const plane = Array.from(map.subarray(c * H * W, (c + 1) * H * W));
+      const mean = plane.reduce((a, b) => a + b, 0) / plane.length;
+      const v = plane.reduce((a, b) => a + (b - mean) ** 2, 0) / plane.length;
+      expect(Math.abs(got[c] - mean)).toBeLessThanOrEqual(2 ** -24 * Math.abs(mean) + 1e-6 * Math.sqrt(v));
+      expect(Math.abs(got[C + c] * Math.sqrt(v + 1e-5) - 1)).toBeLessThanOrEqual(1e-5);
+    }
+    for (const t of [m, ...bands]) t.dispose();
+  });
+
   it('rejects a slot outside the moments tensor and a channel count that differs', () => {
     const x = Tensor.zeros([1, 2, 3, 3]);
     const m = Tensor.zeros([2, 2, 2]);
