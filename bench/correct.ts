@@ -115,7 +115,7 @@ async function main(): Promise<void> {
   }
   saveSection('correct', {
     title: `Correction throughput (${width}×${height} RGB${file ? `, ${file.split('/').pop()}` : ''}${model ? `, ${model}` : ''})`,
-    notes: ['Wall time per image (median; layer-major after --warmup images, precisions alternating, the baseline once), output read back to the CPU; FLOPs: 2 × multiply-adds of the convolutions executed over those of one whole-image forward.'],
+    notes: ['Wall time per image (median; layer-major after --warmup images, precisions and tilings alternating, the baseline once), output read back to the CPU; FLOPs: 2 × multiply-adds of the convolutions executed over those of one whole-image forward.'],
     table: { head: ['method', 'tiling', 'ms per image', 'CPU s', 'megapixels/s', 'FLOPs / whole forward'], rows },
     data: { width, height, ngf, blocks, ms: precisionData[0].ms, all: precisionData[0].all, cpuS: precisionData[0].cpuS, mpxPerS: precisionData[0].mpxPerS, flopsRatio: a.flops! / whole, precisions: precisionData, before: beforeData },
   });
