@@ -157,12 +157,14 @@ export async function correctPlanes(gen: TileGenerator, planes: Float32Array, ch
   const maxBinding = Math.min(rt().gpu.limits.maxStorageBufferBindingSize, rt().gpu.limits.maxBufferSize);
   let tile = opts.tile ?? chooseTile(ngf, blocks, { maxBinding, memory: opts.memory ?? DEFAULT_TILE_MEMORY });
   // Layer-major's default tiles span the width (each conv's output is then its map's band, kept without a copy):
-  // the square tile's area, and few enough rows that the widest window (a full-resolution map of the most channels
-  // with a 7×7 layer's halo) fits one binding.
+  // at most the square tile's area, and few enough rows that the widest window (a full-resolution map of the most
+  // channels with a 7×7 layer's halo) fits one binding.
   let tileWidth = tile;
   if (exact && opts.tile === undefined) {
     const windowRows = Math.floor(maxBinding / (4 * Math.max(ngf, inChannels, outChannels) * (img.width + 6))) - 6;
     tile = Math.max(TILE_ALIGN, Math.min(img.height, Math.floor(Math.min(tile * tile / img.width, windowRows) / TILE_ALIGN) * TILE_ALIGN));
+    // As many rows of tiles, of equal height where the grid allows (1728 rows: 4 of 432, not 3 of 448 and 384).
+    tile = Math.ceil(img.height / Math.ceil(img.height / tile) / TILE_ALIGN) * TILE_ALIGN;
     tileWidth = img.width;
   }
   if (!Number.isInteger(tile) || tile % TILE_ALIGN !== 0 || tile < smallest) {
