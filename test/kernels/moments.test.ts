@@ -28,6 +28,19 @@ function bandMoments(map: Float32Array, C: number, W: number, cuts: number[], st
   return { m, counts, bands };
 }
 
+/** Combined statistics `got` ([mean[0..C), rstd[0..C)]) against f64 ones of each plane of the map, its values read
+ *  through `value` (f16 bands: rounded): the mean is stored in f32, so within its rounding (half an ulp, 2^-24
+ *  relative) plus 1e-6 of the spread; rstd within 1e-5. */
+function expectPlaneStatistics(got: ArrayLike<number>, map: Float32Array, C: number, plane: number, value = (v: number) => v): void {
+  for (let c = 0; c < C; c++) {
+    const xs = Array.from(map.subarray(c * plane, (c + 1) * plane), value);
+    const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+    const v = xs.reduce((a, b) => a + (b - mean) ** 2, 0) / xs.length;
+    expect(Math.abs(got[c] - mean)).toBeLessThanOrEqual(2 ** -24 * Math.abs(mean) + 1e-6 * Math.sqrt(v));
+    expect(Math.abs(got[C + c] * Math.sqrt(v + 1e-5) - 1)).toBeLessThanOrEqual(1e-5);
+  }
+}
+
 describe('channelMoments + combineMoments', () => {
   it('equal the whole map\'s instance-norm statistics, bands of 5, 1 and 11 rows, offset 100', async () => {
     const [C, W, cuts] = [3, 37, [0, 5, 6, 17]];
@@ -35,14 +48,7 @@ describe('channelMoments + combineMoments', () => {
     const map = hashUniform(C * H * W, 8, 1).map((v, i) => v + 100 + Math.floor(i / (H * W)));
     const { m, counts, bands } = bandMoments(map, C, W, cuts, (data, shape) => Tensor.fromArray(data, shape));
     const got = combineMoments(await m.data(), counts, 1e-5);
-    for (let c = 0; c < C; c++) {
-      const plane = Array.from(map.subarray(c * H * W, (c + 1) * H * W));
-      const mean = plane.reduce((a, b) => a + b, 0) / plane.length;
-      const v = plane.reduce((a, b) => a + (b - mean) ** 2, 0) / plane.length;
-      // The mean is stored in f32: within its rounding (half an ulp, 2^-24 relative) plus 1e-6 of the spread.
-      expect(Math.abs(got[c] - mean)).toBeLessThanOrEqual(2 ** -24 * Math.abs(mean) + 1e-6 * Math.sqrt(v));
-      expect(Math.abs(got[C + c] * Math.sqrt(v + 1e-5) - 1)).toBeLessThanOrEqual(1e-5);
-    }
+    expectPlaneStatistics(got, map, C, H * W);
     for (const t of [m, ...bands]) t.dispose();
   });
 
@@ -53,13 +59,7 @@ describe('channelMoments + combineMoments', () => {
     const map = hashUniform(C * H * W, 4, 3).map((v, i) => v + 10 * Math.floor(i / (H * W)));
     const { m, counts, bands } = bandMoments(map, C, W, cuts, f16Tensor);
     const got = combineMoments(await m.data(), counts, 1e-5);
-    for (let c = 0; c < C; c++) {
-      const plane = Array.from(map.subarray(c * H * W, (c + 1) * H * W), f16Round);
-      const mean = plane.reduce((a, b) => a + b, 0) / plane.length;
-      const v = plane.reduce((a, b) => a + (b - mean) ** 2, 0) / plane.length;
-      expect(Math.abs(got[c] - mean)).toBeLessThanOrEqual(2 ** -24 * Math.abs(mean) + 1e-6 * Math.sqrt(v));
-      expect(Math.abs(got[C + c] * Math.sqrt(v + 1e-5) - 1)).toBeLessThanOrEqual(1e-5);
-    }
+    expectPlaneStatistics(got, map, C, H * W, f16Round);
     for (const t of [m, ...bands]) t.dispose();
   });
 
@@ -71,13 +71,7 @@ describe('channelMoments + combineMoments', () => {
     for (let c = 0; c < C; c++) map[c * H * W] += 50;
     const { m, counts, bands } = bandMoments(map, C, W, cuts, (data, shape) => Tensor.fromArray(data, shape));
     const got = combineMoments(await m.data(), counts, 1e-5);
-    for (let c = 0; c < C; c++) {
-      const plane = Array.from(map.subarray(c * H * W, (c + 1) * H * W));
-      const mean = plane.reduce((a, b) => a + b, 0) / plane.length;
-      const v = plane.reduce((a, b) => a + (b - mean) ** 2, 0) / plane.length;
-      expect(Math.abs(got[c] - mean)).toBeLessThanOrEqual(2 ** -24 * Math.abs(mean) + 1e-6 * Math.sqrt(v));
-      expect(Math.abs(got[C + c] * Math.sqrt(v + 1e-5) - 1)).toBeLessThanOrEqual(1e-5);
-    }
+    expectPlaneStatistics(got, map, C, H * W);
     for (const t of [m, ...bands]) t.dispose();
   });
 
