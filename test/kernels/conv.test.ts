@@ -214,25 +214,35 @@ describe('conv: finite differences', () => {
 });
 
 describe('convTranspose2d crop', () => {
-  // One forced tiling for both calls: autotune could pick a split-K variant (another summation order) for one.
-  it('computes the first rows × columns of the output alone, equal to them bit for bit, and only without gradients', () => withTiling({ tm: 4, tn: 4 }, async () => {
-    const x = Tensor.fromArray(hashUniform(2 * 3 * 5 * 6, 31), [2, 3, 5, 6]);
-    const w = Tensor.fromArray(hashUniform(3 * 4 * 3 * 3, 32), [3, 4, 3, 3]);
-    const b = Tensor.fromArray(hashUniform(4, 33), [4]);
-    const opts = { stride: 2, padding: 1, outputPadding: 0 };
-    const full = await convTranspose2d(x, w, b, opts).data(); // [2, 4, 9, 11]
-    const crop = convTranspose2d(x, w, b, { ...opts, crop: [8, 10] });
-    expect(crop.shape).toEqual([2, 4, 8, 10]);
-    const got = await crop.data();
-    for (let i = 0; i < got.length; i++) {
-      const [j, r, nc] = [i % 10, Math.floor(i / 10) % 8, Math.floor(i / 80)];
-      expect(got[i]).toBe(full[(nc * 9 + r) * 11 + j]);
-    }
-    expect(() => convTranspose2d(x, w, b, { ...opts, crop: [10, 10] })).toThrow(/convTranspose2d: crop must be within the 9×11 output, got 10×10/);
-    w.requiresGrad = true;
-    expect(() => convTranspose2d(x, w, b, { ...opts, crop: [8, 10] })).toThrow(/convTranspose2d: crop is not supported with gradients/);
-    for (const t of [x, w, b, crop]) t.dispose();
-  }));
+  // Each strategy forced for both calls (autotune could pick another summation order for one): GPU-only ones included.
+  for (const t of [{ tm: 4, tn: 4 }, { tm: 4, tn: 4, strategy: 'tiles' }, { tm: 4, tn: 4, splitK: 2 }, { tm: 8, tn: 8, staged: true }] as ConvTiling[]) {
+    it(`computes the first rows × columns of the output alone, equal to them bit for bit (${t.strategy ?? 'registers'}${t.splitK ? ', split-K' : ''}${t.staged ? ', staged' : ''})`, () => withTiling(t, async () => {
+      const x = Tensor.fromArray(hashUniform(2 * 3 * 5 * 6, 31), [2, 3, 5, 6]);
+      const w = Tensor.fromArray(hashUniform(3 * 4 * 3 * 3, 32), [3, 4, 3, 3]);
+      const b = Tensor.fromArray(hashUniform(4, 33), [4]);
+      const opts = { stride: 2, padding: 1, outputPadding: 0 };
+      const full = await convTranspose2d(x, w, b, opts).data(); // [2, 4, 9, 11]
+      const crop = convTranspose2d(x, w, b, { ...opts, crop: [8, 10] });
+      expect(crop.shape).toEqual([2, 4, 8, 10]);
+      const got = await crop.data();
+      for (let i = 0; i < got.length; i++) {
+        const [j, r, nc] = [i % 10, Math.floor(i / 10) % 8, Math.floor(i / 80)];
+        expect(got[i]).toBe(full[(nc * 9 + r) * 11 + j]);
+      }
+      for (const t of [x, w, b, crop]) t.dispose();
+    }));
+  }
+
+  it('refuses a crop beyond the output, and gradients', () => {
+    scope(() => {
+      const x = Tensor.zeros([2, 3, 5, 6]);
+      const w = Tensor.zeros([3, 4, 3, 3]);
+      const opts = { stride: 2, padding: 1, outputPadding: 0 };
+      expect(() => convTranspose2d(x, w, null, { ...opts, crop: [10, 10] })).toThrow(/convTranspose2d: crop must be within the 9×11 output, got 10×10/);
+      w.requiresGrad = true;
+      expect(() => convTranspose2d(x, w, null, { ...opts, crop: [8, 10] })).toThrow(/convTranspose2d: crop is not supported with gradients/);
+    });
+  });
 });
 
 describe('conv: bad calls', () => {
