@@ -1,7 +1,7 @@
 // Forward of instance_norm and batch_norm: y = act((x − mean_g) / sqrt(var_g + eps) · w[c] + b[c]) (+ r), where group
 // g gathers P planes of length L: plane k of g starts at (k·C + g)·L and has channel c = g mod C. Instance norm: one
 // plane per (n, c), P = 1, G = N·C; training-mode batch norm: P = N planes per channel, G = C (biased variance).
-// One workgroup of WG invocations per group. Mean and centred squares in one pass (Welford), over x − x[first] so
+// One workgroup of WG invocations per group. Mean and centred squares in one pass (welford.wgsl), over x − x[first] so
 // groups with a large mean do not cancel. Writes (mean, rstd) per group for the backward pass. Sums are workgroupSum: a subgroup
 // reduction when the whole workgroup is one subgroup (CPU adapters: no barriers), else a tree in workgroup memory. ACT: 0 none, 1 ReLU, 2 leaky ReLU (slope); RES: 1 adds the residual r.
 
@@ -11,23 +11,14 @@ fn kernel(lid: u32, wid: vec3u, nwg: vec3u) {
   let c = g % p.C;
   let shift = x[g * p.L];
   let count = f32(p.P * p.L);
-  // One pass for the statistics: each invocation's Welford mean and M2 of its share, merged (Chan et al.).
-  var n = 0.0;
-  var mean = 0.0;
-  var m2 = 0.0;
+  var acc = Welford(0.0, 0.0, 0.0);
   for (var k = 0u; k < p.P; k++) {
     let base = (k * p.C + g) * p.L;
-    for (var i = lid; i < p.L; i += WG) {
-      let d = x[base + i] - shift;
-      n += 1.0;
-      let delta = d - mean;
-      mean += delta / n;
-      m2 += delta * (d - mean);
-    }
+    for (var i = lid; i < p.L; i += WG) { acc = welfordAdd(acc, x[base + i] - shift); }
   }
-  let m = workgroupSum(lid, n * mean) / count;
-  let spread = mean - m;
-  let rstd = 1.0 / sqrt(workgroupSum(lid, m2 + n * spread * spread) / count + p.eps);
+  let moments = welfordMerge(lid, acc, count);
+  let m = moments.x;
+  let rstd = 1.0 / sqrt(moments.y / count + p.eps);
   var w = 1.0;
   var b = 0.0;
   if (p.hasWeight != 0u) { w = weight[c]; }

@@ -11,6 +11,7 @@ const MOMENTS = defineKernel({
   params: { C: 'u32', L: 'u32', slot: 'u32' },
   bindings: { x: { access: 'read', type: 'array<SRC>' }, m: 'read_write' },
   consts: { SRC: 'float' },
+  includes: ['welford'],
   entry: ['lid', 'wid', 'nwg'],
   reduction: 'f32',
 });

@@ -31,6 +31,7 @@ const FORWARD = defineKernel({
   params: { P: 'u32', C: 'u32', G: 'u32', L: 'u32', hasWeight: 'u32', hasBias: 'u32', eps: 'f32', slope: 'f32' },
   bindings: { x: 'read', weight: 'read', bias: 'read', r: 'read', y: 'read_write', stats: 'read_write' },
   consts: { ACT: 'u32', RES: 'u32' },
+  includes: ['welford'],
   entry: ['lid', 'wid', 'nwg'],
   reduction: 'f32',
 });
