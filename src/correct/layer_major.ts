@@ -260,7 +260,7 @@ export async function correctLayerMajor(
             : conv2d(x, weight, bias, { stride: kind === 'down' ? 2 : 1, padding: 0 });
           return epilogue ? epilogue(y, r, c) : y;
         }));
-        if (!slot) {
+        if (adopt) {
           try {
             slot = await newSlot(y0, shape, dtype, reads, () => out);
           } catch (err) {
@@ -273,7 +273,7 @@ export async function correctLayerMajor(
             // a bright, low-contrast field) would lose its variation. Normalised f16 maps are therefore stored less a
             // per-channel shift, the first tile's mean; normalisation does not see it (statistics of the stored values).
             if (dtype === 'f16' && !shift) shift = own(await tileShift(out));
-            mapWindow({ bands: [{ tensor: out, start: 0 }], height: out.shape[2], y0: 0, x0: 0, h: y1 - y0, w: x1 - x0, pad: 'zero', stats: shift ?? undefined, into: { tensor: slot.tensor!, dx0: x0 } });
+            mapWindow({ bands: [{ tensor: out, start: 0 }], height: out.shape[2], y0: 0, x0: 0, h: y1 - y0, w: x1 - x0, pad: 'zero', stats: shift ?? undefined, into: { tensor: slot!.tensor!, dx0: x0 } });
           } finally {
             out.dispose();
           }

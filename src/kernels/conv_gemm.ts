@@ -164,8 +164,7 @@ function candidates(kind: ConvKind = 'directGather', outChannels = Infinity, ref
 const LONG_TRIAL_FLOP = 1e9;
 
 function trialReps(g: ConvGeometry): number {
-  const flop = 2 * g.N * g.Cout * g.OH * g.OW * g.Cin * g.KH * g.KW;
-  return cpuLikeAdapter() && flop >= LONG_TRIAL_FLOP ? LONG_TRIAL_REPS : TRIAL_REPS;
+  return cpuLikeAdapter() && directFlops(g) >= LONG_TRIAL_FLOP ? LONG_TRIAL_REPS : TRIAL_REPS;
 }
 
 /** Power-of-two buckets: one tuning per class of similar layers. */

@@ -1,7 +1,7 @@
 // Windows of a feature map stored as row bands (layer-major correction, src/correct/layer_major.ts): a layer's
 // input tile plus halo, padded at the map's border, optionally upsampled ×2 and normalised + ReLU'd on the way; the
-// same copy writes a layer's output tile into its band, or adds a normalised map to another in place. Bands and destination may be f16 (storage only: values are
-// normalised in f32). Inference only (not recorded).
+// same copy writes a layer's output tile into its band, or adds a normalised map to another in place. Bands and
+// destination may be f16 (storage only: values are normalised in f32). Inference only (not recorded).
 import { Tensor } from '../graph/tensor.js';
 import { rt } from '../graph/runtime.js';
 import { defineKernel } from '../graph/kernel.js';
