@@ -3,7 +3,7 @@ import { Tensor, fmtShape } from '../graph/tensor.js';
 import { record } from '../autograd/tape.js';
 import { rank, positiveInt, nonNegativeInt, vectorOfLength } from './check.js';
 import { checkReflection } from './pad.js';
-import { directGather, inputGrad, weightGrad, biasGrad, weightAndBiasGrad, WinogradShared, type ConvGeometry } from './conv_gemm.js';
+import { directGather, inputGrad, weightGrad, biasGrad, weightAndBiasGrad, sharedGradientOperands, type ConvGeometry } from './conv_gemm.js';
 
 export interface Conv2dOptions {
   stride?: number;
@@ -46,8 +46,8 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, opts: Conv2dOptio
   return record(op, inputs, y, [x, w], (dy, into) => {
     // dx is the transposed convolution of dy with the same weight (conv_gemm.ts inputGrad); with reflection, the
     // kernels fold the mirrored positions in and add to an earlier gradient the tape offers. Where both gradients
-    // are Winograd's, dy is transformed once.
-    const shared = new WinogradShared();
+    // are Winograd's, their transforms (dy's shared) are made in one dispatch.
+    const shared = sharedGradientOperands(g, x.savedBinding, dy.savedBinding, w.savedBinding, x.requiresGrad, w.requiresGrad);
     try {
       let dx: Tensor | null = null;
       if (x.requiresGrad) {

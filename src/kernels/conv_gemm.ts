@@ -339,6 +339,13 @@ export function inputGradKind(g: ConvGeometry): 'directGather' | 'phaseGather' {
  * every strategy folds the mirrored positions in (no padded gradient, no fold dispatch), except the fold pass (a GPU
  * candidate: the padded grid's gradient, folded with its split-K slices in one dispatch). */
 export function inputGrad(g: ConvGeometry, dy: GPUBufferBinding, w: GPUBufferBinding, dx: Tensor, acc = false, shared?: WinogradShared): void {
+  const { variant, run } = inputGradStrategy(g, dy, w);
+  run(variant, dx.binding, acc, shared);
+  rt().convFlops += directFlops(g);
+}
+
+/** The variant that computes dx of g (tuned on first use) and how it runs. */
+function inputGradStrategy(g: ConvGeometry, dy: GPUBufferBinding, w: GPUBufferBinding) {
   const t: ConvGeometry = { ...g, Cin: g.Cout, H: g.OH, W: g.OW, Cout: g.Cin, OH: g.H, OW: g.W };
   const flipped: ConvGeometry = { ...t, pad: g.KH - 1 - g.pad };
   const phase = inputGradKind(g) === 'phaseGather';
@@ -349,8 +356,21 @@ export function inputGrad(g: ConvGeometry, dy: GPUBufferBinding, w: GPUBufferBin
     dispatchDirectGather(v, flipped, dy, w, null, out, true, accumulate);
   };
   const kind = phase ? 'phaseGather' : 'directGather';
-  run(variantFor(kind, phase ? t : flipped, scratchTrial(dx.shape, run), !phase, winogradApplies(g)), dx.binding, acc, shared);
-  rt().convFlops += directFlops(g);
+  const variant = variantFor(kind, phase ? t : flipped, scratchTrial([g.N, g.Cin, g.H, g.W], run), !phase, winogradApplies(g));
+  return { variant, run };
+}
+
+/** The variant that computes dw of g (tuned on first use). */
+function weightGradVariant(g: ConvGeometry, x: GPUBufferBinding, dy: GPUBufferBinding): ConvVariant {
+  return variantFor('weightGrad', g, scratchTrial([g.Cout, g.Cin, g.KH, g.KW], (c, out) => dispatchWeightGrad(c, g, x, dy, out)));
+}
+
+/** What the input and weight gradients of g (those asked for) share: where both are Winograd's, the first makes the
+ * operands of both in one dispatch. Disposed by the caller. */
+export function sharedGradientOperands(g: ConvGeometry, x: GPUBufferBinding, dy: GPUBufferBinding, w: GPUBufferBinding, inputGradient: boolean, weightGradient: boolean): WinogradShared {
+  const inputWinograd = inputGradient && inputGradStrategy(g, dy, w).variant.strategy === 'winograd';
+  const weightWinograd = weightGradient && weightGradVariant(g, x, dy).strategy === 'winograd';
+  return new WinogradShared(inputWinograd && weightWinograd ? { x, w } : { x: null, w: null });
 }
 
 /** dw, and with `db` also the bias gradient Σ dy in the same pass ('registers'; 'tiles' adds a reduction). Layers
@@ -439,8 +459,7 @@ export function phaseGather(g: ConvGeometry, x: GPUBufferBinding, w: GPUBufferBi
  * the input gradient of the same dy computed (Winograd). */
 export function weightGrad(g: ConvGeometry, x: GPUBufferBinding, dy: GPUBufferBinding, into: Tensor | null = null, shared?: WinogradShared): Tensor {
   const dw = into ?? Tensor.empty([g.Cout, g.Cin, g.KH, g.KW]);
-  const v = variantFor('weightGrad', g, scratchTrial(dw.shape, (c, out) => dispatchWeightGrad(c, g, x, dy, out)));
-  dispatchWeightGrad(v, g, x, dy, dw.binding, null, undefined, into !== null, shared);
+  dispatchWeightGrad(weightGradVariant(g, x, dy), g, x, dy, dw.binding, null, undefined, into !== null, shared);
   rt().convFlops += directFlops(g);
   return dw;
 }
@@ -451,8 +470,7 @@ export function weightAndBiasGrad(g: ConvGeometry, x: GPUBufferBinding, dy: Tens
   const acc = into[0] !== null && into[1] !== null;
   const dw = acc ? into[0]! : Tensor.empty([g.Cout, g.Cin, g.KH, g.KW]);
   const db = acc ? into[1]! : Tensor.empty([g.Cout]);
-  const v = variantFor('weightGrad', g, scratchTrial(dw.shape, (c, out) => dispatchWeightGrad(c, g, x, dy.savedBinding, out)));
-  dispatchWeightGrad(v, g, x, dy.savedBinding, dw.binding, db, dy, acc, shared);
+  dispatchWeightGrad(weightGradVariant(g, x, dy.savedBinding), g, x, dy.savedBinding, dw.binding, db, dy, acc, shared);
   rt().convFlops += directFlops(g);
   return [dw, db];
 }

@@ -19,13 +19,14 @@ const INPUT = defineKernel({
   params: { ...INPUT_SIDE, ty0: 'u32', n: 'u32' },
   bindings: { x: 'read', xt: 'read_write' },
   consts: { REFLECT: 'bool', TRANSPOSE: 'bool' },
-  includes: ['reflect', 'winograd_tile', 'winograd_patch'],
+  includes: ['reflect', 'winograd_tile', 'winograd_patch', 'winograd_input_transform'],
   entry: 'elementwise',
 });
 const FILTER = defineKernel({
   shader: 'conv_winograd_filter',
   params: { n: 'u32' },
   bindings: { w: 'read', u: 'read_write' },
+  includes: ['winograd_filter_transform'],
   entry: 'elementwise',
 });
 const GEMM = defineKernel({
@@ -46,16 +47,18 @@ const OUTPUT = defineKernel({
 });
 /** F(4×4, 3×3), forward only: its three transforms (the GEMMs are the same kernel over 36 planes). */
 const FORWARD4 = {
-  input: defineKernel({ ...INPUT, shader: 'conv_winograd4_input', consts: { REFLECT: 'bool' } }),
-  filter: defineKernel({ ...FILTER, shader: 'conv_winograd4_filter' }),
+  input: defineKernel({ ...INPUT, shader: 'conv_winograd4_input', consts: { REFLECT: 'bool' }, includes: ['reflect', 'winograd_tile', 'winograd_patch'] }),
+  filter: defineKernel({ ...FILTER, shader: 'conv_winograd4_filter', includes: [] }),
   output: defineKernel({ ...OUTPUT, shader: 'conv_winograd4_output' }),
 };
 
-const GRAD_OUTPUT = defineKernel({
-  shader: 'conv_winograd_grad_output',
-  params: { ...OUTPUT_SIDE, n: 'u32' },
-  bindings: { dy: 'read', dm: 'read_write' },
-  includes: ['winograd_tile'],
+/** dm, x's transposed patches and the filters' transforms, any of them, in one dispatch (a gradient's operands). */
+const GRAD_OPERANDS = defineKernel({
+  shader: 'conv_winograd_grad_operands',
+  params: { ...INPUT_SIDE, ...OUTPUT_SIDE, nDm: 'u32', nXt: 'u32', nU: 'u32', n: 'u32' },
+  bindings: { dy: 'read', x: 'read', w: 'read', dm: 'read_write', xt: 'read_write', u: 'read_write' },
+  consts: { REFLECT: 'bool', TRANSPOSE: 'bool' },
+  includes: ['reflect', 'winograd_tile', 'winograd_patch', 'winograd_input_transform', 'winograd_grad_output_transform', 'winograd_filter_transform'],
   entry: 'elementwise',
 });
 const INPUT_GRAD = defineKernel({
@@ -128,13 +131,13 @@ function gemm(t: WinogradTiling, a: GPUBufferBinding, b: GPUBufferBinding, c: GP
   });
 }
 
-/** The patches of x transformed into xt: [planes, Cin, P], or with `transpose` (F(2×2) only) [16, P, Cin]; `rows`
- * tile rows from row ty0 (P = N·rows·TW), by default all. */
-function transformInput(g: ConvGeometry, x: GPUBufferBinding, xt: GPUBufferBinding, transpose: boolean, m = 2, ty0 = 0, rows?: number): void {
+/** The patches of x transformed into xt [planes, Cin, P] (a forward's operand); `rows` tile rows from row ty0
+ * (P = N·rows·TW), by default all. */
+function transformInput(g: ConvGeometry, x: GPUBufferBinding, xt: GPUBufferBinding, m = 2, ty0 = 0, rows?: number): void {
   const { input, P } = tileGeometry(g, m, rows);
   const params = { ...input, ty0, n: g.Cin * P };
   if (m === 4) rt().dispatch(FORWARD4.input, { x, xt }, params, { consts: { REFLECT: !!g.reflect } });
-  else rt().dispatch(INPUT, { x, xt }, params, { consts: { REFLECT: !!g.reflect, TRANSPOSE: transpose } });
+  else rt().dispatch(INPUT, { x, xt }, params, { consts: { REFLECT: !!g.reflect, TRANSPOSE: false } });
 }
 
 /** The filters transformed: [planes, Cout, Cin]. */
@@ -144,25 +147,47 @@ function transformFilter(g: ConvGeometry, w: GPUBufferBinding, m = 2): Tensor {
   return u;
 }
 
-/** What a layer's input and weight gradients share: dy transformed once (A dy Aᵀ), kept until dispose(). */
+/** The transformed operands of a layer's gradients (F(2×2)): A dy Aᵀ [16, Cout, P] (both read it), x's patches
+ * transposed [16, P, Cin] (the weight gradient's) and G w Gᵀ [16, Cout, Cin] (the input gradient's), each made at most
+ * once and kept until dispose(). `plan` names x and w where the other gradient will be Winograd's too: the first
+ * operands asked for then bring its operands along, in the same dispatch. */
 export class WinogradShared {
   gradOutput: Tensor | null = null;
+  input: Tensor | null = null;
+  filter: Tensor | null = null;
+
+  constructor(readonly plan: { x: GPUBufferBinding | null; w: GPUBufferBinding | null } = { x: null, w: null }) {}
+
+  /** dm, with `x` its transposed patches, with `w` its filters' transforms: those not made yet in one dispatch. */
+  operands(g: ConvGeometry, dy: GPUBufferBinding, want: { x?: GPUBufferBinding; w?: GPUBufferBinding }): { dm: Tensor; xt: Tensor | null; u: Tensor | null } {
+    const x = want.x ?? this.plan.x;
+    const w = want.w ?? this.plan.w;
+    const { input, output, P } = tileGeometry(g);
+    const nDm = this.gradOutput ? 0 : g.Cout * P;
+    const nXt = x && !this.input ? g.Cin * P : 0;
+    const nU = w && !this.filter ? g.Cout * g.Cin : 0;
+    if (nDm + nXt + nU > 0) {
+      this.gradOutput ??= Tensor.empty([16, g.Cout, P]);
+      if (nXt) this.input = Tensor.empty([16, P, g.Cin]);
+      if (nU) this.filter = Tensor.empty([16, g.Cout, g.Cin]);
+      // Transforms skipped write nowhere, but their bindings need buffers of their own (writable bindings may not alias).
+      const idle = [nDm, nXt, nU].filter((c) => c === 0).map(() => Tensor.empty([1]));
+      const out = (count: number, t: Tensor | null) => (count ? t! : idle.pop()!).binding;
+      rt().dispatch(
+        GRAD_OPERANDS,
+        { dy, x: x ?? dy, w: w ?? dy, dm: out(nDm, this.gradOutput), xt: out(nXt, this.input), u: out(nU, this.filter) },
+        { ...input, ...output, nDm, nXt, nU, n: nDm + nXt + nU },
+        { consts: { REFLECT: !!g.reflect, TRANSPOSE: true } },
+      );
+      idle.forEach((t) => t.dispose());
+    }
+    return { dm: this.gradOutput!, xt: want.x ? this.input : null, u: want.w ? this.filter : null };
+  }
 
   dispose(): void {
-    this.gradOutput?.dispose();
-    this.gradOutput = null;
+    for (const t of [this.gradOutput, this.input, this.filter]) t?.dispose();
+    this.gradOutput = this.input = this.filter = null;
   }
-}
-
-/** The gradient of the products from dy, [16, Cout, P]: `shared`'s if it has it, else computed (and kept there).
- * Without `shared` the caller disposes it. */
-function transformGradOutput(g: ConvGeometry, dy: GPUBufferBinding, shared?: WinogradShared): Tensor {
-  if (shared?.gradOutput) return shared.gradOutput;
-  const { output, P } = tileGeometry(g);
-  const dm = Tensor.empty([16, g.Cout, P]);
-  rt().dispatch(GRAD_OUTPUT, { dy, dm: dm.binding }, { ...output, n: g.Cout * P });
-  if (shared) shared.gradOutput = dm;
-  return dm;
 }
 
 /** y = conv(x, w) (+ b), with `acc` added to y; F(2×2, 3×3), or F(4×4, 3×3) with t.m = 4. A map whose operands
@@ -178,7 +203,7 @@ export function winogradForward(t: WinogradTiling, g: ConvGeometry, x: GPUBuffer
   for (let ty0 = 0; ty0 < tileRows; ty0 += rows) {
     const band = Math.min(rows, tileRows - ty0);
     const { output, P: bandP } = tileGeometry(g, m, band);
-    transformInput(g, x, xt.binding, false, m, ty0, band);
+    transformInput(g, x, xt.binding, m, ty0, band);
     gemm(t, u.binding, xt.binding, products.binding, g.Cout, bandP, g.Cin, false, planes(m));
     rt().dispatch(m === 4 ? FORWARD4.output : OUTPUT, { m: products.binding, b: b ?? products.binding, y }, { ...output, ty0, hasBias: b ? 1 : 0, n: g.Cout * bandP }, { consts: { ACC: acc } });
   }
@@ -187,26 +212,27 @@ export function winogradForward(t: WinogradTiling, g: ConvGeometry, x: GPUBuffer
 
 /** dx of conv(x, w) from dy (folding reflection's mirrors), added to dx's contents with `acc`. */
 export function winogradInputGrad(t: WinogradTiling, g: ConvGeometry, dy: GPUBufferBinding, w: GPUBufferBinding, dx: GPUBufferBinding, acc = false, shared?: WinogradShared): void {
+  const own = shared ?? new WinogradShared();
   const { input, P } = tileGeometry(g);
-  const dm = transformGradOutput(g, dy, shared);
-  const u = transformFilter(g, w);
+  const { dm, u } = own.operands(g, dy, { w });
   const dv = Tensor.empty([16, g.Cin, P]);
-  gemm(t, u.binding, dm.binding, dv.binding, g.Cin, P, g.Cout, true);
+  gemm(t, u!.binding, dm.binding, dv.binding, g.Cin, P, g.Cout, true);
   rt().dispatch(INPUT_GRAD, { dv: dv.binding, dx }, { ...input, n: g.N * g.Cin * g.H * g.W }, { consts: { REFLECT: !!g.reflect, ACC: acc } });
-  for (const buf of shared ? [u, dv] : [dm, u, dv]) buf.dispose();
+  dv.dispose();
+  if (!shared) own.dispose();
 }
 
 /** dw [Cout, Cin, 3, 3] of conv(x, w) from dy, and with `db` the bias gradient [Cout] in the same pass; added to
  * their contents with `acc`. */
 export function winogradWeightGrad(t: WinogradTiling, g: ConvGeometry, x: GPUBufferBinding, dy: GPUBufferBinding, dw: GPUBufferBinding, acc = false, shared?: WinogradShared, db: GPUBufferBinding | null = null): void {
+  const own = shared ?? new WinogradShared();
   const { P } = tileGeometry(g);
-  const dm = transformGradOutput(g, dy, shared);
-  const xt = Tensor.empty([16, P, g.Cin]);
-  transformInput(g, x, xt.binding, true);
+  const { dm, xt } = own.operands(g, dy, { x });
   const du = Tensor.empty([16, g.Cout, g.Cin]);
-  gemm(t, dm.binding, xt.binding, du.binding, g.Cout, g.Cin, P);
+  gemm(t, dm.binding, xt!.binding, du.binding, g.Cout, g.Cin, P);
   // Without a bias db is a scratch buffer (writable bindings may not alias).
   const unused = db ? null : Tensor.empty([g.Cout]);
   rt().dispatch(FILTER_GRAD, { du: du.binding, dw, dm: dm.binding, db: db ?? unused!.binding }, { n: g.Cout * g.Cin, Cin: g.Cin, P }, { consts: { ACC: acc, BIAS: db !== null } });
-  for (const buf of shared ? [xt, du, unused] : [dm, xt, du, unused]) buf?.dispose();
+  for (const buf of [du, unused]) buf?.dispose();
+  if (!shared) own.dispose();
 }

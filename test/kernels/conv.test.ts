@@ -6,6 +6,7 @@ import { Tensor, scope } from '../../src/graph/tensor.js';
 import { hashUniform } from '../../src/graph/random.js';
 import { rt } from '../../src/graph/runtime.js';
 import { gradcheck } from '../../src/autograd/gradcheck.js';
+import { backward } from '../../src/autograd/tape.js';
 import { conv2d } from '../../src/kernels/conv2d.js';
 import { convTranspose2d } from '../../src/kernels/conv_transpose2d.js';
 import { convTiling, setConvTiling, weightAndBiasGrad, directGather, inputGrad, weightGrad, type ConvTiling } from '../../src/kernels/conv_gemm.js';
@@ -152,6 +153,31 @@ describe('conv: Winograd on a ResNet block\'s layer (64 channels, 16² maps: 8 a
       });
     }
   });
+});
+
+describe('conv: a layer\'s Winograd gradients make their operands in one dispatch', () => {
+  // dy's, x's and w's transforms together (conv2d's backward) or two at a time (each gradient alone): the same
+  // kernels' arithmetic, so the gradients must be equal bit for bit; the count is what the fusion is for.
+  it('conv2d backward: 1 operand dispatch + 2 per gradient, equal to the gradients computed apart', () => withTiling({ tm: 16, tn: 8, strategy: 'winograd' }, async () => {
+    const g = { N: 2, Cin: 6, H: 9, W: 7, Cout: 5, OH: 9, OW: 7, KH: 3, KW: 3, stride: 1, pad: 1, reflect: true };
+    const rand = (shape: number[], seed: number) => Tensor.fromArray(inputData({ shape, seed, scale: 1 }), shape);
+    const x = rand([2, 6, 9, 7], 41);
+    const w = rand([5, 6, 3, 3], 42);
+    const dy = rand([2, 5, 9, 7], 43);
+    x.requiresGrad = true;
+    w.requiresGrad = true;
+    const y = conv2d(x, w, null, { padding: 1, paddingMode: 'reflect' });
+    const r = rt();
+    const before = r.dispatchCount;
+    backward(y, dy);
+    expect(r.dispatchCount - before).toBe(5);
+    const dx = Tensor.empty(x.shape);
+    inputGrad(g, dy.binding, w.binding, dx);
+    const dw = weightGrad(g, x.binding, dy.binding);
+    expect(Array.from(await x.grad!.data())).toEqual(Array.from(await dx.data()));
+    expect(Array.from(await w.grad!.data())).toEqual(Array.from(await dw.data()));
+    for (const t of [x, w, dy, dx, dw]) t.dispose();
+  }));
 });
 
 describe('conv: staged weight gradient', () => {

@@ -11,7 +11,7 @@ fn a4(y0: f32, y1: f32) -> vec4f {
   return vec4f(y0, y0 + y1, y0 - y1, -y1);
 }
 
-fn kernel(i: u32) {
+fn transformGradOutputTile(i: u32) {
   let tile = winogradTile(i, 0u);
   let plane = (tile.n * p.Cout + tile.channel) * p.OH * p.OW;
   let oy = 2u * tile.ty;
