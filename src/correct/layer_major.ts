@@ -166,7 +166,7 @@ export async function correctLayerMajor(
       let victim: Slot | null = null;
       for (const b of slots) if (b.tensor && !keep.includes(b) && (!victim || b.used < victim.used)) victim = b;
       if (!victim) return;
-      victim.host = await rt().read(victim.tensor!.binding, victim.tensor!.bytes);
+      victim.host = await rt().read(victim.tensor!.storageBinding, victim.tensor!.bytes);
       free(victim.tensor);
       victim.tensor = null;
       spills++;
@@ -179,7 +179,7 @@ export async function correctLayerMajor(
       await makeRoom(slotBytes(b), bands);
       const t = own(Tensor.empty(b.shape, b.dtype));
       rt().flush(); // the write must land after the work recorded so far, which may still read this buffer's last tensor
-      rt().write(t.binding, new Uint8Array(b.host!));
+      rt().write(t.storageBinding, new Uint8Array(b.host!));
       b.tensor = t;
       b.host = null;
     }

@@ -127,13 +127,23 @@ export class Tensor {
     if (this.dtype !== 'f32') throw new Error(`${what}: ${this.describe()} holds ${this.dtype} values; only kernels that declare ${this.dtype} bindings use it`);
   }
 
-  /** What kernels bind (its buffer, or its range of an arena); throws if the user disposed this tensor. */
+  /** What kernels bind (its buffer, or its range of an arena); throws if the user disposed this tensor, or if it
+   * holds f16 values (kernels read f32 unless they declare the storage: an f16 map must never reach one that reads
+   * f32 words). */
   get binding(): GPUBufferBinding {
+    this.assertLive();
+    this.assertF32('this operation');
+    return this.storage.binding;
+  }
+
+  /** The binding of a tensor of any dtype, for kernels that declare its storage type (f16 maps). */
+  get storageBinding(): GPUBufferBinding {
     this.assertLive();
     return this.storage.binding;
   }
 
-  /** The binding even after the user's dispose: for backward passes over tensors the tape still holds. */
+  /** The binding even after the user's dispose, of any dtype (the forward that saved it bound it first): for backward
+   * passes over tensors the tape still holds. */
   get savedBinding(): GPUBufferBinding {
     if (this.refs <= 0) throw new Error(`internal: ${this.describe()} was freed while the tape still needed it`);
     return this.storage.binding;

@@ -82,7 +82,7 @@ export function mapWindow(s: WindowSpec): Tensor {
   const dW = y.shape[3];
   const dx0 = s.into?.dx0 ?? 0;
   if (y.shape[1] !== C || y.shape[2] !== h || dx0 + w > dW) throw new Error(`mapWindow: a ${C}×${h}×${w} window does not fit ${y.describe()} at column ${dx0}`);
-  rt().dispatch(WINDOW, { a: A.binding, b: B.binding, c: Cb.binding, stats: (stats ?? A).binding, y: y.binding }, {
+  rt().dispatch(WINDOW, { a: A.storageBinding, b: B.storageBinding, c: Cb.storageBinding, stats: (stats ?? A).storageBinding, y: y.storageBinding }, {
     C, W, VH, VW, y0, x0, w, s0, s1, s2, s3, dH: h, dW, dx0,
     reflect: s.pad === 'reflect' ? 1 : 0, hasStats: stats ? 1 : 0, relu: s.relu ? 1 : 0,
   }, { consts: { SRC, DST: y.dtype, UP: up, ACC: s.into?.add ?? false }, groups: [Math.ceil(w / WINDOW_WG), h, C] });

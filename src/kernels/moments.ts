@@ -24,7 +24,7 @@ export function channelMoments(x: Tensor, out: Tensor, slot: number): void {
   if (N !== 1 || out.shape[1] !== C || out.shape[2] !== 2 || !(Number.isInteger(slot) && slot >= 0 && slot < out.shape[0])) {
     throw new Error(`channelMoments: input ${x.describe()} (one image) and slot ${slot} do not fit moments ${out.describe()}`);
   }
-  rt().dispatch(MOMENTS, { x: x.binding, m: out.binding }, { C, L: H * W, slot }, { reduction: reductionVariant(), groups: grid1d(C, 1), consts: { SRC: x.dtype } });
+  rt().dispatch(MOMENTS, { x: x.storageBinding, m: out.binding }, { C, L: H * W, slot }, { reduction: reductionVariant(), groups: grid1d(C, 1), consts: { SRC: x.dtype } });
 }
 
 /** Combines per-band moments [bands, C, 2] of bands holding counts[k] values per channel into instance-norm

@@ -44,13 +44,13 @@ export function f16Ulp(x: number): number {
 /** An f16 tensor holding the f16 rounding of values (an even count: queue writes are whole 4-byte words). */
 export function f16Tensor(values: ArrayLike<number>, shape: Shape): Tensor {
   const t = Tensor.empty(shape, 'f16');
-  rt().write(t.binding, Uint16Array.from(values, f16Bits));
+  rt().write(t.storageBinding, Uint16Array.from(values, f16Bits));
   return t;
 }
 
 /** The values of an f16 tensor. */
 export async function f16Data(t: Tensor): Promise<Float64Array> {
-  return Float64Array.from(new Uint16Array(await rt().read(t.binding, t.bytes)), fromF16Bits);
+  return Float64Array.from(new Uint16Array(await rt().read(t.storageBinding, t.bytes)), fromF16Bits);
 }
 
 /** Skips the calling test, saying why, where the adapter has no shader-f16 (Dawn's Vulkan adapter on NVIDIA GPUs

@@ -176,6 +176,8 @@ describe('mapWindow with f16 bands', () => {
     const b = f16Tensor(new Float32Array(C * 2 * W), [1, C, 2, W]);
     expect(() => mapWindow({ bands: [{ tensor: a, start: 0 }, { tensor: b, start: 2 }], height: 4, y0: 0, x0: 0, h: 4, w: 2, pad: 'zero' })).toThrow(/one dtype/);
     await expect(b.data()).rejects.toThrow(/holds f16 values/);
+    // A kernel that reads f32 words never gets an f16 map's buffer.
+    expect(() => b.binding).toThrow(/holds f16 values/);
     a.dispose();
     b.dispose();
   });
