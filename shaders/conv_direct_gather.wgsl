@@ -22,8 +22,8 @@ var<workgroup> ws: array<vec4f, select(1u, WS_CI * KS * KS * TM4, STAGE)>;
 
 /** x of one row at padded column ix: zero or mirrored outside the input. */
 fn xAt(row: u32, ix: i32) -> f32 {
-  if (REFLECT) { return x[row + u32(reflect(ix, i32(p.W)))]; }
-  return select(0.0, x[row + u32(max(ix, 0))], ix >= 0 && ix < i32(p.W));
+  if (REFLECT) { return f32(x[row + u32(reflect(ix, i32(p.W)))]); }
+  return select(0.0, f32(x[row + u32(max(ix, 0))]), ix >= 0 && ix < i32(p.W));
 }
 
 /** Stages the weights of output channels [co0, co0 + TM) × input channels [cb, ce) (zero past either end). */

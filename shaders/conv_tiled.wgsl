@@ -23,7 +23,7 @@ fn dimK() -> u32 {
 /** x at row iy, column ix of plane (n, ci), 0 outside. */
 fn xAt(plane: u32, iy: i32, ix: i32) -> f32 {
   if (iy < 0 || ix < 0 || iy >= i32(p.H) || ix >= i32(p.W)) { return 0.0; }
-  return x[(plane * p.H + u32(iy)) * p.W + u32(ix)];
+  return f32(x[(plane * p.H + u32(iy)) * p.W + u32(ix)]);
 }
 
 /** Mode 1's x at tap (kh, kw) for output (oy, ox), 0 off-phase. */

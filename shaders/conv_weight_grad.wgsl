@@ -73,12 +73,12 @@ fn kernel(gid: vec3u, lid: u32, wid: vec3u) {
           let ix0 = i32(ox) * s - i32(p.pad);
           var xv: array<f32, TQ>;
           if (insideRows && ix0 >= 0 && ix0 + i32(p.KW) <= i32(p.W)) {
-            for (var j = 0u; j < TQ; j++) { xv[j] = x[xrow[j] + u32(ix0 + kw[j])]; }
+            for (var j = 0u; j < TQ; j++) { xv[j] = f32(x[xrow[j] + u32(ix0 + kw[j])]); }
           } else {
             for (var j = 0u; j < TQ; j++) {
               var ix = ix0 + kw[j];
               if (REFLECT) { ix = reflect(ix, i32(p.W)); }
-              xv[j] = select(0.0, x[xrow[j] + u32(max(ix, 0))], rowOk[j] && ix >= 0 && ix < i32(p.W));
+              xv[j] = select(0.0, f32(x[xrow[j] + u32(max(ix, 0))]), rowOk[j] && ix >= 0 && ix < i32(p.W));
             }
           }
           for (var i = 0u; i < TM; i++) {

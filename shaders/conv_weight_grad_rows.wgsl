@@ -6,8 +6,8 @@
 
 /** x of one row at padded column ix: zero or mirrored outside the input. */
 fn xAt(row: u32, rowOk: bool, ix: i32) -> f32 {
-  if (REFLECT) { return x[row + u32(reflect(ix, i32(p.W)))]; }
-  return select(0.0, x[row + u32(max(ix, 0))], rowOk && ix >= 0 && ix < i32(p.W));
+  if (REFLECT) { return f32(x[row + u32(reflect(ix, i32(p.W)))]); }
+  return select(0.0, f32(x[row + u32(max(ix, 0))]), rowOk && ix >= 0 && ix < i32(p.W));
 }
 
 fn kernel(gid: vec3u, wid: vec3u) {

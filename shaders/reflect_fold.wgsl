@@ -30,7 +30,7 @@ fn mirrorSums(n: u32, co0: u32, oy: u32, ox: u32, pad: u32, rows: bool, ci0: u32
           let at = u32(ny / s) * p.W + u32(nx / s);
           let tap = u32(kh) * p.KW + u32(kw);
           for (var ci = ci0; ci < ci1; ci++) {
-            let xv = x[(n * p.Cin + ci) * p.H * p.W + at];
+            let xv = f32(x[(n * p.Cin + ci) * p.H * p.W + at]);
             for (var i = 0u; i < TM; i++) {
               let co = min(co0 + i, p.Cout - 1u);
               sum[i] = fma(xv, w[(ci * p.Cout + co) * p.KH * p.KW + tap], sum[i]);

@@ -15,8 +15,8 @@ fn patchAt(q: Patch, r: i32, s: i32) -> f32 {
   if (REFLECT) {
     let ry = clamp(reflect(iy, i32(p.H)), 0, i32(p.H) - 1);
     let rx = clamp(reflect(ix, i32(p.W)), 0, i32(p.W) - 1);
-    return x[q.plane + u32(ry * i32(p.W) + rx)];
+    return f32(x[q.plane + u32(ry * i32(p.W) + rx)]);
   }
   let inside = iy >= 0 && iy < i32(p.H) && ix >= 0 && ix < i32(p.W);
-  return select(0.0, x[q.plane + u32(max(iy, 0) * i32(p.W) + max(ix, 0))], inside);
+  return select(0.0, f32(x[q.plane + u32(max(iy, 0) * i32(p.W) + max(ix, 0))]), inside);
 }

@@ -12,7 +12,8 @@ export interface Conv2dOptions {
   paddingMode?: 'zeros' | 'reflect';
 }
 
-/** x [N, Cin, H, W], w [Cout, Cin, KH, KW], b [Cout] or null → [N, Cout, (H + 2p − KH)/s + 1, (W + 2p − KW)/s + 1]. */
+/** x [N, Cin, H, W], w [Cout, Cin, KH, KW], b [Cout] or null → [N, Cout, (H + 2p − KH)/s + 1, (W + 2p − KW)/s + 1].
+ * x may be an f16 map (read into f32; the output and every gradient are f32). */
 export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, opts: Conv2dOptions = {}): Tensor {
   const op = 'conv2d';
   const stride = opts.stride ?? 1;
@@ -39,9 +40,10 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, opts: Conv2dOptio
     N, Cin, H, W, Cout, KH, KW, stride, pad, reflect,
     OH: Math.floor((H + 2 * pad - KH) / stride) + 1,
     OW: Math.floor((W + 2 * pad - KW) / stride) + 1,
+    xF16: x.dtype === 'f16',
   };
   const y = Tensor.empty([N, Cout, g.OH, g.OW]);
-  directGather(g, x.binding, w.binding, b ? b.binding : null, y);
+  directGather(g, x.storageBinding, w.binding, b ? b.binding : null, y);
   const inputs = b ? [x, w, b] : [x, w];
   return record(op, inputs, y, [x, w], (dy, into) => {
     // dx is the transposed convolution of dy with the same weight (conv_gemm.ts inputGrad); with reflection, the

@@ -13,7 +13,7 @@ import { rt } from '../graph/runtime.js';
 import { defineKernel } from '../graph/kernel.js';
 import { reductionVariant, tuned, cpuLikeAdapter, TRIAL_REPS, LONG_TRIAL_REPS } from './autotune.js';
 import { unpadSlices } from './pad.js';
-import { winogradApplies, winogradForward, winogradInputGrad, winogradWeightGrad, WinogradShared } from './conv_winograd.js';
+import { winogradApplies, winogradForward, winogradInputGrad, winogradWeightGrad, WinogradShared, xStorage } from './conv_winograd.js';
 
 const MAX_GROUPS = 65535;
 const TILE = 64; // BM = BN of shaders/workgroup_tile.wgsl
@@ -21,13 +21,15 @@ const TILE = 64; // BM = BN of shaders/workgroup_tile.wgsl
 /** Shape parameters shared by the GEMM shaders, in the direct convolution's names. */
 const GEOMETRY = { N: 'u32', Cin: 'u32', H: 'u32', W: 'u32', Cout: 'u32', OH: 'u32', OW: 'u32', KH: 'u32', KW: 'u32', stride: 'u32', pad: 'u32' } as const;
 const GATHER_BINDINGS = { x: 'read', w: 'read', b: 'read', y: 'read_write' } as const;
-const WEIGHT_GRAD_BINDINGS = { x: 'read', dy: 'read', dw: 'read_write', db: 'read_write' } as const;
+/** x stored as X (f32, or f16 for an f16 map: read into f32). */
+const X_MAP = { access: 'read', type: 'array<X>' } as const;
+const WEIGHT_GRAD_BINDINGS = { x: X_MAP, dy: 'read', dw: 'read_write', db: 'read_write' } as const;
 
 const DIRECT_GATHER = defineKernel({
   shader: 'conv_direct_gather',
   params: { ...GEOMETRY, tilesX: 'u32', hasBias: 'u32', zTiles: 'u32', ciPerSplit: 'u32' },
-  bindings: GATHER_BINDINGS,
-  consts: { TM: 'u32', TN: 'u32', FLIP: 'bool', REFLECT: 'bool', FOLD: 'bool', ACC: 'bool', WG: 'u32', KS: 'u32', S: 'u32', STAGE: 'bool' },
+  bindings: { ...GATHER_BINDINGS, x: X_MAP },
+  consts: { TM: 'u32', TN: 'u32', FLIP: 'bool', REFLECT: 'bool', FOLD: 'bool', ACC: 'bool', WG: 'u32', KS: 'u32', S: 'u32', STAGE: 'bool', X: 'float' },
   includes: ['reflect', 'reflect_fold'],
   entry: ['gid', 'lid', 'wid', 'nwg'],
   workgroup: 'WG',
@@ -45,7 +47,7 @@ const WEIGHT_GRAD = defineKernel({
   shader: 'conv_weight_grad',
   params: { ...GEOMETRY, hasBias: 'u32', rowsPerSplit: 'u32' },
   bindings: WEIGHT_GRAD_BINDINGS,
-  consts: { TM: 'u32', TQ: 'u32', REFLECT: 'bool', ACC: 'bool', WG: 'u32', STAGE: 'bool' },
+  consts: { TM: 'u32', TQ: 'u32', REFLECT: 'bool', ACC: 'bool', WG: 'u32', STAGE: 'bool', X: 'float' },
   includes: ['reflect'],
   entry: ['gid', 'lid', 'wid'],
   workgroup: 'WG',
@@ -55,7 +57,7 @@ const WEIGHT_GRAD_ROWS = defineKernel({
   params: { N: 'u32', Cin: 'u32', H: 'u32', W: 'u32', Cout: 'u32', OH: 'u32', OW: 'u32', KH: 'u32', pad: 'u32', hasBias: 'u32', rowsPerSplit: 'u32' },
   bindings: WEIGHT_GRAD_BINDINGS,
   // KW and the stride S are compile-time: the taps' register window; KEEP = max(KW − S, 0) taps carry over.
-  consts: { TM: 'u32', KW: 'u32', S: 'u32', KEEP: 'u32', REFLECT: 'bool', ACC: 'bool', WG: 'u32' },
+  consts: { TM: 'u32', KW: 'u32', S: 'u32', KEEP: 'u32', REFLECT: 'bool', ACC: 'bool', WG: 'u32', X: 'float' },
   includes: ['reflect'],
   entry: ['gid', 'wid'],
   workgroup: 'WG',
@@ -63,8 +65,8 @@ const WEIGHT_GRAD_ROWS = defineKernel({
 const TILED = defineKernel({
   shader: 'conv_tiled',
   params: { ...GEOMETRY, hasBias: 'u32', kPerSplit: 'u32' },
-  bindings: { x: 'read', a: 'read', b: 'read', c: 'read_write' },
-  consts: { MODE: 'u32', REFLECT: 'bool', ACC: 'bool' },
+  bindings: { x: X_MAP, a: 'read', b: 'read', c: 'read_write' },
+  consts: { MODE: 'u32', REFLECT: 'bool', ACC: 'bool', X: 'float' },
   includes: ['workgroup_tile', 'reflect'],
   entry: ['lid3', 'wid', 'nwg'],
   workgroup: [16, 16],
@@ -127,7 +129,10 @@ export function setConvTiling(t: ConvTiling | null): void {
 export interface ConvGeometry {
   N: number; Cin: number; H: number; W: number; Cout: number; OH: number; OW: number;
   KH: number; KW: number; stride: number; pad: number; reflect?: boolean;
+  /** x is an f16 map (read into f32; gathers and weight gradients that read x, not the phase gather's registers). */
+  xF16?: boolean;
 }
+
 
 const registers = (tm: number, tn: number, wg = 64): ConvVariant => ({ strategy: 'registers', tm, tn, wg });
 const splitRegisters = (tm: number, tn: number): ConvVariant => ({ ...registers(tm, tn), splitK: 'auto' });
@@ -235,7 +240,7 @@ function launchTiles(mode: number, g: ConvGeometry, cols: number, buffers: { x: 
   const gz = mode === 2 ? splits : Math.ceil(gx / MAX_GROUPS);
   if (mode !== 2) gx = Math.ceil(gx / gz);
   const params = { ...geometry(g), hasBias: hasBias ? 1 : 0, kPerSplit: kPerSplit || 2 ** 31 };
-  rt().dispatch(TILED, buffers, params, { consts: { MODE: mode, REFLECT: !!g.reflect, ACC: acc }, groups: [gx, Math.ceil(g.Cout / TILE), gz] });
+  rt().dispatch(TILED, buffers, params, { consts: { MODE: mode, REFLECT: !!g.reflect, ACC: acc, X: xStorage(g) }, groups: [gx, Math.ceil(g.Cout / TILE), gz] });
 }
 
 /** Ways to split a reduction over `length` items (a weight gradient's output rows, a gather's input channels) so
@@ -298,7 +303,7 @@ function dispatchDirectGather(v: ConvVariant, g: ConvGeometry, x: GPUBufferBindi
   const shape = staticShape(g);
   splitGather(g, groups2d(g.N * g.OH * tilesX, Math.ceil(g.Cout / tm), v.wg), v, y, acc, (out, split, groups, accumulate) => {
     rt().dispatch(DIRECT_GATHER, { x, w, b: b ?? w, y: out }, { ...geometry(g), tilesX, hasBias: b ? 1 : 0, ...split }, {
-      consts: { TM: tm, TN: tn, FLIP: flip, REFLECT: !!g.reflect && !flip, FOLD: fold, ACC: accumulate, WG: v.wg, ...shape, STAGE: !!v.staged && shape.KS !== 0 && !fold },
+      consts: { TM: tm, TN: tn, FLIP: flip, REFLECT: !!g.reflect && !flip, FOLD: fold, ACC: accumulate, WG: v.wg, ...shape, STAGE: !!v.staged && shape.KS !== 0 && !fold, X: xStorage(g) },
       groups,
     });
   }, reduce);
@@ -346,7 +351,7 @@ export function inputGrad(g: ConvGeometry, dy: GPUBufferBinding, w: GPUBufferBin
 
 /** The variant that computes dx of g (tuned on first use) and how it runs. */
 function inputGradStrategy(g: ConvGeometry, dy: GPUBufferBinding, w: GPUBufferBinding) {
-  const t: ConvGeometry = { ...g, Cin: g.Cout, H: g.OH, W: g.OW, Cout: g.Cin, OH: g.H, OW: g.W };
+  const t: ConvGeometry = { ...g, Cin: g.Cout, H: g.OH, W: g.OW, Cout: g.Cin, OH: g.H, OW: g.W, xF16: false };
   const flipped: ConvGeometry = { ...t, pad: g.KH - 1 - g.pad };
   const phase = inputGradKind(g) === 'phaseGather';
   const run = (v: ConvVariant, out: GPUBufferBinding, accumulate = false, share?: WinogradShared) => {
@@ -396,7 +401,7 @@ function dispatchWeightGrad(v: ConvVariant, g: ConvGeometry, x: GPUBufferBinding
   const groups: [number, number] = [Math.ceil(items / v.wg), Math.ceil(g.Cout / tm)];
   splitWeightGrad(g, groups, x, dy, dw, db, acc, (buffers, splits, rowsPerSplit) => {
     rt().dispatch(WEIGHT_GRAD, buffers, { ...geometry(g), hasBias: db ? 1 : 0, rowsPerSplit }, {
-      consts: { TM: tm, TQ: v.tn, REFLECT: !!g.reflect, ACC: acc && splits === 1, WG: v.wg, STAGE: !!v.staged },
+      consts: { TM: tm, TQ: v.tn, REFLECT: !!g.reflect, ACC: acc && splits === 1, WG: v.wg, STAGE: !!v.staged, X: xStorage(g) },
       groups: [...groups, splits],
     });
   });
@@ -409,7 +414,7 @@ function dispatchWeightGradRows(v: ConvVariant, g: ConvGeometry, x: GPUBufferBin
   splitWeightGrad(g, groups, x, dy, dw, db, acc, (buffers, splits, rowsPerSplit) => {
     const { N, Cin, H, W, Cout, OH, OW, KH, pad } = g;
     rt().dispatch(WEIGHT_GRAD_ROWS, buffers, { N, Cin, H, W, Cout, OH, OW, KH, pad, hasBias: db ? 1 : 0, rowsPerSplit }, {
-      consts: { TM: tm, KW: g.KW, S: g.stride, KEEP: Math.max(g.KW - g.stride, 0), REFLECT: !!g.reflect, ACC: acc && splits === 1, WG: v.wg },
+      consts: { TM: tm, KW: g.KW, S: g.stride, KEEP: Math.max(g.KW - g.stride, 0), REFLECT: !!g.reflect, ACC: acc && splits === 1, WG: v.wg, X: xStorage(g) },
       groups: [...groups, splits],
     });
   });

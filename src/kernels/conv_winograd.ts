@@ -17,8 +17,8 @@ const OUTPUT_SIDE = { N: 'u32', Cout: 'u32', OH: 'u32', OW: 'u32', TH: 'u32', TW
 const INPUT = defineKernel({
   shader: 'conv_winograd_input',
   params: { ...INPUT_SIDE, ty0: 'u32', n: 'u32' },
-  bindings: { x: 'read', xt: 'read_write' },
-  consts: { REFLECT: 'bool', TRANSPOSE: 'bool' },
+  bindings: { x: { access: 'read', type: 'array<X>' }, xt: 'read_write' },
+  consts: { REFLECT: 'bool', TRANSPOSE: 'bool', X: 'float' },
   includes: ['reflect', 'winograd_tile', 'winograd_patch', 'winograd_input_transform'],
   entry: 'elementwise',
 });
@@ -47,7 +47,7 @@ const OUTPUT = defineKernel({
 });
 /** F(4×4, 3×3), forward only: its three transforms (the GEMMs are the same kernel over 36 planes). */
 const FORWARD4 = {
-  input: defineKernel({ ...INPUT, shader: 'conv_winograd4_input', consts: { REFLECT: 'bool' }, includes: ['reflect', 'winograd_tile', 'winograd_patch'] }),
+  input: defineKernel({ ...INPUT, shader: 'conv_winograd4_input', consts: { REFLECT: 'bool', X: 'float' }, includes: ['reflect', 'winograd_tile', 'winograd_patch'] }),
   filter: defineKernel({ ...FILTER, shader: 'conv_winograd4_filter', includes: [] }),
   output: defineKernel({ ...OUTPUT, shader: 'conv_winograd4_output' }),
 };
@@ -56,8 +56,8 @@ const FORWARD4 = {
 const GRAD_OPERANDS = defineKernel({
   shader: 'conv_winograd_grad_operands',
   params: { ...INPUT_SIDE, ...OUTPUT_SIDE, nDm: 'u32', nXt: 'u32', nU: 'u32', n: 'u32' },
-  bindings: { dy: 'read', x: 'read', w: 'read', dm: 'read_write', xt: 'read_write', u: 'read_write' },
-  consts: { REFLECT: 'bool', TRANSPOSE: 'bool' },
+  bindings: { dy: 'read', x: { access: 'read', type: 'array<X>' }, w: 'read', dm: 'read_write', xt: 'read_write', u: 'read_write' },
+  consts: { REFLECT: 'bool', TRANSPOSE: 'bool', X: 'float' },
   includes: ['reflect', 'winograd_tile', 'winograd_patch', 'winograd_input_transform', 'winograd_grad_output_transform', 'winograd_filter_transform'],
   entry: 'elementwise',
 });
@@ -80,6 +80,9 @@ const FILTER_GRAD = defineKernel({
 /** Register tile of the GEMMs: TM rows × TN columns per invocation, WG invocations per workgroup; `m`: the output
  * tile, 2 (default) or 4 (F(4×4, 3×3): forwards only). */
 export interface WinogradTiling { tm: number; tn: number; wg: number; m?: 2 | 4 }
+
+/** The X constant (x's storage) of the kernels that read x. */
+export const xStorage = (g: ConvGeometry) => (g.xF16 ? 'f16' : 'f32');
 
 /** Planes of F(m×m, 3×3): one per element of an (m + 2)² patch. */
 const planes = (m: number) => (m + 2) ** 2;
@@ -136,8 +139,9 @@ function gemm(t: WinogradTiling, a: GPUBufferBinding, b: GPUBufferBinding, c: GP
 function transformInput(g: ConvGeometry, x: GPUBufferBinding, xt: GPUBufferBinding, m = 2, ty0 = 0, rows?: number): void {
   const { input, P } = tileGeometry(g, m, rows);
   const params = { ...input, ty0, n: g.Cin * P };
-  if (m === 4) rt().dispatch(FORWARD4.input, { x, xt }, params, { consts: { REFLECT: !!g.reflect } });
-  else rt().dispatch(INPUT, { x, xt }, params, { consts: { REFLECT: !!g.reflect, TRANSPOSE: false } });
+  const X = xStorage(g);
+  if (m === 4) rt().dispatch(FORWARD4.input, { x, xt }, params, { consts: { REFLECT: !!g.reflect, X } });
+  else rt().dispatch(INPUT, { x, xt }, params, { consts: { REFLECT: !!g.reflect, TRANSPOSE: false, X } });
 }
 
 /** The filters transformed: [planes, Cout, Cin]. */
@@ -177,7 +181,7 @@ export class WinogradShared {
         GRAD_OPERANDS,
         { dy, x: x ?? dy, w: w ?? dy, dm: out(nDm, this.gradOutput), xt: out(nXt, this.input), u: out(nU, this.filter) },
         { ...input, ...output, nDm, nXt, nU, n: nDm + nXt + nU },
-        { consts: { REFLECT: !!g.reflect, TRANSPOSE: true } },
+        { consts: { REFLECT: !!g.reflect, TRANSPOSE: true, X: xStorage(g) } },
       );
       idle.forEach((t) => t.dispose());
     }

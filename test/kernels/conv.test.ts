@@ -11,6 +11,7 @@ import { conv2d } from '../../src/kernels/conv2d.js';
 import { convTranspose2d } from '../../src/kernels/conv_transpose2d.js';
 import { convTiling, setConvTiling, weightAndBiasGrad, directGather, inputGrad, weightGrad, type ConvTiling } from '../../src/kernels/conv_gemm.js';
 import { setWinogradOperandLimit } from '../../src/kernels/conv_winograd.js';
+import { f16Round, f16Tensor, skipWithoutF16 } from '../helpers/f16.js';
 
 useGpu();
 
@@ -178,6 +179,52 @@ describe('conv: a layer\'s Winograd gradients make their operands in one dispatc
     expect(Array.from(await w.grad!.data())).toEqual(Array.from(await dw.data()));
     for (const t of [x, w, dy, dx, dw]) t.dispose();
   }));
+});
+
+describe('conv2d: f16 input maps (training\'s f16 storage) read into f32', () => {
+  // An f16 map holds exactly the f16 rounding of its values and every kernel reads it into f32, so each strategy
+  // must give bit for bit what it gives on an f32 map of the rounded values: forward, input, weight and bias gradients.
+  const layers = [
+    { name: '3×3 reflect (a block\'s)', x: [2, 6, 9, 7], w: [5, 6, 3, 3], opts: { padding: 1, paddingMode: 'reflect' as const } },
+    { name: '3×3 stride 2 (a down layer\'s)', x: [1, 4, 9, 8], w: [6, 4, 3, 3], opts: { stride: 2, padding: 1 } },
+    { name: '7×7 reflect (the head\'s)', x: [1, 4, 8, 9], w: [3, 4, 7, 7], opts: { padding: 3, paddingMode: 'reflect' as const } },
+  ];
+  const tilings: ConvTiling[] = [{ tm: 8, tn: 8 }, { tm: 16, tn: 8, wg: 8 }, { tm: 8, tn: 8, staged: true }, { tm: 4, tn: 4, splitK: 2 }, { tm: 4, tn: 4, strategy: 'tiles' }, { tm: 16, tn: 8, strategy: 'rows' }, { tm: 16, tn: 8, strategy: 'winograd' }, { tm: 16, tn: 8, strategy: 'winograd', m: 4 }];
+  for (const t of tilings) {
+    it(`${t.strategy ?? 'registers'} ${t.tm}×${t.tn}${t.wg ? ` wg ${t.wg}` : ''}${t.splitK ? `, split-K ${t.splitK}` : ''}${t.staged ? ', staged' : ''}${t.m ? `, F(${t.m}×${t.m})` : ''}`, (ctx) => withTiling(t, async () => {
+      skipWithoutF16(ctx);
+      for (const [k, l] of layers.entries()) {
+        const values = Float32Array.from(inputData({ shape: l.x, seed: 50 + k, scale: 1 }), f16Round);
+        const w = Tensor.fromArray(inputData({ shape: l.w, seed: 60 + k, scale: 1 }), l.w);
+        const b = Tensor.fromArray(inputData({ shape: [l.w[0]], seed: 70 + k, scale: 1 }), [l.w[0]]);
+        w.requiresGrad = b.requiresGrad = true;
+        const run = async (x: Tensor) => {
+          x.requiresGrad = true;
+          const y = conv2d(x, w, b, l.opts);
+          const dy = Tensor.fromArray(inputData({ shape: y.shape, seed: 80 + k, scale: 1 }), y.shape);
+          const out = await y.data();
+          backward(y, dy);
+          const grads = [out, await x.grad!.data(), await w.grad!.data(), await b.grad!.data()].map((a) => Array.from(a));
+          for (const v of [x, dy, w.grad!, b.grad!]) v.dispose();
+          w.grad = b.grad = null;
+          return grads;
+        };
+        const f32 = await run(Tensor.fromArray(values, l.x));
+        const f16 = await run(f16Tensor(values, l.x));
+        f32.forEach((ref, i) => expect(f16[i], `${l.name}: ${['y', 'dx', 'dw', 'db'][i]}`).toEqual(ref));
+        w.dispose();
+        b.dispose();
+      }
+    }));
+  }
+  it('a transposed convolution refuses an f16 input in one line', (ctx) => {
+    skipWithoutF16(ctx);
+    const x = f16Tensor(new Float32Array(2 * 4 * 4), [1, 2, 4, 4]);
+    const w = Tensor.zeros([2, 3, 3, 3]);
+    expect(() => convTranspose2d(x, w, null, { stride: 2, padding: 1, outputPadding: 1 })).toThrow(/holds f16 values/);
+    x.dispose();
+    w.dispose();
+  });
 });
 
 describe('conv: staged weight gradient', () => {
