@@ -3,7 +3,8 @@
 // plane per (n, c), P = 1, G = N·C; training-mode batch norm: P = N planes per channel, G = C (biased variance).
 // One workgroup of WG invocations per group. Mean and centred squares in one pass (welford.wgsl), over x − x[first] so
 // groups with a large mean do not cancel. Writes (mean, rstd) per group for the backward pass. Sums are workgroupSum: a subgroup
-// reduction when the whole workgroup is one subgroup (CPU adapters: no barriers), else a tree in workgroup memory. ACT: 0 none, 1 ReLU, 2 leaky ReLU (slope); RES: 1 adds the residual r.
+// reduction when the whole workgroup is one subgroup (CPU adapters: no barriers), else a tree in workgroup memory. ACT: 0 none, 1 ReLU, 2 leaky ReLU (slope); RES: 1 adds the residual r. r and y are stored as R and Y (f32 or f16
+// maps; values are computed in f32 and rounded to Y when written).
 
 fn kernel(lid: u32, wid: vec3u, nwg: vec3u) {
   let g = wid.x + wid.y * nwg.x;
@@ -30,8 +31,8 @@ fn kernel(lid: u32, wid: vec3u, nwg: vec3u) {
       var v = (x[base + i] - shift - m) * a + b;
       if (ACT == 1u) { v = max(v, 0.0); }
       if (ACT == 2u) { v = select(v * p.slope, v, v > 0.0); }
-      if (RES == 1u) { v += r[base + i]; }
-      y[base + i] = v;
+      if (RES == 1u) { v += f32(r[base + i]); }
+      y[base + i] = Y(v);
     }
   }
   if (lid == 0u) {

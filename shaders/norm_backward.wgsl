@@ -1,13 +1,13 @@
 // Backward of norm.wgsl (instance_norm and batch_norm): one workgroup per channel c walks the channel's N/P
 // statistics groups (group j: planes n = j·P … j·P + P − 1, stats at j·C + c; P = 1 for instance norm, N for batch
 // norm). Per group, with x̂ = (x − mean)·rstd, M = P·L and g = dy·act'(y) (the fused activation's derivative, read
-// from its output y): dx = w·rstd·(g − Σg/M − x̂·Σ(g·x̂)/M); over the whole channel: dweight = Σ g·x̂, dbias = Σ g.
+// from its output y, stored as Y: f32 or f16): dx = w·rstd·(g − Σg/M − x̂·Σ(g·x̂)/M); over the whole channel: dweight = Σ g·x̂, dbias = Σ g.
 // Reductions as in norm.wgsl.
 
 fn grad(i: u32) -> f32 {
   let g = dy[i];
-  if (ACT == 1u) { return select(0.0, g, y[i] > 0.0); }
-  if (ACT == 2u) { return select(g * p.slope, g, y[i] > 0.0); }
+  if (ACT == 1u) { return select(0.0, g, f32(y[i]) > 0.0); }
+  if (ACT == 2u) { return select(g * p.slope, g, f32(y[i]) > 0.0); }
   return g;
 }
 

@@ -20,8 +20,11 @@ export interface NormOptions {
   /** Applied to the normalised values (leaky ReLU with `slope`, default 0.2). */
   activation?: 'relu' | 'leakyRelu';
   slope?: number;
-  /** Added after the normalisation (not combinable with an activation): y = norm(x) + residual. */
+  /** Added after the normalisation (not combinable with an activation): y = norm(x) + residual (f32 or f16). */
   residual?: Tensor;
+  /** Storage of y: 'f16' keeps it as an f16 map (computed in f32, rounded when written; needs shader-f16) for the
+   * layers that read f16 (conv2d's input, a later norm's residual). Default f32. */
+  storage?: 'f32' | 'f16';
 }
 
 const ACTIVATIONS = { relu: 1, leakyRelu: 2 } as const;
@@ -29,8 +32,8 @@ const ACTIVATIONS = { relu: 1, leakyRelu: 2 } as const;
 const FORWARD = defineKernel({
   shader: 'norm',
   params: { P: 'u32', C: 'u32', G: 'u32', L: 'u32', hasWeight: 'u32', hasBias: 'u32', eps: 'f32', slope: 'f32' },
-  bindings: { x: 'read', weight: 'read', bias: 'read', r: 'read', y: 'read_write', stats: 'read_write' },
-  consts: { ACT: 'u32', RES: 'u32' },
+  bindings: { x: 'read', weight: 'read', bias: 'read', r: { access: 'read', type: 'array<R>' }, y: { access: 'read_write', type: 'array<Y>' }, stats: 'read_write' },
+  consts: { ACT: 'u32', RES: 'u32', R: 'float', Y: 'float' },
   includes: ['welford'],
   entry: ['lid', 'wid', 'nwg'],
   reduction: 'f32',
@@ -38,8 +41,8 @@ const FORWARD = defineKernel({
 const BACKWARD = defineKernel({
   shader: 'norm_backward',
   params: { P: 'u32', C: 'u32', N: 'u32', L: 'u32', hasWeight: 'u32', slope: 'f32' },
-  bindings: { x: 'read', stats: 'read', weight: 'read', dy: 'read', y: 'read', dx: 'read_write', dweight: 'read_write', dbias: 'read_write' },
-  consts: { ACT: 'u32' },
+  bindings: { x: 'read', stats: 'read', weight: 'read', dy: 'read', y: { access: 'read', type: 'array<Y>' }, dx: 'read_write', dweight: 'read_write', dbias: 'read_write' },
+  consts: { ACT: 'u32', Y: 'float' },
   entry: ['lid', 'wid', 'nwg'],
   reduction: 'vec2f',
 });
@@ -66,19 +69,21 @@ export function normalizeGroups(op: 'instance_norm' | 'batch_norm', x: Tensor, o
     sameShape(op, x, residual);
   }
   const act = activation ? ACTIVATIONS[activation] : 0;
+  const storage = opts.storage ?? 'f32';
+  if (storage !== 'f32' && storage !== 'f16') throw new Error(`${op}: storage must be 'f32' or 'f16', got ${JSON.stringify(storage)}`);
 
   const r = rt();
   const reduction = reductionVariant();
   const groups = op === 'instance_norm' ? N * C : C;
-  const y = Tensor.empty(x.shape);
+  const y = Tensor.empty(x.shape, storage);
   const stats = Tensor.empty([groups, 2]);
   // A missing weight, bias or residual is never read (flags and constants); x stands in so the binding is valid.
   const planesPerGroup = op === 'instance_norm' ? 1 : N;
   r.dispatch(
     FORWARD,
-    { x: x.binding, weight: (weight ?? x).binding, bias: (bias ?? x).binding, r: (residual ?? x).binding, y: y.binding, stats: stats.binding },
+    { x: x.binding, weight: (weight ?? x).binding, bias: (bias ?? x).binding, r: (residual ?? x).storageBinding, y: y.storageBinding, stats: stats.binding },
     { P: planesPerGroup, C, G: groups, L, hasWeight: weight ? 1 : 0, hasBias: bias ? 1 : 0, eps, slope },
-    { consts: { ACT: act, RES: residual ? 1 : 0 }, reduction, groups: grid1d(groups, 1) },
+    { consts: { ACT: act, RES: residual ? 1 : 0, R: residual?.dtype ?? 'f32', Y: storage }, reduction, groups: grid1d(groups, 1) },
   );
 
   const inputs = [x, ...(weight ? [weight] : []), ...(bias ? [bias] : []), ...(residual ? [residual] : [])];
@@ -95,7 +100,7 @@ export function normalizeGroups(op: 'instance_norm' | 'batch_norm', x: Tensor, o
         dx: dx.binding, dweight: dweight.binding, dbias: dbias.binding,
       },
       { P: planesPerGroup, C, N, L, hasWeight: weight ? 1 : 0, slope },
-      { consts: { ACT: act }, reduction, groups: grid1d(C, 1) },
+      { consts: { ACT: act, Y: act ? storage : 'f32' }, reduction, groups: grid1d(C, 1) },
     );
     const grads: (Tensor | null)[] = [keepIf(dx, x.requiresGrad)];
     if (weight) grads.push(keepIf(dweight, weight.requiresGrad));

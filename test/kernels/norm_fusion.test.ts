@@ -12,6 +12,7 @@ import { relu, leakyRelu } from '../../src/kernels/unary.js';
 import { add, mul } from '../../src/kernels/binary.js';
 import { sum } from '../../src/kernels/reduce.js';
 import type { NormOptions } from '../../src/kernels/norm.js';
+import { f16Data, f16Round, f16Tensor, f16Ulp, skipWithoutF16 } from '../helpers/f16.js';
 
 useGpu();
 
@@ -81,4 +82,40 @@ describe('fused norm epilogues: bad calls', () => {
       expect(() => batchNorm(x, { activation: 'leakyRelu', slope: -1 })).toThrow(/batch_norm: slope must be a non-negative number, got -1/);
     });
   });
+});
+
+describe('fused norm epilogues with f16 storage (training\'s f16 maps)', () => {
+  // y is computed in f32 and rounded when written: each value one of the two f16 neighbours of the f32 norm's (WGSL
+  // lets either be chosen); a residual read from an f16 map is exactly its rounded values. The backward reads f16 y
+  // only for the activation's sign, which rounding keeps (no output here lies within f16's underflow of zero), so
+  // every gradient equals the f32 norm's bit for bit.
+  for (const [opName, norm] of [['instanceNorm', instanceNorm], ['batchNorm', batchNorm]] as [string, Norm][]) {
+    for (const name of ['relu', 'leaky relu 0.2', 'residual'] as const) {
+      it(`${opName} + ${name}: y within one f16 step, gradients of x, weight, bias, residual equal`, async (ctx) => {
+        skipWithoutF16(ctx);
+        const rValues = Float32Array.from(inputData({ shape: SHAPE, seed: 4, scale: 1 }), f16Round);
+        const run = async (storage: 'f32' | 'f16') => {
+          const x = param(1, SHAPE);
+          const w = param(2, [3], 1.5);
+          const b = param(3, [3]);
+          const r = storage === 'f16' ? f16Tensor(rValues, SHAPE) : Tensor.fromArray(rValues, SHAPE);
+          r.requiresGrad = true;
+          const epilogue: NormOptions = name === 'relu' ? { activation: 'relu' } : name === 'residual' ? { residual: r } : { activation: 'leakyRelu', slope: 0.2 };
+          const y = norm(x, { weight: w, bias: b, ...epilogue, storage });
+          const values = storage === 'f16' ? Array.from(await f16Data(y)) : Array.from(await y.data());
+          backward(y, Tensor.fromArray(inputData({ shape: SHAPE, seed: 5, scale: 1 }), SHAPE));
+          const grads = [x.grad!, w.grad!, b.grad!, ...(name === 'residual' ? [r.grad!] : [])];
+          const out = { y: values, grads: await Promise.all(grads.map(async (g) => Array.from(await g.data()))) };
+          for (const t of [x, w, b, r, ...grads]) t.dispose();
+          return out;
+        };
+        const f32 = await run('f32');
+        const f16 = await run('f16');
+        const far = f16.y.filter((v, i) => !(Math.abs(v - f32.y[i]) < f16Ulp(f32.y[i])));
+        expect(far, 'y values beyond one f16 step').toEqual([]);
+        expect(f32.y.filter((v) => v !== 0 && Math.abs(v) <= 2 ** -24), 'outputs that would round to zero').toEqual([]);
+        f32.grads.forEach((g, i) => expect(f16.grads[i], ['dx', 'dweight', 'dbias', 'dresidual'][i]).toEqual(g));
+      });
+    }
+  }
 });
