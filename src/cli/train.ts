@@ -56,6 +56,7 @@ const FLAGS: FlagSpec = {
   seed: { type: 'string' },
   init: { type: 'string' },
   'start-at-input': { type: 'boolean' },
+  precision: { type: 'string' },
   out: { type: 'string' },
   'checkpoint-every': { type: 'string' },
   'time-limit': { type: 'string' },
@@ -134,6 +135,9 @@ optimisation
                           --global-residual/--normalization/--percentiles say otherwise
   --start-at-input        zero G_s's last convolution, so that with --global-residual the corrector starts as its
                           input (with --rl-input, as the RL stage) and learns only a correction on top of it
+  --precision f32|f16     storage of the generators' feature maps (default f32). f16 (needs the adapter's shader-f16)
+                          halves the maps the convolutions read and backward keeps; all arithmetic, weights, Adam
+                          and gradients stay f32 (no loss scaling needed). comi and cyclegan only
 run
   --out RUN               run folder (new or empty)
   --resume                continue the run in RUN (also: --resume RUN) exactly where its checkpoint left off
@@ -281,6 +285,8 @@ function buildConfig(values: Parsed['values'], argv: string[]): { config: RunCon
     throw new UsageError('--start-at-input needs --global-residual: without it a zero last convolution outputs a flat image');
   }
   if (startAtInput && method !== 'comi') throw new UsageError(`--start-at-input is not supported with --method ${method}`);
+  const precision = choice(values, 'precision', ['f32', 'f16'] as const, 'f32');
+  if (precision === 'f16' && method !== 'comi' && method !== 'cyclegan') throw new UsageError(`--precision f16 is not supported with --method ${method} (only the CycleGAN's ResNet generators keep f16 maps)`);
   const registerRadius = num(values, 'register', 0, { int: true, min: 0, max: 256 });
   const autoBinned = values.bin === 'auto';
   const bin = autoBinned ? 1 : num(values, 'bin', 1, { int: true, min: 1, max: 64 });
@@ -331,6 +337,7 @@ function buildConfig(values: Parsed['values'], argv: string[]): { config: RunCon
     seed: num(values, 'seed', DEFAULTS.seed, { int: true, min: 0, max: 0xffffffff }),
     ...(init === undefined ? {} : { init }),
     ...(startAtInput ? { startAtInput } : {}),
+    ...(precision === 'f16' ? { precision } : {}),
   };
   return { ...applyMethod(method, values, config, vggSource, vggLayers), fitRlInput: rlInput === 'fit', autoBin: autoBinned };
 }
@@ -459,6 +466,7 @@ const STORED: Record<string, (c: RunConfig) => unknown> = {
   'content-weight': (c) => c.losses.contentWeight, content: (c) => c.losses.content ?? ['vgg'], 'cycle-weight': (c) => c.losses.cycleWeight, vgg: (c) => c.vgg?.source ?? null,
   'vgg-layers': (c) => c.vgg?.layers ?? null, 'rl-input': (c) => c.model.rlInput ?? null,
   seed: (c) => c.seed, init: (c) => c.init ?? null, 'start-at-input': (c) => c.startAtInput === true,
+  precision: (c) => c.precision ?? 'f32',
 };
 
 function sameAsStored(flag: string, raw: string | true, stored: unknown): boolean {

@@ -25,8 +25,10 @@ export class ResnetBlock extends Module {
     this.bias2 = this.param('conv_block.5.bias', [channels], 'zeros');
   }
 
-  /** x [N, channels, H, W] with H, W ≥ 2 (reflection pad 1) → same shape; `norm` replaces instanceNorm (NormFn). */
-  forward(x: Tensor, norm?: (t: Tensor) => Tensor): Tensor {
+  /** x [N, channels, H, W] with H, W ≥ 2 (reflection pad 1) → same shape; `norm` replaces instanceNorm (NormFn).
+   * `maps`: storage of the default norms' outputs, the hidden map and the block's output (f16 maps, see
+   * ResnetGenerator.mapStorage). */
+  forward(x: Tensor, norm?: (t: Tensor) => Tensor, maps: { hidden?: 'f32' | 'f16'; output?: 'f32' | 'f16' } = {}): Tensor {
     rank('ResnetBlock', x, 4);
     if (x.shape[1] !== this.channels) {
       throw new Error(`ResnetBlock: input must have ${this.channels} channels, got ${x.describe()}`);
@@ -36,9 +38,9 @@ export class ResnetBlock extends Module {
       const conv = (t: Tensor, w: Tensor, b: Tensor) => conv2d(t, w, b, { padding: 1, paddingMode: 'reflect' });
       // The default instance norms fuse the ReLU and the residual add; a given norm is composed with them.
       const c1 = conv(x, this.weight1, this.bias1);
-      const h = norm ? relu(norm(c1)) : instanceNorm(c1, { activation: 'relu' });
+      const h = norm ? relu(norm(c1)) : instanceNorm(c1, { activation: 'relu', storage: maps.hidden });
       const c2 = conv(h, this.weight2, this.bias2);
-      return norm ? add(x, norm(c2)) : instanceNorm(c2, { residual: x });
+      return norm ? add(x, norm(c2)) : instanceNorm(c2, { residual: x, storage: maps.output });
     });
   }
 }

@@ -71,6 +71,8 @@ export interface RunConfig {
   /** G_s's last convolution started at zero (train --start-at-input): with the global residual, the corrector
    * started as its input. */
   startAtInput?: boolean;
+  /** 'f16': the generators' feature maps were stored as f16 in training (train --precision); absent: f32. */
+  precision?: 'f16';
   /** The last session's checkpoint, sample, log and NaN-check settings: a resumed run keeps them unless given again. */
   schedule?: TrainSchedule;
 }

@@ -3,7 +3,7 @@
 // checkpoint, so a resumed run continues bit for bit where the checkpoint left off.
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { initGpu } from '../graph/runtime.js';
+import { initGpu, rt } from '../graph/runtime.js';
 import { Tensor } from '../graph/tensor.js';
 import { noGrad } from '../autograd/tape.js';
 import { nameSeed } from '../model/module.js';
@@ -253,6 +253,11 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       config.optim.iterations = opts.iterations;
     }
     if (resuming && opts.timeLimit !== undefined) throw new Error(TIME_LIMIT_ON_RESUME);
+    if (config.precision === 'f16') {
+      // Refused before any loading on adapters without f16 storage.
+      await initGpu();
+      rt().requireF16('--precision f16');
+    }
     const startIteration = ckpt?.meta.iteration ?? 0;
     if (resuming && startIteration >= config.optim.iterations) {
       throw new Error(`the run in ${runDir} has finished (${startIteration} of ${config.optim.iterations} iterations); pass --iters N to train longer`);
@@ -334,6 +339,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     const o = config.optim;
     await initGpu();
     model = buildModel(config, terms, features, () => rng.pool.next());
+    if (config.precision === 'f16') useF16Maps(model);
     if (!ckpt && config.init) await initCorrector(model, config.init, channels);
     if (!ckpt && config.startAtInput) startAtInput(model);
     let start = 0;
@@ -574,6 +580,12 @@ async function initCorrector(model: GanModel, spec: string, channels: number): P
   } finally {
     generator.dispose();
   }
+}
+
+/** train --precision f16: both generators keep their feature maps as f16 (ResnetGenerator.mapStorage). */
+function useF16Maps(model: GanModel): void {
+  if (!(model instanceof CycleGan)) throw new Error('--precision f16 is not supported for this method: only the CycleGAN\'s ResNet generators keep f16 maps');
+  for (const g of [model.gS, model.gT]) g.mapStorage = 'f16';
 }
 
 /** Zeroes G_s's last convolution: with the global residual the corrector then returns its input exactly, and the

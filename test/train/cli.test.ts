@@ -18,6 +18,7 @@ import { autoBin, resolveRlInput, parseTrainFlags, flagsForMethod } from '../../
 import { loadGenerator, modelFolder, readRunConfig, runPaths, writeRunConfig } from '../../src/train/run_folder.js';
 import { readCheckpoint } from '../../src/train/checkpoint.js';
 import { readLog } from '../../src/train/log.js';
+import { skipWithoutF16 } from '../helpers/f16.js';
 
 useGpu();
 
@@ -368,6 +369,25 @@ describe('--start-at-input', () => {
     const base = ['--data', data, '--layout', 'paired', '--source', 'blurred', '--target', 'clear', '--start-at-input', '--out', join(tmp, 'start-never')];
     expect(() => parseTrainFlags(base)).toThrow(new UsageError('--start-at-input needs --global-residual: without it a zero last convolution outputs a flat image'));
     expect(() => parseTrainFlags([...base, '--global-residual', '--method', 'cyclegan'])).toThrow(new UsageError('--start-at-input is not supported with --method cyclegan'));
+  });
+});
+
+describe('--precision', () => {
+  it('f16 trains with f16 maps and records it; bad values, other methods and adapters without shader-f16 get one line', async (ctx) => {
+    const base = ['--data', data, '--layout', 'paired', '--source', 'blurred', '--target', 'clear', '--size', '32', '--ngf', '4', '--blocks', '1', '--content', 'l1'];
+    expect(() => parseTrainFlags([...base, '--precision', 'f64', '--out', join(tmp, 'precision-never')])).toThrow(new UsageError("--precision must be one of f32, f16, got 'f64'"));
+    expect(() => parseTrainFlags([...base.slice(0, 8), '--precision', 'f16', '--method', 'pix2pix', '--out', join(tmp, 'precision-never')])).toThrow(new UsageError('--precision f16 is not supported with --method pix2pix (only the CycleGAN\'s ResNet generators keep f16 maps)'));
+    expect(parseTrainFlags([...base, '--out', join(tmp, 'precision-never')]).config!.precision).toBeUndefined();
+    const none = runTrain([...base, '--iters', '1', '--precision', 'f16', '--out', join(tmp, 'precision-no-f16')], { COMI_DISABLE_FEATURES: 'shader-f16' });
+    expectOneLine(none, 1, /--precision f16 is not supported on this adapter: .+ has no shader-f16$/);
+    skipWithoutF16(ctx);
+    const out = join(tmp, 'precision-f16');
+    const r = runTrain([...base, '--iters', '2', '--log-every', '1', '--precision', 'f16', '--out', out]);
+    expect(r.status, r.ours.join('\n')).toBe(0);
+    expect(readRunConfig(out).precision).toBe('f16');
+    const losses = readLog(join(out, 'log.jsonl')).map((e) => e.losses.gTotal);
+    expect(losses).toHaveLength(2);
+    expect(losses.every(Number.isFinite), JSON.stringify(losses)).toBe(true);
   });
 });
 
