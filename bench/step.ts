@@ -15,12 +15,14 @@ import { loadVggFeatures } from '../src/model/vgg19.js';
 import { benchGpu, cycleGanStep, timeWall, saveSection, fmt, flag, gflops } from './harness.js';
 import { measureCeiling } from './gemm.js';
 
-export interface StepResult { size: number; ngf: number; content: boolean; ms: number; all: number[]; dispatches: number; submits: number; convFlops: number }
+export interface StepResult { size: number; ngf: number; content: boolean; ms: number; all: number[]; dispatches: number; submits: number; convFlops: number; poolBytes: number }
 
-export async function measureStep(size: number, ngf: number, content: boolean, reps: number, channels = 3): Promise<StepResult> {
+/** `maps`: the generators' map storage (train --precision). poolBytes: the buffers the pool holds after the steps
+ * (live and free; reused by exact size, so about the step's peak). */
+export async function measureStep(size: number, ngf: number, content: boolean, reps: number, channels = 3, maps: 'f32' | 'f16' = 'f32'): Promise<StepResult> {
   const r = rt();
   const vgg = content ? await loadVggFeatures({ source: 'random', layers: ['relu3_3'] }) : null;
-  const { step, dispose } = cycleGanStep(size, ngf, vgg ? (x) => vgg.features(x) : null, channels);
+  const { step, dispose } = cycleGanStep(size, ngf, vgg ? (x) => vgg.features(x) : null, channels, maps);
   // The first step compiles pipelines and runs the autotune trials; the second is counted.
   await step();
   const d0 = r.dispatchCount;
@@ -31,9 +33,10 @@ export async function measureStep(size: number, ngf: number, content: boolean, r
   const submits = r.submitCount - s0;
   const convFlops = r.convFlops - f0;
   const t = await timeWall(step, 0, reps);
+  const pool = r.pool.getStats();
   dispose();
   vgg?.dispose();
-  return { size, ngf, content, ms: t.ms, all: t.all, dispatches, submits, convFlops };
+  return { size, ngf, content, ms: t.ms, all: t.all, dispatches, submits, convFlops, poolBytes: pool.liveBytes + pool.freeBytes };
 }
 
 async function main(): Promise<void> {
