@@ -136,7 +136,7 @@ fn kernel(gid: vec3u, lid: u32, wid: vec3u, nwg: vec3u) {
       let ox = ox0 + j;
       if (ox >= p.OW) { continue; }
       let v = acc[i * TN + j] + bias;
-      y[out + ox] = select(v, v + y[out + ox], ACC);
+      y[out + ox] = Y(select(v, v + f32(y[out + ox]), ACC));
     }
   }
   if (FOLD) {

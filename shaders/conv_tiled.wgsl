@@ -128,12 +128,12 @@ fn kernel(lid3: vec3u, wid: vec3u, nwg: vec3u) {
       if (n >= dimN()) { break; }
       if (MODE == 2u) {
         let at = (split * dimM() + m) * dimN() + n;
-        c[at] = select(acc[i * 4u + j], acc[i * 4u + j] + c[at], ACC);
+        c[at] = Y(select(acc[i * 4u + j], acc[i * 4u + j] + f32(c[at]), ACC));
       } else {
         let L = p.OH * p.OW;
         let bias = select(0.0, b[m], p.hasBias != 0u);
         let at = ((n / L) * p.Cout + m) * L + n % L;
-        c[at] = select(acc[i * 4u + j] + bias, acc[i * 4u + j] + bias + c[at], ACC);
+        c[at] = Y(select(acc[i * 4u + j] + bias, acc[i * 4u + j] + bias + f32(c[at]), ACC));
       }
     }
   }

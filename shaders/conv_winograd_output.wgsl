@@ -23,7 +23,7 @@ fn kernel(i: u32) {
       let ox = 2u * tile.tx + s;
       if (ox >= p.OW) { break; }
       let at = plane + oy * p.OW + ox;
-      y[at] = select(out[s], out[s] + y[at], ACC);
+      y[at] = Y(select(out[s], out[s] + f32(y[at]), ACC));
     }
   }
 }

@@ -1,8 +1,8 @@
 // Backward of norm.wgsl (instance_norm and batch_norm): one workgroup per channel c walks the channel's N/P
 // statistics groups (group j: planes n = j·P … j·P + P − 1, stats at j·C + c; P = 1 for instance norm, N for batch
 // norm). Per group, with x̂ = (x − mean)·rstd, M = P·L and g = dy·act'(y) (the fused activation's derivative, read
-// from its output y, stored as Y: f32 or f16): dx = w·rstd·(g − Σg/M − x̂·Σ(g·x̂)/M); over the whole channel: dweight = Σ g·x̂, dbias = Σ g.
-// Reductions as in norm.wgsl.
+// from its output y; x and y are stored as X and Y, f32 or f16): dx = w·rstd·(g − Σg/M − x̂·Σ(g·x̂)/M); over the
+// whole channel: dweight = Σ g·x̂, dbias = Σ g. Reductions as in norm.wgsl.
 
 fn grad(i: u32) -> f32 {
   let g = dy[i];
@@ -25,7 +25,7 @@ fn kernel(lid: u32, wid: vec3u, nwg: vec3u) {
       let base = (n * p.C + c) * p.L;
       for (var i = lid; i < p.L; i += WG) {
         let g = grad(base + i);
-        acc += vec2f(g, g * (x[base + i] - mean) * rstd);
+        acc += vec2f(g, g * (f32(x[base + i]) - mean) * rstd);
       }
     }
     let s = workgroupSum(lid, acc);
@@ -34,7 +34,7 @@ fn kernel(lid: u32, wid: vec3u, nwg: vec3u) {
     for (var n = j * p.P; n < (j + 1u) * p.P; n++) {
       let base = (n * p.C + c) * p.L;
       for (var i = lid; i < p.L; i += WG) {
-        let xhat = (x[base + i] - mean) * rstd;
+        let xhat = (f32(x[base + i]) - mean) * rstd;
         dx[base + i] = w * rstd * (grad(base + i) - k.x - xhat * k.y);
       }
     }

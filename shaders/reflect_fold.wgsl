@@ -53,6 +53,6 @@ fn addMirrors(n: u32, co0: u32, oy: u32, ox: u32, pad: u32, rows: bool, split: u
     let co = co0 + i;
     if (co >= p.Cout) { break; }
     let at = (((split * p.N + n) * p.Cout + co) * p.OH + oy) * p.OW + ox;
-    y[at] += m[i];
+    y[at] = Y(f32(y[at]) + m[i]);
   }
 }

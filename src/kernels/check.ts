@@ -45,3 +45,9 @@ export function pool2x2Geometry(op: string, x: Tensor): { H: number; W: number; 
   const OW = Math.floor(W / 2);
   return { H, W, OH, OW, out: [N, C, OH, OW] };
 }
+
+/** An output's storage option (f16 maps): 'f32' (default) or 'f16'. */
+export function storageOption(op: string, storage: unknown): 'f32' | 'f16' {
+  if (storage === undefined || storage === 'f32' || storage === 'f16') return storage ?? 'f32';
+  throw new Error(`${op}: storage must be 'f32' or 'f16', got ${JSON.stringify(storage)}`);
+}

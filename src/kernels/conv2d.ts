@@ -1,7 +1,7 @@
 // 2-D convolution (PyTorch nn.Conv2d, dilation 1, groups 1): zero or reflection padding, stride, optional bias.
 import { Tensor, fmtShape } from '../graph/tensor.js';
 import { record } from '../autograd/tape.js';
-import { rank, positiveInt, nonNegativeInt, vectorOfLength } from './check.js';
+import { rank, positiveInt, nonNegativeInt, vectorOfLength, storageOption } from './check.js';
 import { checkReflection } from './pad.js';
 import { directGather, inputGrad, weightGrad, biasGrad, weightAndBiasGrad, sharedGradientOperands, type ConvGeometry } from './conv_gemm.js';
 
@@ -10,10 +10,12 @@ export interface Conv2dOptions {
   padding?: number;
   /** 'reflect' (padding_mode='reflect'): the kernels read the input mirrored, no padded copy is made. */
   paddingMode?: 'zeros' | 'reflect';
+  /** Storage of the output: 'f16' writes an f16 map (computed in f32; needs shader-f16). Default f32. */
+  storage?: 'f32' | 'f16';
 }
 
 /** x [N, Cin, H, W], w [Cout, Cin, KH, KW], b [Cout] or null → [N, Cout, (H + 2p − KH)/s + 1, (W + 2p − KW)/s + 1].
- * x may be an f16 map (read into f32; the output and every gradient are f32). */
+ * x may be an f16 map (read into f32); the output is f32 unless `storage` says f16; every gradient is f32. */
 export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, opts: Conv2dOptions = {}): Tensor {
   const op = 'conv2d';
   const stride = opts.stride ?? 1;
@@ -33,6 +35,7 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, opts: Conv2dOptio
     throw new Error(`${op}: paddingMode must be 'zeros' or 'reflect', got ${JSON.stringify(opts.paddingMode)}`);
   }
   if (reflect) checkReflection(op, x, [pad, pad, pad, pad]);
+  const storage = storageOption(op, opts.storage);
   if (H + 2 * pad < KH || W + 2 * pad < KW) {
     throw new Error(`${op}: kernel ${KH}×${KW} is larger than the padded input ${H + 2 * pad}×${W + 2 * pad} (input ${x.describe()}, padding ${pad})`);
   }
@@ -41,8 +44,9 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, opts: Conv2dOptio
     OH: Math.floor((H + 2 * pad - KH) / stride) + 1,
     OW: Math.floor((W + 2 * pad - KW) / stride) + 1,
     xF16: x.dtype === 'f16',
+    yF16: storage === 'f16',
   };
-  const y = Tensor.empty([N, Cout, g.OH, g.OW]);
+  const y = Tensor.empty([N, Cout, g.OH, g.OW], storage);
   directGather(g, x.storageBinding, w.binding, b ? b.binding : null, y);
   const inputs = b ? [x, w, b] : [x, w];
   return record(op, inputs, y, [x, w], (dy, into) => {

@@ -13,14 +13,15 @@ import { rt } from '../graph/runtime.js';
 import { defineKernel } from '../graph/kernel.js';
 import { reductionVariant, tuned, cpuLikeAdapter, TRIAL_REPS, LONG_TRIAL_REPS } from './autotune.js';
 import { unpadSlices } from './pad.js';
-import { winogradApplies, winogradForward, winogradInputGrad, winogradWeightGrad, WinogradShared, xStorage } from './conv_winograd.js';
+import { winogradApplies, winogradForward, winogradInputGrad, winogradWeightGrad, WinogradShared, xStorage, yStorage } from './conv_winograd.js';
 
 const MAX_GROUPS = 65535;
 const TILE = 64; // BM = BN of shaders/workgroup_tile.wgsl
 
 /** Shape parameters shared by the GEMM shaders, in the direct convolution's names. */
 const GEOMETRY = { N: 'u32', Cin: 'u32', H: 'u32', W: 'u32', Cout: 'u32', OH: 'u32', OW: 'u32', KH: 'u32', KW: 'u32', stride: 'u32', pad: 'u32' } as const;
-const GATHER_BINDINGS = { x: 'read', w: 'read', b: 'read', y: 'read_write' } as const;
+/** y stored as Y (f32, or f16 for an f16 map: rounded when written). */
+const GATHER_BINDINGS = { x: 'read', w: 'read', b: 'read', y: { access: 'read_write', type: 'array<Y>' } } as const;
 /** x stored as X (f32, or f16 for an f16 map: read into f32). */
 const X_MAP = { access: 'read', type: 'array<X>' } as const;
 const WEIGHT_GRAD_BINDINGS = { x: X_MAP, dy: 'read', dw: 'read_write', db: 'read_write' } as const;
@@ -29,7 +30,7 @@ const DIRECT_GATHER = defineKernel({
   shader: 'conv_direct_gather',
   params: { ...GEOMETRY, tilesX: 'u32', hasBias: 'u32', zTiles: 'u32', ciPerSplit: 'u32' },
   bindings: { ...GATHER_BINDINGS, x: X_MAP },
-  consts: { TM: 'u32', TN: 'u32', FLIP: 'bool', REFLECT: 'bool', FOLD: 'bool', ACC: 'bool', WG: 'u32', KS: 'u32', S: 'u32', STAGE: 'bool', X: 'float' },
+  consts: { TM: 'u32', TN: 'u32', FLIP: 'bool', REFLECT: 'bool', FOLD: 'bool', ACC: 'bool', WG: 'u32', KS: 'u32', S: 'u32', STAGE: 'bool', X: 'float', Y: 'float' },
   includes: ['reflect', 'reflect_fold'],
   entry: ['gid', 'lid', 'wid', 'nwg'],
   workgroup: 'WG',
@@ -38,7 +39,7 @@ const PHASE_GATHER = defineKernel({
   shader: 'conv_phase_gather',
   params: { ...GEOMETRY, tilesPerPhase: 'u32', hasBias: 'u32', zTiles: 'u32', ciPerSplit: 'u32' },
   bindings: GATHER_BINDINGS,
-  consts: { TM: 'u32', TN: 'u32', FOLD: 'bool', ACC: 'bool', WG: 'u32', KS: 'u32', S: 'u32' },
+  consts: { TM: 'u32', TN: 'u32', FOLD: 'bool', ACC: 'bool', WG: 'u32', KS: 'u32', S: 'u32', Y: 'float' },
   includes: ['reflect', 'reflect_fold'],
   entry: ['gid', 'wid', 'nwg'],
   workgroup: 'WG',
@@ -65,8 +66,8 @@ const WEIGHT_GRAD_ROWS = defineKernel({
 const TILED = defineKernel({
   shader: 'conv_tiled',
   params: { ...GEOMETRY, hasBias: 'u32', kPerSplit: 'u32' },
-  bindings: { x: X_MAP, a: 'read', b: 'read', c: 'read_write' },
-  consts: { MODE: 'u32', REFLECT: 'bool', ACC: 'bool', X: 'float' },
+  bindings: { x: X_MAP, a: 'read', b: 'read', c: { access: 'read_write', type: 'array<Y>' } },
+  consts: { MODE: 'u32', REFLECT: 'bool', ACC: 'bool', X: 'float', Y: 'float' },
   includes: ['workgroup_tile', 'reflect'],
   entry: ['lid3', 'wid', 'nwg'],
   workgroup: [16, 16],
@@ -82,8 +83,8 @@ const BIAS_GRAD = defineKernel({
 const REDUCE_SPLITS = defineKernel({
   shader: 'reduce_splits',
   params: { n: 'u32', splits: 'u32' },
-  bindings: { part: 'read', out: 'read_write' },
-  consts: { ACC: 'bool' },
+  bindings: { part: 'read', out: { access: 'read_write', type: 'array<Y>' } },
+  consts: { ACC: 'bool', Y: 'float' },
   entry: 'elementwise',
 });
 
@@ -131,6 +132,8 @@ export interface ConvGeometry {
   KH: number; KW: number; stride: number; pad: number; reflect?: boolean;
   /** x is an f16 map (read into f32; gathers and weight gradients that read x, not the phase gather's registers). */
   xF16?: boolean;
+  /** y (the gathers' output) is an f16 map, rounded when written; the weight gradients' outputs stay f32. */
+  yF16?: boolean;
 }
 
 
@@ -240,7 +243,8 @@ function launchTiles(mode: number, g: ConvGeometry, cols: number, buffers: { x: 
   const gz = mode === 2 ? splits : Math.ceil(gx / MAX_GROUPS);
   if (mode !== 2) gx = Math.ceil(gx / gz);
   const params = { ...geometry(g), hasBias: hasBias ? 1 : 0, kPerSplit: kPerSplit || 2 ** 31 };
-  rt().dispatch(TILED, buffers, params, { consts: { MODE: mode, REFLECT: !!g.reflect, ACC: acc, X: xStorage(g) }, groups: [gx, Math.ceil(g.Cout / TILE), gz] });
+  const Y = mode === 2 ? 'f32' : yStorage(g);
+  rt().dispatch(TILED, buffers, params, { consts: { MODE: mode, REFLECT: !!g.reflect, ACC: acc, X: xStorage(g), Y }, groups: [gx, Math.ceil(g.Cout / TILE), gz] });
 }
 
 /** Ways to split a reduction over `length` items (a weight gradient's output rows, a gather's input channels) so
@@ -251,8 +255,8 @@ function splitCount(groups: number, length: number): number {
 }
 
 /** out[i] = Σ_s part[s·n + i] (+ out[i] with acc): the split-K slices added in a fixed order. */
-function reduceSplits(part: GPUBufferBinding, out: GPUBufferBinding, n: number, splits: number, acc: boolean): void {
-  rt().dispatch(REDUCE_SPLITS, { part, out }, { n, splits }, { consts: { ACC: acc } });
+function reduceSplits(part: GPUBufferBinding, out: GPUBufferBinding, n: number, splits: number, acc: boolean, Y: 'f32' | 'f16' = 'f32'): void {
+  rt().dispatch(REDUCE_SPLITS, { part, out }, { n, splits }, { consts: { ACC: acc, Y } });
 }
 
 /** Runs an autotune trial into a scratch output of the real one's size. */
@@ -275,13 +279,14 @@ function splitWays({ splitK }: ConvVariant, workgroups: number, channels: number
 /** Records a gather (direct or phase) with its reduction over input channels split `splits` ways: the slices go to a
  * temporary [splits, N, Cout, OH, OW] and are added into y (to its contents with `acc`) by a second dispatch, or
  * by `reduce` when given (which then also runs for one slice). */
-function splitGather(g: ConvGeometry, groups: [number, number, number], v: ConvVariant, y: GPUBufferBinding, acc: boolean, record: (out: GPUBufferBinding, params: { zTiles: number; ciPerSplit: number }, groups: [number, number, number], accumulate: boolean) => void, reduce?: (part: GPUBufferBinding, splits: number) => void): void {
+function splitGather(g: ConvGeometry, groups: [number, number, number], v: ConvVariant, y: GPUBufferBinding, acc: boolean, record: (out: GPUBufferBinding, params: { zTiles: number; ciPerSplit: number }, groups: [number, number, number], accumulate: boolean, Y: 'f32' | 'f16') => void, reduce?: (part: GPUBufferBinding, splits: number) => void): void {
   const [gx, gy, zTiles] = groups;
   const splits = splitWays(v, gx * gy * zTiles, g.Cin);
   const outSize = g.N * g.Cout * g.OH * g.OW;
   const part = splits > 1 || reduce ? Tensor.empty([splits, outSize]) : null;
-  record(part?.binding ?? y, { zTiles, ciPerSplit: Math.ceil(g.Cin / splits) }, [gx, gy, zTiles * splits], acc && !part);
-  if (part) (reduce ?? ((slices, ways) => reduceSplits(slices, y, outSize, ways, acc)))(part.binding, splits);
+  // The slices are f32; y's storage is rounded to once, when they are added.
+  record(part?.binding ?? y, { zTiles, ciPerSplit: Math.ceil(g.Cin / splits) }, [gx, gy, zTiles * splits], acc && !part, part ? 'f32' : yStorage(g));
+  if (part) (reduce ?? ((slices, ways) => reduceSplits(slices, y, outSize, ways, acc, yStorage(g))))(part.binding, splits);
   part?.dispose();
 }
 
@@ -301,9 +306,9 @@ function dispatchDirectGather(v: ConvVariant, g: ConvGeometry, x: GPUBufferBindi
   const tilesX = Math.ceil(g.OW / tn);
   const fold = !!g.reflect && flip;
   const shape = staticShape(g);
-  splitGather(g, groups2d(g.N * g.OH * tilesX, Math.ceil(g.Cout / tm), v.wg), v, y, acc, (out, split, groups, accumulate) => {
+  splitGather(g, groups2d(g.N * g.OH * tilesX, Math.ceil(g.Cout / tm), v.wg), v, y, acc, (out, split, groups, accumulate, Y) => {
     rt().dispatch(DIRECT_GATHER, { x, w, b: b ?? w, y: out }, { ...geometry(g), tilesX, hasBias: b ? 1 : 0, ...split }, {
-      consts: { TM: tm, TN: tn, FLIP: flip, REFLECT: !!g.reflect && !flip, FOLD: fold, ACC: accumulate, WG: v.wg, ...shape, STAGE: !!v.staged && shape.KS !== 0 && !fold, X: xStorage(g) },
+      consts: { TM: tm, TN: tn, FLIP: flip, REFLECT: !!g.reflect && !flip, FOLD: fold, ACC: accumulate, WG: v.wg, ...shape, STAGE: !!v.staged && shape.KS !== 0 && !fold, X: xStorage(g), Y },
       groups,
     });
   }, reduce);
@@ -325,9 +330,9 @@ function dispatchPhaseGather(v: ConvVariant, g: ConvGeometry, x: GPUBufferBindin
   const tn = pixelTile(v.tn, Math.ceil(g.OW / g.stride));
   const tilesPerPhase = Math.ceil(Math.ceil(g.OW / g.stride) / tn);
   const rowsPerPhase = Math.ceil(g.OH / g.stride);
-  splitGather(g, groups2d(g.N * rowsPerPhase * tilesPerPhase * g.stride ** 2, Math.ceil(g.Cout / tm), v.wg), v, y, acc, (out, split, groups, accumulate) => {
+  splitGather(g, groups2d(g.N * rowsPerPhase * tilesPerPhase * g.stride ** 2, Math.ceil(g.Cout / tm), v.wg), v, y, acc, (out, split, groups, accumulate, Y) => {
     rt().dispatch(PHASE_GATHER, { x, w, b: b ?? w, y: out }, { ...geometry(g), tilesPerPhase, hasBias: b ? 1 : 0, ...split }, {
-      consts: { TM: tm, TN: tn, FOLD: !!g.reflect, ACC: accumulate, WG: v.wg, ...staticShape(g) },
+      consts: { TM: tm, TN: tn, FOLD: !!g.reflect, ACC: accumulate, WG: v.wg, ...staticShape(g), Y },
       groups,
     });
   });
@@ -351,7 +356,7 @@ export function inputGrad(g: ConvGeometry, dy: GPUBufferBinding, w: GPUBufferBin
 
 /** The variant that computes dx of g (tuned on first use) and how it runs. */
 function inputGradStrategy(g: ConvGeometry, dy: GPUBufferBinding, w: GPUBufferBinding) {
-  const t: ConvGeometry = { ...g, Cin: g.Cout, H: g.OH, W: g.OW, Cout: g.Cin, OH: g.H, OW: g.W, xF16: false };
+  const t: ConvGeometry = { ...g, Cin: g.Cout, H: g.OH, W: g.OW, Cout: g.Cin, OH: g.H, OW: g.W, xF16: false, yF16: false };
   const flipped: ConvGeometry = { ...t, pad: g.KH - 1 - g.pad };
   const phase = inputGradKind(g) === 'phaseGather';
   const run = (v: ConvVariant, out: GPUBufferBinding, accumulate = false, share?: WinogradShared) => {
@@ -447,14 +452,14 @@ function directFlops(g: ConvGeometry): number {
 /** y = conv(x, w) (+ b): w [Cout, Cin, KH, KW]. */
 export function directGather(g: ConvGeometry, x: GPUBufferBinding, w: GPUBufferBinding, b: GPUBufferBinding | null, y: Tensor): void {
   const v = variantFor('directGather', g, scratchTrial(y.shape, (c, out) => dispatchDirectGather(c, g, x, w, b, out)));
-  dispatchDirectGather(v, g, x, w, b, y.binding);
+  dispatchDirectGather(v, g, x, w, b, y.storageBinding);
   rt().convFlops += directFlops(g);
 }
 
 /** y = convTranspose(x, w) (+ b) with w [Cin, Cout, KH, KW]; here x is the small side [N,Cin,H,W], y [N,Cout,OH,OW]. */
 export function phaseGather(g: ConvGeometry, x: GPUBufferBinding, w: GPUBufferBinding, b: GPUBufferBinding | null, y: Tensor): void {
   const v = variantFor('phaseGather', g, scratchTrial(y.shape, (c, out) => dispatchPhaseGather(c, g, x, w, b, out)));
-  dispatchPhaseGather(v, g, x, w, b, y.binding);
+  dispatchPhaseGather(v, g, x, w, b, y.storageBinding);
   // Each input pixel of the transposed convolution meets the whole weight once.
   rt().convFlops += 2 * g.N * g.H * g.W * g.Cin * g.Cout * g.KH * g.KW;
 }

@@ -1,7 +1,7 @@
 // 2-D transposed convolution (PyTorch F.conv_transpose2d, dilation 1, groups 1): stride, padding, output_padding, bias.
 import { Tensor, fmtShape } from '../graph/tensor.js';
 import { record, isGradEnabled } from '../autograd/tape.js';
-import { rank, positiveInt, nonNegativeInt, vectorOfLength } from './check.js';
+import { rank, positiveInt, nonNegativeInt, vectorOfLength, storageOption } from './check.js';
 import { directGather, phaseGather, weightGrad, biasGrad, type ConvGeometry } from './conv_gemm.js';
 
 export interface ConvTranspose2dOptions {
@@ -11,6 +11,8 @@ export interface ConvTranspose2dOptions {
   /** Only the first rows × columns of the output, computed alone (layer-major correction drops each tile's last
    * row and column). Not differentiable: throws where gradients would be recorded. */
   crop?: readonly [number, number];
+  /** Storage of the output: 'f16' writes an f16 map (computed in f32; needs shader-f16). Default f32. */
+  storage?: 'f32' | 'f16';
 }
 
 /** x [N, Cin, H, W], w [Cin, Cout, KH, KW], b [Cout] or null → [N, Cout, (H − 1)s − 2p + KH + op, …]. */
@@ -42,8 +44,9 @@ export function convTranspose2d(x: Tensor, w: Tensor, b: Tensor | null, opts: Co
     [OH, OW] = [ch, cw];
   }
   // Geometry of the transposed op itself (small side → large side), used by its forward gather.
-  const g: ConvGeometry = { N, Cin, H, W, Cout, OH, OW, KH, KW, stride, pad };
-  const y = Tensor.empty([N, Cout, OH, OW]);
+  const storage = storageOption(op, opts.storage);
+  const g: ConvGeometry = { N, Cin, H, W, Cout, OH, OW, KH, KW, stride, pad, yF16: storage === 'f16' };
+  const y = Tensor.empty([N, Cout, OH, OW], storage);
   phaseGather(g, x.binding, w.binding, b ? b.binding : null, y);
   return record(op, inputs, y, [x, w], (dy, into) => {
     // The direct convolution maps dy (large side) back to x's shape; w [Cin, Cout, …] is its [out, in, …] weight.

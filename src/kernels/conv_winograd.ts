@@ -40,8 +40,8 @@ const GEMM = defineKernel({
 const OUTPUT = defineKernel({
   shader: 'conv_winograd_output',
   params: { ...OUTPUT_SIDE, ty0: 'u32', hasBias: 'u32', n: 'u32' },
-  bindings: { m: 'read', b: 'read', y: 'read_write' },
-  consts: { ACC: 'bool' },
+  bindings: { m: 'read', b: 'read', y: { access: 'read_write', type: 'array<Y>' } },
+  consts: { ACC: 'bool', Y: 'float' },
   includes: ['winograd_tile'],
   entry: 'elementwise',
 });
@@ -81,8 +81,9 @@ const FILTER_GRAD = defineKernel({
  * tile, 2 (default) or 4 (F(4×4, 3×3): forwards only). */
 export interface WinogradTiling { tm: number; tn: number; wg: number; m?: 2 | 4 }
 
-/** The X constant (x's storage) of the kernels that read x. */
+/** The X constant (x's storage) of the kernels that read x, and Y (y's) of those that write a forward's y. */
 export const xStorage = (g: ConvGeometry) => (g.xF16 ? 'f16' : 'f32');
+export const yStorage = (g: ConvGeometry) => (g.yF16 ? 'f16' : 'f32');
 
 /** Planes of F(m×m, 3×3): one per element of an (m + 2)² patch. */
 const planes = (m: number) => (m + 2) ** 2;
@@ -209,7 +210,7 @@ export function winogradForward(t: WinogradTiling, g: ConvGeometry, x: GPUBuffer
     const { output, P: bandP } = tileGeometry(g, m, band);
     transformInput(g, x, xt.binding, m, ty0, band);
     gemm(t, u.binding, xt.binding, products.binding, g.Cout, bandP, g.Cin, false, planes(m));
-    rt().dispatch(m === 4 ? FORWARD4.output : OUTPUT, { m: products.binding, b: b ?? products.binding, y }, { ...output, ty0, hasBias: b ? 1 : 0, n: g.Cout * bandP }, { consts: { ACC: acc } });
+    rt().dispatch(m === 4 ? FORWARD4.output : OUTPUT, { m: products.binding, b: b ?? products.binding, y }, { ...output, ty0, hasBias: b ? 1 : 0, n: g.Cout * bandP }, { consts: { ACC: acc, Y: yStorage(g) } });
   }
   for (const buf of [xt, u, products]) buf.dispose();
 }

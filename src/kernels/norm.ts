@@ -7,7 +7,7 @@ import { Tensor } from '../graph/tensor.js';
 import { rt, grid1d } from '../graph/runtime.js';
 import { defineKernel } from '../graph/kernel.js';
 import { record } from '../autograd/tape.js';
-import { rank, vectorOfLength, sameShape } from './check.js';
+import { rank, vectorOfLength, sameShape, storageOption } from './check.js';
 import { reductionVariant } from './autotune.js';
 
 export interface NormOptions {
@@ -32,8 +32,8 @@ const ACTIVATIONS = { relu: 1, leakyRelu: 2 } as const;
 const FORWARD = defineKernel({
   shader: 'norm',
   params: { P: 'u32', C: 'u32', G: 'u32', L: 'u32', hasWeight: 'u32', hasBias: 'u32', eps: 'f32', slope: 'f32' },
-  bindings: { x: 'read', weight: 'read', bias: 'read', r: { access: 'read', type: 'array<R>' }, y: { access: 'read_write', type: 'array<Y>' }, stats: 'read_write' },
-  consts: { ACT: 'u32', RES: 'u32', R: 'float', Y: 'float' },
+  bindings: { x: { access: 'read', type: 'array<X>' }, weight: 'read', bias: 'read', r: { access: 'read', type: 'array<R>' }, y: { access: 'read_write', type: 'array<Y>' }, stats: 'read_write' },
+  consts: { ACT: 'u32', RES: 'u32', X: 'float', R: 'float', Y: 'float' },
   includes: ['welford'],
   entry: ['lid', 'wid', 'nwg'],
   reduction: 'f32',
@@ -41,8 +41,8 @@ const FORWARD = defineKernel({
 const BACKWARD = defineKernel({
   shader: 'norm_backward',
   params: { P: 'u32', C: 'u32', N: 'u32', L: 'u32', hasWeight: 'u32', slope: 'f32' },
-  bindings: { x: 'read', stats: 'read', weight: 'read', dy: 'read', y: { access: 'read', type: 'array<Y>' }, dx: 'read_write', dweight: 'read_write', dbias: 'read_write' },
-  consts: { ACT: 'u32', Y: 'float' },
+  bindings: { x: { access: 'read', type: 'array<X>' }, stats: 'read', weight: 'read', dy: 'read', y: { access: 'read', type: 'array<Y>' }, dx: 'read_write', dweight: 'read_write', dbias: 'read_write' },
+  consts: { ACT: 'u32', X: 'float', Y: 'float' },
   entry: ['lid', 'wid', 'nwg'],
   reduction: 'vec2f',
 });
@@ -69,8 +69,7 @@ export function normalizeGroups(op: 'instance_norm' | 'batch_norm', x: Tensor, o
     sameShape(op, x, residual);
   }
   const act = activation ? ACTIVATIONS[activation] : 0;
-  const storage = opts.storage ?? 'f32';
-  if (storage !== 'f32' && storage !== 'f16') throw new Error(`${op}: storage must be 'f32' or 'f16', got ${JSON.stringify(storage)}`);
+  const storage = storageOption(op, opts.storage);
 
   const r = rt();
   const reduction = reductionVariant();
@@ -81,9 +80,9 @@ export function normalizeGroups(op: 'instance_norm' | 'batch_norm', x: Tensor, o
   const planesPerGroup = op === 'instance_norm' ? 1 : N;
   r.dispatch(
     FORWARD,
-    { x: x.binding, weight: (weight ?? x).binding, bias: (bias ?? x).binding, r: (residual ?? x).storageBinding, y: y.storageBinding, stats: stats.binding },
+    { x: x.storageBinding, weight: (weight ?? x).storageBinding, bias: (bias ?? x).storageBinding, r: (residual ?? x).storageBinding, y: y.storageBinding, stats: stats.binding },
     { P: planesPerGroup, C, G: groups, L, hasWeight: weight ? 1 : 0, hasBias: bias ? 1 : 0, eps, slope },
-    { consts: { ACT: act, RES: residual ? 1 : 0, R: residual?.dtype ?? 'f32', Y: storage }, reduction, groups: grid1d(groups, 1) },
+    { consts: { ACT: act, RES: residual ? 1 : 0, X: x.dtype, R: residual?.dtype ?? 'f32', Y: storage }, reduction, groups: grid1d(groups, 1) },
   );
 
   const inputs = [x, ...(weight ? [weight] : []), ...(bias ? [bias] : []), ...(residual ? [residual] : [])];
@@ -100,7 +99,7 @@ export function normalizeGroups(op: 'instance_norm' | 'batch_norm', x: Tensor, o
         dx: dx.binding, dweight: dweight.binding, dbias: dbias.binding,
       },
       { P: planesPerGroup, C, N, L, hasWeight: weight ? 1 : 0, slope },
-      { consts: { ACT: act, Y: act ? storage : 'f32' }, reduction, groups: grid1d(C, 1) },
+      { consts: { ACT: act, X: x.dtype, Y: act ? storage : 'f32' }, reduction, groups: grid1d(C, 1) },
     );
     const grads: (Tensor | null)[] = [keepIf(dx, x.requiresGrad)];
     if (weight) grads.push(keepIf(dweight, weight.requiresGrad));

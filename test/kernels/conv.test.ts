@@ -11,7 +11,7 @@ import { conv2d } from '../../src/kernels/conv2d.js';
 import { convTranspose2d } from '../../src/kernels/conv_transpose2d.js';
 import { convTiling, setConvTiling, weightAndBiasGrad, directGather, inputGrad, weightGrad, type ConvTiling } from '../../src/kernels/conv_gemm.js';
 import { setWinogradOperandLimit } from '../../src/kernels/conv_winograd.js';
-import { f16Round, f16Tensor, skipWithoutF16 } from '../helpers/f16.js';
+import { f16Data, f16Round, f16Tensor, f16Ulp, skipWithoutF16 } from '../helpers/f16.js';
 
 useGpu();
 
@@ -181,9 +181,11 @@ describe('conv: a layer\'s Winograd gradients make their operands in one dispatc
   }));
 });
 
-describe('conv2d: f16 input maps (training\'s f16 storage) read into f32', () => {
+describe('conv2d: f16 maps (training\'s f16 storage), read into f32 and written rounded', () => {
   // An f16 map holds exactly the f16 rounding of its values and every kernel reads it into f32, so each strategy
   // must give bit for bit what it gives on an f32 map of the rounded values: forward, input, weight and bias gradients.
+  // An f16 output is the f32 output rounded once (either f16 neighbour: WGSL lets either be chosen; split-K rounds
+  // the sum of its slices); the backward never reads it, so the gradients stay equal bit for bit.
   const layers = [
     { name: '3×3 reflect (a block\'s)', x: [2, 6, 9, 7], w: [5, 6, 3, 3], opts: { padding: 1, paddingMode: 'reflect' as const } },
     { name: '3×3 stride 2 (a down layer\'s)', x: [1, 4, 9, 8], w: [6, 4, 3, 3], opts: { stride: 2, padding: 1 } },
@@ -198,11 +200,11 @@ describe('conv2d: f16 input maps (training\'s f16 storage) read into f32', () =>
         const w = Tensor.fromArray(inputData({ shape: l.w, seed: 60 + k, scale: 1 }), l.w);
         const b = Tensor.fromArray(inputData({ shape: [l.w[0]], seed: 70 + k, scale: 1 }), [l.w[0]]);
         w.requiresGrad = b.requiresGrad = true;
-        const run = async (x: Tensor) => {
+        const run = async (x: Tensor, storage: 'f32' | 'f16' = 'f32') => {
           x.requiresGrad = true;
-          const y = conv2d(x, w, b, l.opts);
+          const y = conv2d(x, w, b, { ...l.opts, storage });
           const dy = Tensor.fromArray(inputData({ shape: y.shape, seed: 80 + k, scale: 1 }), y.shape);
-          const out = await y.data();
+          const out = storage === 'f16' ? await f16Data(y) : await y.data();
           backward(y, dy);
           const grads = [out, await x.grad!.data(), await w.grad!.data(), await b.grad!.data()].map((a) => Array.from(a));
           for (const v of [x, dy, w.grad!, b.grad!]) v.dispose();
@@ -212,19 +214,40 @@ describe('conv2d: f16 input maps (training\'s f16 storage) read into f32', () =>
         const f32 = await run(Tensor.fromArray(values, l.x));
         const f16 = await run(f16Tensor(values, l.x));
         f32.forEach((ref, i) => expect(f16[i], `${l.name}: ${['y', 'dx', 'dw', 'db'][i]}`).toEqual(ref));
+        const [y16, ...grads16] = await run(f16Tensor(values, l.x), 'f16');
+        expect(y16.filter((v, i) => !(Math.abs(v - f32[0][i]) < f16Ulp(f32[0][i]))), `${l.name}: f16 y beyond one f16 step`).toEqual([]);
+        grads16.forEach((g, i) => expect(g, `${l.name}, f16 y: ${['dx', 'dw', 'db'][i]}`).toEqual(f32[i + 1]));
         w.dispose();
         b.dispose();
       }
     }));
   }
-  it('a transposed convolution refuses an f16 input in one line', (ctx) => {
+  for (const t of [{ tm: 8, tn: 8 }, { tm: 4, tn: 4, strategy: 'tiles' }, { tm: 4, tn: 4, splitK: 2 }] as ConvTiling[]) it(`a transposed convolution (${t.strategy ?? 'registers'}${t.splitK ? ', split-K' : ''}) writes an f16 output (within one f16 step of f32's, gradients equal) and refuses an f16 input in one line`, (ctx) => withTiling(t, async () => {
     skipWithoutF16(ctx);
-    const x = f16Tensor(new Float32Array(2 * 4 * 4), [1, 2, 4, 4]);
-    const w = Tensor.zeros([2, 3, 3, 3]);
-    expect(() => convTranspose2d(x, w, null, { stride: 2, padding: 1, outputPadding: 1 })).toThrow(/holds f16 values/);
-    x.dispose();
+    const opts = { stride: 2, padding: 1, outputPadding: 1 };
+    const w = Tensor.fromArray(inputData({ shape: [4, 3, 3, 3], seed: 91, scale: 1 }), [4, 3, 3, 3]);
+    w.requiresGrad = true;
+    const run = async (storage: 'f32' | 'f16') => {
+      const x = Tensor.fromArray(inputData({ shape: [2, 4, 5, 6], seed: 90, scale: 1 }), [2, 4, 5, 6]);
+      x.requiresGrad = true;
+      const y = convTranspose2d(x, w, null, { ...opts, storage });
+      const out = storage === 'f16' ? await f16Data(y) : await y.data();
+      backward(y, Tensor.fromArray(inputData({ shape: y.shape, seed: 92, scale: 1 }), y.shape));
+      const grads = [Array.from(await x.grad!.data()), Array.from(await w.grad!.data())];
+      w.grad!.dispose();
+      w.grad = null;
+      x.dispose();
+      return { y: Array.from(out), grads };
+    };
+    const f32 = await run('f32');
+    const f16 = await run('f16');
+    expect(f16.y.filter((v, i) => !(Math.abs(v - f32.y[i]) < f16Ulp(f32.y[i])))).toEqual([]);
+    expect(f16.grads).toEqual(f32.grads);
+    const x16 = f16Tensor(new Float32Array(2 * 4 * 4 * 4), [2, 4, 4, 4]);
+    expect(() => convTranspose2d(x16, w, null, opts)).toThrow(/holds f16 values/);
+    x16.dispose();
     w.dispose();
-  });
+  }));
 });
 
 describe('conv: staged weight gradient', () => {

@@ -85,17 +85,19 @@ describe('fused norm epilogues: bad calls', () => {
 });
 
 describe('fused norm epilogues with f16 storage (training\'s f16 maps)', () => {
-  // y is computed in f32 and rounded when written: each value one of the two f16 neighbours of the f32 norm's (WGSL
-  // lets either be chosen); a residual read from an f16 map is exactly its rounded values. The backward reads f16 y
-  // only for the activation's sign, which rounding keeps (no output here lies within f16's underflow of zero), so
-  // every gradient equals the f32 norm's bit for bit.
+  // x and the residual read from f16 maps are exactly their rounded values (the f32 run gets those values); y is
+  // computed in f32 and rounded when written: each value one of the two f16 neighbours of the f32 norm's (WGSL lets
+  // either be chosen). The backward reads f16 y only for the activation's sign, which rounding keeps (no output here
+  // lies within f16's underflow of zero), so every gradient equals the f32 norm's bit for bit.
   for (const [opName, norm] of [['instanceNorm', instanceNorm], ['batchNorm', batchNorm]] as [string, Norm][]) {
     for (const name of ['relu', 'leaky relu 0.2', 'residual'] as const) {
-      it(`${opName} + ${name}: y within one f16 step, gradients of x, weight, bias, residual equal`, async (ctx) => {
+      it(`${opName} + ${name}: f16 x and y, y within one f16 step, gradients of x, weight, bias, residual equal`, async (ctx) => {
         skipWithoutF16(ctx);
         const rValues = Float32Array.from(inputData({ shape: SHAPE, seed: 4, scale: 1 }), f16Round);
+        const xValues = Float32Array.from(inputData({ shape: SHAPE, seed: 1, scale: 1 }), f16Round);
         const run = async (storage: 'f32' | 'f16') => {
-          const x = param(1, SHAPE);
+          const x = storage === 'f16' ? f16Tensor(xValues, SHAPE) : Tensor.fromArray(xValues, SHAPE);
+          x.requiresGrad = true;
           const w = param(2, [3], 1.5);
           const b = param(3, [3]);
           const r = storage === 'f16' ? f16Tensor(rValues, SHAPE) : Tensor.fromArray(rValues, SHAPE);
