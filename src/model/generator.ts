@@ -53,10 +53,10 @@ export class ResnetGenerator extends Module {
   readonly opts: GeneratorOptions;
   /** The eps of every instance normalisation of forward (instanceNorm's default), for NormFns that replace them. */
   readonly normEps = 1e-5;
-  /** Storage of the maps forward's default norms write: 'f16' (training's `precision`; needs shader-f16) halves
-   * those the convolutions read and the tape keeps, computed in f32 all the same. The maps that the upsampling
+  /** Storage of the maps between forward's layers: 'f16' (training's `precision`; needs shader-f16) halves those
+   * the convolutions and norms read and the tape keeps, computed in f32 all the same. The maps that the upsampling
    * reads (the last block's output, the first up layer's) stay f32: the transposed convolution and the resize read
-   * f32 only. */
+   * f32 only; so does the head's output, and every map when a NormFn is given. */
   mapStorage: 'f32' | 'f16' = 'f32';
   private stem: Conv2d;
   private down: Conv2d[] = [];
@@ -97,18 +97,18 @@ export class ResnetGenerator extends Module {
 
   forward(x: Tensor, norm?: NormFn): Tensor {
     // The default instance norm runs with its ReLU fused in; a given NormFn is followed by a separate ReLU.
-    const maps = this.mapStorage;
+    const maps = norm ? 'f32' : this.mapStorage;
     const normRelu = (t: Tensor, storage: 'f32' | 'f16') => (norm ? relu(norm(t)) : instanceNorm(t, { activation: 'relu', storage }));
     const blocks = this.blockList.length;
-    let h = normRelu(this.stem.forward(x), maps);
+    let h = normRelu(this.stem.forward(x, maps), maps);
     this.down.forEach((d, i) => {
-      h = normRelu(d.forward(h), blocks === 0 && i === this.down.length - 1 ? 'f32' : maps);
+      h = normRelu(d.forward(h, maps), blocks === 0 && i === this.down.length - 1 ? 'f32' : maps);
     });
     this.blockList.forEach((b, i) => {
       h = b.forward(h, norm, { hidden: maps, output: i + 1 < blocks ? maps : 'f32' });
     });
     this.up.forEach((u, i) => {
-      h = u instanceof ConvTranspose2d ? u.forward(h) : u.forward(upsampleNearest2x(h));
+      h = u instanceof ConvTranspose2d ? u.forward(h, maps) : u.forward(upsampleNearest2x(h), maps);
       h = normRelu(h, i + 1 < this.up.length ? 'f32' : maps);
     });
     const y = tanh(this.head.forward(h));

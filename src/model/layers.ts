@@ -20,8 +20,9 @@ export class Conv2d extends Module {
     this.weight = this.param('weight', [outChannels, inChannels, kernel, kernel], 'normal');
     this.bias = opts.bias === false ? null : this.param('bias', [outChannels], 'zeros');
   }
-  forward(x: Tensor): Tensor {
-    return conv2d(x, this.weight, this.bias, { stride: this.opts.stride ?? 1, padding: this.opts.padding ?? 0, paddingMode: this.opts.paddingMode });
+  /** `storage`: the output's (f16 maps, conv2d's option). */
+  forward(x: Tensor, storage?: 'f32' | 'f16'): Tensor {
+    return conv2d(x, this.weight, this.bias, { stride: this.opts.stride ?? 1, padding: this.opts.padding ?? 0, paddingMode: this.opts.paddingMode, storage });
   }
 }
 
@@ -33,11 +34,13 @@ export class ConvTranspose2d extends Module {
     this.weight = this.param('weight', [inChannels, outChannels, kernel, kernel], 'normal');
     this.bias = opts.bias === false ? null : this.param('bias', [outChannels], 'zeros');
   }
-  forward(x: Tensor): Tensor {
+  /** `storage`: the output's (f16 maps, convTranspose2d's option). */
+  forward(x: Tensor, storage?: 'f32' | 'f16'): Tensor {
     return convTranspose2d(x, this.weight, this.bias, {
       stride: this.opts.stride ?? 1,
       padding: this.opts.padding ?? 0,
       outputPadding: this.opts.outputPadding ?? 0,
+      storage,
     });
   }
 }

@@ -26,8 +26,8 @@ export class ResnetBlock extends Module {
   }
 
   /** x [N, channels, H, W] with H, W ≥ 2 (reflection pad 1) → same shape; `norm` replaces instanceNorm (NormFn).
-   * `maps`: storage of the default norms' outputs, the hidden map and the block's output (f16 maps, see
-   * ResnetGenerator.mapStorage). */
+   * `maps`: storage of the hidden maps (the convs' outputs, the first norm's) and of the block's output (f16 maps,
+   * see ResnetGenerator.mapStorage; with `norm` given, f32 only). */
   forward(x: Tensor, norm?: (t: Tensor) => Tensor, maps: { hidden?: 'f32' | 'f16'; output?: 'f32' | 'f16' } = {}): Tensor {
     rank('ResnetBlock', x, 4);
     if (x.shape[1] !== this.channels) {
@@ -35,7 +35,8 @@ export class ResnetBlock extends Module {
     }
     // Intermediates are released here; the tape keeps what backward needs.
     return scope(() => {
-      const conv = (t: Tensor, w: Tensor, b: Tensor) => conv2d(t, w, b, { padding: 1, paddingMode: 'reflect' });
+      // The convs' outputs only feed the block's norms: stored as the hidden map.
+      const conv = (t: Tensor, w: Tensor, b: Tensor) => conv2d(t, w, b, { padding: 1, paddingMode: 'reflect', storage: maps.hidden });
       // The default instance norms fuse the ReLU and the residual add; a given norm is composed with them.
       const c1 = conv(x, this.weight1, this.bias1);
       const h = norm ? relu(norm(c1)) : instanceNorm(c1, { activation: 'relu', storage: maps.hidden });

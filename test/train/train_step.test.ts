@@ -49,7 +49,8 @@ describe('one CycleGAN training step equals PyTorch', () => {
 
 describe('one CycleGAN training step with f16 maps (train --precision f16) stays within f16 rounding of PyTorch', () => {
   // Each f16 map rounds its values by at most 2^-12 relative; a loss computed through the fixture generators' f16 maps
-  // (stem, 2 downs, 2 per block, the last up) moves by at most about that many roundings (first order). Gradients are
+  // (a conv's output and its norm's: stem, 2 downs, 2 per block, the ups) moves by at most about that many roundings
+  // (first order). Gradients are
   // not held to a bound here: at initialisation they are ill-conditioned (perturbing one input image by 2^-12 in f32
   // moves Adam's first moments by up to 7 % of their largest value, f16 maps by up to 14 %); the kernels' f16 reads
   // are checked bit for bit against f32 in test/kernels, and training runs are compared in docs/performance.md.
@@ -74,7 +75,7 @@ describe('one CycleGAN training step with f16 maps (train --precision f16) stays
       const realS = inputTensor(fx, 'realS');
       const realT = inputTensor(fx, 'realT');
       const losses = await model.step(realS, realT);
-      const bound = (3 + 2 * p.blocks + 1) * 2 ** -12;
+      const bound = 2 * (3 + 2 * p.blocks + 2) * 2 ** -12;
       for (const k of ['gAdv', 'gContent', 'gCycle', 'gTotal', 'dT', 'dS'] as const) {
         expect(relError(Float32Array.of(losses[k]), fx.outputs[`loss:${k}`]), k).toBeLessThanOrEqual(bound);
       }
