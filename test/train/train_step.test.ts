@@ -2,7 +2,7 @@
 // PyTorch from identical initial weights (scripts/fixtures/train_step.py).
 import { describe, it, expect } from 'vitest';
 import { useGpu } from '../helpers/gpu.js';
-import { fixtureCases, loadFixture, inputTensor, relError } from '../helpers/oracle.js';
+import { fixtureCases, loadFixture, inputTensor, relError, type Fixture } from '../helpers/oracle.js';
 import { skipWithoutF16 } from '../helpers/f16.js';
 import { featureNet, stepErrors } from '../helpers/train_step.js';
 import { CycleGan } from '../../src/model/cyclegan.js';
@@ -10,23 +10,30 @@ import { rt } from '../../src/graph/runtime.js';
 
 useGpu();
 
+/** The fixture's CycleGAN (its initial weights come from the seed) and its feature net. */
+function fixtureModel(fx: Fixture): { model: CycleGan; features: ReturnType<typeof featureNet> } {
+  const p = fx.params;
+  const features = featureNet(p.channels, p.featureSeed);
+  const model = new CycleGan(
+    {
+      channels: p.channels, ngf: p.ngf, ndf: p.ndf, blocks: p.blocks, upsampling: 'transpose', globalResidual: false,
+      ganLoss: p.ganLoss, adversarialWeight: p.adversarialWeight, contentWeight: p.contentWeight, cycleWeight: p.cycleWeight,
+      lr: p.lr, beta1: p.beta1, beta2: p.beta2, poolSize: 50, seed: p.seed,
+    },
+    features.fn,
+    () => {
+      throw new Error('an image pool that is not full draws no random numbers');
+    },
+  );
+  return { model, features };
+}
+
 describe('one CycleGAN training step equals PyTorch', () => {
   for (const name of fixtureCases('train_step')) {
     it(name, async () => {
       const fx = loadFixture('train_step', name);
       const p = fx.params;
-      const features = featureNet(p.channels, p.featureSeed);
-      const model = new CycleGan(
-        {
-          channels: p.channels, ngf: p.ngf, ndf: p.ndf, blocks: p.blocks, upsampling: 'transpose', globalResidual: false,
-          ganLoss: p.ganLoss, adversarialWeight: p.adversarialWeight, contentWeight: p.contentWeight, cycleWeight: p.cycleWeight,
-          lr: p.lr, beta1: p.beta1, beta2: p.beta2, poolSize: 50, seed: p.seed,
-        },
-        features.fn,
-        () => {
-          throw new Error('an image pool that is not full draws no random numbers');
-        },
-      );
+      const { model, features } = fixtureModel(fx);
       const realS = inputTensor(fx, 'realS');
       const realT = inputTensor(fx, 'realT');
       const flopsBefore = rt().convFlops;
@@ -50,27 +57,16 @@ describe('one CycleGAN training step equals PyTorch', () => {
 describe('one CycleGAN training step with f16 maps (train --precision f16) stays within f16 rounding of PyTorch', () => {
   // Each f16 map rounds its values by at most 2^-12 relative; a loss computed through the fixture generators' f16 maps
   // (a conv's output and its norm's: stem, 2 downs, 2 per block, the ups) moves by at most about that many roundings
-  // (first order). Gradients are
-  // not held to a bound here: at initialisation they are ill-conditioned (perturbing one input image by 2^-12 in f32
-  // moves Adam's first moments by up to 7 % of their largest value, f16 maps by up to 14 %); the kernels' f16 reads
-  // are checked bit for bit against f32 in test/kernels, and training runs are compared in docs/performance.md.
+  // (first order). Gradients are not held to a bound here: at initialisation they are ill-conditioned (perturbing one
+  // input image by 2^-12 in f32 moves Adam's first moments by up to 7 % of their largest value, f16 norm outputs by up
+  // to 14 %); the kernels' f16 reads and writes are checked against f32 in test/kernels, and training runs are
+  // compared in docs/performance.md.
   for (const name of fixtureCases('train_step')) {
     it(name, async (ctx) => {
       skipWithoutF16(ctx);
       const fx = loadFixture('train_step', name);
       const p = fx.params;
-      const features = featureNet(p.channels, p.featureSeed);
-      const model = new CycleGan(
-        {
-          channels: p.channels, ngf: p.ngf, ndf: p.ndf, blocks: p.blocks, upsampling: 'transpose', globalResidual: false,
-          ganLoss: p.ganLoss, adversarialWeight: p.adversarialWeight, contentWeight: p.contentWeight, cycleWeight: p.cycleWeight,
-          lr: p.lr, beta1: p.beta1, beta2: p.beta2, poolSize: 50, seed: p.seed,
-        },
-        features.fn,
-        () => {
-          throw new Error('an image pool that is not full draws no random numbers');
-        },
-      );
+      const { model, features } = fixtureModel(fx);
       for (const g of [model.gS, model.gT]) g.mapStorage = 'f16';
       const realS = inputTensor(fx, 'realS');
       const realT = inputTensor(fx, 'realT');
