@@ -547,7 +547,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
         process.stderr.write(
           `${start > 0 ? `resuming at iteration ${start}` : 'training'}: ${m.method ?? 'comi'}, ${trainItems} ${what} (${config.data.layout}), ${config.data.size}² crops, ` +
             `ngf ${m.ngf} ndf ${m.ndf} blocks ${m.blocks}, λ adv/content/cycle ${config.losses.adversarialWeight}/${config.losses.contentWeight}/${config.losses.cycleWeight} (content ${(config.losses.content ?? ['vgg']).join('+')}), ` +
-            `${config.optim.iterations} iterations → ${runDir}\n`,
+            `${config.precision === 'f16' ? 'f16 maps, ' : ''}${config.optim.iterations} iterations → ${runDir}\n`,
         );
         if (validation) {
           process.stderr.write(

@@ -384,6 +384,7 @@ describe('--precision', () => {
     const out = join(tmp, 'precision-f16');
     const r = runTrain([...base, '--iters', '2', '--log-every', '1', '--precision', 'f16', '--out', out]);
     expect(r.status, r.ours.join('\n')).toBe(0);
+    expect(r.ours.join('\n')).toMatch(/^training: comi, .*, f16 maps, 2 iterations → /m);
     expect(readRunConfig(out).precision).toBe('f16');
     const losses = readLog(join(out, 'log.jsonl')).map((e) => e.losses.gTotal);
     expect(losses).toHaveLength(2);
