@@ -12,7 +12,7 @@
 #                                       there, from the repository root, with .device carried; --quick shrinks every
 #                                       size and suite (a smoke test of this script on lavapipe; no PyTorch needed);
 #                                       --only runs the listed stages of torch, step, record, profile, paper, kernels,
-#                                       compare, fold, winograd, noise, correct, oracle (a short lease); compare needs another build
+#                                       compare, fold, winograd, noise, correct, f16step, oracle (a short lease); compare needs another build
 #                                       carried in .before/ (its dist/ and package.json)
 #
 # The device machine has no Node.js, no npm registry and no Vulkan loader (docs/performance.md): the run unpacks what
@@ -163,6 +163,12 @@ run() {
     attempt correct "correction ($precision maps)" timeout $((120 * x)) node dist/bench/correct.js --ngf 4 --blocks 1 --width 256 --height 192 --precision $precision
   else
     attempt correct "correction ($precision maps, ngf 64)" timeout 90 node dist/bench/correct.js --precision $precision --reps 3
+  fi
+  # Training with f16 maps (train --precision f16) beside f32, alternated: step time and buffers held.
+  if [ "$precision" = f32,f16 ]; then
+    local f16_runs=(--reps 3 --rounds 2)
+    [ "$quick" = 1 ] && f16_runs=(--reps 1 --rounds 1)
+    attempt f16step "training step with f32 and f16 maps $recorded" timeout $((60 * x)) node dist/bench/f16_step.js --configs "$recorded" "${f16_runs[@]}"
   fi
 
   # Without errors.test.ts: its no-adapter cases load TypeScript itself, which the bundle leaves out (and need no GPU).
