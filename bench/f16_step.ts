@@ -4,11 +4,10 @@
 //   node dist/bench/f16_step.js [--configs 64:16,128:32] [--reps 3] [--rounds 2]
 import { pathToFileURL } from 'node:url';
 import { rt } from '../src/graph/runtime.js';
-import { benchGpu, saveSection, fmt, flag } from './harness.js';
+import { benchGpu, saveSection, fmt, flag, median } from './harness.js';
 import { measureStep, type StepResult } from './step.js';
 
 const MAPS = ['f32', 'f16'] as const;
-const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
 
 async function main(): Promise<void> {
   await benchGpu();

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import '../src/platform/node.js';
 import { initGpu, rt, type Runtime } from '../src/graph/runtime.js';
-import { Tensor } from '../src/graph/tensor.js';
+import { Tensor, type DType } from '../src/graph/tensor.js';
 import { hashUniform } from '../src/graph/random.js';
 import { CycleGan, type FeatureFn } from '../src/model/cyclegan.js';
 import { writeFileAtomic } from '../src/io/atomic.js';
@@ -35,7 +35,7 @@ export function randomTensor(shape: number[], seed: number, scale = 1): Tensor {
 
 /** The training step the step benchmarks run: CycleGAN, 9 ResNet blocks, batch 1, ndf = ngf, LSGAN, random inputs;
  * `features` (VGG19) adds the content loss. The image pool stays unfilled (its draws return 0.5): no draws. */
-export function cycleGanStep(size: number, ngf: number, features: FeatureFn | null = null, channels = 3, maps: 'f32' | 'f16' = 'f32'): { step: () => Promise<unknown>; dispose: () => void } {
+export function cycleGanStep(size: number, ngf: number, features: FeatureFn | null = null, channels = 3, maps: DType = 'f32'): { step: () => Promise<unknown>; dispose: () => void } {
   const model = new CycleGan({ channels, ngf, ndf: ngf, blocks: 9, contentWeight: features ? 1 : 0, poolSize: 50, seed: 0 }, features, () => 0.5);
   for (const g of [model.gS, model.gT]) g.mapStorage = maps;
   const realS = randomTensor([1, channels, size, size], 11);

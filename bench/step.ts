@@ -11,6 +11,7 @@
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { rt } from '../src/graph/runtime.js';
+import type { DType } from '../src/graph/tensor.js';
 import { loadVggFeatures } from '../src/model/vgg19.js';
 import { benchGpu, cycleGanStep, timeWall, saveSection, fmt, flag, gflops } from './harness.js';
 import { measureCeiling } from './gemm.js';
@@ -19,7 +20,7 @@ export interface StepResult { size: number; ngf: number; content: boolean; ms: n
 
 /** `maps`: the generators' map storage (train --precision). poolBytes: the buffers the pool holds after the steps
  * (live and free; reused by exact size, so about the step's peak). */
-export async function measureStep(size: number, ngf: number, content: boolean, reps: number, channels = 3, maps: 'f32' | 'f16' = 'f32'): Promise<StepResult> {
+export async function measureStep(size: number, ngf: number, content: boolean, reps: number, channels = 3, maps: DType = 'f32'): Promise<StepResult> {
   const r = rt();
   const vgg = content ? await loadVggFeatures({ source: 'random', layers: ['relu3_3'] }) : null;
   const { step, dispose } = cycleGanStep(size, ngf, vgg ? (x) => vgg.features(x) : null, channels, maps);

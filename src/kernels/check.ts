@@ -1,5 +1,5 @@
 // Argument checks shared by the ops: messages say what was expected and what was given.
-import { Tensor, fmtShape } from '../graph/tensor.js';
+import { Tensor, fmtShape, type DType } from '../graph/tensor.js';
 
 export function live(op: string, ...tensors: Tensor[]): void {
   for (const t of tensors) {
@@ -47,7 +47,7 @@ export function pool2x2Geometry(op: string, x: Tensor): { H: number; W: number; 
 }
 
 /** An output's storage option (f16 maps): 'f32' (default) or 'f16'. */
-export function storageOption(op: string, storage: unknown): 'f32' | 'f16' {
+export function storageOption(op: string, storage: unknown): DType {
   if (storage === undefined || storage === 'f32' || storage === 'f16') return storage ?? 'f32';
   throw new Error(`${op}: storage must be 'f32' or 'f16', got ${JSON.stringify(storage)}`);
 }

@@ -1,5 +1,5 @@
 // 2-D convolution (PyTorch nn.Conv2d, dilation 1, groups 1): zero or reflection padding, stride, optional bias.
-import { Tensor, fmtShape } from '../graph/tensor.js';
+import { Tensor, fmtShape, type DType } from '../graph/tensor.js';
 import { record } from '../autograd/tape.js';
 import { rank, positiveInt, nonNegativeInt, vectorOfLength, storageOption } from './check.js';
 import { checkReflection } from './pad.js';
@@ -11,7 +11,7 @@ export interface Conv2dOptions {
   /** 'reflect' (padding_mode='reflect'): the kernels read the input mirrored, no padded copy is made. */
   paddingMode?: 'zeros' | 'reflect';
   /** Storage of the output: 'f16' writes an f16 map (computed in f32; needs shader-f16). Default f32. */
-  storage?: 'f32' | 'f16';
+  storage?: DType;
 }
 
 /** x [N, Cin, H, W], w [Cout, Cin, KH, KW], b [Cout] or null → [N, Cout, (H + 2p − KH)/s + 1, (W + 2p − KW)/s + 1].

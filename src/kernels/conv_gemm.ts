@@ -8,7 +8,7 @@
 // with the shared operand staged in workgroup memory), 'tiles' (conv_tiled.wgsl: 64×64 blocks staged in workgroup
 // memory), for weight gradients 'rows' (conv_weight_grad_rows.wgsl), and for 3×3 stride-1 layers 'winograd'
 // (conv_winograd.ts: transforms and 16 smaller GEMMs). autotune.ts picks one per adapter and shape class.
-import { Tensor } from '../graph/tensor.js';
+import { Tensor, type DType } from '../graph/tensor.js';
 import { rt } from '../graph/runtime.js';
 import { defineKernel } from '../graph/kernel.js';
 import { reductionVariant, tuned, cpuLikeAdapter, TRIAL_REPS, LONG_TRIAL_REPS } from './autotune.js';
@@ -136,7 +136,6 @@ export interface ConvGeometry {
   yF16?: boolean;
 }
 
-
 const registers = (tm: number, tn: number, wg = 64): ConvVariant => ({ strategy: 'registers', tm, tn, wg });
 const splitRegisters = (tm: number, tn: number): ConvVariant => ({ ...registers(tm, tn), splitK: 'auto' });
 const TILES: ConvVariant = { strategy: 'tiles', tm: 4, tn: 4, wg: 256 };
@@ -255,7 +254,7 @@ function splitCount(groups: number, length: number): number {
 }
 
 /** out[i] = Σ_s part[s·n + i] (+ out[i] with acc): the split-K slices added in a fixed order. */
-function reduceSplits(part: GPUBufferBinding, out: GPUBufferBinding, n: number, splits: number, acc: boolean, Y: 'f32' | 'f16' = 'f32'): void {
+function reduceSplits(part: GPUBufferBinding, out: GPUBufferBinding, n: number, splits: number, acc: boolean, Y: DType = 'f32'): void {
   rt().dispatch(REDUCE_SPLITS, { part, out }, { n, splits }, { consts: { ACC: acc, Y } });
 }
 
@@ -279,7 +278,7 @@ function splitWays({ splitK }: ConvVariant, workgroups: number, channels: number
 /** Records a gather (direct or phase) with its reduction over input channels split `splits` ways: the slices go to a
  * temporary [splits, N, Cout, OH, OW] and are added into y (to its contents with `acc`) by a second dispatch, or
  * by `reduce` when given (which then also runs for one slice). */
-function splitGather(g: ConvGeometry, groups: [number, number, number], v: ConvVariant, y: GPUBufferBinding, acc: boolean, record: (out: GPUBufferBinding, params: { zTiles: number; ciPerSplit: number }, groups: [number, number, number], accumulate: boolean, Y: 'f32' | 'f16') => void, reduce?: (part: GPUBufferBinding, splits: number) => void): void {
+function splitGather(g: ConvGeometry, groups: [number, number, number], v: ConvVariant, y: GPUBufferBinding, acc: boolean, record: (out: GPUBufferBinding, params: { zTiles: number; ciPerSplit: number }, groups: [number, number, number], accumulate: boolean, Y: DType) => void, reduce?: (part: GPUBufferBinding, splits: number) => void): void {
   const [gx, gy, zTiles] = groups;
   const splits = splitWays(v, gx * gy * zTiles, g.Cin);
   const outSize = g.N * g.Cout * g.OH * g.OW;

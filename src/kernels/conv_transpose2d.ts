@@ -1,5 +1,5 @@
 // 2-D transposed convolution (PyTorch F.conv_transpose2d, dilation 1, groups 1): stride, padding, output_padding, bias.
-import { Tensor, fmtShape } from '../graph/tensor.js';
+import { Tensor, fmtShape, type DType } from '../graph/tensor.js';
 import { record, isGradEnabled } from '../autograd/tape.js';
 import { rank, positiveInt, nonNegativeInt, vectorOfLength, storageOption } from './check.js';
 import { directGather, phaseGather, weightGrad, biasGrad, type ConvGeometry } from './conv_gemm.js';
@@ -12,7 +12,7 @@ export interface ConvTranspose2dOptions {
    * row and column). Not differentiable: throws where gradients would be recorded. */
   crop?: readonly [number, number];
   /** Storage of the output: 'f16' writes an f16 map (computed in f32; needs shader-f16). Default f32. */
-  storage?: 'f32' | 'f16';
+  storage?: DType;
 }
 
 /** x [N, Cin, H, W], w [Cin, Cout, KH, KW], b [Cout] or null → [N, Cout, (H − 1)s − 2p + KH + op, …]. */

@@ -3,7 +3,7 @@
 // planes of channel c): norm.wgsl and norm_backward.wgsl take the group shape as a parameter. Both can
 // fuse the activation that follows them (CycleGAN's norm → ReLU / leaky ReLU) or a residual add (x + IN(…) of a
 // ResNet block), saving a pass over the tensor and a dispatch each way.
-import { Tensor } from '../graph/tensor.js';
+import { Tensor, type DType } from '../graph/tensor.js';
 import { rt, grid1d } from '../graph/runtime.js';
 import { defineKernel } from '../graph/kernel.js';
 import { record } from '../autograd/tape.js';
@@ -24,7 +24,7 @@ export interface NormOptions {
   residual?: Tensor;
   /** Storage of y: 'f16' keeps it as an f16 map (computed in f32, rounded when written; needs shader-f16) for the
    * layers that read f16 (conv2d's input, a later norm's residual). Default f32. */
-  storage?: 'f32' | 'f16';
+  storage?: DType;
 }
 
 const ACTIVATIONS = { relu: 1, leakyRelu: 2 } as const;

@@ -1,6 +1,6 @@
 // ResnetGenerator of pytorch-CycleGAN-and-pix2pix (the paper's "style-transfer" generator). Parameter names equal
 // PyTorch's state_dict keys (model.1.weight, …) so weights move between the two without a mapping table.
-import { Tensor } from '../graph/tensor.js';
+import { Tensor, type DType } from '../graph/tensor.js';
 import { instanceNorm } from '../kernels/instance_norm.js';
 import { relu, tanh } from '../kernels/unary.js';
 import { add } from '../kernels/binary.js';
@@ -57,7 +57,7 @@ export class ResnetGenerator extends Module {
    * the convolutions and norms read and the tape keeps, computed in f32 all the same. The maps that the upsampling
    * reads (the last block's output, the first up layer's) stay f32: the transposed convolution and the resize read
    * f32 only; so does the head's output, and every map when a NormFn is given. */
-  mapStorage: 'f32' | 'f16' = 'f32';
+  mapStorage: DType = 'f32';
   private stem: Conv2d;
   private down: Conv2d[] = [];
   private blockList: ResnetBlock[] = [];
@@ -98,7 +98,7 @@ export class ResnetGenerator extends Module {
   forward(x: Tensor, norm?: NormFn): Tensor {
     // The default instance norm runs with its ReLU fused in; a given NormFn is followed by a separate ReLU.
     const maps = norm ? 'f32' : this.mapStorage;
-    const normRelu = (t: Tensor, storage: 'f32' | 'f16') => (norm ? relu(norm(t)) : instanceNorm(t, { activation: 'relu', storage }));
+    const normRelu = (t: Tensor, storage: DType) => (norm ? relu(norm(t)) : instanceNorm(t, { activation: 'relu', storage }));
     const blocks = this.blockList.length;
     let h = normRelu(this.stem.forward(x, maps), maps);
     this.down.forEach((d, i) => {

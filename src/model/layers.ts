@@ -1,5 +1,5 @@
 // Convolution and batch-norm layers as modules: weights N(0, 0.02) and zero biases, CycleGAN's init_weights('normal').
-import { Tensor } from '../graph/tensor.js';
+import { Tensor, type DType } from '../graph/tensor.js';
 import { conv2d } from '../kernels/conv2d.js';
 import { convTranspose2d } from '../kernels/conv_transpose2d.js';
 import { batchNorm, type NormOptions } from '../kernels/batch_norm.js';
@@ -21,7 +21,7 @@ export class Conv2d extends Module {
     this.bias = opts.bias === false ? null : this.param('bias', [outChannels], 'zeros');
   }
   /** `storage`: the output's (f16 maps, conv2d's option). */
-  forward(x: Tensor, storage?: 'f32' | 'f16'): Tensor {
+  forward(x: Tensor, storage?: DType): Tensor {
     return conv2d(x, this.weight, this.bias, { stride: this.opts.stride ?? 1, padding: this.opts.padding ?? 0, paddingMode: this.opts.paddingMode, storage });
   }
 }
@@ -35,7 +35,7 @@ export class ConvTranspose2d extends Module {
     this.bias = opts.bias === false ? null : this.param('bias', [outChannels], 'zeros');
   }
   /** `storage`: the output's (f16 maps, convTranspose2d's option). */
-  forward(x: Tensor, storage?: 'f32' | 'f16'): Tensor {
+  forward(x: Tensor, storage?: DType): Tensor {
     return convTranspose2d(x, this.weight, this.bias, {
       stride: this.opts.stride ?? 1,
       padding: this.opts.padding ?? 0,

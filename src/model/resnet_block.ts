@@ -1,6 +1,6 @@
 // CycleGAN's ResnetBlock (pytorch-CycleGAN-and-pix2pix, no dropout): y = x + IN(conv(pad(relu(IN(conv(pad(x))))))),
 // reflection pads of 1 and 3×3 convolutions with bias. Parameter names are PyTorch's state_dict keys.
-import { Tensor, scope } from '../graph/tensor.js';
+import { Tensor, scope, type DType } from '../graph/tensor.js';
 import { conv2d } from '../kernels/conv2d.js';
 import { instanceNorm } from '../kernels/instance_norm.js';
 import { relu } from '../kernels/unary.js';
@@ -28,7 +28,7 @@ export class ResnetBlock extends Module {
   /** x [N, channels, H, W] with H, W ≥ 2 (reflection pad 1) → same shape; `norm` replaces instanceNorm (NormFn).
    * `maps`: storage of the hidden maps (the convs' outputs, the first norm's) and of the block's output (f16 maps,
    * see ResnetGenerator.mapStorage; with `norm` given, f32 only). */
-  forward(x: Tensor, norm?: (t: Tensor) => Tensor, maps: { hidden?: 'f32' | 'f16'; output?: 'f32' | 'f16' } = {}): Tensor {
+  forward(x: Tensor, norm?: (t: Tensor) => Tensor, maps: { hidden?: DType; output?: DType } = {}): Tensor {
     rank('ResnetBlock', x, 4);
     if (x.shape[1] !== this.channels) {
       throw new Error(`ResnetBlock: input must have ${this.channels} channels, got ${x.describe()}`);
