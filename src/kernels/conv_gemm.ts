@@ -82,7 +82,7 @@ const BIAS_GRAD = defineKernel({
 });
 const REDUCE_SPLITS = defineKernel({
   shader: 'reduce_splits',
-  params: { n: 'u32', splits: 'u32' },
+  params: { n: 'u32', splits: 'u32', n1: 'u32', part2: 'u32', out2: 'u32' },
   bindings: { part: 'read', out: { access: 'read_write', type: 'array<Y>' } },
   consts: { ACC: 'bool', Y: 'float' },
   entry: 'elementwise',
@@ -255,7 +255,17 @@ function splitCount(groups: number, length: number): number {
 
 /** out[i] = Σ_s part[s·n + i] (+ out[i] with acc): the split-K slices added in a fixed order. */
 function reduceSplits(part: GPUBufferBinding, out: GPUBufferBinding, n: number, splits: number, acc: boolean, Y: DType = 'f32'): void {
-  rt().dispatch(REDUCE_SPLITS, { part, out }, { n, splits }, { consts: { ACC: acc, Y } });
+  rt().dispatch(REDUCE_SPLITS, { part, out }, { n, splits, n1: n, part2: 0, out2: 0 }, { consts: { ACC: acc, Y } });
+}
+
+/** The binding from a's start to b's end where b lies after a in the same buffer (a parameter arena's weight and
+ * bias gradients), and b's start in elements from a's; else null. */
+function spanning(a: GPUBufferBinding, b: GPUBufferBinding): { span: GPUBufferBinding; bAt: number } | null {
+  const [aStart, bStart] = [a.offset ?? 0, b.offset ?? 0];
+  const aEnd = aStart + (a.size ?? a.buffer.size - aStart);
+  if (a.buffer !== b.buffer || bStart < aEnd) return null;
+  const bEnd = bStart + (b.size ?? b.buffer.size - bStart);
+  return { span: { buffer: a.buffer, offset: aStart, size: bEnd - aStart }, bAt: (bStart - aStart) / 4 };
 }
 
 /** Runs an autotune trial into a scratch output of the real one's size. */
@@ -426,20 +436,38 @@ function dispatchWeightGradRows(v: ConvVariant, g: ConvGeometry, x: GPUBufferBin
 
 /** Split-K for the register weight-gradient shaders (bindings x, dy, dw, db; split z writes slice z of dw and db):
  * splits the N·OH output rows until `groups` (workgroups along x and y) fill the adapter, then adds the slices
- * (to dw and db with acc: the kernel itself adds only when there is one split). */
+ * (to dw and db with acc: the kernel itself adds only when there is one split), both in one dispatch where dw and db
+ * lie in one buffer. */
 type WeightGradBuffers = { x: GPUBufferBinding; dy: GPUBufferBinding; dw: GPUBufferBinding; db: GPUBufferBinding };
 
 function splitWeightGrad(g: ConvGeometry, groups: [number, number], x: GPUBufferBinding, dy: GPUBufferBinding, dw: GPUBufferBinding, db: Tensor | null, acc: boolean, dispatch: (buffers: WeightGradBuffers, splits: number, rowsPerSplit: number) => void): void {
   const rows = g.N * g.OH;
   const splits = splitCount(groups[0] * groups[1], rows);
-  const dwPart = splits > 1 ? Tensor.empty([splits, g.Cout * g.Cin * g.KH * g.KW]) : null;
-  // db needs a buffer of its own even when unused (writable bindings may not alias).
-  const dbPart = splits > 1 || !db ? Tensor.empty([splits, g.Cout]) : null;
-  dispatch({ x, dy, dw: dwPart?.binding ?? dw, db: (dbPart ?? db!).binding }, splits, Math.ceil(rows / splits));
-  if (dwPart) reduceSplits(dwPart.binding, dw, dwPart.size / splits, splits, acc);
-  if (db && dbPart) reduceSplits(dbPart.binding, db.binding, g.Cout, splits, acc);
-  dwPart?.dispose();
-  dbPart?.dispose();
+  if (splits === 1) {
+    // db needs a buffer of its own even when unused (writable bindings may not alias).
+    const unused = db ? null : Tensor.empty([1, g.Cout]);
+    dispatch({ x, dy, dw, db: (db ?? unused!).binding }, 1, rows);
+    unused?.dispose();
+    return;
+  }
+  // The slices of dw and db in one buffer (db's from the next aligned offset), so that where dw and db lie in one
+  // buffer (an optimizer's gradient arena) a single dispatch adds both.
+  const nW = g.Cout * g.Cin * g.KH * g.KW;
+  const align = rt().gpu.limits.minStorageBufferOffsetAlignment / 4;
+  const dbAt = Math.ceil((splits * nW) / align) * align;
+  const part = Tensor.empty([dbAt + splits * g.Cout]);
+  const dwPart = part.slice(0, [splits, nW]);
+  const dbPart = part.slice(dbAt, [splits, g.Cout]);
+  dispatch({ x, dy, dw: dwPart.binding, db: dbPart.binding }, splits, Math.ceil(rows / splits));
+  const both = db ? spanning(dw, db.binding) : null;
+  if (both) {
+    const params = { n: nW + g.Cout, splits, n1: nW, part2: dbAt, out2: both.bAt };
+    rt().dispatch(REDUCE_SPLITS, { part: part.binding, out: both.span }, params, { consts: { ACC: acc, Y: 'f32' } });
+  } else {
+    reduceSplits(dwPart.binding, dw, nW, splits, acc);
+    if (db) reduceSplits(dbPart.binding, db.binding, g.Cout, splits, acc);
+  }
+  for (const t of [dwPart, dbPart, part]) t.dispose();
 }
 
 /** FLOPs of the direct convolution g (each of its output pixels meets the whole weight once): its forward, its

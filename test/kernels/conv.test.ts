@@ -7,6 +7,7 @@ import { hashUniform } from '../../src/graph/random.js';
 import { rt } from '../../src/graph/runtime.js';
 import { gradcheck } from '../../src/autograd/gradcheck.js';
 import { backward } from '../../src/autograd/tape.js';
+import { Adam } from '../../src/autograd/adam.js';
 import { conv2d } from '../../src/kernels/conv2d.js';
 import { convTranspose2d } from '../../src/kernels/conv_transpose2d.js';
 import { convTiling, setConvTiling, weightAndBiasGrad, directGather, inputGrad, weightGrad, type ConvTiling } from '../../src/kernels/conv_gemm.js';
@@ -178,6 +179,34 @@ describe('conv: a layer\'s Winograd gradients make their operands in one dispatc
     expect(Array.from(await x.grad!.data())).toEqual(Array.from(await dx.data()));
     expect(Array.from(await w.grad!.data())).toEqual(Array.from(await dw.data()));
     for (const t of [x, w, dy, dx, dw]) t.dispose();
+  }));
+});
+
+describe('conv: a split weight gradient adds its weight and bias slices in one dispatch where both lie in an arena', () => {
+  // The same slices summed in the same order, into adjacent ranges of one buffer or into two tensors: equal bit for
+  // bit; the count is what the merge is for (the register tiles split an 8-row, 6-channel layer on every adapter).
+  it('1 kernel + 1 sum in an optimizer\'s arena, 1 + 2 apart; the gradients equal', () => withTiling({ tm: 8, tn: 8 }, async () => {
+    const g = { N: 1, Cin: 4, H: 8, W: 8, Cout: 6, OH: 8, OW: 8, KH: 3, KW: 3, stride: 1, pad: 1 };
+    const rand = (shape: number[], seed: number) => Tensor.fromArray(inputData({ shape, seed, scale: 1 }), shape);
+    const x = rand([1, 4, 8, 8], 51);
+    const w = rand([6, 4, 3, 3], 52);
+    const b = rand([6], 53);
+    const dy = rand([1, 6, 8, 8], 54);
+    w.requiresGrad = true;
+    b.requiresGrad = true;
+    const optimizer = new Adam([w, b], { lr: 0, beta1: 0.9, beta2: 0.999, eps: 1e-8 });
+    const y = conv2d(x, w, b, { padding: 1 });
+    const r = rt();
+    let before = r.dispatchCount;
+    backward(y, dy);
+    expect(r.dispatchCount - before).toBe(2);
+    before = r.dispatchCount;
+    const [dw, db] = weightAndBiasGrad(g, x.binding, dy);
+    expect(r.dispatchCount - before).toBe(3);
+    expect(Array.from(await w.grad!.data())).toEqual(Array.from(await dw.data()));
+    expect(Array.from(await b.grad!.data())).toEqual(Array.from(await db.data()));
+    optimizer.dispose();
+    for (const t of [x, w, b, dy, y, dw, db]) t.dispose();
   }));
 });
 
