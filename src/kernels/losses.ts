@@ -1,11 +1,12 @@
-// Mean-reduced losses against a tensor or a constant target: one elementwise pass (shaders/losses.wgsl), then the
-// shared sum reduction; backward writes each needed gradient in one pass (shaders/losses_backward.wgsl).
+// Mean-reduced losses against a tensor or a constant target: the per-element loss summed in the same pass
+// (shaders/losses.wgsl; a large input's partial sums then added by the shared sum reduction); backward writes each
+// needed gradient in one pass (shaders/losses_backward.wgsl).
 import { Tensor } from '../graph/tensor.js';
-import { rt } from '../graph/runtime.js';
+import { rt, grid1d } from '../graph/runtime.js';
 import { defineKernel } from '../graph/kernel.js';
 import { record } from '../autograd/tape.js';
 import { live, sameShape } from './check.js';
-import { sumAll } from './reduce.js';
+import { segmentSum, sumSegments, FULL_SUM_REDUCTION } from './reduce.js';
 
 interface LossDef {
   /** Per-element loss in x and t. */
@@ -31,10 +32,11 @@ const LOSSES: Record<string, LossDef> = {
 const TGT = { access: 'read', optional: true } as const;
 const FORWARD = defineKernel({
   shader: 'losses',
-  params: { n: 'u32', constTarget: 'f32' },
+  params: { n: 'u32', len: 'u32', segments: 'u32', alpha: 'f32', constTarget: 'f32' },
   bindings: { input: 'read', out: 'read_write', tgt: TGT },
   consts: { EXPR: 'code', TARGET: 'code' },
-  entry: 'elementwise',
+  entry: ['lid', 'wid', 'nwg'],
+  reduction: 'f32',
 });
 const BACKWARD = defineKernel({
   shader: 'losses_backward',
@@ -58,12 +60,18 @@ function loss(op: string, x: Tensor, target: Tensor | number): Tensor {
   const targetExpr = t ? 'tgt[i]' : 'p.constTarget';
   const n = x.size;
   const r = rt();
-  const elems = Tensor.empty(x.shape);
-  r.dispatch(FORWARD, { input: x.binding, out: elems.binding, tgt: t?.binding }, { n, constTarget: constant }, {
+  const { len, segments } = sumSegments(n);
+  const sums = Tensor.empty([segments]);
+  r.dispatch(FORWARD, { input: x.binding, out: sums.binding, tgt: t?.binding }, { n, len, segments, alpha: segments === 1 ? 1 / n : 1, constTarget: constant }, {
     consts: { EXPR: def.value, TARGET: targetExpr },
+    groups: grid1d(segments, 1),
+    reduction: FULL_SUM_REDUCTION,
   });
-  const out = sumAll(elems, 1 / n);
-  elems.dispose();
+  let out = sums;
+  if (segments > 1) {
+    out = segmentSum(sums.binding, segments, 1, 1 / n);
+    sums.dispose();
+  }
   const inputs = t ? [x, t] : [x];
   return record(op, inputs, out, inputs, (g) => {
     const grad = (expr: string): Tensor => {

@@ -1,7 +1,7 @@
 // Full reductions (sum, mean) to a one-element tensor, and segmented sums used by other kernels' backward passes.
 import { Tensor, type Shape } from '../graph/tensor.js';
 import { rt, grid1d } from '../graph/runtime.js';
-import { defineKernel } from '../graph/kernel.js';
+import { defineKernel, type Reduction } from '../graph/kernel.js';
 import { record } from '../autograd/tape.js';
 import { live } from './check.js';
 
@@ -22,21 +22,30 @@ const BROADCAST_SCALAR = defineKernel({
   entry: 'elementwise',
 });
 
+/** Full sums' reduction: the tree of 256 on every adapter (reduce_sum.wgsl, losses.wgsl). */
+export const FULL_SUM_REDUCTION: Reduction = { kind: 'tree', wg: 256 };
+
 /** out[s] = alpha · sum of segment s: `segments` contiguous runs of `len` elements, the last one cut at `n`. */
 export function segmentSum(buffer: GPUBufferBinding, len: number, segments: number, alpha = 1, n = len * segments): Tensor {
   const out = Tensor.empty([segments]);
   rt().dispatch(SEGMENT_SUM, { input: buffer, out: out.binding }, { len, segments, n, alpha }, {
     groups: grid1d(segments, 1),
-    reduction: { kind: 'tree', wg: 256 },
+    reduction: FULL_SUM_REDUCTION,
   });
   return out;
 }
 
+/** The segments of a full sum of n elements: one, or ~1024 whose sums a second pass adds. */
+export function sumSegments(n: number): { len: number; segments: number } {
+  if (n <= SINGLE_PASS_LIMIT) return { len: n, segments: 1 };
+  const len = Math.ceil(n / 1024);
+  return { len, segments: Math.ceil(n / len) };
+}
+
 /** alpha · sum of all elements of x as a one-element tensor (not recorded on the tape). */
 export function sumAll(x: Tensor, alpha: number): Tensor {
-  if (x.size <= SINGLE_PASS_LIMIT) return segmentSum(x.binding, x.size, 1, alpha);
-  const len = Math.ceil(x.size / 1024);
-  const segments = Math.ceil(x.size / len);
+  const { len, segments } = sumSegments(x.size);
+  if (segments === 1) return segmentSum(x.binding, x.size, 1, alpha);
   const partials = segmentSum(x.binding, len, segments, 1, x.size);
   const out = segmentSum(partials.binding, segments, 1, alpha);
   partials.dispose();
