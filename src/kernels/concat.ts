@@ -1,5 +1,6 @@
 // Concatenation of NCHW tensors along channels (dim 1) or along the batch (dim 0), and batch slices; each backward
-// moves the gradient back into its inputs.
+// moves the gradient back into its inputs. Along the batch every input is one contiguous range of the output: those
+// moves are buffer copies, not dispatches.
 import { Tensor, fmtShape } from '../graph/tensor.js';
 import { rt } from '../graph/runtime.js';
 import { defineKernel } from '../graph/kernel.js';
@@ -56,19 +57,18 @@ export function catBatch(tensors: Tensor[]): Tensor {
   });
   const total = tensors.reduce((a, t) => a + t.size, 0);
   const y = Tensor.empty([total / (C * H * W), C, H, W]);
-  const r = rt();
   const offsets: number[] = [];
   let offset = 0;
   for (const t of tensors) {
     offsets.push(offset);
-    r.dispatch(FORWARD, { x: t.binding, y: y.binding }, { n: t.size, block: t.size, outBlock: total, offset }, { consts: { ACC: false } });
+    copyElements(t.binding, 0, y.binding, offset, t.size);
     offset += t.size;
   }
   return record('catBatch', tensors, y, [], (dy) =>
     tensors.map((t, k) => {
       if (!t.requiresGrad) return null;
       const dx = Tensor.empty(t.shape);
-      r.dispatch(BACKWARD, { dy: dy.savedBinding, dx: dx.binding }, { n: t.size, block: t.size, outBlock: total, offset: offsets[k] });
+      copyElements(dy.savedBinding, offsets[k], dx.binding, 0, t.size);
       return dx;
     }),
   );
@@ -86,10 +86,15 @@ export function sliceBatch(x: Tensor, start: number, count: number): Tensor {
   const y = Tensor.empty([count, ...x.shape.slice(1)]);
   const r = rt();
   const at = { n: y.size, block: y.size, outBlock: x.size, offset: start * item };
-  r.dispatch(BACKWARD, { dy: x.binding, dx: y.binding }, at);
+  copyElements(x.binding, at.offset, y.binding, 0, y.size);
   return record('sliceBatch', [x], y, [], (dy, into) => {
     const dx = into[0] ?? fill(x.shape, 0);
     r.dispatch(FORWARD, { x: dy.savedBinding, y: dx.binding }, at, { consts: { ACC: into[0] !== null } });
     return [dx];
   });
+}
+
+/** `elements` f32 values from element `from` of src to element `to` of dst (a buffer copy). */
+function copyElements(src: GPUBufferBinding, from: number, dst: GPUBufferBinding, to: number, elements: number): void {
+  rt().copy(src.buffer, (src.offset ?? 0) + from * 4, dst.buffer, (dst.offset ?? 0) + to * 4, elements * 4);
 }
