@@ -3,7 +3,7 @@ import { Tensor, fmtShape, type DType } from '../graph/tensor.js';
 import { record } from '../autograd/tape.js';
 import { rank, positiveInt, nonNegativeInt, vectorOfLength, storageOption } from './check.js';
 import { checkReflection } from './pad.js';
-import { directGather, inputGrad, weightGrad, biasGrad, weightAndBiasGrad, sharedGradientOperands, type ConvGeometry } from './conv_gemm.js';
+import { directGather, inputGrad, weightGrad, biasGrad, weightAndBiasGrad, sharedGradientOperands, pairedGradients, type ConvGeometry } from './conv_gemm.js';
 
 export interface Conv2dOptions {
   stride?: number;
@@ -52,16 +52,18 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, opts: Conv2dOptio
   return record(op, inputs, y, [x, w], (dy, into) => {
     // dx is the transposed convolution of dy with the same weight (conv_gemm.ts inputGrad); with reflection, the
     // kernels fold the mirrored positions in and add to an earlier gradient the tape offers. Where both gradients
-    // are Winograd's, their transforms (dy's shared) are made in one dispatch.
+    // are Winograd's they are computed together (their GEMMs, and their inverse transforms, in one dispatch each),
+    // or at least their transforms (dy's shared) are made in one dispatch.
+    let dx: Tensor | null = null;
+    const accX = reflect && into[0] !== null;
+    if (x.requiresGrad) dx = accX ? into[0]! : Tensor.empty(x.shape);
+    const withBias = !!b?.requiresGrad;
+    const paired = dx && w.requiresGrad ? pairedGradients(g, x.savedBinding, dy, w.savedBinding, dx, accX, [into[1], into[2]], withBias) : null;
+    if (paired) return b ? [dx, paired[0], paired[1]] : [dx, paired[0]];
     const shared = sharedGradientOperands(g, x.savedBinding, dy.savedBinding, w.savedBinding, x.requiresGrad, w.requiresGrad);
     try {
-      let dx: Tensor | null = null;
-      if (x.requiresGrad) {
-        const acc = reflect && into[0] !== null;
-        dx = acc ? into[0]! : Tensor.empty(x.shape);
-        inputGrad(g, dy.savedBinding, w.savedBinding, dx, acc, shared);
-      }
-      if (w.requiresGrad && b?.requiresGrad) return [dx, ...weightAndBiasGrad(g, x.savedBinding, dy, [into[1], into[2]], shared)];
+      if (dx) inputGrad(g, dy.savedBinding, w.savedBinding, dx, accX, shared);
+      if (w.requiresGrad && withBias) return [dx, ...weightAndBiasGrad(g, x.savedBinding, dy, [into[1], into[2]], shared)];
       const dw = w.requiresGrad ? weightGrad(g, x.savedBinding, dy.savedBinding, into[1], shared) : null;
       const grads = [dx, dw];
       if (b) grads.push(b.requiresGrad ? biasGrad(dy, into[2]) : null);

@@ -13,7 +13,7 @@ import { rt } from '../graph/runtime.js';
 import { defineKernel } from '../graph/kernel.js';
 import { reductionVariant, tuned, cpuLikeAdapter, TRIAL_REPS, LONG_TRIAL_REPS } from './autotune.js';
 import { unpadSlices } from './pad.js';
-import { winogradApplies, winogradForward, winogradInputGrad, winogradWeightGrad, WinogradShared, xStorage, yStorage } from './conv_winograd.js';
+import { winogradApplies, winogradForward, winogradInputGrad, winogradWeightGrad, winogradGradients, WinogradShared, xStorage, yStorage } from './conv_winograd.js';
 
 const MAX_GROUPS = 65535;
 const TILE = 64; // BM = BN of shaders/workgroup_tile.wgsl
@@ -390,6 +390,21 @@ export function sharedGradientOperands(g: ConvGeometry, x: GPUBufferBinding, dy:
   const inputWinograd = inputGradient && inputGradStrategy(g, dy, w).variant.strategy === 'winograd';
   const weightWinograd = weightGradient && weightGradVariant(g, x, dy).strategy === 'winograd';
   return new WinogradShared(inputWinograd && weightWinograd ? { x, w } : { x: null, w: null });
+}
+
+/** dx (into `dx`, added to with accX) together with dw and, with `withBias`, db (added to `into` where both are
+ * given, as weightAndBiasGrad adds), where both gradients of g are Winograd's with one GEMM tile: their GEMMs in one
+ * dispatch, their inverse transforms in another. Null where they are not: the caller computes them apart. */
+export function pairedGradients(g: ConvGeometry, x: GPUBufferBinding, dy: Tensor, w: GPUBufferBinding, dx: Tensor, accX: boolean, into: [Tensor | null, Tensor | null], withBias: boolean): [Tensor, Tensor | null] | null {
+  const vx = inputGradStrategy(g, dy.savedBinding, w).variant;
+  const vw = weightGradVariant(g, x, dy.savedBinding);
+  if (vx.strategy !== 'winograd' || vw.strategy !== 'winograd' || vx.tm !== vw.tm || vx.tn !== vw.tn || vx.wg !== vw.wg) return null;
+  const accW = into[0] !== null && (!withBias || into[1] !== null);
+  const dw = accW ? into[0]! : Tensor.empty([g.Cout, g.Cin, g.KH, g.KW]);
+  const db = withBias ? (accW ? into[1]! : Tensor.empty([g.Cout])) : null;
+  winogradGradients(vw, g, x, dy.savedBinding, w, dx.binding, accX, dw.binding, db?.binding ?? null, accW);
+  rt().convFlops += 2 * directFlops(g);
+  return [dw, db];
 }
 
 /** dw, and with `db` also the bias gradient Σ dy in the same pass ('registers'; 'tiles' adds a reduction). Layers

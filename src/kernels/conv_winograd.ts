@@ -29,11 +29,13 @@ const FILTER = defineKernel({
   includes: ['winograd_filter_transform'],
   entry: 'elementwise',
 });
+/** One set of GEMMs: shape, operand offsets (elements) and whether a is stored transposed. */
+const GEMM_SET = { M: 'u32', N: 'u32', K: 'u32', aAt: 'u32', bAt: 'u32', cAt: 'u32', transA: 'u32' } as const;
 const GEMM = defineKernel({
   shader: 'conv_winograd_gemm',
-  params: { M: 'u32', N: 'u32', K: 'u32' },
+  params: { ...GEMM_SET, M2: 'u32', N2: 'u32', K2: 'u32', aAt2: 'u32', bAt2: 'u32', cAt2: 'u32', transA2: 'u32', planes: 'u32' },
   bindings: { a: 'read', b: 'read', c: 'read_write' },
-  consts: { TM: 'u32', TN: 'u32', TRANS_A: 'bool', WG: 'u32' },
+  consts: { TM: 'u32', TN: 'u32', WG: 'u32' },
   entry: ['gid', 'wid'],
   workgroup: 'WG',
 });
@@ -66,14 +68,25 @@ const INPUT_GRAD = defineKernel({
   params: { ...INPUT_SIDE, n: 'u32' },
   bindings: { dv: 'read', dx: 'read_write' },
   consts: { REFLECT: 'bool', ACC: 'bool' },
-  includes: ['reflect', 'winograd_tile'],
+  includes: ['reflect', 'winograd_tile', 'winograd_input_grad_element'],
   entry: 'elementwise',
 });
+const FILTER_GRAD_BINDINGS = { du: 'read', dw: 'read_write', dm: 'read', db: 'read_write' } as const;
 const FILTER_GRAD = defineKernel({
   shader: 'conv_winograd_filter_grad',
   params: { n: 'u32', Cin: 'u32', P: 'u32' },
-  bindings: { du: 'read', dw: 'read_write', dm: 'read', db: 'read_write' },
+  bindings: FILTER_GRAD_BINDINGS,
   consts: { ACC: 'bool', BIAS: 'bool' },
+  includes: ['winograd_filter_grad_element'],
+  entry: 'elementwise',
+});
+/** Both gradients' inverse transforms in one dispatch. */
+const GRADIENTS = defineKernel({
+  shader: 'conv_winograd_gradients',
+  params: { ...INPUT_SIDE, nDx: 'u32', nW: 'u32', P: 'u32', n: 'u32' },
+  bindings: { dv: 'read', dx: 'read_write', ...FILTER_GRAD_BINDINGS },
+  consts: { REFLECT: 'bool', ACC_X: 'bool', ACC_W: 'bool', BIAS: 'bool' },
+  includes: ['reflect', 'winograd_tile', 'winograd_input_grad_element', 'winograd_filter_grad_element'],
   entry: 'elementwise',
 });
 
@@ -126,13 +139,26 @@ function tileGeometry(g: ConvGeometry, m = 2, TH = Math.ceil(g.OH / m)) {
   };
 }
 
-/** The GEMMs of every plane (16, or F(4×4)'s 36). */
-function gemm(t: WinogradTiling, a: GPUBufferBinding, b: GPUBufferBinding, c: GPUBufferBinding, M: number, N: number, K: number, transA = false, count = 16): void {
-  const tm = Math.min(t.tm, M);
-  rt().dispatch(GEMM, { a, b, c }, { M, N, K }, {
-    consts: { TM: tm, TN: t.tn, TRANS_A: transA, WG: t.wg },
-    groups: [Math.ceil(Math.ceil(N / t.tn) / t.wg), Math.ceil(M / tm), count],
+/** A set of GEMMs: c = a·b (a transposed with transA), each operand at an element offset of its binding. */
+interface GemmSet { M: number; N: number; K: number; aAt: number; bAt: number; cAt: number; transA: boolean }
+
+const gemmParams = (g: GemmSet) => ({ M: g.M, N: g.N, K: g.K, aAt: g.aAt, bAt: g.bAt, cAt: g.cAt, transA: g.transA ? 1 : 0 });
+
+/** The GEMMs of every plane (16, or F(4×4)'s 36) of `first`, and with `second` 16 more of that set in the same
+ * dispatch (TM at most the smaller M). */
+function gemmDispatch(t: WinogradTiling, a: GPUBufferBinding, b: GPUBufferBinding, c: GPUBufferBinding, first: GemmSet, count = 16, second?: GemmSet): void {
+  const sets = second ? [first, second] : [first];
+  const tm = Math.min(t.tm, ...sets.map((g) => g.M));
+  const p2 = gemmParams(second ?? first);
+  rt().dispatch(GEMM, { a, b, c }, { ...gemmParams(first), M2: p2.M, N2: p2.N, K2: p2.K, aAt2: p2.aAt, bAt2: p2.bAt, cAt2: p2.cAt, transA2: p2.transA, planes: count }, {
+    consts: { TM: tm, TN: t.tn, WG: t.wg },
+    groups: [Math.max(...sets.map((g) => Math.ceil(Math.ceil(g.N / t.tn) / t.wg))), Math.max(...sets.map((g) => Math.ceil(g.M / tm))), count * sets.length],
   });
+}
+
+/** The GEMMs of every plane of c = a·b (a stored [K, M] with transA), whole bindings. */
+function gemm(t: WinogradTiling, a: GPUBufferBinding, b: GPUBufferBinding, c: GPUBufferBinding, M: number, N: number, K: number, transA = false, count = 16): void {
+  gemmDispatch(t, a, b, c, { M, N, K, aAt: 0, bAt: 0, cAt: 0, transA }, count);
 }
 
 /** The patches of x transformed into xt [planes, Cin, P] (a forward's operand); `rows` tile rows from row ty0
@@ -160,6 +186,8 @@ export class WinogradShared {
   gradOutput: Tensor | null = null;
   input: Tensor | null = null;
   filter: Tensor | null = null;
+  /** The buffers the operands are slices of: those made together share one. */
+  private arenas: Tensor[] = [];
 
   constructor(readonly plan: { x: GPUBufferBinding | null; w: GPUBufferBinding | null } = { x: null, w: null }) {}
 
@@ -172,9 +200,10 @@ export class WinogradShared {
     const nXt = x && !this.input ? g.Cin * P : 0;
     const nU = w && !this.filter ? g.Cout * g.Cin : 0;
     if (nDm + nXt + nU > 0) {
-      this.gradOutput ??= Tensor.empty([16, g.Cout, P]);
-      if (nXt) this.input = Tensor.empty([16, P, g.Cin]);
-      if (nU) this.filter = Tensor.empty([16, g.Cout, g.Cin]);
+      const made = this.allocate([nDm ? [16, g.Cout, P] : 0, nXt ? [16, P, g.Cin] : 0, nU ? [16, g.Cout, g.Cin] : 0]);
+      this.gradOutput ??= made[0];
+      if (nXt) this.input = made[1];
+      if (nU) this.filter = made[2];
       // Transforms skipped write nowhere, but their bindings need buffers of their own (writable bindings may not alias).
       const idle = [nDm, nXt, nU].filter((c) => c === 0).map(() => Tensor.empty([1]));
       const out = (count: number, t: Tensor | null) => (count ? t! : idle.pop()!).binding;
@@ -189,10 +218,37 @@ export class WinogradShared {
     return { dm: this.gradOutput!, xt: want.x ? this.input : null, u: want.w ? this.filter : null };
   }
 
-  dispose(): void {
-    for (const t of [this.gradOutput, this.input, this.filter]) t?.dispose();
-    this.gradOutput = this.input = this.filter = null;
+  /** Tensors of the given shapes (0: none) as slices of one new buffer, each at the adapter's binding alignment. */
+  private allocate(shapes: (readonly number[] | 0)[]): (Tensor | null)[] {
+    const sizes = shapes.map((s) => (s ? s.reduce((a, b) => a * b, 1) : 0));
+    const at = alignedOffsets(sizes);
+    const arena = Tensor.empty([at[at.length - 1]]);
+    this.arenas.push(arena);
+    return shapes.map((s, k) => (s ? arena.slice(at[k], s) : null));
   }
+
+  /** The buffer holding dm, xt and u (made together), and each one's element offset in it. */
+  sharedBuffer(): { binding: GPUBufferBinding; dm: number; xt: number; u: number } {
+    const arena = this.arenas.find((a) => [this.gradOutput, this.input, this.filter].every((t) => t && t.binding.buffer === a.binding.buffer));
+    if (!arena) throw new Error('internal: the Winograd operands were not made together');
+    const at = (t: Tensor) => ((t.binding.offset ?? 0) - (arena.binding.offset ?? 0)) / 4;
+    return { binding: arena.binding, dm: at(this.gradOutput!), xt: at(this.input!), u: at(this.filter!) };
+  }
+
+  dispose(): void {
+    for (const t of [this.gradOutput, this.input, this.filter, ...this.arenas]) t?.dispose();
+    this.gradOutput = this.input = this.filter = null;
+    this.arenas = [];
+  }
+}
+
+/** Where consecutive blocks of the given sizes start when each starts on the adapter's binding alignment; the last
+ * entry is the total. */
+function alignedOffsets(sizes: number[]): number[] {
+  const align = rt().gpu.limits.minStorageBufferOffsetAlignment / 4;
+  const at = [0];
+  for (const n of sizes) at.push(at[at.length - 1] + Math.ceil(n / align) * align);
+  return at;
 }
 
 /** y = conv(x, w) (+ b), with `acc` added to y; F(2×2, 3×3), or F(4×4, 3×3) with t.m = 4. A map whose operands
@@ -240,4 +296,29 @@ export function winogradWeightGrad(t: WinogradTiling, g: ConvGeometry, x: GPUBuf
   rt().dispatch(FILTER_GRAD, { du: du.binding, dw, dm: dm.binding, db: db ?? unused!.binding }, { n: g.Cout * g.Cin, Cin: g.Cin, P }, { consts: { ACC: acc, BIAS: db !== null } });
   for (const buf of [du, unused]) buf?.dispose();
   if (!shared) own.dispose();
+}
+
+/** Both gradients of conv(x, w) from dy: dx (folding reflection's mirrors; added to with accX), dw and with `db` the
+ * bias gradient (added to with accW). Their GEMMs run in one dispatch and their inverse transforms in another: with
+ * the operands, 3 dispatches instead of 5. */
+export function winogradGradients(t: WinogradTiling, g: ConvGeometry, x: GPUBufferBinding, dy: GPUBufferBinding, w: GPUBufferBinding, dx: GPUBufferBinding, accX: boolean, dw: GPUBufferBinding, db: GPUBufferBinding | null, accW: boolean): void {
+  const shared = new WinogradShared({ x, w });
+  const { input, P } = tileGeometry(g);
+  const { dm } = shared.operands(g, dy, { x, w });
+  const ops = shared.sharedBuffer();
+  const [duAt, dvAt, total] = alignedOffsets([16 * g.Cout * g.Cin, 16 * g.Cin * P]);
+  const products = Tensor.empty([total]);
+  const du = products.slice(duAt, [16, g.Cout, g.Cin]);
+  const dv = products.slice(dvAt, [16, g.Cin, P]);
+  gemmDispatch(t, ops.binding, ops.binding, products.binding,
+    { M: g.Cout, N: g.Cin, K: P, aAt: ops.dm, bAt: ops.xt, cAt: duAt, transA: false }, 16,
+    { M: g.Cin, N: P, K: g.Cout, aAt: ops.u, bAt: ops.dm, cAt: dvAt, transA: true });
+  const unused = db ? null : Tensor.empty([g.Cout]);
+  const nDx = g.N * g.Cin * g.H * g.W;
+  const nW = g.Cout * g.Cin;
+  rt().dispatch(GRADIENTS, { dv: dv.binding, dx, du: du.binding, dw, dm: dm.binding, db: db ?? unused!.binding }, { ...input, nDx, nW, P, n: nDx + nW }, {
+    consts: { REFLECT: !!g.reflect, ACC_X: accX, ACC_W: accW, BIAS: db !== null },
+  });
+  for (const buf of [du, dv, products, unused]) buf?.dispose();
+  shared.dispose();
 }

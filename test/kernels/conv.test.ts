@@ -10,7 +10,7 @@ import { backward } from '../../src/autograd/tape.js';
 import { Adam } from '../../src/autograd/adam.js';
 import { conv2d } from '../../src/kernels/conv2d.js';
 import { convTranspose2d } from '../../src/kernels/conv_transpose2d.js';
-import { convTiling, setConvTiling, weightAndBiasGrad, directGather, inputGrad, weightGrad, type ConvTiling } from '../../src/kernels/conv_gemm.js';
+import { convTiling, setConvTiling, weightAndBiasGrad, directGather, inputGrad, weightGrad, sharedGradientOperands, type ConvTiling } from '../../src/kernels/conv_gemm.js';
 import { setWinogradOperandLimit } from '../../src/kernels/conv_winograd.js';
 import { f16Data, f16Round, f16Tensor, f16Ulp, skipWithoutF16 } from '../helpers/f16.js';
 
@@ -157,10 +157,10 @@ describe('conv: Winograd on a ResNet block\'s layer (64 channels, 16² maps: 8 a
   });
 });
 
-describe('conv: a layer\'s Winograd gradients make their operands in one dispatch', () => {
-  // dy's, x's and w's transforms together (conv2d's backward) or two at a time (each gradient alone): the same
-  // kernels' arithmetic, so the gradients must be equal bit for bit; the count is what the fusion is for.
-  it('conv2d backward: 1 operand dispatch + 2 per gradient, equal to the gradients computed apart', () => withTiling({ tm: 16, tn: 8, strategy: 'winograd' }, async () => {
+describe('conv: a layer\'s Winograd gradients together: operands, GEMMs and inverse transforms one dispatch each', () => {
+  // The same kernels' arithmetic in every arrangement (each output's sum over the same terms in the same order), so
+  // the gradients must be equal bit for bit; the counts are what the fusions are for.
+  it('conv2d backward: 3 dispatches; with shared operands only, 1 + 2 per gradient; all equal to the gradients computed apart', () => withTiling({ tm: 16, tn: 8, strategy: 'winograd' }, async () => {
     const g = { N: 2, Cin: 6, H: 9, W: 7, Cout: 5, OH: 9, OW: 7, KH: 3, KW: 3, stride: 1, pad: 1, reflect: true };
     const rand = (shape: number[], seed: number) => Tensor.fromArray(inputData({ shape, seed, scale: 1 }), shape);
     const x = rand([2, 6, 9, 7], 41);
@@ -170,15 +170,23 @@ describe('conv: a layer\'s Winograd gradients make their operands in one dispatc
     w.requiresGrad = true;
     const y = conv2d(x, w, null, { padding: 1, paddingMode: 'reflect' });
     const r = rt();
-    const before = r.dispatchCount;
+    let before = r.dispatchCount;
     backward(y, dy);
+    expect(r.dispatchCount - before).toBe(3);
+    before = r.dispatchCount;
+    const shared = sharedGradientOperands(g, x.binding, dy.binding, w.binding, true, true);
+    const dxShared = Tensor.empty(x.shape);
+    inputGrad(g, dy.binding, w.binding, dxShared, false, shared);
+    const dwShared = weightGrad(g, x.binding, dy.binding, null, shared);
+    shared.dispose();
     expect(r.dispatchCount - before).toBe(5);
     const dx = Tensor.empty(x.shape);
     inputGrad(g, dy.binding, w.binding, dx);
     const dw = weightGrad(g, x.binding, dy.binding);
-    expect(Array.from(await x.grad!.data())).toEqual(Array.from(await dx.data()));
-    expect(Array.from(await w.grad!.data())).toEqual(Array.from(await dw.data()));
-    for (const t of [x, w, dy, dx, dw]) t.dispose();
+    for (const [ours, apart] of [[x.grad!, dx], [dxShared, dx], [w.grad!, dw], [dwShared, dw]]) {
+      expect(Array.from(await ours.data())).toEqual(Array.from(await apart.data()));
+    }
+    for (const t of [x, w, dy, dx, dw, dxShared, dwShared]) t.dispose();
   }));
 });
 
