@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { rt } from '../src/graph/runtime.js';
 import { autotuneCachePath, candidateCosts, countedFastest, forgetChoices, observeTrials } from '../src/kernels/autotune.js';
 import { meanStd } from '../src/eval/compare_stats.js';
-import { benchGpu, cycleGanStep, median, flag, fmt, saveSection } from './harness.js';
+import { benchGpu, cycleGanStep, warmUp, median, flag, fmt, saveSection } from './harness.js';
 
 interface Trial { candidates: string[]; times: number[][]; dispatches: number[]; dispatchMs: number }
 type Trials = Map<string, Trial>;
@@ -57,9 +57,9 @@ async function main(): Promise<void> {
       useCache(tempDir());
       const trials: Trials = new Map();
       observeTrials((key, candidates, times, dispatches, dispatchMs) => trials.set(key, { candidates, times: times.map((x) => [...x]), dispatches: [...dispatches], dispatchMs }));
-      // The first step records the trials; by the end of the second their times have all arrived.
-      await step();
-      await step();
+      // The warm-up steps record the trials (the last, those built on earlier choices); then their times have all
+      // arrived.
+      await warmUp(step);
       await r.sync();
       observeTrials(null);
       all.push(trials);

@@ -122,6 +122,14 @@ export async function timeRecording(runtime: { flush(): void }, step: () => Prom
   return { wallMs: performance.now() - t0, recordMs: submitted - t0 };
 }
 
+/** Steps before a training step is steady: the first compiles pipelines and records the autotune trials, the second
+ * those of decisions built on their choices (a convolution's gradients together or apart), the third has them all. */
+export const WARMUP_STEPS = 3;
+
+export async function warmUp(step: () => Promise<unknown>): Promise<void> {
+  for (let i = 0; i < WARMUP_STEPS; i++) await step();
+}
+
 /** Times an async operation that submits its own work (a training step, a correction) by wall time. */
 export async function timeWall(run: () => Promise<unknown>, warmup: number, reps: number): Promise<{ ms: number; all: number[] }> {
   for (let i = 0; i < warmup; i++) await run();

@@ -1,10 +1,10 @@
 // Where a training step's GPU time goes, kernel by kernel (issue 12): the step of bench/step.ts (no content loss) run
 // with every dispatch timed by timestamp queries (each in its own compute pass, so the sum exceeds an untimed step
-// by the passes' overhead), grouped by shader. Medians over the repetitions, after two warm-up steps.
+// by the passes' overhead), grouped by shader. Medians over the repetitions, after the warm-up steps.
 //   node dist/bench/profile_step.js [--configs 64:16,256:64] [--reps 3]
 import { pathToFileURL } from 'node:url';
 import { rt } from '../src/graph/runtime.js';
-import { benchGpu, cycleGanStep, timeWall, saveSection, median, fmt, flag } from './harness.js';
+import { benchGpu, cycleGanStep, WARMUP_STEPS, timeWall, saveSection, median, fmt, flag } from './harness.js';
 
 interface KernelRow { kernel: string; dispatches: number; ms: number }
 interface ProfileRow { size: number; ngf: number; wallMs: number; timedMs: number; kernels: KernelRow[] }
@@ -12,7 +12,7 @@ interface ProfileRow { size: number; ngf: number; wallMs: number; timedMs: numbe
 async function profile(size: number, ngf: number, reps: number): Promise<ProfileRow> {
   const r = rt();
   const { step, dispose } = cycleGanStep(size, ngf);
-  const wall = await timeWall(step, 2, reps);
+  const wall = await timeWall(step, WARMUP_STEPS, reps);
   const perRep: Map<string, { dispatches: number; ms: number }>[] = [];
   for (let i = 0; i < reps; i++) {
     r.startTiming();
@@ -51,7 +51,7 @@ async function main(): Promise<void> {
   saveSection('profile', {
     title: 'GPU time of a training step by kernel (3 channels, batch 1, 9 blocks, ndf = ngf, no content loss)',
     notes: [
-      `Every dispatch of a step timed by timestamp queries in its own compute pass, summed per shader; medians of ${reps} steps after two warm-up steps. Wall: an untimed step (losses read back), median of ${reps}.`,
+      `Every dispatch of a step timed by timestamp queries in its own compute pass, summed per shader; medians of ${reps} steps after the warm-up steps. Wall: an untimed step (losses read back), median of ${reps}.`,
       ...rows.map((x) => `${x.size}²/ngf ${x.ngf}: wall ${fmt(x.wallMs)} ms untimed, dispatches' GPU time ${fmt(x.timedMs)} ms.`),
     ],
     table: {

@@ -6,7 +6,7 @@
 //   node dist/bench/record.js [--configs 64:16,128:32] [--reps 5]
 import { pathToFileURL } from 'node:url';
 import { rt, Runtime } from '../src/graph/runtime.js';
-import { benchGpu, cycleGanStep, timeRecording, saveSection, median, fmt, flag } from './harness.js';
+import { benchGpu, cycleGanStep, warmUp, WARMUP_STEPS, timeRecording, saveSection, median, fmt, flag } from './harness.js';
 
 type Timed = Record<string, number>;
 let timing = false;
@@ -30,8 +30,7 @@ interface RecordRow { size: number; ngf: number; dispatches: number; reusedBindG
 async function measure(size: number, ngf: number, reps: number, calls: Timed): Promise<RecordRow> {
   const r = rt();
   const { step, dispose } = cycleGanStep(size, ngf);
-  await step();
-  await step();
+  await warmUp(step);
   const runs: { wall: number; record: number; calls: Timed; dispatches: number; reused: number }[] = [];
   for (let i = 0; i < reps; i++) {
     for (const k of Object.keys(calls)) delete calls[k];
@@ -84,7 +83,7 @@ async function main(): Promise<void> {
   saveSection('record', {
     title: 'Recording one training step on the CPU (3 channels, batch 1, 9 blocks, ndf = ngf, no content loss)',
     notes: [
-      `Medians of ${reps} steps after two warm-up steps. Recorded: from the step's start to its flush (the last of its submits) (the autograd, the tensor bookkeeping and every call into Dawn); wall: to the losses read back. Per call: the summed time inside each Dawn call (Runtime.dispatch includes them), timed in a second run of each step.`,
+      `Medians of ${reps} steps after ${WARMUP_STEPS} warm-up steps. Recorded: from the step's start to its flush (the last of its submits) (the autograd, the tensor bookkeeping and every call into Dawn); wall: to the losses read back. Per call: the summed time inside each Dawn call (Runtime.dispatch includes them), timed in a second run of each step.`,
     ],
     table: {
       head: ['size', 'ngf', 'dispatches', 'bind groups reused', 'wall ms', 'recorded ms', 'µs per dispatch', ...labels.map((l) => `${l} ms`)],

@@ -13,7 +13,7 @@ import { pathToFileURL } from 'node:url';
 import { rt } from '../src/graph/runtime.js';
 import type { DType } from '../src/graph/tensor.js';
 import { loadVggFeatures } from '../src/model/vgg19.js';
-import { benchGpu, cycleGanStep, timeWall, saveSection, fmt, flag, gflops } from './harness.js';
+import { benchGpu, cycleGanStep, warmUp, WARMUP_STEPS, timeWall, saveSection, fmt, flag, gflops } from './harness.js';
 import { measureCeiling } from './gemm.js';
 
 export interface StepResult { size: number; ngf: number; content: boolean; ms: number; all: number[]; dispatches: number; submits: number; convFlops: number; poolBytes: number }
@@ -24,8 +24,8 @@ export async function measureStep(size: number, ngf: number, content: boolean, r
   const r = rt();
   const vgg = content ? await loadVggFeatures({ source: 'random', layers: ['relu3_3'] }) : null;
   const { step, dispose } = cycleGanStep(size, ngf, vgg ? (x) => vgg.features(x) : null, channels, maps);
-  // The first step compiles pipelines and runs the autotune trials; the second is counted.
-  await step();
+  // Warm-up steps compile pipelines and run the autotune trials; the next is counted.
+  await warmUp(step);
   const d0 = r.dispatchCount;
   const s0 = r.submitCount;
   const f0 = r.convFlops;
@@ -61,7 +61,7 @@ async function main(): Promise<void> {
   saveSection(content ? 'step-content' : 'step', {
     title: `Training step${content ? ' with VGG19 relu3_3 content loss' : ''} (3 channels, batch 1, 9 blocks, ndf = ngf)`,
     notes: [
-      'Wall time per step, median of the listed repetitions after two warm-up steps (compilation, autotuning); every step is submitted in chunks of 128 dispatches and ends with one readback of its six losses. Dispatches, submits and convolution FLOPs: those of the second step.',
+      `Wall time per step, median of the listed repetitions after ${WARMUP_STEPS} warm-up steps (compilation, autotuning); every step is submitted in chunks of 128 dispatches and ends with one readback of its six losses. Dispatches, submits and convolution FLOPs: those of the first step after them.`,
       `Convolution FLOPs per step as PyTorch counts them (2 per multiply-add, every tap), divided by the wall time; the GEMM ceiling, ${fmt(ceiling.gflops, 2)} GFLOP/s (${ceiling.best}), measured in the same process. Floor: the convolutions alone at the ceiling, computed directly (Winograd's 3×3 layers do 2.25× fewer multiply-adds than counted, so a step may pass it).`,
       ...(torch ? [`PyTorch ${torch.torch} on ${torch.device}${torch.cudnn ? ` (cuDNN ${torch.cudnn})` : ''}, same step (bench/torch_step.py), same machine.`] : []),
     ],

@@ -11,7 +11,7 @@
 import { Tensor, type DType } from '../graph/tensor.js';
 import { rt } from '../graph/runtime.js';
 import { defineKernel } from '../graph/kernel.js';
-import { reductionVariant, tuned, cpuLikeAdapter, TRIAL_REPS, LONG_TRIAL_REPS } from './autotune.js';
+import { reductionVariant, tuned, decided, cpuLikeAdapter, TRIAL_REPS, LONG_TRIAL_REPS } from './autotune.js';
 import { unpadSlices } from './pad.js';
 import { winogradApplies, winogradForward, winogradInputGrad, winogradWeightGrad, winogradGradients, WinogradShared, xStorage, yStorage } from './conv_winograd.js';
 
@@ -181,7 +181,7 @@ function bucket(n: number): number {
 
 /** `inputGrad`: a stride-1 input gradient (the flipped gather, which also folds reflection): tuned apart from the
  * forwards of its shape, whose variant, timed without the fold's edge work, it used to get. */
-function shapeClass(kind: ConvKind, g: ConvGeometry, inputGrad = false): string {
+function shapeClass(kind: ConvKind | 'gradients', g: ConvGeometry, inputGrad = false): string {
   return `conv ${kind}${inputGrad ? ` input grad${g.reflect ? ' reflect' : ''}` : ''} k${g.KH}x${g.KW} s${g.stride} cin${bucket(g.Cin)} cout${bucket(g.Cout)} px${bucket(g.N * g.OH * g.OW)}`;
 }
 
@@ -375,8 +375,9 @@ function inputGradStrategy(g: ConvGeometry, dy: GPUBufferBinding, w: GPUBufferBi
     dispatchDirectGather(v, flipped, dy, w, null, out, true, accumulate);
   };
   const kind = phase ? 'phaseGather' : 'directGather';
-  const variant = variantFor(kind, phase ? t : flipped, scratchTrial([g.N, g.Cin, g.H, g.W], run), !phase, winogradApplies(g));
-  return { variant, run };
+  const geometry = phase ? t : flipped;
+  const variant = variantFor(kind, geometry, scratchTrial([g.N, g.Cin, g.H, g.W], run), !phase, winogradApplies(g));
+  return { variant, run, key: shapeClass(kind, geometry, !phase) };
 }
 
 /** The variant that computes dw of g (tuned on first use). */
@@ -392,19 +393,50 @@ export function sharedGradientOperands(g: ConvGeometry, x: GPUBufferBinding, dy:
   return new WinogradShared(inputWinograd && weightWinograd ? { x, w } : { x: null, w: null });
 }
 
+/** Computing a layer's two gradients apart (each by its own tuned variant), against together (Winograd tiles). */
+const APART = 'apart';
+
 /** dx (into `dx`, added to with accX) together with dw and, with `withBias`, db (added to `into` where both are
- * given, as weightAndBiasGrad adds), where both gradients of g are Winograd's with one GEMM tile: their GEMMs in one
- * dispatch, their inverse transforms in another. Null where they are not: the caller computes them apart. */
+ * given, as weightAndBiasGrad adds), by Winograd: their GEMMs in one dispatch, their inverse transforms in another.
+ * Null where g's gradients are better computed apart: the caller does so. */
 export function pairedGradients(g: ConvGeometry, x: GPUBufferBinding, dy: Tensor, w: GPUBufferBinding, dx: Tensor, accX: boolean, into: [Tensor | null, Tensor | null], withBias: boolean): [Tensor, Tensor | null] | null {
-  const vx = inputGradStrategy(g, dy.savedBinding, w).variant;
-  const vw = weightGradVariant(g, x, dy.savedBinding);
-  if (vx.strategy !== 'winograd' || vw.strategy !== 'winograd' || vx.tm !== vw.tm || vx.tn !== vw.tn || vx.wg !== vw.wg) return null;
+  const tile = pairedTile(g, x, dy, w, withBias);
+  if (!tile) return null;
   const accW = into[0] !== null && (!withBias || into[1] !== null);
   const dw = accW ? into[0]! : Tensor.empty([g.Cout, g.Cin, g.KH, g.KW]);
   const db = withBias ? (accW ? into[1]! : Tensor.empty([g.Cout])) : null;
-  winogradGradients(vw, g, x, dy.savedBinding, w, dx.binding, accX, dw.binding, db?.binding ?? null, accW);
+  winogradGradients(tile, g, x, dy.savedBinding, w, dx.binding, accX, dw.binding, db?.binding ?? null, accW);
   rt().convFlops += 2 * directFlops(g);
   return [dw, db];
+}
+
+/** The Winograd tile of g's gradients together, or null for apart. Tuned (key 'conv gradients …') once both
+ * gradients' own variants are decided, so that 'apart' is timed as it will run: each gradient's own trial cannot see
+ * what sharing a dispatch with the other saves. Without autotuning (tests, forced tilings): together where both
+ * variants are Winograd's with one tile. */
+function pairedTile(g: ConvGeometry, x: GPUBufferBinding, dyTensor: Tensor, w: GPUBufferBinding, withBias: boolean): ConvVariant | null {
+  if (!winogradApplies(g)) return null;
+  const dy = dyTensor.savedBinding;
+  const input = inputGradStrategy(g, dy, w);
+  const vw = weightGradVariant(g, x, dy);
+  const vx = input.variant;
+  const same = vx.strategy === 'winograd' && vw.strategy === 'winograd' && vx.tm === vw.tm && vx.tn === vw.tn && vx.wg === vw.wg;
+  if (forced || !decided(input.key) || !decided(shapeClass('weightGrad', g))) return same ? vw : null;
+  const trial = (c: ConvVariant | typeof APART) => {
+    const [dx, dw] = [Tensor.empty([g.N, g.Cin, g.H, g.W]), Tensor.empty([g.Cout, g.Cin, g.KH, g.KW])];
+    const db = withBias ? Tensor.empty([g.Cout]) : null;
+    if (c !== APART) {
+      winogradGradients(c, g, x, dy, w, dx.binding, false, dw.binding, db?.binding ?? null, false);
+    } else {
+      const shared = new WinogradShared({ x: vx.strategy === 'winograd' ? x : null, w: vw.strategy === 'winograd' ? w : null });
+      input.run(vx, dx.binding, false, shared);
+      dispatchWeightGrad(vw, g, x, dy, dw.binding, db, dyTensor, false, shared);
+      shared.dispose();
+    }
+    for (const t of [dx, dw, db]) t?.dispose();
+  };
+  const choice = tuned(`${shapeClass('gradients', g)}${g.reflect ? ' reflect' : ''}`, [APART, ...WINOGRAD], same ? vw : APART, trial, trialReps(g));
+  return choice === APART ? null : choice;
 }
 
 /** dw, and with `db` also the bias gradient Σ dy in the same pass ('registers'; 'tiles' adds a reduction). Layers
