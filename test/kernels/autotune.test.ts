@@ -10,6 +10,7 @@ import { Tensor } from '../../src/graph/tensor.js';
 import { rt } from '../../src/graph/runtime.js';
 import { hashUniform } from '../../src/graph/random.js';
 import { conv2d } from '../../src/kernels/conv2d.js';
+import { backward } from '../../src/autograd/tape.js';
 import { convCandidates, inputGrad } from '../../src/kernels/conv_gemm.js';
 import { autotuneCachePath, observeTrials, countedFastest, candidateCosts, cpuLikeAdapter, WARMUP_REPS, TRIAL_REPS, LONG_TRIAL_REPS } from '../../src/kernels/autotune.js';
 
@@ -98,6 +99,51 @@ describe('autotune', () => {
     }
     const choices = JSON.parse(readFileSync(autotuneCachePath(), 'utf8'))[r.gpu.adapterName];
     expect(Object.keys(choices).sort()).toEqual(['conv directGather input grad reflect k3x3 s1 cin8 cout8 px128', 'conv directGather k3x3 s1 cin8 cout8 px128']);
+  });
+
+  it('decides a layer\'s gradients together or apart once both gradients\' own variants are chosen, with the same result', async () => {
+    const x = rand([1, 5, 12, 10], 11);
+    const w = rand([6, 5, 3, 3], 12);
+    const b = rand([6], 13);
+    const dy = rand([1, 6, 12, 10], 14);
+    const gradients = async () => {
+      for (const t of [x, w, b]) {
+        t.grad?.dispose();
+        t.grad = null;
+        t.requiresGrad = true;
+      }
+      backward(conv2d(x, w, b, { padding: 1 }), dy);
+      return Promise.all([x, w, b].map((t) => t.grad!.data()));
+    };
+    process.env.COMI_AUTOTUNE = '0';
+    const reference = await gradients();
+    process.env.COMI_AUTOTUNE = '1';
+    const adapter = rt().gpu.adapterName;
+    const choices = async (count: number) => {
+      for (let i = 0; i < 200; i++) {
+        if (existsSync(autotuneCachePath())) {
+          const all = JSON.parse(readFileSync(autotuneCachePath(), 'utf8'))[adapter] ?? {};
+          if (Object.keys(all).length >= count) return all;
+        }
+        await new Promise((res) => setTimeout(res, 50));
+      }
+      throw new Error(`no ${count} choices in ${autotuneCachePath()}`);
+    };
+    const pairKey = 'conv gradients k3x3 s1 cin8 cout8 px128';
+    const runs = [await gradients()];
+    // The forward, the input gradient and the weight gradient: the pair waits for the last two.
+    expect(Object.keys(await choices(3))).not.toContain(pairKey);
+    runs.push(await gradients());
+    const pair = (await choices(4))[pairKey];
+    expect(['apart', ...convCandidates('directGather', Infinity, false, true).filter((c) => c.strategy === 'winograd')].map((c) => JSON.stringify(c))).toContain(JSON.stringify(pair));
+    runs.push(await gradients());
+    // Winograd against direct sums: equal up to fp32 rounding of the transforms.
+    for (const run of runs) {
+      run.forEach((grad, k) => {
+        const scale = Math.max(...reference[k].map(Math.abs));
+        expect(Math.max(...grad.map((v, i) => Math.abs(v - reference[k][i]))) / scale).toBeLessThanOrEqual(1e-5);
+      });
+    }
   });
 
   it('chooses the candidate whose fastest counted trial plus its dispatches\' recording is cheapest (the warm-up not counted)', async () => {
