@@ -58,8 +58,9 @@ export interface Kernel<P extends Record<string, ParamType>, B extends Record<st
   extends Required<Omit<KernelSpec<P, B, C>, 'reduction'>> {
   reduction?: ReductionType;
   includes: readonly string[];
-  /** Byte offset of each parameter in the uniform block, and the block's size. */
-  layout: { offsets: Record<string, number>; size: number };
+  /** Byte offset of each parameter in the uniform block, the block's size, and each parameter's name, type and
+   * offset in 4-byte words (what packing a dispatch's block walks). */
+  layout: { offsets: Record<string, number>; size: number; fields: [string, ParamType, number][] };
 }
 
 export type AnyKernel = Kernel<Record<string, ParamType>, Record<string, Binding>, Record<string, ConstType>>;
@@ -79,15 +80,17 @@ export const ELEMENTWISE_WG = 256;
 const SIZE: Record<ParamType, number> = { u32: 4, i32: 4, f32: 4, vec4u: 16, vec4f: 16 };
 
 /** WGSL's uniform layout: scalars aligned to 4 bytes, vec4 to 16; the block rounded up to 16 bytes. */
-function uniformLayout(params: Record<string, ParamType>): { offsets: Record<string, number>; size: number } {
+function uniformLayout(params: Record<string, ParamType>): Kernel<Record<string, ParamType>, Record<string, Binding>, Record<string, ConstType>>['layout'] {
   const offsets: Record<string, number> = {};
+  const fields: [string, ParamType, number][] = [];
   let end = 0;
   for (const [name, type] of Object.entries(params)) {
     const at = Math.ceil(end / SIZE[type]) * SIZE[type];
     offsets[name] = at;
+    fields.push([name, type, at / 4]);
     end = at + SIZE[type];
   }
-  return { offsets, size: Math.max(16, Math.ceil(end / 16) * 16) };
+  return { offsets, size: Math.max(16, Math.ceil(end / 16) * 16), fields };
 }
 
 /** Every kernel described so far (test/graph/kernel.test.ts checks each against its shader file). */
@@ -120,15 +123,19 @@ export function packParams(k: AnyKernel, values: Record<string, number | readonl
   const buf = new ArrayBuffer(k.layout.size);
   const u32 = new Uint32Array(buf);
   const f32 = new Float32Array(buf);
-  for (const [name, type] of Object.entries(k.params)) {
+  for (const [name, type, at] of k.layout.fields) {
     const v = values[name];
-    const at = k.layout.offsets[name] / 4;
-    const list = typeof v === 'number' ? [v] : v;
-    if (list === undefined || list.length !== SIZE[type] / 4 || list.some((e) => typeof e !== 'number')) {
-      throw new Error(`kernel ${k.shader}: parameter ${name} (${type}) needs ${SIZE[type] / 4} number(s), got ${JSON.stringify(v)}`);
+    const words = SIZE[type] / 4;
+    if (typeof v === 'number' && words === 1) {
+      if (type === 'f32') f32[at] = v;
+      else u32[at] = v >>> 0;
+      continue;
     }
-    if (type === 'f32' || type === 'vec4f') f32.set(list, at);
-    else u32.set(list.map((e) => e >>> 0), at);
+    if (v === undefined || typeof v === 'number' || v.length !== words || v.some((e) => typeof e !== 'number')) {
+      throw new Error(`kernel ${k.shader}: parameter ${name} (${type}) needs ${words} number(s), got ${JSON.stringify(v)}`);
+    }
+    if (type === 'f32' || type === 'vec4f') f32.set(v, at);
+    else u32.set(v.map((e) => e >>> 0), at);
   }
   return buf;
 }

@@ -55,7 +55,9 @@ export function forgetChoices(): void {
 type Choices = Record<string, unknown>;
 type CacheFile = Record<string, Choices>;
 
-let cache: { path: string; file: CacheFile; adapter: Choices } | null = null;
+/** The cache file read for this adapter, and each key's choice as found among its candidates (looked up once: a
+ * step asks for ~300 choices). */
+let cache: { path: string; file: CacheFile; adapter: Choices; found: Map<string, unknown> } | null = null;
 const inFlight = new Set<string>();
 
 export function autotuneEnabled(): boolean {
@@ -80,7 +82,7 @@ function choices(): Choices {
     }
     const name = rt().gpu.adapterName;
     file[name] ??= {};
-    cache = { path, file, adapter: file[name] };
+    cache = { path, file, adapter: file[name], found: new Map() };
   }
   return cache.adapter;
 }
@@ -115,10 +117,15 @@ export function tuned<C>(key: string, candidates: C[], fallback: C, trial: (c: C
   // Off means the defaults, not the cache's choices: tests must not depend on what this machine tuned before.
   if (!autotuneEnabled()) return fallback;
   const chosen = choices();
+  const found = cache!.found;
+  if (found.has(key)) return found.get(key) as C;
   const id = (c: C) => JSON.stringify(c);
   if (key in chosen) {
     const hit = candidates.find((c) => id(c) === id(chosen[key] as C));
-    if (hit) return hit;
+    if (hit) {
+      found.set(key, hit);
+      return hit;
+    }
   }
   const r = rt();
   if (!r.canTime || candidates.length < 2 || inFlight.has(key)) return fallback;

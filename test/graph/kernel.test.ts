@@ -13,7 +13,7 @@ const AFFINE = defineKernel({
 describe('kernel descriptions', () => {
   it('lays parameters out as WGSL does (vec4 at 16-byte offsets) and packs them by name', () => {
     const k = defineKernel({ shader: 't', params: { a: 'u32', b: 'f32', v: 'vec4f', c: 'i32' }, bindings: {}, entry: ['gid'] });
-    expect(k.layout).toEqual({ offsets: { a: 0, b: 4, v: 16, c: 32 }, size: 48 });
+    expect(k.layout).toEqual({ offsets: { a: 0, b: 4, v: 16, c: 32 }, size: 48, fields: [['a', 'u32', 0], ['b', 'f32', 1], ['v', 'vec4f', 4], ['c', 'i32', 8]] });
     const buf = packParams(k, { a: 7, b: 0.5, v: [1, 2, 3, 4], c: -1 });
     expect(Array.from(new Uint32Array(buf, 0, 1))).toEqual([7]);
     expect(Array.from(new Float32Array(buf, 4, 1))).toEqual([0.5]);
