@@ -13,7 +13,7 @@ import { rt } from '../graph/runtime.js';
 import { defineKernel } from '../graph/kernel.js';
 import { reductionVariant, tuned, decided, cpuLikeAdapter, TRIAL_REPS, LONG_TRIAL_REPS } from './autotune.js';
 import { unpadSlices } from './pad.js';
-import { winogradApplies, winogradForward, winogradInputGrad, winogradWeightGrad, winogradGradients, WinogradShared, xStorage, yStorage } from './conv_winograd.js';
+import { winogradApplies, winogradForward, winogradInputGrad, winogradWeightGrad, winogradGradients, winogradPairFits, WinogradShared, xStorage, yStorage } from './conv_winograd.js';
 
 const MAX_GROUPS = 65535;
 const TILE = 64; // BM = BN of shaders/workgroup_tile.wgsl
@@ -415,7 +415,7 @@ export function pairedGradients(g: ConvGeometry, x: GPUBufferBinding, dy: Tensor
  * what sharing a dispatch with the other saves. Without autotuning (tests, forced tilings): together where both
  * variants are Winograd's with one tile. */
 function pairedTile(g: ConvGeometry, x: GPUBufferBinding, dyTensor: Tensor, w: GPUBufferBinding, withBias: boolean): ConvVariant | null {
-  if (!winogradApplies(g)) return null;
+  if (!winogradApplies(g) || !winogradPairFits(g)) return null;
   const dy = dyTensor.savedBinding;
   const input = inputGradStrategy(g, dy, w);
   const vw = weightGradVariant(g, x, dy);

@@ -298,6 +298,15 @@ export function winogradWeightGrad(t: WinogradTiling, g: ConvGeometry, x: GPUBuf
   if (!shared) own.dispose();
 }
 
+/** Whether g's gradients can run together: their three operands, and their two GEMMs' products, each within one
+ * binding (twice the limit of one operand). */
+export function winogradPairFits(g: ConvGeometry): boolean {
+  const { P } = tileGeometry(g);
+  const operands = alignedOffsets([16 * g.Cout * P, 16 * P * g.Cin, 16 * g.Cout * g.Cin]).pop()!;
+  const products = alignedOffsets([16 * g.Cout * g.Cin, 16 * g.Cin * P]).pop()!;
+  return 4 * Math.max(operands, products) <= 2 * operandLimit();
+}
+
 /** Both gradients of conv(x, w) from dy: dx (folding reflection's mirrors; added to with accX), dw and with `db` the
  * bias gradient (added to with accW). Their GEMMs run in one dispatch and their inverse transforms in another: with
  * the operands, 3 dispatches instead of 5. */

@@ -190,6 +190,33 @@ describe('conv: a layer\'s Winograd gradients together: operands, GEMMs and inve
   }));
 });
 
+describe('conv: a layer\'s Winograd gradients whose operands fill a binding each run apart', () => {
+  it('5 dispatches, equal bit for bit to the pair\'s gradients', () => withTiling({ tm: 16, tn: 8, strategy: 'winograd' }, async () => {
+    const rand = (shape: number[], seed: number) => Tensor.fromArray(inputData({ shape, seed, scale: 1 }), shape);
+    const gradients = (limit: number | null) => {
+      const x = rand([2, 6, 9, 7], 44);
+      const w = rand([6, 6, 3, 3], 45);
+      x.requiresGrad = true;
+      w.requiresGrad = true;
+      setWinogradOperandLimit(limit);
+      try {
+        const y = conv2d(x, w, null, { padding: 1, paddingMode: 'reflect' });
+        const before = rt().dispatchCount;
+        backward(y, rand([2, 6, 9, 7], 46));
+        return { dispatches: rt().dispatchCount - before, dx: x.grad!, dw: w.grad! };
+      } finally {
+        setWinogradOperandLimit(null);
+      }
+    };
+    // The largest operand (16 planes × 6 channels × 5 × 4 tiles × 2 items, 4 bytes each) exactly at the limit: each
+    // fits, the three together do not fit twice that.
+    const apart = gradients(16 * 6 * 5 * 4 * 2 * 4);
+    const together = gradients(null);
+    expect([apart.dispatches, together.dispatches]).toEqual([5, 3]);
+    for (const k of ['dx', 'dw'] as const) expect(Array.from(await apart[k].data())).toEqual(Array.from(await together[k].data()));
+  }));
+});
+
 describe('conv: a split weight gradient adds its weight and bias slices in one dispatch where both lie in an arena', () => {
   // The same slices summed in the same order, into adjacent ranges of one buffer or into two tensors: equal bit for
   // bit; the count is what the merge is for (the register tiles split an 8-row, 6-channel layer on every adapter).
