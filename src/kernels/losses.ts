@@ -36,6 +36,7 @@ const FORWARD = defineKernel({
   bindings: { input: 'read', out: 'read_write', tgt: TGT },
   consts: { EXPR: 'code', TARGET: 'code' },
   entry: ['lid', 'wid', 'nwg'],
+  includes: ['segment_total'],
   reduction: 'f32',
 });
 const BACKWARD = defineKernel({

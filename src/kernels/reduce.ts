@@ -13,6 +13,7 @@ const SEGMENT_SUM = defineKernel({
   params: { len: 'u32', segments: 'u32', n: 'u32', alpha: 'f32' },
   bindings: { input: 'read', out: 'read_write' },
   entry: ['lid', 'wid', 'nwg'],
+  includes: ['segment_total'],
   reduction: 'f32',
 });
 const BROADCAST_SCALAR = defineKernel({
