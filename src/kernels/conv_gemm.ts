@@ -428,7 +428,7 @@ function pairedTile(g: ConvGeometry, x: GPUBufferBinding, dyTensor: Tensor, w: G
     if (c !== APART) {
       winogradGradients(c, g, x, dy, w, dx.binding, false, dw.binding, db?.binding ?? null, false);
     } else {
-      const shared = new WinogradShared({ x: vx.strategy === 'winograd' ? x : null, w: vw.strategy === 'winograd' ? w : null });
+      const shared = sharedGradientOperands(g, x, dy, w, true, true);
       input.run(vx, dx.binding, false, shared);
       dispatchWeightGrad(vw, g, x, dy, dw.binding, db, dyTensor, false, shared);
       shared.dispose();
