@@ -1,8 +1,7 @@
 // torch.optim.Adam over a list of parameters. The optimizer owns four arenas of one layout: the parameters move
 // into the first (each stays the same Tensor, now a slice), backward writes their gradients into slices of the
 // second (Tensor.gradHome), the moments fill the other two. One dispatch then updates every parameter.
-import { Tensor, fmtShape } from '../graph/tensor.js';
-import { rt } from '../graph/runtime.js';
+import { Tensor, fmtShape, alignedOffsets } from '../graph/tensor.js';
 import { fill, fillInto } from '../graph/fill.js';
 import { adamUpdate } from '../kernels/adam.js';
 import { live } from '../kernels/check.js';
@@ -57,12 +56,9 @@ export class Adam {
     this.beta1 = beta1;
     this.beta2 = beta2;
     this.eps = eps;
-    const align = rt().gpu.limits.minStorageBufferOffsetAlignment / 4;
-    let total = 0;
-    for (const p of params) {
-      this.offsets.push(total);
-      total += Math.ceil(p.size / align) * align;
-    }
+    const at = alignedOffsets(params.map((p) => p.size));
+    this.offsets = at.slice(0, -1);
+    const total = at[at.length - 1];
     [this.weights, this.grads, this.m, this.v] = [0, 1, 2, 3].map(() => fill([Math.max(1, total)], 0).keep());
     this.zeroed = params.map(() => true);
     params.forEach((p, i) => {

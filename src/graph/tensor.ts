@@ -40,6 +40,15 @@ export function fmtShape(shape: Shape): string {
   return `[${shape.join(', ')}]`;
 }
 
+/** Where consecutive blocks of the given sizes (elements) start when each starts on the adapter's binding alignment,
+ * so that each can be bound as a slice of one buffer; the last entry is the total. */
+export function alignedOffsets(sizes: readonly number[]): number[] {
+  const align = rt().gpu.limits.minStorageBufferOffsetAlignment / 4;
+  const at = [0];
+  for (const n of sizes) at.push(at[at.length - 1] + Math.ceil(n / align) * align);
+  return at;
+}
+
 function checkShape(shape: Shape, what: string): void {
   if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 1)) {
     throw new Error(`${what}: shape must be a list of positive integers, got ${JSON.stringify(shape)}`);

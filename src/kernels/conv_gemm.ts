@@ -8,7 +8,7 @@
 // with the shared operand staged in workgroup memory), 'tiles' (conv_tiled.wgsl: 64×64 blocks staged in workgroup
 // memory), for weight gradients 'rows' (conv_weight_grad_rows.wgsl), and for 3×3 stride-1 layers 'winograd'
 // (conv_winograd.ts: transforms and 16 smaller GEMMs). autotune.ts picks one per adapter and shape class.
-import { Tensor, type DType } from '../graph/tensor.js';
+import { Tensor, alignedOffsets, type DType } from '../graph/tensor.js';
 import { rt } from '../graph/runtime.js';
 import { defineKernel } from '../graph/kernel.js';
 import { reductionVariant, tuned, decided, cpuLikeAdapter, TRIAL_REPS, LONG_TRIAL_REPS } from './autotune.js';
@@ -500,9 +500,8 @@ function splitWeightGrad(g: ConvGeometry, groups: [number, number], x: GPUBuffer
   // The slices of dw and db in one buffer (db's from the next aligned offset), so that where dw and db lie in one
   // buffer (an optimizer's gradient arena) a single dispatch adds both.
   const nW = g.Cout * g.Cin * g.KH * g.KW;
-  const align = rt().gpu.limits.minStorageBufferOffsetAlignment / 4;
-  const dbAt = Math.ceil((splits * nW) / align) * align;
-  const part = Tensor.empty([dbAt + splits * g.Cout]);
+  const [, dbAt, total] = alignedOffsets([splits * nW, splits * g.Cout]);
+  const part = Tensor.empty([total]);
   const dwPart = part.slice(0, [splits, nW]);
   const dbPart = part.slice(dbAt, [splits, g.Cout]);
   dispatch({ x, dy, dw: dwPart.binding, db: dbPart.binding }, splits, Math.ceil(rows / splits));

@@ -4,8 +4,9 @@
 // price of transform passes over the maps. Transformed operands are 16 planes ξ: x's 4×4 patches Bᵀ d B [ξ][Cin][P],
 // the filters G g Gᵀ [ξ][Cout][Cin], the products [ξ][Cout][P], P = N·⌈OH/2⌉·⌈OW/2⌉ tiles. The forward also comes as
 // F(4×4, 3×3): 36 planes of 6×6 patches, 4× fewer multiply-adds than direct (fp32 error ~10× F(2×2)'s, still
-// ~1e-5 of the largest value). Forwards too large for one binding run in bands of tile rows.
-import { Tensor } from '../graph/tensor.js';
+// ~1e-5 of the largest value). Forwards too large for one binding run in bands of tile rows. A layer's two gradients
+// can run together: their operands in one buffer, both GEMMs in one dispatch, both inverse transforms in another.
+import { Tensor, alignedOffsets } from '../graph/tensor.js';
 import { rt } from '../graph/runtime.js';
 import { defineKernel } from '../graph/kernel.js';
 import type { ConvGeometry } from './conv_gemm.js';
@@ -240,15 +241,6 @@ export class WinogradShared {
     this.gradOutput = this.input = this.filter = null;
     this.arenas = [];
   }
-}
-
-/** Where consecutive blocks of the given sizes start when each starts on the adapter's binding alignment; the last
- * entry is the total. */
-function alignedOffsets(sizes: number[]): number[] {
-  const align = rt().gpu.limits.minStorageBufferOffsetAlignment / 4;
-  const at = [0];
-  for (const n of sizes) at.push(at[at.length - 1] + Math.ceil(n / align) * align);
-  return at;
 }
 
 /** y = conv(x, w) (+ b), with `acc` added to y; F(2×2, 3×3), or F(4×4, 3×3) with t.m = 4. A map whose operands
