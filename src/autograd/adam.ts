@@ -35,7 +35,7 @@ export class Adam {
   private grads: Tensor;
   private m: Tensor;
   private v: Tensor;
-  private offsets: number[] = [];
+  private readonly offsets: number[];
   /** Whether parameter i's gradient slice holds zeros (filled since it was last handed out). */
   private zeroed: boolean[];
 
