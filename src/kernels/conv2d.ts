@@ -3,7 +3,7 @@ import { Tensor, fmtShape, type DType } from '../graph/tensor.js';
 import { record } from '../autograd/tape.js';
 import { rank, positiveInt, nonNegativeInt, vectorOfLength, storageOption } from './check.js';
 import { checkReflection } from './pad.js';
-import { directGather, inputGrad, weightGrad, biasGrad, weightAndBiasGrad, sharedGradientOperands, pairedGradients, type ConvGeometry } from './conv_gemm.js';
+import { directGather, inputGrad, weightGrad, biasGrad, weightAndBiasGrad, gradientVariants, sharedGradientOperands, pairedGradients, type ConvGeometry } from './conv_gemm.js';
 
 export interface Conv2dOptions {
   stride?: number;
@@ -58,13 +58,15 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, opts: Conv2dOptio
     const accX = reflect && into[0] !== null;
     if (x.requiresGrad) dx = accX ? into[0]! : Tensor.empty(x.shape);
     const withBias = !!b?.requiresGrad;
-    const paired = dx && w.requiresGrad ? pairedGradients(g, x.savedBinding, dy, w.savedBinding, dx, accX, [into[1], into[2]], withBias) : null;
+    // Each gradient's variant is resolved once, for all three uses below.
+    const variants = gradientVariants(g, x.savedBinding, dy.savedBinding, w.savedBinding, x.requiresGrad, w.requiresGrad);
+    const paired = dx && w.requiresGrad ? pairedGradients(g, x.savedBinding, dy, w.savedBinding, dx, accX, [into[1], into[2]], withBias, variants) : null;
     if (paired) return b ? [dx, paired[0], paired[1]] : [dx, paired[0]];
-    const shared = sharedGradientOperands(g, x.savedBinding, dy.savedBinding, w.savedBinding, x.requiresGrad, w.requiresGrad);
+    const shared = sharedGradientOperands(variants, x.savedBinding, w.savedBinding);
     try {
-      if (dx) inputGrad(g, dy.savedBinding, w.savedBinding, dx, accX, shared);
-      if (w.requiresGrad && withBias) return [dx, ...weightAndBiasGrad(g, x.savedBinding, dy, [into[1], into[2]], shared)];
-      const dw = w.requiresGrad ? weightGrad(g, x.savedBinding, dy.savedBinding, into[1], shared) : null;
+      if (dx) inputGrad(g, dy.savedBinding, w.savedBinding, dx, accX, shared, variants.input!);
+      if (w.requiresGrad && withBias) return [dx, ...weightAndBiasGrad(g, x.savedBinding, dy, [into[1], into[2]], shared, variants.weight!)];
+      const dw = w.requiresGrad ? weightGrad(g, x.savedBinding, dy.savedBinding, into[1], shared, variants.weight!) : null;
       const grads = [dx, dw];
       if (b) grads.push(b.requiresGrad ? biasGrad(dy, into[2]) : null);
       return grads;

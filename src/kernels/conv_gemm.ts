@@ -357,13 +357,14 @@ export function inputGradKind(g: ConvGeometry): 'directGather' | 'phaseGather' {
  * runs at the forward kernel's speed; otherwise the phase gather of the transposed convolution. With reflection
  * every strategy folds the mirrored positions in (no padded gradient, no fold dispatch), except the fold pass (a GPU
  * candidate: the padded grid's gradient, folded with its split-K slices in one dispatch). */
-export function inputGrad(g: ConvGeometry, dy: GPUBufferBinding, w: GPUBufferBinding, dx: Tensor, acc = false, shared?: WinogradShared): void {
-  const { variant, run } = inputGradStrategy(g, dy, w);
-  run(variant, dx.binding, acc, shared);
+export function inputGrad(g: ConvGeometry, dy: GPUBufferBinding, w: GPUBufferBinding, dx: Tensor, acc = false, shared?: WinogradShared, strategy = inputGradStrategy(g, dy, w)): void {
+  strategy.run(strategy.variant, dx.binding, acc, shared);
   rt().convFlops += directFlops(g);
 }
 
-/** The variant that computes dx of g (tuned on first use) and how it runs. */
+/** The variant that computes dx of g (tuned on first use), how it runs, and its autotune key. */
+export type InputGradStrategy = ReturnType<typeof inputGradStrategy>;
+
 function inputGradStrategy(g: ConvGeometry, dy: GPUBufferBinding, w: GPUBufferBinding) {
   const t: ConvGeometry = { ...g, Cin: g.Cout, H: g.OH, W: g.OW, Cout: g.Cin, OH: g.H, OW: g.W, xF16: false, yF16: false };
   const flipped: ConvGeometry = { ...t, pad: g.KH - 1 - g.pad };
@@ -385,12 +386,18 @@ function weightGradVariant(g: ConvGeometry, x: GPUBufferBinding, dy: GPUBufferBi
   return variantFor('weightGrad', g, scratchTrial([g.Cout, g.Cin, g.KH, g.KW], (c, out) => dispatchWeightGrad(c, g, x, dy, out)));
 }
 
+/** The variants of g's gradients that are asked for (null: not asked), resolved once for a backward. */
+export interface GradientVariants { input: InputGradStrategy | null; weight: ConvVariant | null }
+
+export function gradientVariants(g: ConvGeometry, x: GPUBufferBinding, dy: GPUBufferBinding, w: GPUBufferBinding, inputGradient: boolean, weightGradient: boolean): GradientVariants {
+  return { input: inputGradient ? inputGradStrategy(g, dy, w) : null, weight: weightGradient ? weightGradVariant(g, x, dy) : null };
+}
+
 /** What the input and weight gradients of g (those asked for) share: where both are Winograd's, the first makes the
  * operands of both in one dispatch. Disposed by the caller. */
-export function sharedGradientOperands(g: ConvGeometry, x: GPUBufferBinding, dy: GPUBufferBinding, w: GPUBufferBinding, inputGradient: boolean, weightGradient: boolean): WinogradShared {
-  const inputWinograd = inputGradient && inputGradStrategy(g, dy, w).variant.strategy === 'winograd';
-  const weightWinograd = weightGradient && weightGradVariant(g, x, dy).strategy === 'winograd';
-  return new WinogradShared(inputWinograd && weightWinograd ? { x, w } : { x: null, w: null });
+export function sharedGradientOperands(variants: GradientVariants, x: GPUBufferBinding, w: GPUBufferBinding): WinogradShared {
+  const both = variants.input?.variant.strategy === 'winograd' && variants.weight?.strategy === 'winograd';
+  return new WinogradShared(both ? { x, w } : { x: null, w: null });
 }
 
 /** Computing a layer's two gradients apart (each by its own tuned variant), against together (Winograd tiles). */
@@ -399,8 +406,8 @@ const APART = 'apart';
 /** dx (into `dx`, added to with accX) together with dw and, with `withBias`, db (added to `into` where both are
  * given, as weightAndBiasGrad adds), by Winograd: their GEMMs in one dispatch, their inverse transforms in another.
  * Null where g's gradients are better computed apart: the caller does so. */
-export function pairedGradients(g: ConvGeometry, x: GPUBufferBinding, dy: Tensor, w: GPUBufferBinding, dx: Tensor, accX: boolean, into: [Tensor | null, Tensor | null], withBias: boolean): [Tensor, Tensor | null] | null {
-  const tile = pairedTile(g, x, dy, w, withBias);
+export function pairedGradients(g: ConvGeometry, x: GPUBufferBinding, dy: Tensor, w: GPUBufferBinding, dx: Tensor, accX: boolean, into: [Tensor | null, Tensor | null], withBias: boolean, variants: GradientVariants): [Tensor, Tensor | null] | null {
+  const tile = pairedTile(g, x, dy, w, withBias, variants.input!, variants.weight!);
   if (!tile) return null;
   const accW = into[0] !== null && (!withBias || into[1] !== null);
   const dw = accW ? into[0]! : Tensor.empty([g.Cout, g.Cin, g.KH, g.KW]);
@@ -414,11 +421,9 @@ export function pairedGradients(g: ConvGeometry, x: GPUBufferBinding, dy: Tensor
  * gradients' own variants are decided, so that 'apart' is timed as it will run: each gradient's own trial cannot see
  * what sharing a dispatch with the other saves. Without autotuning (tests, forced tilings): together where both
  * variants are Winograd's with one tile. */
-function pairedTile(g: ConvGeometry, x: GPUBufferBinding, dyTensor: Tensor, w: GPUBufferBinding, withBias: boolean): ConvVariant | null {
+function pairedTile(g: ConvGeometry, x: GPUBufferBinding, dyTensor: Tensor, w: GPUBufferBinding, withBias: boolean, input: InputGradStrategy, vw: ConvVariant): ConvVariant | null {
   if (!winogradApplies(g) || !winogradPairFits(g)) return null;
   const dy = dyTensor.savedBinding;
-  const input = inputGradStrategy(g, dy, w);
-  const vw = weightGradVariant(g, x, dy);
   const vx = input.variant;
   const same = vx.strategy === 'winograd' && vw.strategy === 'winograd' && vx.tm === vw.tm && vx.tn === vw.tn && vx.wg === vw.wg;
   if (forced || !decided(input.key) || !decided(shapeClass('weightGrad', g))) return same ? vw : null;
@@ -428,7 +433,7 @@ function pairedTile(g: ConvGeometry, x: GPUBufferBinding, dyTensor: Tensor, w: G
     if (c !== APART) {
       winogradGradients(c, g, x, dy, w, dx.binding, false, dw.binding, db?.binding ?? null, false);
     } else {
-      const shared = sharedGradientOperands(g, x, dy, w, true, true);
+      const shared = sharedGradientOperands({ input, weight: vw }, x, w);
       input.run(vx, dx.binding, false, shared);
       dispatchWeightGrad(vw, g, x, dy, dw.binding, db, dyTensor, false, shared);
       shared.dispose();
@@ -540,20 +545,20 @@ export function phaseGather(g: ConvGeometry, x: GPUBufferBinding, w: GPUBufferBi
 /** dw [Cout, Cin, KH, KW] of the direct convolution x [N,Cin,H,W] → dy [N,Cout,OH,OW]; added to `into` (an earlier
  * gradient of the weight that the tape offers, see BackwardFn) when given, which is then returned. `shared`: what
  * the input gradient of the same dy computed (Winograd). */
-export function weightGrad(g: ConvGeometry, x: GPUBufferBinding, dy: GPUBufferBinding, into: Tensor | null = null, shared?: WinogradShared): Tensor {
+export function weightGrad(g: ConvGeometry, x: GPUBufferBinding, dy: GPUBufferBinding, into: Tensor | null = null, shared?: WinogradShared, variant = weightGradVariant(g, x, dy)): Tensor {
   const dw = into ?? Tensor.empty([g.Cout, g.Cin, g.KH, g.KW]);
-  dispatchWeightGrad(weightGradVariant(g, x, dy), g, x, dy, dw.binding, null, undefined, into !== null, shared);
+  dispatchWeightGrad(variant, g, x, dy, dw.binding, null, undefined, into !== null, shared);
   rt().convFlops += directFlops(g);
   return dw;
 }
 
 /** dw and db [Cout] = Σ over batch and pixels of dy, of the direct convolution, in one pass where the strategy allows;
  * added to `into` when both earlier gradients are given. */
-export function weightAndBiasGrad(g: ConvGeometry, x: GPUBufferBinding, dy: Tensor, into: [Tensor | null, Tensor | null] = [null, null], shared?: WinogradShared): [Tensor, Tensor] {
+export function weightAndBiasGrad(g: ConvGeometry, x: GPUBufferBinding, dy: Tensor, into: [Tensor | null, Tensor | null] = [null, null], shared?: WinogradShared, variant = weightGradVariant(g, x, dy.savedBinding)): [Tensor, Tensor] {
   const acc = into[0] !== null && into[1] !== null;
   const dw = acc ? into[0]! : Tensor.empty([g.Cout, g.Cin, g.KH, g.KW]);
   const db = acc ? into[1]! : Tensor.empty([g.Cout]);
-  dispatchWeightGrad(weightGradVariant(g, x, dy.savedBinding), g, x, dy.savedBinding, dw.binding, db, dy, acc, shared);
+  dispatchWeightGrad(variant, g, x, dy.savedBinding, dw.binding, db, dy, acc, shared);
   rt().convFlops += directFlops(g);
   return [dw, db];
 }

@@ -10,7 +10,7 @@ import { backward } from '../../src/autograd/tape.js';
 import { Adam } from '../../src/autograd/adam.js';
 import { conv2d } from '../../src/kernels/conv2d.js';
 import { convTranspose2d } from '../../src/kernels/conv_transpose2d.js';
-import { convTiling, setConvTiling, weightAndBiasGrad, directGather, inputGrad, weightGrad, sharedGradientOperands, type ConvTiling } from '../../src/kernels/conv_gemm.js';
+import { convTiling, setConvTiling, weightAndBiasGrad, directGather, inputGrad, weightGrad, gradientVariants, sharedGradientOperands, type ConvTiling } from '../../src/kernels/conv_gemm.js';
 import { setWinogradOperandLimit } from '../../src/kernels/conv_winograd.js';
 import { f16Data, f16Round, f16Tensor, f16Ulp, skipWithoutF16 } from '../helpers/f16.js';
 
@@ -174,7 +174,7 @@ describe('conv: a layer\'s Winograd gradients together: operands, GEMMs and inve
     backward(y, dy);
     expect(r.dispatchCount - before).toBe(3);
     before = r.dispatchCount;
-    const shared = sharedGradientOperands(g, x.binding, dy.binding, w.binding, true, true);
+    const shared = sharedGradientOperands(gradientVariants(g, x.binding, dy.binding, w.binding, true, true), x.binding, w.binding);
     const dxShared = Tensor.empty(x.shape);
     inputGrad(g, dy.binding, w.binding, dxShared, false, shared);
     const dwShared = weightGrad(g, x.binding, dy.binding, null, shared);
