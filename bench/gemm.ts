@@ -20,7 +20,8 @@ const GEMM = defineKernel({
 const GEMM_TILED = defineKernel({
   shader: 'gemm_tiled',
   params: { M: 'u32', N: 'u32', K: 'u32' },
-  bindings: { a: 'read', b: 'read', c: 'read_write' },
+  bindings: { a: { access: 'read', type: 'array<vec4f>' }, b: { access: 'read', type: 'array<vec4f>' }, c: { access: 'read_write', type: 'array<vec4f>' } },
+  consts: { RM: 'u32', RN: 'u32' },
   includes: ['workgroup_tile'],
   entry: ['lid3', 'wid'],
   workgroup: [16, 16],
@@ -40,16 +41,22 @@ function registerVariant(tm: number, v: number, wg: number): Variant {
   };
 }
 
-const TILED: Variant = {
-  name: 'workgroup-memory 64×64',
-  dispatch: (m, n, k, a, b, c) => {
-    rt().dispatch(GEMM_TILED, { a: a.binding, b: b.binding, c: c.binding }, { M: m, N: n, K: k }, { groups: [Math.ceil(n / 64), Math.ceil(m / 64), 1] });
-  },
-};
+/** RM×RN outputs per invocation, a 16·RM × 16·RN block per workgroup. */
+function tiledVariant(rm: number, rn: number): Variant {
+  return {
+    name: `workgroup-memory ${16 * rm}×${16 * rn}`,
+    dispatch: (m, n, k, a, b, c) => {
+      rt().dispatch(GEMM_TILED, { a: a.binding, b: b.binding, c: c.binding }, { M: m, N: n, K: k }, {
+        consts: { RM: rm, RN: rn },
+        groups: [Math.ceil(n / 16 / rn), Math.ceil(m / 16 / rm), 1],
+      });
+    },
+  };
+}
 
 export const GEMM_VARIANTS: Variant[] = [
   registerVariant(8, 2, 8), registerVariant(12, 2, 8), registerVariant(16, 2, 8), registerVariant(16, 1, 8),
-  registerVariant(8, 4, 8), registerVariant(12, 2, 64), registerVariant(16, 2, 64), TILED,
+  registerVariant(8, 4, 8), registerVariant(12, 2, 64), registerVariant(16, 2, 64), tiledVariant(4, 4), tiledVariant(8, 4), tiledVariant(8, 8),
 ];
 
 export interface CeilingResult { gflops: number; best: string; size: number; rows: { variant: string; ms: number; gflops: number; source: string }[] }

@@ -1,14 +1,17 @@
 // The 'tiles' strategy of the three convolution GEMMs (src/kernels/conv_gemm.ts), the classic workgroup-memory
-// tiling for GPUs: a 16×16 workgroup computes a 64×64 block of C[M, Ncol] = Σ_k A(m, k)·B(k, n), staging 16-deep
-// slices of A and B in workgroup memory; each invocation accumulates 4×4 outputs. The operands are read through the
-// convolution's index maps (implicit GEMM):
+// tiling for GPUs: a 16×16 workgroup computes a BM×BN block of C[M, Ncol] = Σ_k A(m, k)·B(k, n), staging BK-deep
+// slices of A and B in workgroup memory (workgroup_tile.wgsl); each invocation accumulates RM×RN outputs. The
+// operands are read through the convolution's index maps (implicit GEMM):
 //   MODE 0  directGather   C = y[n, co, oy, ox]     A = w[co, (ci, kh, kw)]  B = x at (oy·s − pad + kh, …)
 //   MODE 1  phaseGather    C = y[n, co, oy, ox]     A = w[ci, co, kh, kw]    B = x at ((oy + pad − kh)/s, …), 0 off-phase
 //   MODE 2  weightGrad     C = dw[co, (ci, kh, kw)] A = dy[n, co, oy, ox]    B = x at (oy·s − pad + kh, …)
 // With REFLECT the padding mirrors x instead of reading zeros (modes 0 and 2), or in mode 1 (a reflect-padded conv's
 // input gradient) B sums the padded positions that mirror onto each output (ReflectionPad2d's backward, folded in);
-// with ACC (no split) the sums are added to c. Every output's sum runs over k in increasing order. MODE 2 splits k (the output pixels) over workgroup z: slice z
-// of c receives the partial sums over k in [z·kPerSplit, (z+1)·kPerSplit) (reduce_splits.wgsl adds the slices).
+// with ACC (no split) the sums are added to c. Every output's sum runs over k in increasing order.
+// Split-K: workgroup z = split·zTiles + (column blocks folded past the per-dimension limit); split z sums k in
+// [z·kPerSplit, (z+1)·kPerSplit) into slice z of c ([splits, M, Ncol] for MODE 2, [splits, N, Cout, OH, OW] for the
+// gathers, bias in slice 0), which reduce_splits.wgsl adds. For the gathers k is ci-major, so a split is a range of
+// input channels.
 
 fn dimM() -> u32 { return p.Cout; }
 fn dimN() -> u32 {
@@ -99,42 +102,60 @@ fn loadB(k: u32, n: u32, nTap: Tap, nPixel: Pixel) -> f32 {
 
 fn kernel(lid3: vec3u, wid: vec3u, nwg: vec3u) {
   let m0 = wid.y * BM;
-  let split = select(0u, wid.z, MODE == 2u);
-  let n0 = (wid.x + select(wid.z, 0u, MODE == 2u) * nwg.x) * BN;
+  let split = wid.z / p.zTiles;
+  let n0 = (wid.x + (wid.z % p.zTiles) * nwg.x) * BN;
   let t = lid3.y * 16u + lid3.x;
-  var acc: array<f32, 16>;
-  let kEnd = min(dimK(), (split + 1u) * p.kPerSplit);
-  // 256 invocations stage BK×BM values of A and BK×BN of B, four each: rows t / BM + 4e of column t % BM.
-  let mm = t % BM;
-  let n = n0 + mm;
-  let nTap = tapOf(n);
-  let nPixel = pixelOf(n);
-  for (var k0 = split * p.kPerSplit; k0 < kEnd; k0 += BK) {
-    for (var e = 0u; e < 4u; e++) {
-      let kk = t / BM + e * (256u / BM);
-      let k = select(dimK(), k0 + kk, k0 + kk < kEnd); // past the split's end: out of range, loads 0
-      As[kk * BM + mm] = loadA(m0 + mm, k);
-      Bs[kk * BN + mm] = loadB(k, n, nTap, nPixel);
-    }
+  let kStart = split * p.kPerSplit;
+  let kEnd = min(dimK(), kStart + p.kPerSplit);
+  // The invocation stages column t % BM of A's slice and t % BN of B's, rows t / BM + e·256 / BM (B likewise): its
+  // column of B is the same in every slice, so only the index along k is decomposed per element.
+  let ma = t % BM;
+  let nb = t % BN;
+  let nTap = tapOf(n0 + nb);
+  let nPixel = pixelOf(n0 + nb);
+  // Each slice's values are fetched into registers while the previous slice is being multiplied.
+  var ra: array<f32, LOADS_A>;
+  var rb: array<f32, LOADS_B>;
+  var acc: array<vec4f, RM * RN / 4u>;
+  var k0 = kStart;
+  if (k0 < kEnd) { fetchSlice(k0, kEnd, t, m0 + ma, n0 + nb, nTap, nPixel, &ra, &rb); }
+  while (k0 < kEnd) {
+    for (var e = 0u; e < LOADS_A; e++) { stageA(t / BM + e * (256u / BM), ma, ra[e]); }
+    for (var e = 0u; e < LOADS_B; e++) { stageB(t / BN + e * (256u / BN), nb, rb[e]); }
     workgroupBarrier();
+    k0 += BK;
+    if (k0 < kEnd) { fetchSlice(k0, kEnd, t, m0 + ma, n0 + nb, nTap, nPixel, &ra, &rb); }
     accumulateTile(lid3, &acc);
     workgroupBarrier();
   }
-  for (var i = 0u; i < 4u; i++) {
-    let m = m0 + lid3.y * 4u + i;
-    if (m >= dimM()) { break; }
-    for (var j = 0u; j < 4u; j++) {
-      let n = n0 + lid3.x * 4u + j;
-      if (n >= dimN()) { break; }
+  let L = p.OH * p.OW;
+  for (var r = 0u; r < RM; r++) {
+    let m = m0 + tileRow(lid3.y, r);
+    if (m >= dimM()) { continue; }
+    for (var col = 0u; col < RN; col++) {
+      let n = n0 + tileCol(lid3.x, col);
+      if (n >= dimN()) { continue; }
+      let sum = acc[r * (RN / 4u) + col / 4u][col % 4u];
       if (MODE == 2u) {
         let at = (split * dimM() + m) * dimN() + n;
-        c[at] = Y(select(acc[i * 4u + j], acc[i * 4u + j] + f32(c[at]), ACC));
+        c[at] = Y(select(sum, sum + f32(c[at]), ACC));
       } else {
-        let L = p.OH * p.OW;
-        let bias = select(0.0, b[m], p.hasBias != 0u);
-        let at = ((n / L) * p.Cout + m) * L + n % L;
-        c[at] = Y(select(acc[i * 4u + j] + bias, acc[i * 4u + j] + bias + f32(c[at]), ACC));
+        let bias = select(0.0, b[m], p.hasBias != 0u && split == 0u);
+        let at = ((split * p.N + n / L) * p.Cout + m) * L + n % L;
+        c[at] = Y(select(sum + bias, sum + bias + f32(c[at]), ACC));
       }
     }
+  }
+}
+
+/** The invocation's values of A's and B's slices from row k0 (rows at or past kEnd, the split's end, read 0). */
+fn fetchSlice(k0: u32, kEnd: u32, t: u32, m: u32, n: u32, nTap: Tap, nPixel: Pixel, ra: ptr<function, array<f32, LOADS_A>>, rb: ptr<function, array<f32, LOADS_B>>) {
+  for (var e = 0u; e < LOADS_A; e++) {
+    let k = k0 + t / BM + e * (256u / BM);
+    (*ra)[e] = loadA(m, select(dimK(), k, k < kEnd));
+  }
+  for (var e = 0u; e < LOADS_B; e++) {
+    let k = k0 + t / BN + e * (256u / BN);
+    (*rb)[e] = loadB(select(dimK(), k, k < kEnd), n, nTap, nPixel);
   }
 }

@@ -16,7 +16,6 @@ import { unpadSlices } from './pad.js';
 import { winogradApplies, winogradForward, winogradInputGrad, winogradWeightGrad, winogradGradients, winogradPairFits, WinogradShared, xStorage, yStorage } from './conv_winograd.js';
 
 const MAX_GROUPS = 65535;
-const TILE = 64; // BM = BN of shaders/workgroup_tile.wgsl
 
 /** Shape parameters shared by the GEMM shaders, in the direct convolution's names. */
 const GEOMETRY = { N: 'u32', Cin: 'u32', H: 'u32', W: 'u32', Cout: 'u32', OH: 'u32', OW: 'u32', KH: 'u32', KW: 'u32', stride: 'u32', pad: 'u32' } as const;
@@ -65,9 +64,9 @@ const WEIGHT_GRAD_ROWS = defineKernel({
 });
 const TILED = defineKernel({
   shader: 'conv_tiled',
-  params: { ...GEOMETRY, hasBias: 'u32', kPerSplit: 'u32' },
+  params: { ...GEOMETRY, hasBias: 'u32', kPerSplit: 'u32', zTiles: 'u32' },
   bindings: { x: X_MAP, a: 'read', b: 'read', c: { access: 'read_write', type: 'array<Y>' } },
-  consts: { MODE: 'u32', REFLECT: 'bool', ACC: 'bool', X: 'float', Y: 'float' },
+  consts: { MODE: 'u32', RM: 'u32', RN: 'u32', REFLECT: 'bool', ACC: 'bool', X: 'float', Y: 'float' },
   includes: ['workgroup_tile', 'reflect'],
   entry: ['lid3', 'wid', 'nwg'],
   workgroup: [16, 16],
@@ -92,7 +91,9 @@ export type ConvKind = 'directGather' | 'phaseGather' | 'weightGrad';
 
 /** A strategy and its tile shape: TM output channels × TN pixels (taps for the weight gradient) per invocation,
  * WG invocations per workgroup ('registers'). 'rows' (weight gradient only) owns TM channels × one kernel row.
- * `splitK` (the gathers' register tiles): their reduction over input channels split that many ways, or 'auto'
+ * 'tiles': TM×TN in {4, 8}² per invocation, a 16·TM × 16·TN block per workgroup of 256.
+ * `splitK` (the gathers' register and workgroup-memory tiles): their reduction over input channels split that many
+ * ways, or 'auto'
  * until the layer has about as many workgroups as a GPU holds; absent: not split. `foldPass` (a reflect-padded
  * stride-1 input gradient with register tiles): computed over the padded grid, then folded by a pass that also adds
  * the split-K slices, instead of folding inside the gather. `staged` (register tiles): what every invocation of a
@@ -138,7 +139,12 @@ export interface ConvGeometry {
 
 const registers = (tm: number, tn: number, wg = 64): ConvVariant => ({ strategy: 'registers', tm, tn, wg });
 const splitRegisters = (tm: number, tn: number): ConvVariant => ({ ...registers(tm, tn), splitK: 'auto' });
-const TILES: ConvVariant = { strategy: 'tiles', tm: 4, tn: 4, wg: 256 };
+const tiles = (tm: number, tn: number, splitK?: 'auto'): ConvVariant => ({ strategy: 'tiles', tm, tn, wg: 256, ...(splitK ? { splitK } : {}) });
+const TILES = tiles(4, 4);
+/** The workgroup-memory tiles' GPU candidates: 64×64 blocks, and 128-channel blocks over 64 or 128 columns, whose
+ * gathers split their reduction until the layer fills the GPU (a weight gradient's always does). */
+const GPU_TILES = [TILES, tiles(8, 4, 'auto'), tiles(8, 8, 'auto')];
+const TILE_SHAPES = [4, 8];
 const ROWS: ConvVariant = { strategy: 'rows', tm: 16, tn: 0, wg: 16 };
 const WINOGRAD: ConvVariant[] = [{ strategy: 'winograd', tm: 16, tn: 8, wg: 64 }, { strategy: 'winograd', tm: 8, tn: 16, wg: 64 }];
 const WINOGRAD4: ConvVariant = { strategy: 'winograd', tm: 16, tn: 8, wg: 64, m: 4 };
@@ -157,14 +163,14 @@ function candidates(kind: ConvKind = 'directGather', outChannels = Infinity, ref
   // Batch-1 layers on GPUs: a 64² map's 16×8 tiles make ~128 workgroups for ~130 multiprocessors (H200: the
   // ResNet-block forward and input gradient at 14 % of the GEMM ceiling); splitting the reduction multiplies them.
   // Staged operands: a gather's weights, a weight gradient's dy rows, read by TM/4 or 4-pixel broadcast vec4s.
-  if (kind === 'weightGrad') return [TILES, ...regs, { ...registers(16, 4, 32), staged: true }, { ...registers(16, 8), staged: true }];
+  if (kind === 'weightGrad') return [...GPU_TILES, ...regs, { ...registers(16, 4, 32), staged: true }, { ...registers(16, 8), staged: true }];
   const splits = [splitRegisters(16, 8), splitRegisters(8, 8)];
-  if (kind === 'phaseGather') return [TILES, ...regs, ...splits];
+  if (kind === 'phaseGather') return [...GPU_TILES, ...regs, ...splits];
   const staged = [registers(16, 8), ...splits].map((v) => ({ ...v, staged: true }));
-  if (!reflectInputGrad) return [TILES, ...regs, ...splits, ...staged];
+  if (!reflectInputGrad) return [...GPU_TILES, ...regs, ...splits, ...staged];
   // A reflect-padded input gradient folded inside the gather runs the tap loop twice in the warps holding a
   // mirrored row (the H200's took 1.9× the forward); over the padded grid every tile does the same work.
-  return [TILES, ...regs, ...splits, ...[registers(16, 8), ...splits, ...staged].map((v) => ({ ...v, foldPass: true }))];
+  return [...GPU_TILES, ...regs, ...splits, ...[registers(16, 8), ...splits, ...staged].map((v) => ({ ...v, foldPass: true }))];
 }
 
 /** Multiply-adds × 2 from which a CPU adapter's trial is long (~40 ms on lavapipe): fewer counted runs. */
@@ -196,7 +202,10 @@ function variantFor(kind: ConvKind, g: ConvGeometry, trial: (v: ConvVariant) => 
   if (forced) {
     const unsupported = (forced.strategy === 'rows' && kind !== 'weightGrad') || (forced.strategy === 'winograd' && !winograd);
     const strategy = unsupported ? 'registers' : forced.strategy ?? 'registers';
-    const splitK = kind !== 'weightGrad' && strategy === 'registers' ? forced.splitK : undefined;
+    if (strategy === 'tiles' && !(TILE_SHAPES.includes(forced.tm) && TILE_SHAPES.includes(forced.tn))) {
+      throw new Error(`conv tiling: workgroup-memory tiles take 4 or 8 rows and columns per invocation, not ${forced.tm}×${forced.tn}`);
+    }
+    const splitK = kind !== 'weightGrad' && (strategy === 'registers' || strategy === 'tiles') ? forced.splitK : undefined;
     const foldPass = inputGrad && strategy === 'registers' && forced.foldPass;
     const staged = strategy === 'registers' && forced.staged;
     const m = strategy === 'winograd' && winograd4 ? forced.m : undefined;
@@ -237,13 +246,23 @@ const geometry = (g: ConvGeometry) => ({
   N: g.N, Cin: g.Cin, H: g.H, W: g.W, Cout: g.Cout, OH: g.OH, OW: g.OW, KH: g.KH, KW: g.KW, stride: g.stride, pad: g.pad,
 });
 
-function launchTiles(mode: number, g: ConvGeometry, cols: number, buffers: { x: GPUBufferBinding; a: GPUBufferBinding; b: GPUBufferBinding; c: GPUBufferBinding }, hasBias: boolean, splits = 1, kPerSplit = 0, acc = false): void {
-  let gx = Math.ceil(cols / TILE);
-  const gz = mode === 2 ? splits : Math.ceil(gx / MAX_GROUPS);
-  if (mode !== 2) gx = Math.ceil(gx / gz);
-  const params = { ...geometry(g), hasBias: hasBias ? 1 : 0, kPerSplit: kPerSplit || 2 ** 31 };
-  const Y = mode === 2 ? 'f32' : yStorage(g);
-  rt().dispatch(TILED, buffers, params, { consts: { MODE: mode, REFLECT: !!g.reflect, ACC: acc, X: xStorage(g), Y }, groups: [gx, Math.ceil(g.Cout / TILE), gz] });
+/** The workgroups of v's workgroup-memory tiles over `cols` GEMM columns and g.Cout rows (before splitting k). */
+function tileGroups(v: ConvVariant, g: ConvGeometry, cols: number): [number, number, number] {
+  return groups2d(cols, Math.ceil(g.Cout / (16 * v.tm)), 16 * v.tn);
+}
+
+type TileBuffers = { x: GPUBufferBinding; a: GPUBufferBinding; b: GPUBufferBinding; c: GPUBufferBinding };
+
+/** conv_tiled.wgsl in `mode` over `groups` (z: zTiles column folds × the splits of k, kPerSplit rows of k each). */
+function dispatchTiles(mode: number, v: ConvVariant, g: ConvGeometry, buffers: TileBuffers, hasBias: boolean, groups: [number, number, number], zTiles: number, kPerSplit: number, acc: boolean, Y: DType): void {
+  const params = { ...geometry(g), hasBias: hasBias ? 1 : 0, kPerSplit, zTiles };
+  rt().dispatch(TILED, buffers, params, { consts: { MODE: mode, RM: v.tm, RN: v.tn, REFLECT: !!g.reflect, ACC: acc, X: xStorage(g), Y }, groups });
+}
+
+/** A gather (mode 0 direct, 1 phase) by workgroup-memory tiles, its input channels split as v asks. */
+function gatherTiles(mode: number, v: ConvVariant, g: ConvGeometry, x: GPUBufferBinding, w: GPUBufferBinding, b: GPUBufferBinding | null, y: GPUBufferBinding, acc: boolean): void {
+  splitGather(g, tileGroups(v, g, g.N * g.OH * g.OW), v, y, acc, (out, split, groups, accumulate, Y) =>
+    dispatchTiles(mode, v, g, { x, a: w, b: b ?? w, c: out }, b !== null, groups, split.zTiles, split.ciPerSplit * g.KH * g.KW, accumulate, Y));
 }
 
 /** Ways to split a reduction over `length` items (a weight gradient's output rows, a gather's input channels) so
@@ -309,7 +328,7 @@ function staticShape(g: ConvGeometry): { KS: number; S: number } {
  * `acc` y is added to. `reduce`: see splitGather. */
 function dispatchDirectGather(v: ConvVariant, g: ConvGeometry, x: GPUBufferBinding, w: GPUBufferBinding, b: GPUBufferBinding | null, y: GPUBufferBinding, flip = false, acc = false, reduce?: (part: GPUBufferBinding, splits: number) => void): void {
   if (v.strategy === 'winograd') return winogradForward(v, g, x, w, b, y, acc);
-  if (v.strategy === 'tiles') return launchTiles(0, g, g.N * g.OH * g.OW, { x, a: w, b: b ?? w, c: y }, b !== null, 1, 0, acc);
+  if (v.strategy === 'tiles') return gatherTiles(0, v, g, x, w, b, y, acc);
   const tm = channelTile(v.tm, g.Cout);
   const tn = pixelTile(v.tn, g.OW);
   const tilesX = Math.ceil(g.OW / tn);
@@ -334,7 +353,7 @@ function dispatchFoldPass(v: ConvVariant, flipped: ConvGeometry, pad: number, dy
 }
 
 function dispatchPhaseGather(v: ConvVariant, g: ConvGeometry, x: GPUBufferBinding, w: GPUBufferBinding, b: GPUBufferBinding | null, y: GPUBufferBinding, acc = false): void {
-  if (v.strategy === 'tiles') return launchTiles(1, g, g.N * g.OH * g.OW, { x, a: w, b: b ?? w, c: y }, b !== null, 1, 0, acc);
+  if (v.strategy === 'tiles') return gatherTiles(1, v, g, x, w, b, y, acc);
   const tm = channelTile(v.tm, g.Cout);
   const tn = pixelTile(v.tn, Math.ceil(g.OW / g.stride));
   const tilesPerPhase = Math.ceil(Math.ceil(g.OW / g.stride) / tn);
@@ -452,10 +471,10 @@ function dispatchWeightGrad(v: ConvVariant, g: ConvGeometry, x: GPUBufferBinding
   const taps = g.Cin * g.KH * g.KW;
   const rows = g.N * g.OH;
   if (v.strategy === 'tiles') {
-    const splits = splitCount(Math.ceil(taps / TILE) * Math.ceil(g.Cout / TILE), rows);
-    const kPerSplit = Math.ceil(rows / splits) * g.OW;
+    const [gx, gy, zTiles] = tileGroups(v, g, taps);
+    const splits = splitCount(gx * gy * zTiles, rows);
     const part = splits > 1 ? Tensor.empty([splits, g.Cout * taps]) : null;
-    launchTiles(2, g, taps, { x, a: dy, b: dy, c: part?.binding ?? dw }, false, splits, kPerSplit, acc && !part);
+    dispatchTiles(2, v, g, { x, a: dy, b: dy, c: part?.binding ?? dw }, false, [gx, gy, zTiles * splits], zTiles, Math.ceil(rows / splits) * g.OW, acc && !part, 'f32');
     if (part) reduceSplits(part.binding, dw, g.Cout * taps, splits, acc);
     part?.dispose();
     if (db) dispatchBiasGrad(dyTensor!, db, acc);

@@ -32,7 +32,7 @@ describe('conv2d / convTranspose2d against PyTorch (float64 reference)', () => {
 });
 
 describe('conv: every strategy and register tiling agrees with PyTorch (also item by item, gradients accumulated in the kernels)', () => {
-  const tilings: ConvTiling[] = [{ tm: 4, tn: 4 }, { tm: 2, tn: 8 }, { tm: 8, tn: 2 }, { tm: 8, tn: 8 }, { tm: 16, tn: 8, wg: 8 }, { tm: 4, tn: 32 }, { tm: 8, tn: 1 }, { tm: 16, tn: 8, strategy: 'rows' }, { tm: 2, tn: 8, wg: 8, strategy: 'rows' }, { tm: 4, tn: 4, strategy: 'tiles' }, { tm: 8, tn: 8, splitK: 2 }, { tm: 4, tn: 4, splitK: 3 }, { tm: 8, tn: 8, foldPass: true }, { tm: 4, tn: 4, splitK: 3, foldPass: true }, { tm: 8, tn: 8, staged: true }, { tm: 16, tn: 8, wg: 8, splitK: 3, staged: true }, { tm: 4, tn: 4, splitK: 2, foldPass: true, staged: true }];
+  const tilings: ConvTiling[] = [{ tm: 4, tn: 4 }, { tm: 2, tn: 8 }, { tm: 8, tn: 2 }, { tm: 8, tn: 8 }, { tm: 16, tn: 8, wg: 8 }, { tm: 4, tn: 32 }, { tm: 8, tn: 1 }, { tm: 16, tn: 8, strategy: 'rows' }, { tm: 2, tn: 8, wg: 8, strategy: 'rows' }, { tm: 4, tn: 4, strategy: 'tiles' }, { tm: 8, tn: 8, strategy: 'tiles' }, { tm: 8, tn: 4, strategy: 'tiles', splitK: 3 }, { tm: 4, tn: 8, strategy: 'tiles', splitK: 2 }, { tm: 8, tn: 8, splitK: 2 }, { tm: 4, tn: 4, splitK: 3 }, { tm: 8, tn: 8, foldPass: true }, { tm: 4, tn: 4, splitK: 3, foldPass: true }, { tm: 8, tn: 8, staged: true }, { tm: 16, tn: 8, wg: 8, splitK: 3, staged: true }, { tm: 4, tn: 4, splitK: 2, foldPass: true, staged: true }];
   for (const t of tilings) {
     it(`${t.strategy ?? 'registers'} ${t.tm}×${t.tn}${t.wg ? ` wg ${t.wg}` : ''}${t.splitK ? `, split-K ${t.splitK}` : ''}${t.foldPass ? ', fold pass' : ''}${t.staged ? ', staged' : ''}`, () => withTiling(t, async () => {
       // Non-square kernels (k3x5, k2x3): the gathers' kernel size read at run time, not a compile-time constant.
@@ -53,6 +53,20 @@ describe('conv: every strategy and register tiling agrees with PyTorch (also ite
       await convOracleCase('conv_transpose2d_stride2_op1', 'itemwise', true);
     }));
   }
+});
+
+describe('conv: workgroup-memory tiles agree with PyTorch on the generator\'s wide layers', () => {
+  // 256 channels: 144 slices of k (the registers' prefetch across slices), two 128-channel blocks, the reduction
+  // split over channel ranges; a stride-2 layer and a transposed one (the phase gather, mode 1).
+  for (const t of [{ tm: 4, tn: 4, strategy: 'tiles' }, { tm: 8, tn: 8, strategy: 'tiles' }, { tm: 8, tn: 4, strategy: 'tiles', splitK: 5 }, { tm: 4, tn: 8, strategy: 'tiles', splitK: 2 }] as ConvTiling[]) {
+    it(`${16 * t.tm}×${16 * t.tn} blocks${t.splitK ? `, split-K ${t.splitK}` : ''}`, () => withTiling(t, async () => {
+      for (const name of ['conv2d_gen_block', 'conv2d_gen_down2', 'conv_transpose2d_gen_up1']) await convOracleCase(name);
+      await convOracleCase('conv2d_gen_block', 'twice');
+    }));
+  }
+  it('refuses other per-invocation shapes in one line', () => withTiling({ tm: 16, tn: 8, strategy: 'tiles' }, async () => {
+    await expect(convOracleCase('conv2d_odd')).rejects.toThrow(/workgroup-memory tiles take 4 or 8 rows and columns per invocation, not 16×8/);
+  }));
 });
 
 describe('conv: Winograd F(2×2, 3×3) agrees with PyTorch on every 3×3 stride-1 layer (zero, reflection and no padding)', () => {
