@@ -2,7 +2,7 @@
 // one process (as bench/compare_step.ts does for steps): each ROOT is a checkout with its own dist/ and shaders/.
 // A strategy can be forced in both (e.g. the GPUs' 'tiles', which CPU adapters never pick), so that a kernel change
 // is timed where it runs. Medians over the rounds of timeCase's medians.
-//   node dist/bench/compare_conv.js ROOT_A ROOT_B [--channels 64] [--map 32] [--strategy tiles --tm 4 --tn 4 --wg 256] [--rounds 5]
+//   node dist/bench/compare_conv.js ROOT_A ROOT_B [--channels 64] [--map 32] [--strategy tiles --tm 4 --tn 4 --wg 256] [--tiled-gemm yes] [--rounds 5]
 import { resolve, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { flag, median, fmt } from './harness.js';
@@ -16,7 +16,7 @@ async function load(root: string, channels: number, map: number): Promise<Record
   const cg = await mod('src/kernels/conv_gemm.js');
   await h.benchGpu();
   const strategy = flag('strategy', '');
-  if (strategy) cg.setConvTiling({ strategy, tm: Number(flag('tm', '4')), tn: Number(flag('tn', '4')), wg: Number(flag('wg', '256')) });
+  if (strategy) cg.setConvTiling({ strategy, tm: Number(flag('tm', '4')), tn: Number(flag('tn', '4')), wg: Number(flag('wg', '256')), tiledGemm: flag('tiled-gemm', 'no') === 'yes' });
   const g = { N: 1, Cin: channels, H: map, W: map, Cout: channels, OH: map, OW: map, KH: 3, KW: 3, stride: 1, pad: 1, reflect: true };
   const strided = { ...g, stride: 2, OH: map / 2, OW: map / 2, reflect: false };
   const x = h.randomTensor([1, channels, map, map], 1);

@@ -13,6 +13,9 @@
 // gathers, bias in slice 0), which reduce_splits.wgsl adds. For the gathers k is ci-major, so a split is a range of
 // input channels.
 
+/** A is stored k-contiguous in the forward (w[co, (ci, kh, kw)]) and the weight gradient (dy rows), not in mode 1. */
+const A_K_FAST = MODE != 1u;
+
 fn dimM() -> u32 { return p.Cout; }
 fn dimN() -> u32 {
   if (MODE == 2u) { return p.Cin * p.KH * p.KW; }
@@ -107,9 +110,9 @@ fn kernel(lid3: vec3u, wid: vec3u, nwg: vec3u) {
   let t = lid3.y * 16u + lid3.x;
   let kStart = split * p.kPerSplit;
   let kEnd = min(dimK(), kStart + p.kPerSplit);
-  // The invocation stages column t % BM of A's slice and t % BN of B's, rows t / BM + e·256 / BM (B likewise): its
-  // column of B is the same in every slice, so only the index along k is decomposed per element.
-  let ma = t % BM;
+  // The invocation stages values t + 256·e of A's slice (slotA: along k where A is k-contiguous, the weights of the
+  // forward and dy rows of the weight gradient) and column t % BN of B's, rows t / BN + e·256 / BN: its column of B
+  // is the same in every slice, so only the index along k is decomposed per element.
   let nb = t % BN;
   let nTap = tapOf(n0 + nb);
   let nPixel = pixelOf(n0 + nb);
@@ -118,13 +121,16 @@ fn kernel(lid3: vec3u, wid: vec3u, nwg: vec3u) {
   var rb: array<f32, LOADS_B>;
   var acc: array<vec4f, RM * RN / 4u>;
   var k0 = kStart;
-  if (k0 < kEnd) { fetchSlice(k0, kEnd, t, m0 + ma, n0 + nb, nTap, nPixel, &ra, &rb); }
+  if (k0 < kEnd) { fetchSlice(k0, kEnd, t, m0, n0 + nb, nTap, nPixel, &ra, &rb); }
   while (k0 < kEnd) {
-    for (var e = 0u; e < LOADS_A; e++) { stageA(t / BM + e * (256u / BM), ma, ra[e]); }
+    for (var e = 0u; e < LOADS_A; e++) {
+      let at = slotA(t + e * 256u, A_K_FAST);
+      stageA(at.x, at.y, ra[e]);
+    }
     for (var e = 0u; e < LOADS_B; e++) { stageB(t / BN + e * (256u / BN), nb, rb[e]); }
     workgroupBarrier();
     k0 += BK;
-    if (k0 < kEnd) { fetchSlice(k0, kEnd, t, m0 + ma, n0 + nb, nTap, nPixel, &ra, &rb); }
+    if (k0 < kEnd) { fetchSlice(k0, kEnd, t, m0, n0 + nb, nTap, nPixel, &ra, &rb); }
     accumulateTile(lid3, &acc);
     workgroupBarrier();
   }
@@ -149,10 +155,11 @@ fn kernel(lid3: vec3u, wid: vec3u, nwg: vec3u) {
 }
 
 /** The invocation's values of A's and B's slices from row k0 (rows at or past kEnd, the split's end, read 0). */
-fn fetchSlice(k0: u32, kEnd: u32, t: u32, m: u32, n: u32, nTap: Tap, nPixel: Pixel, ra: ptr<function, array<f32, LOADS_A>>, rb: ptr<function, array<f32, LOADS_B>>) {
+fn fetchSlice(k0: u32, kEnd: u32, t: u32, m0: u32, n: u32, nTap: Tap, nPixel: Pixel, ra: ptr<function, array<f32, LOADS_A>>, rb: ptr<function, array<f32, LOADS_B>>) {
   for (var e = 0u; e < LOADS_A; e++) {
-    let k = k0 + t / BM + e * (256u / BM);
-    (*ra)[e] = loadA(m, select(dimK(), k, k < kEnd));
+    let at = slotA(t + e * 256u, A_K_FAST);
+    let k = k0 + at.x;
+    (*ra)[e] = loadA(m0 + at.y, select(dimK(), k, k < kEnd));
   }
   for (var e = 0u; e < LOADS_B; e++) {
     let k = k0 + t / BN + e * (256u / BN);

@@ -16,6 +16,12 @@ const LOADS_B = BK * BN / 256u;
 fn tileRow(ty: u32, r: u32) -> u32 { return (ty + (r / 4u) * 16u) * 4u + r % 4u; }
 fn tileCol(tx: u32, c: u32) -> u32 { return (tx + (c / 4u) * 16u) * 4u + c % 4u; }
 
+/** The slice position (kk, m) of A's value i of the BK·BM: consecutive i along k where A is stored k-contiguous
+ * (`kFast`, coalesced loads), else along m. */
+fn slotA(i: u32, kFast: bool) -> vec2u {
+  return select(vec2u(i / BM, i % BM), vec2u(i % BK, i / BK), kFast);
+}
+
 fn stageA(kk: u32, m: u32, v: f32) { As[kk * (BM / 4u) + m / 4u][m % 4u] = v; }
 fn stageB(kk: u32, n: u32, v: f32) { Bs[kk * (BN / 4u) + n / 4u][n % 4u] = v; }
 

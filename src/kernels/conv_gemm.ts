@@ -109,12 +109,14 @@ export interface ConvVariant {
   staged?: boolean;
   /** Winograd's output tile: F(4×4, 3×3) for forwards (absent: F(2×2, 3×3)). */
   m?: 4;
+  /** Winograd's GEMMs in workgroup-memory tiles (TM×TN in {4, 8}² per invocation, 256 per workgroup). */
+  tiledGemm?: boolean;
 }
 
 /** Register tiling forced for every convolution (tests and benchmarks), instead of the tuned choice; 'rows' applies
  * to weight gradients, 'winograd' to 3×3 stride-1 layers (TM×TN its GEMMs' tile), the others then use registers
  * TM×TN. */
-export interface ConvTiling { tm: number; tn: number; wg?: number; strategy?: ConvVariant['strategy']; splitK?: number; foldPass?: boolean; staged?: boolean; m?: 4 }
+export interface ConvTiling { tm: number; tn: number; wg?: number; strategy?: ConvVariant['strategy']; splitK?: number; foldPass?: boolean; staged?: boolean; m?: 4; tiledGemm?: boolean }
 let forced: ConvTiling | null = null;
 
 export function convTiling(): ConvTiling | null {
@@ -148,6 +150,9 @@ const TILE_SHAPES = [4, 8];
 const ROWS: ConvVariant = { strategy: 'rows', tm: 16, tn: 0, wg: 16 };
 const WINOGRAD: ConvVariant[] = [{ strategy: 'winograd', tm: 16, tn: 8, wg: 64 }, { strategy: 'winograd', tm: 8, tn: 16, wg: 64 }];
 const WINOGRAD4: ConvVariant = { strategy: 'winograd', tm: 16, tn: 8, wg: 64, m: 4 };
+/** GPUs: Winograd's GEMMs in 64×64 and 128×128 workgroup-memory tiles. */
+const WINOGRAD_TILED: ConvVariant[] = [{ strategy: 'winograd', tm: 4, tn: 4, wg: 256, tiledGemm: true }, { strategy: 'winograd', tm: 8, tn: 8, wg: 256, tiledGemm: true }];
+const WINOGRAD4_TILED: ConvVariant = { ...WINOGRAD_TILED[1], m: 4 };
 
 /** Candidates per kind (on lavapipe 16 channels × 8 pixels per invocation usually wins; narrow layers and small
  * maps prefer other shapes). The workgroup-memory strategy joins on GPUs only: on CPU adapters
@@ -160,17 +165,18 @@ function candidates(kind: ConvKind = 'directGather', outChannels = Infinity, ref
   if (kind === 'weightGrad') regs.push(ROWS);
   else if (outChannels <= 4) regs.push(registers(4, 32));
   if (cpuLikeAdapter()) return regs;
+  const gpu = [...GPU_TILES, ...(winograd ? WINOGRAD_TILED : []), ...(winograd4 ? [WINOGRAD4_TILED] : [])];
   // Batch-1 layers on GPUs: a 64² map's 16×8 tiles make ~128 workgroups for ~130 multiprocessors (H200: the
   // ResNet-block forward and input gradient at 14 % of the GEMM ceiling); splitting the reduction multiplies them.
   // Staged operands: a gather's weights, a weight gradient's dy rows, read by TM/4 or 4-pixel broadcast vec4s.
-  if (kind === 'weightGrad') return [...GPU_TILES, ...regs, { ...registers(16, 4, 32), staged: true }, { ...registers(16, 8), staged: true }];
+  if (kind === 'weightGrad') return [...gpu, ...regs, { ...registers(16, 4, 32), staged: true }, { ...registers(16, 8), staged: true }];
   const splits = [splitRegisters(16, 8), splitRegisters(8, 8)];
-  if (kind === 'phaseGather') return [...GPU_TILES, ...regs, ...splits];
+  if (kind === 'phaseGather') return [...gpu, ...regs, ...splits];
   const staged = [registers(16, 8), ...splits].map((v) => ({ ...v, staged: true }));
-  if (!reflectInputGrad) return [...GPU_TILES, ...regs, ...splits, ...staged];
+  if (!reflectInputGrad) return [...gpu, ...regs, ...splits, ...staged];
   // A reflect-padded input gradient folded inside the gather runs the tap loop twice in the warps holding a
   // mirrored row (the H200's took 1.9× the forward); over the padded grid every tile does the same work.
-  return [...GPU_TILES, ...regs, ...splits, ...[registers(16, 8), ...splits, ...staged].map((v) => ({ ...v, foldPass: true }))];
+  return [...gpu, ...regs, ...splits, ...[registers(16, 8), ...splits, ...staged].map((v) => ({ ...v, foldPass: true }))];
 }
 
 /** Multiply-adds × 2 from which a CPU adapter's trial is long (~40 ms on lavapipe): fewer counted runs. */
@@ -202,14 +208,16 @@ function variantFor(kind: ConvKind, g: ConvGeometry, trial: (v: ConvVariant) => 
   if (forced) {
     const unsupported = (forced.strategy === 'rows' && kind !== 'weightGrad') || (forced.strategy === 'winograd' && !winograd);
     const strategy = unsupported ? 'registers' : forced.strategy ?? 'registers';
-    if (strategy === 'tiles' && !(TILE_SHAPES.includes(forced.tm) && TILE_SHAPES.includes(forced.tn))) {
+    const tiledGemm = strategy === 'winograd' && forced.tiledGemm;
+    if ((strategy === 'tiles' || tiledGemm) && !(TILE_SHAPES.includes(forced.tm) && TILE_SHAPES.includes(forced.tn))) {
       throw new Error(`conv tiling: workgroup-memory tiles take 4 or 8 rows and columns per invocation, not ${forced.tm}×${forced.tn}`);
     }
     const splitK = kind !== 'weightGrad' && (strategy === 'registers' || strategy === 'tiles') ? forced.splitK : undefined;
     const foldPass = inputGrad && strategy === 'registers' && forced.foldPass;
     const staged = strategy === 'registers' && forced.staged;
     const m = strategy === 'winograd' && winograd4 ? forced.m : undefined;
-    lastVariant = { strategy, tm: forced.tm, tn: forced.tn, wg: forced.wg ?? 64, ...(splitK ? { splitK } : {}), ...(foldPass ? { foldPass } : {}), ...(staged ? { staged } : {}), ...(m ? { m } : {}) };
+    const wg = strategy === 'tiles' || tiledGemm ? 256 : forced.wg ?? 64;
+    lastVariant = { strategy, tm: forced.tm, tn: forced.tn, wg, ...(splitK ? { splitK } : {}), ...(foldPass ? { foldPass } : {}), ...(staged ? { staged } : {}), ...(m ? { m } : {}), ...(tiledGemm ? { tiledGemm } : {}) };
   } else {
     const fallback = cpuLikeAdapter() ? registers(16, 8) : TILES;
     lastVariant = tuned(shapeClass(kind, g, inputGrad), candidates(kind, g.Cout, inputGrad && !!g.reflect, winograd, winograd4), fallback, trial, trialReps(g));
@@ -221,7 +229,7 @@ function variantFor(kind: ConvKind, g: ConvGeometry, trial: (v: ConvVariant) => 
 export function lastConvVariant(): string {
   const v = lastVariant;
   if (!v) return '';
-  return `${v.strategy}${v.m ? ` F(${v.m}×${v.m})` : ''} ${v.tm}×${v.tn}${v.wg === 64 ? '' : ` wg ${v.wg}`}${v.splitK ? `, split-K ${v.splitK}` : ''}${v.foldPass ? ', fold pass' : ''}${v.staged ? ', staged' : ''}`;
+  return `${v.strategy}${v.m ? ` F(${v.m}×${v.m})` : ''} ${v.tm}×${v.tn}${v.wg === 64 ? '' : ` wg ${v.wg}`}${v.splitK ? `, split-K ${v.splitK}` : ''}${v.foldPass ? ', fold pass' : ''}${v.staged ? ', staged' : ''}${v.tiledGemm ? ', tiled GEMM' : ''}`;
 }
 
 /** Exactly the channel count when it is below the tile: a 4-row tile would waste a quarter of the 3-channel head. */
@@ -444,7 +452,7 @@ function pairedTile(g: ConvGeometry, x: GPUBufferBinding, dyTensor: Tensor, w: G
   if (!winogradApplies(g) || !winogradPairFits(g)) return null;
   const dy = dyTensor.savedBinding;
   const vx = input.variant;
-  const same = vx.strategy === 'winograd' && vw.strategy === 'winograd' && vx.tm === vw.tm && vx.tn === vw.tn && vx.wg === vw.wg;
+  const same = vx.strategy === 'winograd' && vw.strategy === 'winograd' && vx.tm === vw.tm && vx.tn === vw.tn && vx.wg === vw.wg && !!vx.tiledGemm === !!vw.tiledGemm;
   if (forced || !decided(input.key) || !decided(shapeClass('weightGrad', g))) return same ? vw : null;
   const trial = (c: ConvVariant | typeof APART) => {
     const [dx, dw] = [Tensor.empty([g.N, g.Cin, g.H, g.W]), Tensor.empty([g.Cout, g.Cin, g.KH, g.KW])];
@@ -459,7 +467,7 @@ function pairedTile(g: ConvGeometry, x: GPUBufferBinding, dyTensor: Tensor, w: G
     }
     for (const t of [dx, dw, db]) t?.dispose();
   };
-  const choice = tuned(`${shapeClass('gradients', g)}${g.reflect ? ' reflect' : ''}`, [APART, ...WINOGRAD], same ? vw : APART, trial, trialReps(g));
+  const choice = tuned(`${shapeClass('gradients', g)}${g.reflect ? ' reflect' : ''}`, [APART, ...WINOGRAD, ...(cpuLikeAdapter() ? [] : WINOGRAD_TILED)], same ? vw : APART, trial, trialReps(g));
   return choice === APART ? null : choice;
 }
 

@@ -40,6 +40,16 @@ const GEMM = defineKernel({
   entry: ['gid', 'wid'],
   workgroup: 'WG',
 });
+/** The same GEMMs in workgroup-memory tiles (GPUs): RM×RN outputs per invocation, 16·RM × 16·RN per workgroup. */
+const GEMM_TILED = defineKernel({
+  shader: 'conv_winograd_gemm_tiled',
+  params: GEMM.params,
+  bindings: GEMM.bindings,
+  consts: { RM: 'u32', RN: 'u32' },
+  includes: ['workgroup_tile'],
+  entry: ['lid3', 'wid'],
+  workgroup: [16, 16],
+});
 const OUTPUT = defineKernel({
   shader: 'conv_winograd_output',
   params: { ...OUTPUT_SIDE, ty0: 'u32', hasBias: 'u32', n: 'u32' },
@@ -91,9 +101,10 @@ const GRADIENTS = defineKernel({
   entry: 'elementwise',
 });
 
-/** Register tile of the GEMMs: TM rows × TN columns per invocation, WG invocations per workgroup; `m`: the output
- * tile, 2 (default) or 4 (F(4×4, 3×3): forwards only). */
-export interface WinogradTiling { tm: number; tn: number; wg: number; m?: 2 | 4 }
+/** Register tile of the GEMMs: TM rows × TN columns per invocation, WG invocations per workgroup; with `tiledGemm`
+ * the GEMMs run in workgroup-memory tiles instead (TM, TN in {4, 8}; 256 invocations). `m`: the output tile, 2
+ * (default) or 4 (F(4×4, 3×3): forwards only). */
+export interface WinogradTiling { tm: number; tn: number; wg: number; m?: 2 | 4; tiledGemm?: boolean }
 
 /** The X constant (x's storage) of the kernels that read x, and Y (y's) of those that write a forward's y. */
 export const xStorage = (g: ConvGeometry) => (g.xF16 ? 'f16' : 'f32');
@@ -149,9 +160,18 @@ const gemmParams = (g: GemmSet) => ({ M: g.M, N: g.N, K: g.K, aAt: g.aAt, bAt: g
  * dispatch (TM at most the smaller M). */
 function gemmDispatch(t: WinogradTiling, a: GPUBufferBinding, b: GPUBufferBinding, c: GPUBufferBinding, first: GemmSet, count = 16, second?: GemmSet): void {
   const sets = second ? [first, second] : [first];
-  const tm = Math.min(t.tm, ...sets.map((g) => g.M));
   const p2 = gemmParams(second ?? first);
-  rt().dispatch(GEMM, { a, b, c }, { ...gemmParams(first), M2: p2.M, N2: p2.N, K2: p2.K, aAt2: p2.aAt, bAt2: p2.bAt, cAt2: p2.cAt, transA2: p2.transA, planes: count }, {
+  const params = { ...gemmParams(first), M2: p2.M, N2: p2.N, K2: p2.K, aAt2: p2.aAt, bAt2: p2.bAt, cAt2: p2.cAt, transA2: p2.transA, planes: count };
+  if (t.tiledGemm) {
+    const [bm, bn] = [16 * t.tm, 16 * t.tn];
+    rt().dispatch(GEMM_TILED, { a, b, c }, params, {
+      consts: { RM: t.tm, RN: t.tn },
+      groups: [Math.max(...sets.map((g) => Math.ceil(g.N / bn))), Math.max(...sets.map((g) => Math.ceil(g.M / bm))), count * sets.length],
+    });
+    return;
+  }
+  const tm = Math.min(t.tm, ...sets.map((g) => g.M));
+  rt().dispatch(GEMM, { a, b, c }, params, {
     consts: { TM: tm, TN: t.tn, WG: t.wg },
     groups: [Math.max(...sets.map((g) => Math.ceil(Math.ceil(g.N / t.tn) / t.wg))), Math.max(...sets.map((g) => Math.ceil(g.M / tm))), count * sets.length],
   });

@@ -71,9 +71,9 @@ describe('conv: workgroup-memory tiles agree with PyTorch on the generator\'s wi
 
 describe('conv: Winograd F(2×2, 3×3) agrees with PyTorch on every 3×3 stride-1 layer (zero, reflection and no padding)', () => {
   // 4×4 with 8 invocations: tiles past the GEMMs' edges; 16×8: the tuned shape; F(4×4, 3×3) forwards (the gradients
-  // stay F(2×2)). The other cases run the registers.
-  for (const t of [{ tm: 4, tn: 4, wg: 8, strategy: 'winograd' }, { tm: 16, tn: 8, strategy: 'winograd' }, { tm: 4, tn: 4, wg: 8, strategy: 'winograd', m: 4 }, { tm: 16, tn: 8, strategy: 'winograd', m: 4 }] as ConvTiling[]) {
-    it(`GEMM tile ${t.tm}×${t.tn}${t.wg ? ` wg ${t.wg}` : ''}${t.m ? `, F(${t.m}×${t.m}) forward` : ''}`, () => withTiling(t, async () => {
+  // stay F(2×2)); the GPUs' GEMMs in workgroup-memory tiles. The other cases run the registers.
+  for (const t of [{ tm: 4, tn: 4, wg: 8, strategy: 'winograd' }, { tm: 16, tn: 8, strategy: 'winograd' }, { tm: 4, tn: 4, wg: 8, strategy: 'winograd', m: 4 }, { tm: 16, tn: 8, strategy: 'winograd', m: 4 }, { tm: 4, tn: 4, strategy: 'winograd', tiledGemm: true }, { tm: 8, tn: 8, strategy: 'winograd', tiledGemm: true, m: 4 }] as ConvTiling[]) {
+    it(`GEMM tile ${t.tm}×${t.tn}${t.wg ? ` wg ${t.wg}` : ''}${t.tiledGemm ? ' in workgroup memory' : ''}${t.m ? `, F(${t.m}×${t.m}) forward` : ''}`, () => withTiling(t, async () => {
       // Odd maps (7×9, 6×7: a last tile half outside), 256 channels unpadded, a transposed convolution's stride-1
       // input and weight gradients; then gradients added inside the kernels, twice-used inputs, arena slices.
       for (const name of ['conv2d_odd', 'conv2d_reflect_block', 'conv2d_gen_block', 'conv_transpose2d_stride1', 'conv2d_reflect_stride2']) {
@@ -144,7 +144,7 @@ describe('conv: Winograd on a ResNet block\'s layer (64 channels, 16² maps: 8 a
   // The fixtures' maps hold at most 3 tiles a side and their kernels few channels; here every GEMM, transform and
   // tile row is wider. Against the register tiles (themselves checked against PyTorch above): F(2×2) differs by ~1e-6
   // of the largest value, F(4×4) by ~5e-6 (fp32 rounding of its larger transforms; numpy: 5e-6 at 256 channels).
-  it('forward F(2×2) and F(4×4), input and weight gradients F(2×2), within 2e-5 of the largest value', async () => {
+  it('forward F(2×2) and F(4×4), input and weight gradients F(2×2), register and workgroup-memory GEMMs, within 2e-5 of the largest value', async () => {
     const g = { N: 1, Cin: 64, H: 16, W: 16, Cout: 64, OH: 16, OW: 16, KH: 3, KW: 3, stride: 1, pad: 1, reflect: true };
     const x = Tensor.fromArray(inputData({ shape: [1, 64, 16, 16], seed: 31, scale: 1 }), [1, 64, 16, 16]);
     const w = Tensor.fromArray(inputData({ shape: [64, 64, 3, 3], seed: 32, scale: 1 }), [64, 64, 3, 3]);
@@ -160,7 +160,7 @@ describe('conv: Winograd on a ResNet block\'s layer (64 channels, 16² maps: 8 a
       return out;
     });
     const direct = await run({ tm: 16, tn: 8 });
-    for (const t of [{ tm: 16, tn: 8, strategy: 'winograd' }, { tm: 16, tn: 8, strategy: 'winograd', m: 4 }] as ConvTiling[]) {
+    for (const t of [{ tm: 16, tn: 8, strategy: 'winograd' }, { tm: 16, tn: 8, strategy: 'winograd', m: 4 }, { tm: 8, tn: 8, strategy: 'winograd', tiledGemm: true }, { tm: 4, tn: 8, strategy: 'winograd', tiledGemm: true, m: 4 }] as ConvTiling[]) {
       const ours = await run(t);
       direct.forEach((ref, k) => {
         const scale = ref.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
