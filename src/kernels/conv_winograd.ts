@@ -15,19 +15,13 @@ import type { ConvGeometry } from './conv_gemm.js';
 const INPUT_SIDE = { N: 'u32', Cin: 'u32', H: 'u32', W: 'u32', TH: 'u32', TW: 'u32', pad: 'u32' } as const;
 const OUTPUT_SIDE = { N: 'u32', Cout: 'u32', OH: 'u32', OW: 'u32', TH: 'u32', TW: 'u32' } as const;
 
-const INPUT = defineKernel({
-  shader: 'conv_winograd_input',
-  params: { ...INPUT_SIDE, ty0: 'u32', n: 'u32' },
-  bindings: { x: { access: 'read', type: 'array<X>' }, xt: 'read_write' },
+/** A forward's two operands, a band of x's transformed patches and (first band) the transformed filters. */
+const FORWARD_OPERANDS = defineKernel({
+  shader: 'conv_winograd_forward_operands',
+  params: { ...INPUT_SIDE, ty0: 'u32', nXt: 'u32', nU: 'u32', n: 'u32' },
+  bindings: { x: { access: 'read', type: 'array<X>' }, w: 'read', xt: 'read_write', u: 'read_write' },
   consts: { REFLECT: 'bool', TRANSPOSE: 'bool', X: 'float' },
-  includes: ['reflect', 'winograd_tile', 'winograd_patch', 'winograd_input_transform'],
-  entry: 'elementwise',
-});
-const FILTER = defineKernel({
-  shader: 'conv_winograd_filter',
-  params: { n: 'u32' },
-  bindings: { w: 'read', u: 'read_write' },
-  includes: ['winograd_filter_transform'],
+  includes: ['reflect', 'winograd_tile', 'winograd_patch', 'winograd_input_transform', 'winograd_filter_transform'],
   entry: 'elementwise',
 });
 /** One set of GEMMs: shape, operand offsets (elements) and whether a is stored transposed. */
@@ -58,10 +52,9 @@ const OUTPUT = defineKernel({
   includes: ['winograd_tile'],
   entry: 'elementwise',
 });
-/** F(4×4, 3×3), forward only: its three transforms (the GEMMs are the same kernel over 36 planes). */
+/** F(4×4, 3×3), forward only: its operands and inverse transform (the GEMMs are the same kernel over 36 planes). */
 const FORWARD4 = {
-  input: defineKernel({ ...INPUT, shader: 'conv_winograd4_input', consts: { REFLECT: 'bool', X: 'float' }, includes: ['reflect', 'winograd_tile', 'winograd_patch'] }),
-  filter: defineKernel({ ...FILTER, shader: 'conv_winograd4_filter', includes: [] }),
+  operands: defineKernel({ ...FORWARD_OPERANDS, shader: 'conv_winograd4_forward_operands', consts: { REFLECT: 'bool', X: 'float' }, includes: ['reflect', 'winograd_tile', 'winograd_patch'] }),
   output: defineKernel({ ...OUTPUT, shader: 'conv_winograd4_output' }),
 };
 
@@ -182,21 +175,15 @@ function gemm(t: WinogradTiling, a: GPUBufferBinding, b: GPUBufferBinding, c: GP
   gemmDispatch(t, a, b, c, { M, N, K, aAt: 0, bAt: 0, cAt: 0, transA }, count);
 }
 
-/** The patches of x transformed into xt [planes, Cin, P] (a forward's operand); `rows` tile rows from row ty0
- * (P = N·rows·TW), by default all. */
-function transformInput(g: ConvGeometry, x: GPUBufferBinding, xt: GPUBufferBinding, m = 2, ty0 = 0, rows?: number): void {
+/** The patches of x transformed into xt [planes, Cin, P] (a forward's operand), `rows` tile rows from row ty0
+ * (P = N·rows·TW), and with `filters` also w's transforms into u [planes, Cout, Cin], in one dispatch. */
+function forwardOperands(g: ConvGeometry, x: GPUBufferBinding, w: GPUBufferBinding, xt: GPUBufferBinding, u: GPUBufferBinding, m: number, ty0: number, rows: number, filters: boolean): void {
   const { input, P } = tileGeometry(g, m, rows);
-  const params = { ...input, ty0, n: g.Cin * P };
+  const [nXt, nU] = [g.Cin * P, filters ? g.Cout * g.Cin : 0];
+  const params = { ...input, ty0, nXt, nU, n: nXt + nU };
   const X = xStorage(g);
-  if (m === 4) rt().dispatch(FORWARD4.input, { x, xt }, params, { consts: { REFLECT: !!g.reflect, X } });
-  else rt().dispatch(INPUT, { x, xt }, params, { consts: { REFLECT: !!g.reflect, TRANSPOSE: false, X } });
-}
-
-/** The filters transformed: [planes, Cout, Cin]. */
-function transformFilter(g: ConvGeometry, w: GPUBufferBinding, m = 2): Tensor {
-  const u = Tensor.empty([planes(m), g.Cout, g.Cin]);
-  rt().dispatch(m === 4 ? FORWARD4.filter : FILTER, { w, u: u.binding }, { n: g.Cout * g.Cin });
-  return u;
+  if (m === 4) rt().dispatch(FORWARD4.operands, { x, w, xt, u }, params, { consts: { REFLECT: !!g.reflect, X } });
+  else rt().dispatch(FORWARD_OPERANDS, { x, w, xt, u }, params, { consts: { REFLECT: !!g.reflect, TRANSPOSE: false, X } });
 }
 
 /** The transformed operands of a layer's gradients (F(2×2)): A dy Aᵀ [16, Cout, P] (both read it), x's patches
@@ -270,13 +257,13 @@ export function winogradForward(t: WinogradTiling, g: ConvGeometry, x: GPUBuffer
   const tileRows = Math.ceil(g.OH / m);
   const rows = Math.min(tileRows, Math.max(1, Math.floor(operandLimit() / tileRowBytes(g, m))));
   const { P } = tileGeometry(g, m, rows);
-  const u = transformFilter(g, w, m);
+  const u = Tensor.empty([planes(m), g.Cout, g.Cin]);
   const xt = Tensor.empty([planes(m), g.Cin, P]);
   const products = Tensor.empty([planes(m), g.Cout, P]);
   for (let ty0 = 0; ty0 < tileRows; ty0 += rows) {
     const band = Math.min(rows, tileRows - ty0);
     const { output, P: bandP } = tileGeometry(g, m, band);
-    transformInput(g, x, xt.binding, m, ty0, band);
+    forwardOperands(g, x, w, xt.binding, u.binding, m, ty0, band, ty0 === 0);
     gemm(t, u.binding, xt.binding, products.binding, g.Cout, bandP, g.Cin, false, planes(m));
     rt().dispatch(m === 4 ? FORWARD4.output : OUTPUT, { m: products.binding, b: b ?? products.binding, y }, { ...output, ty0, hasBias: b ? 1 : 0, n: g.Cout * bandP }, { consts: { ACC: acc, Y: yStorage(g) } });
   }

@@ -28,8 +28,9 @@ function restoreEnv(name: string, value: string | undefined): void {
  * splits) is its gather plus the sum of its slices, a fold pass (GPUs only) its gather plus the fold that also adds
  * the slices, Winograd its GEMMs and inverse transform after two transforms (a 3×3 stride-1 forward, F(2×2) or
  * F(4×4)) or one that makes both of an input gradient's operands. */
-const trialDispatches = (candidates: ReturnType<typeof convCandidates>, inputGradient = false) =>
-  candidates.reduce((n, c) => n + (c.strategy === 'winograd' ? (inputGradient ? 3 : 4) : c.splitK || c.foldPass ? 2 : 1), 0);
+/** Winograd: operands, GEMMs, inverse transform (forward and input gradient alike). */
+const trialDispatches = (candidates: ReturnType<typeof convCandidates>) =>
+  candidates.reduce((n, c) => n + (c.strategy === 'winograd' ? 3 : c.splitK || c.foldPass ? 2 : 1), 0);
 
 async function waitFor(path: string): Promise<void> {
   for (let i = 0; i < 200 && !existsSync(path); i++) await new Promise((res) => setTimeout(res, 50));
@@ -92,7 +93,7 @@ describe('autotune', () => {
     const before = r.dispatchCount;
     inputGrad(g, rand([1, 5, 12, 10], 10).binding, w.binding, dx);
     await dx.data();
-    expect(r.dispatchCount - before).toBe(1 + (WARMUP_REPS + TRIAL_REPS) * trialDispatches(convCandidates('directGather', 5, true, true), true));
+    expect(r.dispatchCount - before).toBe(1 + (WARMUP_REPS + TRIAL_REPS) * trialDispatches(convCandidates('directGather', 5, true, true)));
     for (let i = 0; i < 100; i++) {
       if (readFileSync(autotuneCachePath(), 'utf8').includes('input grad')) break;
       await new Promise((res) => setTimeout(res, 50));
@@ -159,8 +160,9 @@ describe('autotune', () => {
     expect(seen.length).toBe(1);
     const { key, candidates, times, dispatches, dispatchMs } = seen[0];
     for (const t of times) expect(t.length).toBe(WARMUP_REPS + TRIAL_REPS);
-    // Each candidate's own dispatches: one for register tiles, four for Winograd (this layer is 3×3, stride 1).
-    expect(dispatches).toEqual(candidates.map((c) => (JSON.parse(c).strategy === 'winograd' ? 4 : 1)));
+    // Each candidate's own dispatches: one for register tiles, three for Winograd (this layer is 3×3, stride 1: its
+    // operands, GEMMs and inverse transform).
+    expect(dispatches).toEqual(candidates.map((c) => (JSON.parse(c).strategy === 'winograd' ? 3 : 1)));
     const costs = candidateCosts(times, dispatches, dispatchMs);
     const choice = JSON.parse(readFileSync(autotuneCachePath(), 'utf8'))[rt().gpu.adapterName][key];
     expect(JSON.stringify(choice)).toBe(candidates[costs.indexOf(Math.min(...costs))]);
