@@ -107,7 +107,7 @@ export interface ConvVariant {
   splitK?: number | 'auto';
   foldPass?: boolean;
   staged?: boolean;
-  /** Winograd's output tile: F(4×4, 3×3) for forwards (absent: F(2×2, 3×3)). */
+  /** Winograd's output tile: F(4×4, 3×3) for forwards and a layer's gradients together (absent: F(2×2, 3×3)). */
   m?: 4;
   /** Winograd's GEMMs in workgroup-memory tiles (TM×TN in {4, 8}² per invocation, 256 per workgroup). */
   tiledGemm?: boolean;
@@ -453,7 +453,10 @@ function pairedTile(g: ConvGeometry, x: GPUBufferBinding, dyTensor: Tensor, w: G
   const dy = dyTensor.savedBinding;
   const vx = input.variant;
   const same = vx.strategy === 'winograd' && vw.strategy === 'winograd' && vx.tm === vw.tm && vx.tn === vw.tn && vx.wg === vw.wg && !!vx.tiledGemm === !!vw.tiledGemm;
-  if (forced || !decided(input.key) || !decided(shapeClass('weightGrad', g))) return same ? vw : null;
+  const four = winogradPairFits(g, 4);
+  // Forced F(4×4) (tests, benchmarks) pairs the gradients in F(4×4) too.
+  if (forced) return same ? (forced.m === 4 && four ? { ...vw, m: 4 } : vw) : null;
+  if (!decided(input.key) || !decided(shapeClass('weightGrad', g))) return same ? vw : null;
   const trial = (c: ConvVariant | typeof APART) => {
     const [dx, dw] = [Tensor.empty([g.N, g.Cin, g.H, g.W]), Tensor.empty([g.Cout, g.Cin, g.KH, g.KW])];
     const db = withBias ? Tensor.empty([g.Cout]) : null;
@@ -467,7 +470,9 @@ function pairedTile(g: ConvGeometry, x: GPUBufferBinding, dyTensor: Tensor, w: G
     }
     for (const t of [dx, dw, db]) t?.dispose();
   };
-  const choice = tuned(`${shapeClass('gradients', g)}${g.reflect ? ' reflect' : ''}`, [APART, ...WINOGRAD, ...(cpuLikeAdapter() ? [] : WINOGRAD_TILED)], same ? vw : APART, trial, trialReps(g));
+  const tiles = [...WINOGRAD, ...(cpuLikeAdapter() ? [] : WINOGRAD_TILED)];
+  const candidates: (ConvVariant | typeof APART)[] = [APART, ...tiles, ...(four ? tiles.map((v) => ({ ...v, m: 4 as const })) : [])];
+  const choice = tuned(`${shapeClass('gradients', g)}${g.reflect ? ' reflect' : ''}`, candidates, same ? vw : APART, trial, trialReps(g));
   return choice === APART ? null : choice;
 }
 

@@ -54,7 +54,7 @@ const OUTPUT = defineKernel({
 });
 /** F(4×4, 3×3), forward only: its operands and inverse transform (the GEMMs are the same kernel over 36 planes). */
 const FORWARD4 = {
-  operands: defineKernel({ ...FORWARD_OPERANDS, shader: 'conv_winograd4_forward_operands', consts: { REFLECT: 'bool', X: 'float' }, includes: ['reflect', 'winograd_tile', 'winograd_patch'] }),
+  operands: defineKernel({ ...FORWARD_OPERANDS, shader: 'conv_winograd4_forward_operands', includes: ['reflect', 'winograd_tile', 'winograd_patch', 'winograd4_transforms'] }),
   output: defineKernel({ ...OUTPUT, shader: 'conv_winograd4_output' }),
 };
 
@@ -93,6 +93,11 @@ const GRADIENTS = defineKernel({
   includes: ['reflect', 'winograd_tile', 'winograd_input_grad_element', 'winograd_filter_grad_element'],
   entry: 'elementwise',
 });
+/** F(4×4, 3×3) gradients, together only: their operands in one dispatch, their inverse transforms in another. */
+const GRADIENTS4 = {
+  operands: defineKernel({ ...GRAD_OPERANDS, shader: 'conv_winograd4_grad_operands', includes: ['reflect', 'winograd_tile', 'winograd_patch', 'winograd_grad_output_transform', 'winograd4_transforms'] }),
+  inverse: defineKernel({ ...GRADIENTS, shader: 'conv_winograd4_gradients', includes: ['reflect', 'winograd_tile'] }),
+};
 
 /** Register tile of the GEMMs: TM rows × TN columns per invocation, WG invocations per workgroup; with `tiledGemm`
  * the GEMMs run in workgroup-memory tiles instead (TM, TN in {4, 8}; 256 invocations). `m`: the output tile, 2
@@ -182,8 +187,7 @@ function forwardOperands(g: ConvGeometry, x: GPUBufferBinding, w: GPUBufferBindi
   const [nXt, nU] = [g.Cin * P, filters ? g.Cout * g.Cin : 0];
   const params = { ...input, ty0, nXt, nU, n: nXt + nU };
   const X = xStorage(g);
-  if (m === 4) rt().dispatch(FORWARD4.operands, { x, w, xt, u }, params, { consts: { REFLECT: !!g.reflect, X } });
-  else rt().dispatch(FORWARD_OPERANDS, { x, w, xt, u }, params, { consts: { REFLECT: !!g.reflect, TRANSPOSE: false, X } });
+  rt().dispatch(m === 4 ? FORWARD4.operands : FORWARD_OPERANDS, { x, w, xt, u }, params, { consts: { REFLECT: !!g.reflect, TRANSPOSE: false, X } });
 }
 
 /** The transformed operands of a layer's gradients (F(2×2)): A dy Aᵀ [16, Cout, P] (both read it), x's patches
@@ -297,36 +301,57 @@ export function winogradWeightGrad(t: WinogradTiling, g: ConvGeometry, x: GPUBuf
   if (!shared) own.dispose();
 }
 
-/** Whether g's gradients can run together: their three operands, and their two GEMMs' products, each within one
- * binding (twice the limit of one operand). */
-export function winogradPairFits(g: ConvGeometry): boolean {
-  const { P } = tileGeometry(g);
-  const operands = alignedOffsets([16 * g.Cout * P, 16 * P * g.Cin, 16 * g.Cout * g.Cin]).pop()!;
-  const products = alignedOffsets([16 * g.Cout * g.Cin, 16 * g.Cin * P]).pop()!;
-  return 4 * Math.max(operands, products) <= 2 * operandLimit();
+/** Element offsets of a gradient pair's operands dm [planes, Cout, P], xt [planes, P, Cin], u [planes, Cout, Cin] in
+ * one buffer, and its size last. */
+const pairOperands = (g: ConvGeometry, m: number, P: number) => alignedOffsets([planes(m) * g.Cout * P, planes(m) * P * g.Cin, planes(m) * g.Cout * g.Cin]);
+/** Likewise for the products du [planes, Cout, Cin] and dv [planes, Cin, P]. */
+const pairProducts = (g: ConvGeometry, m: number, P: number) => alignedOffsets([planes(m) * g.Cout * g.Cin, planes(m) * g.Cin * P]);
+
+/** Whether g's gradients can run together with output tile m: their three operands, and their two GEMMs' products,
+ * each within one binding (twice the limit of one operand). */
+export function winogradPairFits(g: ConvGeometry, m = 2): boolean {
+  const { P } = tileGeometry(g, m);
+  return 4 * Math.max(pairOperands(g, m, P).pop()!, pairProducts(g, m, P).pop()!) <= 2 * operandLimit();
+}
+
+/** F(4×4)'s three gradient operands in one dispatch, slices of one buffer (disposed by the caller). */
+function gradientOperands4(g: ConvGeometry, x: GPUBufferBinding, dy: GPUBufferBinding, w: GPUBufferBinding): { arena: Tensor; dm: Tensor; at: { dm: number; xt: number; u: number } } {
+  const { input, output, P } = tileGeometry(g, 4);
+  const [dmAt, xtAt, uAt, total] = pairOperands(g, 4, P);
+  const arena = Tensor.empty([total]);
+  const [dm, xt, u] = [arena.slice(dmAt, [36, g.Cout, P]), arena.slice(xtAt, [36, P, g.Cin]), arena.slice(uAt, [36, g.Cout, g.Cin])];
+  const [nDm, nXt, nU] = [g.Cout * P, g.Cin * P, g.Cout * g.Cin];
+  rt().dispatch(GRADIENTS4.operands, { dy, x, w, dm: dm.binding, xt: xt.binding, u: u.binding }, { ...input, ...output, nDm, nXt, nU, n: nDm + nXt + nU }, {
+    consts: { REFLECT: !!g.reflect, TRANSPOSE: true, X: xStorage(g) },
+  });
+  xt.dispose();
+  u.dispose();
+  return { arena, dm, at: { dm: dmAt, xt: xtAt, u: uAt } };
 }
 
 /** Both gradients of conv(x, w) from dy: dx (folding reflection's mirrors; added to with accX), dw and with `db` the
- * bias gradient (added to with accW). Their GEMMs run in one dispatch and their inverse transforms in another: with
- * the operands, 3 dispatches instead of 5. */
+ * bias gradient (added to with accW), by F(2×2, 3×3) or with t.m = 4 F(4×4, 3×3). Their GEMMs run in one dispatch and
+ * their inverse transforms in another: with the operands, 3 dispatches instead of 5. */
 export function winogradGradients(t: WinogradTiling, g: ConvGeometry, x: GPUBufferBinding, dy: GPUBufferBinding, w: GPUBufferBinding, dx: GPUBufferBinding, accX: boolean, dw: GPUBufferBinding, db: GPUBufferBinding | null, accW: boolean): void {
-  const shared = new WinogradShared({ x, w });
-  const { input, P } = tileGeometry(g);
-  const { dm } = shared.operands(g, dy, { x, w });
-  const ops = shared.sharedBuffer();
-  const [duAt, dvAt, total] = alignedOffsets([16 * g.Cout * g.Cin, 16 * g.Cin * P]);
+  const m = t.m ?? 2;
+  const { input, P } = tileGeometry(g, m);
+  const shared = m === 2 ? new WinogradShared({ x, w }) : null;
+  const four = shared ? null : gradientOperands4(g, x, dy, w);
+  const dm = shared ? shared.operands(g, dy, { x, w }).dm : four!.dm;
+  const ops = shared ? shared.sharedBuffer() : { binding: four!.arena.binding, ...four!.at };
+  const [duAt, dvAt, total] = pairProducts(g, m, P);
   const products = Tensor.empty([total]);
-  const du = products.slice(duAt, [16, g.Cout, g.Cin]);
-  const dv = products.slice(dvAt, [16, g.Cin, P]);
+  const du = products.slice(duAt, [planes(m), g.Cout, g.Cin]);
+  const dv = products.slice(dvAt, [planes(m), g.Cin, P]);
   gemmDispatch(t, ops.binding, ops.binding, products.binding,
-    { M: g.Cout, N: g.Cin, K: P, aAt: ops.dm, bAt: ops.xt, cAt: duAt, transA: false }, 16,
+    { M: g.Cout, N: g.Cin, K: P, aAt: ops.dm, bAt: ops.xt, cAt: duAt, transA: false }, planes(m),
     { M: g.Cin, N: P, K: g.Cout, aAt: ops.u, bAt: ops.dm, cAt: dvAt, transA: true });
   const unused = db ? null : Tensor.empty([g.Cout]);
   const nDx = g.N * g.Cin * g.H * g.W;
   const nW = g.Cout * g.Cin;
-  rt().dispatch(GRADIENTS, { dv: dv.binding, dx, du: du.binding, dw, dm: dm.binding, db: db ?? unused!.binding }, { ...input, nDx, nW, P, n: nDx + nW }, {
+  rt().dispatch(m === 4 ? GRADIENTS4.inverse : GRADIENTS, { dv: dv.binding, dx, du: du.binding, dw, dm: dm.binding, db: db ?? unused!.binding }, { ...input, nDx, nW, P, n: nDx + nW }, {
     consts: { REFLECT: !!g.reflect, ACC_X: accX, ACC_W: accW, BIAS: db !== null },
   });
-  for (const buf of [du, dv, products, unused]) buf?.dispose();
-  shared.dispose();
+  for (const buf of [du, dv, products, unused, four?.dm, four?.arena]) buf?.dispose();
+  shared?.dispose();
 }

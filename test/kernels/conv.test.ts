@@ -73,7 +73,7 @@ describe('conv: Winograd F(2×2, 3×3) agrees with PyTorch on every 3×3 stride-
   // 4×4 with 8 invocations: tiles past the GEMMs' edges; 16×8: the tuned shape; F(4×4, 3×3) forwards (the gradients
   // stay F(2×2)); the GPUs' GEMMs in workgroup-memory tiles. The other cases run the registers.
   for (const t of [{ tm: 4, tn: 4, wg: 8, strategy: 'winograd' }, { tm: 16, tn: 8, strategy: 'winograd' }, { tm: 4, tn: 4, wg: 8, strategy: 'winograd', m: 4 }, { tm: 16, tn: 8, strategy: 'winograd', m: 4 }, { tm: 4, tn: 4, strategy: 'winograd', tiledGemm: true }, { tm: 8, tn: 8, strategy: 'winograd', tiledGemm: true, m: 4 }] as ConvTiling[]) {
-    it(`GEMM tile ${t.tm}×${t.tn}${t.wg ? ` wg ${t.wg}` : ''}${t.tiledGemm ? ' in workgroup memory' : ''}${t.m ? `, F(${t.m}×${t.m}) forward` : ''}`, () => withTiling(t, async () => {
+    it(`GEMM tile ${t.tm}×${t.tn}${t.wg ? ` wg ${t.wg}` : ''}${t.tiledGemm ? ' in workgroup memory' : ''}${t.m ? ', F(4×4) forward and gradients together' : ''}`, () => withTiling(t, async () => {
       // Odd maps (7×9, 6×7: a last tile half outside), 256 channels unpadded, a transposed convolution's stride-1
       // input and weight gradients; then gradients added inside the kernels, twice-used inputs, arena slices.
       for (const name of ['conv2d_odd', 'conv2d_reflect_block', 'conv2d_gen_block', 'conv_transpose2d_stride1', 'conv2d_reflect_stride2']) {
@@ -168,6 +168,33 @@ describe('conv: Winograd on a ResNet block\'s layer (64 channels, 16² maps: 8 a
         expect(err, `${JSON.stringify(t)} ${['forward', 'input grad', 'weight grad'][k]}`).toBeLessThanOrEqual(2e-5);
       });
     }
+  });
+});
+
+describe('conv: a ResNet block\'s gradients together in F(4×4, 3×3) (64 channels, 16² maps: 4 tiles a side)', () => {
+  // Against the register tiles: within 2e-5 of the largest value, as the forwards above (fp32 rounding of the larger
+  // transforms); in 3 dispatches (operands, both GEMMs, both inverse transforms), bias gradient included.
+  it('dx, dw and db within 2e-5 of the largest value, in 3 dispatches', async () => {
+    const rand = (shape: number[], seed: number) => Tensor.fromArray(inputData({ shape, seed, scale: 1 }), shape);
+    const run = (t: ConvTiling) => withTiling(t, async () => {
+      const [x, w, b] = [rand([1, 64, 16, 16], 61), rand([64, 64, 3, 3], 62), rand([64], 63)];
+      for (const p of [x, w, b]) p.requiresGrad = true;
+      const y = conv2d(x, w, b, { padding: 1, paddingMode: 'reflect' });
+      const before = rt().dispatchCount;
+      backward(y, rand([1, 64, 16, 16], 64));
+      const dispatches = rt().dispatchCount - before;
+      const grads = [await x.grad!.data(), await w.grad!.data(), await b.grad!.data()];
+      for (const p of [x, w, b, y]) p.dispose();
+      return { dispatches, grads };
+    });
+    const direct = await run({ tm: 16, tn: 8 });
+    const four = await run({ tm: 16, tn: 8, strategy: 'winograd', m: 4 });
+    expect(four.dispatches).toBe(3);
+    direct.grads.forEach((ref, k) => {
+      const scale = ref.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+      const err = ref.reduce((m, v, i) => Math.max(m, Math.abs(v - four.grads[k][i])), 0) / scale;
+      expect(err, ['dx', 'dw', 'db'][k]).toBeLessThanOrEqual(2e-5);
+    });
   });
 });
 
@@ -369,9 +396,9 @@ describe('conv: finite differences', () => {
     });
   }
   // Winograd: 5×4 and 2×3 maps, reflection folded onto rows that are also mirrors (the 2-row map) and zero padding;
-  // F(4×4) forwards, whose last tile reads past a 2-row map's mirrors.
+  // F(4×4) forwards, whose last tile reads past a 2-row map's mirrors, and F(4×4) gradients together.
   for (const [shape, mode, m] of [[[2, 2, 5, 4], 'reflect'], [[1, 2, 2, 3], 'reflect'], [[2, 2, 5, 4], 'zeros'], [[1, 2, 2, 3], 'reflect', 4], [[2, 2, 5, 4], 'zeros', 4]] as [number[], 'reflect' | 'zeros', 4?][]) {
-    it(`conv2d 3×3, ${mode} padding 1, ${shape[2]}×${shape[3]} map, Winograd${m ? ' F(4×4) forward' : ''}`, async () => {
+    it(`conv2d 3×3, ${mode} padding 1, ${shape[2]}×${shape[3]} map, Winograd${m ? ' F(4×4)' : ''}`, async () => {
       const xs = { data: inputData({ shape, seed: 7, scale: 1 }), shape };
       const w = { data: inputData({ shape: [3, 2, 3, 3], seed: 8, scale: 1 }), shape: [3, 2, 3, 3] };
       await withTiling({ tm: 4, tn: 4, strategy: 'winograd', m }, async () => {
