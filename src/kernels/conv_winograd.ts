@@ -347,7 +347,9 @@ export function winogradGradients(t: WinogradTiling, g: ConvGeometry, x: GPUBuff
     { M: g.Cout, N: g.Cin, K: P, aAt: ops.dm, bAt: ops.xt, cAt: duAt, transA: false }, planes(m),
     { M: g.Cin, N: P, K: g.Cout, aAt: ops.u, bAt: ops.dm, cAt: dvAt, transA: true });
   const unused = db ? null : Tensor.empty([g.Cout]);
-  const nDx = g.N * g.Cin * g.H * g.W;
+  // F(4×4): dx by blocks of 4×4 padded positions (conv_winograd4_gradients.wgsl), F(2×2) by pixels.
+  const blocks = (side: number) => Math.ceil((side + g.pad) / 4);
+  const nDx = g.N * g.Cin * (m === 4 ? blocks(g.H) * blocks(g.W) : g.H * g.W);
   const nW = g.Cout * g.Cin;
   rt().dispatch(m === 4 ? GRADIENTS4.inverse : GRADIENTS, { dv: dv.binding, dx, du: du.binding, dw, dm: dm.binding, db: db ?? unused!.binding }, { ...input, nDx, nW, P, n: nDx + nW }, {
     consts: { REFLECT: !!g.reflect, ACC_X: accX, ACC_W: accW, BIAS: db !== null },
