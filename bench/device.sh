@@ -12,7 +12,7 @@
 #                                       there, from the repository root, with .device carried; --quick shrinks every
 #                                       size and suite (a smoke test of this script on lavapipe; no PyTorch needed);
 #                                       --only runs the listed stages of torch, step, record, profile, paper, kernels,
-#                                       compare, fold, winograd, noise, correct, f16step, oracle (a short lease); compare needs another build
+#                                       tiles, compare, fold, winograd, noise, correct, f16step, oracle (a short lease); compare needs another build
 #                                       carried in .before/ (its dist/ and package.json)
 #
 # The device machine has no Node.js, no npm registry and no Vulkan loader (docs/performance.md): the run unpacks what
@@ -143,6 +143,11 @@ run() {
   else
     attempt kernels "generator convolutions against the ceiling" timeout 90 node dist/bench/kernels.js --only ref,gen --size 256
   fi
+  # The workgroup-memory tiles forced on the reference convolutions (a ResNet block's among them), whether or not the
+  # autotuner picks them: 128×128 blocks split until the GPU is full, and 64×64.
+  for tiling in '{"strategy":"tiles","tm":8,"tn":8,"splitK":"auto"}' '{"strategy":"tiles","tm":4,"tn":4,"splitK":"auto"}'; do
+    attempt tiles "reference convolutions forced to $tiling" timeout $((60 * x)) node dist/bench/kernels.js --only ref --size 64 --tiling "$tiling"
+  done
   # A/B against another build carried in .before/ (its dist/ and package.json): both alternated in one process, with
   # the variants the first build tunes in an empty cache (the second reads them: kernel changes timed alone).
   if [ -d .before/dist ]; then

@@ -2,11 +2,14 @@
 // blocks), the 70×70 PatchGAN (ndf 64) and VGG19 up to relu3_3, batch 1, 3 channels, plus the issue's two
 // reference convolutions (fixed shapes, whatever --size is); convolutions also as GFLOP/s
 // and as a fraction of the adapter's GEMM ceiling (bench/gemm.ts), measured in the same process.
-//   node dist/bench/kernels.js [--only ref,gen,disc,vgg,other] [--size 256]
+// With --tiling (a ConvTiling as JSON, e.g. '{"strategy":"tiles","tm":8,"tn":8,"splitK":"auto"}') every convolution
+// runs that variant instead of the tuned one (a GPU-only kernel timed where the autotuner did not pick it); those rows
+// go to a section of their own per tiling ('kernels-forced-tiles-8x8-split', …).
+//   node dist/bench/kernels.js [--only ref,gen,disc,vgg,other] [--size 256] [--tiling JSON]
 import { pathToFileURL } from 'node:url';
 import { Tensor } from '../src/graph/tensor.js';
 import { backward } from '../src/autograd/tape.js';
-import { directGather, phaseGather, inputGrad, inputGradKind, weightGrad, biasGrad, lastConvVariant, type ConvGeometry } from '../src/kernels/conv_gemm.js';
+import { directGather, phaseGather, inputGrad, inputGradKind, weightGrad, biasGrad, lastConvVariant, setConvTiling, type ConvGeometry, type ConvTiling } from '../src/kernels/conv_gemm.js';
 import { instanceNorm } from '../src/kernels/instance_norm.js';
 import { reflectionPad2d } from '../src/kernels/pad.js';
 import { relu, tanh, leakyRelu } from '../src/kernels/unary.js';
@@ -150,6 +153,9 @@ async function main(): Promise<void> {
   const r = await benchGpu();
   const s = Number(flag('size', '256'));
   const only = flag('only', 'ref,gen,disc,vgg,other').split(',');
+  const tiling = flag('tiling', '');
+  const forced = tiling ? (JSON.parse(tiling) as ConvTiling) : null;
+  setConvTiling(forced);
   const ceiling = await measureCeiling();
   console.log(`GEMM ceiling ${fmt(ceiling.gflops, 2)} GFLOP/s (${ceiling.best})`);
   const nets: Record<string, string> = { ref: 'reference', gen: 'generator', disc: 'discriminator', vgg: 'vgg19' };
@@ -162,15 +168,16 @@ async function main(): Promise<void> {
   const groups = ['reference', 'generator', 'discriminator', 'vgg19'];
   const rerun = new Set(only.map((o) => nets[o] ?? o));
   const isOp = (x: KernelRow) => (x.kind ? x.kind === 'op' : x.gflops === null && x.op !== 'bias grad');
-  const previous = loadSection('kernels')?.data as { size: number; rows: KernelRow[] } | undefined;
+  const section = forced ? `kernels-forced-${forced.strategy ?? 'registers'}-${forced.tm}x${forced.tn}${forced.splitK ? '-split' : ''}${forced.tiledGemm ? '-tiled-gemm' : ''}` : 'kernels';
+  const previous = loadSection(section)?.data as { size: number; rows: KernelRow[] } | undefined;
   if (previous?.size === s) rows.push(...previous.rows.filter((x) => (isOp(x) ? !rerun.has('other') : !rerun.has(x.net))));
   const rank = (x: KernelRow) => (isOp(x) ? groups.length : groups.indexOf(x.net));
   rows.sort((a, b) => rank(a) - rank(b));
   const src = rows[0]?.source === 'timestamps' ? 'GPU time from timestamp queries' : 'wall time incl. submit and wait';
-  saveSection('kernels', {
-    title: `Kernels at the ${s}² layer shapes (batch 1, 3 channels)`,
+  saveSection(section, {
+    title: `Kernels at the ${s}² layer shapes (batch 1, 3 channels)${tiling ? `, convolutions forced to ${tiling}` : ''}`,
     notes: [
-      `Median per call (${src}), benny-driven samples after warm-up; autotuned variants (src/kernels/autotune.ts).`,
+      `Median per call (${src}), benny-driven samples after warm-up; ${tiling ? 'forced' : 'autotuned'} variants (src/kernels/autotune.ts).`,
       `GEMM ceiling measured in the same process: ${fmt(ceiling.gflops, 2)} GFLOP/s (${ceiling.best}, ${ceiling.size}³).`,
       'Convolution FLOPs = 2·N·Cout·OH·OW·Cin·KH·KW for each of forward, input grad and weight grad.',
     ],

@@ -116,7 +116,7 @@ export interface ConvVariant {
 /** Register tiling forced for every convolution (tests and benchmarks), instead of the tuned choice; 'rows' applies
  * to weight gradients, 'winograd' to 3×3 stride-1 layers (TM×TN its GEMMs' tile), the others then use registers
  * TM×TN. */
-export interface ConvTiling { tm: number; tn: number; wg?: number; strategy?: ConvVariant['strategy']; splitK?: number; foldPass?: boolean; staged?: boolean; m?: 4; tiledGemm?: boolean }
+export interface ConvTiling { tm: number; tn: number; wg?: number; strategy?: ConvVariant['strategy']; splitK?: number | 'auto'; foldPass?: boolean; staged?: boolean; m?: 4; tiledGemm?: boolean }
 let forced: ConvTiling | null = null;
 
 export function convTiling(): ConvTiling | null {
