@@ -31,6 +31,7 @@ const GEMM = defineKernel({
   params: { ...GEMM_SET, M2: 'u32', N2: 'u32', K2: 'u32', aAt2: 'u32', bAt2: 'u32', cAt2: 'u32', transA2: 'u32', planes: 'u32' },
   bindings: { a: 'read', b: 'read', c: 'read_write' },
   consts: { TM: 'u32', TN: 'u32', WG: 'u32' },
+  includes: ['winograd_gemm_plane'],
   entry: ['gid', 'wid'],
   workgroup: 'WG',
 });
@@ -40,7 +41,7 @@ const GEMM_TILED = defineKernel({
   params: GEMM.params,
   bindings: GEMM.bindings,
   consts: { RM: 'u32', RN: 'u32' },
-  includes: ['workgroup_tile'],
+  includes: ['workgroup_tile', 'winograd_gemm_plane'],
   entry: ['lid3', 'wid'],
   workgroup: [16, 16],
 });
