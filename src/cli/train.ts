@@ -142,8 +142,9 @@ run
   --out RUN               run folder (new or empty)
   --resume                continue the run in RUN (also: --resume RUN) exactly where its checkpoint left off
   --time-limit MIN        size a new run to end within MIN minutes of its start (loading included): after ${PROBE_ITERATIONS}
-                          timed steps it is shortened to the iterations that fit at that speed, its decay start and
-                          checks scaled with it, and shortened again whenever the last ${SPEED_WINDOW} steps ran slower
+                          steps it is shortened to the iterations that fit at their speed (steps that compile or
+                          autotune kernels left out), its decay start and checks scaled with it, and shortened again
+                          whenever the last ${SPEED_WINDOW} steps ran slower
                           (config.json records the result; --iters is the most it trains)
   --checkpoint-every N    default 2500;  --sample-every N  default 1000 (0: never);  --log-every N  default 10
                           (a resumed run keeps the values it last ran with unless they are given again)

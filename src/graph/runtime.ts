@@ -117,6 +117,11 @@ export class Runtime {
     };
   }
 
+  /** Pipelines compiled so far: a step that compiles one is not yet a loop's steady state. */
+  get pipelineCount(): number {
+    return this.pipelines.size;
+  }
+
   pipeline(k: AnyKernel, consts: Record<string, number | boolean | string> = {}, reduction?: Reduction): GPUComputePipeline {
     const key = `${k.shader}|${JSON.stringify(consts)}|${reduction ? `${reduction.kind}${reduction.wg}` : ''}`;
     let p = this.pipelines.get(key);

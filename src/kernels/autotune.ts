@@ -107,6 +107,13 @@ export function decided(key: string): boolean {
   return autotuneEnabled() && key in choices();
 }
 
+let keysTried = 0;
+
+/** Keys whose trials have been recorded so far: a step that records some is not yet a loop's steady state. */
+export function trialsRecorded(): number {
+  return keysTried;
+}
+
 /**
  * The variant for `key` (op and shape class): the cached choice, else `fallback` — and, the first time the key is
  * seen with autotuning on, `trial(candidate)` is recorded for each candidate under timestamp queries; the fastest
@@ -130,6 +137,7 @@ export function tuned<C>(key: string, candidates: C[], fallback: C, trial: (c: C
   const r = rt();
   if (!r.canTime || candidates.length < 2 || inFlight.has(key)) return fallback;
   inFlight.add(key);
+  keysTried++;
   const times: number[][] = candidates.map(() => []);
   const dispatches: number[] = candidates.map(() => 0);
   const reps = WARMUP_REPS + counted;

@@ -4,6 +4,7 @@
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { initGpu, rt } from '../graph/runtime.js';
+import { trialsRecorded } from '../kernels/autotune.js';
 import { Tensor } from '../graph/tensor.js';
 import { noGrad } from '../autograd/tape.js';
 import { nameSeed } from '../model/module.js';
@@ -59,9 +60,10 @@ export interface TrainOptions {
   vggLayers?: string[];
   /** Resume only: train up to this many iterations instead of the configured number. */
   iterations?: number;
-  /** New run only: seconds from this call that training may take. After PROBE_ITERATIONS timed steps the run is
-   * shortened to the iterations that fit (never lengthened); its decay start and check cadence shrink with it. Each
-   * later step shortens it again where the last SPEED_WINDOW steps ran slower. */
+  /** New run only: seconds from this call that training may take. After PROBE_ITERATIONS steps the run is shortened
+   * to the iterations that fit at the speed of those that compiled and tuned nothing (never lengthened); its decay
+   * start and check cadence shrink with it. Each later step shortens it again where the last SPEED_WINDOW steps ran
+   * slower. */
   timeLimit?: number;
   /** Milliseconds for --time-limit's timing (default performance.now; tests pass a made-up clock). */
   clock?: () => number;
@@ -83,7 +85,8 @@ export interface TrainOptions {
 /** Why a resumed run refuses --time-limit (the CLI says it at parse time, the trainer to every other caller). */
 export const TIME_LIMIT_ON_RESUME = '--time-limit sets the length of a new run; a resumed run keeps its own (give --iters to change it)';
 
-/** Steps timed, after the first (pipeline compilation), before --time-limit sets the run's length. */
+/** Steps, after the first, before --time-limit sets the run's length from those timed (steps that compile pipelines or
+ * record autotune trials are not: the first, and the second, which tunes how each layer's gradients pair). */
 export const PROBE_ITERATIONS = 10;
 
 /** Recent steps whose mean speed re-sizes a time-limited run as it goes (machines slow down under load). */
@@ -429,8 +432,10 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     const stepSeconds: number[] = []; // the last SPEED_WINDOW steps' durations
     let resized = false; // o.iterations changed since config.json was last written
     let noted = o.iterations; // the length the log last gave
+    let probed = false;
     const fitToTimeLimit = () => {
-      const probe = it === 1 + PROBE_ITERATIONS;
+      const probe = !probed;
+      probed = true;
       const secondsPerIteration = stepSeconds.reduce((a, b) => a + b, 0) / stepSeconds.length;
       const plannedChecks = Math.ceil(o.iterations / schedule.checkpointEvery);
       const iterations = iterationsWithin({
@@ -473,6 +478,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     };
     while (it < o.iterations && !stop) {
       const stepStarted = clock();
+      const settledBefore = [rt().pipelineCount, trialsRecorded()];
       const lr = learningRate(o, it) * guard.lrScale;
       model.setLearningRate(lr);
       const data = drawBatch(sampler, rng.data, batch, channels);
@@ -492,6 +498,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         continue;
       }
       const stepEnded = clock();
+      const settled = rt().pipelineCount === settledBefore[0] && trialsRecorded() === settledBefore[1];
       const entry: LogEntry = { iteration: it, losses, lr, seconds: elapsed() };
       const scheduled = it % schedule.checkpointEvery === 0 || it === o.iterations;
       let score: number | undefined;
@@ -522,10 +529,10 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       }
       if (opts.timeLimit !== undefined) {
         const ended = clock();
-        if (it > 1) stepSeconds.push(((scheduled ? stepEnded : ended) - stepStarted) / 1000); // the first step compiles
+        if (it > 1 && settled) stepSeconds.push(((scheduled ? stepEnded : ended) - stepStarted) / 1000);
         if (stepSeconds.length > SPEED_WINDOW) stepSeconds.shift();
         if (scheduled) secondsPerCheck = (ended - stepEnded) / 1000;
-        if (it > PROBE_ITERATIONS) fitToTimeLimit();
+        if (it > PROBE_ITERATIONS && stepSeconds.length > 0) fitToTimeLimit();
       }
     }
     if (lastCheck) writeFileAtomic(join(runDir, 'summary.json'), `${JSON.stringify({ iteration: it, heldOut: lastCheck, kept }, null, 1)}\n`);

@@ -6,6 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { useGpu } from '../helpers/gpu.js';
 import { Tensor } from '../../src/graph/tensor.js';
+import { rt } from '../../src/graph/runtime.js';
+import { trialsRecorded } from '../../src/kernels/autotune.js';
 import { noGrad } from '../../src/autograd/tape.js';
 import { readSafetensors, writeSafetensors } from '../../src/io/safetensors_file.js';
 import { readImage } from '../../src/data/image.js';
@@ -379,6 +381,39 @@ describe('--time-limit', () => {
     const log = readLog(runPaths(roomy).log);
     expect(log.map((e) => e.iteration)).toEqual([5, 7, 10, 14]);
     expect(log.filter((e) => e.heldOut).map((e) => e.iteration)).toEqual([7, 14]);
+  });
+
+  it('sizes the run at the speed of steps that compiled and tuned nothing (autotune trials run in the first steps)', async () => {
+    const saved = { tune: process.env.COMI_AUTOTUNE, cache: process.env.COMI_CACHE };
+    process.env.COMI_AUTOTUNE = '1';
+    process.env.COMI_CACHE = mkdtempSync(join(tmp, 'cache-'));
+    try {
+      // A machine where a step that compiles pipelines or records trials takes 1 s and any other 0.1 s.
+      let virtualMs = 0;
+      let seen = [rt().pipelineCount, trialsRecorded()];
+      const settling: number[] = [];
+      const notes: string[] = [];
+      await train({
+        runDir: join(tmp, 'time-tuning'), config: tinyConfig({ iterations: 1000 }), timeLimit: 60, clock: () => virtualMs,
+        schedule: { checkpointEvery: 500, sampleEvery: 0, logEvery: 100 }, onNote: (m) => notes.push(m),
+        onIteration: (e) => {
+          const now = [rt().pipelineCount, trialsRecorded()];
+          const slow = now[0] !== seen[0] || now[1] !== seen[1];
+          if (slow) settling.push(e.iteration);
+          seen = now;
+          virtualMs += slow ? 1000 : 100;
+          if (e.iteration === PROBE_ITERATIONS + 2) throw new Error('probed');
+        },
+      }).catch((err: Error) => expect(err.message).toBe('probed'));
+      // Trials after the first step (each layer's gradient pairing is tuned in the second), left out of the speed.
+      expect(settling.filter((i) => i > 1).length).toBeGreaterThan(0);
+      expect(notes.some((m) => /^--time-limit 1 min: \d+ of 1000 iterations fit at this machine's 10\.00 it\/s/.test(m))).toBe(true);
+    } finally {
+      for (const [name, value] of [['COMI_AUTOTUNE', saved.tune], ['COMI_CACHE', saved.cache]] as const) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    }
   });
 });
 
