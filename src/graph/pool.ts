@@ -1,6 +1,8 @@
-// Reuses storage buffers by exact (16-byte rounded) size. A buffer released while commands are being recorded may
-// still be read by them, so it only becomes reusable after the next submit; one released while nothing is recorded
-// is reusable at once (later submits run after earlier ones on the queue).
+// Reuses storage buffers by exact (16-byte rounded) size, at once: commands run in the order they are recorded, so a
+// buffer released while its last readers are recorded but not yet submitted can take the output of a later command
+// (the just-read, still cached memory, instead of a cold buffer for every output of a chunk). Not for a host upload:
+// queue.writeBuffer lands before the unsubmitted commands, so a tensor written from the host gets a buffer released
+// before the last submit, or a new one.
 // A repeated step should get the same buffer for each of its tensors as a recent repeat did, so that its bind groups
 // repeat and the runtime reuses them: the n-th request of a step (since a flush; the runtime also submits within a
 // step) prefers a buffer that the n-th request of an earlier step had. (A plain stack permuted the buffers from step
@@ -27,18 +29,22 @@ export function roundBytes(bytes: number): number {
  * two buffers, so one is not enough. */
 const REMEMBERED = 4;
 
-/** Removes and returns the newest of recent that is in list, else list's last. */
-function takeRecent(list: GPUBuffer[], recent: GPUBuffer[]): GPUBuffer | undefined {
+/** Removes and returns the newest of recent that is in list, else the last in list; none of `excluded`. */
+function takeRecent(list: GPUBuffer[], recent: GPUBuffer[], excluded: ReadonlySet<GPUBuffer>): GPUBuffer | undefined {
   for (const b of recent) {
     const i = list.lastIndexOf(b);
-    if (i >= 0) return list.splice(i, 1)[0];
+    if (i >= 0 && !excluded.has(b)) return list.splice(i, 1)[0];
   }
-  return list.pop();
+  for (let i = list.length - 1; i >= 0; i--) if (!excluded.has(list[i])) return list.splice(i, 1)[0];
+  return undefined;
 }
+
+const NONE: ReadonlySet<GPUBuffer> = new Set();
 
 export class BufferPool {
   private free = new Map<number, GPUBuffer[]>();
-  private pending: GPUBuffer[] = [];
+  /** Released since the last submit: unsubmitted commands may still read them. */
+  private unsubmitted = new Set<GPUBuffer>();
   /** Requests since the end of the last step. */
   private position = 0;
   /** Per request position, the buffers it was handed most recently (newest first). */
@@ -48,11 +54,12 @@ export class BufferPool {
 
   constructor(private device: GPUDevice) {}
 
-  acquire(bytes: number): GPUBuffer {
+  /** `hostWrite`: the buffer's contents will come from the host (queue.writeBuffer). */
+  acquire(bytes: number, hostWrite = false): GPUBuffer {
     const size = roundBytes(bytes);
     const list = this.free.get(size);
     const recent = (this.byPosition[this.position] ??= []);
-    let buffer = list && takeRecent(list, recent);
+    let buffer = list && takeRecent(list, recent, hostWrite ? this.unsubmitted : NONE);
     if (buffer) {
       this.stats.freeBuffers--;
       this.stats.freeBytes -= size;
@@ -73,8 +80,8 @@ export class BufferPool {
   release(buffer: GPUBuffer): void {
     this.stats.liveBuffers--;
     this.stats.liveBytes -= buffer.size;
-    if (this.recording) this.pending.push(buffer);
-    else this.recycle(buffer);
+    if (this.recording) this.unsubmitted.add(buffer);
+    this.recycle(buffer);
   }
 
   /** Called when the runtime opens a command encoder. */
@@ -90,11 +97,10 @@ export class BufferPool {
     this.stats.freeBytes += buffer.size;
   }
 
-  /** Called right after a queue submit: what was released before it is now safe to hand out again. `endOfStep`:
-   * the submit ends a step (request positions restart), not one chunk of it. */
+  /** Called right after a queue submit: what was released before it may now be written from the host too.
+   * `endOfStep`: the submit ends a step (request positions restart), not one chunk of it. */
   afterSubmit(endOfStep = true): void {
-    for (const buffer of this.pending) this.recycle(buffer);
-    this.pending = [];
+    this.unsubmitted.clear();
     this.recording = false;
     if (endOfStep) this.position = 0;
   }

@@ -85,15 +85,20 @@ export class Tensor {
     scopes.at(-1)?.add(this);
   }
 
-  /** Uninitialised tensor (its buffer may hold a previous tensor's data). */
+  /** Uninitialised tensor (its buffer may hold a previous tensor's data), to be written by GPU commands. */
   static empty(shape: Shape, dtype: DType = 'f32'): Tensor {
+    return Tensor.allocate(shape, dtype, false);
+  }
+
+  /** `hostWrite`: filled by a queue write (which must not land in a buffer unsubmitted commands still read). */
+  private static allocate(shape: Shape, dtype: DType, hostWrite: boolean): Tensor {
     checkShape(shape, 'Tensor.empty');
     const bytes = shapeSize(shape) * BYTES[dtype];
     const limit = rt().gpu.limits.maxStorageBufferBindingSize;
     if (bytes > limit) {
       throw new Error(`tensor ${fmtShape(shape)} needs ${bytes} bytes, above this adapter's binding limit of ${limit}; use smaller tiles or batches`);
     }
-    return new Tensor(shape, new Storage(rt().pool.acquire(bytes), bytes), dtype);
+    return new Tensor(shape, new Storage(rt().pool.acquire(bytes, hostWrite), bytes), dtype);
   }
 
   static fromArray(data: ArrayLike<number>, shape: Shape): Tensor {
@@ -101,7 +106,7 @@ export class Tensor {
     if (data.length !== shapeSize(shape)) {
       throw new Error(`Tensor.fromArray: ${data.length} values given for shape ${fmtShape(shape)} (expected ${shapeSize(shape)})`);
     }
-    const t = Tensor.empty(shape);
+    const t = Tensor.allocate(shape, 'f32', true);
     const f32 = data instanceof Float32Array ? data : Float32Array.from(data);
     rt().write(t.binding, f32);
     return t;

@@ -165,9 +165,6 @@ export function tuned<C>(key: string, candidates: C[], fallback: C, trial: (c: C
         inFlight.delete(key);
         save();
       });
-      // The trial's scratch is reusable only after a submit: without one each trial would write fresh memory, which
-      // on CPU adapters faults in page by page inside the timed kernels (Winograd's operands: 1.3–2.5× slower).
-      r.submitChunk();
     });
   }
   return fallback;

@@ -194,3 +194,24 @@ describe('tape bookkeeping', () => {
     [x, w].forEach((t) => t.dispose());
   });
 });
+
+describe('buffer pool: reuse within a recording', () => {
+  it('a buffer released while its reader is unsubmitted takes a later GPU output at once, never a host upload', async () => {
+    const n = 1237; // a size no other test allocates: the released buffer is the only free one of it
+    const a = Tensor.fromArray(new Float32Array(n).fill(2), [n]);
+    await a.data(); // submitted: nothing recorded now
+    const y = add(a, a); // recorded, not submitted: reads a
+    const released = a.binding.buffer;
+    a.dispose();
+    // A queue write lands before the unsubmitted add: it must not go into a's buffer.
+    const b = Tensor.fromArray(new Float32Array(n).fill(7), [n]);
+    expect(b.binding.buffer).not.toBe(released);
+    // A dispatch's output runs after the add: it may, and does, take the buffer at once.
+    const c = add(y, y);
+    expect(c.binding.buffer).toBe(released);
+    expect(Array.from(await y.data()).every((v) => v === 4)).toBe(true);
+    expect(Array.from(await c.data()).every((v) => v === 8)).toBe(true);
+    expect(Array.from(await b.data()).every((v) => v === 7)).toBe(true);
+    for (const t of [y, b, c]) t.dispose();
+  });
+});
