@@ -296,9 +296,9 @@ describe('conv2d: f16 maps (training\'s f16 storage), read into f32 and written 
     { name: '3×3 stride 2 (a down layer\'s)', x: [1, 4, 9, 8], w: [6, 4, 3, 3], opts: { stride: 2, padding: 1 } },
     { name: '7×7 reflect (the head\'s)', x: [1, 4, 8, 9], w: [3, 4, 7, 7], opts: { padding: 3, paddingMode: 'reflect' as const } },
   ];
-  const tilings: ConvTiling[] = [{ tm: 8, tn: 8 }, { tm: 16, tn: 8, wg: 8 }, { tm: 8, tn: 8, staged: true }, { tm: 4, tn: 4, splitK: 2 }, { tm: 4, tn: 4, strategy: 'tiles' }, { tm: 16, tn: 8, strategy: 'rows' }, { tm: 16, tn: 8, strategy: 'winograd' }, { tm: 16, tn: 8, strategy: 'winograd', m: 4 }];
+  const tilings: ConvTiling[] = [{ tm: 8, tn: 8 }, { tm: 16, tn: 8, wg: 8 }, { tm: 8, tn: 8, staged: true }, { tm: 4, tn: 4, splitK: 2 }, { tm: 4, tn: 4, strategy: 'tiles' }, { tm: 8, tn: 8, strategy: 'tiles', splitK: 2 }, { tm: 16, tn: 8, strategy: 'rows' }, { tm: 16, tn: 8, strategy: 'winograd' }, { tm: 16, tn: 8, strategy: 'winograd', m: 4 }, { tm: 8, tn: 8, strategy: 'winograd', m: 4, tiledGemm: true }];
   for (const t of tilings) {
-    it(`${t.strategy ?? 'registers'} ${t.tm}×${t.tn}${t.wg ? ` wg ${t.wg}` : ''}${t.splitK ? `, split-K ${t.splitK}` : ''}${t.staged ? ', staged' : ''}${t.m ? `, F(${t.m}×${t.m})` : ''}`, (ctx) => withTiling(t, async () => {
+    it(`${t.strategy ?? 'registers'} ${t.tm}×${t.tn}${t.wg ? ` wg ${t.wg}` : ''}${t.splitK ? `, split-K ${t.splitK}` : ''}${t.staged ? ', staged' : ''}${t.m ? `, F(${t.m}×${t.m})` : ''}${t.tiledGemm ? ', tiled GEMM' : ''}`, (ctx) => withTiling(t, async () => {
       skipWithoutF16(ctx);
       for (const [k, l] of layers.entries()) {
         const values = Float32Array.from(inputData({ shape: l.x, seed: 50 + k, scale: 1 }), f16Round);
