@@ -5,8 +5,8 @@
 // gradient (a reduction over output pixels: both weight gradients); plus the bias gradient. Strategies:
 // 'registers' (conv_direct_gather.wgsl, conv_phase_gather.wgsl, conv_weight_grad.wgsl: TM×TN register tiles
 // straight from storage, weight loads uniform per workgroup — the CPU adapters' choice; on GPUs also split-K and
-// with the shared operand staged in workgroup memory), 'tiles' (conv_tiled.wgsl: 64×64 blocks staged in workgroup
-// memory), for weight gradients 'rows' (conv_weight_grad_rows.wgsl), and for 3×3 stride-1 layers 'winograd'
+// with the shared operand staged in workgroup memory), 'tiles' (conv_tiled.wgsl: 64×64 to 128×128 blocks staged in
+// workgroup memory, GPUs only), for weight gradients 'rows' (conv_weight_grad_rows.wgsl), and for 3×3 stride-1 layers 'winograd'
 // (conv_winograd.ts: transforms and 16 smaller GEMMs). autotune.ts picks one per adapter and shape class.
 import { Tensor, alignedOffsets, type DType } from '../graph/tensor.js';
 import { rt } from '../graph/runtime.js';
@@ -280,9 +280,12 @@ function splitCount(groups: number, length: number): number {
   return Math.max(1, Math.min(length, 64, Math.ceil(target / groups)));
 }
 
-/** out[i] = Σ_s part[s·n + i] (+ out[i] with acc): the split-K slices added in a fixed order. */
-function reduceSplits(part: GPUBufferBinding, out: GPUBufferBinding, n: number, splits: number, acc: boolean, Y: DType = 'f32'): void {
-  rt().dispatch(REDUCE_SPLITS, { part, out }, { n, splits, n1: n, part2: 0, out2: 0 }, { consts: { ACC: acc, Y } });
+/** out[i] = Σ_s part[s·n + i] (+ out[i] with acc): the split-K slices added in a fixed order. With `second`, the same
+ * dispatch also adds a second segment of `second.n` values whose slices start at element `partAt` of part, into
+ * out from element `outAt` (a layer's bias gradient beside its weight gradient in one buffer). */
+function reduceSplits(part: GPUBufferBinding, out: GPUBufferBinding, n: number, splits: number, acc: boolean, Y: DType = 'f32', second = { n: 0, partAt: 0, outAt: 0 }): void {
+  const params = { n: n + second.n, splits, n1: n, part2: second.partAt, out2: second.outAt };
+  rt().dispatch(REDUCE_SPLITS, { part, out }, params, { consts: { ACC: acc, Y } });
 }
 
 /** The binding from a's start to b's end where b lies after a in the same buffer (a parameter arena's weight and
@@ -453,9 +456,8 @@ function pairedTile(g: ConvGeometry, x: GPUBufferBinding, dyTensor: Tensor, w: G
   const dy = dyTensor.savedBinding;
   const vx = input.variant;
   const same = vx.strategy === 'winograd' && vw.strategy === 'winograd' && vx.tm === vw.tm && vx.tn === vw.tn && vx.wg === vw.wg && !!vx.tiledGemm === !!vw.tiledGemm;
-  const four = winogradPairFits(g, 4);
   // Forced F(4×4) (tests, benchmarks) pairs the gradients in F(4×4) too.
-  if (forced) return same ? (forced.m === 4 && four ? { ...vw, m: 4 } : vw) : null;
+  if (forced) return same ? (forced.m === 4 && winogradPairFits(g, 4) ? { ...vw, m: 4 } : vw) : null;
   if (!decided(input.key) || !decided(shapeClass('weightGrad', g))) return same ? vw : null;
   const trial = (c: ConvVariant | typeof APART) => {
     const [dx, dw] = [Tensor.empty([g.N, g.Cin, g.H, g.W]), Tensor.empty([g.Cout, g.Cin, g.KH, g.KW])];
@@ -470,10 +472,15 @@ function pairedTile(g: ConvGeometry, x: GPUBufferBinding, dyTensor: Tensor, w: G
     }
     for (const t of [dx, dw, db]) t?.dispose();
   };
-  const tiles = [...WINOGRAD, ...(cpuLikeAdapter() ? [] : WINOGRAD_TILED)];
-  const candidates: (ConvVariant | typeof APART)[] = [APART, ...tiles, ...(four ? tiles.map((v) => ({ ...v, m: 4 as const })) : [])];
-  const choice = tuned(`${shapeClass('gradients', g)}${g.reflect ? ' reflect' : ''}`, candidates, same ? vw : APART, trial, trialReps(g));
+  const choice = tuned(`${shapeClass('gradients', g)}${g.reflect ? ' reflect' : ''}`, pairCandidates(g), same ? vw : APART, trial, trialReps(g));
   return choice === APART ? null : choice;
+}
+
+/** What the pairing of g's gradients tries: apart, or together with each Winograd GEMM tile in F(2×2) and, where its
+ * operands fit, F(4×4). */
+function pairCandidates(g: ConvGeometry): (ConvVariant | typeof APART)[] {
+  const pairTiles = [...WINOGRAD, ...(cpuLikeAdapter() ? [] : WINOGRAD_TILED)];
+  return [APART, ...pairTiles, ...(winogradPairFits(g, 4) ? pairTiles.map((v) => ({ ...v, m: 4 as const })) : [])];
 }
 
 /** dw, and with `db` also the bias gradient Σ dy in the same pass ('registers'; 'tiles' adds a reduction). Layers
@@ -544,8 +551,7 @@ function splitWeightGrad(g: ConvGeometry, groups: [number, number], x: GPUBuffer
   dispatch({ x, dy, dw: dwPart.binding, db: dbPart.binding }, splits, Math.ceil(rows / splits));
   const both = db ? spanning(dw, db.binding) : null;
   if (both) {
-    const params = { n: nW + g.Cout, splits, n1: nW, part2: dbAt, out2: both.bAt };
-    rt().dispatch(REDUCE_SPLITS, { part: part.binding, out: both.span }, params, { consts: { ACC: acc, Y: 'f32' } });
+    reduceSplits(part.binding, both.span, nW, splits, acc, 'f32', { n: g.Cout, partAt: dbAt, outAt: both.bAt });
   } else {
     reduceSplits(dwPart.binding, dw, nW, splits, acc);
     if (db) reduceSplits(dbPart.binding, db.binding, g.Cout, splits, acc);
@@ -607,4 +613,4 @@ export function biasGrad(dy: Tensor, into: Tensor | null = null): Tensor {
   return db;
 }
 
-export { candidates as convCandidates, WinogradShared };
+export { candidates as convCandidates, pairCandidates as convPairCandidates, WinogradShared };
