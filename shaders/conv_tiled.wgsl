@@ -12,19 +12,46 @@
 // [z·kPerSplit, (z+1)·kPerSplit) into slice z of c ([splits, M, Ncol] for MODE 2, [splits, N, Cout, OH, OW] for the
 // gathers, bias in slice 0), which reduce_splits.wgsl adds. For the gathers k is ci-major, so a split is a range of
 // input channels.
+// PHASED (mode 1 at stride s > 1 without reflection): the outputs fall into s² phases (oy mod s, ox mod s), each
+// summing only its own taps (kh ≡ oy + pad mod s, likewise kw; conv_phase_gather.wgsl). A workgroup computes one
+// phase's GEMM, K = Cin·tapsY·tapsX instead of Cin·KH·KW whose other products are 0 (3/4 of them at k3 s2); the
+// phase is folded into workgroup z: zTile = fold·s² + phase.
 
 /** A is stored k-contiguous in the forward (w[co, (ci, kh, kw)]) and the weight gradient (dy rows), not in mode 1. */
 const A_K_FAST = MODE != 1u;
 
+/** PHASED: the workgroup's output phase (ry, rx), its first taps (kh0, kw0) and tap counts, and its output grid. */
+struct Phase { ry: u32, rx: u32, kh0: u32, kw0: u32, tapsY: u32, tapsX: u32, rows: u32, cols: u32 }
+var<private> phase: Phase;
+
+fn phaseOf(i: u32) -> Phase {
+  let s = p.stride;
+  let ry = i / s;
+  let rx = i % s;
+  let kh0 = (ry + p.pad) % s;
+  let kw0 = (rx + p.pad) % s;
+  // Ceiling divisions, 0 where the kernel or the output is smaller than the phase's offset.
+  let tapsY = select(0u, (p.KH - kh0 + s - 1u) / s, kh0 < p.KH);
+  let tapsX = select(0u, (p.KW - kw0 + s - 1u) / s, kw0 < p.KW);
+  let rows = select(0u, (p.OH - ry + s - 1u) / s, ry < p.OH);
+  let cols = select(0u, (p.OW - rx + s - 1u) / s, rx < p.OW);
+  return Phase(ry, rx, kh0, kw0, tapsY, tapsX, rows, cols);
+}
+
 fn dimM() -> u32 { return p.Cout; }
 fn dimN() -> u32 {
   if (MODE == 2u) { return p.Cin * p.KH * p.KW; }
+  if (PHASED) { return p.N * phase.rows * phase.cols; }
   return p.N * p.OH * p.OW;
 }
-fn dimK() -> u32 {
+/** The GEMM's depth, of phase ph when PHASED: the kernel's loop bound takes ph from a let, since a private
+ * variable's value does not count as uniform. */
+fn depthK(ph: Phase) -> u32 {
   if (MODE == 2u) { return p.N * p.OH * p.OW; }
+  if (PHASED) { return p.Cin * ph.tapsY * ph.tapsX; }
   return p.Cin * p.KH * p.KW;
 }
+fn dimK() -> u32 { return depthK(phase); }
 
 /** x at row iy, column ix of plane (n, ci), 0 outside. */
 fn xAt(plane: u32, iy: i32, ix: i32) -> f32 {
@@ -46,11 +73,21 @@ struct Tap { ci: u32, kh: i32, kw: i32 }
 struct Pixel { n: u32, oy: i32, ox: i32 }
 
 fn tapOf(q: u32) -> Tap {
+  if (PHASED) {
+    let T = phase.tapsY * phase.tapsX;
+    let r = q % T;
+    return Tap(q / T, i32(phase.kh0 + p.stride * (r / phase.tapsX)), i32(phase.kw0 + p.stride * (r % phase.tapsX)));
+  }
   let K = p.KH * p.KW;
   return Tap(q / K, i32((q % K) / p.KW), i32(q % p.KW));
 }
 
 fn pixelOf(o: u32) -> Pixel {
+  if (PHASED) {
+    let qy = (o / phase.cols) % phase.rows;
+    let qx = o % phase.cols;
+    return Pixel(o / (phase.cols * phase.rows), i32(phase.ry + p.stride * qy), i32(phase.rx + p.stride * qx));
+  }
   return Pixel(o / (p.OW * p.OH), i32((o / p.OW) % p.OH), i32(o % p.OW));
 }
 
@@ -88,8 +125,8 @@ fn loadA(m: u32, k: u32) -> f32 {
   if (m >= dimM() || k >= dimK()) { return 0.0; }
   if (MODE == 0u) { return a[m * dimK() + k]; }
   if (MODE == 1u) {
-    let K = p.KH * p.KW;
-    return a[((k / K) * p.Cout + m) * K + k % K];
+    let q = tapOf(k);
+    return a[((q.ci * p.Cout + m) * p.KH + u32(q.kh)) * p.KW + u32(q.kw)];
   }
   let L = p.OH * p.OW;
   return a[((k / L) * p.Cout + m) * L + k % L];
@@ -106,10 +143,16 @@ fn loadB(k: u32, n: u32, nTap: Tap, nPixel: Pixel) -> f32 {
 fn kernel(lid3: vec3u, wid: vec3u, nwg: vec3u) {
   let m0 = wid.y * BM;
   let split = wid.z / p.zTiles;
-  let n0 = (wid.x + (wid.z % p.zTiles) * nwg.x) * BN;
+  let zTile = wid.z % p.zTiles;
+  let phases = select(1u, p.stride * p.stride, PHASED);
+  let ph = phaseOf(zTile % phases);
+  phase = ph;
+  // A split's share of k: kPerSplit = its input channels × KH·KW, of which a phase has tapsY·tapsX taps each.
+  let kPerSplit = select(p.kPerSplit, p.kPerSplit / (p.KH * p.KW) * ph.tapsY * ph.tapsX, PHASED);
+  let n0 = (wid.x + zTile / phases * nwg.x) * BN;
   let t = lid3.y * 16u + lid3.x;
-  let kStart = split * p.kPerSplit;
-  let kEnd = min(dimK(), kStart + p.kPerSplit);
+  let kStart = split * kPerSplit;
+  let kEnd = min(depthK(ph), kStart + kPerSplit);
   // The invocation stages values t + 256·e of A's slice (slotA: along k where A is k-contiguous, the weights of the
   // forward and dy rows of the weight gradient) and column t % BN of B's, rows t / BN + e·256 / BN: its column of B
   // is the same in every slice, so only the index along k is decomposed per element.
@@ -147,7 +190,8 @@ fn kernel(lid3: vec3u, wid: vec3u, nwg: vec3u) {
         c[at] = Y(select(sum, sum + f32(c[at]), ACC));
       } else {
         let bias = select(0.0, b[m], p.hasBias != 0u && split == 0u);
-        let at = ((split * p.N + n / L) * p.Cout + m) * L + n % L;
+        let o = pixelOf(n);
+        let at = ((split * p.N + o.n) * p.Cout + m) * L + u32(o.oy) * p.OW + u32(o.ox);
         c[at] = Y(select(sum + bias, sum + bias + f32(c[at]), ACC));
       }
     }

@@ -66,7 +66,7 @@ const TILED = defineKernel({
   shader: 'conv_tiled',
   params: { ...GEOMETRY, hasBias: 'u32', kPerSplit: 'u32', zTiles: 'u32' },
   bindings: { x: X_MAP, a: 'read', b: 'read', c: { access: 'read_write', type: 'array<Y>' } },
-  consts: { MODE: 'u32', RM: 'u32', RN: 'u32', REFLECT: 'bool', ACC: 'bool', X: 'float', Y: 'float' },
+  consts: { MODE: 'u32', RM: 'u32', RN: 'u32', REFLECT: 'bool', PHASED: 'bool', ACC: 'bool', X: 'float', Y: 'float' },
   includes: ['workgroup_tile', 'reflect'],
   entry: ['lid3', 'wid', 'nwg'],
   workgroup: [16, 16],
@@ -261,16 +261,23 @@ function tileGroups(v: ConvVariant, g: ConvGeometry, cols: number): [number, num
 
 type TileBuffers = { x: GPUBufferBinding; a: GPUBufferBinding; b: GPUBufferBinding; c: GPUBufferBinding };
 
-/** conv_tiled.wgsl in `mode` over `groups` (z: zTiles column folds × the splits of k, kPerSplit rows of k each). */
-function dispatchTiles(mode: number, v: ConvVariant, g: ConvGeometry, buffers: TileBuffers, hasBias: boolean, groups: [number, number, number], zTiles: number, kPerSplit: number, acc: boolean, Y: DType): void {
+/** conv_tiled.wgsl in `mode` over `groups` (z: zTiles column folds (× the phases when `phased`) × the splits of k,
+ * kPerSplit rows of k each). */
+function dispatchTiles(mode: number, v: ConvVariant, g: ConvGeometry, buffers: TileBuffers, hasBias: boolean, groups: [number, number, number], zTiles: number, kPerSplit: number, acc: boolean, Y: DType, phased = false): void {
   const params = { ...geometry(g), hasBias: hasBias ? 1 : 0, kPerSplit, zTiles };
-  rt().dispatch(TILED, buffers, params, { consts: { MODE: mode, RM: v.tm, RN: v.tn, REFLECT: !!g.reflect, ACC: acc, X: xStorage(g), Y }, groups });
+  rt().dispatch(TILED, buffers, params, { consts: { MODE: mode, RM: v.tm, RN: v.tn, REFLECT: !!g.reflect, PHASED: phased, ACC: acc, X: xStorage(g), Y }, groups });
 }
 
-/** A gather (mode 0 direct, 1 phase) by workgroup-memory tiles, its input channels split as v asks. */
+/** A gather (mode 0 direct, 1 phase) by workgroup-memory tiles, its input channels split as v asks. Mode 1 at
+ * stride > 1 runs one GEMM per output phase over the phase's own taps (not with reflection, whose mirrors mix the
+ * phases: that multiplies every tap). */
 function gatherTiles(mode: number, v: ConvVariant, g: ConvGeometry, x: GPUBufferBinding, w: GPUBufferBinding, b: GPUBufferBinding | null, y: GPUBufferBinding, acc: boolean): void {
-  splitGather(g, tileGroups(v, g, g.N * g.OH * g.OW), v, y, acc, (out, split, groups, accumulate, Y) =>
-    dispatchTiles(mode, v, g, { x, a: w, b: b ?? w, c: out }, b !== null, groups, split.zTiles, split.ciPerSplit * g.KH * g.KW, accumulate, Y));
+  const phased = mode === 1 && g.stride > 1 && !g.reflect;
+  const phases = phased ? g.stride ** 2 : 1;
+  const cols = phased ? g.N * Math.ceil(g.OH / g.stride) * Math.ceil(g.OW / g.stride) : g.N * g.OH * g.OW;
+  const [gx, gy, folds] = tileGroups(v, g, cols);
+  splitGather(g, [gx, gy, folds * phases], v, y, acc, (out, split, groups, accumulate, Y) =>
+    dispatchTiles(mode, v, g, { x, a: w, b: b ?? w, c: out }, b !== null, groups, split.zTiles, split.ciPerSplit * g.KH * g.KW, accumulate, Y, phased));
 }
 
 /** Ways to split a reduction over `length` items (a weight gradient's output rows, a gather's input channels) so

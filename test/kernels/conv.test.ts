@@ -64,6 +64,26 @@ describe('conv: workgroup-memory tiles agree with PyTorch on the generator\'s wi
       await convOracleCase('conv2d_gen_block', 'twice');
     }));
   }
+  // Stride 2, zero padding: each phase's GEMM over its own taps (a quarter of a 3×3 kernel's products on average);
+  // reflection padding: every tap, since the mirrors mix the phases.
+  it('computes a stride-2 input gradient one phase at a time, except with reflection', ({ skip }) => withTiling({ tm: 4, tn: 4, strategy: 'tiles' }, async () => {
+    const r = rt();
+    if (!r.canTime) skip(`${r.gpu.adapterName} has no timestamp queries (the dispatches' labels come with their times)`);
+    const labels: string[] = [];
+    for (const paddingMode of ['zeros', 'reflect'] as const) {
+      const x = Tensor.fromArray(inputData({ shape: [1, 4, 9, 9], seed: 31, scale: 1 }), [1, 4, 9, 9]);
+      const w = Tensor.fromArray(inputData({ shape: [4, 4, 3, 3], seed: 32, scale: 1 }), [4, 4, 3, 3]);
+      x.requiresGrad = true;
+      const y = conv2d(x, w, null, { stride: 2, padding: 1, paddingMode });
+      r.startTiming();
+      backward(y, Tensor.fromArray(inputData({ shape: y.shape, seed: 33, scale: 1 }), y.shape));
+      labels.push(...(await r.stopTiming()).map((t) => t.label).filter((l) => l.includes('MODE=1')));
+      x.grad!.dispose();
+      x.dispose();
+      w.dispose();
+    }
+    expect(labels).toEqual([expect.stringMatching(/^conv_tiled MODE=1 .*PHASED/), expect.not.stringMatching(/PHASED/)]);
+  }));
   it('refuses other per-invocation shapes in one line', () => withTiling({ tm: 16, tn: 8, strategy: 'tiles' }, async () => {
     await expect(convOracleCase('conv2d_odd')).rejects.toThrow(/workgroup-memory tiles take 4 or 8 rows and columns per invocation, not 16×8/);
   }));
@@ -384,9 +404,9 @@ describe('conv: finite differences', () => {
   });
   // Padding 2 of width 4: inner columns mirror onto both edges. Stride 1 folds in the flipped direct gather, stride 2
   // in the phase gather (both also split over their 3 channels, each slice adding its channels' mirrors), 'tiles' in the
-  // workgroup-memory kernel, the fold pass after the gather over the padded grid (its slices added by the fold; also
+  // workgroup-memory kernel (at stride 2 over every tap: the mirrors mix the phases), the fold pass after the gather over the padded grid (its slices added by the fold; also
   // with the weights staged in workgroup memory).
-  for (const [stride, t] of [[1, null], [2, null], [1, { tm: 4, tn: 4, strategy: 'tiles' }], [1, { tm: 4, tn: 4, splitK: 2 }], [2, { tm: 4, tn: 4, splitK: 2 }], [1, { tm: 4, tn: 4, splitK: 2, foldPass: true }], [1, { tm: 4, tn: 4, splitK: 2, foldPass: true, staged: true }]] as [number, ConvTiling | null][]) {
+  for (const [stride, t] of [[1, null], [2, null], [1, { tm: 4, tn: 4, strategy: 'tiles' }], [2, { tm: 4, tn: 4, strategy: 'tiles' }], [1, { tm: 4, tn: 4, splitK: 2 }], [2, { tm: 4, tn: 4, splitK: 2 }], [1, { tm: 4, tn: 4, splitK: 2, foldPass: true }], [1, { tm: 4, tn: 4, splitK: 2, foldPass: true, staged: true }]] as [number, ConvTiling | null][]) {
     it(`conv2d with reflection padding 2, stride ${stride}${t ? `, ${t.strategy ?? `split-K ${t.splitK}`}${t.foldPass ? ', fold pass' : ''}${t.staged ? ', staged' : ''}` : ''}`, async () => {
       const w = { data: inputData({ shape: [3, 2, 3, 3], seed: 8, scale: 1 }), shape: [3, 2, 3, 3] };
       await withTiling(t ?? convTiling(), async () => {
@@ -403,6 +423,17 @@ describe('conv: finite differences', () => {
       const w = { data: inputData({ shape: [3, 2, 3, 3], seed: 8, scale: 1 }), shape: [3, 2, 3, 3] };
       await withTiling({ tm: 4, tn: 4, strategy: 'winograd', m }, async () => {
         const r = await gradcheck((xx, ww, bb) => conv2d(xx, ww, bb, { padding: 1, paddingMode: mode }), [xs, w, b]);
+        expect(r.worst, r.detail).toBeLessThanOrEqual(1);
+      });
+    });
+  }
+  // A 1×1 kernel at stride 2: its input gradient's odd rows and columns are phases without a tap (0). 'tiles' runs
+  // one GEMM per phase, of depth 0 there, and a 2-way split of the 2 channels.
+  for (const t of [null, { tm: 4, tn: 4, strategy: 'tiles' }, { tm: 4, tn: 4, strategy: 'tiles', splitK: 2 }] as (ConvTiling | null)[]) {
+    it(`conv2d 1×1, stride 2${t ? `, ${t.strategy}${t.splitK ? ', split-K 2' : ''}` : ''}`, async () => {
+      const w = { data: inputData({ shape: [3, 2, 1, 1], seed: 8, scale: 1 }), shape: [3, 2, 1, 1] };
+      await withTiling(t ?? convTiling(), async () => {
+        const r = await gradcheck((xx, ww, bb) => conv2d(xx, ww, bb, { stride: 2 }), [x, w, b]);
         expect(r.worst, r.detail).toBeLessThanOrEqual(1);
       });
     });
