@@ -12,6 +12,8 @@ import { reflectionPad2d } from '../../src/kernels/pad.js';
 import { correctPlanes, type TileGenerator } from '../../src/correct/tiled.js';
 import { planAxis, receptiveRadius, tileMargin, DEFAULT_RAMP } from '../../src/correct/tiling.js';
 import type { ResnetGenerator } from '../../src/model/generator.js';
+import { convTiling, setConvTiling, type ConvTiling } from '../../src/kernels/conv_gemm.js';
+import { setReduction } from '../../src/kernels/autotune.js';
 import { testGenerator, testImage } from './helpers.js';
 
 useGpu();
@@ -132,6 +134,45 @@ describe('tiled equals whole-image correction', () => {
         expect(d).toBeLessThanOrEqual(TOL);
       }
       gen.dispose();
+    });
+  }
+
+  // What only GPUs pick, forced for every layer of both: the workgroup-memory tiles (the transposed upsampling by
+  // phases), Winograd on the 3×3 layers with its GEMMs in workgroup-memory tiles; the 256-wide tree reductions.
+  // F(4×4)'s own rounding is larger than the direct sums' (the whole image through it is 7e-6 from the direct result
+  // here), and tiled and whole image, whose inputs differ by the statistics' rounding, each carry their own: their
+  // difference is held to twice F(4×4)'s distance from the direct result (two independent errors: about √2 of it).
+  const strategies: [ConvTiling, 'direct' | 'own error'][] = [
+    [{ strategy: 'tiles', tm: 8, tn: 8, splitK: 'auto' }, 'direct'],
+    [{ strategy: 'winograd', tm: 8, tn: 8, tiledGemm: true }, 'direct'],
+    [{ strategy: 'winograd', tm: 8, tn: 8, m: 4, tiledGemm: true }, 'own error'],
+  ];
+  for (const [t, bound] of strategies) {
+    const name = `${t.strategy}${t.m ? ` F(${t.m}×${t.m})` : t.strategy === 'winograd' ? ' F(2×2)' : ''} ${t.tm}×${t.tn}`;
+    it(`RGB, transposed-conv upsampling, on the GPUs' strategies (${name}, tree reductions)`, async () => {
+      const gen = testGenerator({ ngf: 4, blocks: 1 });
+      const [C, H, W] = [3, 150, 118];
+      const x = testImage(C, H, W, 21);
+      const direct = await wholeImage(gen, x, C, H, W);
+      const before = convTiling();
+      setConvTiling(t);
+      setReduction('tree');
+      try {
+        const whole = await wholeImage(gen, x, C, H, W);
+        const ownError = maxAbsDiff(whole, direct);
+        const limit = bound === 'direct' ? TOL : 2 * ownError;
+        for (const tile of [36, 100]) {
+          const r = await correctPlanes(gen, x, C, H, W, { tile });
+          expect(r.tiles).toBeGreaterThan(1);
+          const d = maxAbsDiff(r.output, whole);
+          report.push(`${name}, tile ${tile}: max |tiled − whole| ${d.toExponential(2)} (whole image ${ownError.toExponential(2)} from the direct sums)`);
+          expect(d).toBeLessThanOrEqual(limit);
+        }
+      } finally {
+        setConvTiling(before);
+        setReduction(null);
+        gen.dispose();
+      }
     });
   }
 

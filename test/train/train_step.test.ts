@@ -7,6 +7,8 @@ import { skipWithoutF16 } from '../helpers/f16.js';
 import { featureNet, stepErrors } from '../helpers/train_step.js';
 import { CycleGan } from '../../src/model/cyclegan.js';
 import { rt } from '../../src/graph/runtime.js';
+import { convTiling, setConvTiling, type ConvTiling } from '../../src/kernels/conv_gemm.js';
+import { setReduction } from '../../src/kernels/autotune.js';
 
 useGpu();
 
@@ -28,28 +30,50 @@ function fixtureModel(fx: Fixture): { model: CycleGan; features: ReturnType<type
   return { model, features };
 }
 
-describe('one CycleGAN training step equals PyTorch', () => {
-  for (const name of fixtureCases('train_step')) {
-    it(name, async () => {
-      const fx = loadFixture('train_step', name);
-      const p = fx.params;
-      const { model, features } = fixtureModel(fx);
-      const realS = inputTensor(fx, 'realS');
-      const realT = inputTensor(fx, 'realT');
-      const flopsBefore = rt().convFlops;
-      const losses = await model.step(realS, realT);
-      // PyTorch's conv FLOPs for the same step, plus the one gradient the batched G_s forward adds: its 7×7 stem's
-      // input gradient for realS, which shares the batch with fakeS (PyTorch runs G_s(realS) alone, needing none).
-      const stemInputGrad = 2 * p.size ** 2 * p.ngf * p.channels * 7 * 7;
-      expect(rt().convFlops - flopsBefore).toBe(p.convFlops + stemInputGrad);
+/** One step of the fixture's model against PyTorch: losses, weights and Adam's moments within the oracle tolerance,
+ * and the conv FLOPs counted. */
+async function expectStepMatches(name: string): Promise<void> {
+  const fx = loadFixture('train_step', name);
+  const p = fx.params;
+  const { model, features } = fixtureModel(fx);
+  const realS = inputTensor(fx, 'realS');
+  const realT = inputTensor(fx, 'realT');
+  const flopsBefore = rt().convFlops;
+  const losses = await model.step(realS, realT);
+  // PyTorch's conv FLOPs for the same step, plus the one gradient the batched G_s forward adds: its 7×7 stem's
+  // input gradient for realS, which shares the batch with fakeS (PyTorch runs G_s(realS) alone, needing none).
+  const stemInputGrad = 2 * p.size ** 2 * p.ngf * p.channels * 7 * 7;
+  expect(rt().convFlops - flopsBefore).toBe(p.convFlops + stemInputGrad);
 
-      const errors = await stepErrors(fx, model, losses, ['gAdv', 'gContent', 'gCycle', 'gTotal', 'dT', 'dS']);
-      const worst = Object.entries(errors).sort((a, b) => b[1] - a[1]).slice(0, 3);
-      for (const [k, e] of Object.entries(errors)) expect(e, `${k} (worst: ${JSON.stringify(worst)})`).toBeLessThanOrEqual(1);
-      realS.dispose();
-      realT.dispose();
-      model.dispose();
-      features.dispose();
+  const errors = await stepErrors(fx, model, losses, ['gAdv', 'gContent', 'gCycle', 'gTotal', 'dT', 'dS']);
+  const worst = Object.entries(errors).sort((a, b) => b[1] - a[1]).slice(0, 3);
+  for (const [k, e] of Object.entries(errors)) expect(e, `${k} (worst: ${JSON.stringify(worst)})`).toBeLessThanOrEqual(1);
+  realS.dispose();
+  realT.dispose();
+  model.dispose();
+  features.dispose();
+}
+
+describe('one CycleGAN training step equals PyTorch', () => {
+  for (const name of fixtureCases('train_step')) it(name, () => expectStepMatches(name));
+});
+
+describe('one CycleGAN training step on the GPUs\' strategies equals PyTorch', () => {
+  // What only GPUs pick, forced for every layer of a whole step (each kernel also has its own oracle tests): the
+  // workgroup-memory tiles, split over input channels, with the 256-wide tree reductions; Winograd F(4×4) on the 3×3
+  // layers (forwards, and both gradients together) with its GEMMs in workgroup-memory tiles.
+  const strategies: ConvTiling[] = [{ strategy: 'tiles', tm: 8, tn: 8, splitK: 'auto' }, { strategy: 'tiles', tm: 4, tn: 4 }, { strategy: 'winograd', tm: 8, tn: 8, m: 4, tiledGemm: true }];
+  for (const t of strategies) {
+    it(`${t.strategy}${t.m ? ` F(${t.m}×${t.m})` : ''} ${t.tm}×${t.tn}${t.splitK ? ', split-K' : ''}${t.tiledGemm ? ', tiled GEMMs' : ''}, tree reductions`, async () => {
+      const before = convTiling();
+      setConvTiling(t);
+      setReduction('tree');
+      try {
+        await expectStepMatches('lsgan_paper');
+      } finally {
+        setConvTiling(before);
+        setReduction(null);
+      }
     });
   }
 });
