@@ -9,6 +9,9 @@ export { backward, noGrad, zeroGrad } from './autograd/tape.js';
 export { conv2d } from './kernels/conv2d.js';
 export { convTranspose2d } from './kernels/conv_transpose2d.js';
 export { instanceNorm } from './kernels/instance_norm.js';
+// A kernel strategy forced instead of the tuned one (tests, benchmarks): GPUs' strategies on any adapter.
+export { setConvTiling, type ConvTiling } from './kernels/conv_gemm.js';
+export { setReduction } from './kernels/autotune.js';
 export { ResnetGenerator } from './model/generator.js';
 export { generatorFromBytes } from './train/generator_file.js';
 export { correctImage, runSettings, type CorrectSettings } from './correct/core.js';

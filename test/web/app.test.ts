@@ -1,7 +1,8 @@
 // The web app (dist/web, built by scripts/build-web.mjs in the test setup) in headless Chromium with its WebGPU
 // adapter (SwiftShader): it loads, takes a model and an image through its inputs, corrects and downloads; its
-// corrections equal the Node engine's; the conv, transposed-conv and instance-norm oracle tests run in the page;
-// bad inputs get one visible line. Writes a screenshot after a correction to dist/test-artifacts/web-app.png.
+// corrections equal the Node engine's; the conv, transposed-conv and instance-norm oracle tests run in the page, also
+// with the GPUs' kernel strategies forced (compiled by the browser's WebGPU); bad inputs get one visible line. Writes
+// a screenshot after a correction to dist/test-artifacts/web-app.png.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,6 +13,7 @@ import { chromium, NO_CHROMIUM } from '../helpers/chromium.js';
 import { ORACLE_TOL } from '../helpers/gpu.js';
 import { fixtureCases, loadFixture, relError } from '../helpers/oracle.js';
 import { caseInputData, caseGradOutputData } from '../kernels/oracle_case.js';
+import type { ConvTiling } from '../../src/kernels/conv_gemm.js';
 import { readImage, type Image } from '../../src/data/image.js';
 import { loadGenerator } from '../../src/train/run_folder.js';
 import { correctImage, runSettings } from '../../src/correct/correct.js';
@@ -172,49 +174,70 @@ describe.skipIf(!chromium)('web app in headless Chromium', () => {
     rmSync(dir, { recursive: true });
   });
 
-  describe('oracle tests inside the page', () => {
-    const cases = [
-      ...fixtureCases('conv').map((name) => ['conv', name] as const),
-      ...fixtureCases('norm').filter((n) => n.startsWith('instance_norm')).map((name) => ['norm', name] as const),
-    ];
-    for (const [group, name] of cases) {
-      it(name, async () => {
-        const fx = loadFixture(group, name);
-        const inputs = Object.fromEntries(Object.entries(fx.inputs).map(([k, spec]) => [k, { shape: spec.shape, data: b64(caseInputData(fx, k)) }]));
-        const ySize = fx.outputs.y.shape.reduce((a, b) => a * b, 1);
-        const got = await page.evaluate(async (inputs: Record<string, { shape: number[]; data: string }>, params: Record<string, any>, gradB64: string) => {
-          const c = (globalThis as unknown as { comi: typeof import('../../src/browser.js') }).comi;
-          const f32 = (s: string) => new Float32Array(Uint8Array.from(atob(s), (ch) => ch.charCodeAt(0)).buffer);
-          const tensor = (k: string) => {
-            const t = c.Tensor.fromArray(f32(inputs[k].data), inputs[k].shape);
-            t.requiresGrad = true;
-            return t;
-          };
-          const outs = c.scope(() => {
-            const x = tensor('x');
-            const w = inputs.weight ? tensor('weight') : undefined;
-            const b = inputs.bias ? tensor('bias') : undefined;
-            const y = params.op === 'conv2d' ? c.conv2d(x, w!, b ?? null, { stride: params.stride, padding: params.padding, paddingMode: params.paddingMode })
-              : params.op === 'conv_transpose2d' ? c.convTranspose2d(x, w!, b ?? null, { stride: params.stride, padding: params.padding, outputPadding: params.outputPadding })
-                : c.instanceNorm(x, { eps: params.eps, weight: w, bias: b });
-            c.backward(y, c.Tensor.fromArray(f32(gradB64), y.shape));
-            return { y, dx: x.grad, dweight: w?.grad ?? null, dbias: b?.grad ?? null };
-          });
-          const result: Record<string, string> = {};
-          for (const [k, t] of Object.entries(outs)) {
-            if (!t) continue;
-            const bytes = new Uint8Array((await t.data()).buffer);
-            let s = '';
-            for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-            result[k] = btoa(s);
-            t.dispose();
-          }
-          return result;
-        }, inputs, fx.params, b64(caseGradOutputData(fx, ySize)));
-        for (const key of Object.keys(fx.outputs)) {
-          expect(got[key], `${name}: no ${key}`).toBeTruthy();
-          expect(relError(floats(got[key]), fx.outputs[key]), `${name}.${key}`).toBeLessThanOrEqual(ORACLE_TOL);
+  /** A conv or instance-norm oracle case run in the page (with `tiling`, every convolution forced to it and the
+   * reductions to the GPUs' 256-wide tree), checked against PyTorch at the Node tests' tolerance. */
+  async function pageOracleCase(group: 'conv' | 'norm', name: string, tiling?: ConvTiling): Promise<void> {
+    const fx = loadFixture(group, name);
+    const inputs = Object.fromEntries(Object.entries(fx.inputs).map(([k, spec]) => [k, { shape: spec.shape, data: b64(caseInputData(fx, k)) }]));
+    const ySize = fx.outputs.y.shape.reduce((a, b) => a * b, 1);
+    const got = await page.evaluate(async (inputs: Record<string, { shape: number[]; data: string }>, params: Record<string, any>, gradB64: string, tiling: ConvTiling | null) => {
+      const c = (globalThis as unknown as { comi: typeof import('../../src/browser.js') }).comi;
+      const f32 = (s: string) => new Float32Array(Uint8Array.from(atob(s), (ch) => ch.charCodeAt(0)).buffer);
+      const tensor = (k: string) => {
+        const t = c.Tensor.fromArray(f32(inputs[k].data), inputs[k].shape);
+        t.requiresGrad = true;
+        return t;
+      };
+      c.setConvTiling(tiling);
+      c.setReduction(tiling ? 'tree' : null);
+      try {
+        const outs = c.scope(() => {
+          const x = tensor('x');
+          const w = inputs.weight ? tensor('weight') : undefined;
+          const b = inputs.bias ? tensor('bias') : undefined;
+          const y = params.op === 'conv2d' ? c.conv2d(x, w!, b ?? null, { stride: params.stride, padding: params.padding, paddingMode: params.paddingMode })
+            : params.op === 'conv_transpose2d' ? c.convTranspose2d(x, w!, b ?? null, { stride: params.stride, padding: params.padding, outputPadding: params.outputPadding })
+              : c.instanceNorm(x, { eps: params.eps, weight: w, bias: b });
+          c.backward(y, c.Tensor.fromArray(f32(gradB64), y.shape));
+          return { y, dx: x.grad, dweight: w?.grad ?? null, dbias: b?.grad ?? null };
+        });
+        const result: Record<string, string> = {};
+        for (const [k, t] of Object.entries(outs)) {
+          if (!t) continue;
+          const bytes = new Uint8Array((await t.data()).buffer);
+          let s = '';
+          for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+          result[k] = btoa(s);
+          t.dispose();
         }
+        return result;
+      } finally {
+        c.setConvTiling(null);
+        c.setReduction(null);
+      }
+    }, inputs, fx.params, b64(caseGradOutputData(fx, ySize)), tiling ?? null);
+    for (const key of Object.keys(fx.outputs)) {
+      expect(got[key], `${name}: no ${key}`).toBeTruthy();
+      expect(relError(floats(got[key]), fx.outputs[key]), `${name}.${key}`).toBeLessThanOrEqual(ORACLE_TOL);
+    }
+  }
+
+  const oracleCases = [
+    ...fixtureCases('conv').map((name) => ['conv', name] as const),
+    ...fixtureCases('norm').filter((n) => n.startsWith('instance_norm')).map((name) => ['norm', name] as const),
+  ];
+
+  describe('oracle tests inside the page', () => {
+    for (const [group, name] of oracleCases) it(name, () => pageOracleCase(group, name));
+  });
+
+  // What only GPUs pick, compiled by the browser's own WebGPU: workgroup-memory tiles (split over input channels, the
+  // phase gather by phases), Winograd F(4×4) with its GEMMs in workgroup-memory tiles, the 256-wide tree reductions.
+  describe('oracle tests inside the page on the GPUs\' strategies', () => {
+    const strategies: ConvTiling[] = [{ strategy: 'tiles', tm: 4, tn: 4 }, { strategy: 'tiles', tm: 8, tn: 8, splitK: 'auto' }, { strategy: 'winograd', tm: 8, tn: 8, m: 4, tiledGemm: true }];
+    for (const t of strategies) {
+      it(`${t.strategy}${t.m ? ` F(${t.m}×${t.m})` : ''} ${t.tm}×${t.tn}${t.splitK ? ', split-K' : ''}${t.tiledGemm ? ', tiled GEMMs' : ''}, tree reductions: every conv and instance-norm case`, async () => {
+        for (const [group, name] of oracleCases) await pageOracleCase(group, name, t);
       });
     }
   });
