@@ -1,5 +1,5 @@
-// Records the dispatches of a step into command encoders / compute passes, submitted every DISPATCHES_PER_SUBMIT
-// dispatches and on flush or readback.
+// Records the dispatches of a step into command encoders / compute passes, submitted in chunks (FIRST_SUBMIT
+// dispatches after a flush, doubling to DISPATCHES_PER_SUBMIT) and on flush or readback.
 import { BufferPool, Usage } from './pool.js';
 import { getGpu, releaseGpu, checkDeviceAlive, type DeviceOptions, type GpuContext } from './device.js';
 import { platform } from '../platform/platform.js';
@@ -15,6 +15,9 @@ const BIND_GROUP_CACHE_LIMIT = 4096;
 /** A step's recording is submitted in chunks of this many dispatches, so that the GPU runs the first while the CPU
  * records the rest (a 256² step on the H200: 42 ms of recording, all of it before the GPU started, as one submit). */
 const DISPATCHES_PER_SUBMIT = 128;
+/** The first chunk after a flush: the GPU, idle since the flush, starts once this many are recorded; each next chunk
+ * doubles up to DISPATCHES_PER_SUBMIT. */
+const FIRST_SUBMIT = 16;
 /** WebGPU's upper bound on queries per query set. */
 const QUERIES_PER_SET = 4096;
 
@@ -96,6 +99,8 @@ export class Runtime {
   private recordingMs = 0;
   private recordedDispatches = 0;
   private dispatchesSinceSubmit = 0;
+  /** Dispatches the current chunk takes before it is submitted. */
+  private chunkSize = FIRST_SUBMIT;
   /** Nominal FLOPs of the convolution GEMMs recorded (2 per multiply-add over every kernel tap, zero padding
    * included, as PyTorch counts them; autotune trials excluded): benchmarks divide them by time. */
   convFlops = 0;
@@ -211,7 +216,7 @@ export class Runtime {
     pass.dispatchWorkgroups(x, y, z);
     if (timed) this.endPass();
     this.dispatchCount++;
-    if (++this.dispatchesSinceSubmit >= DISPATCHES_PER_SUBMIT) this.submit(false);
+    if (++this.dispatchesSinceSubmit >= this.chunkSize) this.submit(false);
     if (!timed && reused) {
       this.recordingMs += performance.now() - start;
       this.recordedDispatches++;
@@ -371,6 +376,7 @@ export class Runtime {
       this.submitCount++;
     }
     this.dispatchesSinceSubmit = 0;
+    this.chunkSize = endOfStep ? FIRST_SUBMIT : Math.min(2 * this.chunkSize, DISPATCHES_PER_SUBMIT);
     this.pool.afterSubmit(endOfStep);
     for (const b of this.retiredUniforms) b.destroy();
     this.retiredUniforms = [];
