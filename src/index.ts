@@ -10,6 +10,9 @@ export { Adam } from './autograd/adam.js';
 export { conv2d } from './kernels/conv2d.js';
 export { convTranspose2d } from './kernels/conv_transpose2d.js';
 export { instanceNorm } from './kernels/instance_norm.js';
+// A kernel strategy forced instead of the tuned one (tests, benchmarks): GPUs' strategies on any adapter.
+export { setConvTiling, type ConvTiling } from './kernels/conv_gemm.js';
+export { setReduction } from './kernels/autotune.js';
 export { batchNorm } from './kernels/batch_norm.js';
 export { reflectionPad2d, zeroPad2d } from './kernels/pad.js';
 export { relu, leakyRelu, tanh, sigmoid, scale } from './kernels/unary.js';
