@@ -3,8 +3,8 @@
 # PyTorch (bench/torch_step.py, its defaults); the CPU cost of recording a step (bench/record.ts); the paper-settings
 # step with the VGG19 relu3_3 content loss; the generator's convolutions against the GEMM ceiling (bench/kernels.ts);
 # the correction benchmark (f32 and, where the adapter has shader-f16, f16 maps); the oracle suites (every conv
-# strategy, both reductions, Adam groups). Results in bench/results/; with $OUT set, the new result files and the
-# whole log are copied there.
+# strategy, both reductions, Adam groups; a training step and tiled correction on the GPUs' strategies). Results in
+# bench/results/; with $OUT set, the new result files and the whole log are copied there.
 #
 #   bash bench/device.sh prepare        here (no GPU needed): packs Node, the npm modules the run needs and the Vulkan
 #                                       loader into .device/ (ignored by git; ~50 MB) for the device machine
@@ -177,7 +177,7 @@ run() {
   fi
 
   # Without errors.test.ts: its no-adapter cases load TypeScript itself, which the bundle leaves out (and need no GPU).
-  local suites=(test/kernels test/autograd test/train/train_step.test.ts test/model test/graph)
+  local suites=(test/kernels test/autograd test/train/train_step.test.ts test/correct/tiled.test.ts test/model test/graph)
   [ "$quick" = 1 ] && suites=(test/kernels/conv.test.ts test/kernels/reduction.test.ts test/kernels/adam.test.ts test/train/train_step.test.ts)
   local left=$((budget * x - (SECONDS - t0)))
   [ "$left" -ge 30 ] || left=30
