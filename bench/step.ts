@@ -61,7 +61,7 @@ async function main(): Promise<void> {
   saveSection(content ? 'step-content' : 'step', {
     title: `Training step${content ? ' with VGG19 relu3_3 content loss' : ''} (3 channels, batch 1, 9 blocks, ndf = ngf)`,
     notes: [
-      `Wall time per step, median of the listed repetitions after ${WARMUP_STEPS} warm-up steps (compilation, autotuning); every step is submitted in chunks of 128 dispatches and ends with one readback of its six losses. Dispatches, submits and convolution FLOPs: those of the first step after them.`,
+      `Wall time per step, median of the listed repetitions after ${WARMUP_STEPS} warm-up steps (compilation, autotuning); every step is submitted in chunks (16 dispatches, doubling to 128) and ends with one readback of its six losses. Dispatches, submits and convolution FLOPs: those of the first step after them.`,
       `Convolution FLOPs per step as PyTorch counts them (2 per multiply-add, every tap), divided by the wall time; the GEMM ceiling, ${fmt(ceiling.gflops, 2)} GFLOP/s (${ceiling.best}), measured in the same process. Floor: the convolutions alone at the ceiling, computed directly (Winograd's 3×3 layers do 2.25× fewer multiply-adds than counted, so a step may pass it).`,
       ...(torch ? [`PyTorch ${torch.torch} on ${torch.device}${torch.cudnn ? ` (cuDNN ${torch.cudnn})` : ''}, same step (bench/torch_step.py), same machine.`] : []),
     ],
