@@ -12,8 +12,8 @@ import { reflectionPad2d } from '../../src/kernels/pad.js';
 import { correctPlanes, type TileGenerator } from '../../src/correct/tiled.js';
 import { planAxis, receptiveRadius, tileMargin, DEFAULT_RAMP } from '../../src/correct/tiling.js';
 import type { ResnetGenerator } from '../../src/model/generator.js';
-import { convTiling, setConvTiling, type ConvTiling } from '../../src/kernels/conv_gemm.js';
-import { setReduction } from '../../src/kernels/autotune.js';
+import { withGpuStrategy, strategyName } from '../helpers/strategy.js';
+import type { ConvTiling } from '../../src/kernels/conv_gemm.js';
 import { testGenerator, testImage } from './helpers.js';
 
 useGpu();
@@ -148,16 +148,12 @@ describe('tiled equals whole-image correction', () => {
     [{ strategy: 'winograd', tm: 8, tn: 8, m: 4, tiledGemm: true }, 'own error'],
   ];
   for (const [t, bound] of strategies) {
-    const name = `${t.strategy}${t.m ? ` F(${t.m}×${t.m})` : t.strategy === 'winograd' ? ' F(2×2)' : ''} ${t.tm}×${t.tn}`;
-    it(`RGB, transposed-conv upsampling, on the GPUs' strategies (${name}, tree reductions)`, async () => {
+    it(`RGB, transposed-conv upsampling, on the GPUs' strategies (${strategyName(t)}, tree reductions)`, async () => {
       const gen = testGenerator({ ngf: 4, blocks: 1 });
       const [C, H, W] = [3, 150, 118];
       const x = testImage(C, H, W, 21);
       const direct = await wholeImage(gen, x, C, H, W);
-      const before = convTiling();
-      setConvTiling(t);
-      setReduction('tree');
-      try {
+      await withGpuStrategy(t, async () => {
         const whole = await wholeImage(gen, x, C, H, W);
         const ownError = maxAbsDiff(whole, direct);
         const limit = bound === 'direct' ? TOL : 2 * ownError;
@@ -165,14 +161,11 @@ describe('tiled equals whole-image correction', () => {
           const r = await correctPlanes(gen, x, C, H, W, { tile });
           expect(r.tiles).toBeGreaterThan(1);
           const d = maxAbsDiff(r.output, whole);
-          report.push(`${name}, tile ${tile}: max |tiled − whole| ${d.toExponential(2)} (whole image ${ownError.toExponential(2)} from the direct sums)`);
+          report.push(`${strategyName(t)}, tile ${tile}: max |tiled − whole| ${d.toExponential(2)} (whole image ${ownError.toExponential(2)} from the direct sums)`);
           expect(d).toBeLessThanOrEqual(limit);
         }
-      } finally {
-        setConvTiling(before);
-        setReduction(null);
-        gen.dispose();
-      }
+      });
+      gen.dispose();
     });
   }
 

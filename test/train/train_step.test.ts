@@ -7,8 +7,8 @@ import { skipWithoutF16 } from '../helpers/f16.js';
 import { featureNet, stepErrors } from '../helpers/train_step.js';
 import { CycleGan } from '../../src/model/cyclegan.js';
 import { rt } from '../../src/graph/runtime.js';
-import { convTiling, setConvTiling, type ConvTiling } from '../../src/kernels/conv_gemm.js';
-import { setReduction } from '../../src/kernels/autotune.js';
+import { withGpuStrategy, strategyName } from '../helpers/strategy.js';
+import type { ConvTiling } from '../../src/kernels/conv_gemm.js';
 
 useGpu();
 
@@ -63,19 +63,7 @@ describe('one CycleGAN training step on the GPUs\' strategies equals PyTorch', (
   // workgroup-memory tiles, split over input channels, with the 256-wide tree reductions; Winograd F(4×4) on the 3×3
   // layers (forwards, and both gradients together) with its GEMMs in workgroup-memory tiles.
   const strategies: ConvTiling[] = [{ strategy: 'tiles', tm: 8, tn: 8, splitK: 'auto' }, { strategy: 'tiles', tm: 4, tn: 4 }, { strategy: 'winograd', tm: 8, tn: 8, m: 4, tiledGemm: true }];
-  for (const t of strategies) {
-    it(`${t.strategy}${t.m ? ` F(${t.m}×${t.m})` : ''} ${t.tm}×${t.tn}${t.splitK ? ', split-K' : ''}${t.tiledGemm ? ', tiled GEMMs' : ''}, tree reductions`, async () => {
-      const before = convTiling();
-      setConvTiling(t);
-      setReduction('tree');
-      try {
-        await expectStepMatches('lsgan_paper');
-      } finally {
-        setConvTiling(before);
-        setReduction(null);
-      }
-    });
-  }
+  for (const t of strategies) it(`${strategyName(t)}, tree reductions`, () => withGpuStrategy(t, () => expectStepMatches('lsgan_paper')));
 });
 
 describe('one CycleGAN training step with f16 maps (train --precision f16) stays within f16 rounding of PyTorch', () => {

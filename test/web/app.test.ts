@@ -14,6 +14,7 @@ import { ORACLE_TOL } from '../helpers/gpu.js';
 import { fixtureCases, loadFixture, relError } from '../helpers/oracle.js';
 import { caseInputData, caseGradOutputData } from '../kernels/oracle_case.js';
 import type { ConvTiling } from '../../src/kernels/conv_gemm.js';
+import { strategyName } from '../helpers/strategy.js';
 import { readImage, type Image } from '../../src/data/image.js';
 import { loadGenerator } from '../../src/train/run_folder.js';
 import { correctImage, runSettings } from '../../src/correct/correct.js';
@@ -236,7 +237,7 @@ describe.skipIf(!chromium)('web app in headless Chromium', () => {
   describe('oracle tests inside the page on the GPUs\' strategies', () => {
     const strategies: ConvTiling[] = [{ strategy: 'tiles', tm: 4, tn: 4 }, { strategy: 'tiles', tm: 8, tn: 8, splitK: 'auto' }, { strategy: 'winograd', tm: 8, tn: 8, m: 4, tiledGemm: true }];
     for (const t of strategies) {
-      it(`${t.strategy}${t.m ? ` F(${t.m}×${t.m})` : ''} ${t.tm}×${t.tn}${t.splitK ? ', split-K' : ''}${t.tiledGemm ? ', tiled GEMMs' : ''}, tree reductions: every conv and instance-norm case`, async () => {
+      it(`${strategyName(t)}, tree reductions: every conv and instance-norm case`, async () => {
         for (const [group, name] of oracleCases) await pageOracleCase(group, name, t);
       });
     }
