@@ -166,11 +166,7 @@ fn kernel(lid3: vec3u, wid: vec3u, nwg: vec3u) {
   var k0 = kStart;
   if (k0 < kEnd) { fetchSlice(k0, kEnd, t, m0, n0 + nb, nTap, nPixel, &ra, &rb); }
   while (k0 < kEnd) {
-    for (var e = 0u; e < LOADS_A; e++) {
-      let at = slotA(t + e * 256u, A_K_FAST);
-      stageA(at.x, at.y, ra[e]);
-    }
-    for (var e = 0u; e < LOADS_B; e++) { stageB(t / BN + e * (256u / BN), nb, rb[e]); }
+    stageSlice(t, A_K_FAST, &ra, &rb);
     workgroupBarrier();
     k0 += BK;
     if (k0 < kEnd) { fetchSlice(k0, kEnd, t, m0, n0 + nb, nTap, nPixel, &ra, &rb); }

@@ -16,11 +16,7 @@ fn kernel(lid3: vec3u, wid: vec3u) {
   var acc: array<vec4f, RM * RN / 4u>;
   fetchSlice(0u, t, m0, n0, g, &ra, &rb);
   for (var k0 = 0u; k0 < g.K; k0 += BK) {
-    for (var e = 0u; e < LOADS_A; e++) {
-      let at = slotA(t + e * 256u, !g.transA);
-      stageA(at.x, at.y, ra[e]);
-    }
-    for (var e = 0u; e < LOADS_B; e++) { stageB(t / BN + e * (256u / BN), t % BN, rb[e]); }
+    stageSlice(t, !g.transA, &ra, &rb);
     workgroupBarrier();
     if (k0 + BK < g.K) { fetchSlice(k0 + BK, t, m0, n0, g, &ra, &rb); }
     accumulateTile(lid3, &acc);

@@ -25,6 +25,16 @@ fn slotA(i: u32, kFast: bool) -> vec2u {
 fn stageA(kk: u32, m: u32, v: f32) { As[kk * (BM / 4u) + m / 4u][m % 4u] = v; }
 fn stageB(kk: u32, n: u32, v: f32) { Bs[kk * (BN / 4u) + n / 4u][n % 4u] = v; }
 
+/** Stages invocation t's fetched values of a slice: A's values t + 256·e at slotA(…, kFast), B's rows t / BN +
+ * e·256 / BN of column t % BN (the kernels that fetch scalars: conv_tiled.wgsl, conv_winograd_gemm_tiled.wgsl). */
+fn stageSlice(t: u32, kFast: bool, ra: ptr<function, array<f32, LOADS_A>>, rb: ptr<function, array<f32, LOADS_B>>) {
+  for (var e = 0u; e < LOADS_A; e++) {
+    let at = slotA(t + e * 256u, kFast);
+    stageA(at.x, at.y, (*ra)[e]);
+  }
+  for (var e = 0u; e < LOADS_B; e++) { stageB(t / BN + e * (256u / BN), t % BN, (*rb)[e]); }
+}
+
 // acc[r·RN/4 + j][c'] += Σ over the staged slice of A(tileRow(r), kk)·B(kk, tileCol(4j + c')), kk in increasing order.
 fn accumulateTile(lid3: vec3u, acc: ptr<function, array<vec4f, RM * RN / 4u>>) {
   for (var kk = 0u; kk < BK; kk++) {

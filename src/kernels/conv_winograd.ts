@@ -102,7 +102,7 @@ const GRADIENTS4 = {
 
 /** Register tile of the GEMMs: TM rows × TN columns per invocation, WG invocations per workgroup; with `tiledGemm`
  * the GEMMs run in workgroup-memory tiles instead (TM, TN in {4, 8}; 256 invocations). `m`: the output tile, 2
- * (default) or 4 (F(4×4, 3×3): forwards only). */
+ * (default) or 4 (F(4×4, 3×3): forwards, and a layer's two gradients together). */
 export interface WinogradTiling { tm: number; tn: number; wg: number; m?: 2 | 4; tiledGemm?: boolean }
 
 /** The X constant (x's storage) of the kernels that read x, and Y (y's) of those that write a forward's y. */
