@@ -17,6 +17,11 @@
 // phase's GEMM, K = Cin·tapsY·tapsX instead of Cin·KH·KW whose other products are 0 (3/4 of them at k3 s2); the
 // phase is folded into workgroup z: zTile = fold·s² + phase.
 
+/** The kernel's size: a square kernel's (KS) and the stride (S) are compile-time constants (KS 0: not square, read
+ * at run time), so that the tap decomposition of every fetched value divides by constants (multiplies on GPUs). */
+fn kernelRows() -> u32 { return select(p.KH, KS, KS != 0u); }
+fn kernelCols() -> u32 { return select(p.KW, KS, KS != 0u); }
+
 /** A is stored k-contiguous in the forward (w[co, (ci, kh, kw)]) and the weight gradient (dy rows), not in mode 1. */
 const A_K_FAST = MODE != 1u;
 
@@ -25,14 +30,14 @@ struct Phase { ry: u32, rx: u32, kh0: u32, kw0: u32, tapsY: u32, tapsX: u32, row
 var<private> phase: Phase;
 
 fn phaseOf(i: u32) -> Phase {
-  let s = p.stride;
+  let s = S;
   let ry = i / s;
   let rx = i % s;
   let kh0 = (ry + p.pad) % s;
   let kw0 = (rx + p.pad) % s;
   // Ceiling divisions, 0 where the kernel or the output is smaller than the phase's offset.
-  let tapsY = select(0u, (p.KH - kh0 + s - 1u) / s, kh0 < p.KH);
-  let tapsX = select(0u, (p.KW - kw0 + s - 1u) / s, kw0 < p.KW);
+  let tapsY = select(0u, (kernelRows() - kh0 + s - 1u) / s, kh0 < kernelRows());
+  let tapsX = select(0u, (kernelCols() - kw0 + s - 1u) / s, kw0 < kernelCols());
   let rows = select(0u, (p.OH - ry + s - 1u) / s, ry < p.OH);
   let cols = select(0u, (p.OW - rx + s - 1u) / s, rx < p.OW);
   return Phase(ry, rx, kh0, kw0, tapsY, tapsX, rows, cols);
@@ -40,7 +45,7 @@ fn phaseOf(i: u32) -> Phase {
 
 fn dimM() -> u32 { return p.Cout; }
 fn dimN() -> u32 {
-  if (MODE == 2u) { return p.Cin * p.KH * p.KW; }
+  if (MODE == 2u) { return p.Cin * kernelRows() * kernelCols(); }
   if (PHASED) { return p.N * phase.rows * phase.cols; }
   return p.N * p.OH * p.OW;
 }
@@ -49,7 +54,7 @@ fn dimN() -> u32 {
 fn depthK(ph: Phase) -> u32 {
   if (MODE == 2u) { return p.N * p.OH * p.OW; }
   if (PHASED) { return p.Cin * ph.tapsY * ph.tapsX; }
-  return p.Cin * p.KH * p.KW;
+  return p.Cin * kernelRows() * kernelCols();
 }
 fn dimK() -> u32 { return depthK(phase); }
 
@@ -61,7 +66,7 @@ fn xAt(plane: u32, iy: i32, ix: i32) -> f32 {
 
 /** Mode 1's x at tap (kh, kw) for output (oy, ox), 0 off-phase. */
 fn transposedTap(plane: u32, kh: i32, kw: i32, oy: i32, ox: i32) -> f32 {
-  let s = i32(p.stride);
+  let s = i32(S);
   let ny = oy + i32(p.pad) - kh;
   let nx = ox + i32(p.pad) - kw;
   if (ny < 0 || nx < 0 || ny % s != 0 || nx % s != 0) { return 0.0; }
@@ -76,17 +81,17 @@ fn tapOf(q: u32) -> Tap {
   if (PHASED) {
     let T = phase.tapsY * phase.tapsX;
     let r = q % T;
-    return Tap(q / T, i32(phase.kh0 + p.stride * (r / phase.tapsX)), i32(phase.kw0 + p.stride * (r % phase.tapsX)));
+    return Tap(q / T, i32(phase.kh0 + S * (r / phase.tapsX)), i32(phase.kw0 + S * (r % phase.tapsX)));
   }
-  let K = p.KH * p.KW;
-  return Tap(q / K, i32((q % K) / p.KW), i32(q % p.KW));
+  let K = kernelRows() * kernelCols();
+  return Tap(q / K, i32((q % K) / kernelCols()), i32(q % kernelCols()));
 }
 
 fn pixelOf(o: u32) -> Pixel {
   if (PHASED) {
     let qy = (o / phase.cols) % phase.rows;
     let qx = o % phase.cols;
-    return Pixel(o / (phase.cols * phase.rows), i32(phase.ry + p.stride * qy), i32(phase.rx + p.stride * qx));
+    return Pixel(o / (phase.cols * phase.rows), i32(phase.ry + S * qy), i32(phase.rx + S * qx));
   }
   return Pixel(o / (p.OW * p.OH), i32((o / p.OW) % p.OH), i32(o % p.OW));
 }
@@ -112,8 +117,8 @@ fn unfolded(q: Tap, o: Pixel) -> f32 {
     }
     return sum;
   }
-  var iy = oy * i32(p.stride) - i32(p.pad) + kh;
-  var ix = ox * i32(p.stride) - i32(p.pad) + kw;
+  var iy = oy * i32(S) - i32(p.pad) + kh;
+  var ix = ox * i32(S) - i32(p.pad) + kw;
   if (REFLECT) {
     iy = reflect(iy, i32(p.H));
     ix = reflect(ix, i32(p.W));
@@ -126,7 +131,7 @@ fn loadA(m: u32, k: u32) -> f32 {
   if (MODE == 0u) { return a[m * dimK() + k]; }
   if (MODE == 1u) {
     let q = tapOf(k);
-    return a[((q.ci * p.Cout + m) * p.KH + u32(q.kh)) * p.KW + u32(q.kw)];
+    return a[((q.ci * p.Cout + m) * kernelRows() + u32(q.kh)) * kernelCols() + u32(q.kw)];
   }
   let L = p.OH * p.OW;
   return a[((k / L) * p.Cout + m) * L + k % L];
@@ -144,11 +149,11 @@ fn kernel(lid3: vec3u, wid: vec3u, nwg: vec3u) {
   let m0 = wid.y * BM;
   let split = wid.z / p.zTiles;
   let zTile = wid.z % p.zTiles;
-  let phases = select(1u, p.stride * p.stride, PHASED);
+  let phases = select(1u, S * S, PHASED);
   let ph = phaseOf(zTile % phases);
   phase = ph;
   // A split's share of k: kPerSplit = its input channels × KH·KW, of which a phase has tapsY·tapsX taps each.
-  let kPerSplit = select(p.kPerSplit, p.kPerSplit / (p.KH * p.KW) * ph.tapsY * ph.tapsX, PHASED);
+  let kPerSplit = select(p.kPerSplit, p.kPerSplit / (kernelRows() * kernelCols()) * ph.tapsY * ph.tapsX, PHASED);
   let n0 = (wid.x + zTile / phases * nwg.x) * BN;
   let t = lid3.y * 16u + lid3.x;
   let kStart = split * kPerSplit;

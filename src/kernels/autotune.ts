@@ -1,8 +1,8 @@
 // Per-adapter kernel variants. Every kernel with variants (tile shapes, register tiles vs workgroup-memory tiles,
 // reduction width) starts from a default chosen by the adapter's kind; on first use of a shape class a short trial
 // times each candidate with timestamp queries inside the work being recorded (no extra submit, no wait), and the
-// fastest is used from then on and cached per adapter in $COMI_CACHE/autotune-v12.json (default
-// ~/.cache/comi/autotune-v12.json). Candidates compute the same sums in the same order per output or differ only by
+// fastest is used from then on and cached per adapter in $COMI_CACHE/autotune-v13.json (default
+// ~/.cache/comi/autotune-v13.json). Candidates compute the same sums in the same order per output or differ only by
 // fp32 reassociation (Winograd also by its transforms' rounding, within the oracle tolerance: test/kernels/
 // conv.test.ts). COMI_AUTOTUNE=0 keeps the defaults (deterministic tests).
 import { rt } from '../graph/runtime.js';
@@ -11,7 +11,7 @@ import type { Reduction } from '../graph/kernel.js';
 
 /** Part of the cache file's name. Bump it when kernels or candidate sets change: a cached choice is only as good
  * as the candidates (and kernels) it was timed against. */
-const CACHE_VERSION = 12;
+const CACHE_VERSION = 13;
 
 /** Timed runs per candidate: the first of each is a warm-up and not counted (a GPU's clock ramps up in the first
  * step; the H200's trials of one class varied up to 2.5× between processes), and the fastest of the others decides:

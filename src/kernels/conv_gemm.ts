@@ -66,7 +66,7 @@ const TILED = defineKernel({
   shader: 'conv_tiled',
   params: { ...GEOMETRY, hasBias: 'u32', kPerSplit: 'u32', zTiles: 'u32' },
   bindings: { x: X_MAP, a: 'read', b: 'read', c: { access: 'read_write', type: 'array<Y>' } },
-  consts: { MODE: 'u32', RM: 'u32', RN: 'u32', REFLECT: 'bool', PHASED: 'bool', ACC: 'bool', X: 'float', Y: 'float' },
+  consts: { MODE: 'u32', RM: 'u32', RN: 'u32', REFLECT: 'bool', PHASED: 'bool', ACC: 'bool', KS: 'u32', S: 'u32', X: 'float', Y: 'float' },
   includes: ['workgroup_tile', 'reflect'],
   entry: ['lid3', 'wid', 'nwg'],
   workgroup: [16, 16],
@@ -265,7 +265,7 @@ type TileBuffers = { x: GPUBufferBinding; a: GPUBufferBinding; b: GPUBufferBindi
  * kPerSplit rows of k each). */
 function dispatchTiles(mode: number, v: ConvVariant, g: ConvGeometry, buffers: TileBuffers, hasBias: boolean, groups: [number, number, number], zTiles: number, kPerSplit: number, acc: boolean, Y: DType, phased = false): void {
   const params = { ...geometry(g), hasBias: hasBias ? 1 : 0, kPerSplit, zTiles };
-  rt().dispatch(TILED, buffers, params, { consts: { MODE: mode, RM: v.tm, RN: v.tn, REFLECT: !!g.reflect, PHASED: phased, ACC: acc, X: xStorage(g), Y }, groups });
+  rt().dispatch(TILED, buffers, params, { consts: { MODE: mode, RM: v.tm, RN: v.tn, REFLECT: !!g.reflect, PHASED: phased, ACC: acc, ...staticShape(g), X: xStorage(g), Y }, groups });
 }
 
 /** A gather (mode 0 direct, 1 phase) by workgroup-memory tiles, its input channels split as v asks. Mode 1 at
@@ -336,8 +336,8 @@ function splitGather(g: ConvGeometry, groups: [number, number, number], v: ConvV
   part?.dispose();
 }
 
-/** The stride and a square kernel's size as compile-time constants of the register gathers (KS 0: not square, read
- * at run time). */
+/** The stride and a square kernel's size as compile-time constants of the register gathers and the tiles (KS 0: not
+ * square, read at run time). */
 function staticShape(g: ConvGeometry): { KS: number; S: number } {
   return { KS: g.KH === g.KW ? g.KH : 0, S: g.stride };
 }
