@@ -13,8 +13,9 @@ export interface GpuContext {
 }
 
 export class NoAdapterError extends Error {
-  constructor(detail: string) {
-    super(`no WebGPU adapter found${detail ? ` (${detail})` : ''}: ${platform().noAdapterFix}`);
+  /** fix: what to do, by default the platform's (install a driver). */
+  constructor(detail: string, fix = platform().noAdapterFix) {
+    super(`no WebGPU adapter found${detail ? ` (${detail})` : ''}: ${fix}`);
     this.name = 'NoAdapterError';
   }
 }
@@ -29,7 +30,10 @@ async function open(opts: DeviceOptions): Promise<GpuContext> {
   try {
     adapter = await platform().requestAdapter(opts);
   } catch (err) {
-    throw new NoAdapterError(named((err as Error).message));
+    const message = (err as Error).message;
+    // A name Dawn does not have, where it listed those it has: the fix is one of them, not a driver.
+    const listed = wantedName && /Dawn has: /.test(message);
+    throw new NoAdapterError(named(message), listed ? 'name one of the adapters Dawn has (COMI_ADAPTER, or the adapter option), or none' : undefined);
   }
   if (!adapter) throw new NoAdapterError(named(''));
   const wanted = ['timestamp-query', 'shader-f16', 'subgroups'] as const;

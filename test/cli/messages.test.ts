@@ -13,6 +13,7 @@ import { describeFsError } from '../../src/io/fs_errors.js';
 import { readImage, writeImage } from '../../src/data/image.js';
 import { setDecodeLimits } from '../../src/data/limits.js';
 import { parseEvaluateFlags } from '../../src/cli/evaluate.js';
+import { parseInfoFlags } from '../../src/cli/info.js';
 import { correctFiles } from '../../src/correct/correct.js';
 import { runConfig, writeTestRun } from '../correct/helpers.js';
 
@@ -29,6 +30,14 @@ describe('messages name the real cause', () => {
     expect(() => parseCorrectFlags(['--model', 'm', '--out', 'o', '--tile', '-4', 'x.png'])).toThrow(/^--tile must be ≥ 8, got '-4'$/);
     expect(() => parseTrainFlags(['--out', 'o', '--data', 'd', '--layout', 'paired', '--source', 'a', '--target', 'b', '--lr', '-1'])).toThrow(/^--lr must be > 0, got '-1'$/);
     expect(() => parseCorrectFlags(['--model', 'm', '--out', 'o', '--tile', '-.5', 'x.png'])).toThrow(/^--tile must be an integer, got '-\.5'$/);
+  });
+
+  it('comi info takes --help and refuses anything else (it once ignored its arguments, --adapter X included)', () => {
+    expect(parseInfoFlags([])).toEqual({ help: false });
+    expect(parseInfoFlags(['--help'])).toEqual({ help: true });
+    expect(parseInfoFlags(['-h'])).toEqual({ help: true });
+    expect(() => parseInfoFlags(['--adapter', 'x'])).toThrow(/^Unknown option '--adapter'/);
+    expect(() => parseInfoFlags(['gpu0'])).toThrow(/^unexpected argument 'gpu0' \(comi info takes no arguments\)$/);
   });
 
   it('--max-pixels applies to the images a command reads', async () => {
