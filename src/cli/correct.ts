@@ -146,7 +146,7 @@ function printSettings(opts: CorrectFilesOptions, plan: CorrectFilesResult): voi
     ...(opts.onlyBlurred !== undefined ? [`triage:        only images with ${DEFAULT_FOCUS_MEASURE} < ${opts.onlyBlurred} are corrected`] : []),
     `output:        ${opts.out}/${opts.name ?? DEFAULT_NAME_PATTERN}, dtype ${s.dtype}${opts.overwrite ? ', replacing existing files' : ', existing files kept'}`,
     `normalisation: ${norm}${pct}${fromRun}; inverted on output`,
-    `tiles:         ${s.tile ?? 'largest the adapter allows'} px; statistics ${s.stats === 'image' ? `of the whole image (layer by layer, ${6 + 2 * m.blocks} layers)` : 'per tile (one pass)'}`,
+    `tiles:         ${s.tile ? `${s.tile} px` : 'the largest the adapter allows'}; statistics ${s.stats === 'image' ? `of the whole image (layer by layer, ${6 + 2 * m.blocks} layers)` : 'per tile (one pass)'}`,
     ...(s.precision === 'f16' ? ['precision:     feature maps between layers stored as f16 (half the memory), arithmetic in f32'] : []),
     ...(s.mapMemory !== undefined ? [`map memory:    at most ${s.mapMemory / 2 ** 20} MiB of feature maps on the GPU, the rest in host memory`] : []),
     ...(s.tta > 1 ? [`augmentation:  the mean of ${s.tta} mirrored / turned corrections (${s.tta}× the time)`] : []),
