@@ -184,7 +184,7 @@ run() {
   attempt oracle "oracle suites (every conv strategy and tiling, both reductions: forced inside the tests; ${left} s left)" \
     env COMI_AUTOTUNE=0 timeout "$left" node node_modules/vitest/vitest.mjs run "${suites[@]}" --exclude test/graph/errors.test.ts
 
-  if [ -n "${OUT:-}" ]; then find bench/results -newer "$marker" -type f -exec cp {} "$OUT"/ \;; fi
+  if [ -n "${OUT:-}" ]; then mkdir -p "$OUT" && find bench/results -newer "$marker" -type f -exec cp {} "$OUT"/ \;; fi
   rm -f "$marker"
   stage "done in $((SECONDS - t0)) s; results in bench/results/"
   [ "$quick" = 1 ] || [ $((SECONDS - t0)) -le "$budget" ] || FAILED+=("the 8-minute budget ($((SECONDS - t0)) s)")
