@@ -1,5 +1,5 @@
 // Acquires one WebGPU device from the host (src/platform) and keeps it for the process or page.
-import { platform, type AdapterRequest } from '../platform/platform.js';
+import { platform, AdapterRequestError, type AdapterRequest } from '../platform/platform.js';
 
 /** backend and adapter: Dawn's, in Node (env COMI_BACKEND, COMI_ADAPTER). */
 export type DeviceOptions = AdapterRequest;
@@ -30,10 +30,7 @@ async function open(opts: DeviceOptions): Promise<GpuContext> {
   try {
     adapter = await platform().requestAdapter(opts);
   } catch (err) {
-    const message = (err as Error).message;
-    // A name Dawn does not have, where it listed those it has: the fix is one of them, not a driver.
-    const listed = wantedName && /Dawn has: /.test(message);
-    throw new NoAdapterError(named(message), listed ? 'name one of the adapters Dawn has (COMI_ADAPTER, or the adapter option), or none' : undefined);
+    throw new NoAdapterError(named((err as Error).message), err instanceof AdapterRequestError ? err.fix : undefined);
   }
   if (!adapter) throw new NoAdapterError(named(''));
   const wanted = ['timestamp-query', 'shader-f16', 'subgroups'] as const;

@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { create, globals } from 'webgpu';
 import { comiCacheDir } from '../io/cache_dir.js';
 import { writeFileAtomic } from '../io/atomic.js';
-import { setPlatform, type AdapterRequest, type Platform } from './platform.js';
+import { setPlatform, AdapterRequestError, type AdapterRequest, type Platform } from './platform.js';
 
 // Dawn's instance dies with a futex error or SIGSEGV if the object create() returns is collected: keep it here.
 let dawnInstance: GPU | null = null;
@@ -23,11 +23,12 @@ function dawnFlags(req: AdapterRequest): string[] {
 }
 
 /** Dawn rejects an unknown adapter name with "no suitable backends found" and lists the adapters it has on the
- * following lines: keep those names on the one line the user sees. */
-function dawnDetail(message: string): string {
+ * following lines: keep those names on the one line the user sees, and the fix is one of them (not a driver). */
+function dawnError(message: string): Error {
   const [first, ...rest] = message.split('\n');
   const names = rest.map((line) => /name: '([^']*)'/.exec(line)?.[1]).filter(Boolean);
-  return names.length ? `${first}; Dawn has: ${names.join(', ')}` : first;
+  if (!names.length) return new Error(first);
+  return new AdapterRequestError(`${first}; Dawn has: ${names.join(', ')}`, 'name one of the adapters Dawn has (COMI_ADAPTER, or the adapter option), or none');
 }
 
 /** Dawn's own polling callbacks: the N-API functions it makes for each poll are native, anonymous and take no
@@ -64,7 +65,7 @@ export const nodePlatform: Platform = {
       dawnInstance = create(dawnFlags(req)) as unknown as GPU;
       return await dawnInstance.requestAdapter({ powerPreference: req.powerPreference ?? 'high-performance' });
     } catch (err) {
-      throw new Error(dawnDetail((err as Error).message));
+      throw dawnError((err as Error).message);
     }
   },
   noAdapterFix: 'install a Vulkan driver; on Debian without a GPU run `sudo bash scripts/install-vulkan-cpu.sh` (Mesa lavapipe >= 23 from bookworm-backports)',

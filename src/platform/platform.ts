@@ -11,6 +11,15 @@ export interface AdapterRequest {
   powerPreference?: GPUPowerPreference;
 }
 
+/** A host's refusal of an adapter request that names its own fix (an adapter name the host does not have: one it
+ * has), where the platform's noAdapterFix (a driver) would mislead. */
+export class AdapterRequestError extends Error {
+  constructor(message: string, readonly fix: string) {
+    super(message);
+    this.name = 'AdapterRequestError';
+  }
+}
+
 export interface Platform {
   /** 'node' or 'browser': for messages. */
   readonly name: string;
