@@ -17,8 +17,10 @@ import { winogradApplies, winogradForward, winogradInputGrad, winogradWeightGrad
 
 const MAX_GROUPS = 65535;
 
-/** Shape parameters shared by the GEMM shaders, in the direct convolution's names. */
-const GEOMETRY = { N: 'u32', Cin: 'u32', H: 'u32', W: 'u32', Cout: 'u32', OH: 'u32', OW: 'u32', KH: 'u32', KW: 'u32', stride: 'u32', pad: 'u32' } as const;
+/** Shape parameters shared by the GEMM shaders, in the direct convolution's names: SHAPES, and GEOMETRY with the
+ * stride (the workgroup-memory tiles take it as the constant S). */
+const SHAPES = { N: 'u32', Cin: 'u32', H: 'u32', W: 'u32', Cout: 'u32', OH: 'u32', OW: 'u32', KH: 'u32', KW: 'u32', pad: 'u32' } as const;
+const GEOMETRY = { ...SHAPES, stride: 'u32' } as const;
 /** y stored as Y (f32, or f16 for an f16 map: rounded when written). */
 const GATHER_BINDINGS = { x: 'read', w: 'read', b: 'read', y: { access: 'read_write', type: 'array<Y>' } } as const;
 /** x stored as X (f32, or f16 for an f16 map: read into f32). */
@@ -64,7 +66,7 @@ const WEIGHT_GRAD_ROWS = defineKernel({
 });
 const TILED = defineKernel({
   shader: 'conv_tiled',
-  params: { ...GEOMETRY, hasBias: 'u32', kPerSplit: 'u32', zTiles: 'u32' },
+  params: { ...SHAPES, hasBias: 'u32', kPerSplit: 'u32', zTiles: 'u32' },
   bindings: { x: X_MAP, a: 'read', b: 'read', c: { access: 'read_write', type: 'array<Y>' } },
   consts: { MODE: 'u32', RM: 'u32', RN: 'u32', REFLECT: 'bool', PHASED: 'bool', ACC: 'bool', KS: 'u32', S: 'u32', X: 'float', Y: 'float' },
   includes: ['workgroup_tile', 'reflect'],
