@@ -17,10 +17,11 @@
 // phase's GEMM, K = Cin·tapsY·tapsX instead of Cin·KH·KW whose other products are 0 (3/4 of them at k3 s2); the
 // phase is folded into workgroup z: zTile = fold·s² + phase.
 
-/** The kernel's size: a square kernel's (KS) and the stride (S) are compile-time constants (KS 0: not square, read
- * at run time), so that the tap decomposition of every fetched value divides by constants (multiplies on GPUs). */
+/** The kernel's size and stride: compile-time constants KS and S where they are not 0 (conv_gemm.ts's tileShape: the
+ * 3×3 layers), so that the tap decomposition of every fetched value divides by constants (multiplies on GPUs). */
 fn kernelRows() -> u32 { return select(p.KH, KS, KS != 0u); }
 fn kernelCols() -> u32 { return select(p.KW, KS, KS != 0u); }
+fn strideOf() -> u32 { return select(p.stride, S, S != 0u); }
 
 /** A is stored k-contiguous in the forward (w[co, (ci, kh, kw)]) and the weight gradient (dy rows), not in mode 1. */
 const A_K_FAST = MODE != 1u;
@@ -30,7 +31,7 @@ struct Phase { ry: u32, rx: u32, kh0: u32, kw0: u32, tapsY: u32, tapsX: u32, row
 var<private> phase: Phase;
 
 fn phaseOf(i: u32) -> Phase {
-  let s = S;
+  let s = strideOf();
   let ry = i / s;
   let rx = i % s;
   let kh0 = (ry + p.pad) % s;
@@ -66,7 +67,7 @@ fn xAt(plane: u32, iy: i32, ix: i32) -> f32 {
 
 /** Mode 1's x at tap (kh, kw) for output (oy, ox), 0 off-phase. */
 fn transposedTap(plane: u32, kh: i32, kw: i32, oy: i32, ox: i32) -> f32 {
-  let s = i32(S);
+  let s = i32(strideOf());
   let ny = oy + i32(p.pad) - kh;
   let nx = ox + i32(p.pad) - kw;
   if (ny < 0 || nx < 0 || ny % s != 0 || nx % s != 0) { return 0.0; }
@@ -81,7 +82,7 @@ fn tapOf(q: u32) -> Tap {
   if (PHASED) {
     let T = phase.tapsY * phase.tapsX;
     let r = q % T;
-    return Tap(q / T, i32(phase.kh0 + S * (r / phase.tapsX)), i32(phase.kw0 + S * (r % phase.tapsX)));
+    return Tap(q / T, i32(phase.kh0 + strideOf() * (r / phase.tapsX)), i32(phase.kw0 + strideOf() * (r % phase.tapsX)));
   }
   let K = kernelRows() * kernelCols();
   return Tap(q / K, i32((q % K) / kernelCols()), i32(q % kernelCols()));
@@ -91,7 +92,7 @@ fn pixelOf(o: u32) -> Pixel {
   if (PHASED) {
     let qy = (o / phase.cols) % phase.rows;
     let qx = o % phase.cols;
-    return Pixel(o / (phase.cols * phase.rows), i32(phase.ry + S * qy), i32(phase.rx + S * qx));
+    return Pixel(o / (phase.cols * phase.rows), i32(phase.ry + strideOf() * qy), i32(phase.rx + strideOf() * qx));
   }
   return Pixel(o / (p.OW * p.OH), i32((o / p.OW) % p.OH), i32(o % p.OW));
 }
@@ -117,8 +118,8 @@ fn unfolded(q: Tap, o: Pixel) -> f32 {
     }
     return sum;
   }
-  var iy = oy * i32(S) - i32(p.pad) + kh;
-  var ix = ox * i32(S) - i32(p.pad) + kw;
+  var iy = oy * i32(strideOf()) - i32(p.pad) + kh;
+  var ix = ox * i32(strideOf()) - i32(p.pad) + kw;
   if (REFLECT) {
     iy = reflect(iy, i32(p.H));
     ix = reflect(ix, i32(p.W));
@@ -149,7 +150,7 @@ fn kernel(lid3: vec3u, wid: vec3u, nwg: vec3u) {
   let m0 = wid.y * BM;
   let split = wid.z / p.zTiles;
   let zTile = wid.z % p.zTiles;
-  let phases = select(1u, S * S, PHASED);
+  let phases = select(1u, strideOf() * strideOf(), PHASED);
   let ph = phaseOf(zTile % phases);
   phase = ph;
   // A split's share of k: kPerSplit = its input channels × KH·KW, of which a phase has tapsY·tapsX taps each.

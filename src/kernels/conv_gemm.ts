@@ -17,10 +17,8 @@ import { winogradApplies, winogradForward, winogradInputGrad, winogradWeightGrad
 
 const MAX_GROUPS = 65535;
 
-/** Shape parameters shared by the GEMM shaders, in the direct convolution's names: SHAPES, and GEOMETRY with the
- * stride (the workgroup-memory tiles take it as the constant S). */
-const SHAPES = { N: 'u32', Cin: 'u32', H: 'u32', W: 'u32', Cout: 'u32', OH: 'u32', OW: 'u32', KH: 'u32', KW: 'u32', pad: 'u32' } as const;
-const GEOMETRY = { ...SHAPES, stride: 'u32' } as const;
+/** Shape parameters shared by the GEMM shaders, in the direct convolution's names. */
+const GEOMETRY = { N: 'u32', Cin: 'u32', H: 'u32', W: 'u32', Cout: 'u32', OH: 'u32', OW: 'u32', KH: 'u32', KW: 'u32', stride: 'u32', pad: 'u32' } as const;
 /** y stored as Y (f32, or f16 for an f16 map: rounded when written). */
 const GATHER_BINDINGS = { x: 'read', w: 'read', b: 'read', y: { access: 'read_write', type: 'array<Y>' } } as const;
 /** x stored as X (f32, or f16 for an f16 map: read into f32). */
@@ -66,7 +64,7 @@ const WEIGHT_GRAD_ROWS = defineKernel({
 });
 const TILED = defineKernel({
   shader: 'conv_tiled',
-  params: { ...SHAPES, hasBias: 'u32', kPerSplit: 'u32', zTiles: 'u32' },
+  params: { ...GEOMETRY, hasBias: 'u32', kPerSplit: 'u32', zTiles: 'u32' },
   bindings: { x: X_MAP, a: 'read', b: 'read', c: { access: 'read_write', type: 'array<Y>' } },
   consts: { MODE: 'u32', RM: 'u32', RN: 'u32', REFLECT: 'bool', PHASED: 'bool', ACC: 'bool', KS: 'u32', S: 'u32', X: 'float', Y: 'float' },
   includes: ['workgroup_tile', 'reflect'],
@@ -267,7 +265,7 @@ type TileBuffers = { x: GPUBufferBinding; a: GPUBufferBinding; b: GPUBufferBindi
  * kPerSplit rows of k each). */
 function dispatchTiles(mode: number, v: ConvVariant, g: ConvGeometry, buffers: TileBuffers, hasBias: boolean, groups: [number, number, number], zTiles: number, kPerSplit: number, acc: boolean, Y: DType, phased = false): void {
   const params = { ...geometry(g), hasBias: hasBias ? 1 : 0, kPerSplit, zTiles };
-  rt().dispatch(TILED, buffers, params, { consts: { MODE: mode, RM: v.tm, RN: v.tn, REFLECT: !!g.reflect, PHASED: phased, ACC: acc, ...staticShape(g), X: xStorage(g), Y }, groups });
+  rt().dispatch(TILED, buffers, params, { consts: { MODE: mode, RM: v.tm, RN: v.tn, REFLECT: !!g.reflect, PHASED: phased, ACC: acc, ...tileShape(g), X: xStorage(g), Y }, groups });
 }
 
 /** A gather (mode 0 direct, 1 phase) by workgroup-memory tiles, its input channels split as v asks. Mode 1 at
@@ -338,10 +336,17 @@ function splitGather(g: ConvGeometry, groups: [number, number, number], v: ConvV
   part?.dispose();
 }
 
-/** The stride and a square kernel's size as compile-time constants of the register gathers and the tiles (KS 0: not
- * square, read at run time). */
+/** The stride and a square kernel's size as compile-time constants of the register gathers (KS 0: not square, read
+ * at run time). */
 function staticShape(g: ConvGeometry): { KS: number; S: number } {
   return { KS: g.KH === g.KW ? g.KH : 0, S: g.stride };
+}
+
+/** The same for the workgroup-memory tiles, for the 3×3 kernels at stride 1 and 2 only (the ResNet blocks and the
+ * resampling layers: most of the FLOPs); other shapes read both at run time (0). Each constant set is one more
+ * pipeline to compile per tile variant (seconds each on lavapipe), so only the shapes that carry the FLOPs get one. */
+function tileShape(g: ConvGeometry): { KS: number; S: number } {
+  return g.KH === 3 && g.KW === 3 && g.stride <= 2 ? { KS: 3, S: g.stride } : { KS: 0, S: 0 };
 }
 
 /** With `flip`, w is read rotated and channel-swapped (conv_direct_gather.wgsl's FLIP; register tiles only); with
