@@ -2,7 +2,7 @@
 // of 128 dispatches, so on a fast GPU the GPU's work overlaps all of this recording but the last chunk's. After two
 // warm-up steps, each repetition runs the step twice: once for the recording and wall times, once with the calls into
 // Dawn timed by wrappers (which pass through untimed in the first run, so that their own cost stays out of the
-// recording time).
+// recording time). Then steps with every dispatch elided give the host's cost alone.
 //   node dist/bench/record.js [--configs 64:16,128:32] [--reps 5]
 import { pathToFileURL } from 'node:url';
 import { rt, Runtime } from '../src/graph/runtime.js';
@@ -10,11 +10,14 @@ import { benchGpu, cycleGanStep, warmUp, WARMUP_STEPS, timeRecording, saveSectio
 
 type Timed = Record<string, number>;
 let timing = false;
+/** Host alone: dispatchWorkgroups records nothing, so the step's submits carry no GPU work to compete with. */
+let elide = false;
 
 /** Replaces obj[name] by a wrapper adding each call's duration to into[label] while `timing`. */
 function timeCalls(obj: Record<string, unknown>, name: string, label: string, into: Timed): void {
   const original = obj[name] as (...args: unknown[]) => unknown;
   obj[name] = function (this: unknown, ...args: unknown[]) {
+    if (elide && name === 'dispatchWorkgroups') return undefined;
     if (!timing) return original.apply(this, args);
     const t = performance.now();
     try {
@@ -25,7 +28,7 @@ function timeCalls(obj: Record<string, unknown>, name: string, label: string, in
   };
 }
 
-interface RecordRow { size: number; ngf: number; dispatches: number; reusedBindGroups: number; wallMs: number; recordMs: number; calls: Timed }
+interface RecordRow { size: number; ngf: number; dispatches: number; reusedBindGroups: number; wallMs: number; recordMs: number; hostAloneMs: number; calls: Timed }
 
 async function measure(size: number, ngf: number, reps: number, calls: Timed): Promise<RecordRow> {
   const r = rt();
@@ -44,12 +47,26 @@ async function measure(size: number, ngf: number, reps: number, calls: Timed): P
     timing = false;
     runs.push({ wall: wallMs, record: recordMs, calls: { ...calls }, dispatches, reused });
   }
+  // The same steps with their dispatches elided: the host's whole cost of a step (recording, the losses' read-back),
+  // which bounds a small step on a fast GPU, measured without the CPU adapter's threads competing for the cores.
+  const hostAlone: number[] = [];
+  elide = true;
+  try {
+    for (let i = 0; i < 2 * reps; i++) {
+      const t0 = performance.now();
+      await step();
+      hostAlone.push(performance.now() - t0);
+    }
+  } finally {
+    elide = false;
+  }
   dispose();
   const labels = Object.keys(runs[0].calls);
   return {
     size, ngf, dispatches: runs[0].dispatches, reusedBindGroups: median(runs.map((x) => x.reused)),
     wallMs: median(runs.map((x) => x.wall)),
     recordMs: median(runs.map((x) => x.record)),
+    hostAloneMs: median(hostAlone),
     calls: Object.fromEntries(labels.map((l) => [l, median(runs.map((x) => x.calls[l] ?? 0))])),
   };
 }
@@ -76,18 +93,18 @@ async function main(): Promise<void> {
   for (const [size, ngf] of configs) {
     const row = await measure(size, ngf, reps, calls);
     rows.push(row);
-    console.log(`  step ${size}²/ngf ${ngf}: wall ${fmt(row.wallMs)} ms, recorded in ${fmt(row.recordMs)} ms (${row.dispatches} dispatches, ${fmt((1000 * row.recordMs) / row.dispatches, 0)} µs each, ${row.reusedBindGroups} reused bind groups); ` +
+    console.log(`  step ${size}²/ngf ${ngf}: wall ${fmt(row.wallMs)} ms, recorded in ${fmt(row.recordMs)} ms (${row.dispatches} dispatches, ${fmt((1000 * row.recordMs) / row.dispatches, 0)} µs each, ${row.reusedBindGroups} reused bind groups), host alone ${fmt(row.hostAloneMs)} ms; ` +
       Object.entries(row.calls).map(([k, v]) => `${k} ${fmt(v)} ms`).join(', '));
   }
   const labels = Object.keys(rows[0].calls);
   saveSection('record', {
     title: 'Recording one training step on the CPU (3 channels, batch 1, 9 blocks, ndf = ngf, no content loss)',
     notes: [
-      `Medians of ${reps} steps after ${WARMUP_STEPS} warm-up steps. Recorded: from the step's start to its flush (the last of its submits) (the autograd, the tensor bookkeeping and every call into Dawn); wall: to the losses read back. Per call: the summed time inside each Dawn call (Runtime.dispatch includes them), timed in a second run of each step.`,
+      `Medians of ${reps} steps after ${WARMUP_STEPS} warm-up steps. Recorded: from the step's start to its flush (the last of its submits) (the autograd, the tensor bookkeeping and every call into Dawn); wall: to the losses read back. Per call: the summed time inside each Dawn call (Runtime.dispatch includes them), timed in a second run of each step. Host alone: the median of twice as many steps with every dispatch elided (no GPU work): the host's whole cost of a step.`,
     ],
     table: {
-      head: ['size', 'ngf', 'dispatches', 'bind groups reused', 'wall ms', 'recorded ms', 'µs per dispatch', ...labels.map((l) => `${l} ms`)],
-      rows: rows.map((x) => [`${x.size}²`, x.ngf, x.dispatches, x.reusedBindGroups, fmt(x.wallMs), fmt(x.recordMs), fmt((1000 * x.recordMs) / x.dispatches, 0), ...labels.map((l) => fmt(x.calls[l]))]),
+      head: ['size', 'ngf', 'dispatches', 'bind groups reused', 'wall ms', 'recorded ms', 'µs per dispatch', 'host alone ms', ...labels.map((l) => `${l} ms`)],
+      rows: rows.map((x) => [`${x.size}²`, x.ngf, x.dispatches, x.reusedBindGroups, fmt(x.wallMs), fmt(x.recordMs), fmt((1000 * x.recordMs) / x.dispatches, 0), fmt(x.hostAloneMs), ...labels.map((l) => fmt(x.calls[l]))]),
     },
     data: { rows },
   });
