@@ -128,7 +128,10 @@ export class Runtime {
   }
 
   pipeline(k: AnyKernel, consts: Record<string, number | boolean | string> = {}, reduction?: Reduction): GPUComputePipeline {
-    const key = `${k.shader}|${JSON.stringify(consts)}|${reduction ? `${reduction.kind}${reduction.wg}` : ''}`;
+    // The constants' values in their declared order (cheaper than JSON on every dispatch), NUL-separated: no WGSL
+    // snippet holds one.
+    let key = `${k.shader}\0${reduction ? `${reduction.kind}${reduction.wg}` : ''}`;
+    for (const name in k.consts) key += `\0${consts[name]}`;
     let p = this.pipelines.get(key);
     if (!p) {
       const code = kernelSource(k, consts, reduction);
@@ -148,7 +151,7 @@ export class Runtime {
 
   /** Identical parameter blocks recur every training step, so they are uploaded once and reused. */
   private uniformBuffer(params: ArrayBuffer): GPUBuffer {
-    const key = new Uint32Array(params).join(',');
+    const key = String.fromCharCode(...new Uint16Array(params)); // the block's bytes as a string: a cheap exact key
     let buf = this.uniforms.get(key);
     if (buf) {
       this.uniforms.delete(key);

@@ -188,7 +188,7 @@ function trialReps(g: ConvGeometry): number {
 
 /** Power-of-two buckets: one tuning per class of similar layers. */
 function bucket(n: number): number {
-  return 2 ** Math.ceil(Math.log2(Math.max(1, n)));
+  return n <= 1 ? 1 : 2 ** (32 - Math.clz32(Math.ceil(n) - 1));
 }
 
 /** `inputGrad`: a stride-1 input gradient (the flipped gather, which also folds reflection): tuned apart from the

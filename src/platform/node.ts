@@ -56,6 +56,15 @@ function throttleDawnPolling(): () => void {
   };
 }
 
+let lastPath = { dir: '', name: '', path: '' };
+
+/** name in the cache folder (asked on every autotune lookup: joined again only when the folder or name changes). */
+function storePath(name: string): string {
+  const dir = comiCacheDir();
+  if (lastPath.dir !== dir || lastPath.name !== name) lastPath = { dir, name, path: join(dir, name) };
+  return lastPath.path;
+}
+
 export const nodePlatform: Platform = {
   name: 'node',
   async requestAdapter(req) {
@@ -73,7 +82,7 @@ export const nodePlatform: Platform = {
   throttleGpuPolling: throttleDawnPolling,
   totalMemory: totalmem,
   store: {
-    path: (name) => join(comiCacheDir(), name),
+    path: storePath,
     read(name) {
       try {
         return readFileSync(join(comiCacheDir(), name), 'utf8');
