@@ -85,13 +85,13 @@ export const nodePlatform: Platform = {
     path: storePath,
     read(name) {
       try {
-        return readFileSync(join(comiCacheDir(), name), 'utf8');
+        return readFileSync(storePath(name), 'utf8');
       } catch {
         return null;
       }
     },
     write(name, text) {
-      const path = join(comiCacheDir(), name);
+      const path = storePath(name);
       mkdirSync(dirname(path), { recursive: true });
       writeFileAtomic(path, text);
     },
